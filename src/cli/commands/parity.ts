@@ -1,0 +1,32 @@
+/** `cnn-zoo parity FIXTURE... [--backend cpu|wasm]`: reproduce parity fixtures; non-zero exit on any FAIL. */
+import { useBackend, type BackendName } from '../../backend.js';
+import { loadFixture } from '../../parity/fixture.js';
+import { runParity } from '../../parity/run.js';
+import { CnnZooError } from '../../errors.js';
+import { parse } from '../args.js';
+
+export const usage = 'cnn-zoo parity FIXTURE.json.gz... [--backend cpu|wasm]';
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { backend: { type: 'string', default: 'wasm' } }, usage);
+  if (positionals.length === 0) throw new CnnZooError(`parity needs at least one fixture file.\nUsage: ${usage}`, 'BAD_ARGS');
+  await useBackend(values.backend as BackendName);
+  let failed = 0;
+  console.log(`backend ${values.backend}`);
+  for (const path of positionals) {
+    try {
+      const fx = await loadFixture(path);
+      const r = runParity(fx);
+      if (!r.pass) failed++;
+      const extra = [r.top5Agree ? '' : 'top-5 differs',
+        r.params !== fx.paramCount ? `params ${r.params} != ${fx.paramCount}` : '',
+        fx.flops !== null && r.flops !== fx.flops ? `flops ${r.flops} != ${fx.flops}` : ''].filter(Boolean).join('; ');
+      console.log(`${r.fixture.padEnd(32)}  ${r.maxRelErr.toExponential(3)}  ${r.tolerance.toExponential(1)}  ${r.pass ? 'PASS' : 'FAIL'}` +
+        `  (${r.model}, ${(r.runMs / 1000).toFixed(2)} s${extra ? '; ' + extra : ''})`);
+    } catch (e) {
+      failed++;
+      console.log(`${path}  ERROR  ${(e as Error).message}`);
+    }
+  }
+  console.log(failed === 0 ? `all ${positionals.length} PASS` : `${failed} of ${positionals.length} failed`);
+  return failed === 0 ? 0 : 1;
+}

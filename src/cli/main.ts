@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** The `cnn-zoo` command: dispatches to one module per command (src/cli/commands). */
+import { CnnZooError } from '../errors.js';
+
+interface Command { usage: string; run(argv: string[]): Promise<number> }
+const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
+  list: { about: 'the registry as a table', load: () => import('./commands/list.js') },
+  info: { about: 'card, params, FLOPs and MACs of one model', load: () => import('./commands/info.js') },
+  parity: { about: 'reproduce parity fixtures (PASS/FAIL per fixture)', load: () => import('./commands/parity.js') },
+};
+
+/** Commands added by other modules register here (one line each). */
+export function help(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return ['Usage: cnn-zoo <command> [options]', '', 'Commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.about}`), '',
+    'Run `cnn-zoo <command> --help` for its options.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 1;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`Unknown command "${name}".\n\n${help()}`);
+    return 2;
+  }
+  const cmd = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`Usage: ${cmd.usage}`);
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof CnnZooError) console.error(`cnn-zoo: ${e.message}`);
+    else console.error(e);
+    process.exitCode = 1;
+  },
+);

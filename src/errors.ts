@@ -1,0 +1,32 @@
+/** The package's own error type: every failure the user can cause names the problem and the fix. */
+export class CnnZooError extends Error {
+  constructor(message: string, readonly code: string = 'CNN_ZOO_ERROR') {
+    super(message);
+    this.name = 'CnnZooError';
+  }
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The `n` candidates closest to `name` (substring matches first, then by edit distance). */
+export function closest(name: string, candidates: readonly string[], n = 5): string[] {
+  const q = name.toLowerCase();
+  return [...candidates]
+    .map((c) => ({ c, d: editDistance(q, c.toLowerCase()) - (c.toLowerCase().includes(q) || q.includes(c.toLowerCase()) ? 100 : 0) }))
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, n)
+    .map((x) => x.c);
+}

@@ -1,0 +1,12 @@
+/** cnn-zoo public API. */
+export { create, getSpec, listSpecs, findByFixture, familyNames, toCard } from './zoo/registry.js';
+export type { BuildContext, CreateOptions, Family, FeatureStage, FixtureRef, KeyRule, ModelCard, ModelMeta, ModelSpec, Pooling } from './zoo/types.js';
+export { useBackend, BACKENDS, type BackendName } from './backend.js';
+export { CnnZooError } from './errors.js';
+export { det } from './parity/det.js';
+export { loadFixture, parseFixture, type Fixture } from './parity/fixture.js';
+export { runParity, type ParityResult } from './parity/run.js';
+export { loadStateDict, registerRoleTable, type MappingReport, type RoleTable } from './weights/mapping.js';
+export type { StateDict, NamedArray } from './weights/state-dict.js';
+export { countParams, countFlops, layerTable } from './analysis/count.js';
+export * as layers from './layers/index.js';

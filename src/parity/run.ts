@@ -1,0 +1,84 @@
+/**
+ * The parity check: build the model a fixture names at the fixture's input size, load the fixture's
+ * weights through the generic mapping, run the fixture input and compare with the reference logits.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { findByFixture, resolveOptions } from '../zoo/registry.js';
+import { loadStateDict } from '../weights/mapping.js';
+import { countFlops, countParams } from '../analysis/count.js';
+import type { Fixture } from './fixture.js';
+
+export interface ParityResult {
+  fixture: string;
+  model: string;
+  /** max|ours - ref| / max|ref| */
+  maxRelErr: number;
+  tolerance: number;
+  /** Every row's top-5 classes agree with the reference (as sets). */
+  top5Agree: boolean;
+  pass: boolean;
+  params: number;
+  flops: number;
+  /** Milliseconds for build+load and for the forward pass. */
+  buildMs: number;
+  runMs: number;
+}
+
+/** NCHW Float32Array -> NHWC tensor. */
+export function nchwToNhwc(data: Float32Array, shape: readonly [number, number, number, number]): tf.Tensor4D {
+  return tf.tidy(() => tf.tensor4d(data, shape as [number, number, number, number]).transpose([0, 2, 3, 1]) as tf.Tensor4D);
+}
+
+export function maxRelError(ours: Float32Array, ref: Float32Array): number {
+  if (ours.length !== ref.length) throw new Error(`output size ${ours.length} differs from reference ${ref.length}`);
+  let maxDiff = 0, maxRef = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(ours[i]! - ref[i]!);
+    if (!(d <= maxDiff)) maxDiff = d; // NaN propagates as a failure
+    maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+  }
+  return maxDiff / maxRef;
+}
+
+function topK(row: Float32Array, k: number): number[] {
+  return [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, k);
+}
+
+export function top5Agree(ours: Float32Array, ref: Float32Array, classes: number): boolean {
+  for (let r = 0; r < ref.length / classes; r++) {
+    const a = topK(ours.subarray(r * classes, (r + 1) * classes), 5);
+    const b = new Set(topK(ref.subarray(r * classes, (r + 1) * classes), 5));
+    if (!a.every((i) => b.has(i))) return false;
+  }
+  return true;
+}
+
+export function runParity(fx: Fixture): ParityResult {
+  const t0 = performance.now();
+  const { spec, fixture } = findByFixture(fx.name);
+  const ctx = resolveOptions(spec, { ...fixture.options, inputSize: [fx.inputShape[2], fx.inputShape[3]], numClasses: fx.logitsShape[1] });
+  const model = spec.build(ctx);
+  try {
+    const rule = fixture.layout ? spec.layouts?.[fixture.layout] : undefined;
+    if (fixture.layout && !rule) throw new Error(`${spec.name}: fixture ${fx.name} names layout "${fixture.layout}", which the spec lacks`);
+    loadStateDict(model, fx.stateDict, { rule, source: `fixture ${fx.name}` });
+    const t1 = performance.now();
+    const out = tf.tidy(() => {
+      const x = nchwToNhwc(fx.input, fx.inputShape);
+      return model.predict(x) as tf.Tensor;
+    });
+    const ours = out.dataSync() as Float32Array;
+    out.dispose();
+    const t2 = performance.now();
+    const maxRelErr = maxRelError(ours, fx.logits);
+    const agree = top5Agree(ours, fx.logits, fx.logitsShape[1]);
+    return {
+      fixture: fx.name, model: spec.name, maxRelErr, tolerance: fx.tolerance, top5Agree: agree,
+      pass: maxRelErr < fx.tolerance && agree,
+      params: countParams(model), flops: countFlops(model),
+      buildMs: t1 - t0, runMs: t2 - t1,
+    };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,37 @@
+/** Array layout transforms between PyTorch and tfjs (row-major data). */
+
+/** Transpose a row-major array of `shape` by `perm` (out axis i = in axis perm[i]). */
+export function transpose(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+  const rank = shape.length;
+  const outShape = perm.map((p) => shape[p]!);
+  const inStrides = new Array<number>(rank);
+  let acc = 1;
+  for (let i = rank - 1; i >= 0; i--) { inStrides[i] = acc; acc *= shape[i]!; }
+  const stride = perm.map((p) => inStrides[p]!);
+  const out = new Float32Array(data.length);
+  const idx = new Array<number>(rank).fill(0);
+  let src = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = data[src]!;
+    for (let a = rank - 1; a >= 0; a--) {
+      idx[a]!++;
+      src += stride[a]!;
+      if (idx[a]! < outShape[a]!) break;
+      src -= stride[a]! * outShape[a]!;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+/** conv weight [O, I, kH, kW] -> [kH, kW, I, O] (also grouped [O, I/g, kH, kW], and depthwise [C*m, 1, kH, kW] -> [kH, kW, C, m]). */
+export const oihwToHwio = (data: Float32Array, shape: readonly number[]): Float32Array => transpose(data, shape, [2, 3, 1, 0]);
+
+/** linear weight [out, in] -> [in, out]; with `chw`, `in` is a flattened C x H x W map whose rows become H x W x C. */
+export function linearToDense(data: Float32Array, shape: readonly number[], chw?: readonly [number, number, number]): Float32Array {
+  const [out, inp] = [shape[0]!, shape[1]!];
+  if (!chw || chw[1] * chw[2] === 1) return transpose(data, [out, inp], [1, 0]);
+  const [c, h, w] = chw;
+  // [out, C, H, W] -> [H, W, C, out]
+  return transpose(data, [out, c, h, w], [2, 3, 1, 0]);
+}

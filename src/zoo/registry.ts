@@ -1,0 +1,93 @@
+/**
+ * The model registry: stable names (and aliases) -> model specs, filters, and `create()`.
+ * Unknown names fail with the closest valid names.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import '../layers/index.js';
+import { CnnZooError, closest } from '../errors.js';
+import { FAMILIES } from './families.js';
+import type { BuildContext, CreateOptions, FixtureRef, ModelCard, ModelSpec } from './types.js';
+
+const BY_NAME = new Map<string, ModelSpec>();
+const ALIASES = new Map<string, string>();
+for (const fam of FAMILIES) {
+  for (const spec of fam.models) {
+    if (BY_NAME.has(spec.name) || ALIASES.has(spec.name)) throw new Error(`registry: duplicate model name "${spec.name}"`);
+    BY_NAME.set(spec.name, spec);
+  }
+}
+for (const spec of BY_NAME.values()) {
+  for (const alias of spec.aliases ?? []) {
+    if (BY_NAME.has(alias) || ALIASES.has(alias)) throw new Error(`registry: alias "${alias}" of ${spec.name} is taken`);
+    ALIASES.set(alias, spec.name);
+  }
+}
+
+export interface ListFilter {
+  family?: string;
+  maxParams?: number;
+}
+
+/** Every model, in family table order, optionally filtered. */
+export function listSpecs(filter: ListFilter = {}): ModelSpec[] {
+  return [...BY_NAME.values()].filter((s) =>
+    (filter.family === undefined || s.family === filter.family) &&
+    (filter.maxParams === undefined || (s.meta.params ?? Infinity) <= filter.maxParams));
+}
+
+/** Family names, in order. */
+export const familyNames = (): string[] => FAMILIES.filter((f) => f.models.length > 0).map((f) => f.name);
+
+/** The spec named `name` (or an alias of it); throws with the closest names when unknown. */
+export function getSpec(name: string): ModelSpec {
+  const spec = BY_NAME.get(name) ?? BY_NAME.get(ALIASES.get(name) ?? '');
+  if (spec) return spec;
+  const names = [...BY_NAME.keys(), ...ALIASES.keys()];
+  throw new CnnZooError(`Unknown model "${name}". Closest names: ${closest(name, names).join(', ')}. ` +
+    `Run \`cnn-zoo list\` for all ${BY_NAME.size} models.`, 'UNKNOWN_MODEL');
+}
+
+/** The plain card (no builder) of a spec. */
+export function toCard(spec: ModelSpec): ModelCard {
+  const { build: _b, layouts: _l, ...card } = spec;
+  return card;
+}
+
+/** The model and key layout that reproduce the parity fixture `fixtureName`. */
+export function findByFixture(fixtureName: string): { spec: ModelSpec; fixture: FixtureRef } {
+  for (const spec of BY_NAME.values()) {
+    const fixture = spec.fixtures.find((f) => f.name === fixtureName);
+    if (fixture) return { spec, fixture };
+  }
+  const spec = BY_NAME.get(fixtureName);
+  if (spec) return { spec, fixture: { name: fixtureName } };
+  const names = [...BY_NAME.values()].flatMap((s) => s.fixtures.map((f) => f.name));
+  throw new CnnZooError(`No model reproduces fixture "${fixtureName}". Closest fixtures with a model: ${closest(fixtureName, names).join(', ')}.`, 'UNKNOWN_FIXTURE');
+}
+
+/** Resolve `CreateOptions` against a spec's defaults, validating each. */
+export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): BuildContext {
+  const size = opts.inputSize ?? spec.inputSize;
+  const [h, w] = typeof size === 'number' ? [size, size] : [size[0], size[1]];
+  for (const v of [h, w]) {
+    if (!Number.isInteger(v) || v < spec.minInputSize) {
+      throw new CnnZooError(`${spec.name}: input size ${h}x${w} is invalid; it needs integer sides of at least ` +
+        `${spec.minInputSize} px (default ${spec.inputSize}). Pass inputSize: ${spec.inputSize} or larger.`, 'BAD_INPUT_SIZE');
+    }
+  }
+  const numClasses = opts.numClasses ?? spec.numClasses;
+  if (!Number.isInteger(numClasses) || numClasses < 1) {
+    throw new CnnZooError(`${spec.name}: numClasses must be a positive integer, got ${numClasses}.`, 'BAD_OPTION');
+  }
+  const pooling = opts.pooling ?? null;
+  if (pooling !== null && pooling !== 'avg' && pooling !== 'max') {
+    throw new CnnZooError(`${spec.name}: pooling must be 'avg', 'max' or null, got ${String(pooling)}.`, 'BAD_OPTION');
+  }
+  return { inputHeight: h, inputWidth: w, numClasses, includeTop: opts.includeTop ?? true, pooling };
+}
+
+/** Build `name` with random weights at any valid input size. */
+export function create(name: string, opts: CreateOptions = {}): tf.LayersModel {
+  const spec = getSpec(name);
+  return spec.build(resolveOptions(spec, opts));
+}

@@ -1,0 +1,4 @@
+/** shufflenet: family placeholder, filled in by its own issue. */
+import type { Family } from './types.js';
+
+export const family: Family = { name: 'shufflenet', models: [] };

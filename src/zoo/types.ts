@@ -1,0 +1,97 @@
+/**
+ * The registry's types: a model card (what a model is: name, family, sizes, metadata) and the spec that
+ * adds its builder and how checkpoint keys map onto its layers.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+/** Global pooling applied when `includeTop` is false. */
+export type Pooling = 'avg' | 'max';
+
+/** Options of `create(name, options)`. */
+export interface CreateOptions {
+  /** Input height = width in pixels, or [height, width]. Defaults to the model's `inputSize`. */
+  inputSize?: number | readonly [number, number];
+  /** Classes of the classifier (a new head when it differs from the model's). */
+  numClasses?: number;
+  /** Keep the classifier (default true). Without it the model ends at its last feature map. */
+  includeTop?: boolean;
+  /** With `includeTop: false`, pool the last feature map globally. */
+  pooling?: Pooling | null;
+}
+
+/** What a builder receives: `CreateOptions` with every default filled in. */
+export interface BuildContext {
+  inputHeight: number;
+  inputWidth: number;
+  numClasses: number;
+  includeTop: boolean;
+  pooling: Pooling | null;
+}
+
+/** Published facts about a model. */
+export interface ModelMeta {
+  /** Learnable parameters at the default class count (BN running statistics excluded). */
+  params?: number;
+  /** Conv + matmul FLOPs for one image at `inputSize` (1 multiply-add = 2 FLOPs). */
+  flops?: number;
+  /** Reference ImageNet-1k Top-1 / Top-5 (%), as published by `accuracySource`. */
+  top1?: number;
+  top5?: number;
+  accuracySource?: string;
+  /** The paper that defines the architecture. */
+  paper?: string;
+  /** The reference implementation this builder reproduces. */
+  reference: string;
+}
+
+/**
+ * How a checkpoint's keys become our layer keys (`<layer name>.<torch suffix>`): returns the new key, or
+ * null to drop a tensor the model deliberately has no place for. Small per-family naming rules.
+ */
+export type KeyRule = (key: string) => string | null;
+
+/** A parity fixture this model reproduces, with the key layout its state_dict uses. */
+export interface FixtureRef {
+  name: string;
+  /** A key of `ModelSpec.layouts`; absent: keys are our layer names already. */
+  layout?: string;
+  /** Build options the fixture needs beyond input size and classes. */
+  options?: CreateOptions;
+}
+
+/** Where a feature stage can be tapped: the layer whose output it is, its channels and stride. */
+export interface FeatureStage {
+  layer: string;
+  channels: number;
+  reduction: number;
+}
+
+/** The public description of a model, as `list()` and `info()` return it. */
+export interface ModelCard {
+  /** Stable id (`resnet50`, `mobilenet_v2`); frozen once weights are published. */
+  name: string;
+  family: string;
+  /** The row of the family's table this model is built from. */
+  variant: Readonly<Record<string, string | number | boolean | readonly number[] | null>>;
+  /** Default input height = width. */
+  inputSize: number;
+  /** Smallest input height = width that the architecture accepts. */
+  minInputSize: number;
+  numClasses: number;
+  meta: ModelMeta;
+  fixtures: readonly FixtureRef[];
+  aliases?: readonly string[];
+}
+
+/** A registry entry: the card, its builder and its key layouts. */
+export interface ModelSpec extends ModelCard {
+  build(ctx: BuildContext): tf.LayersModel;
+  /** Key rules per checkpoint layout (`timm`, `torchvision`, `keras`, ...). */
+  layouts?: Readonly<Record<string, KeyRule>>;
+}
+
+/** A family module's export: its models, in table order. */
+export interface Family {
+  name: string;
+  models: readonly ModelSpec[];
+}
