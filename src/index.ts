@@ -10,3 +10,4 @@ export { loadStateDict, registerRoleTable, type MappingReport, type RoleTable } 
 export type { StateDict, NamedArray } from './weights/state-dict.js';
 export { countParams, countFlops, layerTable } from './analysis/count.js';
 export * as layers from './layers/index.js';
+export { checkInputShape, predictChecked } from './zoo/input-check.js';

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { create, getSpec, listSpecs, CnnZooError, countParams, countFlops, predictChecked, useBackend } from '../src/index.js';
+
+describe('registry', () => {
+  before(async () => { await useBackend('cpu'); });
+
+  it('has unique names and complete cards', () => {
+    const specs = listSpecs();
+    expect(specs.length).to.be.greaterThan(10);
+    expect(new Set(specs.map((s) => s.name)).size).to.equal(specs.length);
+    for (const s of specs) {
+      expect(s.name, s.name).to.match(/^[a-z0-9_.]+$/);
+      expect(s.inputSize, s.name).to.be.greaterThan(0);
+      expect(s.minInputSize, s.name).to.be.at.most(s.inputSize);
+      expect(s.meta.reference, s.name).to.be.a('string').and.not.empty;
+    }
+  });
+
+  it('rejects an unknown name, listing the closest names', () => {
+    expect(() => getSpec('vgg17')).to.throw(CnnZooError, /Unknown model "vgg17"\. Closest names: vgg11, vgg13, vgg16, vgg19/);
+    expect(() => create('resnet-50x')).to.throw(CnnZooError, /Unknown model/);
+  });
+
+  it('rejects an input size below the minimum, saying the minimum', () => {
+    expect(() => create('vgg11', { inputSize: 16 })).to.throw(CnnZooError, /at least 32 px/);
+    expect(() => create('squeezenet1_1', { inputSize: 100.5 })).to.throw(CnnZooError, /invalid/);
+    expect(() => create('alexnet', { numClasses: 0 })).to.throw(CnnZooError, /numClasses/);
+  });
+
+  it('builds at other input sizes (adaptive pooling) and with a new head', () => {
+    const m = create('alexnet', { inputSize: 320, numClasses: 10 });
+    expect(m.outputs[0]!.shape).to.deep.equal([null, 10]);
+    m.dispose();
+    const s = create('squeezenet1_1', { inputSize: 193 });
+    const y = s.predict(tf.zeros([1, 193, 193, 3])) as tf.Tensor;
+    expect(y.shape).to.deep.equal([1, 1000]);
+    y.dispose();
+    s.dispose();
+  });
+
+  it('builds without the top, with optional global pooling', () => {
+    const m = create('vgg11', { includeTop: false, pooling: 'avg' });
+    expect(m.outputs[0]!.shape).to.deep.equal([null, 512]);
+    m.dispose();
+    const f = create('squeezenet1_0', { includeTop: false });
+    expect(f.outputs[0]!.shape).to.deep.equal([null, 13, 13, 512]);
+    f.dispose();
+  });
+
+  it('gives a clear error for a wrong input shape', () => {
+    const m = create('squeezenet1_1');
+    const bad = (shape: number[]) => () => tf.tidy(() => predictChecked(m, tf.zeros(shape)));
+    expect(bad([1, 3, 224, 224])).to.throw(CnnZooError, /looks like NCHW.*transpose/i);
+    expect(bad([224, 224, 3])).to.throw(CnnZooError, /batch axis/);
+    expect(bad([1, 224, 224, 4])).to.throw(CnnZooError, /4 channels/);
+    expect(bad([1, 200, 200, 3])).to.throw(CnnZooError, /built for 224x224/);
+    m.dispose();
+  });
+
+  it('card params and FLOPs equal the counts of the built model', () => {
+    for (const s of listSpecs()) {
+      if (s.meta.params === undefined && s.meta.flops === undefined) continue;
+      if ((s.meta.params ?? 0) > 30e6) continue; // the big ones are counted in their parity cases
+      const m = create(s.name);
+      if (s.meta.params !== undefined) expect(countParams(m), `${s.name} params`).to.equal(s.meta.params);
+      if (s.meta.flops !== undefined) expect(countFlops(m), `${s.name} FLOPs`).to.equal(s.meta.flops);
+      m.dispose();
+    }
+  });
+});
