@@ -2,6 +2,7 @@
 
 /** Transpose a row-major array of `shape` by `perm` (out axis i = in axis perm[i]). */
 export function transpose(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+  if (shape.length === 4 && perm.join() === '2,3,1,0') return oihwToHwio(data, shape);
   const rank = shape.length;
   const outShape = perm.map((p) => shape[p]!);
   const inStrides = new Array<number>(rank);
@@ -25,12 +26,29 @@ export function transpose(data: Float32Array, shape: readonly number[], perm: re
 }
 
 /** conv weight [O, I, kH, kW] -> [kH, kW, I, O] (also grouped [O, I/g, kH, kW], and depthwise [C*m, 1, kH, kW] -> [kH, kW, C, m]). */
-export const oihwToHwio = (data: Float32Array, shape: readonly number[]): Float32Array => transpose(data, shape, [2, 3, 1, 0]);
+export function oihwToHwio(data: Float32Array, shape: readonly number[]): Float32Array {
+  const [o, i, kh, kw] = shape as [number, number, number, number];
+  const out = new Float32Array(data.length);
+  const khw = kh * kw, ikhw = i * khw;
+  for (let a = 0; a < o; a++) {
+    for (let b = 0; b < i; b++) {
+      const src = a * ikhw + b * khw;
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = data[src + y * kw + x]!;
+      }
+    }
+  }
+  return out;
+}
 
 /** linear weight [out, in] -> [in, out]; with `chw`, `in` is a flattened C x H x W map whose rows become H x W x C. */
 export function linearToDense(data: Float32Array, shape: readonly number[], chw?: readonly [number, number, number]): Float32Array {
   const [out, inp] = [shape[0]!, shape[1]!];
-  if (!chw || chw[1] * chw[2] === 1) return transpose(data, [out, inp], [1, 0]);
+  if (!chw || chw[1] * chw[2] === 1) {
+    const t = new Float32Array(data.length);
+    for (let r = 0; r < out; r++) for (let c = 0; c < inp; c++) t[c * out + r] = data[r * inp + c]!;
+    return t;
+  }
   const [c, h, w] = chw;
   // [out, C, H, W] -> [H, W, C, out]
   return transpose(data, [out, c, h, w], [2, 3, 1, 0]);
