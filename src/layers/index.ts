@@ -6,12 +6,13 @@ import * as tf from '@tensorflow/tfjs';
 import { AdaptiveAvgPool2D } from './adaptive-avg-pool2d.js';
 import { GroupedConv2D } from './grouped-conv2d.js';
 import { Pool2D } from './pool2d.js';
+import { LRN } from './lrn.js';
 
-export { AdaptiveAvgPool2D, GroupedConv2D, Pool2D };
+export { AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN };
 export const LAYER_PACKAGE = 'CnnZoo';
 
 /** Add a family's custom layer here (one place) so that saved models using it load again. */
-const CUSTOM_LAYERS = [AdaptiveAvgPool2D, GroupedConv2D, Pool2D];
+const CUSTOM_LAYERS = [AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN];
 
 let registered = false;
 export function registerLayers(): void {
