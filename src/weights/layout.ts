@@ -49,7 +49,15 @@ export function linearToDense(data: Float32Array, shape: readonly number[], chw?
     for (let r = 0; r < out; r++) for (let c = 0; c < inp; c++) t[c * out + r] = data[r * inp + c]!;
     return t;
   }
+  // [out, C, H*W] -> [H*W, C, out]
   const [c, h, w] = chw;
-  // [out, C, H, W] -> [H, W, C, out]
-  return transpose(data, [out, c, h, w], [2, 3, 1, 0]);
+  const hw = h * w;
+  const t = new Float32Array(data.length);
+  for (let r = 0; r < out; r++) {
+    for (let ch = 0; ch < c; ch++) {
+      const src = r * inp + ch * hw;
+      for (let p = 0; p < hw; p++) t[(p * c + ch) * out + r] = data[src + p]!;
+    }
+  }
+  return t;
 }
