@@ -31,6 +31,11 @@ export function registerRoleTable(className: string, table: RoleTable): void {
   ROLE_TABLES.set(className, table);
 }
 
+/** The role table registered for a layer class (so a derived layer can reuse a built-in one). */
+export function getRoleTable(className: string): RoleTable | undefined {
+  return ROLE_TABLES.get(className);
+}
+
 /** State-dict entries that are bookkeeping, not weights. */
 const IGNORED = /(^|\.)num_batches_tracked$/;
 
