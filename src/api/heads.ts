@@ -1,0 +1,44 @@
+/**
+ * Generic head contract (timm style) for any zoo model: where its feature stages are, and what its pre-logits
+ * (embedding) layer is. Derived from the graph, so every family gets `features()` and `embed()` for free.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { FeatureStage } from '../zoo/types.js';
+
+const is4D = (s: tf.Shape | tf.Shape[]): s is tf.Shape => !Array.isArray(s[0]) && s.length === 4;
+
+/**
+ * Feature stages of `model`: for each power-of-two reduction of the input, the last layer (in topological order)
+ * whose 4D output has that resolution. `featureLayers` restricts the search to the feature extractor (the layer
+ * names of the same architecture built with `includeTop: false`), so conv classifiers are not mistaken for stages.
+ */
+export function featureStages(model: tf.LayersModel, featureLayers?: ReadonlySet<string>): FeatureStage[] {
+  const inH = model.inputs[0]!.shape[1] as number;
+  const byReduction = new Map<number, FeatureStage>();
+  for (const layer of model.layers) {
+    if (featureLayers && !featureLayers.has(layer.name)) continue;
+    const out = layer.outputShape;
+    if (!is4D(out) || out[1] == null || layer.getClassName() === 'InputLayer') continue;
+    const reduction = 2 ** Math.round(Math.log2(inH / out[1]));
+    if (reduction < 2) continue;
+    byReduction.set(reduction, { layer: layer.name, channels: out[3] as number, reduction });
+  }
+  return [...byReduction.values()].sort((a, b) => a.reduction - b.reduction);
+}
+
+/**
+ * The embedding of a classifier: the input of its final dense layer when that is a vector (the fixtures'
+ * `pre_logits`), else the global average of its last feature stage.
+ */
+export function embeddingModel(model: tf.LayersModel, stages: readonly FeatureStage[]): tf.LayersModel {
+  const last = model.layers[model.layers.length - 1]!;
+  if (last.getClassName() === 'Dense') {
+    const inp = last.input as tf.SymbolicTensor;
+    if (inp.shape.length === 2) return tf.model({ inputs: model.inputs, outputs: inp, name: `${model.name}.embed` });
+  }
+  const top = stages[stages.length - 1];
+  if (!top) throw new Error(`${model.name}: no feature stage to pool for an embedding`);
+  const fmap = model.getLayer(top.layer).output as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: `${model.name}.embed.pool` }).apply(fmap) as tf.SymbolicTensor;
+  return tf.model({ inputs: model.inputs, outputs: pooled, name: `${model.name}.embed` });
+}

@@ -1,0 +1,43 @@
+/**
+ * The package as users get it: `npm pack`, install the tarball into an empty folder, then run the CLI and import
+ * the API from there (a missing `files` entry or export fails this).
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './helpers/shared.js';
+
+describe('packed package', function () {
+  let dir = '';
+  const run = (cmd: string, args: string[], cwd: string) =>
+    execFileSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' }, stdio: ['ignore', 'pipe', 'pipe'] });
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-pack-'));
+    const out = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
+    const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[];
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, filename!)], dir);
+  });
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  it('runs the CLI from the installed tarball', () => {
+    const list = run('npx', ['--no-install', 'cnn-zoo', 'list'], dir);
+    expect(list).to.match(/squeezenet1_1/).and.match(/vgg16/);
+    const info = run('npx', ['--no-install', 'cnn-zoo', 'info', 'squeezenet1_1'], dir);
+    expect(info).to.match(/params:\s+1235496/);
+  });
+
+  it('imports the API and builds a model from the installed tarball', () => {
+    const script = `import { create, countParams, listSpecs } from 'cnn-zoo';
+      const m = create('squeezenet1_1', { inputSize: 96 });
+      console.log(JSON.stringify({ n: listSpecs().length, params: countParams(m), out: m.outputs[0].shape }));`;
+    writeFileSync(join(dir, 'use.mjs'), script);
+    const res = JSON.parse(run('node', ['use.mjs'], dir).trim().split('\n').pop()!) as { n: number; params: number; out: number[] };
+    expect(res.params).to.equal(1235496);
+    expect(res.out).to.deep.equal([null, 1000]);
+    expect(res.n).to.be.greaterThan(10);
+  });
+});
