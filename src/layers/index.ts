@@ -7,12 +7,14 @@ import { AdaptiveAvgPool2D } from './adaptive-avg-pool2d.js';
 import { GroupedConv2D } from './grouped-conv2d.js';
 import { Pool2D } from './pool2d.js';
 import { LRN } from './lrn.js';
+import { ChannelShuffle } from './channel-shuffle.js';
+import { ChannelSlice } from './channel-slice.js';
 
-export { AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN };
+export { AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN, ChannelShuffle, ChannelSlice };
 export const LAYER_PACKAGE = 'CnnZoo';
 
 /** Add a family's custom layer here (one place) so that saved models using it load again. */
-const CUSTOM_LAYERS = [AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN];
+const CUSTOM_LAYERS = [AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN, ChannelShuffle, ChannelSlice];
 
 let registered = false;
 export function registerLayers(): void {
