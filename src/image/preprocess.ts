@@ -1,0 +1,113 @@
+/**
+ * Evaluation preprocessing, identical to timm/torchvision's eval pipeline on PIL images:
+ *   Resize(floor(size / cropFraction), interpolation)   shorter side, PIL antialiased resampling (resample.ts)
+ *   CenterCrop(size)                                     torchvision's rounding, zero padding if too small
+ *   ToTensor + Normalize                                 x * scale, - mean, / std (float32 steps), RGB or BGR
+ * The resize target follows timm's `transforms_imagenet_eval` (`math.floor(img_size / crop_pct)`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import { resizePil } from './resample.js';
+import type { PreprocessConfig, RgbImage } from './types.js';
+
+/** torchvision's ImageNet eval pipeline: Resize(256, bilinear), CenterCrop(224), ImageNet mean/std. */
+export const IMAGENET_DEFAULT: PreprocessConfig = {
+  size: 224,
+  cropFraction: 0.875,
+  interpolation: 'bilinear',
+  scale: 1 / 255,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  channelOrder: 'RGB',
+};
+
+/** Validates a config, throwing `CnnZooError` naming the bad field. */
+export function checkPreprocessConfig(cfg: PreprocessConfig): void {
+  const bad = (field: string, why: string): never => {
+    throw new CnnZooError(`PreprocessConfig.${field} ${why}.`, 'BAD_PREPROCESS_CONFIG');
+  };
+  if (!Number.isInteger(cfg.size) || cfg.size < 1) bad('size', `must be a positive integer, got ${cfg.size}`);
+  if (!(cfg.cropFraction > 0) || !Number.isFinite(cfg.cropFraction)) bad('cropFraction', `must be a positive number (0.875 for a 256 -> 224 crop), got ${cfg.cropFraction}`);
+  if (!['bilinear', 'bicubic', 'nearest'].includes(cfg.interpolation)) bad('interpolation', `must be 'bilinear', 'bicubic' or 'nearest', got ${String(cfg.interpolation)}`);
+  if (!Number.isFinite(cfg.scale) || cfg.scale === 0) bad('scale', `must be a non-zero number (1/255 for torchvision), got ${cfg.scale}`);
+  if (cfg.channelOrder !== 'RGB' && cfg.channelOrder !== 'BGR') bad('channelOrder', `must be 'RGB' or 'BGR', got ${String(cfg.channelOrder)}`);
+  for (const [field, v] of [['mean', cfg.mean], ['std', cfg.std]] as const) {
+    if (!Array.isArray(v) || v.length !== 3 || !v.every(Number.isFinite)) bad(field, `must be three finite numbers, got ${JSON.stringify(v)}`);
+  }
+  if (cfg.std.some((s) => s === 0)) bad('std', 'must not contain 0');
+}
+
+/** Output size of torchvision's `Resize(short)` for an image: shorter side `short`, the other truncated. */
+export function resizedSize(width: number, height: number, short: number): [number, number] {
+  if (width <= height) return [short, Math.trunc((short * height) / width)];
+  return [Math.trunc((short * width) / height), short];
+}
+
+/** Python's `round()`: halves go to the even neighbour. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** torchvision's `CenterCrop`: zero-pads an image smaller than the crop, then crops the centre. */
+export function centerCrop(img: RgbImage, width: number, height: number): RgbImage {
+  let src = img;
+  if (width > img.width || height > img.height) {
+    const left = width > img.width ? (width - img.width) >> 1 : 0;
+    const top = height > img.height ? (height - img.height) >> 1 : 0;
+    const pw = img.width + left + (width > img.width ? (width - img.width + 1) >> 1 : 0);
+    const ph = img.height + top + (height > img.height ? (height - img.height + 1) >> 1 : 0);
+    const data = new Uint8Array(pw * ph * 3);
+    for (let y = 0; y < img.height; y++) {
+      data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((y + top) * pw + left) * 3);
+    }
+    src = { width: pw, height: ph, data };
+  }
+  if (src.width === width && src.height === height) return src;
+  const top = roundHalfEven((src.height - height) / 2), left = roundHalfEven((src.width - width) / 2);
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const s = ((y + top) * src.width + left) * 3;
+    data.set(src.data.subarray(s, s + width * 3), y * width * 3);
+  }
+  return { width, height, data };
+}
+
+/** Resize (shorter side) + centre crop on 8-bit pixels: the image the network sees, before normalisation. */
+export function resizeAndCrop(img: RgbImage, cfg: PreprocessConfig): RgbImage {
+  checkPreprocessConfig(cfg);
+  checkImage(img);
+  const short = Math.floor(cfg.size / cfg.cropFraction);
+  const [w, h] = resizedSize(img.width, img.height, short);
+  return centerCrop(resizePil(img, w, h, cfg.interpolation), cfg.size, cfg.size);
+}
+
+/** Scale, mean/std and channel order applied to 8-bit RGB pixels, as float32 HWC values. */
+export function normalize(img: RgbImage, cfg: PreprocessConfig): Float32Array {
+  const f = Math.fround;
+  const scale = f(cfg.scale);
+  const order = cfg.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const mean = cfg.mean.map(f), std = cfg.std.map(f);
+  const n = img.width * img.height;
+  const out = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) {
+      out[i * 3 + c] = f(f(f(img.data[i * 3 + order[c]!]! * scale) - mean[c]!) / std[c]!);
+    }
+  }
+  return out;
+}
+
+function checkImage(img: RgbImage): void {
+  if (!img || !Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1 ||
+    !(img.data instanceof Uint8Array) || img.data.length !== img.width * img.height * 3) {
+    throw new CnnZooError(`preprocess: expected an RgbImage with width * height * 3 bytes, got ` +
+      `${img?.width}x${img?.height} with ${img?.data?.length} bytes. Decode images with decodeImage().`, 'BAD_IMAGE');
+  }
+}
+
+/** The model input for one image: a [size, size, 3] float32 tensor. */
+export function preprocess(img: RgbImage, cfg: PreprocessConfig): tf.Tensor3D {
+  const cropped = resizeAndCrop(img, cfg);
+  return tf.tensor3d(normalize(cropped, cfg), [cfg.size, cfg.size, 3], 'float32');
+}
