@@ -1,0 +1,161 @@
+/**
+ * `evaluate(model, dataset, options)`: Top-1 / Top-5 (overall and per class) and throughput of a classifier
+ * on a labelled image folder. Images are decoded and preprocessed exactly as the model's training pipeline
+ * (src/image), in batches; the next batch is decoded while the current one runs. Images that cannot be read
+ * are counted in `failed` (with the reason) and left out of the accuracy, never silently dropped.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import { decodeImage } from '../image/decode.js';
+import { normalize, resizeAndCrop } from '../image/preprocess.js';
+import type { PreprocessConfig } from '../image/types.js';
+import type { DatasetItem, DatasetProblem, ImageDataset } from './dataset.js';
+import { modelSettings } from './model-settings.js';
+import { AccuracyMeter, topK, type ClassAccuracy } from './topk.js';
+
+export interface EvaluateOptions {
+  /** Images per forward pass (default 16). */
+  batchSize?: number;
+  /** Evaluate only the first `limit` images of the dataset (in its sorted order). */
+  limit?: number;
+  /** Override the model's preprocessing (default: its metadata, else torchvision's ImageNet pipeline). */
+  preprocess?: PreprocessConfig;
+  /** Override the logit index of class 0 (default: metadata, else 1 for 1001 outputs, else 0). */
+  classOffset?: number;
+  /** Called after each batch. */
+  onProgress?: (p: EvalProgress) => void;
+}
+
+export interface EvalProgress {
+  done: number;
+  total: number;
+  failed: number;
+  /** Running Top-1 (%) over the images evaluated so far. */
+  top1: number;
+  imagesPerSec: number;
+}
+
+export interface FailedImage { file: string; error: string }
+
+export interface EvalResult {
+  kind: 'eval';
+  model: string;
+  dataset: string;
+  datasetLayout: ImageDataset['layout'];
+  /** Images attempted (after `limit`). */
+  images: number;
+  /** Images that decoded and were classified: the accuracy's denominator. */
+  evaluated: number;
+  failed: FailedImage[];
+  /** Problems found while reading the dataset's labels (see dataset.ts). */
+  datasetProblems: DatasetProblem[];
+  /** Percent over `evaluated`. */
+  top1: number;
+  top5: number;
+  meanClassTop1: number;
+  perClass: (ClassAccuracy & { wnid?: string; name?: string })[];
+  batchSize: number;
+  preprocess: PreprocessConfig;
+  classOffset: number;
+  backend: string;
+  seconds: number;
+  /** Evaluated images per second, end to end (decode + preprocess + inference). */
+  imagesPerSec: number;
+}
+
+interface Batch { items: DatasetItem[]; input: Float32Array; ok: boolean[]; failed: FailedImage[] }
+
+async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<Batch> {
+  const per = cfg.size * cfg.size * 3;
+  const input = new Float32Array(items.length * per);
+  const failed: FailedImage[] = [];
+  const ok = await Promise.all(items.map(async (it, i) => {
+    try {
+      const img = await decodeImage(it.path, { name: it.file });
+      input.set(normalize(resizeAndCrop(img, cfg), cfg), i * per);
+      return true;
+    } catch (e) {
+      failed.push({ file: it.file, error: (e as Error).message });
+      return false;
+    }
+  }));
+  return { items, input, ok, failed };
+}
+
+/** Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. */
+export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string } = {}): Promise<EvalResult> {
+  const batchSize = options.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new CnnZooError(`batchSize must be a positive integer, got ${batchSize}.`, 'BAD_OPTION');
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+    throw new CnnZooError(`limit must be a positive integer, got ${options.limit}.`, 'BAD_OPTION');
+  }
+  const settings = modelSettings(model, options);
+  const numClasses = dataset.classes.length;
+  if (settings.numOutputs - settings.classOffset < numClasses) {
+    throw new CnnZooError(`The model has ${settings.numOutputs} outputs (class offset ${settings.classOffset}) but the dataset has ` +
+      `${numClasses} classes. Evaluate a ${numClasses}-class model, or pass classOffset.`, 'BAD_MODEL');
+  }
+  const items = dataset.items.slice(0, options.limit ?? dataset.items.length);
+  const { preprocess: cfg, classOffset } = settings;
+  const meter = new AccuracyMeter(numClasses);
+  const failed: FailedImage[] = [];
+  const t0 = performance.now();
+  const batches: DatasetItem[][] = [];
+  for (let i = 0; i < items.length; i += batchSize) batches.push(items.slice(i, i + batchSize));
+
+  let next = batches.length ? loadBatch(batches[0]!, cfg) : undefined;
+  for (let b = 0; b < batches.length; b++) {
+    const batch = await next!;
+    next = b + 1 < batches.length ? loadBatch(batches[b + 1]!, cfg) : undefined; // decode ahead while we infer
+    failed.push(...batch.failed);
+    const good = batch.items.map((_, i) => i).filter((i) => batch.ok[i]);
+    if (good.length > 0) {
+      const per = cfg.size * cfg.size * 3;
+      const input = good.length === batch.items.length ? batch.input : packRows(batch.input, good, per);
+      const logits = tf.tidy(() => {
+        const out = model.predict(tf.tensor4d(input, [good.length, cfg.size, cfg.size, 3]));
+        const first = Array.isArray(out) ? out[0]! : out;
+        return first.reshape([good.length, -1]);
+      });
+      const values = await logits.data();
+      logits.dispose();
+      const width = settings.numOutputs;
+      good.forEach((itemIdx, row) => {
+        const pred = topK(values.subarray(row * width, (row + 1) * width), 5, classOffset, numClasses);
+        meter.add(batch.items[itemIdx]!.label, pred);
+      });
+    }
+    const s = meter.summary();
+    const secs = (performance.now() - t0) / 1000;
+    options.onProgress?.({ done: Math.min((b + 1) * batchSize, items.length), total: items.length, failed: failed.length, top1: s.top1, imagesPerSec: meter.images / secs });
+  }
+
+  const seconds = (performance.now() - t0) / 1000;
+  const s = meter.summary();
+  return {
+    kind: 'eval',
+    model: options.name ?? model.name,
+    dataset: dataset.name,
+    datasetLayout: dataset.layout,
+    images: items.length,
+    evaluated: s.images,
+    failed,
+    datasetProblems: dataset.problems,
+    top1: s.top1,
+    top5: s.top5,
+    meanClassTop1: s.meanClassTop1,
+    perClass: s.perClass.map((c) => ({ ...c, wnid: dataset.classes[c.label]?.wnid, name: dataset.classes[c.label]?.label })),
+    batchSize,
+    preprocess: cfg,
+    classOffset,
+    backend: tf.getBackend(),
+    seconds,
+    imagesPerSec: seconds > 0 ? s.images / seconds : 0,
+  };
+}
+
+function packRows(src: Float32Array, rows: number[], per: number): Float32Array {
+  const out = new Float32Array(rows.length * per);
+  rows.forEach((r, i) => out.set(src.subarray(r * per, (r + 1) * per), i * per));
+  return out;
+}
