@@ -9,12 +9,14 @@ import { Pool2D } from './pool2d.js';
 import { LRN } from './lrn.js';
 import { ChannelShuffle } from './channel-shuffle.js';
 import { ChannelSlice } from './channel-slice.js';
+import { FusedConv2D } from '../inference/fused-conv2d.js';
+import { FusedDense } from '../inference/fused-dense.js';
 
-export { AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN, ChannelShuffle, ChannelSlice };
+export { AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN, ChannelShuffle, ChannelSlice, FusedConv2D, FusedDense };
 export const LAYER_PACKAGE = 'CnnZoo';
 
 /** Add a family's custom layer here (one place) so that saved models using it load again. */
-const CUSTOM_LAYERS = [AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN, ChannelShuffle, ChannelSlice];
+const CUSTOM_LAYERS = [AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN, ChannelShuffle, ChannelSlice, FusedConv2D, FusedDense];
 
 let registered = false;
 export function registerLayers(): void {
