@@ -1,0 +1,110 @@
+/**
+ * A Node file-system IOHandler for tfjs LayersModel artifacts that needs no tfjs-node: `load()` reads
+ * model.json and its weight shards (each missing file named), `save()` writes model.json plus shards of
+ * at most `shardBytes` (4 MB by default).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { CnnZooError } from '../errors.js';
+
+export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
+
+export interface NodeFsOptions {
+  /** Largest shard written by `save()`. */
+  shardBytes?: number;
+}
+
+/** Concatenate a tfjs WeightData (one buffer or a list) into one ArrayBuffer. */
+export function weightDataBuffer(data: tf.io.WeightData | undefined): ArrayBuffer {
+  if (!data) return new ArrayBuffer(0);
+  return Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data;
+}
+
+/** Parse model.json text, naming the file when it is not a tfjs layers model. */
+export function parseModelJson(text: string, where: string): tf.io.ModelJSON {
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(text) as tf.io.ModelJSON;
+  } catch (e) {
+    throw new CnnZooError(`${where}: not valid JSON (${(e as Error).message}).`, 'BAD_ARTIFACT');
+  }
+  if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new CnnZooError(`${where}: not a tfjs model.json (it needs "modelTopology" and "weightsManifest").`, 'BAD_ARTIFACT');
+  }
+  return json;
+}
+
+/** Where model.json lies, for a path that is model.json itself or its directory. */
+async function modelJsonPath(path: string): Promise<string> {
+  try {
+    if ((await stat(path)).isDirectory()) return join(path, 'model.json');
+  } catch { /* not there: handled by the reader */ }
+  return path;
+}
+
+class NodeFileSystem implements tf.io.IOHandler {
+  constructor(private readonly path: string, private readonly opts: NodeFsOptions) {}
+
+  async load(): Promise<tf.io.ModelArtifacts> {
+    const file = await modelJsonPath(this.path);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new CnnZooError(`Cannot read model.json at "${file}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
+        'Pass the directory that holds model.json and its weight shards.', 'MISSING_FILE');
+    }
+    const json = parseModelJson(text, file);
+    const dir = dirname(file);
+    return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+      const buffers: ArrayBuffer[] = [];
+      for (const group of manifest) {
+        for (const p of group.paths) {
+          const shard = join(dir, p);
+          let bytes: Uint8Array;
+          try {
+            bytes = await readFile(shard);
+          } catch (e) {
+            throw new CnnZooError(`Weight shard "${shard}" named by ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
+              'Copy every file of the model directory.', 'MISSING_FILE');
+          }
+          buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+        }
+      }
+      return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(buffers)];
+    });
+  }
+
+  async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+    const dir = this.path.endsWith('.json') ? dirname(this.path) : this.path;
+    const jsonName = this.path.endsWith('.json') ? basename(this.path) : 'model.json';
+    if (artifacts.modelTopology instanceof ArrayBuffer) throw new CnnZooError('Saving binary model topologies is not supported.', 'BAD_ARTIFACT');
+    await mkdir(dir, { recursive: true });
+    const data = new Uint8Array(weightDataBuffer(artifacts.weightData));
+    const shardBytes = this.opts.shardBytes ?? DEFAULT_SHARD_BYTES;
+    const count = Math.max(1, Math.ceil(data.length / shardBytes));
+    const paths: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const name = `group1-shard${i + 1}of${count}.bin`;
+      await writeFile(join(dir, name), data.subarray(i * shardBytes, Math.min(data.length, (i + 1) * shardBytes)));
+      paths.push(name);
+    }
+    const json: tf.io.ModelJSON = {
+      modelTopology: artifacts.modelTopology ?? {},
+      format: artifacts.format ?? 'layers-model',
+      generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+      convertedBy: artifacts.convertedBy ?? 'cnn-zoo convert',
+      weightsManifest: [{ paths, weights: artifacts.weightSpecs ?? [] }],
+    };
+    if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata;
+    if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
+    await writeFile(join(dir, jsonName), JSON.stringify(json));
+    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+  }
+}
+
+/** An IOHandler reading/writing `path` (a directory, or the path of model.json). */
+export function nodeFileSystem(path: string, opts: NodeFsOptions = {}): tf.io.IOHandler {
+  return new NodeFileSystem(path, opts);
+}
