@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT, checkPreprocessConfig } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
+import type { CnnZooMetadata } from '../weights/artifacts.js';
 
 export interface ModelSettings {
   preprocess: PreprocessConfig;
@@ -19,11 +20,9 @@ export interface ModelSettings {
   source: 'options' | 'metadata' | 'default';
 }
 
-interface ArtifactMetadata { preprocess?: PreprocessConfig; classOffset?: number }
-
-function metadataOf(model: tf.LayersModel): ArtifactMetadata {
-  const m = (model as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.();
-  return m && typeof m === 'object' ? (m as ArtifactMetadata) : {};
+function metadataOf(model: tf.LayersModel): Partial<Pick<CnnZooMetadata, 'preprocessing' | 'classOffset'>> {
+  const m = (model as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { cnnZoo?: CnnZooMetadata } | undefined;
+  return m?.cnnZoo && typeof m.cnnZoo === 'object' ? m.cnnZoo : {};
 }
 
 /** Input height and width of a model ([batch, H, W, 3] input). */
@@ -41,12 +40,12 @@ export function modelSettings(model: tf.LayersModel, opts: { preprocess?: Prepro
   const [h, w] = inputSizeOf(model);
   const out = model.outputs[0]!.shape;
   const numOutputs = out[out.length - 1] ?? 0;
-  const preprocess = opts.preprocess ?? meta.preprocess ?? { ...IMAGENET_DEFAULT, size: h };
+  const preprocess = opts.preprocess ?? meta.preprocessing ?? { ...IMAGENET_DEFAULT, size: h };
   checkPreprocessConfig(preprocess);
   if (preprocess.size !== h || preprocess.size !== w) {
     throw new CnnZooError(`Preprocessing makes ${preprocess.size}x${preprocess.size} inputs but the model takes ${h}x${w}. ` +
       `Set preprocess.size to ${h} or build the model with inputSize ${preprocess.size}.`, 'BAD_PREPROCESS_CONFIG');
   }
   const classOffset = opts.classOffset ?? meta.classOffset ?? (numOutputs === 1001 ? 1 : 0);
-  return { preprocess, classOffset, numOutputs, source: opts.preprocess ? 'options' : meta.preprocess ? 'metadata' : 'default' };
+  return { preprocess, classOffset, numOutputs, source: opts.preprocess ? 'options' : meta.preprocessing ? 'metadata' : 'default' };
 }

@@ -1,0 +1,62 @@
+/** `cnn-zoo eval --model NAME [--weights DIR] --data DIR`: Top-1/Top-5, per-class accuracy and images/s on a labelled folder. */
+import { writeFile } from 'node:fs/promises';
+import { CnnZooError } from '../../errors.js';
+import { selectBackend } from '../../eval/backend-choice.js';
+import { openDataset, summarizeProblems } from '../../eval/dataset.js';
+import { evaluate } from '../../eval/evaluate.js';
+import { loadModelForEval } from '../../eval/load-model.js';
+import { progressBar } from '../../eval/progress.js';
+import { parse } from '../args.js';
+import { table } from '../format.js';
+
+export const usage = 'cnn-zoo eval --model NAME [--weights DIR] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
+  '[--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
+  '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
+  '          or one sub-folder per class named by wnid. Without --weights the model has random weights.';
+
+const positiveInt = (v: string | undefined, what: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CnnZooError(`--${what} must be a positive integer, got "${v}".\nUsage: ${usage}`, 'BAD_ARGS');
+  return n;
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    model: { type: 'string' }, weights: { type: 'string' }, data: { type: 'string' }, labels: { type: 'string' },
+    limit: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    'per-class': { type: 'boolean' }, json: { type: 'string' },
+  }, usage);
+  if (!values.model || !values.data || positionals.length > 0) throw new CnnZooError(`eval needs --model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
+  const limit = positiveInt(values.limit, 'limit');
+  const batchSize = positiveInt(values.batch, 'batch') ?? 16;
+  const backend = await selectBackend(values.backend!);
+  const dataset = openDataset(values.data, values.labels ? { labels: values.labels } : {});
+  console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
+    (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
+  for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
+  const { model, weights } = await loadModelForEval(values.model, values.weights);
+  console.log(`model ${values.model} (weights: ${weights}), backend ${backend}, batch ${batchSize}`);
+  const bar = progressBar('eval');
+  const r = await evaluate(model, dataset, {
+    batchSize, ...(limit ? { limit } : {}), name: values.model,
+    onProgress: (p) => bar.update(p.done, p.total, `top-1 ${p.top1.toFixed(2)}%  ${p.imagesPerSec.toFixed(1)} img/s${p.failed ? `  ${p.failed} failed` : ''}`),
+  });
+  bar.finish();
+  model.dispose();
+  console.log(`preprocess: ${JSON.stringify(r.preprocess)}, class offset ${r.classOffset}`);
+  if (values['per-class']) {
+    console.log(table(['class', 'wnid', 'name', 'images', 'top-1 %', 'top-5 %'],
+      r.perClass.map((c) => [String(c.label), c.wnid ?? '', c.name ?? '', String(c.images), c.top1.toFixed(1), c.top5.toFixed(1)])));
+  }
+  for (const f of r.failed.slice(0, 10)) console.log(`  failed: ${f.file}: ${f.error}`);
+  if (r.failed.length > 10) console.log(`  ... ${r.failed.length - 10} more failed images`);
+  console.log(`${values.model} on ${r.dataset}: top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%  ` +
+    `(${r.evaluated} of ${r.images} images evaluated, ${r.failed.length} failed; mean per-class top-1 ${r.meanClassTop1.toFixed(2)}%)  ` +
+    `${r.imagesPerSec.toFixed(1)} images/s, ${r.seconds.toFixed(1)} s`);
+  if (values.json) {
+    await writeFile(values.json, JSON.stringify({ ...r, weights }, null, 1));
+    console.log(`wrote ${values.json}`);
+  }
+  return 0;
+}

@@ -1,0 +1,200 @@
+/**
+ * Profiling one model on the current tfjs backend: analytic size (params, FLOPs = 2 x MACs, per-layer table),
+ * `tf.profile` of one forward pass (kernel count and time, new and peak tensor bytes), and latency per batch size:
+ * cold (the first call at that batch size: shader compilation, weight upload, allocation) and warm (median and
+ * p90 of repeated calls, each timed until its output is read back), throughput and peak tensor memory.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { countParams, layerTable, type LayerCount } from '../analysis/count.js';
+import { CnnZooError } from '../errors.js';
+import { inputSizeOf } from './model-settings.js';
+
+type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
+
+export interface LatencyPoint {
+  batch: number;
+  /** First call at this batch size, ms. */
+  coldMs: number;
+  /** Median / 90th percentile (nearest rank) of the warm calls, ms per batch. */
+  warmMedianMs: number;
+  warmP90Ms: number;
+  /** Warm calls timed. */
+  runs: number;
+  /** batch / warm median, images per second. */
+  imagesPerSec: number;
+  /** Peak bytes held by tfjs tensors during one call (weights included), from `tf.profile`. */
+  peakBytes: number;
+}
+
+export interface KernelStat { name: string; count: number; ms: number }
+
+export interface KernelProfile {
+  /** Batch size of the profiled call. */
+  batch: number;
+  kernelCount: number;
+  /** Sum of kernel times reported by the backend, ms. */
+  kernelMs: number;
+  newBytes: number;
+  newTensors: number;
+  peakBytes: number;
+  /** Kernels by total time, slowest first (at most 10). */
+  topKernels: KernelStat[];
+}
+
+export interface EnvironmentInfo {
+  backend: string;
+  tfjs: string;
+  platform: string;
+  cpu: string;
+  cores: number;
+  node?: string;
+  /** tfjs flags that change speed (WASM SIMD/threads, WebGPU). */
+  flags: Record<string, boolean | number | string>;
+}
+
+export interface ProfileResult {
+  kind: 'bench';
+  model: string;
+  inputSize: number;
+  numClasses: number;
+  /** Learnable parameters (BN running statistics excluded). */
+  params: number;
+  /** Conv + matmul FLOPs for one image (1 multiply-add = 2 FLOPs). */
+  flops: number;
+  /** Multiply-adds for one image (flops / 2). */
+  macs: number;
+  /** Bytes of all weights (incl. BN statistics) as stored by tfjs. */
+  weightBytes: number;
+  layers?: LayerCount[];
+  profile: KernelProfile;
+  latency: LatencyPoint[];
+  env: EnvironmentInfo;
+  date: string;
+}
+
+export interface ProfileOptions {
+  /** Batch sizes to time (default 1, 2, 4, 8, 16, 32, 64). */
+  batchSizes?: readonly number[];
+  /** Warm calls per batch size (default 10; fewer if `maxMsPerBatch` runs out, never fewer than 3). */
+  runs?: number;
+  /** Time budget for the warm calls of one batch size (default 10 s). */
+  maxMsPerBatch?: number;
+  /** Keep the per-layer table in the result. */
+  layers?: boolean;
+  /** Name to report (default model.name). */
+  name?: string;
+  onProgress?: (msg: string) => void;
+}
+
+export const DEFAULT_BATCH_SIZES: readonly number[] = [1, 2, 4, 8, 16, 32, 64];
+
+/** Nearest-rank percentile of `xs` (p in 0..100). */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** The median (mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** One forward pass, timed until the output is on the CPU (so async backends are measured fully). */
+async function timedCall(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
+  const t0 = performance.now();
+  const out = model.predict(x);
+  const outs = Array.isArray(out) ? out : [out];
+  await Promise.all(outs.map((o) => o.data()));
+  const ms = performance.now() - t0;
+  tf.dispose(outs);
+  return ms;
+}
+
+async function profileCall(model: tf.LayersModel, x: tf.Tensor): Promise<ProfileInfo> {
+  const info = await tf.profile(() => model.predict(x) as tf.Tensor | tf.Tensor[]);
+  tf.dispose(info.result as tf.Tensor | tf.Tensor[]);
+  return info;
+}
+
+function kernelProfile(info: ProfileInfo, batch: number): KernelProfile {
+  const byName = new Map<string, KernelStat>();
+  let kernelMs = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    kernelMs += ms;
+    const s = byName.get(k.name) ?? { name: k.name, count: 0, ms: 0 };
+    s.count++;
+    s.ms += ms;
+    byName.set(k.name, s);
+  }
+  return {
+    batch, kernelCount: info.kernels.length, kernelMs, newBytes: info.newBytes, newTensors: info.newTensors,
+    peakBytes: info.peakBytes, topKernels: [...byName.values()].sort((a, b) => b.ms - a.ms).slice(0, 10),
+  };
+}
+
+/** Facts about the machine and backend that the timings depend on. */
+export async function environmentInfo(): Promise<EnvironmentInfo> {
+  const flags: Record<string, boolean | number | string> = {};
+  for (const f of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT', 'WEBGPU_CPU_FORWARD', 'WEBGL_VERSION']) {
+    try {
+      const v = tf.env().get(f);
+      if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') flags[f] = v;
+    } catch { /* flag not registered on this backend */ }
+  }
+  const info: EnvironmentInfo = { backend: tf.getBackend(), tfjs: tf.version.tfjs, platform: 'browser', cpu: 'unknown', cores: 0, flags };
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const os = await import('node:os');
+    info.platform = `${os.platform()} ${os.arch()}`;
+    info.cpu = os.cpus()[0]?.model ?? 'unknown';
+    info.cores = os.cpus().length;
+    info.node = process.versions.node;
+  } else if (typeof navigator !== 'undefined') {
+    info.platform = navigator.userAgent;
+    info.cores = navigator.hardwareConcurrency ?? 0;
+  }
+  return info;
+}
+
+/** Profiles `model` on the current backend (see the module comment). */
+export async function profileModel(model: tf.LayersModel, opts: ProfileOptions = {}): Promise<ProfileResult> {
+  const batchSizes = opts.batchSizes ?? DEFAULT_BATCH_SIZES;
+  if (batchSizes.length === 0 || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) {
+    throw new CnnZooError(`Batch sizes must be positive integers, got ${batchSizes.join(',')}.`, 'BAD_OPTION');
+  }
+  const runs = opts.runs ?? 10;
+  const budget = opts.maxMsPerBatch ?? 10_000;
+  const [h, w] = inputSizeOf(model);
+  const name = opts.name ?? model.name;
+  const table = layerTable(model);
+  const flops = table.reduce((a, l) => a + l.flops, 0);
+  const out = model.outputs[0]!.shape;
+  const latency: LatencyPoint[] = [];
+  let profile: KernelProfile | undefined;
+  for (const batch of batchSizes) {
+    const x = tf.randomUniform([batch, h, w, 3], -1, 1, 'float32', 1);
+    try {
+      const coldMs = await timedCall(model, x);
+      const info = await profileCall(model, x);
+      if (!profile) profile = kernelProfile(info, batch);
+      const times: number[] = [];
+      const start = performance.now();
+      while (times.length < runs && (times.length < 3 || performance.now() - start < budget)) times.push(await timedCall(model, x));
+      const warmMedianMs = median(times);
+      latency.push({ batch, coldMs, warmMedianMs, warmP90Ms: percentile(times, 90), runs: times.length, imagesPerSec: (1000 * batch) / warmMedianMs, peakBytes: info.peakBytes });
+      opts.onProgress?.(`${name} batch ${batch}: cold ${coldMs.toFixed(1)} ms, warm median ${warmMedianMs.toFixed(1)} ms (${times.length} runs)`);
+    } finally {
+      x.dispose();
+    }
+  }
+  const weightBytes = model.weights.reduce((a, v) => a + (v.shape as number[]).reduce((x, y) => x * y, 1) * (v.dtype === 'float32' || v.dtype === 'int32' ? 4 : 1), 0);
+  return {
+    kind: 'bench', model: name, inputSize: h, numClasses: out[out.length - 1] ?? 0,
+    params: countParams(model), flops, macs: flops / 2, weightBytes,
+    ...(opts.layers ? { layers: table } : {}),
+    profile: profile!, latency, env: await environmentInfo(), date: new Date().toISOString(),
+  };
+}
