@@ -111,13 +111,15 @@ export function readTflite(bytes: Uint8Array, source = 'model.tflite'): TfliteMo
   return { tensors, ops, inputs: g.i32s(1), outputs: g.i32s(2), description: model.string(3) };
 }
 
-/** Op-name segments that end a TFLite weight tensor's name after its layer scope. */
-const SCOPE_TAIL = /^(Conv2D_Fold|depthwise_Fold|Conv2D|depthwise|weights_quant|FakeQuantWithMinMaxVars|weights|depthwise_weights|MatMul|BiasAdd|kernel|read|Relu6?)$/;
+/** Segments after a weight's layer scope: variable/quantization tails, then at most one op name. */
+const VARIABLE_TAIL = /^(FakeQuantWithMinMaxVars|weights_quant|read|weights|depthwise_weights|kernel|biases)$/;
+const OP_TAIL = /^(Conv2D_Fold|depthwise_Fold|Conv2D|depthwise|MatMul|BiasAdd)$/;
 
 /** The layer scope of a weight tensor (`MobilenetV1/MobilenetV1/Conv2d_0/Conv2D_Fold;...` -> `MobilenetV1/Conv2d_0`). */
 export function tfliteScope(name: string): string {
   const parts = name.split(';')[0]!.split('/');
-  while (parts.length > 1 && SCOPE_TAIL.test(parts[parts.length - 1]!)) parts.pop();
+  while (parts.length > 1 && VARIABLE_TAIL.test(parts[parts.length - 1]!)) parts.pop();
+  if (parts.length > 1 && OP_TAIL.test(parts[parts.length - 1]!)) parts.pop();
   if (parts.length > 2 && parts[0] === parts[1]) parts.shift();
   return parts.join('/');
 }
