@@ -114,7 +114,20 @@ function caffeInception(x: Sym, r: InceptionRow): Sym {
   return concat([b1, b2, b3, b4], `${m}.output`);
 }
 
+/** The side of the map before pool5: conv1 (7x7 / 2, pad 3), then four 3x3 / 2 ceil-mode pools. */
+function bvlcPool5Side(n: number): number {
+  let s = Math.floor((n - 1) / 2) + 1;
+  for (let i = 0; i < 4; i++) s = Math.ceil((s - 3) / 2) + 1;
+  return s;
+}
+
 function buildBvlc(ctx: BuildContext): tf.LayersModel {
+  const [mh, mw] = [bvlcPool5Side(ctx.inputHeight), bvlcPool5Side(ctx.inputWidth)];
+  if (ctx.includeTop && (mh !== 7 || mw !== 7)) {
+    throw new CnnZooError(`bvlc_googlenet: Caffe's pool5 averages a fixed 7x7 window, so its classifier needs a 7x7 map ` +
+      `there, but a ${ctx.inputHeight}x${ctx.inputWidth} input gives ${mh}x${mw}. Use an input of 223 to 254 px ` +
+      '(224 is the default), or includeTop: false for larger sizes.', 'BAD_INPUT_SIZE');
+  }
   const inp = input(ctx, 'data');
   // Caffe pools always round up (ceil mode).
   let x = caffeConv(inp, 'conv1', '7x7_s2', { filters: 64, kernel: 7, stride: 2, padding: 3 }, 'relu_7x7');
@@ -130,12 +143,6 @@ function buildBvlc(ctx: BuildContext): tf.LayersModel {
     else x = caffeInception(x, st);
   }
   if (!ctx.includeTop) return tf.model({ inputs: inp, outputs: featuresOnly(x, ctx), name: 'bvlc_googlenet' });
-  const [mh, mw] = [x.shape[1] as number, x.shape[2] as number];
-  if (mh !== 7 || mw !== 7) {
-    throw new CnnZooError(`bvlc_googlenet: Caffe's pool5 averages a fixed 7x7 window, so its classifier needs a 7x7 map ` +
-      `there, but a ${ctx.inputHeight}x${ctx.inputWidth} input gives ${mh}x${mw}. Use an input of 223 to 254 px ` +
-      '(224 is the default), or includeTop: false for larger sizes.', 'BAD_INPUT_SIZE');
-  }
   x = avgPool(x, 'pool5.7x7_s1', { kernel: 7, stride: 1 });
   x = dropout(x, 'pool5.drop_7x7_s1', 0.4);
   x = flatten(x, 'loss3.classifier.flatten');
