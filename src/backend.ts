@@ -1,38 +1,324 @@
 /**
- * Backend selection for Node and browsers. `wasm` needs the path of its .wasm binaries, which we resolve
- * from the installed `@tensorflow/tfjs-backend-wasm` package in Node.
+ * Backend selection for Node and browsers. `pickBackend()` tries, in order, `tensorflow` (tfjs-node-gpu /
+ * tfjs-node, optional peers loaded dynamically), `webgpu` (a browser's navigator.gpu, or Node through the
+ * `webgpu` package = Dawn over Vulkan), `webgl` (browsers), `wasm` and `cpu`, and returns the first that
+ * starts with the reason each other one did not. `useBackend(name)` switches to one backend or fails with a
+ * `CnnZooError` that says how to make it available.
+ *
+ * Node specifics: wasm's .wasm binaries are resolved from the installed package; its multi-threaded build is
+ * started through worker_threads (tfjs starts its workers from blob: URLs, which Node refuses), see
+ * `wasmThreads`. WebGPU in Node needs the `webgpu` npm package, a GPU and its Vulkan driver (libvulkan1 + the
+ * vendor ICD); nothing is installed by this package.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from './errors.js';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+/** Every backend, in the order `pickBackend()` tries them (fastest first where available). */
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+export interface BackendOptions {
+  /**
+   * wasm: XNNPACK worker threads (1 = the single-threaded SIMD build). In Node the threaded build runs on
+   * worker_threads; default 1 in Node (measured: see docs/PERFORMANCE.md), the browser's default elsewhere.
+   */
+  wasmThreads?: number;
+  /** webgpu in Node: options for Dawn's `create()`, e.g. `['enable-dawn-features=skip_validation']`. */
+  dawnOptions?: readonly string[];
+  /** tfjs environment flags set once the backend is ready (e.g. `{ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 64 }`). */
+  flags?: Readonly<Record<string, number | boolean | string>>;
+  /** Milliseconds to wait for a WebGPU adapter before giving up on it (default 15000). */
+  adapterTimeoutMs?: number;
+}
+
+export interface PickOptions extends BackendOptions {
+  /** Try only these, in this order (default `BACKENDS`). */
+  order?: readonly BackendName[];
+  /** Print the choice and the reasons (default false), or receive the message. */
+  log?: boolean | ((message: string) => void);
+}
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Why each backend tried before `name` did not run; later ones are marked as not tried. */
+  reasons: Partial<Record<BackendName, string>>;
+  /** What runs, e.g. the GPU adapter or the wasm build and threads. */
+  detail: string;
+  /** One line: which backend runs and why the others do not. */
+  message: string;
+}
 
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
-async function prepareWasm(): Promise<void> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  if (isNode) {
-    const { createRequire } = await import('node:module');
-    const { dirname, join } = await import('node:path');
-    const require = createRequire(import.meta.url);
-    const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-    const dist = join(dir, 'dist') + '/';
-    wasm.setWasmPaths({
-      'tfjs-backend-wasm.wasm': dist + 'tfjs-backend-wasm.wasm',
-      'tfjs-backend-wasm-simd.wasm': dist + 'tfjs-backend-wasm-simd.wasm',
-      'tfjs-backend-wasm-threaded-simd.wasm': dist + 'tfjs-backend-wasm-threaded-simd.wasm',
-    });
+/** A backend that cannot run here, with the reason and the fix. */
+class Unavailable extends Error {}
+
+/** `import(name)` of an optional package, without a static dependency (bundlers and tsc leave it alone). */
+async function importOptional(name: string): Promise<unknown | null> {
+  try {
+    return await import(/* @vite-ignore */ name);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return null;
+    throw e;
   }
 }
 
-/** Switch tfjs to `name`, preparing it first; throws a clear error when it cannot run here. */
-export async function useBackend(name: BackendName): Promise<void> {
-  if (!BACKENDS.includes(name)) {
-    throw new Error(`Unknown backend "${String(name)}". Valid backends: ${BACKENDS.join(', ')}.`);
+async function prepareTensorflow(): Promise<string> {
+  if (!isNode) throw new Unavailable('Node only (tfjs-node binds the TensorFlow C library)');
+  if (tf.findBackend('tensorflow')) return 'TensorFlow C (tfjs-node)';
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    let mod: unknown;
+    try {
+      mod = await importOptional(pkg);
+    } catch (e) {
+      throw new Unavailable(`${pkg} is installed but failed to load (${(e as Error).message.split('\n')[0]}); reinstall it`);
+    }
+    if (mod === null) continue;
+    if (tf.findBackend('tensorflow')) return `TensorFlow C through ${pkg}`;
+    throw new Unavailable(`${pkg} loaded but registered no backend with this @tensorflow/tfjs (${tf.version.tfjs}); install a matching version`);
   }
-  if (tf.getBackend() === name) return;
-  if (name === 'wasm' && tf.findBackend('wasm') === null) await prepareWasm();
-  const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`Backend "${name}" failed to initialise on this machine.`);
+  throw new Unavailable('not installed: npm install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA)');
+}
+
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; adapterType?: string };
+}
+interface GpuLike { requestAdapter(o?: { powerPreference?: string }): Promise<GpuAdapterLike | null> }
+
+/** Dawn's GPU object must stay referenced while the backend lives. */
+let dawnGpu: GpuLike | null = null;
+
+function installNavigatorGpu(gpu: GpuLike): void {
+  const g = globalThis as unknown as { navigator?: object };
+  if (g.navigator === undefined) {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  } else if (!(g.navigator as { gpu?: unknown }).gpu) {
+    try {
+      Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    } catch {
+      Object.defineProperty(globalThis, 'navigator', { value: { ...g.navigator, gpu }, configurable: true, writable: true });
+    }
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Unavailable(`${what} did not answer in ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Linux: whether any GPU device node exists (saves starting Dawn, and its Vulkan warnings, on GPU-less hosts). */
+async function hasGpuDeviceNode(): Promise<boolean> {
+  if (process.platform !== 'linux') return true;
+  const { existsSync } = await import('node:fs');
+  return ['/dev/dri', '/dev/nvidia0', '/dev/dxg'].some((p) => existsSync(p));
+}
+
+async function prepareWebgpu(o: BackendOptions): Promise<string> {
+  let gpu = (globalThis as unknown as { navigator?: { gpu?: GpuLike } }).navigator?.gpu ?? null;
+  if (!gpu) {
+    if (!isNode) throw new Unavailable('this browser has no WebGPU (navigator.gpu)');
+    if (!(await hasGpuDeviceNode())) throw new Unavailable('no GPU here (Linux: no /dev/dri, /dev/nvidia0 or /dev/dxg)');
+    const mod = await importOptional('webgpu') as { create(options: string[]): GpuLike; globals: object } | null;
+    if (!mod) throw new Unavailable('Node needs the `webgpu` package (Dawn) for it: npm install webgpu');
+    Object.assign(globalThis, mod.globals);
+    dawnGpu = mod.create([...(o.dawnOptions ?? [])]);
+    installNavigatorGpu(dawnGpu);
+    gpu = dawnGpu;
+  }
+  const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), o.adapterTimeoutMs ?? 15000, 'requestAdapter()');
+  if (!adapter) {
+    throw new Unavailable(isNode
+      ? 'no WebGPU adapter: Dawn found no usable GPU (it needs a GPU with a Vulkan driver: libvulkan1 and the vendor ICD, e.g. VK_DRIVER_FILES)'
+      : 'the browser offers no WebGPU adapter');
+  }
+  const info = adapter.info ?? {};
+  const desc = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unnamed adapter';
+  if (adapter.isFallbackAdapter || info.adapterType === 'cpu' || /swiftshader|llvmpipe|lavapipe/i.test(desc)) {
+    throw new Unavailable(`only a software adapter (${desc}), slower than wasm`);
+  }
+  const mod = await import('@tensorflow/tfjs-backend-webgpu');
+  if (!tf.findBackendFactory('webgpu')) {
+    // The module was imported before navigator.gpu existed, so it did not register itself.
+    tf.registerBackend('webgpu', async () => {
+      const a = await (navigator as unknown as { gpu: { requestAdapter(o: object): Promise<GPUAdapter> } }).gpu.requestAdapter({ powerPreference: 'high-performance' });
+      const features: GPUFeatureName[] = a.features.has('timestamp-query') ? ['timestamp-query'] : [];
+      const device = await a.requestDevice({ requiredFeatures: features, requiredLimits: {
+        maxComputeWorkgroupStorageSize: a.limits.maxComputeWorkgroupStorageSize,
+        maxComputeWorkgroupsPerDimension: a.limits.maxComputeWorkgroupsPerDimension,
+        maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize,
+        maxBufferSize: a.limits.maxBufferSize,
+        maxComputeWorkgroupSizeX: a.limits.maxComputeWorkgroupSizeX,
+        maxComputeInvocationsPerWorkgroup: a.limits.maxComputeInvocationsPerWorkgroup,
+      } });
+      return new mod.WebGPUBackend(device, (a as unknown as { info?: GPUAdapterInfo }).info);
+    }, 3);
+  }
+  return `WebGPU adapter ${desc}${isNode ? ' (Dawn in Node)' : ''}`;
+}
+
+async function prepareWebgl(): Promise<string> {
+  if (isNode || typeof document === 'undefined') throw new Unavailable('needs a browser (WebGL has no Node implementation here)');
+  if (!tf.findBackendFactory('webgl')) throw new Unavailable('the WebGL backend is not registered (import @tensorflow/tfjs)');
+  return 'WebGL';
+}
+
+let wasmPrepared: { threads: number } | null = null;
+
+/** The threaded wasm build in Node: tfjs's pthread workers, started from the worker script's text. */
+async function enableNodeWasmThreads(dir: string, join: (...p: string[]) => string): Promise<void> {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const wt = await import('node:worker_threads');
+  const workerSrc = (require(join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }).wasmWorkerContents;
+  const threadedJs = join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+  const load = 'importScripts:function(f){(0,eval)(fs.readFileSync(f,"utf8")+"//# sourceURL="+f)}';
+  if (!workerSrc.includes(load)) throw new Unavailable('this tfjs-backend-wasm version has an unexpected worker script; use wasmThreads: 1');
+  // The worker would load the main script from a Blob URL; load the same factory from its file instead.
+  const source = workerSrc.replace(/\n/g, '\\n')
+    .replace(load, `importScripts:function(){(0,eval)(fs.readFileSync(${JSON.stringify(threadedJs)},"utf8"))}`);
+  const NodeWorker = wt.Worker;
+  class ScriptWorker extends NodeWorker {
+    constructor() {
+      super(source, { eval: true });
+    }
+  }
+  // Emscripten takes `require("worker_threads").Worker` when the module starts.
+  (wt.default as unknown as { Worker: unknown }).Worker = ScriptWorker;
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+}
+
+async function prepareWasm(o: BackendOptions): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const threads = Math.max(1, Math.floor(o.wasmThreads ?? (isNode ? 1 : 0)));
+  if (wasmPrepared === null) {
+    if (isNode) {
+      const { createRequire } = await import('node:module');
+      const { dirname, join } = await import('node:path');
+      const require = createRequire(import.meta.url);
+      const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+      const dist = join(dir, 'dist') + '/';
+      wasm.setWasmPaths({
+        'tfjs-backend-wasm.wasm': dist + 'tfjs-backend-wasm.wasm',
+        'tfjs-backend-wasm-simd.wasm': dist + 'tfjs-backend-wasm-simd.wasm',
+        'tfjs-backend-wasm-threaded-simd.wasm': dist + 'tfjs-backend-wasm-threaded-simd.wasm',
+      });
+      if (threads > 1) await enableNodeWasmThreads(dir, join);
+    }
+    if (o.wasmThreads !== undefined && threads > 0) wasm.setThreadsCount(threads);
+    wasmPrepared = { threads };
+  } else if (o.wasmThreads !== undefined && wasmPrepared.threads !== threads && tf.findBackend('wasm')) {
+    throw new CnnZooError(`The wasm backend already runs with ${wasmPrepared.threads} thread(s); threads are fixed at start. ` +
+      'Choose wasmThreads before the first useBackend("wasm") (one process per setting).', 'BAD_BACKEND');
+  }
+  return 'wasm';
+}
+
+/** Start wasm; in Node its XNNPACK pool size comes from os.cpus() / 2, so `threads` are reported as 2x cores. */
+async function startWasm(threads: number): Promise<boolean> {
+  if (!isNode || threads <= 1 || tf.findBackend('wasm')) return tf.setBackend('wasm');
+  const os = (await import('node:os')).default as unknown as { cpus: () => unknown[] };
+  const cpus = os.cpus;
+  os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
+  try {
+    return await tf.setBackend('wasm');
+  } finally {
+    os.cpus = cpus;
+  }
+}
+
+async function wasmDetail(): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  let threads = 1;
+  try { threads = wasm.getThreadsCount(); } catch { /* not started */ }
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  return `wasm${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
+async function prepare(name: BackendName, o: BackendOptions): Promise<string> {
+  switch (name) {
+    case 'tensorflow': return prepareTensorflow();
+    case 'webgpu': return prepareWebgpu(o);
+    case 'webgl': return prepareWebgl();
+    case 'wasm': return prepareWasm(o);
+    case 'cpu': return 'plain JavaScript';
+  }
+}
+
+function applyFlags(flags: BackendOptions['flags']): void {
+  for (const [k, v] of Object.entries(flags ?? {})) {
+    try {
+      tf.env().set(k, v);
+    } catch (e) {
+      throw new CnnZooError(`tfjs flag ${k}: ${(e as Error).message}`, 'BAD_OPTION');
+    }
+  }
+}
+
+function checkName(name: string): asserts name is BackendName {
+  if (!(BACKENDS as readonly string[]).includes(name)) {
+    throw new CnnZooError(`Unknown backend "${name}". Valid backends: ${BACKENDS.join(', ')}.`, 'BAD_BACKEND');
+  }
+}
+
+/** Prepare and start `name`; returns what runs, or throws `Unavailable` with the reason. */
+async function start(name: BackendName, o: BackendOptions): Promise<string> {
+  let detail = await prepare(name, o);
+  if (tf.getBackend() !== name) {
+    const ok = name === 'wasm' ? await startWasm(wasmPrepared?.threads ?? 1) : await tf.setBackend(name);
+    if (!ok) throw new Unavailable('failed to initialise (see the tfjs warning above)');
+  }
   await tf.ready();
+  if (name === 'wasm') detail = await wasmDetail();
+  applyFlags(o.flags);
+  return detail;
+}
+
+/**
+ * Pick the fastest backend that runs here (order: tensorflow, webgpu, webgl, wasm, cpu) and switch tfjs to
+ * it. Returns its name, what runs, and why each earlier backend did not.
+ */
+export async function pickBackend(options: PickOptions = {}): Promise<BackendChoice> {
+  const order = options.order ?? BACKENDS;
+  order.forEach((n) => checkName(n));
+  const reasons: Partial<Record<BackendName, string>> = {};
+  for (const name of order) {
+    try {
+      const detail = await start(name, options);
+      for (const later of order.slice(order.indexOf(name) + 1)) reasons[later] = `not tried (${name} comes first)`;
+      const skipped = order.slice(0, order.indexOf(name)).map((n) => `${n}: ${reasons[n]}`);
+      const message = `cnn-zoo: running on ${name} (${detail})` + (skipped.length ? `; ${skipped.join('; ')}` : '');
+      if (options.log) (typeof options.log === 'function' ? options.log : console.log)(message);
+      return { name, reasons, detail, message };
+    } catch (e) {
+      if (e instanceof CnnZooError) throw e;
+      reasons[name] = e instanceof Unavailable ? e.message : `failed: ${(e as Error).message}`;
+    }
+  }
+  throw new CnnZooError(`No tfjs backend could start: ${order.map((n) => `${n}: ${reasons[n]}`).join('; ')}.`, 'NO_BACKEND');
+}
+
+/**
+ * Switch tfjs to `name` (or, without a name, to `pickBackend()`'s choice). Throws a `CnnZooError` naming why
+ * the backend cannot run here and how to make it available.
+ */
+export async function useBackend(name?: BackendName, options: BackendOptions = {}): Promise<void> {
+  if (name === undefined) {
+    await pickBackend(options);
+    return;
+  }
+  checkName(name);
+  try {
+    await start(name, options);
+  } catch (e) {
+    if (e instanceof CnnZooError) throw e;
+    const reason = e instanceof Unavailable ? e.message : (e as Error).message;
+    throw new CnnZooError(`Backend "${name}" cannot run here: ${reason}.`, 'BAD_BACKEND');
+  }
 }

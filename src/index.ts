@@ -1,7 +1,8 @@
 /** cnn-zoo public API. */
 export { create, getSpec, listSpecs, findByFixture, familyNames, toCard } from './zoo/registry.js';
 export type { BuildContext, CreateOptions, Family, FeatureStage, FixtureRef, KeyRule, ModelCard, ModelMeta, ModelSpec, Pooling } from './zoo/types.js';
-export { useBackend, BACKENDS, type BackendName } from './backend.js';
+export { useBackend, pickBackend, BACKENDS, type BackendName, type BackendChoice, type BackendOptions, type PickOptions } from './backend.js';
+export { toInference, createInference, foldStateDict, layerCensus, FusedConv2D, FusedDense, type InferenceOptions, type FusedActivation } from './inference/index.js';
 export { CnnZooError } from './errors.js';
 export { det } from './parity/det.js';
 export { loadFixture, parseFixture, type Fixture } from './parity/fixture.js';

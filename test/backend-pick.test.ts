@@ -1,0 +1,94 @@
+/**
+ * Backend selection: pickBackend() starts the first backend that runs and says why each earlier one did not
+ * (with the fix); useBackend() refuses unknown or unavailable backends with a CnnZooError; wasm's threaded
+ * build starts in Node (a child process, since threads are fixed per process) and computes what the
+ * single-threaded build computes.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BACKENDS, CnnZooError, pickBackend, useBackend } from '../src/index.js';
+import { ROOT } from './helpers/shared.js';
+
+const installed = (pkg: string): boolean => {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('backend selection', () => {
+  after(async () => { await useBackend('wasm'); });
+
+  it('pickBackend() starts the first backend that runs and gives every earlier one a reason', async () => {
+    const choice = await pickBackend();
+    expect(tf.getBackend()).to.equal(choice.name);
+    const before = BACKENDS.slice(0, BACKENDS.indexOf(choice.name));
+    for (const name of before) expect(choice.reasons[name], name).to.be.a('string').and.not.equal('');
+    expect(choice.message).to.contain(`running on ${choice.name}`);
+    if (!installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu')) {
+      expect(choice.reasons.tensorflow).to.match(/npm install @tensorflow\/tfjs-node/);
+    }
+    if (typeof document === 'undefined') expect(choice.reasons.webgl).to.match(/browser/);
+    console.log(`      ${choice.message}`);
+  });
+
+  it('honours an order and marks later backends as not tried', async () => {
+    const choice = await pickBackend({ order: ['webgl', 'cpu', 'wasm'] });
+    expect(choice.name).to.equal('cpu');
+    expect(choice.reasons.webgl).to.match(/browser/);
+    expect(choice.reasons.wasm).to.match(/not tried/);
+  });
+
+  it('useBackend() refuses an unknown name, listing the valid ones', async () => {
+    let err: unknown;
+    try { await useBackend('gpu' as never); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(CnnZooError);
+    expect(String(err)).to.contain('Valid backends: tensorflow, webgpu, webgl, wasm, cpu');
+  });
+
+  it('useBackend() says why an unavailable backend cannot run', async () => {
+    let err: unknown;
+    try { await useBackend('webgl'); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(CnnZooError);
+    expect(String(err)).to.match(/Backend "webgl" cannot run here: needs a browser/);
+  });
+
+  it('starts the threaded wasm build in Node (2 threads) with the single-threaded result', async function () {
+    this.timeout(60000);
+    const url = (p: string) => JSON.stringify(pathToFileURL(p).href);
+    const resolve = createRequire(join(ROOT, 'package.json')).resolve;
+    const script = `
+      import * as tf from ${url(resolve('@tensorflow/tfjs'))};
+      import * as wasm from ${url(resolve('@tensorflow/tfjs-backend-wasm'))};
+      import { useBackend } from ${url(join(ROOT, 'src', 'backend.ts'))};
+      await useBackend('wasm', { wasmThreads: Number(process.env.THREADS) });
+      const x = tf.tensor4d(Array.from({ length: 1 * 16 * 16 * 32 }, (_, i) => Math.sin(i)), [1, 16, 16, 32]);
+      const k = tf.tensor4d(Array.from({ length: 3 * 3 * 32 * 64 }, (_, i) => Math.cos(i) / 10), [3, 3, 32, 64]);
+      const y = tf.conv2d(x, k, 1, 'same').dataSync();
+      console.log(JSON.stringify({ threads: wasm.getThreadsCount(), sum: y.reduce((a, b) => a + Math.abs(b), 0) }));
+      process.exit(0);`;
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-wasm-'));
+    const file = join(dir, 'threads.mjs');
+    writeFileSync(file, script);
+    const run = async (threads: number) => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file],
+        { cwd: ROOT, env: { ...process.env, THREADS: String(threads) } });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as { threads: number; sum: number };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    expect(one.threads).to.equal(1);
+    expect(two.threads).to.equal(2);
+    expect(Math.abs(two.sum - one.sum) / one.sum).to.be.below(1e-6);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
