@@ -128,6 +128,11 @@ describe('evaluation', () => {
     const model = constantModel(8, [2, 3, 4, 5], 1001, 224); // logit 8 = class 7 with offset 1
     const r = await evaluate(model, ds, { limit: 2 });
     expect([r.classOffset, r.top1, r.preprocess.size]).to.deep.equal([1, 100, 224]);
+    // Converted artifacts carry their preprocessing and class offset in userDefinedMetadata.cnnZoo.
+    const preprocessing = { ...r.preprocess, interpolation: 'bicubic' as const };
+    model.setUserDefinedMetadata({ cnnZoo: { preprocessing, classOffset: 0 } });
+    const m = await evaluate(model, ds, { limit: 2 });
+    expect([m.classOffset, m.top1, m.preprocess.interpolation]).to.deep.equal([0, 0, 'bicubic']);
     let err: unknown;
     try { await evaluate(model, ds, { batchSize: 0 }); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(CnnZooError);

@@ -40,6 +40,8 @@ export interface FailedImage { file: string; error: string }
 export interface EvalResult {
   kind: 'eval';
   model: string;
+  /** Where the weights came from ('random' for an untrained model: reports then ignore its accuracy). */
+  weights?: string;
   dataset: string;
   datasetLayout: ImageDataset['layout'];
   /** Images attempted (after `limit`). */
@@ -83,7 +85,7 @@ async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<B
 }
 
 /** Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. */
-export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string } = {}): Promise<EvalResult> {
+export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CnnZooError(`batchSize must be a positive integer, got ${batchSize}.`, 'BAD_OPTION');
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
@@ -135,6 +137,7 @@ export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, opt
   return {
     kind: 'eval',
     model: options.name ?? model.name,
+    ...(options.weights !== undefined ? { weights: options.weights } : {}),
     dataset: dataset.name,
     datasetLayout: dataset.layout,
     images: items.length,

@@ -139,11 +139,10 @@ function kernelProfile(info: ProfileInfo, batch: number): KernelProfile {
 /** Facts about the machine and backend that the timings depend on. */
 export async function environmentInfo(): Promise<EnvironmentInfo> {
   const flags: Record<string, boolean | number | string> = {};
-  for (const f of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT', 'WEBGPU_CPU_FORWARD', 'WEBGL_VERSION']) {
-    try {
-      const v = tf.env().get(f);
-      if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') flags[f] = v;
-    } catch { /* flag not registered on this backend */ }
+  // Only flags already evaluated (evaluating e.g. WEBGL_VERSION in Node would try to create a canvas).
+  const evaluated = tf.env().getFlags();
+  for (const [f, v] of Object.entries(evaluated)) {
+    if (/^(WASM_HAS_|WEBGPU_|WEBGL_VERSION)/.test(f) && (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string')) flags[f] = v;
   }
   const info: EnvironmentInfo = { backend: tf.getBackend(), tfjs: tf.version.tfjs, platform: 'browser', cpu: 'unknown', cores: 0, flags };
   if (typeof process !== 'undefined' && process.versions?.node) {

@@ -71,7 +71,12 @@ function published(model: string): Pick<ModelRow, 'top1' | 'top5' | 'accuracySou
 /** One row per (model, backend); accuracy from the latest eval of the model, else published. */
 export function mergeResults(results: readonly AnyResult[]): ModelRow[] {
   const evals = new Map<string, EvalResult>();
-  for (const r of results) if (r.kind === 'eval') evals.set(r.model, r);
+  // An untrained model's accuracy says nothing; among real evals the one with the most images wins.
+  for (const r of results) {
+    if (r.kind !== 'eval' || r.weights === 'random') continue;
+    const prev = evals.get(r.model);
+    if (!prev || r.evaluated >= prev.evaluated) evals.set(r.model, r);
+  }
   const rows = new Map<string, ModelRow>();
   const benched = new Set<string>();
   for (const r of results) {

@@ -13,7 +13,7 @@ export const escapeXml = (s: string): string =>
 interface Axis { min: number; max: number; log: boolean; ticks: number[] }
 
 /** Tick values: 1-2-5 steps for linear axes, 1-2-5 per decade (or powers of `base`) for log axes. */
-function makeAxis(values: readonly number[], log: boolean, base = 10, padFrac = 0.08): Axis {
+function makeAxis(values: readonly number[], log: boolean, base = 10, padFrac = 0.08, clamp?: [number, number]): Axis {
   let lo = Math.min(...values), hi = Math.max(...values);
   if (log) {
     lo = Math.max(lo, 1e-9);
@@ -32,6 +32,7 @@ function makeAxis(values: readonly number[], log: boolean, base = 10, padFrac = 
   if (lo === hi) { lo -= 1; hi += 1; }
   const span = hi - lo;
   lo -= span * padFrac; hi += span * padFrac;
+  if (clamp) { lo = Math.max(lo, clamp[0]); hi = Math.min(hi, clamp[1]); }
   const raw = (hi - lo) / 6, mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const ticks: number[] = [];
@@ -43,7 +44,7 @@ const scale = (a: Axis, v: number, from: number, to: number): number => {
   const f = a.log ? (Math.log(v) - Math.log(a.min)) / (Math.log(a.max) - Math.log(a.min)) : (v - a.min) / (a.max - a.min);
   return from + f * (to - from);
 };
-const fmt = (v: number): string => (Math.abs(v) >= 1000 ? v.toExponential(0) : String(Number(v.toPrecision(3))));
+const fmt = (v: number): string => (Math.abs(v) >= 1e6 ? v.toExponential(0) : String(Number(v.toPrecision(3))));
 
 function frame(title: string, xLabel: string, yLabel: string, x: Axis, y: Axis, body: string[]): string {
   const x0 = M.left, x1 = W - M.right, y0 = H - M.bottom, y1 = M.top;
@@ -75,7 +76,7 @@ export function accuracyVsFlopsSvg(rows: readonly ModelRow[], title = 'Top-1 acc
   if (pts.length === 0) return placeholder(title, 'No model has both accuracy and FLOPs.');
   const gflops = pts.map((r) => r.flops! / 1e9);
   const log = Math.max(...gflops) / Math.min(...gflops) > 30;
-  const x = makeAxis(gflops, log), y = makeAxis(pts.map((r) => r.top1!), false, 10, 0.15);
+  const x = makeAxis(gflops, log), y = makeAxis(pts.map((r) => r.top1!), false, 10, 0.15, [0, 100]);
   const maxParams = Math.max(...pts.map((r) => r.params!));
   const radius = (p: number): number => 4 + 32 * Math.sqrt(p / maxParams);
   const body = pts.map((r, i) => {
@@ -83,7 +84,7 @@ export function accuracyVsFlopsSvg(rows: readonly ModelRow[], title = 'Top-1 acc
     const c = PALETTE[i % PALETTE.length]!;
     return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${rad.toFixed(1)}" fill="${c}" fill-opacity="0.45" stroke="${c}" stroke-width="1.5"><title>${escapeXml(`${r.model}: ${r.top1!.toFixed(2)}% top-1, ${(r.flops! / 1e9).toFixed(2)} GFLOPs, ${(r.params! / 1e6).toFixed(2)} M params (${r.accuracySource ?? ''})`)}</title></circle>` +
       `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2" fill="${c}"/>` +
-      `<text x="${(cx + 5).toFixed(1)}" y="${(cy - 6).toFixed(1)}" class="label">${escapeXml(r.model)}</text>`;
+      `<text x="${(cx + rad * 0.72 + 3).toFixed(1)}" y="${(cy - rad * 0.72 - 3).toFixed(1)}" class="label">${escapeXml(r.model)}</text>`;
   });
   // Bubble-size legend.
   const lx = W - M.right + 50;

@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`model ${values.model} (weights: ${weights}), backend ${backend}, batch ${batchSize}`);
   const bar = progressBar('eval');
   const r = await evaluate(model, dataset, {
-    batchSize, ...(limit ? { limit } : {}), name: values.model,
+    batchSize, ...(limit ? { limit } : {}), name: values.model, weights,
     onProgress: (p) => bar.update(p.done, p.total, `top-1 ${p.top1.toFixed(2)}%  ${p.imagesPerSec.toFixed(1)} img/s${p.failed ? `  ${p.failed} failed` : ''}`),
   });
   bar.finish();
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     `(${r.evaluated} of ${r.images} images evaluated, ${r.failed.length} failed; mean per-class top-1 ${r.meanClassTop1.toFixed(2)}%)  ` +
     `${r.imagesPerSec.toFixed(1)} images/s, ${r.seconds.toFixed(1)} s`);
   if (values.json) {
-    await writeFile(values.json, JSON.stringify({ ...r, weights }, null, 1));
+    await writeFile(values.json, JSON.stringify(r, null, 1));
     console.log(`wrote ${values.json}`);
   }
   return 0;
