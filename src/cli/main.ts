@@ -10,6 +10,8 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   eval: { about: 'Top-1/Top-5 and images/s of a model on a labelled image folder', load: () => import('./commands/eval.js') },
   bench: { about: 'params, FLOPs, tf.profile, latency/throughput/memory per batch size', load: () => import('./commands/bench.js') },
   report: { about: 'merge bench/eval results into CSV, Markdown and SVG charts', load: () => import('./commands/report.js') },
+  convert: { about: 'a pretrained checkpoint (torch, safetensors, keras, tflite, onnx, caffe, npy, tfjs) -> tfjs artifacts', load: () => import('./commands/convert.js') },
+  classify: { about: 'top-5 ImageNet classes of images (embedded MobileNet v2 by default, offline)', load: () => import('./commands/classify.js') },
 };
 
 /** Commands added by other modules register here (one line each). */

@@ -39,8 +39,6 @@ export interface CnnZooMetadata {
   licence: string;
   /** How weights are stored (tfjs quantization). */
   dtype: WeightDtype;
-  /** Parity against a reference run at conversion time, when one was given. */
-  parity?: { maxRelErr: number; pairs: number };
 }
 
 /** The cnn-zoo metadata of a model (loaded or converted), or undefined. */
@@ -58,12 +56,37 @@ export function checkMetadata(value: unknown, where: string): CnnZooMetadata {
   return m;
 }
 
-/** Quantize one float tensor in tfjs's affine uint8 format: q = round((v - min) / scale). */
+/**
+ * If `values` already lie on a grid of at most 256 levels (weights dequantized from a uint8/int8
+ * checkpoint), that grid's min and step, so re-quantizing them is exact.
+ */
+export function uint8Grid(values: Float32Array): { min: number; scale: number } | undefined {
+  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  if (distinct.length < 2 || distinct.length > 256) return undefined;
+  let step = Infinity;
+  for (let i = 1; i < distinct.length; i++) step = Math.min(step, distinct[i]! - distinct[i - 1]!);
+  const min = distinct[0]!, range = distinct[distinct.length - 1]! - min;
+  // The closest pair carries float32 rounding; the whole range gives the step to ~1e-7.
+  const levels = Math.round(range / step);
+  if (levels > 255) return undefined;
+  step = range / levels;
+  for (const v of distinct) {
+    const q = (v - min) / step;
+    if (Math.abs(q - Math.round(q)) > 0.01) return undefined;
+  }
+  return { min, scale: step };
+}
+
+/**
+ * Quantize one float tensor in tfjs's affine uint8 format (value = q * scale + min). Values already on a
+ * 256-level grid keep it exactly; others use min..max in 255 steps.
+ */
 export function quantizeUint8(values: Float32Array): { bytes: Uint8Array; min: number; scale: number } {
   let min = Infinity, max = -Infinity;
   for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
   if (!Number.isFinite(min)) { min = 0; max = 0; }
-  const scale = max > min ? (max - min) / 255 : 1;
+  const grid = uint8Grid(values);
+  const scale = grid ? grid.scale : max > min ? (max - min) / 255 : 1;
   const bytes = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) bytes[i] = Math.min(255, Math.max(0, Math.round((values[i]! - min) / scale)));
   return { bytes, min, scale };

@@ -1,0 +1,90 @@
+/**
+ * `cnn-zoo convert --arch NAME --from FORMAT CHECKPOINT... --out DIR [--dtype float32|float16|uint8]
+ * [--reference INPUT.npy OUTPUT.npy | --reference TEST_DATA_SET_DIR]`: a checkpoint -> tfjs artifacts with metadata.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { useBackend, type BackendName } from '../../backend.js';
+import { CnnZooError } from '../../errors.js';
+import { saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../../weights/artifacts.js';
+import { convertCheckpoint } from '../../weights/convert.js';
+import { nodeFileSystem } from '../../weights/io-node.js';
+import { load } from '../../weights/load.js';
+import { readNpy } from '../../weights/npy.js';
+import { compareWithReference } from '../../weights/reference.js';
+import { PREPROCESS, SOURCE_FORMATS, type NpyLayout, type PreprocessName, type SourceFormat } from '../../weights/sources.js';
+import { parse } from '../args.js';
+
+export const usage = 'cnn-zoo convert --arch NAME --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
+  '[--dtype float32|float16|uint8] [--layout NAME] [--input-size N] [--num-classes N] [--preprocess tf|torch|caffe] ' +
+  '[--npy-layout oihw|ohwi|hwio] [--licence TEXT] [--origin TEXT] [--reference INPUT.npy OUTPUT.npy | --reference DIR] [--backend cpu|wasm]';
+
+/** Reference pairs: two .npy files, or a test_data_set folder of `N/input_0.npy` + `N/output_0.npy`. */
+async function referencePairs(args: string[]): Promise<[string, string][]> {
+  if (args.length === 2) return [[args[0]!, args[1]!]];
+  const dir = args[0]!;
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new CnnZooError(`--reference takes INPUT.npy OUTPUT.npy or a folder of test pairs; "${dir}" is neither.`, 'BAD_ARGS');
+  const subs = (await readdir(dir)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const pairs = subs.map((s) => [join(dir, s, 'input_0.npy'), join(dir, s, 'output_0.npy')] as [string, string]);
+  if (pairs.length === 0) throw new CnnZooError(`${dir} holds no test pairs (N/input_0.npy, N/output_0.npy).`, 'BAD_ARGS');
+  return pairs;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  // --reference takes one or two values: pull it out before the generic parser.
+  const refAt = argv.indexOf('--reference');
+  let refArgs: string[] = [];
+  if (refAt >= 0) {
+    const after = argv.slice(refAt + 1);
+    const n = after.length >= 2 && after[0]!.endsWith('.npy') && after[1]!.endsWith('.npy') ? 2 : 1;
+    refArgs = after.slice(0, n);
+    if (refArgs.length === 0 || refArgs[0]!.startsWith('--')) throw new CnnZooError(`--reference needs INPUT.npy OUTPUT.npy or a folder.\nUsage: ${usage}`, 'BAD_ARGS');
+    argv = [...argv.slice(0, refAt), ...argv.slice(refAt + 1 + n)];
+  }
+  const { values, positionals } = parse(argv, {
+    arch: { type: 'string' }, from: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string', default: 'float32' },
+    layout: { type: 'string' }, 'input-size': { type: 'string' }, 'num-classes': { type: 'string' }, preprocess: { type: 'string' },
+    'npy-layout': { type: 'string' }, licence: { type: 'string' }, origin: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+  }, usage);
+  if (!values.arch || !values.from || !values.out || positionals.length === 0) throw new CnnZooError(`convert needs --arch, --from, --out and a checkpoint.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (!(SOURCE_FORMATS as readonly string[]).includes(values.from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${values.from}".`, 'BAD_ARGS');
+  if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
+  if (values.preprocess && !(values.preprocess in PREPROCESS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PREPROCESS).join(', ')}.`, 'BAD_ARGS');
+  if (values['npy-layout'] && !['oihw', 'ohwi', 'hwio'].includes(values['npy-layout'])) throw new CnnZooError('--npy-layout must be oihw, ohwi or hwio.', 'BAD_ARGS');
+  const int = (v: string | undefined, what: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CnnZooError(`${what} must be a positive integer, got "${v}".`, 'BAD_ARGS');
+    return n;
+  };
+  await useBackend(values.backend as BackendName);
+  const t0 = performance.now();
+  const { model, metadata, report } = await convertCheckpoint({
+    arch: values.arch, from: values.from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
+    layout: values.layout, inputSize: int(values['input-size'], '--input-size'), numClasses: int(values['num-classes'], '--num-classes'),
+    preprocess: values.preprocess as PreprocessName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
+    licence: values.licence, origin: values.origin,
+  });
+  try {
+    await saveConverted(model, nodeFileSystem(values.out), metadata);
+  } finally {
+    model.dispose();
+  }
+  const how = report.matchedBy === 'layout' ? `layout "${report.layout}"` : report.matchedBy === 'names' ? 'layer names' : 'graph order (shapes verified)';
+  console.log(`${metadata.arch}: ${report.assigned} weights from ${metadata.source.format} (${positionals.join(', ')}), matched by ${how}` +
+    (report.unfoldedBatchNorms ? `, ${report.unfoldedBatchNorms} folded conv biases loaded as BN (gamma 1, beta = bias, mean 0, var 1 - eps)` : '') + '.');
+  console.log(`wrote ${values.out} (${metadata.dtype}, input ${metadata.inputSize}px, ${metadata.numClasses} classes, class offset ${metadata.classOffset}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (refArgs.length) {
+    const saved = await load(metadata.arch, { weights: values.out });
+    let worst = 0, agree = true;
+    for (const [inp, out] of await referencePairs(refArgs)) {
+      const r = compareWithReference(saved, readNpy(await readFile(inp), inp), readNpy(await readFile(out), out), inp);
+      worst = Math.max(worst, r.maxRelErr);
+      agree &&= r.top1Agree;
+      console.log(`  reference ${inp}: max|ours-ref|/max|ref| = ${r.maxRelErr.toExponential(3)}${r.softmax ? ' (probabilities)' : ''}, top-1 ${r.top1Agree ? 'agrees' : 'DIFFERS'}`);
+    }
+    saved.dispose();
+    console.log(`reference parity: worst ${worst.toExponential(3)}, top-1 ${agree ? 'agrees on every pair' : 'differs'}`);
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+/**
+ * The embedded default weights shipped in the package's `models/` folder (converted once by
+ * `npm run convert:all`, see scripts/convert/all.ts): MobileNet v2 1.0 from the TFLite checkpoint,
+ * uint8-quantized. Resolved relative to this module, so it works from src/ and dist/ alike.
+ */
+import { CnnZooError } from '../errors.js';
+
+/** Architecture -> folder under models/. */
+export const EMBEDDED: Readonly<Record<string, string>> = {
+  tf_mobilenet_v2_100: 'tf_mobilenet_v2_100',
+};
+
+/** The architecture `classify` uses when none is named. */
+export const DEFAULT_ARCH = 'tf_mobilenet_v2_100';
+
+/** The folder holding the package's `models/` (Node: a path; elsewhere: a URL). */
+export async function embeddedLocation(folder: string): Promise<string> {
+  const url = new URL(`../../models/${folder}/`, import.meta.url);
+  if (url.protocol === 'file:') {
+    const { fileURLToPath } = await import('node:url');
+    return fileURLToPath(url);
+  }
+  return url.href;
+}
+
+/** Where the embedded weights of `arch` are; throws when the package ships none for it. */
+export async function defaultWeightsFor(arch: string): Promise<string> {
+  const folder = EMBEDDED[arch];
+  if (!folder) {
+    throw new CnnZooError(`cnn-zoo ships no weights for "${arch}" (embedded: ${Object.keys(EMBEDDED).join(', ')}). ` +
+      'Convert a checkpoint with `cnn-zoo convert` and pass its folder: load(name, { weights: DIR }).', 'NO_WEIGHTS');
+  }
+  return embeddedLocation(folder);
+}
