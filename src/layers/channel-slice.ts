@@ -3,6 +3,7 @@
  * `x.chunk(2, dim=1)` in ShuffleNet v2), which tfjs-layers has no layer for. NHWC in, NHWC out.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
 
 export interface ChannelSliceConfig {
   /** First channel taken. */
@@ -21,7 +22,7 @@ export class ChannelSlice extends tf.layers.Layer {
   constructor(config: ChannelSliceConfig) {
     super(config);
     if (!Number.isInteger(config.start) || config.start < 0 || !Number.isInteger(config.size) || config.size < 1) {
-      throw new Error(`ChannelSlice "${this.name}": start ${config.start} and size ${config.size} must be integers, start >= 0 and size >= 1.`);
+      throw new CnnZooError(`ChannelSlice "${this.name}": start ${config.start} and size ${config.size} must be integers, start >= 0 and size >= 1.`, 'BAD_OPTION');
     }
     this.start = config.start;
     this.size = config.size;
@@ -31,7 +32,8 @@ export class ChannelSlice extends tf.layers.Layer {
     const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const c = s[s.length - 1];
     if (c == null || this.start + this.size > c) {
-      throw new Error(`ChannelSlice "${this.name}": channels ${this.start}..${this.start + this.size - 1} do not exist in an input of shape [${s}].`);
+      throw new CnnZooError(`ChannelSlice "${this.name}": channels ${this.start}..${this.start + this.size - 1} do not exist in an input ` +
+        `with ${c} channels (shape [${s}]); take a range inside 0..${(c ?? 0) - 1}.`, 'BAD_OPTION');
     }
     return [...s.slice(0, -1), this.size];
   }

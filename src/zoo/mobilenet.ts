@@ -308,8 +308,9 @@ const V2_ROWS: readonly V2Row[] = [
   { id: '140', alpha: 1.4, torch: { params: 6108776, flops: 1164391648 }, tf: { params: 6110569, flops: 1164395232 }, slim: [75.0, 92.5] },
 ];
 
+/** Keras pads (0, 1) before each of its five stride-2 convs, which needs 32 px; the others run down to 1 px. */
 const card = (name: string, variant: ModelSpec['variant'], numClasses: number, meta: ModelMeta) => ({
-  name, family: 'mobilenet', variant, inputSize: 224, minInputSize: 32, numClasses, meta,
+  name, family: 'mobilenet', variant, inputSize: 224, minInputSize: variant['convention'] === 'keras' ? 32 : 1, numClasses, meta,
 });
 
 const v1Specs = (r: V1Row): ModelSpec[] => [
