@@ -82,7 +82,8 @@ export function accuracyVsFlopsSvg(rows: readonly ModelRow[], title = 'Top-1 acc
   const body = pts.map((r, i) => {
     const cx = scale(x, r.flops! / 1e9, M.left, W - M.right), cy = scale(y, r.top1!, H - M.bottom, M.top), rad = radius(r.params!);
     const c = PALETTE[i % PALETTE.length]!;
-    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${rad.toFixed(1)}" fill="${c}" fill-opacity="0.45" stroke="${c}" stroke-width="1.5"><title>${escapeXml(`${r.model}: ${r.top1!.toFixed(2)}% top-1, ${(r.flops! / 1e9).toFixed(2)} GFLOPs, ${(r.params! / 1e6).toFixed(2)} M params (${r.accuracySource ?? ''})`)}</title></circle>` +
+    const dash = r.accuracySource?.startsWith('measured') ? '' : ' stroke-dasharray="4 3"';
+    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${rad.toFixed(1)}" fill="${c}" fill-opacity="0.45" stroke="${c}" stroke-width="1.5"${dash}><title>${escapeXml(`${r.model}: ${r.top1!.toFixed(2)}% top-1, ${(r.flops! / 1e9).toFixed(2)} GFLOPs, ${(r.params! / 1e6).toFixed(2)} M params (${r.accuracySource ?? ''})`)}</title></circle>` +
       `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2" fill="${c}"/>` +
       `<text x="${(cx + rad * 0.72 + 3).toFixed(1)}" y="${(cy - rad * 0.72 - 3).toFixed(1)}" class="label">${escapeXml(r.model)}</text>`;
   });
@@ -97,8 +98,7 @@ export function accuracyVsFlopsSvg(rows: readonly ModelRow[], title = 'Top-1 acc
     body.push(`<circle cx="${lx}" cy="${ly.toFixed(1)}" r="${rad.toFixed(1)}" fill="#999" fill-opacity="0.3" stroke="#666"/><text x="${lx + 40}" y="${ly.toFixed(1)}" dominant-baseline="middle">${fmt(p / 1e6)} M</text>`);
     ly += rad;
   }
-  const sources = [...new Set(pts.map((r) => (r.accuracySource ?? '').split(':')[0]))].join(' / ');
-  body.push(`<text x="${M.left}" y="${H - 6}" font-size="10" fill="#555">FLOPs: conv + matmul per image (1 MAC = 2 FLOPs). Accuracy: ${escapeXml(sources)} (hover a bubble for its source).</text>`);
+  body.push(`<text x="${M.left}" y="${H - 6}" font-size="10" fill="#555">FLOPs: conv + matmul per image (1 MAC = 2 FLOPs). Accuracy: solid outline = measured with cnn-zoo eval, dashed = published (hover a bubble for its source).</text>`);
   return frame(title, `GFLOPs per image${log ? ' (log scale)' : ''}`, 'Top-1 accuracy (%)', x, y, body);
 }
 
