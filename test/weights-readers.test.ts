@@ -1,0 +1,147 @@
+/**
+ * Checkpoint readers: every file of shared/fixtures/checkpoints reads to exactly its fixture's
+ * state_dict, and the model converted from it reproduces the fixture's logits; corrupt, truncated and
+ * unsupported files fail with a CnnZooError naming the file and the problem.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useBackend } from '../src/backend.js';
+import { CnnZooError } from '../src/errors.js';
+import { loadFixture } from '../src/parity/fixture.js';
+import { runParity } from '../src/parity/run.js';
+import { readTorch } from '../src/weights/torch.js';
+import { readSafetensors } from '../src/weights/safetensors.js';
+import { readNpy, writeNpy } from '../src/weights/npy.js';
+import { readTflite, dequantize } from '../src/weights/tflite.js';
+import { readOnnx } from '../src/weights/onnx.js';
+import { readKerasH5 } from '../src/weights/h5.js';
+import { readCaffemodel } from '../src/weights/caffe.js';
+import type { StateDict } from '../src/weights/state-dict.js';
+import { fixturePath, SHARED } from './helpers/shared.js';
+
+const CK = join(SHARED, 'fixtures', 'checkpoints');
+const W = join(SHARED, 'weights');
+const bytes = (p: string) => new Uint8Array(readFileSync(p));
+
+function expectSameStateDict(ours: StateDict, ref: StateDict): void {
+  expect([...ours.keys()]).to.deep.equal([...ref.keys()]);
+  for (const [k, v] of ref) {
+    const o = ours.get(k)!;
+    expect(o.shape, k).to.deep.equal(v.shape);
+    expect(Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength).equals(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength)), `${k} bit-exact`).to.equal(true);
+  }
+}
+
+/** Throws a CnnZooError whose message names `name` and matches `re`. */
+function expectRefused(fn: () => unknown, name: string, re: RegExp): void {
+  let err: unknown;
+  try { fn(); } catch (e) { err = e; }
+  expect(err, `${name} should be refused`).to.be.instanceOf(CnnZooError);
+  expect((err as Error).message).to.contain(name).and.to.match(re);
+}
+async function expectRefusedAsync(fn: () => Promise<unknown>, name: string, re: RegExp): Promise<void> {
+  let err: unknown;
+  try { await fn(); } catch (e) { err = e; }
+  expect(err, `${name} should be refused`).to.be.instanceOf(CnnZooError);
+  expect((err as Error).message).to.contain(name).and.to.match(re);
+}
+
+describe('weights: PyTorch and safetensors checkpoints reproduce their fixtures', () => {
+  before(async () => { await useBackend('wasm'); });
+  const cases: [string, string, (b: Uint8Array, s: string) => StateDict][] = [
+    ['squeezenet1_1.pth', 'squeezenet1_1', readTorch],
+    ['shufflenet_v1_g3_0_5x.legacy.pth', 'shufflenet_v1_g3_0_5x', readTorch],
+    ['timm_mobilenetv1_025.wrapped.pth', 'timm_mobilenetv1_025', readTorch],
+    ['timm_mobilenetv1_025.safetensors', 'timm_mobilenetv1_025', readSafetensors],
+  ];
+  for (const [file, fixture, read] of cases) {
+    it(`${file}: the fixture's exact state_dict, and the converted model reproduces ${fixture}`, async () => {
+      const fx = await loadFixture(fixturePath(fixture));
+      const sd = read(bytes(join(CK, file)), file);
+      expectSameStateDict(sd, fx.stateDict);
+      const r = runParity({ ...fx, stateDict: sd });
+      console.log(`      ${file}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance})`);
+      expect(r.maxRelErr).to.be.below(fx.tolerance);
+      expect(r.top5Agree).to.equal(true);
+    });
+  }
+
+  it('refuses a pickled whole module, saying how to save a state_dict', () => {
+    expectRefused(() => readTorch(bytes(join(CK, 'whole_module.pth')), 'whole_module.pth'), 'whole_module.pth',
+      /pickled whole model .*torch\.nn\.modules\.container\.Sequential.*torch\.save\(model\.state_dict\(\), path\)/s);
+  });
+
+  it('refuses pickles naming globals outside the allow-list, by name', () => {
+    // PROTO 2, GLOBAL 'os system', EMPTY_TUPLE, REDUCE, STOP: would run code in Python.
+    const evil = new Uint8Array([0x80, 0x02, 0x63, ...Buffer.from('os\nsystem\n'), 0x29, 0x52, 0x2e]);
+    expectRefused(() => readTorch(evil, 'evil.pth'), 'evil.pth', /global os\.system/);
+  });
+
+  it('refuses truncated and foreign files with the file name', () => {
+    const zip = bytes(join(CK, 'squeezenet1_1.pth'));
+    expectRefused(() => readTorch(zip.subarray(0, zip.length - 100), 'cut.pth'), 'cut.pth', /truncated|corrupt/);
+    expectRefused(() => readTorch(zip.subarray(0, 3000), 'cut2.pth'), 'cut2.pth', /truncated|corrupt/);
+    const legacy = bytes(join(CK, 'shufflenet_v1_g3_0_5x.legacy.pth'));
+    expectRefused(() => readTorch(legacy.subarray(0, legacy.length - 10), 'cut.legacy.pth'), 'cut.legacy.pth', /needs \d+ bytes/);
+    expectRefused(() => readTorch(legacy.subarray(0, 400), 'cut2.legacy.pth'), 'cut2.legacy.pth', /corrupt/);
+    expectRefused(() => readTorch(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.jpg'), 'owl.jpg', /not a PyTorch checkpoint/);
+    const st = bytes(join(CK, 'timm_mobilenetv1_025.safetensors'));
+    expectRefused(() => readSafetensors(st.subarray(0, st.length - 4), 'cut.safetensors'), 'cut.safetensors', /outside the \d+-byte data block/);
+    expectRefused(() => readSafetensors(st.subarray(0, 50), 'head.safetensors'), 'head.safetensors', /needs \d+ bytes/);
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setBigUint64(0, 1n << 40n, true);
+    expectRefused(() => readSafetensors(huge, 'huge.safetensors'), 'huge.safetensors', /implausible/);
+  });
+});
+
+describe('weights: npy, TFLite, ONNX, Keras h5 and caffemodel readers', () => {
+  it('reads .npy (C and Fortran order) and round-trips writeNpy', () => {
+    const a = readNpy(bytes(join(W, 'onnx-squeezenet1.1-npy', 'weights', 'squeezenet0_conv0_weight.npy')));
+    expect(a.shape).to.deep.equal([64, 3, 3, 3]);
+    const back = readNpy(writeNpy(a));
+    expect(back.shape).to.deep.equal(a.shape);
+    expect(Array.from(back.data)).to.deep.equal(Array.from(a.data));
+    const f = writeNpy({ shape: [2, 3], data: Float32Array.from([1, 4, 2, 5, 3, 6]) });
+    const text = new TextDecoder('latin1').decode(f).replace("'fortran_order': False", "'fortran_order': True ");
+    expect(Array.from(readNpy(Uint8Array.from(text, (c) => c.charCodeAt(0))).data)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expectRefused(() => readNpy(f.subarray(0, f.length - 1), 'cut.npy'), 'cut.npy', /needs 24 bytes/);
+    expectRefused(() => readNpy(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.jpg'), 'owl.jpg', /not a \.npy file/);
+  });
+
+  it('reads TFLite tensors and ops, dequantizing uint8 (per tensor) and per channel', () => {
+    const m = readTflite(bytes(join(W, 'tflite-mobilenet', 'mobilenet_v1_0.25_128_quant.tflite')));
+    expect(m.ops.filter((o) => o.op === 'DEPTHWISE_CONV_2D')).to.have.length(13);
+    const w = m.tensors[m.ops[0]!.inputs[1]!]!;
+    expect(w.shape).to.deep.equal([8, 3, 3, 3]);
+    expect(w.type).to.equal('uint8');
+    expect(w.data!.length).to.equal(216);
+    const per = dequantize(Float32Array.from([0, 10, 20, 30]), [2, 2], { scale: [0.5, 2], zeroPoint: [10, 0], dimension: 0 }, 't', 'x');
+    expect(Array.from(per)).to.deep.equal([-5, 0, 40, 60]);
+    const bytesT = bytes(join(W, 'tflite-mobilenet', 'mobilenet_v1_0.25_128_quant.tflite'));
+    expectRefused(() => readTflite(bytesT.subarray(0, bytesT.length / 2), 'half.tflite'), 'half.tflite', /outside|past|corrupt/);
+    expectRefused(() => readTflite(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.jpg'), 'owl.jpg', /not a TFLite flatbuffer/);
+  });
+
+  it('reads an int8/uint8 ONNX model (QLinearConv, QLinearMatMul + QLinearAdd) in graph order', () => {
+    const r = readOnnx(bytes(join(W, 'onnx-mobilenetv2-int8', 'mobilenet_v2_quant.onnx')));
+    expect(r.naming).to.equal('order');
+    expect(r.inputSize).to.equal(224);
+    expect(r.stateDict.size).to.equal(106);
+    expect(r.stateDict.get('node52.weight')!.shape).to.deep.equal([1000, 1280]);
+    const onnx = bytes(join(W, 'onnx-mobilenetv2-int8', 'mobilenet_v2_quant.onnx'));
+    expectRefused(() => readOnnx(onnx.subarray(0, onnx.length - 1000), 'cut.onnx'), 'cut.onnx', /not a valid ONNX protobuf/);
+  });
+
+  it('reads a Keras .h5 like the TF.js export of the same network', async () => {
+    const h5 = await readKerasH5(bytes(join(W, 'keras-mobilenet_v1_0.25_224', 'mobilenet_v1_0.25_224.h5')));
+    expect(h5.inputSize).to.equal(224);
+    expect(h5.stateDict.get('conv_dw_1.weight')!.shape).to.deep.equal([8, 1, 3, 3]);
+    expect(h5.stateDict.get('conv_preds.weight')!.shape).to.deep.equal([1000, 256, 1, 1]);
+    await expectRefusedAsync(() => readKerasH5(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.h5'), 'owl.h5', /not a Keras \.h5/);
+  });
+
+  it('refuses a corrupt caffemodel', () => {
+    expectRefused(() => readCaffemodel(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.caffemodel'), 'owl.caffemodel', /caffemodel|corrupt/);
+  });
+});
