@@ -11,7 +11,7 @@ import { det } from '../src/parity/det.js';
 import { maxRelError } from '../src/parity/run.js';
 import { countFlops } from '../src/analysis/count.js';
 import { activation, add, batchNorm, conv2d, dropout, globalPool, input, linear, maxPool, relu } from '../src/zoo/ops.js';
-import { layerCensus, toInference, FusedConv2D } from '../src/inference/index.js';
+import { createInference, layerCensus, toInference, FusedConv2D } from '../src/inference/index.js';
 
 /** Every fusion the transform knows, on a 20 x 20 input. */
 function synthetic(): tf.LayersModel {
@@ -148,6 +148,16 @@ describe('inference transform options and errors', () => {
       training.dispose();
       partial.dispose();
       x.dispose();
+    }
+  });
+
+  it('createInference builds a registry model directly in inference form', () => {
+    const model = createInference('squeezenet1_1', { inputSize: 64, numClasses: 7 });
+    try {
+      expect(layerCensus(model)).to.deep.equal({ InputLayer: 1, FusedConv2D: 26, Pool2D: 3, Concatenate: 8, AdaptiveAvgPool2D: 1, Flatten: 1 });
+      expect(model.outputs[0]!.shape).to.deep.equal([null, 7]);
+    } finally {
+      model.dispose();
     }
   });
 

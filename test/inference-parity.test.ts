@@ -1,7 +1,7 @@
 /**
  * Inference-form parity on real fixtures: the folded model (1) predicts the fixture's reference logits within
- * the fixture's tolerance with top-5 agreeing, (2) matches the training form (< 1e-4 relative), and (3) built
- * directly in inference form, loads the fixture's state_dict folded into a TFLite-style checkpoint
+ * the fixture's tolerance with top-5 agreeing, (2) matches the training form (< 1e-4 relative), and (3) with its weights wiped,
+ * loads the fixture's state_dict folded into a TFLite-style checkpoint
  * (conv weight + bias, no batch norm keys) and reproduces the reference again.
  */
 import { expect } from 'chai';
@@ -12,7 +12,7 @@ import { maxRelError, nchwToNhwc, top5Agree } from '../src/parity/run.js';
 import { findByFixture, resolveOptions } from '../src/zoo/registry.js';
 import { loadStateDict } from '../src/weights/mapping.js';
 import { countFlops } from '../src/analysis/count.js';
-import { createInference, foldStateDict, layerCensus, toInference } from '../src/inference/index.js';
+import { foldStateDict, layerCensus, toInference } from '../src/inference/index.js';
 import { fixturePath } from './helpers/shared.js';
 
 function logits(model: tf.LayersModel, input: tf.Tensor): Float32Array {
@@ -30,7 +30,6 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
       const input = nchwToNhwc(fx.input, fx.inputShape);
       let training: tf.LayersModel | undefined = spec.build(resolveOptions(spec, options));
       let inference: tf.LayersModel | undefined;
-      let direct: tf.LayersModel | undefined;
       try {
         loadStateDict(training, fx.stateDict, { rule, source: `fixture ${name}` });
         const trained = logits(training, input);
@@ -42,9 +41,10 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
         const errRef = maxRelError(ours, fx.logits);
         const errTrain = maxRelError(ours, trained);
 
-        direct = createInference(spec.name, options);
-        loadStateDict(direct, foldStateDict(direct, fx.stateDict, rule), { source: `folded fixture ${name}` });
-        const fromFolded = logits(direct, input);
+        // The same inference model, wiped, then filled from the folded checkpoint.
+        for (const layer of inference.layers) tf.tidy(() => layer.setWeights(layer.getWeights().map((w) => tf.zerosLike(w))));
+        loadStateDict(inference, foldStateDict(inference, fx.stateDict, rule), { source: `folded fixture ${name}` });
+        const fromFolded = logits(inference, input);
         const errFolded = maxRelError(fromFolded, fx.logits);
         const census = layerCensus(inference);
         console.log(`      ${name}: vs reference ${errRef.toExponential(3)} (tolerance ${fx.tolerance}), vs training ${errTrain.toExponential(3)}, ` +
@@ -60,7 +60,6 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
       } finally {
         training?.dispose();
         inference?.dispose();
-        direct?.dispose();
         input.dispose();
       }
     });
@@ -68,5 +67,5 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
 }
 
 describe('inference form on parity fixtures (wasm)', () => {
-  inferenceParityCases(['squeezenet1_1', 'vgg11_bn']);
+  inferenceParityCases(['squeezenet1_1', 'vgg11_bn', 'resnet50', 'mobilenet_v2', 'densenet121']);
 });
