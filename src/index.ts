@@ -1,4 +1,7 @@
 /** cnn-zoo public API. */
+export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
+export type { ClassPrediction, FeatureMap } from './api/zoo-model.js';
+export type { ImageInput } from './api/inputs.js';
 export { create, getSpec, listSpecs, findByFixture, familyNames, toCard } from './zoo/registry.js';
 export type { BuildContext, CreateOptions, Family, FeatureStage, FixtureRef, KeyRule, ModelCard, ModelMeta, ModelSpec, Pooling } from './zoo/types.js';
 export { useBackend, pickBackend, BACKENDS, type BackendName, type BackendChoice, type BackendOptions, type PickOptions } from './backend.js';

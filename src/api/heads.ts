@@ -32,9 +32,9 @@ export function featureStages(model: tf.LayersModel, featureLayers?: ReadonlySet
  */
 export function embeddingModel(model: tf.LayersModel, stages: readonly FeatureStage[]): tf.LayersModel {
   const last = model.layers[model.layers.length - 1]!;
-  if (last.getClassName() === 'Dense') {
-    const inp = last.input as tf.SymbolicTensor;
-    if (inp.shape.length === 2) return tf.model({ inputs: model.inputs, outputs: inp, name: `${model.name}.embed` });
+  const lastInput = last.input as tf.SymbolicTensor | tf.SymbolicTensor[];
+  if (!Array.isArray(lastInput) && lastInput.shape.length === 2 && last.weights.length > 0) {
+    return tf.model({ inputs: model.inputs, outputs: lastInput, name: `${model.name}.embed` });
   }
   const top = stages[stages.length - 1];
   if (!top) throw new Error(`${model.name}: no feature stage to pool for an embedding`);

@@ -1,0 +1,47 @@
+/**
+ * What the high-level API accepts as an image, and how each becomes an `RgbImage`: Node file paths and
+ * Buffers (decoded), `RgbImage`s, tensors of raw 0-255 pixels ([H, W, 3] or a batch [N, H, W, 3]), and in
+ * browsers anything `tf.browser.fromPixels` takes (HTMLImageElement, canvas, ImageData, video, ImageBitmap).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import type { RgbImage } from '../image/types.js';
+
+/** Browser pixel sources (structural, so Node type-checks without the DOM at run time). */
+export type PixelSource = Parameters<typeof tf.browser.fromPixels>[0];
+
+/** One image. Tensors hold raw pixels in 0..255, [H, W, 3]; a [N, H, W, 3] tensor is a batch of N images. */
+export type ImageInput = string | Uint8Array | RgbImage | tf.Tensor3D | tf.Tensor4D | PixelSource;
+
+const isRgbImage = (x: unknown): x is RgbImage =>
+  typeof x === 'object' && x !== null && 'data' in x && 'width' in x && 'height' in x && (x as RgbImage).data instanceof Uint8Array &&
+  (x as RgbImage).data.length === (x as RgbImage).width * (x as RgbImage).height * 3;
+
+/** Raw-pixel tensor [H, W, 3] -> RgbImage (rounded, clamped to 0..255). */
+function tensorToRgb(t: tf.Tensor3D): RgbImage {
+  const [height, width, c] = t.shape;
+  if (c !== 3) throw new CnnZooError(`Image tensor has ${c} channels (shape [${t.shape}]); pass RGB pixels [H, W, 3] in 0..255.`, 'BAD_INPUT_SHAPE');
+  const data = tf.tidy(() => t.toFloat().round().clipByValue(0, 255).toInt().dataSync());
+  return { width, height, data: Uint8Array.from(data) };
+}
+
+/** Every image in `input` (a batch tensor expands to its images; an array to its members). */
+export async function toRgbImages(input: ImageInput | readonly ImageInput[]): Promise<RgbImage[]> {
+  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x) => toRgbImages(x)))).flat();
+  const x = input as ImageInput;
+  if (typeof x === 'string' || x instanceof Uint8Array) {
+    const { decodeImage } = await import('../image/decode.js');
+    return [await decodeImage(x)];
+  }
+  if (isRgbImage(x)) return [x];
+  if (x instanceof tf.Tensor) {
+    if (x.rank === 4) return tf.unstack(x).map((t) => { try { return tensorToRgb(t as tf.Tensor3D); } finally { t.dispose(); } });
+    if (x.rank === 3) return [tensorToRgb(x as tf.Tensor3D)];
+    throw new CnnZooError(`Image tensor has rank ${x.rank} (shape [${x.shape}]); pass [H, W, 3] or [N, H, W, 3] raw pixels.`, 'BAD_INPUT_SHAPE');
+  }
+  if (typeof x === 'object' && x !== null) {
+    const t = tf.browser.fromPixels(x as PixelSource, 3);
+    try { return [tensorToRgb(t)]; } finally { t.dispose(); }
+  }
+  throw new CnnZooError(`Unsupported image input ${String(x)}: pass a file path or bytes (Node), an RgbImage, a pixel tensor, or an image/canvas/video element.`, 'BAD_INPUT');
+}

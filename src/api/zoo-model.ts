@@ -1,0 +1,179 @@
+/**
+ * `ZooModel`: a loaded (or created) zoo model with its preprocessing and labels, and a high-level API that
+ * takes images and returns plain JS objects (no tensors leak): classify, embed, features, preprocess.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import { IMAGENET_DEFAULT, preprocess as preprocessImage } from '../image/preprocess.js';
+import type { PreprocessConfig } from '../image/types.js';
+import { labelSet } from '../labels/index.js';
+import type { CnnZooMetadata } from '../weights/artifacts.js';
+import type { FeatureStage, ModelCard } from '../zoo/types.js';
+import { checkInputShape } from '../zoo/input-check.js';
+import { embeddingModel, featureStages } from './heads.js';
+import { toRgbImages, type ImageInput } from './inputs.js';
+
+/** One class of a prediction. */
+export interface ClassPrediction {
+  /** Class index in the label set (0..999 for ImageNet; TF's background class is removed). */
+  index: number;
+  /** WordNet id when the label set has one. */
+  wnid?: string;
+  label: string;
+  probability: number;
+}
+
+/** A feature map as plain data: NHWC shape and values. */
+export interface FeatureMap {
+  layer: string;
+  reduction: number;
+  shape: number[];
+  data: Float32Array;
+}
+
+interface Labels { names: readonly string[]; wnids?: readonly string[] }
+
+function labelsOf(meta: CnnZooMetadata | undefined, numClasses: number): { labels: Labels; offset: number } {
+  if (meta) {
+    if (typeof meta.labels === 'string') {
+      const set = labelSet(meta.labels);
+      return { labels: { names: set.map((l) => l.label), wnids: set.map((l) => l.wnid) }, offset: meta.classOffset };
+    }
+    return { labels: { names: meta.labels }, offset: meta.classOffset };
+  }
+  if (numClasses === 1000 || numClasses === 1001) {
+    const set = labelSet('imagenet1k');
+    return { labels: { names: set.map((l) => l.label), wnids: set.map((l) => l.wnid) }, offset: numClasses - 1000 };
+  }
+  return { labels: { names: Array.from({ length: numClasses }, (_, i) => `class ${i}`) }, offset: 0 };
+}
+
+export class ZooModel {
+  /** The tfjs model (use it for training, saving, or raw `predict` on preprocessed NHWC input). */
+  readonly model: tf.LayersModel;
+  readonly card: ModelCard;
+  /** How images are turned into this model's input. */
+  readonly preprocessing: PreprocessConfig;
+  /** Metadata of the converted weights, when loaded from artifacts. */
+  readonly weights?: CnnZooMetadata;
+  private readonly labels: Labels;
+  private readonly classOffset: number;
+  private readonly featureLayers?: ReadonlySet<string>;
+  private stagesCache?: FeatureStage[];
+  private embedCache?: tf.LayersModel;
+  private featuresCache = new Map<string, tf.LayersModel>();
+
+  constructor(model: tf.LayersModel, card: ModelCard, opts: { weights?: CnnZooMetadata; featureLayers?: ReadonlySet<string> } = {}) {
+    this.model = model;
+    this.card = card;
+    this.weights = opts.weights;
+    this.featureLayers = opts.featureLayers;
+    const size = model.inputs[0]!.shape[1] as number;
+    this.preprocessing = opts.weights?.preprocessing ?? { ...IMAGENET_DEFAULT, size };
+    const out = model.outputs[0]!.shape;
+    const { labels, offset } = labelsOf(opts.weights, out[out.length - 1] as number);
+    this.labels = labels;
+    this.classOffset = offset;
+  }
+
+  get name(): string { return this.card.name; }
+
+  /** Feature stages: for each reduction (2, 4, 8, 16, 32), the last layer at that resolution. */
+  get stages(): FeatureStage[] {
+    this.stagesCache ??= featureStages(this.model, this.featureLayers);
+    return this.stagesCache;
+  }
+
+  /** Preprocess images into a batch tensor [N, size, size, 3] (the caller disposes it). */
+  async preprocess(input: ImageInput | readonly ImageInput[]): Promise<tf.Tensor4D> {
+    const images = await toRgbImages(input);
+    if (images.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
+    return tf.tidy(() => tf.stack(images.map((img) => preprocessImage(img, this.preprocessing))) as tf.Tensor4D);
+  }
+
+  private async run<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, read: (outs: tf.Tensor[]) => T): Promise<T> {
+    const x = await this.preprocess(input);
+    try {
+      checkInputShape(this.model, x.shape);
+      const y = model.predict(x);
+      const outs = Array.isArray(y) ? y : [y];
+      try { return read(outs); } finally { tf.dispose(outs); }
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /**
+   * Top-k classes of one image (or of each image of a batch, when given an array or a batch tensor).
+   * Probabilities are a softmax over the model's outputs.
+   */
+  async classify(input: ImageInput, opts?: { topK?: number }): Promise<ClassPrediction[]>;
+  async classify(input: readonly ImageInput[], opts?: { topK?: number }): Promise<ClassPrediction[][]>;
+  async classify(input: ImageInput | readonly ImageInput[], opts: { topK?: number } = {}): Promise<ClassPrediction[] | ClassPrediction[][]> {
+    if (!this.card || this.model.outputs[0]!.shape.length !== 2) {
+      throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
+    }
+    const k = opts.topK ?? 5;
+    const rows = await this.run(input, this.model, ([logits]) => {
+      const probs = tf.tidy(() => tf.softmax(logits as tf.Tensor2D));
+      const data = probs.arraySync() as number[][];
+      probs.dispose();
+      return data.map((row) => this.topK(row, k));
+    });
+    const batch = Array.isArray(input) || (input instanceof tf.Tensor && input.rank === 4);
+    return batch ? rows : rows[0]!;
+  }
+
+  private topK(row: number[], k: number): ClassPrediction[] {
+    const n = this.labels.names.length;
+    const order = [...row.keys()].filter((i) => i >= this.classOffset && i - this.classOffset < n).sort((a, b) => row[b]! - row[a]!);
+    return order.slice(0, k).map((i) => {
+      const index = i - this.classOffset;
+      const wnid = this.labels.wnids?.[index];
+      return { index, ...(wnid ? { wnid } : {}), label: this.labels.names[index]!, probability: row[i]! };
+    });
+  }
+
+  /** Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image. */
+  async embed(input: ImageInput | readonly ImageInput[]): Promise<number[][]> {
+    this.embedCache ??= embeddingModel(this.model, this.stages);
+    return this.run(input, this.embedCache, ([e]) => e!.arraySync() as number[][]);
+  }
+
+  /**
+   * Feature maps at the named stages (indices into `stages`, default all), like timm's `features_only`.
+   * One list per call, images batched along the first axis.
+   */
+  async features(input: ImageInput | readonly ImageInput[], opts: { stages?: readonly number[] } = {}): Promise<FeatureMap[]> {
+    const all = this.stages;
+    const picks = opts.stages ?? all.map((_, i) => i);
+    for (const i of picks) {
+      if (!Number.isInteger(i) || i < 0 || i >= all.length) {
+        throw new CnnZooError(`${this.name}: feature stage ${i} does not exist; valid stages are 0..${all.length - 1} ` +
+          `(${all.map((s) => `${s.layer} /${s.reduction}`).join(', ')}).`, 'BAD_OPTION');
+      }
+    }
+    const key = picks.join(',');
+    let fm = this.featuresCache.get(key);
+    if (!fm) {
+      fm = tf.model({ inputs: this.model.inputs, outputs: picks.map((i) => this.model.getLayer(all[i]!.layer).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
+      this.featuresCache.set(key, fm);
+    }
+    return this.run(input, fm, (outs) => outs.map((t, j) => ({
+      layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: t.dataSync() as Float32Array,
+    })));
+  }
+
+  /** Run once on a blank input so kernels compile / allocate before timing-sensitive calls. */
+  async warmup(): Promise<void> {
+    const s = this.model.inputs[0]!.shape;
+    tf.tidy(() => { (this.model.predict(tf.zeros([1, s[1] as number, s[2] as number, 3])) as tf.Tensor).dataSync(); });
+  }
+
+  /** Free the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+    this.embedCache = undefined;
+    this.featuresCache.clear();
+  }
+}

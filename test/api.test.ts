@@ -1,0 +1,114 @@
+/** The high-level API: list/info/load, classify/embed/features/preprocess on real images, and no tensor leaks. */
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { list, info, load, useBackend, CnnZooError, type ZooModel } from '../src/index.js';
+import { SHARED } from './helpers/shared.js';
+
+const GRACE = join(SHARED, 'images', 'grace_hopper.bmp');
+
+describe('public API', () => {
+  before(async () => { await useBackend('wasm'); });
+
+  it('list() returns plain cards, filtered', () => {
+    const all = list();
+    expect(all.length).to.be.greaterThan(40);
+    expect(all[0]).to.not.have.property('build');
+    expect(list({ family: 'vgg' }).map((c) => c.name)).to.include('vgg16_bn');
+    expect(list({ maxParams: 2e6 }).every((c) => (c.meta.params ?? Infinity) <= 2e6)).to.equal(true);
+    expect(list({ hasWeights: true }).map((c) => c.name)).to.deep.equal(['tf_mobilenet_v2_100']);
+  });
+
+  it('info() counts params and FLOPs', () => {
+    const i = info('squeezenet1_1');
+    expect(i.counted).to.deep.equal({ inputSize: 224, params: 1235496, flops: 698303872, macs: 349151936 });
+    expect(() => info('squeezenet2')).to.throw(CnnZooError, /Closest names: squeezenet/);
+  });
+
+  it('load() without weights for a model that ships none says how to get them', async () => {
+    let err: unknown;
+    try { await load('resnet50'); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(CnnZooError);
+    expect((err as Error).message).to.match(/ships no weights.*weights: null/);
+  });
+
+  describe('the embedded MobileNet v2', () => {
+    let m: ZooModel;
+    before(async () => { m = await load('tf_mobilenet_v2_100'); });
+    after(() => m.dispose());
+
+    it('classifies Grace Hopper (file path and Buffer) with military uniform in the top 5', async () => {
+      const top = await m.classify(GRACE, { topK: 5 });
+      expect(top).to.have.length(5);
+      expect(top.map((p) => p.index)).to.include(652);
+      const hit = top.find((p) => p.index === 652)!;
+      expect(hit.label).to.equal('military uniform');
+      expect(hit.wnid).to.equal('n03763968');
+      const again = await m.classify(readFileSync(GRACE));
+      expect(again[0]!.index).to.equal(top[0]!.index);
+      expect(again[0]!.probability).to.be.closeTo(top[0]!.probability, 1e-6);
+    });
+
+    it('classifies a batch, one list per image', async () => {
+      const rows = await m.classify([GRACE, join(SHARED, 'images', 'owl.jpg')], { topK: 3 });
+      expect(rows).to.have.length(2);
+      expect(rows[1]).to.have.length(3);
+    });
+
+    it('embeds and taps feature stages', async () => {
+      const [e] = await m.embed(GRACE);
+      expect(e).to.have.length(1280);
+      const stages = m.stages;
+      expect(stages.map((s) => s.reduction)).to.deep.equal([2, 4, 8, 16, 32]);
+      const maps = await m.features(GRACE, { stages: [1, 4] });
+      expect(maps.map((f) => f.shape)).to.deep.equal([[1, 56, 56, stages[1]!.channels], [1, 7, 7, stages[4]!.channels]]);
+      let err: unknown;
+      try { await m.features(GRACE, { stages: [9] }); } catch (x) { err = x; }
+      expect((err as Error).message).to.match(/stage 9 does not exist; valid stages are 0\.\.4/);
+    });
+
+    it('preprocess() returns the model input batch', async () => {
+      const x = await m.preprocess(GRACE);
+      expect(x.shape).to.deep.equal([1, 224, 224, 3]);
+      const [min, max] = [x.min().dataSync()[0]!, x.max().dataSync()[0]!];
+      x.dispose();
+      expect(min).to.be.at.least(-1.0001);
+      expect(max).to.be.at.most(1.0001);
+    });
+
+    it('leaks no tensors over 100 calls on wasm', async () => {
+      const img = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(128) };
+      await m.classify(img); // the first calls build the embedding/feature models
+      await m.embed(img);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 100; i++) {
+        if (i % 2) await m.classify(img); else await m.embed(img);
+      }
+      expect(tf.memory().numTensors).to.equal(before);
+    });
+  });
+
+  it('leaks no tensors over 100 calls on cpu', async () => {
+    await useBackend('cpu');
+    const m = await load('squeezenet1_1', { weights: null, inputSize: 64 });
+    const img = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(128) };
+    await m.classify(img);
+    await m.features(img, { stages: [0] });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) {
+      if (i % 2) await m.classify(img); else await m.features(img, { stages: [0] });
+    }
+    expect(tf.memory().numTensors).to.equal(before);
+    m.dispose();
+    await useBackend('wasm');
+  });
+
+  it('load(name, { weights: null }) builds random weights with default preprocessing', async () => {
+    const m = await load('squeezenet1_1', { weights: null, inputSize: 128 });
+    expect(m.preprocessing.size).to.equal(128);
+    const top = await m.classify({ width: 4, height: 4, data: new Uint8Array(48) }, { topK: 2 });
+    expect(top).to.have.length(2);
+    m.dispose();
+  });
+});
