@@ -1,11 +1,10 @@
 /**
  * A Node file-system IOHandler for tfjs LayersModel artifacts that needs no tfjs-node: `load()` reads
  * model.json and its weight shards (each missing file named), `save()` writes model.json plus shards of
- * at most `shardBytes` (4 MB by default).
+ * at most `shardBytes` (4 MB by default). Node modules are imported lazily, so importing this module is
+ * harmless in browsers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { CnnZooError } from '../errors.js';
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
@@ -37,6 +36,8 @@ export function parseModelJson(text: string, where: string): tf.io.ModelJSON {
 
 /** Where model.json lies, for a path that is model.json itself or its directory. */
 async function modelJsonPath(path: string): Promise<string> {
+  const { stat } = await import('node:fs/promises');
+  const { join } = await import('node:path');
   try {
     if ((await stat(path)).isDirectory()) return join(path, 'model.json');
   } catch { /* not there: handled by the reader */ }
@@ -47,6 +48,8 @@ class NodeFileSystem implements tf.io.IOHandler {
   constructor(private readonly path: string, private readonly opts: NodeFsOptions) {}
 
   async load(): Promise<tf.io.ModelArtifacts> {
+    const { readFile } = await import('node:fs/promises');
+    const { dirname, join } = await import('node:path');
     const file = await modelJsonPath(this.path);
     let text: string;
     try {
@@ -77,6 +80,8 @@ class NodeFileSystem implements tf.io.IOHandler {
   }
 
   async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { basename, dirname, join } = await import('node:path');
     const dir = this.path.endsWith('.json') ? dirname(this.path) : this.path;
     const jsonName = this.path.endsWith('.json') ? basename(this.path) : 'model.json';
     if (artifacts.modelTopology instanceof ArrayBuffer) throw new CnnZooError('Saving binary model topologies is not supported.', 'BAD_ARTIFACT');

@@ -9,7 +9,8 @@ import { CnnZooError } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions } from '../zoo/types.js';
 import { checkMetadata, type CnnZooMetadata } from './artifacts.js';
-import { weightDataBuffer, parseModelJson } from './io-node.js';
+import { defaultWeightsFor } from './default-model.js';
+import { nodeFileSystem, parseModelJson, weightDataBuffer } from './io-node.js';
 
 /** Where converted weights come from. */
 export type WeightsSource = string | URL | Readonly<Record<string, ArrayBuffer | Uint8Array>> | tf.io.IOHandler;
@@ -56,7 +57,6 @@ export async function weightsHandler(weights: WeightsSource): Promise<{ handler:
     }
     if (!isNode) throw new CnnZooError(`"${text}" is a file path; in a browser pass an http(s) URL, a file map or an IOHandler.`, 'BAD_ARGS');
     const { fileURLToPath } = await import('node:url');
-    const { nodeFileSystem } = await import('./io-node.js');
     const path = text.startsWith('file://') ? fileURLToPath(text) : text;
     return { handler: nodeFileSystem(path), where: path };
   }
@@ -116,7 +116,6 @@ export async function load(name: string, opts: LoadOptions = {}): Promise<tf.Lay
   const spec = getSpec(name);
   let weights = opts.weights;
   if (weights === undefined) {
-    const { defaultWeightsFor } = await import('./default-model.js');
     weights = await defaultWeightsFor(spec.name);
   }
   const { handler, where } = await weightsHandler(weights);

@@ -2,10 +2,10 @@
 import { useBackend, type BackendName } from '../../backend.js';
 import { decodeImage } from '../../image/decode.js';
 import { CnnZooError } from '../../errors.js';
-import { modelMetadata } from '../../weights/artifacts.js';
+import { checkMetadata, modelMetadata } from '../../weights/artifacts.js';
 import { classify } from '../../weights/classify.js';
 import { DEFAULT_ARCH } from '../../weights/default-model.js';
-import { load } from '../../weights/load.js';
+import { load, weightsHandler } from '../../weights/load.js';
 import { parse } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--weights DIR] [--arch NAME] [--top K] [--backend cpu|wasm] [--json]';
@@ -20,8 +20,6 @@ export async function run(argv: string[]): Promise<number> {
   await useBackend(values.backend as BackendName);
   let arch = values.arch ?? DEFAULT_ARCH;
   if (values.weights && !values.arch) {
-    const { weightsHandler } = await import('../../weights/load.js');
-    const { checkMetadata } = await import('../../weights/artifacts.js');
     const { handler, where } = await weightsHandler(values.weights);
     arch = checkMetadata((await handler.load!()).userDefinedMetadata, where).arch;
   }
