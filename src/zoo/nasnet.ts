@@ -297,7 +297,8 @@ export const family: Family = {
       name: 'nasnetamobile', family: 'nasnet', variant: { normalCells: 4, penultimateFilters: 1056, padding: 'shifted' },
       inputSize: 224, minInputSize: 31, numClasses: 1000,
       meta: {
-        params: 5289978, flops: 1136469716,
+        params: 5289978, flops: 1136469716, top1: 74.08, top5: 91.74,
+        accuracySource: 'Cadene pretrained-models.pytorch README, nasnetamobile imagenet weights (224 px)',
         paper: 'arXiv:1707.07012', reference: 'Cadene/pretrained-models.pytorch@8aae3d8 nasnet_mobile.NASNetAMobile',
       },
       fixtures: [{ name: 'nasnetamobile' }],
@@ -307,7 +308,8 @@ export const family: Family = {
       name: 'nasnetalarge', family: 'nasnet', variant: { normalCells: 6, penultimateFilters: 4032, padding: 'same' },
       inputSize: 331, minInputSize: 3, numClasses: 1000,
       meta: {
-        params: 88753150, flops: 47566829316,
+        params: 88753150, flops: 47566829316, top1: 82.626, top5: 96.042,
+        accuracySource: 'timm results-imagenet.csv, nasnetalarge.tf_in1k (331 px, crop 0.911)',
         paper: 'arXiv:1707.07012', reference: "timm 1.0.29 create_model('nasnetalarge')",
       },
       fixtures: [{ name: 'timm_nasnetalarge' }],

@@ -166,8 +166,8 @@ export const family: Family = {
     {
       ...common, name: 'legacy_xception', variant: { form: 'keras', middleBlocks: 8 }, minInputSize: 7,
       meta: {
-        params: 22855952, flops: 16714806992, top1: 78.892, top5: 94.292,
-        accuracySource: 'timm legacy_xception (Keras-ported weights), as stated in timm/models/xception.py',
+        params: 22855952, flops: 16714806992, top1: 79.04, top5: 94.382,
+        accuracySource: 'timm results-imagenet.csv, legacy_xception.tf_in1k (299 px, crop 0.897)',
         paper: 'arXiv:1610.02357', reference: "timm 1.0.29 create_model('legacy_xception')",
       },
       fixtures: [{ name: 'timm_legacy_xception' }],
@@ -177,7 +177,8 @@ export const family: Family = {
     {
       ...common, name: 'xception41', variant: { form: 'aligned', middleBlocks: 8 }, minInputSize: 1,
       meta: {
-        params: 26969560, flops: 18408268624,
+        params: 26969560, flops: 18408268624, top1: 78.504, top5: 94.276,
+        accuracySource: 'timm results-imagenet.csv, xception41.tf_in1k (299 px, crop 0.903)',
         paper: 'arXiv:1802.02611', reference: "timm 1.0.29 create_model('xception41')",
       },
       fixtures: [{ name: 'timm_xception41' }],
@@ -186,7 +187,8 @@ export const family: Family = {
     {
       ...common, name: 'xception65', variant: { form: 'aligned', middleBlocks: 16 }, minInputSize: 1,
       meta: {
-        params: 39916312, flops: 27705364432,
+        params: 39916312, flops: 27705364432, top1: 83.182, top5: 96.592,
+        accuracySource: 'timm results-imagenet.csv, xception65.ra3_in1k (299 px, crop 0.94)',
         paper: 'arXiv:1802.02611', reference: "timm 1.0.29 create_model('xception65')",
       },
       fixtures: [{ name: 'timm_xception65' }],
