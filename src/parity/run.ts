@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { findByFixture, resolveOptions } from '../zoo/registry.js';
 import { loadStateDict } from '../weights/mapping.js';
 import { countFlops, countParams } from '../analysis/count.js';
+import { withoutInitialisation } from '../zoo/ops.js';
 import type { Fixture } from './fixture.js';
 
 export interface ParityResult {
@@ -57,7 +58,7 @@ export function runParity(fx: Fixture): ParityResult {
   const t0 = performance.now();
   const { spec, fixture } = findByFixture(fx.name);
   const ctx = resolveOptions(spec, { ...fixture.options, inputSize: [fx.inputShape[2], fx.inputShape[3]], numClasses: fx.logitsShape[1] });
-  const model = spec.build(ctx);
+  const model = withoutInitialisation(() => spec.build(ctx));
   try {
     const rule = fixture.layout ? spec.layouts?.[fixture.layout] : undefined;
     if (fixture.layout && !rule) throw new Error(`${spec.name}: fixture ${fx.name} names layout "${fixture.layout}", which the spec lacks`);

@@ -23,6 +23,24 @@ export function explicitPadding(p: Padding2D): [Pair, Pair] {
 
 export const channels = (x: Sym): number => x.shape[3] as number;
 
+/**
+ * While set, weighted layers start from zeros instead of random draws: building a model whose weights are
+ * loaded right after (parity fixtures, converted checkpoints) then skips generating millions of random numbers.
+ */
+let skipInitialisation = false;
+export function withoutInitialisation<T>(build: () => T): T {
+  const before = skipInitialisation;
+  skipInitialisation = true;
+  try {
+    return build();
+  } finally {
+    skipInitialisation = before;
+  }
+}
+/** Initialiser overrides for the layers built here (none unless inside `withoutInitialisation`). */
+export const initialisers = (): { kernelInitializer?: 'zeros'; depthwiseInitializer?: 'zeros' } =>
+  (skipInitialisation ? { kernelInitializer: 'zeros', depthwiseInitializer: 'zeros' } : {});
+
 export interface ConvOptions {
   filters: number;
   kernel: number | readonly [number, number];
@@ -52,9 +70,10 @@ export function conv2d(x: Sym, name: string, o: ConvOptions): Sym {
   if (!same && !zero) y = tf.layers.zeroPadding2d({ name: `${name}.pad`, padding: pad }).apply(y) as Sym;
   const padding = same ? 'same' : 'valid';
   if (groups > 1) {
-    return tf.layers.depthwiseConv2d({ name, kernelSize: k, strides: s, padding, dilationRate: d, useBias, depthMultiplier: o.filters / cin }).apply(y) as Sym;
+    return tf.layers.depthwiseConv2d({ name, kernelSize: k, strides: s, padding, dilationRate: d, useBias, depthMultiplier: o.filters / cin, ...initialisers() }).apply(y) as Sym;
   }
-  return tf.layers.conv2d({ name, filters: o.filters, kernelSize: k, strides: s, padding, dilationRate: d, useBias }).apply(y) as Sym;
+  const { kernelInitializer } = initialisers();
+  return tf.layers.conv2d({ name, filters: o.filters, kernelSize: k, strides: s, padding, dilationRate: d, useBias, kernelInitializer }).apply(y) as Sym;
 }
 
 /** `nn.BatchNorm2d(eps)` over channels (torch default eps 1e-5; tfjs would use 1e-3). */
@@ -103,7 +122,8 @@ export function globalPool(x: Sym, name: string, mode: 'avg' | 'max' = 'avg'): S
 
 /** `nn.Linear`; after `flatten` of a feature map its rows are reordered from torch's CHW to our HWC at load. */
 export function linear(x: Sym, name: string, units: number, bias = true): Sym {
-  return tf.layers.dense({ name, units, useBias: bias }).apply(x) as Sym;
+  const { kernelInitializer } = initialisers();
+  return tf.layers.dense({ name, units, useBias: bias, kernelInitializer }).apply(x) as Sym;
 }
 
 export const flatten = (x: Sym, name: string): Sym => tf.layers.flatten({ name }).apply(x) as Sym;
