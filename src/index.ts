@@ -15,3 +15,5 @@ export type { StateDict, NamedArray } from './weights/state-dict.js';
 export { countParams, countFlops, layerTable } from './analysis/count.js';
 export * as layers from './layers/index.js';
 export { checkInputShape, predictChecked } from './zoo/input-check.js';
+export { loadLayersModel, nodeFileSystem, fromFileMap, convertCheckpoint, saveConverted, modelMetadata, classify, readTorch, readSafetensors, readNpy, writeNpy, readTflite, readOnnx, readKerasH5, readCaffemodel, readSource, SOURCE_FORMATS, type CnnZooMetadata, type ConvertOptions, type SourceFormat, type WeightDtype, type WeightsSource, type Prediction } from './weights/index.js';
+export { imagenetLabels, labelSet, type ClassLabel } from './labels/index.js';

@@ -2,9 +2,6 @@
  * Reading a checkpoint of any supported format from disk into PyTorch-layout arrays (`SourceWeights`),
  * plus the preprocessing each source format's training pipeline used. Node only (file system).
  */
-import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
 import type { PreprocessConfig } from '../image/types.js';
 import { CnnZooError } from '../errors.js';
 import { tfjsStateDict } from './artifacts.js';
@@ -40,7 +37,15 @@ export interface ReadSourceOptions {
   npyLayout?: NpyLayout;
 }
 
+type NodeModules = typeof import('node:fs/promises') & typeof import('node:path') & { createHash: typeof import('node:crypto').createHash };
+let nodeModules: NodeModules | undefined;
+async function node(): Promise<NodeModules> {
+  nodeModules ??= { ...(await import('node:fs/promises')), ...(await import('node:path')), createHash: (await import('node:crypto')).createHash } as NodeModules;
+  return nodeModules;
+}
+
 async function readBytes(path: string): Promise<Uint8Array> {
+  const { readFile } = await node();
   try {
     return await readFile(path);
   } catch (e) {
@@ -48,9 +53,11 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-const isDir = async (path: string): Promise<boolean> => (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+const isDir = async (path: string): Promise<boolean> => (await (await node()).stat(path).catch(() => undefined))?.isDirectory() ?? false;
+const isFile = async (path: string): Promise<boolean> => (await (await node()).stat(path).catch(() => undefined))?.isFile() ?? false;
 
 async function listFiles(dir: string, depth = 0): Promise<string[]> {
+  const { readdir, join } = await node();
   if (depth > 8) return [];
   const out: string[] = [];
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -61,10 +68,10 @@ async function listFiles(dir: string, depth = 0): Promise<string[]> {
   return out;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
 /** One entry for a file; one combined hash (over relative names and contents) for a folder. */
 async function describe(paths: string[]): Promise<WeightsSourceInfo['files']> {
+  const { createHash, basename, relative } = await node();
+  const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
   const out: WeightsSourceInfo['files'] = [];
   for (const p of paths) {
     if (await isDir(p)) {
@@ -94,6 +101,7 @@ const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: tr
 
 /** A folder (or list) of `.npy` files named `<layer>_<role>.npy`. */
 async function readNpyFiles(paths: string[], layout: NpyLayout): Promise<StateDict> {
+  const { readdir, join, basename } = await node();
   let files: string[] = [];
   for (const p of paths) {
     if (await isDir(p)) {
@@ -123,11 +131,12 @@ async function readNpyFiles(paths: string[], layout: NpyLayout): Promise<StateDi
 
 /** Caffe: a `.caffemodel`, or a folder with deploy.prototxt and per-blob `weights/`. */
 async function readCaffe(paths: string[]): Promise<{ stateDict: StateDict; inputSize?: number }> {
+  const { join, dirname } = await node();
   const model = paths.find((p) => p.endsWith('.caffemodel'));
   const protoPath = paths.find((p) => p.endsWith('.prototxt')) ?? (await (async () => {
     for (const p of paths) {
       const dir = (await isDir(p)) ? p : dirname(p);
-      if ((await stat(join(dir, 'deploy.prototxt')).catch(() => undefined))?.isFile()) return join(dir, 'deploy.prototxt');
+      if (await isFile(join(dir, 'deploy.prototxt'))) return join(dir, 'deploy.prototxt');
     }
     return undefined;
   })());
@@ -138,7 +147,7 @@ async function readCaffe(paths: string[]): Promise<{ stateDict: StateDict; input
   const dir = (await isDir(join(root, 'weights'))) ? join(root, 'weights') : root;
   const stateDict = await readCaffeBlobs(net, async (p) => {
     const f = join(dir, p);
-    return (await stat(f).catch(() => undefined))?.isFile() ? readBytes(f) : undefined;
+    return (await isFile(f)) ? readBytes(f) : undefined;
   }, dir);
   return { stateDict, inputSize: net.inputSize };
 }
