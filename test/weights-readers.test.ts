@@ -141,6 +141,22 @@ describe('weights: npy, TFLite, ONNX, Keras h5 and caffemodel readers', () => {
     await expectRefusedAsync(() => readKerasH5(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.h5'), 'owl.h5', /not a Keras \.h5/);
   });
 
+  it('refuses every truncation of every format with a CnnZooError (never another exception)', () => {
+    const files: [string, (b: Uint8Array, s: string) => unknown][] = [
+      [join(CK, 'squeezenet1_1.pth'), readTorch], [join(CK, 'shufflenet_v1_g3_0_5x.legacy.pth'), readTorch],
+      [join(CK, 'timm_mobilenetv1_025.safetensors'), readSafetensors], [join(W, 'tflite-mobilenet', 'mobilenet_v1_0.25_128_quant.tflite'), readTflite],
+      [join(W, 'onnx-squeezenet1.1-npy', 'weights', 'squeezenet0_conv1_weight.npy'), readNpy], [join(W, 'onnx-mobilenetv2-int8', 'mobilenet_v2_quant.onnx'), readOnnx],
+    ];
+    for (const [file, read] of files) {
+      const b = bytes(file);
+      // (A flatbuffer has no length field: its last 0.1 % may be bytes no table points into.)
+      for (const frac of [0, 0.001, 0.01, 0.1, 0.3, 0.5, 0.77, 0.9, ...(read === readTflite ? [] : [0.999])]) {
+        const cut = Math.floor(b.length * frac);
+        expectRefused(() => read(b.subarray(0, cut), `cut-${cut}`), `cut-${cut}`, /./);
+      }
+    }
+  });
+
   it('refuses a corrupt caffemodel', () => {
     expectRefused(() => readCaffemodel(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.caffemodel'), 'owl.caffemodel', /caffemodel|corrupt/);
   });

@@ -4,6 +4,7 @@
  */
 import type { PreprocessConfig } from '../image/types.js';
 import { CnnZooError } from '../errors.js';
+import { corrupt } from './bytes.js';
 import { tfjsStateDict } from './artifacts.js';
 import { readCaffeBlobs, readCaffemodel, readPrototxt } from './caffe.js';
 import { readKerasH5 } from './h5.js';
@@ -152,8 +153,17 @@ async function readCaffe(paths: string[]): Promise<{ stateDict: StateDict; input
   return { stateDict, inputSize: net.inputSize };
 }
 
-/** Read `paths` (files or folders) as a checkpoint of `format`. */
+/** Read `paths` (files or folders) as a checkpoint of `format`. Any failure is a CnnZooError naming the input. */
 export async function readSource(format: SourceFormat, paths: string[], opts: ReadSourceOptions = {}): Promise<SourceWeights> {
+  try {
+    return await readSourceUnchecked(format, paths, opts);
+  } catch (e) {
+    if (e instanceof CnnZooError) throw e;
+    throw corrupt(paths.join(' + '), `cannot be read as ${format} (${(e as Error).message})`);
+  }
+}
+
+async function readSourceUnchecked(format: SourceFormat, paths: string[], opts: ReadSourceOptions): Promise<SourceWeights> {
   if (paths.length === 0) throw new CnnZooError('No checkpoint given.', 'BAD_ARGS');
   const single = async () => {
     if (paths.length !== 1) throw new CnnZooError(`--from ${format} takes one file, got ${paths.length}.`, 'BAD_ARGS');
