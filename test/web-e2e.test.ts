@@ -1,0 +1,158 @@
+/**
+ * The web app end to end in Debian's Chromium (headless, through playwright-core): build the browser bundle and
+ * the app with Vite, serve it from 127.0.0.1, classify Grace Hopper on wasm through the page's file input
+ * ("military uniform" in the top 5), then reload and check that the weights now come from IndexedDB (no second
+ * download). The page's probabilities must equal Node's (same model, wasm in both) to 1e-4, which checks the
+ * browser bundle's decoding and preprocessing. Chromium's fake camera drives the camera path. A screenshot goes to
+ * test-artifacts/web-e2e.png.
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { load, useBackend } from '../src/index.js';
+import { ROOT, SHARED } from './helpers/shared.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const APP = join(ARTIFACTS, 'web-dist');
+const GRACE = join(SHARED, 'images', 'grace_hopper.bmp');
+const TYPES: Record<string, string> = {
+  '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
+  '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.map': 'application/json',
+};
+
+/** A static file server over `dir` on 127.0.0.1 that counts requests per path. */
+function serve(dir: string): Promise<{ server: Server; url: string; hits: Map<string, number> }> {
+  const hits = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const file = normalize(join(dir, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, hits })));
+}
+
+describe('web app in Chromium (end to end)', function () {
+  this.timeout(240_000);
+  let browser: Browser | undefined;
+  let site: Awaited<ReturnType<typeof serve>> | undefined;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    expect(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (CI installs it: apt-get install -y chromium)`).to.equal(true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', join(ROOT, 'examples', 'web'), '--outDir', APP, '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    site = await serve(resolve(APP));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((ok) => (site ? site.server.close(ok) : ok(undefined)));
+  });
+
+  /** Open the app on wasm and wait until the model is loaded. */
+  async function open(page: Page): Promise<void> {
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${site!.url}?backend=wasm`);
+    await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: 120_000 });
+    expect(await page.textContent('#status')).to.match(/tf_mobilenet_v2_100 ready on wasm/);
+  }
+
+  interface Shown { label: string; index: number; probability: number }
+  async function classifyGrace(page: Page): Promise<Shown[]> {
+    await page.evaluate(() => { document.getElementById('results')!.replaceChildren(); });
+    await page.setInputFiles('#file', GRACE);
+    await page.waitForSelector('#results li:nth-child(5), #status[data-state=error]', { timeout: 120_000 });
+    expect(await page.textContent('#status')).to.equal('Classified grace_hopper.bmp with tf_mobilenet_v2_100 on wasm.');
+    return page.$$eval('#results li', (els) => els.map((e) => ({
+      label: e.querySelector('.name')!.textContent ?? '', index: Number((e as HTMLElement).dataset.index), probability: Number((e as HTMLElement).dataset.probability),
+    })));
+  }
+
+  it('classifies Grace Hopper on wasm with "military uniform" in the top 5, then loads the weights from IndexedDB', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1100, height: 760 } });
+    try {
+      const page = await context.newPage();
+      await open(page);
+      expect(await page.getAttribute('#model-info', 'data-weights-from')).to.match(/^network/);
+      const top5 = await classifyGrace(page);
+      console.log(`      top 5: ${top5.map((p) => `${p.label} ${(100 * p.probability).toFixed(1)}%`).join(', ')}; ${await page.textContent('#latency')}`);
+      expect(top5).to.have.length(5);
+      expect(top5.map((p) => p.label)).to.include('military uniform');
+      expect(await page.textContent('#latency')).to.match(/Latency: \d+ ms to classify .*model alone \d+ ms/);
+      await page.screenshot({ path: join(ARTIFACTS, 'web-e2e.png'), fullPage: true });
+
+      const shard = '/models/tf_mobilenet_v2_100/group1-shard1of1.bin';
+      expect(site!.hits.get(shard)).to.equal(1);
+      expect(site!.hits.get('/wasm/tfjs-backend-wasm-simd.wasm'), 'the SIMD wasm binary served').to.be.at.least(1);
+      await page.reload();
+      await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: 120_000 });
+      expect(await page.getAttribute('#model-info', 'data-weights-from')).to.equal('IndexedDB cache');
+      expect(site!.hits.get(shard), 'weights downloaded again despite the cache').to.equal(1);
+      expect(await classifyGrace(page)).to.deep.equal(top5);
+      expect(pageErrors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the same top 5 as Node (same model on wasm) to 1e-4', async () => {
+    const context = await browser!.newContext();
+    try {
+      const page = await context.newPage();
+      await open(page);
+      const shown = await classifyGrace(page);
+      await useBackend('wasm');
+      const model = await load('tf_mobilenet_v2_100');
+      const node = await model.classify(GRACE, { topK: 5 });
+      model.dispose();
+      expect(shown.map((p) => p.index)).to.deep.equal(node.map((p) => p.index));
+      const worst = Math.max(...shown.map((p, i) => Math.abs(p.probability - node[i]!.probability)));
+      console.log(`      largest probability difference browser vs Node: ${worst.toExponential(2)}`);
+      expect(worst).to.be.below(1e-4);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('classifies frames from the camera (Chromium\'s fake camera)', async () => {
+    const context = await browser!.newContext({ permissions: ['camera'] });
+    try {
+      const page = await context.newPage();
+      await open(page);
+      await page.click('#camera-button');
+      await page.waitForSelector('#status:has-text("Classified camera frame"), #status[data-state=error]', { timeout: 60_000 });
+      expect(await page.textContent('#status')).to.match(/^Classified camera frame with tf_mobilenet_v2_100 on wasm/);
+      expect(await page.$$('#results li')).to.have.length(5);
+      await page.click('#camera-button');
+      expect(await page.isHidden('#camera')).to.equal(true);
+      expect(pageErrors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('bundles the library for browsers without Node-only modules (sharp, node:*, converters)', () => {
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'browser', 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs).to.include('src/browser-image.ts');
+    expect(inputs.filter((p) => /^src\/image\/decode\.ts$|sharp|h5wasm|protobufjs|onnx|fflate/.test(p))).to.deep.equal([]);
+    expect(inputs.filter((p) => !p.startsWith('src/') && !p.startsWith('node-only:'))).to.deep.equal([]);
+  });
+});
