@@ -30,6 +30,13 @@ function constantModel(best: number, runnersUp: number[], outputs = 1000, size =
   return model;
 }
 
+async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
+  let err: unknown;
+  try { await p; } catch (e) { err = e; }
+  expect(err).to.be.instanceOf(CnnZooError);
+  expect((err as Error).message).to.match(re);
+}
+
 describe('evaluation', () => {
   let dir: string;
   before(async () => {
@@ -62,8 +69,8 @@ describe('evaluation', () => {
     expect(s.meanClassTop1).to.equal(50);
   });
 
-  it('parses labels files, reporting every bad line, label, wnid, duplicate, missing and unlabelled file', () => {
-    const ds = openDataset(dir);
+  it('parses labels files, reporting every bad line, label, wnid, duplicate, missing and unlabelled file', async () => {
+    const ds = await openDataset(dir);
     expect(ds.layout).to.equal('labels-file');
     expect(ds.items.map((i) => i.file)).to.deep.equal(['a.png', 'b.png', 'c.png', 'corrupt.jpg', 'd.png', 'e.png', 'gone.png']);
     const kinds = ds.problems.map((p) => `${p.kind} ${p.file}`).sort();
@@ -74,16 +81,16 @@ describe('evaluation', () => {
     expect(problems[0]!.file).to.equal('l.txt:2');
   });
 
-  it('opens the shared val subset, ImageNet val layout and class folders', () => {
-    const sub = openDataset(join(SHARED, 'imagenet', 'val-subset'));
+  it('opens the shared val subset, ImageNet val layout and class folders', async () => {
+    const sub = await openDataset(join(SHARED, 'imagenet', 'val-subset'));
     expect([sub.layout, sub.items.length, sub.problems.length]).to.deep.equal(['labels-file', 999, 0]);
     // The official layout: val images + ILSVRC2012_val_labels.txt covering all 50,000.
     const val = mkdtempSync(join(tmpdir(), 'cnn-zoo-val-'));
     try {
       writeFileSync(join(val, 'ILSVRC2012_val_00000002.JPEG'), '');
       writeFileSync(join(val, 'ILSVRC2012_val_00000001.JPEG'), '');
-      expect(() => openDataset(val)).to.throw(CnnZooError, /--labels ILSVRC2012_val_labels.txt/);
-      const ds = openDataset(val, { labels: join(SHARED, 'imagenet', 'ILSVRC2012_val_labels.txt') });
+      await rejects(openDataset(val), /--labels ILSVRC2012_val_labels.txt/);
+      const ds = await openDataset(val, { labels: join(SHARED, 'imagenet', 'ILSVRC2012_val_labels.txt') });
       expect(ds.layout).to.equal('imagenet-val');
       expect(ds.items.map((i) => [i.file, i.label])).to.deep.equal([['ILSVRC2012_val_00000001.JPEG', 65], ['ILSVRC2012_val_00000002.JPEG', 970]]);
       expect(ds.absent).to.equal(49_998);
@@ -93,17 +100,17 @@ describe('evaluation', () => {
       mkdirSync(join(cf, 'not_a_wnid'));
       writeFileSync(join(cf, 'n01443537', 'x.jpg'), '');
       writeFileSync(join(cf, 'not_a_wnid', 'y.jpg'), '');
-      const c = openDataset(cf);
+      const c = await openDataset(cf);
       expect([c.layout, c.items[0]!.label, c.problems[0]!.kind]).to.deep.equal(['class-folders', 1, 'unlabelled']);
       rmSync(cf, { recursive: true });
     } finally {
       rmSync(val, { recursive: true, force: true });
     }
-    expect(() => openDataset(join(dir, 'nope'))).to.throw(CnnZooError, /does not exist/);
+    await rejects(openDataset(join(dir, 'nope')), /does not exist/);
   });
 
   it('evaluates a tiny dataset: Top-1/Top-5, per class, failed images counted, no tensor leak', async () => {
-    const ds = openDataset(dir);
+    const ds = await openDataset(dir);
     const model = constantModel(7, [1, 2, 3, 4]);
     const before = tf.memory().numTensors;
     const progress: number[] = [];
@@ -124,7 +131,7 @@ describe('evaluation', () => {
   });
 
   it('skips the background class of 1001-output models and checks options', async () => {
-    const ds = openDataset(dir);
+    const ds = await openDataset(dir);
     const model = constantModel(8, [2, 3, 4, 5], 1001, 224); // logit 8 = class 7 with offset 1
     const r = await evaluate(model, ds, { limit: 2 });
     expect([r.classOffset, r.top1, r.preprocess.size]).to.deep.equal([1, 100, 224]);

@@ -12,7 +12,7 @@ export async function selectBackend(name: string): Promise<BackendName> {
     const hint = name === 'tensorflow' ? ' Install @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node) to use it.'
       : name === 'webgpu' ? ' It needs a WebGPU adapter (a browser, or Node with the `webgpu` package and a GPU).'
         : name === 'webgl' ? ' It needs a browser with WebGL.' : '';
-    throw new CnnZooError(`Backend "${name}" is not available here: ${(e as Error).message}.${hint} Try --backend wasm.`, 'BAD_BACKEND');
+    throw new CnnZooError(`${(e as Error).message.replace(/\.*$/, '')}.${hint} Try --backend wasm.`, 'BAD_BACKEND');
   }
   return name as BackendName;
 }

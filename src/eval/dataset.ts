@@ -6,8 +6,6 @@
  * Nothing is dropped silently: unparseable lines, unknown labels, wnids that contradict the index, labelled files
  * that are absent and images without a label are all recorded in `problems` (and the CLI prints them).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
 import { CnnZooError } from '../errors.js';
 import { imagenetLabels, type ClassLabel } from '../labels/index.js';
 
@@ -55,6 +53,20 @@ export interface OpenDatasetOptions {
 const IMAGE_EXT = /\.(jpe?g|png|bmp|webp|gif|tiff?|avif)$/i;
 const VAL_FILE = /^ILSVRC2012_val_\d{8}\.JPEG$/i;
 const VAL_LABELS = 'ILSVRC2012_val_labels.txt';
+
+type Fs = typeof import('node:fs');
+type Path = typeof import('node:path');
+/** Node's fs/path, loaded on first use so that importing this module is safe in browsers. */
+let existsSync: Fs['existsSync'], readdirSync: Fs['readdirSync'], readFileSync: Fs['readFileSync'], statSync: Fs['statSync'];
+let basename: Path['basename'], join: Path['join'], resolve: Path['resolve'];
+let nodeLoaded = false;
+async function loadNode(): Promise<void> {
+  if (nodeLoaded) return;
+  const fs = await import('node:fs'), path = await import('node:path');
+  ({ existsSync, readdirSync, readFileSync, statSync } = fs);
+  ({ basename, join, resolve } = path);
+  nodeLoaded = true;
+}
 
 export interface LabelLine { file: string; label: number; wnid?: string; line: number }
 
@@ -111,8 +123,9 @@ function findLabels(root: string): string | undefined {
   return undefined;
 }
 
-/** Opens a labelled image folder (see the module comment for the layouts). */
-export function openDataset(dir: string, opts: OpenDatasetOptions = {}): ImageDataset {
+/** Opens a labelled image folder (see the module comment for the layouts). Node only. */
+export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): Promise<ImageDataset> {
+  await loadNode();
   const root = resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new CnnZooError(`Dataset folder ${dir} does not exist or is not a folder.`, 'BAD_DATASET');

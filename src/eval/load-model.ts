@@ -1,29 +1,23 @@
 /**
- * The model to evaluate or benchmark: converted weights from a folder of tfjs artifacts (model.json with
- * `userDefinedMetadata.cnnZoo`, as `cnn-zoo convert` writes), or the registry architecture with random weights.
+ * The model to evaluate: `load(name, { weights })` (src/weights/load.ts) from converted artifacts, the package's
+ * embedded weights when the model has them and no folder is given, else the architecture with random weights
+ * (useful for smoke tests and timing; reports ignore the accuracy of random weights).
  */
-import * as tf from '@tensorflow/tfjs';
-import '../layers/index.js';
-import { CnnZooError } from '../errors.js';
-import { checkMetadata } from '../weights/artifacts.js';
-import { nodeFileSystem } from '../weights/io-node.js';
+import type * as tf from '@tensorflow/tfjs';
+import { EMBEDDED } from '../weights/default-model.js';
+import { load } from '../weights/load.js';
 import { create, getSpec } from '../zoo/registry.js';
 
 export interface LoadedModel {
   model: tf.LayersModel;
-  /** 'random' when no weights were given. */
+  /** The weights folder, 'embedded', or 'random'. */
   weights: string;
 }
 
-/** `name` with the weights in `weightsDir`, or with random weights when `weightsDir` is undefined. */
+/** `name` with the weights in `weightsDir`, else its embedded weights, else random weights. */
 export async function loadModelForEval(name: string, weightsDir?: string): Promise<LoadedModel> {
   const spec = getSpec(name);
-  if (weightsDir === undefined) return { model: create(spec.name), weights: 'random' };
-  const model = await tf.loadLayersModel(nodeFileSystem(weightsDir));
-  const meta = checkMetadata(model.getUserDefinedMetadata(), weightsDir);
-  if (meta.arch !== spec.name) {
-    model.dispose();
-    throw new CnnZooError(`${weightsDir} holds weights for "${meta.arch}", not "${spec.name}". Pass --model ${meta.arch}.`, 'WEIGHTS_MISMATCH');
-  }
-  return { model, weights: weightsDir };
+  if (weightsDir !== undefined) return { model: await load(spec.name, { weights: weightsDir }), weights: weightsDir };
+  if (EMBEDDED[spec.name]) return { model: await load(spec.name), weights: 'embedded' };
+  return { model: create(spec.name), weights: 'random' };
 }

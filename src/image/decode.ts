@@ -40,7 +40,9 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
 
 type Sharp = typeof import('sharp').default;
 let sharpModule: Promise<Sharp> | undefined;
-const loadSharp = (): Promise<Sharp> => (sharpModule ??= import('sharp').then((m) => m.default));
+/** sharp is Node-only: imported by a computed name so browser bundlers do not try to include it. */
+const SHARP = 'sharp';
+const loadSharp = (): Promise<Sharp> => (sharpModule ??= (import(/* @vite-ignore */ SHARP) as Promise<typeof import('sharp')>).then((m) => m.default));
 
 /** PIL's `cmyk2rgb` (no colour management): channel = (255 - K) - round(C * (255 - K) / 255). */
 function cmykToRgb(cmyk: Uint8Array): Uint8Array {

@@ -12,7 +12,8 @@ import { table } from '../format.js';
 export const usage = 'cnn-zoo eval --model NAME [--weights DIR] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
   '[--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
-  '          or one sub-folder per class named by wnid. Without --weights the model has random weights.';
+  '          or one sub-folder per class named by wnid. Without --weights: the embedded weights if the model has them,\n' +
+  '          else random weights (a smoke test; reports ignore its accuracy).';
 
 const positiveInt = (v: string | undefined, what: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -31,12 +32,13 @@ export async function run(argv: string[]): Promise<number> {
   const limit = positiveInt(values.limit, 'limit');
   const batchSize = positiveInt(values.batch, 'batch') ?? 16;
   const backend = await selectBackend(values.backend!);
-  const dataset = openDataset(values.data, values.labels ? { labels: values.labels } : {});
+  const dataset = await openDataset(values.data, values.labels ? { labels: values.labels } : {});
   console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
     (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
   for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
   const { model, weights } = await loadModelForEval(values.model, values.weights);
   console.log(`model ${values.model} (weights: ${weights}), backend ${backend}, batch ${batchSize}`);
+  if (weights === 'random') console.log('  note: random weights (no --weights given): the accuracy is meaningless; use it as a smoke test.');
   const bar = progressBar('eval');
   const r = await evaluate(model, dataset, {
     batchSize, ...(limit ? { limit } : {}), name: values.model, weights,
