@@ -309,7 +309,7 @@ export const family: Family = {
       name: 'inception_v4', family: 'inception', variant: { version: 4 },
       inputSize: 299, minInputSize: 75, numClasses: 1000,
       meta: {
-        params: 42679816, flops: 24507949248, top1: 80.168, top5: 94.968,
+        params: 42679816, flops: 24507949248, top1: 80.156, top5: 94.968,
         accuracySource: 'timm results-imagenet.csv (inception_v4.tf_in1k, 299 px, crop 0.875)',
         paper: 'arXiv:1602.07261', reference: "timm.create_model('inception_v4')",
       },
@@ -320,7 +320,7 @@ export const family: Family = {
       name: 'inception_resnet_v2', family: 'inception', variant: { version: 'resnet_v2' },
       inputSize: 299, minInputSize: 75, numClasses: 1000,
       meta: {
-        params: 55843464, flops: 26311588032, top1: 80.458, top5: 95.306,
+        params: 55843464, flops: 26311588032, top1: 80.462, top5: 95.308,
         accuracySource: 'timm results-imagenet.csv (inception_resnet_v2.tf_in1k, 299 px, crop 0.8975)',
         paper: 'arXiv:1602.07261', reference: "timm.create_model('inception_resnet_v2')",
       },
