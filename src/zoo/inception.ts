@@ -32,7 +32,8 @@ type Stage = ConvUnit | PoolUnit | Module;
 
 interface InceptionArch {
   stages: readonly Stage[];
-  /** Module path of the classifier, and its dropout rate (identity at inference). */
+  /** Names of the global average pool and the classifier, and the dropout rate before it (identity at inference). */
+  pool: string;
   classifier: string;
   dropout: number;
 }
@@ -99,6 +100,7 @@ const INCEPTION_V3: InceptionArch = {
     v3D('Mixed_7a'),
     v3E('Mixed_7b'), v3E('Mixed_7c'),
   ],
+  pool: 'avgpool',
   classifier: 'fc',
   dropout: 0.5,
 };
@@ -157,17 +159,18 @@ const v4C = (m: string): Module => ({
   ],
 });
 
-/** `features.{i}` for i = from .. from + n - 1. */
-const repeat = (from: number, n: number, make: (m: string) => Module): Module[] =>
-  Array.from({ length: n }, (_, i) => make(`features.${from + i}`));
+/** n modules named `${prefix}.${from}` .. `${prefix}.${from + n - 1}`. */
+const repeated = (prefix: string, from: number, n: number, make: (m: string) => Module): Module[] =>
+  Array.from({ length: n }, (_, i) => make(`${prefix}.${from + i}`));
 
 const INCEPTION_V4: InceptionArch = {
   stages: [
     ...v4Stem,
-    ...repeat(6, 4, v4A), v4ReductionA('features.10'),
-    ...repeat(11, 7, v4B), v4ReductionB('features.18'),
-    ...repeat(19, 3, v4C),
+    ...repeated('features', 6, 4, v4A), v4ReductionA('features.10'),
+    ...repeated('features', 11, 7, v4B), v4ReductionB('features.18'),
+    ...repeated('features', 19, 3, v4C),
   ],
+  pool: 'global_pool',
   classifier: 'last_linear',
   dropout: 0,
 };
@@ -197,8 +200,6 @@ const block8 = (m: string, scale = 0.2, relu = true): Module => ({
     [conv('branch1.0', 192, 1), conv1xn('branch1.1', 224, 3), convnx1('branch1.2', 256, 3)],
   ],
 });
-const repeated = (prefix: string, n: number, make: (m: string) => Module): Module[] =>
-  Array.from({ length: n }, (_, i) => make(`${prefix}.${i}`));
 
 const INCEPTION_RESNET_V2: InceptionArch = {
   stages: [
@@ -212,7 +213,7 @@ const INCEPTION_RESNET_V2: InceptionArch = {
         [avgPool3('branch3.0', false), conv('branch3.1', 64, 1)],
       ],
     },
-    ...repeated('repeat', 10, block35),
+    ...repeated('repeat', 0, 10, block35),
     {
       module: 'mixed_6a', branches: [
         [conv('branch0', 384, 3, 2)],
@@ -220,7 +221,7 @@ const INCEPTION_RESNET_V2: InceptionArch = {
         [maxPool3s2('branch2')],
       ],
     },
-    ...repeated('repeat_1', 20, block17),
+    ...repeated('repeat_1', 0, 20, block17),
     {
       module: 'mixed_7a', branches: [
         [conv('branch0.0', 256, 1), conv('branch0.1', 384, 3, 2)],
@@ -229,10 +230,11 @@ const INCEPTION_RESNET_V2: InceptionArch = {
         [maxPool3s2('branch3')],
       ],
     },
-    ...repeated('repeat_2', 9, (m) => block8(m)),
+    ...repeated('repeat_2', 0, 9, (m) => block8(m)),
     block8('block8', 1, false),
     conv('conv2d_7b', 1536, 1),
   ],
+  pool: 'global_pool',
   classifier: 'classif',
   dropout: 0,
 };
@@ -284,7 +286,7 @@ function builder(name: string, arch: InceptionArch) {
       else x = poolUnit(x, '', st);
     }
     if (!ctx.includeTop) return tf.model({ inputs: inp, outputs: featuresOnly(x, ctx), name });
-    x = flatten(adaptiveAvgPool(x, arch.classifier === 'fc' ? 'avgpool' : 'global_pool', 1), 'flatten');
+    x = flatten(adaptiveAvgPool(x, arch.pool, 1), 'flatten');
     if (arch.dropout > 0) x = dropout(x, 'dropout', arch.dropout);
     x = linear(x, arch.classifier, ctx.numClasses);
     return tf.model({ inputs: inp, outputs: x, name });
