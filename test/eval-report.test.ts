@@ -125,8 +125,8 @@ describe('profiling and reports', () => {
     expect(lat[0]!.split(',')).to.deep.equal([...LATENCY_CSV_COLUMNS]);
     expect(lat.length).to.equal(1 + 4);
     const md = markdownReport(rows, 'Test');
-    expect(md).to.include('| Model | Backend | Top-1 Acc (%) | Top-5 Acc (%) | time(ms) bs=1 | time(ms) bs=8 |');
-    expect(md).to.include('| resnet50 | wasm | 76.13 |');
+    expect(md).to.include('| Model | Backend | Top-1 Acc (%) | Top-5 Acc (%) | Accuracy on | time(ms) bs=1 | time(ms) bs=8 |');
+    expect(md).to.include('| resnet50 | wasm | 76.13 | 92.86 | published (ImageNet val) |');
     expect(md).to.include('## Best model under a budget');
     for (const svg of [accuracyVsFlopsSvg(rows), latencyVsBatchSvg(rows), accuracyVsFlopsSvg([]), latencyVsBatchSvg([])]) {
       expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).to.equal(true);

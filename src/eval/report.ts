@@ -51,15 +51,19 @@ const mdRow = (cells: readonly string[]): string => `| ${cells.map((c) => c.repl
 const mdTable = (header: readonly string[], rows: readonly string[][]): string[] =>
   [mdRow(header), mdRow(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(mdRow)];
 
+/** Where a row's accuracy comes from, short: the evaluated dataset, or "published" (ImageNet-1k val). */
+const accuracyOn = (r: ModelRow): string =>
+  !r.accuracySource ? '-' : r.accuracySource.startsWith('measured: ') ? r.accuracySource.slice('measured: '.length) : 'published (ImageNet val)';
+
 /** A Markdown report: the model table (PaddleClas style), the budget table, and notes on units and sources. */
 export function markdownReport(rows: readonly ModelRow[], title = 'cnn-zoo benchmark'): string {
   const batches = [...new Set(rows.flatMap((r) => r.latency.map((l) => l.batch)))].sort((a, b) => a - b).slice(0, 3);
-  const header = ['Model', 'Backend', 'Top-1 Acc (%)', 'Top-5 Acc (%)', ...batches.map((b) => `time(ms) bs=${b}`), 'FPS bs=1',
+  const header = ['Model', 'Backend', 'Top-1 Acc (%)', 'Top-5 Acc (%)', 'Accuracy on', ...batches.map((b) => `time(ms) bs=${b}`), 'FPS bs=1',
     'FLOPs(G)', 'Params(M)', 'Top-1 / Mparam', 'Peak mem bs=1 (MB)'];
   const table = mdTable(header, rows.map((r) => {
     const l = batch1(r);
     return [
-      r.model, r.backend || '-', num(r.top1, 2) || '-', num(r.top5, 2) || '-',
+      r.model, r.backend || '-', num(r.top1, 2) || '-', num(r.top5, 2) || '-', accuracyOn(r),
       ...batches.map((b) => num(r.latency.find((p) => p.batch === b)?.warmMedianMs, 2) || '-'), num(l?.imagesPerSec, 1) || '-',
       num(r.flops === undefined ? undefined : r.flops / 1e9, 3) || '-', num(r.params === undefined ? undefined : r.params / 1e6, 3) || '-',
       num(r.accuracyDensity, 2) || '-', num(l === undefined ? undefined : l.peakBytes / 1e6, 1) || '-',
@@ -79,7 +83,7 @@ export function markdownReport(rows: readonly ModelRow[], title = 'cnn-zoo bench
     '- time: warm median latency per batch (ms), measured after one cold call; FPS = images per second at batch size 1.',
     '- FLOPs: convolution + matmul for one image, 1 multiply-add = 2 FLOPs (MACs = FLOPs / 2). Params: learnable, BN statistics excluded.',
     '- Peak mem: peak bytes held by tfjs tensors during one batch-1 call (weights included), from `tf.profile`.',
-    `- Accuracy sources: ${sources.length ? sources.join('; ') : 'none'}.`, '',
+    `- Accuracy sources: ${sources.length ? sources.join('; ') : 'none'}. Accuracies measured on different image sets are not comparable.`, '',
     '## Best model under a budget', '',
     'Highest Top-1 among the models above whose batch-1 peak memory and speed meet both limits (Bianco et al. 2018, Table 2 style).', '',
     ...budget, '',
