@@ -70,7 +70,17 @@ const REDUCTION: CellDef = {
  */
 type PrevAdapter = 'raw' | 'factorized' | 'conv';
 
-interface CellPlan { name: string; def: CellDef; prev: PrevAdapter; filters: number }
+/** The kinds of cell in the network: which cell definition each runs and how it adapts h_{i-1}. */
+type CellRole = 'stem0' | 'stem1' | 'first' | 'normal' | 'reduction';
+const ROLES: Readonly<Record<CellRole, { def: CellDef; prev: PrevAdapter }>> = {
+  stem0: { def: REDUCTION, prev: 'raw' },
+  stem1: { def: REDUCTION, prev: 'factorized' },
+  first: { def: NORMAL, prev: 'factorized' },
+  normal: { def: NORMAL, prev: 'conv' },
+  reduction: { def: REDUCTION, prev: 'conv' },
+};
+
+interface CellPlan { name: string; role: CellRole; filters: number }
 
 /**
  * How a cell pads: 'torch' symmetric (k-1)/2; 'shifted' Cadene's pad-top-left-then-crop (stride-2 pools: in
@@ -112,14 +122,14 @@ const NASNETS = {
 function cellPlan(row: NasNetRow): CellPlan[] {
   const f = row.penultimateFilters / 24;
   const plan: CellPlan[] = [
-    { name: 'cell_stem_0', def: REDUCTION, prev: 'raw', filters: f / 4 },
-    { name: 'cell_stem_1', def: REDUCTION, prev: 'factorized', filters: f / 2 },
+    { name: 'cell_stem_0', role: 'stem0', filters: f / 4 },
+    { name: 'cell_stem_1', role: 'stem1', filters: f / 2 },
   ];
   for (let stage = 0; stage < 3; stage++) {
     const width = f * 2 ** stage;
-    if (stage > 0) plan.push({ name: `reduction_cell_${stage - 1}`, def: REDUCTION, prev: 'conv', filters: width });
+    if (stage > 0) plan.push({ name: `reduction_cell_${stage - 1}`, role: 'reduction', filters: width });
     for (let i = 0; i < row.normalCells; i++) {
-      plan.push({ name: `cell_${row.stageOffsets[stage] + i}`, def: NORMAL, prev: i === 0 ? 'factorized' : 'conv', filters: width });
+      plan.push({ name: `cell_${row.stageOffsets[stage] + i}`, role: i === 0 ? 'first' : 'normal', filters: width });
     }
   }
   return plan;
@@ -221,22 +231,23 @@ class CellOps {
 function cell(x: Sym, xPrev: Sym, plan: CellPlan, padding: StridedPadding): Sym {
   const ops = new CellOps(padding);
   const { name, filters } = plan;
+  const { def, prev } = ROLES[plan.role];
   const values = new Map<string, Sym>();
   values.set('cur', ops.actConvBn(x, `${name}.conv_1x1`, filters));
-  values.set('prev', plan.prev === 'raw' ? xPrev
-    : plan.prev === 'factorized' ? ops.factorizedReduction(xPrev, name, filters)
+  values.set('prev', prev === 'raw' ? xPrev
+    : prev === 'factorized' ? ops.factorizedReduction(xPrev, name, filters)
     : ops.actConvBn(xPrev, `${name}.conv_prev_1x1`, filters));
-  plan.def.combs.forEach((pair, i) => {
+  def.combs.forEach((pair, i) => {
     const [a, b] = pair.map((br) => {
       const src = values.get(br.from)!;
-      const module = `${name}.comb_iter_${i}_${br.role}`;
       if (br.op === 'identity') return src;
+      const module = `${name}.comb_iter_${i}_${br.role}`;
       if ('sep' in br.op) return ops.branchSeparables(src, module, filters, br.op.sep, br.op.stride);
       return ops.pool(src, module, br.op.pool, br.op.stride);
     }) as [Sym, Sym];
     values.set(`iter${i}`, add([a, b], `${name}.comb_iter_${i}`));
   });
-  return concat(plan.def.out.map((s) => values.get(s)!), `${name}.cat`);
+  return concat(def.out.map((s) => values.get(s)!), `${name}.cat`);
 }
 
 /**
@@ -271,9 +282,9 @@ function builder(name: keyof typeof NASNETS) {
     const conv0 = batchNorm(conv2d(inp, 'conv0.conv', { filters: row.stemFilters, kernel: 3, stride: 2, bias: false }), 'conv0.bn', BN_EPS);
     let [prev, x] = [conv0, conv0];
     for (const p of plan) {
-      const padding = p.name === 'cell_stem_0' ? row.padding.stem0 : p.def === REDUCTION ? row.padding.reductions : 'torch';
+      const padding = p.role === 'stem0' ? row.padding.stem0 : ROLES[p.role].def === REDUCTION ? row.padding.reductions : 'torch';
       const y = cell(x, prev, p, padding);
-      const skip = row.skipReductionLayerInput && p.def === REDUCTION && !p.name.startsWith('cell_stem');
+      const skip = row.skipReductionLayerInput && p.role === 'reduction';
       [prev, x] = [skip ? prev : x, y];
     }
     x = relu(x, 'act');
