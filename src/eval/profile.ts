@@ -141,8 +141,9 @@ export async function environmentInfo(): Promise<EnvironmentInfo> {
   const flags: Record<string, boolean | number | string> = {};
   // Only flags already evaluated (evaluating e.g. WEBGL_VERSION in Node would try to create a canvas).
   const evaluated = tf.env().getFlags();
+  const prefix = { wasm: /^WASM_HAS_/, webgpu: /^WEBGPU_/, webgl: /^WEBGL_VERSION$/ }[tf.getBackend()];
   for (const [f, v] of Object.entries(evaluated)) {
-    if (/^(WASM_HAS_|WEBGPU_|WEBGL_VERSION)/.test(f) && (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string')) flags[f] = v;
+    if (prefix?.test(f) && (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string')) flags[f] = v;
   }
   const info: EnvironmentInfo = { backend: tf.getBackend(), tfjs: tf.version.tfjs, platform: 'browser', cpu: 'unknown', cores: 0, flags };
   if (typeof process !== 'undefined' && process.versions?.node) {

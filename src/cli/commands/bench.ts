@@ -12,7 +12,7 @@ import { create, getSpec, listSpecs } from '../../zoo/registry.js';
 import { parse } from '../args.js';
 import { formatCount, table } from '../format.js';
 
-export const usage = 'cnn-zoo bench --models a,b|all [--backend wasm|cpu|webgpu|tensorflow] [--batch 1,8,32] ' +
+export const usage = 'cnn-zoo bench --models a,b|all [--backend wasm,cpu,webgpu,tensorflow] [--batch 1,8,32] ' +
   '[--runs N] [--max-seconds S] [--layers] [--json FILE]\n' +
   '  Random weights (timing does not depend on them). Batch sizes default to 1,2,4,8,16,32,64.';
 
@@ -31,9 +31,11 @@ export async function run(argv: string[]): Promise<number> {
   const runs = Number(values.runs), maxSeconds = Number(values['max-seconds']);
   if (!Number.isInteger(runs) || runs < 1) throw new CnnZooError(`--runs must be a positive integer, got "${values.runs}".`, 'BAD_ARGS');
   if (!(maxSeconds > 0)) throw new CnnZooError(`--max-seconds must be a positive number, got "${values['max-seconds']}".`, 'BAD_ARGS');
-  const backend = await selectBackend(values.backend!);
+  const backends = values.backend!.split(',').map((b) => b.trim());
 
   const results: ProfileResult[] = [];
+  for (const wanted of backends) {
+  const backend = await selectBackend(wanted);
   for (const name of names) {
     process.stderr.write(`bench ${name} on ${backend} ...\n`);
     const model = create(name);
@@ -49,25 +51,27 @@ export async function run(argv: string[]): Promise<number> {
       model.dispose();
     }
   }
-  const env = results[0]?.env;
-  if (env) console.log(`\nbackend ${env.backend} (tfjs ${env.tfjs}${Object.keys(env.flags).length ? ', ' + Object.entries(env.flags).map(([k, v]) => `${k}=${v}`).join(', ') : ''}), ${env.cpu} x${env.cores}, node ${env.node ?? '-'}`);
+  }
+  for (const env of new Map(results.map((r) => [r.env.backend, r.env])).values()) {
+    console.log(`\nbackend ${env.backend} (tfjs ${env.tfjs}${Object.keys(env.flags).length ? ', ' + Object.entries(env.flags).map(([k, v]) => `${k}=${v}`).join(', ') : ''}), ${env.cpu} x${env.cores}, node ${env.node ?? '-'}`);
+  }
   console.log('\nSize and one profiled forward pass (tf.profile, first batch size):');
-  console.log(table(['model', 'params (M)', 'GFLOPs', 'GMACs', 'weights (MB)', 'kernels', 'kernel ms', 'newBytes (MB)', 'peakBytes (MB)', 'top-1 %', 'top-1 / Mparam'],
+  console.log(table(['model', 'backend', 'params (M)', 'GFLOPs', 'GMACs', 'weights (MB)', 'kernels', 'kernel ms', 'newBytes (MB)', 'peakBytes (MB)', 'top-1 %', 'top-1 / Mparam'],
     mergeResults(results).map((row) => {
-      const r = results.find((x) => x.model === row.model)!;
-      return [row.model, (r.params / 1e6).toFixed(3), (r.flops / 1e9).toFixed(3), (r.macs / 1e9).toFixed(3), mb(r.weightBytes),
+      const r = results.find((x) => x.model === row.model && x.env.backend === row.backend)!;
+      return [row.model, row.backend, (r.params / 1e6).toFixed(3), (r.flops / 1e9).toFixed(3), (r.macs / 1e9).toFixed(3), mb(r.weightBytes),
         String(r.profile.kernelCount), r.profile.kernelMs.toFixed(1), mb(r.profile.newBytes), mb(r.profile.peakBytes),
         row.top1 === undefined ? '-' : row.top1.toFixed(2), row.accuracyDensity === undefined ? '-' : row.accuracyDensity.toFixed(2)];
     })));
   console.log('\nLatency per batch (ms per batch; warm = after the cold call):');
-  console.log(table(['model', 'batch', 'cold ms', 'warm median ms', 'warm p90 ms', 'runs', 'images/s', 'peak MB'],
-    results.flatMap((r) => r.latency.map((l) => [r.model, String(l.batch), l.coldMs.toFixed(1), l.warmMedianMs.toFixed(1), l.warmP90Ms.toFixed(1), String(l.runs), l.imagesPerSec.toFixed(2), mb(l.peakBytes)]))));
+  console.log(table(['model', 'backend', 'batch', 'cold ms', 'warm median ms', 'warm p90 ms', 'runs', 'images/s', 'peak MB'],
+    results.flatMap((r) => r.latency.map((l) => [r.model, r.env.backend, String(l.batch), l.coldMs.toFixed(1), l.warmMedianMs.toFixed(1), l.warmP90Ms.toFixed(1), String(l.runs), l.imagesPerSec.toFixed(2), mb(l.peakBytes)]))));
   const rows = mergeResults(results);
   if (rows.some((r) => batch1(r) && r.top1 !== undefined)) {
     console.log('\nBest model under a budget (batch 1; Top-1 published unless evaluated; Bianco et al. 2018):');
     const picks = bestUnderBudget(rows);
     console.log(table(['memory', 'fps', 'best model', 'top-1 %', 'FPS', 'peak MB'], picks.map((p) => [`<= ${p.memoryGB} GB`, `>= ${p.fps}`,
-      p.model ?? 'none', p.top1 === undefined ? '-' : p.top1.toFixed(2), p.measuredFps === undefined ? '-' : p.measuredFps.toFixed(1), p.peakMB === undefined ? '-' : p.peakMB.toFixed(0)])));
+      p.model ? `${p.model} (${p.backend})` : 'none', p.top1 === undefined ? '-' : p.top1.toFixed(2), p.measuredFps === undefined ? '-' : p.measuredFps.toFixed(1), p.peakMB === undefined ? '-' : p.peakMB.toFixed(0)])));
   }
   if (values.json) {
     await writeFile(values.json, JSON.stringify(results, null, 1));
