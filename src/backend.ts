@@ -305,17 +305,14 @@ export async function pickBackend(options: PickOptions = {}): Promise<BackendCho
 }
 
 /**
- * Switch tfjs to `name` (or, without a name, to `pickBackend()`'s choice). Throws a `CnnZooError` naming why
- * the backend cannot run here and how to make it available.
+ * Switch tfjs to `name` (or, without a name, to `pickBackend()`'s choice); returns what runs (adapter, wasm
+ * build and threads). Throws a `CnnZooError` naming why the backend cannot run here and how to make it available.
  */
-export async function useBackend(name?: BackendName, options: BackendOptions = {}): Promise<void> {
-  if (name === undefined) {
-    await pickBackend(options);
-    return;
-  }
+export async function useBackend(name?: BackendName, options: BackendOptions = {}): Promise<string> {
+  if (name === undefined) return (await pickBackend(options)).detail;
   checkName(name);
   try {
-    await start(name, options);
+    return await start(name, options);
   } catch (e) {
     if (e instanceof CnnZooError) throw e;
     const reason = e instanceof Unavailable ? e.message : (e as Error).message;

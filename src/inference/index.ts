@@ -4,3 +4,4 @@ export { createInference, foldStateDict } from './checkpoint.js';
 export { FusedConv2D, type FusedConv2DConfig, type AbsorbedLayer, type ConvPadding } from './fused-conv2d.js';
 export { FusedDense, type FusedDenseConfig } from './fused-dense.js';
 export { FUSED_ACTIVATIONS, type FusedActivation } from './activation.js';
+export { warmUp, type WarmUpTimes } from './warmup.js';
