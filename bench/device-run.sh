@@ -11,6 +11,12 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 python3 -c "import torch, onnxruntime; print('torch', torch.__version__, 'onnxruntime', onnxruntime.__version__)"
 bench() { /tmp/node .device-carry/bench.cjs --csv "$out/results.csv" "$@"; }
 case "${1:-all}" in
+  short)
+    bench --models resnet50,mobilenet_v2 --batch 1,8,32,64 --backends webgpu --runs 15 --max-seconds 1.5 --label h100 2>&1 | tee "$out/main.log"
+    for v in "--form training" "--flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000 --dawn enable-dawn-features=skip_validation,disable_robustness" "--compile-warmup"; do
+      echo "=== variant: $v"
+      bench --models resnet50 --batch 1,64 --backends webgpu --no-ort --no-torch --runs 15 --max-seconds 1.5 --label "h100 tuning: $v" $v 2>&1 | grep -v '^  ' | tee -a "$out/tuning.log"
+    done ;;
   all)
     bench --models resnet50,mobilenet_v2,squeezenet1_1,densenet121 --batch 1,8,32,64 --backends webgpu --runs 20 --max-seconds 2 --label h100 2>&1 | tee "$out/main.log"
     for v in "--form training" "--compile-warmup" "--flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000" \
