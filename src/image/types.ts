@@ -15,7 +15,7 @@ export interface RgbImage {
 export interface PreprocessConfig {
   /** Final input height = width. */
   size: number;
-  /** Center-crop fraction: resize the shorter side to round(size / cropFraction), then crop size x size. */
+  /** Center-crop fraction: resize the shorter side to floor(size / cropFraction) (as timm does), then crop size x size. */
   cropFraction: number;
   interpolation: 'bilinear' | 'bicubic' | 'nearest';
   /** Pixel scale applied to 0..255 values before mean/std (1/255 for torchvision, 1 for Caffe, 1/127.5 for TF). */
