@@ -2,11 +2,16 @@
 import { listSpecs } from '../../zoo/registry.js';
 import { parse } from '../args.js';
 import { formatCount, table } from '../format.js';
+import { modelTableMarkdown } from '../../zoo/model-table.js';
 
-export const usage = 'cnn-zoo list [--family NAME] [--json]';
+export const usage = 'cnn-zoo list [--family NAME] [--json | --markdown]';
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { family: { type: 'string' }, json: { type: 'boolean' } }, usage);
+  const { values } = parse(argv, { family: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } }, usage);
   const specs = listSpecs({ family: values.family });
+  if (values.markdown) {
+    console.log(modelTableMarkdown(specs));
+    return 0;
+  }
   if (values.json) {
     console.log(JSON.stringify(specs.map(({ build: _b, layouts: _l, ...card }) => card), null, 2));
     return 0;
