@@ -2,6 +2,15 @@
  * PyTorch `Conv2d(groups=g)`, which tfjs-layers lacks: input channels split into g groups, each convolved
  * with its own out/g filters. Kernel layout [kh, kw, in/g, out] (HWIO per group, groups along O, as
  * PyTorch's [out, in/g, kh, kw] transposed). Explicit, possibly asymmetric padding; dilation.
+ *
+ * How it runs: the g groups are packed into g/c convolutions of c groups each, every one with a
+ * block-diagonal kernel (zeros between its groups). c = 1 is one conv per group, c = g one dense conv.
+ * Adding the zero products leaves every sum unchanged, so all packings give the same numbers; they differ in
+ * speed only. `clusterSize()` picks c per shape from `scripts/bench-grouped-conv.ts` measurements
+ * (wasm/XNNPACK): tiny per-group convs waste the SIMD tiles and pay a fixed cost each, while wide packing
+ * multiplies the arithmetic by c. The packed kernels are derived once per kernel value and cached, so
+ * inference neither re-slices the kernel nor makes the backend re-pack its weights on every call; while
+ * training or under a gradient tape they are derived from the live variable instead, so gradients flow.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -18,6 +27,60 @@ export interface GroupedConv2DConfig {
   trainable?: boolean;
 }
 
+/** What `clusterSize` looks at: one grouped convolution's shape. */
+export interface GroupedConvShape {
+  groups: number;
+  outPerGroup: number;
+  /** Any stride above 1. */
+  strided: boolean;
+}
+
+/**
+ * Output channels a packed conv should reach: XNNPACK (wasm) tiles its GEMMs over output channels and runs
+ * convs of only a few at a fraction of its speed; strided ones want more. Measured on the ResNeXt-50/101 and
+ * SENet-154 shapes with `scripts/bench-grouped-conv.ts` (most shapes within noise of their fastest packing).
+ */
+const TARGET_PACKED_OUTPUTS = { stride1: 32, strided: 64 } as const;
+/** Cap on the arithmetic a packing may waste (c x the grouped FLOPs) and on its extra kernel memory. */
+const MAX_PACKING = 8;
+
+/**
+ * The number of groups packed into one conv for `s`: the smallest divisor c of g (at most MAX_PACKING) whose
+ * packed conv has at least TARGET_PACKED_OUTPUTS output channels; 1 when the groups are that wide already.
+ */
+export function clusterSize(s: GroupedConvShape): number {
+  const target = s.strided ? TARGET_PACKED_OUTPUTS.strided : TARGET_PACKED_OUTPUTS.stride1;
+  let best = 1;
+  for (let c = 1; c <= Math.min(s.groups, MAX_PACKING); c++) {
+    if (s.groups % c !== 0) continue;
+    best = c;
+    if (c * s.outPerGroup >= target) break;
+  }
+  return best;
+}
+
+/**
+ * The kernels of the g/c packed convs: chunk j is [kh, kw, c*in/g, c*out/g], block-diagonal, its block (a, a)
+ * being group j*c+a's kernel. Differentiable tfjs ops only.
+ */
+export function packKernel(kernel: tf.Tensor4D, groups: number, c: number): tf.Tensor4D[] {
+  return tf.tidy(() => {
+    const [kh, kw, inPerGroup, out] = kernel.shape;
+    const chunks = groups === c ? [kernel] : (tf.split(kernel, groups / c, 3) as tf.Tensor4D[]);
+    if (c === 1) return chunks;
+    const outPerGroup = out / groups;
+    const eye = tf.eye(c).reshape([1, 1, c, 1, c, 1]);
+    // [kh, kw, 1, in/g, c, out/g] * eye[a, b] -> [kh, kw, c(a), in/g, c(b), out/g]: block (a, b) zero unless a = b.
+    return chunks.map((k) => tf.mul(k.reshape([kh, kw, 1, inPerGroup, c, outPerGroup]), eye)
+      .reshape([kh, kw, c * inPerGroup, c * outPerGroup]) as tf.Tensor4D);
+  });
+}
+
+type Explicit4D = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Packed kernels derived from one kernel value (identified by its data id). */
+interface PackCache { dataId: object; c: number; kernels: tf.Tensor4D[] }
+
 export class GroupedConv2D extends tf.layers.Layer {
   static className = 'GroupedConv2D';
   readonly filters: number;
@@ -29,6 +92,9 @@ export class GroupedConv2D extends tf.layers.Layer {
   readonly useBias: boolean;
   private kernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
+  private cache: PackCache | null = null;
+  /** Groups per packed conv, fixed for benchmarks and tests; null: `clusterSize()` per input shape. */
+  packing: number | null = null;
 
   constructor(config: GroupedConv2DConfig) {
     super(config);
@@ -41,6 +107,10 @@ export class GroupedConv2D extends tf.layers.Layer {
     this.useBias = config.useBias ?? true;
     if (this.filters % this.groups !== 0) {
       throw new Error(`GroupedConv2D "${this.name}": ${this.filters} filters do not split into ${this.groups} groups.`);
+    }
+    if (this.strides.some((v) => v > 1) && this.dilationRate.some((v) => v > 1)) {
+      throw new Error(`GroupedConv2D "${this.name}": tfjs convolutions take strides or dilation above 1, not both ` +
+        `(strides ${this.strides}, dilation ${this.dilationRate}).`);
     }
   }
 
@@ -69,19 +139,54 @@ export class GroupedConv2D extends tf.layers.Layer {
     return [s[0] ?? null, h, w, this.filters];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  /** Groups per packed conv. */
+  clusterSize(): number {
+    if (this.packing !== null) {
+      if (this.groups % this.packing !== 0) throw new Error(`GroupedConv2D "${this.name}": packing ${this.packing} does not divide ${this.groups} groups.`);
+      return this.packing;
+    }
+    return clusterSize({
+      groups: this.groups, outPerGroup: this.filters / this.groups, strided: this.strides[0] > 1 || this.strides[1] > 1,
+    });
+  }
+
+  /** Packed kernels: cached per kernel value for inference, derived afresh while gradients are recorded. */
+  private packedKernels(c: number, training: boolean): tf.Tensor4D[] {
+    const variable = this.kernel!.read() as tf.Variable;
+    if (training || tf.engine().state.gradientDepth > 0) return packKernel(variable as tf.Tensor4D, this.groups, c);
+    const cache = this.cache;
+    if (cache && cache.dataId === variable.dataId && cache.c === c && !cache.kernels[0]!.isDisposed) return cache.kernels;
+    this.releasePackedKernels();
+    const kernels = packKernel(variable as tf.Tensor4D, this.groups, c).map((k) => tf.keep(k));
+    this.cache = { dataId: variable.dataId, c, kernels };
+    return kernels;
+  }
+
+  /** Free the cached packed kernels (they are derived again on the next call). */
+  releasePackedKernels(): void {
+    if (!this.cache) return;
+    // c = 1 with one group, or c = g: the "packed" kernel is the variable itself, not ours to dispose.
+    for (const k of this.cache.kernels) if (k.dataId !== this.cache.dataId) k.dispose();
+    this.cache = null;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown> = {}): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const kernel = this.kernel!.read() as tf.Tensor4D;
-      const pad: [[number, number], [number, number], [number, number], [number, number]] =
-        [[0, 0], this.padding[0], this.padding[1], [0, 0]];
-      const g = this.groups;
-      const xs = g === 1 ? [x] : tf.split(x, g, 3);
-      const ks = g === 1 ? [kernel] : tf.split(kernel, g, 3);
-      const ys = xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, this.strides, pad, 'NHWC', this.dilationRate));
+      const c = this.clusterSize();
+      const kernels = this.packedKernels(c, kwargs.training === true);
+      const pad: Explicit4D = [[0, 0], this.padding[0], this.padding[1], [0, 0]];
+      const xs = kernels.length === 1 ? [x] : (tf.split(x, kernels.length, 3) as tf.Tensor4D[]);
+      const ys = xs.map((xi, i) => tf.conv2d(xi, kernels[i]!, this.strides, pad, 'NHWC', this.dilationRate));
       const y = ys.length === 1 ? ys[0]! : tf.concat(ys, 3);
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) this.releasePackedKernels();
+    return result;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
