@@ -8,10 +8,11 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { load, useBackend } from '../src/index.js';
 import { ROOT, SHARED } from './helpers/shared.js';
@@ -154,5 +155,20 @@ describe('web app in Chromium (end to end)', function () {
     expect(inputs).to.include('src/browser-image.ts');
     expect(inputs.filter((p) => /^src\/image\/decode\.ts$|sharp|h5wasm|protobufjs|onnx|fflate/.test(p))).to.deep.equal([]);
     expect(inputs.filter((p) => !p.startsWith('src/') && !p.startsWith('node-only:'))).to.deep.equal([]);
+  });
+
+  it('package exports: bundlers get the browser build, Node the main build, and npm pack ships both', async () => {
+    const entry = join(ARTIFACTS, 'exports-entry.js');
+    writeFileSync(entry, "import { list } from 'cnn-zoo'; console.log(list().length);\n");
+    // How a bundler resolves `cnn-zoo` (the package's self-reference): through its `exports` conditions.
+    const bundled = async (platform: 'browser' | 'node') => Object.keys((await build({
+      entryPoints: [entry], bundle: true, write: false, format: 'esm', platform, metafile: true, logLevel: 'silent',
+      external: ['@tensorflow/*', 'sharp', 'fflate', 'flatbuffers', 'h5wasm', 'protobufjs', 'protobufjs/*'],
+    })).metafile.inputs).filter((p) => p.startsWith('dist/'));
+    expect(await bundled('browser')).to.deep.equal(['dist/browser/cnn-zoo.js']);
+    expect(await bundled('node')).to.include('dist/index.js');
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const files = (JSON.parse(out.slice(out.indexOf('['))) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const f of ['dist/browser/cnn-zoo.js', 'dist/browser.d.ts', 'dist/index.js', 'models/tf_mobilenet_v2_100/model.json']) expect(files, f).to.include(f);
   });
 });
