@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * Builds the browser bundle `dist/browser/cnn-zoo.js` (ESM) from `src/browser.ts` with esbuild:
- * - `@tensorflow/*` stay imports (the app's bundler provides tfjs, so app and models share one tfjs);
- * - Node-only modules (`node:*`, sharp, the `webgpu` Dawn package) are replaced by stubs that throw when used
- *   (the library only reaches them in Node);
+ * - npm packages stay imports (`@tensorflow/tfjs` above all: the app's bundler provides it, so app and models
+ *   share one tfjs; the others are cnn-zoo's dependencies, installed with it);
+ * - Node-only modules (`node:*`, sharp, the `webgpu` Dawn package, h5wasm's Node build) are replaced by stubs
+ *   that throw when used (the library only reaches them in Node);
  * - `src/image/decode.ts` (sharp) is replaced by `src/browser-image.ts` (the browser's own decoders).
  * Writes `dist/browser/meta.json` (esbuild's metafile: which source files went in) next to the bundle.
  * Usage: node scripts/build-browser.mjs [--outdir DIR]
@@ -18,7 +19,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUTDIR = join(ROOT, 'dist', 'browser');
 
 /** Modules the bundle must never contain (checked after the build). */
-export const NODE_ONLY = /^(node:|sharp$|webgpu$)/;
+export const NODE_ONLY = /^(node:|sharp$|webgpu$|h5wasm\/node$)/;
 
 const browserOnly = {
   name: 'cnn-zoo-browser',
@@ -44,10 +45,16 @@ export async function buildBrowserBundle({ outdir = DEFAULT_OUTDIR, quiet = fals
     target: 'es2022',
     sourcemap: true,
     metafile: true,
-    external: ['@tensorflow/*'],
+    packages: 'external',
     plugins: [browserOnly],
     logLevel: 'warning',
   });
+  const eager = Object.entries(result.metafile.inputs).flatMap(([file, input]) => input.imports
+    .filter((i) => i.path.startsWith('node-only:') && i.kind !== 'dynamic-import').map((i) => `${file} imports ${i.path.slice(10)}`));
+  if (eager.length) {
+    throw new Error(`The browser bundle would load Node-only modules at start: ${eager.join('; ')}. ` +
+      'Import them lazily (`await import(...)` on the Node path), or keep the module out of src/browser.ts\'s imports.');
+  }
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   const file = join(outdir, 'cnn-zoo.js');

@@ -149,12 +149,24 @@ describe('web app in Chromium (end to end)', function () {
     }
   });
 
-  it('bundles the library for browsers without Node-only modules (sharp, node:*, converters)', () => {
-    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'browser', 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+  it('bundles the library for browsers: no sharp decoder, Node-only modules only behind lazy imports, dependencies left to the app', () => {
+    type Meta = {
+      inputs: Record<string, { imports: { path: string; kind: string }[] }>;
+      outputs: Record<string, { entryPoint?: string; imports: { path: string; kind: string; external?: boolean }[] }>;
+    };
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'browser', 'meta.json'), 'utf8')) as Meta;
     const inputs = Object.keys(meta.inputs);
     expect(inputs).to.include('src/browser-image.ts');
-    expect(inputs.filter((p) => /^src\/image\/decode\.ts$|sharp|h5wasm|protobufjs|onnx|fflate/.test(p))).to.deep.equal([]);
-    expect(inputs.filter((p) => !p.startsWith('src/') && !p.startsWith('node-only:'))).to.deep.equal([]);
+    expect(inputs).to.not.include('src/image/decode.ts');
+    expect(inputs.filter((p) => !p.startsWith('src/') && !p.startsWith('node-only:')), 'third-party code inside the bundle').to.deep.equal([]);
+    const eager = Object.values(meta.inputs).flatMap((i) => i.imports).filter((i) => i.path.startsWith('node-only:') && i.kind !== 'dynamic-import');
+    expect(eager).to.deep.equal([]);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const bundle = Object.values(meta.outputs).find((o) => o.entryPoint)!;
+    const packageOf = (path: string): string => path.split('/').slice(0, path.startsWith('@') ? 2 : 1).join('/');
+    const external = [...new Set(bundle.imports.filter((i) => i.external).map((i) => packageOf(i.path)))];
+    expect(external).to.include('@tensorflow/tfjs');
+    for (const dep of external) expect(Object.keys(pkg.dependencies).filter((d) => d !== 'sharp'), dep).to.include(dep);
   });
 
   it('package exports: bundlers get the browser build, Node the main build, and npm pack ships both', async () => {

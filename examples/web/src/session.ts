@@ -3,7 +3,6 @@
  * (network or the IndexedDB cache), and timed classification.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { load, pickBackend, useBackend, type BackendName, type ClassPrediction, type ImageInput, type ZooModel } from 'cnn-zoo';
 
 /** What the user picked. */
@@ -31,8 +30,11 @@ export interface Classification {
   modelMs: number;
 }
 
-/** The .wasm binaries are served next to the app (the Vite config copies them to `wasm/`). */
-setWasmPaths(new URL('wasm/', document.baseURI).href);
+/** The .wasm binaries are served next to the app (the Vite config copies them to `wasm/`); set before wasm starts. */
+async function locateWasm(): Promise<void> {
+  const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+  setWasmPaths(new URL('wasm/', document.baseURI).href);
+}
 
 /** Models whose weights the app serves under `models/<name>/` (the package's embedded weights). */
 export const SHIPPED_WEIGHTS: readonly string[] = ['tf_mobilenet_v2_100'];
@@ -48,6 +50,7 @@ async function isCached(key: string): Promise<boolean> {
 }
 
 async function startBackend(choice: ModelChoice['backend']): Promise<string> {
+  if (choice === 'auto' || choice === 'wasm') await locateWasm();
   if (choice === 'auto') {
     const picked = await pickBackend({ order: ['webgpu', 'webgl', 'wasm', 'cpu'] });
     return `${picked.name} (${picked.detail})`;
