@@ -8,6 +8,7 @@ import { countFlops, countParams } from '../analysis/count.js';
 import { useBackend, type BackendName } from '../backend.js';
 import { EMBEDDED } from '../weights/default-model.js';
 import { load as loadLayersModel, type WeightsSource } from '../weights/load.js';
+import type { HubOptions } from '../weights/hub/fetch.js';
 import { modelMetadata } from '../weights/artifacts.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError } from '../errors.js';
@@ -51,6 +52,8 @@ export interface LoadModelOptions extends CreateOptions {
   backend?: BackendName;
   /** Browsers: cache downloaded weights in IndexedDB under this key. */
   cache?: { indexedDB: string };
+  /** With `weights: 'imagenet' | '<publisher>[:<tag>]'` (published checkpoints): mirror, cache directory, dtype, sha256, progress. */
+  hub?: HubOptions;
   /**
    * Inference form (batch norm folded, activations fused, dropout removed): default true with `includeTop`
    * and no new `numClasses`; pass false to keep the training form for transfer learning.
@@ -78,11 +81,11 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   if (opts.weights === null || (opts.weights === undefined && !(spec.name in EMBEDDED))) {
     if (opts.weights === undefined) {
       throw new CnnZooError(`cnn-zoo ships no weights for "${spec.name}" (embedded: ${Object.keys(EMBEDDED).join(', ')}). ` +
-        'Pass weights: DIR (converted with `cnn-zoo convert`), or weights: null for random initialisation.', 'NO_WEIGHTS');
+        'Pass weights: \'imagenet\' (downloads its published checkpoint), weights: DIR (converted with `cnn-zoo convert`), or weights: null for random initialisation.', 'NO_WEIGHTS');
     }
     model = spec.build(resolveOptions(spec, opts));
   } else {
-    model = await loadLayersModel(spec.name, { weights: opts.weights, includeTop: opts.includeTop, pooling: opts.pooling, cache: opts.cache });
+    model = await loadLayersModel(spec.name, { weights: opts.weights, includeTop: opts.includeTop, pooling: opts.pooling, cache: opts.cache, hub: opts.hub });
     if (opts.numClasses !== undefined || opts.inputSize !== undefined) {
       model.dispose();
       throw new CnnZooError(`${spec.name}: numClasses/inputSize come from the converted weights; for a new head load with includeTop: false and add one (see examples/transfer-learning).`, 'BAD_OPTION');

@@ -30,6 +30,8 @@ export interface ConvertOptions {
   npyLayout?: NpyLayout;
   licence?: string;
   origin?: string;
+  /** Arrays already read (e.g. from downloaded bytes); `inputs` then only name the source. */
+  source?: SourceWeights;
 }
 
 export interface ConvertReport {
@@ -64,7 +66,7 @@ export function nameForModel(spec: ModelSpec, model: tf.LayersModel, src: Pick<S
 /** Convert a checkpoint into a model of `opts.arch` with cnn-zoo metadata. */
 export async function convertCheckpoint(opts: ConvertOptions): Promise<Converted> {
   const spec = getSpec(opts.arch);
-  const src = await readSource(opts.from, opts.inputs, { npyLayout: opts.npyLayout });
+  const src = opts.source ?? await readSource(opts.from, opts.inputs, { npyLayout: opts.npyLayout });
   const source = opts.inputs.join(' + ');
   const ctx = resolveOptions(spec, { inputSize: opts.inputSize ?? src.inputSize, numClasses: opts.numClasses });
   const model = spec.build(ctx);

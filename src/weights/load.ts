@@ -11,6 +11,8 @@ import type { CreateOptions } from '../zoo/types.js';
 import { checkMetadata, type CnnZooMetadata } from './artifacts.js';
 import { defaultWeightsFor } from './default-model.js';
 import { nodeFileSystem, parseModelJson, weightDataBuffer } from './io-node.js';
+import { isWeightsSelector, resolveHubWeights } from './hub/index.js';
+import type { HubOptions } from './hub/fetch.js';
 
 /** Where converted weights come from. */
 export type WeightsSource = string | URL | Readonly<Record<string, ArrayBuffer | Uint8Array>> | tf.io.IOHandler;
@@ -20,6 +22,8 @@ export interface LoadOptions extends Pick<CreateOptions, 'includeTop' | 'pooling
   weights?: WeightsSource;
   /** Browsers: cache the artifacts in IndexedDB under this key (default: no cache). */
   cache?: { indexedDB: string };
+  /** With `weights: 'imagenet' | '<publisher>[:<tag>]'`: mirror, cache directory, dtype, expected sha256, progress. */
+  hub?: HubOptions;
 }
 
 const isHandler = (w: unknown): w is tf.io.IOHandler => typeof w === 'object' && w !== null && typeof (w as tf.io.IOHandler).load === 'function';
@@ -118,6 +122,7 @@ export async function load(name: string, opts: LoadOptions = {}): Promise<tf.Lay
   if (weights === undefined) {
     weights = await defaultWeightsFor(spec.name);
   }
+  if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
   const { handler, where } = await weightsHandler(weights);
   const artifacts = await loadArtifacts(handler, where, opts.cache);
   const meta: CnnZooMetadata = checkMetadata(artifacts.userDefinedMetadata, where);

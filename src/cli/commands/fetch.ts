@@ -1,0 +1,79 @@
+/**
+ * `cnn-zoo fetch NAME [--source S] [--dtype float32|float16|uint8] [--mirror URL] [--cache DIR] [--sha256 HEX]
+ * [--trust-unpinned] [--keep-download] [--timeout SECONDS] | --list [NAME]`: download a model's published
+ * checkpoint, verify it, convert it and cache the tfjs artifacts (or list the published checkpoints).
+ */
+import { CnnZooError } from '../../errors.js';
+import { checkpointId, checkpointsFor, PUBLISHED, UNPUBLISHED } from '../../weights/hub/index.js';
+import { fetchWeights } from '../../weights/hub/fetch.js';
+import type { DownloadProgress } from '../../weights/hub/download.js';
+import type { PublishedCheckpoint } from '../../weights/hub/types.js';
+import { getSpec } from '../../zoo/registry.js';
+import { parse } from '../args.js';
+import { table } from '../format.js';
+
+export const usage = 'cnn-zoo fetch NAME [--source imagenet|PUBLISHER|PUBLISHER:TAG] [--dtype float32|float16|uint8] [--mirror URL] ' +
+  '[--cache DIR] [--sha256 HEX] [--trust-unpinned] [--keep-download] [--timeout SECONDS]   |   cnn-zoo fetch --list [NAME]';
+
+const accuracy = (c: PublishedCheckpoint): string => c.accuracy ? `${c.accuracy.top1}${c.accuracy.top5 !== undefined ? ` / ${c.accuracy.top5}` : ''}` : '-';
+const verification = (c: PublishedCheckpoint): string => {
+  const h = c.hash;
+  if (!h) return 'none published';
+  if ('hex' in h) return `${h.algorithm} ${h.hex.slice(0, 12)}...`;
+  if ('prefix' in h) return `sha256 ${h.prefix}... (file name)`;
+  return 'sha256 from the HF Hub';
+};
+
+function listCheckpoints(name?: string): void {
+  const rows = name ? checkpointsFor(name) : [...PUBLISHED];
+  console.log(table(['model', 'source', 'format', 'top-1 / top-5', 'hash', 'licence'],
+    rows.map((c) => [c.arch, `${checkpointId(c)}${c.default ? ' *' : ''}`, c.format, accuracy(c), verification(c), c.licence])));
+  const none = name ? UNPUBLISHED.filter((u) => u.arch === getSpec(name).name) : UNPUBLISHED;
+  for (const u of none) console.log(`${u.arch}: no published weights. ${u.reason}`);
+  console.log(`\n* = what --source imagenet (the default) picks. Facts and their sources: docs/WEIGHTS.md.`);
+}
+
+function progressPrinter(): (p: DownloadProgress) => void {
+  let lastShown = -1;
+  const tty = process.stderr.isTTY;
+  return (p) => {
+    const pct = p.total ? Math.floor((100 * p.received) / p.total) : -1;
+    const mb = (p.received / 1e6).toFixed(1);
+    if (tty) {
+      process.stderr.write(`\r  ${p.file}: ${mb} MB${p.total ? ` of ${(p.total / 1e6).toFixed(1)} MB (${pct}%)` : ''}   `);
+      if (p.total && p.received >= p.total) process.stderr.write('\n');
+    } else if (pct >= 0 && pct >= lastShown + 10) {
+      lastShown = pct - (pct % 10);
+      process.stderr.write(`  ${p.file}: ${pct}% (${mb} MB)\n`);
+    }
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    source: { type: 'string', default: 'imagenet' }, dtype: { type: 'string', default: 'float32' }, mirror: { type: 'string' },
+    cache: { type: 'string' }, sha256: { type: 'string' }, 'trust-unpinned': { type: 'boolean' }, 'keep-download': { type: 'boolean' },
+    timeout: { type: 'string' }, list: { type: 'boolean' },
+  }, usage);
+  if (values.list) {
+    listCheckpoints(positionals[0]);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new CnnZooError(`fetch needs one model name.\nUsage: ${usage}`, 'BAD_ARGS');
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(timeout > 0)) throw new CnnZooError(`--timeout must be a positive number of seconds, got "${values.timeout}".`, 'BAD_ARGS');
+  const t0 = performance.now();
+  const r = await fetchWeights(positionals[0]!, values.source, {
+    dtype: values.dtype as 'float32', mirror: values.mirror, cacheDir: values.cache, sha256: values.sha256,
+    trustUnpinned: values['trust-unpinned'], keepDownload: values['keep-download'], timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    onProgress: progressPrinter(), onStatus: (m) => process.stderr.write(`  ${m}\n`),
+  });
+  const c = r.checkpoint;
+  console.log(`${c.arch} <- ${checkpointId(c)} (${c.url})`);
+  console.log(`  ${r.fromCache ? 'already cached' : `fetched in ${((performance.now() - t0) / 1000).toFixed(1)} s`}: ${r.dir} (${r.record.dtype})`);
+  console.log(`  sha256 ${r.record.sha256}; verified by ${r.record.verified}`);
+  console.log(`  licence: ${c.licence}; ImageNet top-1 / top-5: ${accuracy(c)}${c.accuracy?.note ? ` (${c.accuracy.note})` : ''}`);
+  if (c.note) console.log(`  note: ${c.note}`);
+  console.log(`  use it: load('${c.arch}', { weights: '${checkpointId(c)}' }) or { weights: '${r.dir}' }`);
+  return 0;
+}

@@ -1,0 +1,249 @@
+/**
+ * Published weights end to end without the internet: a real HTTP server on 127.0.0.1 serves the checkpoints of
+ * shared/fixtures/checkpoints under the table's file names (as a mirror), and `load(name, { weights: 'imagenet' })`
+ * downloads, verifies, converts and caches them; the model reproduces the fixture's logits; the next load makes
+ * no request. A wrong hash, a truncated download, a server error, a dead server and a stalled one each fail
+ * clearly and leave nothing in the cache. The table's own hash is checked too: the fixture file is not the
+ * published file, so without the test's sha256 the production path must refuse it.
+ */
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { useBackend } from '../src/backend.js';
+import { CnnZooError } from '../src/errors.js';
+import { loadFixture, type Fixture } from '../src/parity/fixture.js';
+import { maxRelError, nchwToNhwc, top5Agree } from '../src/parity/run.js';
+import { modelMetadata } from '../src/weights/artifacts.js';
+import { fetchWeights, resolveCheckpoint } from '../src/weights/hub/index.js';
+import { load } from '../src/weights/load.js';
+import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
+
+const CK = join(SHARED, 'fixtures', 'checkpoints');
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+type Mode = 'ok' | 'truncate-once' | 'truncate' | 'error500' | 'hang';
+
+/** A mirror: table file name -> fixture checkpoint bytes; honours Range; can misbehave on purpose. */
+class Mirror {
+  server!: Server;
+  files = new Map<string, Uint8Array>();
+  mode: Mode = 'ok';
+  requests: { path: string; range?: string }[] = [];
+  private sockets = new Set<import('node:net').Socket>();
+  get url(): string { return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`; }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const name = decodeURIComponent((req.url ?? '/').slice(1));
+    this.requests.push({ path: name, range: req.headers.range });
+    const body = this.files.get(name);
+    if (this.mode === 'hang') return; // never answers
+    if (this.mode === 'error500') { res.writeHead(500, 'Internal Server Error').end('boom'); return; }
+    if (!body) { res.writeHead(404, 'Not Found').end(); return; }
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = m ? Number(m[1]) : 0;
+    const slice = body.subarray(start);
+    res.writeHead(m ? 206 : 200, { 'Content-Length': slice.length, ...(m ? { 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}), 'Accept-Ranges': 'bytes' });
+    const cut = this.mode === 'truncate' || (this.mode === 'truncate-once' && this.requests.length === 1);
+    if (cut) {
+      res.write(slice.subarray(0, slice.length >> 1), () => res.destroy());
+      return;
+    }
+    res.end(slice);
+  }
+}
+
+function logits(model: tf.LayersModel, fx: Fixture): Float32Array {
+  return tf.tidy(() => (model.predict(nchwToNhwc(fx.input, fx.inputShape)) as tf.Tensor).dataSync() as Float32Array);
+}
+
+/** Everything under `dir`, relative. */
+function tree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1)).sort();
+}
+
+async function rejection(p: Promise<unknown>): Promise<CnnZooError> {
+  try { await p; } catch (e) { if (e instanceof CnnZooError) return e; throw e; }
+  throw new Error('expected a CnnZooError');
+}
+
+describe('published weights: download, verify, convert, cache (loopback mirror)', function () {
+  this.timeout(120_000);
+  const mirror = new Mirror();
+  const squeeze = resolveCheckpoint('squeezenet1_1');
+  const shuffle = resolveCheckpoint('shufflenet_v1_g3_0_5x', 'megvii');
+  const squeezeBytes = new Uint8Array(readFileSync(join(CK, 'squeezenet1_1.pth')));
+  const shuffleBytes = new Uint8Array(readFileSync(join(CK, 'shufflenet_v1_g3_0_5x.legacy.pth')));
+  let fx: Fixture;
+  let tmp: string;
+  const fresh = () => mkdtempSync(join(tmp, 'cache-'));
+  const fast = { retries: 1, retryDelayMs: 0, timeoutMs: 5_000 };
+
+  before(async () => {
+    await useBackend('wasm');
+    tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-fetch-'));
+    mirror.files.set(squeeze.file, squeezeBytes);
+    mirror.files.set(shuffle.file, shuffleBytes);
+    await mirror.start();
+    fx = await loadFixture(fixturePath('squeezenet1_1'));
+  });
+  after(async () => {
+    await mirror.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  beforeEach(() => { mirror.mode = 'ok'; mirror.requests = []; });
+
+  it('the table names squeezenet1_1\'s torchvision file and its hash prefix', () => {
+    expect(squeeze.file).to.equal('squeezenet1_1-b8a52dc0.pth');
+    expect(squeeze.hash).to.deep.include({ algorithm: 'sha256', prefix: 'b8a52dc0' });
+  });
+
+  it('load(squeezenet1_1, { weights: "imagenet" }) downloads once, verifies, converts, caches and reproduces the fixture', async () => {
+    const cacheDir = fresh();
+    const hub = { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast };
+    const t0 = performance.now();
+    const model = await load('squeezenet1_1', { weights: 'imagenet', hub });
+    const t1 = performance.now();
+    const ours = logits(model, fx);
+    const err = maxRelError(ours, fx.logits);
+    console.log(`      first load ${((t1 - t0) / 1000).toFixed(2)} s, max_rel_err ${err.toExponential(3)} (tolerance ${fx.tolerance})`);
+    expect(err).to.be.below(fx.tolerance);
+    expect(top5Agree(ours, fx.logits, fx.logitsShape[1])).to.equal(true);
+    expect(mirror.requests.map((r) => r.path)).to.deep.equal([squeeze.file]);
+    const meta = modelMetadata(model)!;
+    expect(meta.preprocessing).to.deep.equal(squeeze.preprocessing);
+    expect(meta.licence).to.equal(squeeze.licence);
+    expect(meta.source.files[0]!.sha256).to.equal(sha256(squeezeBytes));
+    model.dispose();
+    const dir = join('models', 'squeezenet1_1', 'torchvision-IMAGENET1K_V1-float32');
+    expect(tree(cacheDir)).to.deep.equal([join(dir, 'fetch.json'), join(dir, 'group1-shard1of2.bin'), join(dir, 'group1-shard2of2.bin'), join(dir, 'model.json')]);
+    const record = JSON.parse(readFileSync(join(cacheDir, dir, 'fetch.json'), 'utf8'));
+    expect(record).to.include({ checkpoint: 'torchvision:IMAGENET1K_V1', sha256: sha256(squeezeBytes), dtype: 'float32' });
+
+    mirror.requests = [];
+    const t2 = performance.now();
+    const again = await load('squeezenet1_1', { weights: 'imagenet', hub });
+    console.log(`      cached load ${((performance.now() - t2) / 1000).toFixed(2)} s, ${mirror.requests.length} requests`);
+    expect(mirror.requests).to.have.length(0);
+    expect(maxRelError(logits(again, fx), ours)).to.equal(0);
+    again.dispose();
+  });
+
+  it('without the test\'s sha256 the table\'s hash is enforced: the fixture file is refused, nothing is cached', async () => {
+    const cacheDir = fresh();
+    const e = await rejection(load('squeezenet1_1', { weights: 'imagenet', hub: { mirror: mirror.url, cacheDir, ...fast } }));
+    expect(e.code).to.equal('HASH_MISMATCH');
+    expect(e.message).to.include('b8a52dc0').and.include(sha256(squeezeBytes));
+    expect(tree(cacheDir)).to.deep.equal([]);
+  });
+
+  it('a wrong file under the right name fails verification and leaves nothing', async () => {
+    const cacheDir = fresh();
+    mirror.files.set(squeeze.file, shuffleBytes);
+    try {
+      const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
+      expect(e.code).to.equal('HASH_MISMATCH');
+      expect(tree(cacheDir)).to.deep.equal([]);
+    } finally {
+      mirror.files.set(squeeze.file, squeezeBytes);
+    }
+  });
+
+  it('a download cut short is resumed with a Range request and verified', async () => {
+    const cacheDir = fresh();
+    mirror.mode = 'truncate-once';
+    const r = await fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast });
+    expect(r.fromCache).to.equal(false);
+    expect(mirror.requests).to.have.length(2);
+    expect(mirror.requests[1]!.range).to.match(/^bytes=\d+-$/);
+    expect(Number(/\d+/.exec(mirror.requests[1]!.range!)![0])).to.be.greaterThan(0);
+  });
+
+  it('a download that keeps breaking fails clearly and leaves nothing', async () => {
+    const cacheDir = fresh();
+    mirror.mode = 'truncate';
+    const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
+    expect(e.code).to.equal('DOWNLOAD_FAILED');
+    expect(e.message).to.match(/after 2 attempts/).and.match(/bytes/).and.include('--mirror');
+    expect(tree(cacheDir)).to.deep.equal([]);
+  });
+
+  it('a server error (500) fails clearly after the retries and leaves nothing', async () => {
+    const cacheDir = fresh();
+    mirror.mode = 'error500';
+    const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
+    expect(e.code).to.equal('DOWNLOAD_FAILED');
+    expect(e.message).to.include('500');
+    expect(mirror.requests).to.have.length(2);
+    expect(tree(cacheDir)).to.deep.equal([]);
+  });
+
+  it('a missing file (404) fails at once and says so', async () => {
+    const cacheDir = fresh();
+    const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: `${mirror.url}nothing-here/`, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
+    expect(e.code).to.equal('HTTP_ERROR');
+    expect(e.message).to.include('404');
+    expect(mirror.requests).to.have.length(1);
+    expect(tree(cacheDir)).to.deep.equal([]);
+  });
+
+  it('offline (nothing listening) and stalled servers give clear errors', async () => {
+    const cacheDir = fresh();
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: `http://127.0.0.1:${port}/`, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
+    expect(e.message).to.include('cannot reach 127.0.0.1').and.include('ECONNREFUSED').and.include('--mirror');
+    mirror.mode = 'hang';
+    const t = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), retries: 0, timeoutMs: 300 }));
+    expect(t.message).to.include('timeout');
+    expect(tree(cacheDir)).to.deep.equal([]);
+  });
+
+  it('a manual-download checkpoint (Megvii ShuffleNet v1, legacy pickle) comes through the mirror and reproduces its fixture', async () => {
+    const cacheDir = fresh();
+    const offline = await rejection(fetchWeights('shufflenet_v1_g3_0_5x', 'megvii', { cacheDir }));
+    expect(offline.code).to.equal('MANUAL_DOWNLOAD');
+    const unpinned = await rejection(fetchWeights('shufflenet_v1_g3_0_5x', 'megvii', { mirror: mirror.url, cacheDir }));
+    expect(unpinned.code).to.equal('NO_HASH');
+    const sfx = await loadFixture(fixturePath('shufflenet_v1_g3_0_5x'));
+    const model = await load('shufflenet_v1_g3_0_5x', { weights: 'megvii', hub: { mirror: mirror.url, cacheDir, sha256: sha256(shuffleBytes), dtype: 'float32', ...fast } });
+    const err = maxRelError(logits(model, sfx), sfx.logits);
+    console.log(`      shufflenet_v1_g3_0_5x via mirror: max_rel_err ${err.toExponential(3)} (tolerance ${sfx.tolerance})`);
+    expect(err).to.be.below(sfx.tolerance);
+    expect(top5Agree(logits(model, sfx), sfx.logits, sfx.logitsShape[1])).to.equal(true);
+    model.dispose();
+  });
+
+  it('`cnn-zoo fetch squeezenet1_1 --mirror URL` fetches into the cache and then finds it there', async () => {
+    const cacheDir = fresh();
+    const run = (extra: string[] = []) => promisify(execFile)(process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'fetch', 'squeezenet1_1', '--mirror', mirror.url, '--sha256', sha256(squeezeBytes), '--cache', cacheDir, ...extra],
+      { cwd: ROOT, encoding: 'utf8' });
+    const first = await run();
+    expect(first.stdout).to.include('torchvision:IMAGENET1K_V1').and.include(join(cacheDir, 'models', 'squeezenet1_1'));
+    expect(mirror.requests).to.have.length(1);
+    const second = await run();
+    expect(second.stdout).to.include('cached');
+    expect(mirror.requests).to.have.length(1);
+  });
+});
