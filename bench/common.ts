@@ -49,6 +49,8 @@ export interface Result {
   /** tf.profile at this batch: kernels launched and the sum of their times (ms). */
   kernels?: number;
   kernelMs?: number;
+  /** The kernels by total time at this batch: `Name x count: ms`, slowest first. */
+  kernelTop?: string;
   note?: string;
 }
 

@@ -7,6 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.device-carry
 [ -f "$dir/node.xz" ] || bash ../shared/tools/prepare-device-carry.sh "$dir"
+# The NVIDIA Vulkan ICD (libGLX_nvidia.so.0) needs the GL dispatch libraries too, or Dawn finds no adapter.
+if [ ! -f "$dir"/debs/libglvnd0_*.deb ]; then
+  lists=$(mktemp -d); mkdir -p "$lists/partial"
+  o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
+  apt-get $o update >/dev/null
+  (cd "$dir/debs" && apt-get $o download libglvnd0 libegl1 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
+fi
 nm=$dir/node_modules
 rm -rf "$nm" && mkdir -p "$nm/webgpu/dist/linux-x64" "$nm/@tensorflow/tfjs-backend-wasm/dist" "$nm/@tensorflow/tfjs-backend-wasm/wasm-out"
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$nm/webgpu/"

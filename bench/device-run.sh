@@ -25,6 +25,10 @@ case "${1:-all}" in
       bench --models resnet50 --batch 1,64 --backends webgpu --no-ort --no-torch --runs 20 --max-seconds 2 --label "h100 tuning: $v" $v 2>&1 | grep -v '^  ' | tee -a "$out/tuning.log"
     done
     bench --models mobilenet_v2,resnet50 --batch 1 --backends wasm --wasm-threads 1,4 --no-torch --runs 10 --max-seconds 3 --label "h100 host cpu: wasm threads" 2>&1 | tee "$out/wasm-threads.log" ;;
+  final)
+    bench --models squeezenet1_1,densenet121,vgg16 --batch 1,8,32,64 --backends webgpu --runs 10 --max-seconds 1.5 --label h100 2>&1 | tee "$out/rest.log"
+    bench --models resnet50 --batch 1 --backends webgpu --no-ort --no-torch --runs 15 --max-seconds 1.5 --label "h100 kernels" 2>&1 | tee "$out/kernels.log"
+    bench --models mobilenet_v2,resnet50 --batch 1 --backends wasm --wasm-threads 1,2,4,8 --no-torch --runs 10 --max-seconds 2 --label "h100 host cpu: wasm threads" 2>&1 | tee "$out/wasm-threads.log" ;;
   vgg)
     bench --models vgg16 --batch 1,8,32,64 --backends webgpu --runs 10 --max-seconds 2 --label h100 2>&1 | tee "$out/vgg.log" ;;
 esac

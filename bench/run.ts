@@ -175,6 +175,7 @@ function printTable(model: string, rows: Result[]): void {
   console.log(`\n${model}`);
   console.log(line(header));
   for (const b of body) console.log(line(b));
+  for (const r of rows.filter((x) => x.kernelTop)) console.log(`  kernels of ${label(r)} at batch ${r.batch}: ${r.kernelTop}`);
 }
 
 const CSV_HEADER = ['date', 'label', 'host', 'cpu', 'cores', 'mem_gb', 'os', 'node', 'gpu', 'model', 'batch', 'runtime', 'backend', 'form',

@@ -54,7 +54,7 @@ async function runTfjs(job: Job): Promise<void> {
     const x = tf.tidy(() => tf.tensor4d(inputNchw(batch, h!, w!), [batch, 3, h!, w!]).transpose([0, 2, 3, 1]));
     let firstRow: number[] | undefined;
     const call = async (keep = false) => {
-      const y = model.predict(x) as tf.Tensor;
+      const y = model.predict(x, { batchSize: batch }) as tf.Tensor;
       const data = await y.data();
       if (keep) firstRow = Array.from(data.subarray(0, y.shape[1]!));
       y.dispose();
@@ -72,18 +72,26 @@ async function runTfjs(job: Job): Promise<void> {
     }
     const times = await timeRuns(call, job.runs, job.maxSeconds * 1000);
     const { median, p90 } = stats(times);
-    let kernels: number | undefined, kernelMs: number | undefined;
+    let kernels: number | undefined, kernelMs: number | undefined, kernelTop: string | undefined;
     if (batch === job.batches[0]) {
-      const info = await tf.profile(async () => { const y = model.predict(x) as tf.Tensor; await y.data(); return y; });
+      const info = await tf.profile(async () => { const y = model.predict(x, { batchSize: batch }) as tf.Tensor; await y.data(); return y; });
       kernels = info.kernels.length;
       kernelMs = info.kernels.reduce((a, k) => a + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0);
+      const by = new Map<string, [number, number]>();
+      for (const k of info.kernels) {
+        const e = by.get(k.name) ?? [0, 0];
+        e[0]++;
+        e[1] += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        by.set(k.name, e);
+      }
+      kernelTop = [...by].sort((a, b) => b[1][1] - a[1][1]).slice(0, 8).map(([n, [c, ms]]) => `${n} x${c}: ${ms.toFixed(2)}`).join(', ');
       tf.dispose(info.result as tf.Tensor);
     }
     const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPUAllocated?: number };
     emit({
       ...base, setupMs: batch === job.batches[0] ? setupMs : 0, coldMs, warmMs: median, warmP90Ms: p90, runs: times.length,
       imgPerSec: (1000 * batch) / median, peakRssMb: peakRssMb(), deviceMb: (mem.numBytesInGPUAllocated ?? mem.numBytes) / 1e6,
-      firstRow, kernels, kernelMs,
+      firstRow, kernels, kernelMs, kernelTop,
     });
     x.dispose();
     if (coldMs + median * 3 > job.maxSeconds * 1000) skipRest = true;
