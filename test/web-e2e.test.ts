@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { load, useBackend } from '../src/index.js';
+import { load, useBackend, type ClassPrediction } from '../src/index.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -76,11 +76,11 @@ describe('web app in Chromium (end to end)', function () {
   }
 
   interface Shown { label: string; index: number; probability: number }
-  async function classifyGrace(page: Page): Promise<Shown[]> {
+  async function classifyGrace(page: Page, backend = 'wasm'): Promise<Shown[]> {
     await page.evaluate(() => { document.getElementById('results')!.replaceChildren(); });
     await page.setInputFiles('#file', GRACE);
     await page.waitForSelector('#results li:nth-child(5), #status[data-state=error]', { timeout: 120_000 });
-    expect(await page.textContent('#status')).to.equal('Classified grace_hopper.bmp with tf_mobilenet_v2_100 on wasm.');
+    expect(await page.textContent('#status')).to.equal(`Classified grace_hopper.bmp with tf_mobilenet_v2_100 on ${backend}.`);
     return page.$$eval('#results li', (els) => els.map((e) => ({
       label: e.querySelector('.name')!.textContent ?? '', index: Number((e as HTMLElement).dataset.index), probability: Number((e as HTMLElement).dataset.probability),
     })));
@@ -113,20 +113,57 @@ describe('web app in Chromium (end to end)', function () {
     }
   });
 
+  /** Node's top 5 for Grace Hopper (the same shipped model, on wasm). */
+  let nodeTop5: Promise<ClassPrediction[]> | undefined;
+  const reference = (): Promise<ClassPrediction[]> => (nodeTop5 ??= (async () => {
+    await useBackend('wasm');
+    const model = await load('tf_mobilenet_v2_100');
+    try { return await model.classify(GRACE, { topK: 5 }); } finally { model.dispose(); }
+  })());
+
   it('shows the same top 5 as Node (same model on wasm) to 1e-4', async () => {
     const context = await browser!.newContext();
     try {
       const page = await context.newPage();
       await open(page);
       const shown = await classifyGrace(page);
-      await useBackend('wasm');
-      const model = await load('tf_mobilenet_v2_100');
-      const node = await model.classify(GRACE, { topK: 5 });
-      model.dispose();
+      const node = await reference();
       expect(shown.map((p) => p.index)).to.deep.equal(node.map((p) => p.index));
       const worst = Math.max(...shown.map((p, i) => Math.abs(p.probability - node[i]!.probability)));
       console.log(`      largest probability difference browser vs Node: ${worst.toExponential(2)}`);
       expect(worst).to.be.below(1e-4);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('switches backends from the page: webgl gives the same top 5, webgpu is reported when missing, wasm again', async () => {
+    const context = await browser!.newContext();
+    const ready = (page: Page) => page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: 120_000 });
+    try {
+      const page = await context.newPage();
+      await open(page);
+      await page.selectOption('#backend', 'webgl');
+      await ready(page);
+      expect(await page.textContent('#status')).to.equal('tf_mobilenet_v2_100 ready on webgl. Drop an image or choose a file.');
+      const shown = await classifyGrace(page, 'webgl');
+      const node = await reference();
+      expect(shown.map((p) => p.index)).to.deep.equal(node.map((p) => p.index));
+      const worst = Math.max(...shown.map((p, i) => Math.abs(p.probability - node[i]!.probability)));
+      console.log(`      webgl (${await page.textContent('#latency')}): largest probability difference to wasm ${worst.toExponential(2)}`);
+      expect(worst).to.be.below(1e-3);
+
+      await page.selectOption('#backend', 'webgpu');
+      await ready(page);
+      const status = (await page.textContent('#status'))!;
+      // Headless Chromium with --disable-gpu has no WebGPU adapter; where one exists the model must load on it.
+      if ((await page.getAttribute('#status', 'data-state')) === 'error') expect(status).to.match(/^Backend "webgpu" cannot run here: .*adapter/);
+      else expect(status).to.match(/ready on webgpu/);
+
+      await page.selectOption('#backend', 'wasm');
+      await ready(page);
+      expect(await page.textContent('#status')).to.match(/ready on wasm/);
+      expect(await page.getAttribute('#model-info', 'data-weights-from')).to.equal('IndexedDB cache');
     } finally {
       await context.close();
     }
