@@ -77,15 +77,19 @@ describe('GroupedConv2D', () => {
 
   it('passes gradients to its kernel (no cached constant while a tape records)', () => {
     const c = CASES[1]!;
-    const l = layerFor(c, null);
     const x = tf.randomNormal([1, 11, 10, 12]) as tf.Tensor4D;
-    tf.dispose(l.apply(x)); // fill the inference cache first
-    const kernel = l.trainableWeights[0]!.read() as tf.Variable;
-    const { grads } = tf.variableGrads(() => tf.sum(tf.square(l.apply(x) as tf.Tensor)) as tf.Scalar, [kernel]);
-    const expected = tf.grad((k: tf.Tensor) => tf.sum(tf.square(reference(x, k as tf.Tensor4D, l.getWeights()[1] as tf.Tensor1D, c))))(kernel);
-    expect(maxAbs(grads[kernel.name]!, expected)).to.be.below(1e-3 * (tf.max(tf.abs(expected)).dataSync()[0]! + 1));
-    tf.dispose([x, expected, ...Object.values(grads)]);
-    l.dispose();
+    for (const packing of [null, 1, 2, 4]) {
+      const l = layerFor(c, packing);
+      tf.dispose(l.apply(x)); // fill the inference cache first
+      const kernel = l.trainableWeights[0]!.read() as tf.Variable;
+      const { grads } = tf.variableGrads(() => tf.sum(tf.square(l.apply(x) as tf.Tensor)) as tf.Scalar, [kernel]);
+      const expected = tf.grad((k: tf.Tensor) => tf.sum(tf.square(reference(x, k as tf.Tensor4D, l.getWeights()[1] as tf.Tensor1D, c))))(kernel);
+      const scale = tf.max(tf.abs(expected)).dataSync()[0]!;
+      expect(maxAbs(grads[kernel.name]!, expected), `packing ${packing}`).to.be.below(1e-5 * scale);
+      tf.dispose([expected, ...Object.values(grads)]);
+      l.dispose();
+    }
+    x.dispose();
   });
 
   it('keeps no tensors beyond its packed kernels, and frees those on dispose', () => {
@@ -102,7 +106,10 @@ describe('GroupedConv2D', () => {
     x.dispose();
   });
 
-  it('packs narrow groups up to 32 output channels (64 when strided), at most 8 groups', () => {
+  it('packs narrow groups up to 32 output channels (64 when strided), at most 8 groups; none on cpu', () => {
+    const l = layerFor(CASES[0]!, null);
+    expect(l.clusterSize(), 'cpu backend').to.equal(1);
+    l.dispose();
     expect(clusterSize({ groups: 32, outPerGroup: 4, strided: false })).to.equal(8);
     expect(clusterSize({ groups: 32, outPerGroup: 8, strided: false })).to.equal(4);
     expect(clusterSize({ groups: 32, outPerGroup: 8, strided: true })).to.equal(8);

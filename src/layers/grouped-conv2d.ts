@@ -8,9 +8,10 @@
  * Adding the zero products leaves every sum unchanged, so all packings give the same numbers; they differ in
  * speed only. `clusterSize()` picks c per shape from `scripts/bench-grouped-conv.ts` measurements
  * (wasm/XNNPACK): tiny per-group convs waste the SIMD tiles and pay a fixed cost each, while wide packing
- * multiplies the arithmetic by c. The packed kernels are derived once per kernel value and cached, so
- * inference neither re-slices the kernel nor makes the backend re-pack its weights on every call; while
- * training or under a gradient tape they are derived from the live variable instead, so gradients flow.
+ * multiplies the arithmetic by c (so the plain-JS cpu backend keeps c = 1). The packed kernels are derived
+ * once per kernel value and cached, so inference neither re-slices the kernel nor makes the backend re-pack
+ * its weights on every call; while training or under a gradient tape they are derived from the live
+ * variable instead, so gradients flow.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -139,12 +140,16 @@ export class GroupedConv2D extends tf.layers.Layer {
     return [s[0] ?? null, h, w, this.filters];
   }
 
-  /** Groups per packed conv. */
+  /**
+   * Groups per packed conv: `clusterSize()` of this layer's shape; 1 on the plain-JS `cpu` backend, whose cost is
+   * its arithmetic alone (packing there only multiplies it).
+   */
   clusterSize(): number {
     if (this.packing !== null) {
       if (this.groups % this.packing !== 0) throw new Error(`GroupedConv2D "${this.name}": packing ${this.packing} does not divide ${this.groups} groups.`);
       return this.packing;
     }
+    if (tf.getBackend() === 'cpu') return 1;
     return clusterSize({
       groups: this.groups, outPerGroup: this.filters / this.groups, strided: this.strides[0] > 1 || this.strides[1] > 1,
     });
