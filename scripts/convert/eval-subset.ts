@@ -45,6 +45,7 @@ for (const dir of dirs) {
       return tf.topk(y, 5).indices.arraySync() as number[][];
     });
     batch.forEach((b, j) => { if (topk[j]![0] === b.label) top1++; if (topk[j]!.includes(b.label)) top5++; });
+    if (process.env.PROGRESS && (i / 16) % 16 === 0) console.error(`  ${basename(dir)} ${i + batch.length}/${items.length} top-1 ${(100 * top1 / (i + batch.length)).toFixed(1)}%`);
   }
   model.dispose();
   const id = basename(dir), ref = jobs.get(id)?.reference;
