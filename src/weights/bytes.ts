@@ -57,7 +57,7 @@ export class ByteReader {
     return out;
   }
   utf8(n: number, what = 'string'): string { return new TextDecoder('utf-8').decode(this.take(n, what)); }
-  latin1(n: number, what = 'string'): string { return Array.from(this.take(n, what), (b) => String.fromCharCode(b)).join(''); }
+  latin1(n: number, what = 'string'): string { return latin1(this.take(n, what)); }
   /** Bytes up to (not including) `byte`, consuming it; refuses lines longer than `max`. */
   until(byte: number, what: string, max = 1 << 16): Uint8Array {
     const stop = Math.min(this.end, this.pos + max + 1);
@@ -69,6 +69,35 @@ export class ByteReader {
       }
     }
     throw corrupt(this.source, `${what} at offset ${this.pos} is not terminated`);
+  }
+}
+
+/** Bytes as Latin-1 text (code point = byte), in chunks so long strings cost no more than their bytes. */
+export function latin1(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
+}
+
+/**
+ * Caps how many values a reader may decode from one file, so a small file cannot expand into huge
+ * allocations by pointing many tensors at the same bytes (shared pickle storages, flatbuffer tables,
+ * ONNX initializers, HDF5 datasets). Real checkpoints decode to at most ~3 values per file byte
+ * (uint8 weights, dequantized and transposed); the cap is 4 per byte plus 1M.
+ */
+export class DecodeBudget {
+  private left: number;
+  constructor(readonly source: string, readonly fileBytes: number, perByte = 4, slack = 1 << 20) {
+    this.left = fileBytes * perByte + slack;
+  }
+
+  /** Account for `n` more decoded values (before allocating them). */
+  take(n: number, what: string): void {
+    if (!(n <= this.left)) {
+      throw corrupt(this.source, `${what} would decode ${n} more values, more than a ${this.fileBytes}-byte file can hold ` +
+        '(tensors that share or overlap the same bytes many times over)');
+    }
+    this.left -= n;
   }
 }
 
@@ -117,13 +146,26 @@ export function decodeElements(bytes: Uint8Array, dtype: DType, count: number, s
   return out;
 }
 
+/**
+ * A value read from a file, for an error message: numbers and (shortened) strings as they are, anything
+ * else by its type, without recursing (parsed JSON or pickles can nest arrays millions deep).
+ */
+export function show(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (typeof v === 'string') return v.length > 80 ? `${v.slice(0, 80)}...` : v;
+  return `<${Array.isArray(v) ? 'array' : typeof v}>`;
+}
+
+/** A shape from a file, for an error message (at most 8 dimensions shown). */
+export const showShape = (shape: readonly unknown[]): string => `[${shape.slice(0, 8).map(show).join(', ')}${shape.length > 8 ? ', ...' : ''}]`;
+
 /** Product of a shape, refusing negative, fractional or absurd dimensions. */
 export function numelOf(shape: readonly number[], source: string, what: string): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw corrupt(source, `${what} has invalid shape [${shape.join(', ')}]`);
+    if (!Number.isSafeInteger(d) || d < 0) throw corrupt(source, `${what} has invalid shape ${showShape(shape)}`);
     n *= d;
-    if (n > 2 ** 31) throw corrupt(source, `${what} has ${n}+ elements (shape [${shape.join(', ')}]), more than any supported tensor`);
+    if (n > 2 ** 31) throw corrupt(source, `${what} has ${n}+ elements (shape ${showShape(shape)}), more than any supported tensor`);
   }
   return n;
 }

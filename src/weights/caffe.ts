@@ -5,7 +5,7 @@
  * prototxt order, PyTorch layout.
  */
 import protobuf from 'protobufjs';
-import { corrupt, decodeElements, unsupported } from './bytes.js';
+import { corrupt, decodeElements, numelOf, unsupported } from './bytes.js';
 import { CAFFE_PROTO } from './caffe-proto.js';
 import { transpose } from './layout.js';
 import { num, parsePrototxt, str, sub, type TextMessage } from './prototxt.js';
@@ -99,13 +99,14 @@ export function readCaffemodel(bytes: Uint8Array, source = 'model.caffemodel'): 
     const blobs = l.blobs.map((b, i) => {
       const shape = b.shape?.dim.length ? b.shape.dim.map(Number) : [b.num, b.channels, b.height, b.width].filter((_, j, a) => a.slice(0, j + 1).some((d) => d > 1) || j === 3);
       const values = b.data.length ? b.data : b.doubleData;
-      const n = shape.reduce((a, c) => a * c, 1);
+      const n = numelOf(shape, source, `blob ${i} of layer "${l.name}"`);
       if (values.length !== n) throw corrupt(source, `blob ${i} of layer "${l.name}" holds ${values.length} values, shape [${shape}] needs ${n}`);
       return { shape, data: Float32Array.from(values) };
     });
     const key = keyOf(l.name);
     const type = String(l.type ?? '');
     if (type === 'BatchNorm') {
+      if (blobs.length < 2) throw corrupt(source, `BatchNorm layer "${l.name}" has ${blobs.length} blob(s), not mean, variance and scale`);
       const s = blobs[2]?.data[0] ?? 1;
       const f = s === 0 ? 0 : 1 / s;
       out.set(`${key}.running_mean`, { shape: [blobs[0]!.data.length], data: blobs[0]!.data.map((v) => v * f) });

@@ -1,9 +1,13 @@
 /**
  * Bounds-checked table access over a `flatbuffers` ByteBuffer: every table, vtable, vector and string
  * position is checked against the buffer before it is read, so a corrupt file fails with a clear error.
+ * Tables and vectors may be shared (a flatbuffer is a DAG), so every element read draws on one budget per
+ * file: a small file cannot make the reader walk the same big vector millions of times.
  */
 import * as flatbuffers from 'flatbuffers';
-import { corrupt } from './bytes.js';
+import { DecodeBudget, corrupt } from './bytes.js';
+
+const budgets = new WeakMap<flatbuffers.ByteBuffer, DecodeBudget>();
 
 export class FbTable {
   constructor(readonly bb: flatbuffers.ByteBuffer, readonly pos: number, readonly source: string, readonly what: string) {
@@ -18,7 +22,15 @@ export class FbTable {
   static root(bytes: Uint8Array, source: string, what: string): FbTable {
     if (bytes.length < 8) throw corrupt(source, `only ${bytes.length} bytes`);
     const bb = new flatbuffers.ByteBuffer(bytes);
+    budgets.set(bb, new DecodeBudget(source, bytes.length));
     return new FbTable(bb, bb.readUint32(0), source, what);
+  }
+
+  /** The file's decode budget (shared by all its tables). */
+  get budget(): DecodeBudget {
+    let b = budgets.get(this.bb);
+    if (!b) budgets.set(this.bb, (b = new DecodeBudget(this.source, this.bb.capacity())));
+    return b;
   }
 
   /** Absolute position of field `index`, or 0 when absent. */
@@ -26,7 +38,7 @@ export class FbTable {
     const off = this.bb.__offset(this.pos, 4 + 2 * index);
     if (!off) return 0;
     const at = this.pos + off;
-    if (at + size > this.bb.capacity()) throw corrupt(this.source, `${this.what} field ${index} at ${at} lies outside the file`);
+    if (at < 0 || at + size > this.bb.capacity()) throw corrupt(this.source, `${this.what} field ${index} at ${at} lies outside the file`);
     return at;
   }
 
@@ -51,20 +63,23 @@ export class FbTable {
     if (!at) return '';
     const len = this.bb.readUint32(at);
     if (at + 4 + len > this.bb.capacity()) throw corrupt(this.source, `${this.what} string field ${index} (length ${len}) runs past the file`);
+    this.budget.take(len, `${this.what} string field ${index}`);
     return new TextDecoder().decode(this.bb.bytes().subarray(at + 4, at + 4 + len));
   }
 
-  /** Start and length of a vector of `elemSize`-byte elements. */
-  private vector(index: number, elemSize: number): [number, number] {
+  /** Start and length of a vector of `elemSize`-byte elements (charged to the budget unless only viewed). */
+  private vector(index: number, elemSize: number, view = false): [number, number] {
     const at = this.target(index);
     if (!at) return [0, 0];
     const len = this.bb.readUint32(at);
     if (at + 4 + len * elemSize > this.bb.capacity()) throw corrupt(this.source, `${this.what} vector field ${index} (${len} elements) runs past the file`);
+    if (!view) this.budget.take(len, `${this.what} vector field ${index}`);
     return [at + 4, len];
   }
 
+  /** A view (not a copy) of a byte vector. */
   bytes(index: number): Uint8Array {
-    const [start, len] = this.vector(index, 1);
+    const [start, len] = this.vector(index, 1, true);
     return this.bb.bytes().subarray(start, start + len);
   }
   i32s(index: number): number[] { const [s, n] = this.vector(index, 4); return Array.from({ length: n }, (_, i) => this.bb.readInt32(s + 4 * i)); }

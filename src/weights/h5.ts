@@ -1,8 +1,12 @@
 /**
  * Keras HDF5 weights (`model.save('x.h5')` or `save_weights`) through h5wasm: layer groups in
  * `layer_names` order, each with its `weight_names`, converted to a PyTorch-layout StateDict.
+ * The file is opened in h5wasm's in-memory file system (its ESM build), never the real one, so HDF5
+ * external links, external raw storage and virtual datasets cannot reach the user's files. Datasets
+ * must be plain numbers whose stored bytes fit the file (or, compressed, the decode budget).
  */
-import { corrupt, numelOf } from './bytes.js';
+import { CnnZooError } from '../errors.js';
+import { DecodeBudget, corrupt, numelOf } from './bytes.js';
 import { kerasStateDict } from './keras.js';
 import type { NamedArray, StateDict } from './state-dict.js';
 
@@ -10,7 +14,18 @@ const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 export const isHdf5 = (bytes: Uint8Array): boolean => HDF5_MAGIC.every((b, i) => bytes[i] === b);
 
 interface H5Attr { value: unknown }
-interface H5Node { keys?(): string[]; attrs: Record<string, H5Attr>; get(path: string): H5Node | null; shape?: number[]; value?: unknown; type?: string }
+interface H5Node { attrs: Record<string, H5Attr>; get(path: string): H5Node | null; shape?: number[] | null; value?: unknown }
+interface H5Meta { type: number; size: number; vlen: boolean; virtual_sources?: unknown[] }
+interface H5Dataset extends H5Node { metadata: H5Meta; filters: unknown[] }
+interface H5Module {
+  ready: Promise<unknown>;
+  FS: { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
+  File: new (name: string, mode: string) => H5Node & { close(): void };
+  Group: abstract new (...args: never[]) => H5Node;
+  Dataset: abstract new (...args: never[]) => H5Dataset;
+}
+/** HDF5 type classes that hold plain numbers (H5T_INTEGER, H5T_FLOAT). */
+const NUMERIC_CLASSES = new Set([0, 1]);
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : v && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function' ? [...(v as Iterable<unknown>)] : []).map(String);
 
@@ -22,48 +37,70 @@ export interface KerasH5 {
 
 let counter = 0;
 
-/** Read a Keras `.h5` file. */
+/** Read a Keras `.h5` file. Any failure inside HDF5 is a CnnZooError naming the file. */
 export async function readKerasH5(bytes: Uint8Array, source = 'model.h5'): Promise<KerasH5> {
   if (!isHdf5(bytes)) throw corrupt(source, 'no HDF5 signature: not a Keras .h5 file');
-  const h5wasm = await import('h5wasm/node');
+  // The ESM build keeps files in memory (MEMFS); 'h5wasm/node' would use the real file system.
+  const h5wasm = (await import('h5wasm')) as unknown as H5Module;
   await h5wasm.ready;
-  const FS = (h5wasm as unknown as { FS: { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void } }).FS;
-  const name = `/cnn-zoo-${process.pid}-${counter++}.h5`;
-  FS.writeFile(name, bytes);
+  const name = `/tmp/cnn-zoo-${counter++}.h5`;
+  h5wasm.FS.writeFile(name, bytes);
   let file: (H5Node & { close(): void }) | undefined;
   try {
     try {
-      file = new h5wasm.File(name, 'r') as unknown as H5Node & { close(): void };
+      file = new h5wasm.File(name, 'r');
     } catch (e) {
       throw corrupt(source, `HDF5 does not open (${(e as Error).message})`);
     }
-    const root = (file.get('model_weights') ?? file) as H5Node;
-    const layerNames = strings(root.attrs['layer_names']?.value);
-    if (layerNames.length === 0) throw corrupt(source, 'no "layer_names" attribute: not a Keras weights file');
-    const named: [string, NamedArray][] = [];
-    for (const layer of layerNames) {
-      const g = root.get(layer);
-      if (!g) throw corrupt(source, `layer group "${layer}" is missing`);
-      for (const w of strings(g.attrs['weight_names']?.value)) {
-        const ds = g.get(w);
-        if (!ds || !ds.shape) throw corrupt(source, `weight "${layer}/${w}" is missing`);
-        const shape = ds.shape.map(Number);
-        const n = numelOf(shape, source, `weight "${w}"`);
-        const v = ds.value;
-        const data = v instanceof Float32Array ? v.slice() : Float32Array.from(v as ArrayLike<number>);
-        if (data.length !== n) throw corrupt(source, `weight "${w}" holds ${data.length} values, shape [${shape}] needs ${n}`);
-        named.push([`${layer}/${w.slice(w.lastIndexOf('/') + 1)}`, { shape, data }]);
-      }
-    }
-    let inputSize: number | undefined;
-    const config = file.attrs['model_config']?.value;
-    if (typeof config === 'string') {
-      const m = /"batch_input_shape":\s*\[null,\s*(\d+),\s*(\d+),\s*3\]/.exec(config);
-      if (m && m[1] === m[2]) inputSize = Number(m[1]);
-    }
-    return { stateDict: kerasStateDict(named, source), inputSize };
+    return readWeights(h5wasm, file, bytes.length, source);
+  } catch (e) {
+    if (e instanceof CnnZooError) throw e;
+    throw corrupt(source, `HDF5 failed while reading it (${(e as Error).message})`);
   } finally {
-    file?.close();
-    try { FS.unlink(name); } catch { /* already gone */ }
+    try { file?.close(); } catch { /* HDF5 already failed */ }
+    try { h5wasm.FS.unlink(name); } catch { /* already gone */ }
   }
+}
+
+/** One weight dataset as float32, after checking it holds plain numbers whose bytes the file can hold. */
+function readDataset(h5wasm: H5Module, ds: H5Node | null, fileBytes: number, budget: DecodeBudget, what: string, source: string): NamedArray {
+  if (!(ds instanceof h5wasm.Dataset) || !ds.shape) throw corrupt(source, `${what} is missing or not a dataset (links to other files are not followed)`);
+  const meta = ds.metadata;
+  if (!NUMERIC_CLASSES.has(meta.type) || meta.vlen || !(meta.size >= 1 && meta.size <= 8)) throw corrupt(source, `${what} does not hold plain numbers`);
+  if (meta.virtual_sources?.length) throw corrupt(source, `${what} is a virtual dataset (data from other files is not read)`);
+  const shape = ds.shape.map(Number);
+  const n = numelOf(shape, source, what);
+  if (ds.filters.length === 0 && n * meta.size > fileBytes) {
+    throw corrupt(source, `${what} claims ${n * meta.size} bytes (shape [${shape}]) but the file has ${fileBytes}`);
+  }
+  budget.take(n, what);
+  const v = ds.value;
+  const data = v instanceof Float32Array ? v.slice() : Float32Array.from(v as ArrayLike<number>);
+  if (data.length !== n) throw corrupt(source, `${what} holds ${data.length} values, shape [${shape}] needs ${n}`);
+  return { shape, data };
+}
+
+function readWeights(h5wasm: H5Module, file: H5Node, fileBytes: number, source: string): KerasH5 {
+  const root = file.get('model_weights') ?? file;
+  if (!(root instanceof h5wasm.Group)) throw corrupt(source, '"model_weights" is not a group');
+  const layerNames = strings(root.attrs['layer_names']?.value);
+  if (layerNames.length === 0) throw corrupt(source, 'no "layer_names" attribute: not a Keras weights file');
+  const budget = new DecodeBudget(source, fileBytes);
+  const named: [string, NamedArray][] = [];
+  for (const layer of layerNames) {
+    const g = root.get(layer);
+    if (!g) throw corrupt(source, `layer group "${layer}" is missing`);
+    if (!(g instanceof h5wasm.Group)) throw corrupt(source, `layer "${layer}" is not a group (links to other files are not followed)`);
+    for (const w of strings(g.attrs['weight_names']?.value)) {
+      const array = readDataset(h5wasm, g.get(w), fileBytes, budget, `weight "${layer}/${w}"`, source);
+      named.push([`${layer}/${w.slice(w.lastIndexOf('/') + 1)}`, array]);
+    }
+  }
+  let inputSize: number | undefined;
+  const config = file.attrs['model_config']?.value;
+  if (typeof config === 'string') {
+    const m = /"batch_input_shape":\s*\[null,\s*(\d+),\s*(\d+),\s*3\]/.exec(config);
+    if (m && m[1] === m[2]) inputSize = Number(m[1]);
+  }
+  return { stateDict: kerasStateDict(named, source), inputSize };
 }

@@ -6,6 +6,9 @@ import { ByteReader, corrupt, decodeElements, numelOf, unsupported, DTYPE_SIZE, 
 import { transpose } from './layout.js';
 import type { NamedArray } from './state-dict.js';
 
+/** numpy itself refuses headers over 10000 bytes by default (`max_header_size`). */
+const MAX_HEADER = 1 << 16;
+
 const KINDS: Readonly<Record<string, DType>> = {
   f4: 'float32', f8: 'float64', f2: 'float16', i8: 'int64', i4: 'int32', i2: 'int16', i1: 'int8', u1: 'uint8', u2: 'uint16', u4: 'uint32', b1: 'bool',
 };
@@ -30,12 +33,14 @@ export function readNpy(bytes: Uint8Array, source = 'array'): NamedArray {
   r.u8('npy version');
   if (major < 1 || major > 3) throw unsupported(source, `.npy format version ${major}`);
   const headerLen = major === 1 ? r.u16('header length') : r.u32('header length');
+  if (headerLen > MAX_HEADER) throw corrupt(source, `npy header length ${headerLen} is implausible (numpy writes at most a few hundred bytes)`);
   const header = parseHeader(r.latin1(headerLen, 'npy header'), source);
   const m = /^([<>|=])([a-z])(\d+)$/.exec(header.descr);
   const dtype = m ? KINDS[`${m[2]}${m[3]}`] : undefined;
   if (!m || !dtype) throw unsupported(source, `.npy dtype "${header.descr}"`, 'Supported: float16/32/64, (u)int8-64, bool.');
   const n = numelOf(header.shape, source, 'array');
   r.need(n * DTYPE_SIZE[dtype], `${n} values of ${header.descr}`);
+  if (r.remaining !== n * DTYPE_SIZE[dtype]) throw corrupt(source, `npy data holds ${r.remaining} bytes, shape (${header.shape.join(', ')}) of ${header.descr} needs ${n * DTYPE_SIZE[dtype]}`);
   let data = decodeElements(r.take(n * DTYPE_SIZE[dtype]), dtype, n, source, 'array', m[1] !== '>');
   if (header.fortran && header.shape.length > 1) {
     const rev = [...header.shape].reverse();

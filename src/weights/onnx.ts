@@ -6,7 +6,7 @@
  * are keyed by name; otherwise by node order.
  */
 import protobuf from 'protobufjs';
-import { corrupt, decodeElements, numelOf, unsupported, type DType } from './bytes.js';
+import { DecodeBudget, corrupt, decodeElements, numelOf, unsupported, type DType } from './bytes.js';
 import { transpose } from './layout.js';
 import { ONNX_PROTO } from './onnx-proto.js';
 import type { NamedArray, StateDict } from './state-dict.js';
@@ -45,12 +45,15 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
   if (!graph || graph.node.length === 0) throw corrupt(source, 'ONNX model without a graph');
 
   const consts = new Map<string, NamedArray>();
+  // Nodes may name the same initializer any number of times: every array made draws on one budget.
+  const budget = new DecodeBudget(source, bytes.length);
   const decodeTensor = (t: Tensor, what: string): NamedArray => {
     if (t.dataLocation === 1) throw unsupported(source, `tensor "${t.name}" is stored in an external file`, 'Convert a model with embedded weights.');
-    const dtype = DATA_TYPES[t.dataType];
+    const dtype = Object.hasOwn(DATA_TYPES, t.dataType) ? DATA_TYPES[t.dataType] : undefined;
     if (!dtype) throw unsupported(source, `tensor "${t.name}" has ONNX data type ${t.dataType}`);
     const shape = t.dims.map(Number);
     const n = numelOf(shape, source, what);
+    budget.take(n, what);
     let data: Float32Array;
     if (t.rawData.length > 0) data = decodeElements(t.rawData, dtype, n, source, what);
     else {
@@ -64,6 +67,7 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
 
   const attr = (n: Node, name: string): Attr | undefined => n.attribute.find((a) => a.name === name);
   const dequant = (q: NamedArray, scale: NamedArray, zp: NamedArray | undefined, axis: number, what: string): NamedArray => {
+    budget.take(q.data.length, what);
     const out = new Float32Array(q.data.length);
     if (scale.data.length === 1) {
       const s = scale.data[0]!, z = zp?.data[0] ?? 0;
@@ -96,7 +100,17 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
 
   const layers: { name: string | null; arrays: [string, NamedArray][] }[] = [];
   const byOutput = new Map<string, Node[]>();
-  for (const n of graph.node) for (const i of n.input) byOutput.set(i, [...(byOutput.get(i) ?? []), n]);
+  for (const n of graph.node) {
+    for (const i of n.input) {
+      const users = byOutput.get(i);
+      if (users) users.push(n); else byOutput.set(i, [n]);
+    }
+  }
+  /** A weight in [out, in] layout from a [in, out] one (Gemm without transB, MatMul). */
+  const transposed = (w: NamedArray, what: string): NamedArray => {
+    budget.take(w.data.length, what);
+    return { shape: [w.shape[1]!, w.shape[0]!], data: transpose(w.data, w.shape, [1, 0]) };
+  };
   /** The constant bias added right after a MatMul (Add / QLinearAdd), if any. */
   const addedBias = (out: string): NamedArray | undefined => {
     const users = byOutput.get(out) ?? [];
@@ -129,6 +143,7 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
           const xScale = need(xs, n, 'input scale').data[0]!;
           const wScale = need(ws, n, 'weight scale');
           const bias = need(bq, n, 'bias');
+          budget.take(wScale.data.length, `bias scale of "${n.name}"`);
           const scale = { shape: wScale.shape, data: wScale.data.map((s) => s * xScale) };
           arrays.push(['bias', dequant(bias, scale, undefined, 0, `bias of "${n.name}"`)]);
         }
@@ -139,7 +154,8 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
         const w = need(n.input[1], n, 'weight');
         if ((attr(n, 'alpha')?.f ?? 1) !== 1 && attr(n, 'alpha')?.f !== 0) throw unsupported(source, `Gemm "${n.name}" with alpha != 1`);
         if (attr(n, 'transA')?.i) throw unsupported(source, `Gemm "${n.name}" with transA`);
-        const weight = attr(n, 'transB')?.i ? w : { shape: [w.shape[1]!, w.shape[0]!], data: transpose(w.data, w.shape, [1, 0]) };
+        if (w.shape.length !== 2) throw unsupported(source, `Gemm "${n.name}" with a rank-${w.shape.length} weight`);
+        const weight = attr(n, 'transB')?.i ? w : transposed(w, `weight of "${n.name}"`);
         const b = opt(n.input[2]);
         layers.push({ name: moduleName(n.input[1]), arrays: [['weight', weight], ...(b ? [['bias', b] as [string, NamedArray]] : [])] });
         break;
@@ -152,7 +168,7 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
         })();
         if (!w) break; // activation x activation
         if (w.shape.length !== 2) throw unsupported(source, `MatMul "${n.name}" with a rank-${w.shape.length} weight`);
-        const weight = { shape: [w.shape[1]!, w.shape[0]!], data: transpose(w.data, w.shape, [1, 0]) };
+        const weight = transposed(w, `weight of "${n.name}"`);
         const b = addedBias(n.output[0]!);
         layers.push({ name: moduleName(n.opType === 'MatMul' ? n.input[1] : n.input[3]), arrays: [['weight', weight], ...(b ? [['bias', b] as [string, NamedArray]] : [])] });
         break;

@@ -2,7 +2,10 @@
  * A restricted Python unpickler (protocols 0-5) for checkpoint files. It builds plain values (null,
  * booleans, numbers, bigints, strings, bytes, arrays for lists and tuples, Maps for dicts) and calls a
  * function only for globals on the caller's allow-list; any other global is refused by name, so a pickle
- * can never run code. Memo, stack and op counts are bounded.
+ * can never run code. Memo and stack sizes are bounded, and so is the work: ops that cost more than the
+ * bytes they consume (BUILD merging a memoized dict again and again) draw on a budget proportional to the
+ * file. The unpickler never recurses, and values are built without recursion too; callers must not
+ * recurse into them either (a pickle can nest lists millions deep, or make them cyclic).
  */
 import { ByteReader, corrupt } from './bytes.js';
 
@@ -28,11 +31,16 @@ export interface UnpickleOptions {
 
 const MAX_MEMO = 1 << 22;
 const MAX_STACK = 1 << 22;
+/** Work units (items copied or merged) allowed per pickle byte, plus a fixed allowance. */
+const WORK_PER_BYTE = 64;
+const WORK_SLACK = 1 << 22;
 
+/** A little-endian two's-complement integer (LONG1/LONG4), in time linear in its length. */
 function decodeLong(bytes: Uint8Array): number | bigint {
   if (bytes.length === 0) return 0;
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  let hex = '';
+  for (let i = bytes.length - 1; i >= 0; i--) hex += bytes[i]!.toString(16).padStart(2, '0');
+  let v = BigInt(`0x${hex}`);
   if (bytes[bytes.length - 1]! & 0x80) v -= 1n << BigInt(bytes.length * 8);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -44,6 +52,11 @@ export function unpickle(reader: ByteReader, opts: UnpickleOptions): unknown {
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
   const bad = (what: string) => corrupt(source, `pickle ${what} at offset ${reader.pos}`);
+  let work = (reader.end - reader.pos) * WORK_PER_BYTE + WORK_SLACK;
+  const spend = (n: number): void => {
+    work -= n;
+    if (work < 0) throw bad('does far more work than its size explains (a repeated BUILD or update of one large object)');
+  };
   const pop = (): unknown => {
     if (stack.length === 0 || (marks.length > 0 && stack.length <= marks[marks.length - 1]!)) throw bad('stack underflow');
     return stack.pop();
@@ -82,13 +95,17 @@ export function unpickle(reader: ByteReader, opts: UnpickleOptions): unknown {
   const setItems = (dict: unknown, items: unknown[]): void => {
     if (!(dict instanceof Map)) throw bad('SETITEM on a non-dict');
     if (items.length % 2) throw bad('odd number of dict items');
+    spend(items.length);
     for (let i = 0; i < items.length; i += 2) dict.set(items[i], items[i + 1]);
   };
   const appendItems = (list: unknown, items: unknown[]): void => {
-    if (Array.isArray(list)) list.push(...items);
+    spend(items.length);
+    if (Array.isArray(list)) for (const x of items) list.push(x);
     else if (list instanceof Set) for (const x of items) list.add(x);
     else throw bad('APPEND on a non-list');
   };
+  /** INST / OBJ: a class called with the items above the mark. */
+  const instantiate = (cls: unknown, args: unknown[]): void => push(call(cls, args));
   const textLine = (): string => new TextDecoder('latin1').decode(reader.until(0x0a, 'pickle text argument'));
 
   for (;;) {
@@ -156,6 +173,8 @@ export function unpickle(reader: ByteReader, opts: UnpickleOptions): unknown {
       case 0x6a: get(reader.u32('LONG_BINGET')); break;
       case 0x67: get(Number.parseInt(textLine(), 10)); break; // GET
       case 0x63: { const module = textLine(); const name = textLine(); push(resolveGlobal(module, name)); break; } // GLOBAL
+      case 0x69: { const module = textLine(); const name = textLine(); const cls = resolveGlobal(module, name); instantiate(cls, popMark()); break; } // INST
+      case 0x6f: { const [cls, ...args] = popMark(); instantiate(cls, args); break; } // OBJ
       case 0x93: { // STACK_GLOBAL
         const name = pop(), module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') throw bad('STACK_GLOBAL without strings');
@@ -167,7 +186,7 @@ export function unpickle(reader: ByteReader, opts: UnpickleOptions): unknown {
       case 0x92: { const kwargs = pop(), args = pop(), cls = pop(); if (kwargs instanceof Map && kwargs.size) throw bad('NEWOBJ_EX with keyword arguments'); push(call(cls, args)); break; }
       case 0x62: { // BUILD
         const state = pop(), obj = top();
-        if (obj instanceof Map && state instanceof Map) { for (const [k, v] of state) obj.set(k, v); break; }
+        if (obj instanceof Map && state instanceof Map) { spend(state.size); for (const [k, v] of state) obj.set(k, v); break; }
         if (state === null) break;
         throw bad('BUILD of an object that is not a dict');
       }

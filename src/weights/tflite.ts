@@ -3,7 +3,7 @@
  * and the operator list. Constant tensors are dequantized (`scale * (q - zero_point)`, per tensor or per
  * channel along `quantized_dimension`) to float32 in TFLite layout (conv OHWI, depthwise 1HW(C*m), FC [out, in]).
  */
-import { corrupt, decodeElements, numelOf, unsupported, type DType } from './bytes.js';
+import { corrupt, decodeElements, numelOf, unsupported, DTYPE_SIZE, type DType } from './bytes.js';
 import { FbTable } from './flatbuffer.js';
 
 /** TFLite TensorType enum -> our element type (null: not a weight type). */
@@ -95,9 +95,11 @@ export function readTflite(bytes: Uint8Array, source = 'model.tflite'): TfliteMo
     if (raw.length > 0) {
       if (!dtype) throw unsupported(source, `constant tensor "${name}" has TFLite type ${typeCode}`);
       const n = numelOf(shape, source, `tensor "${name}"`);
-      const copy = raw.slice();
+      const dequantized = quant && (dtype === 'uint8' || dtype === 'int8' || dtype === 'int32' || dtype === 'int16');
+      model.budget.take(dequantized ? 2 * n : n, `tensor "${name}"`);
+      const copy = raw.subarray(0, n * DTYPE_SIZE[dtype]).slice();
       let data = decodeElements(copy, dtype, n, source, `tensor "${name}"`);
-      if (quant && (dtype === 'uint8' || dtype === 'int8' || dtype === 'int32' || dtype === 'int16')) data = dequantize(data, shape, quant, source, `tensor "${name}"`);
+      if (dequantized) data = dequantize(data, shape, quant, source, `tensor "${name}"`);
       tensor.data = data;
     }
     return tensor;
@@ -140,6 +142,8 @@ export function tfliteStateDict(model: TfliteModel, source: string): { stateDict
     let key = tfliteScope(w.name).replace(/\//g, '.');
     for (let i = 2; out.has(`${key}.weight`); i++) key = `${tfliteScope(w.name).replace(/\//g, '.')}_${i}`;
     const s = w.shape;
+    const rank = op.op === 'FULLY_CONNECTED' ? 2 : 4;
+    if (s.length !== rank) throw corrupt(source, `${op.op} weights "${w.name}" have shape [${s}], not rank ${rank}`);
     let weight: { shape: number[]; data: Float32Array };
     if (op.op === 'CONV_2D') weight = { shape: [s[0]!, s[3]!, s[1]!, s[2]!], data: transposeOhwi(w.data, s) };
     else if (op.op === 'DEPTHWISE_CONV_2D') weight = { shape: [s[3]!, 1, s[1]!, s[2]!], data: transposeOhwi(w.data, s, true) };

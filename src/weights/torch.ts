@@ -4,7 +4,7 @@
  * DataParallel's `module.` prefixes). Only an allow-list of pickle globals is interpreted: tensors,
  * storages and OrderedDict. A pickled whole module is refused with how to save a state_dict instead.
  */
-import { ByteReader, corrupt, decodeElements, numelOf, unsupported, type DType, DTYPE_SIZE } from './bytes.js';
+import { ByteReader, DecodeBudget, corrupt, decodeElements, numelOf, unsupported, type DType, DTYPE_SIZE } from './bytes.js';
 import { PyGlobal, unpickle, type PyCallable } from './pickle.js';
 import { ZipArchive, isZip } from './zip.js';
 import type { NamedArray, StateDict } from './state-dict.js';
@@ -20,6 +20,8 @@ class StorageType { constructor(readonly dtype: DType, readonly name: string) {}
 /** A storage named by a persistent id; its bytes are attached once the container is read. */
 class Storage {
   bytes?: Uint8Array;
+  /** The whole storage as float32, decoded once however many tensors view it. */
+  decoded?: Float32Array;
   constructor(readonly key: string, readonly type: StorageType, readonly numel: number) {}
 }
 
@@ -28,16 +30,29 @@ class TensorRef {
   constructor(readonly storage: Storage, readonly offset: number, readonly shape: number[], readonly stride: number[]) {}
 }
 
+/** More dimensions than any real tensor has (PyTorch kernels support at most 25 or so). */
+const MAX_RANK = 64;
+
+/**
+ * A pickled value as text for names and messages, never recursing: a pickle can nest lists millions deep
+ * or make them cyclic, so only strings and numbers are spelled out.
+ */
+function pyText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === null) return String(v);
+  return `<${Array.isArray(v) ? 'tuple' : v instanceof Map ? 'dict' : typeof v}>`;
+}
+
 /** Globals that are safe to interpret: exactly what a state_dict of plain tensors needs. */
 function allowList(source: string): Map<string, PyCallable> {
   const ints = (v: unknown, what: string): number[] => {
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) throw corrupt(source, `tensor ${what} is not a tuple of integers`);
+    if (!Array.isArray(v) || v.length > MAX_RANK || !v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) throw corrupt(source, `tensor ${what} is not a tuple of at most ${MAX_RANK} integers`);
     return v as number[];
   };
   const rebuild: PyCallable = (args) => {
     const [storage, offset, size, stride] = args;
     if (!(storage instanceof Storage)) throw corrupt(source, 'tensor without a storage');
-    if (typeof offset !== 'number') throw corrupt(source, 'tensor storage offset is not an integer');
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw corrupt(source, 'tensor storage offset is not a non-negative integer');
     return new TensorRef(storage, offset, ints(size, 'size'), ints(stride, 'stride'));
   };
   const m = new Map<string, PyCallable>([
@@ -71,7 +86,7 @@ function storageType(v: unknown, source: string): StorageType {
 }
 
 /** Materialise a strided tensor view as contiguous float32. */
-function materialise(t: TensorRef, key: string, source: string): NamedArray {
+function materialise(t: TensorRef, key: string, source: string, budget: DecodeBudget): NamedArray {
   const { storage } = t;
   if (!storage.bytes) throw corrupt(source, `storage ${storage.key} of "${key}" has no data`);
   const n = numelOf(t.shape, source, `tensor "${key}"`);
@@ -79,7 +94,16 @@ function materialise(t: TensorRef, key: string, source: string): NamedArray {
   let last = t.offset;
   for (let i = 0; i < t.shape.length; i++) if (t.shape[i]! > 0) last += (t.shape[i]! - 1) * t.stride[i]!;
   if (n > 0 && last >= storage.numel) throw corrupt(source, `tensor "${key}" (shape [${t.shape}], offset ${t.offset}) reads past its storage of ${storage.numel} elements`);
-  const all = decodeElements(storage.bytes, storage.type.dtype, storage.numel, source, `storage ${storage.key}`);
+  if (n > storage.numel) {
+    throw unsupported(source, `tensor "${key}" (shape [${t.shape}], stride [${t.stride}]) repeats the ${storage.numel} elements of its storage`,
+      'Save expanded tensors as copies: `t.contiguous()` (or `.clone()`) before `torch.save`.');
+  }
+  budget.take(n, `tensor "${key}"`);
+  if (!storage.decoded) {
+    budget.take(storage.numel, `storage ${storage.key}`);
+    storage.decoded = decodeElements(storage.bytes, storage.type.dtype, storage.numel, source, `storage ${storage.key}`);
+  }
+  const all = storage.decoded;
   const contiguous = t.stride.every((s, i) => s === t.shape.slice(i + 1).reduce((a, b) => a * b, 1) || t.shape[i] === 1);
   if (contiguous) return { shape: t.shape, data: all.slice(t.offset, t.offset + n) };
   const data = new Float32Array(n);
@@ -103,19 +127,25 @@ function findStateDict(root: unknown, source: string): Map<unknown, unknown> {
     if (!next) break;
     obj = next;
   }
-  const keys = root instanceof Map ? [...root.keys()].map(String).slice(0, 10).join(', ') : typeof root;
+  const keys = root instanceof Map ? [...root.keys()].slice(0, 10).map(pyText).join(', ') : pyText(root);
   throw unsupported(source, `no state_dict of tensors found (top-level keys: ${keys})`, 'Save one with `torch.save(model.state_dict(), path)`.');
 }
 
-function toStateDict(root: unknown, source: string): StateDict {
+function toStateDict(root: unknown, source: string, fileBytes: number): StateDict {
   const dict = findStateDict(root, source);
   const out: StateDict = new Map();
-  const keys = [...dict.keys()].filter((k) => dict.get(k) instanceof TensorRef).map(String);
+  const keys: string[] = [];
+  for (const [k, v] of dict) {
+    if (!(v instanceof TensorRef)) continue;
+    if (typeof k !== 'string' && typeof k !== 'number') throw corrupt(source, `state_dict key ${pyText(k)} is not a string`);
+    keys.push(String(k));
+  }
   const stripModule = keys.length > 0 && keys.every((k) => k.startsWith('module.'));
+  const budget = new DecodeBudget(source, fileBytes);
   for (const [k, v] of dict) {
     if (!(v instanceof TensorRef)) continue;
     const key = stripModule ? String(k).slice('module.'.length) : String(k);
-    out.set(key, materialise(v, String(k), source));
+    out.set(key, materialise(v, String(k), source, budget));
   }
   return out;
 }
@@ -133,7 +163,7 @@ function readZip(bytes: Uint8Array, source: string): StateDict {
     persistentLoad(pid) {
       if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw corrupt(source, 'unexpected persistent id');
       const [, type, key, , numel] = pid as [string, unknown, unknown, unknown, unknown];
-      const k = String(key);
+      const k = pyText(key);
       if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw corrupt(source, `storage ${k} has a bad size`);
       let s = storages.get(k);
       if (!s) {
@@ -146,7 +176,7 @@ function readZip(bytes: Uint8Array, source: string): StateDict {
       return s;
     },
   });
-  return toStateDict(root, source);
+  return toStateDict(root, source, bytes.length);
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -157,7 +187,7 @@ function readLegacy(bytes: Uint8Array, source: string): StateDict {
   const magic = unpickle(r, plain);
   if (typeof magic !== 'bigint' || magic !== LEGACY_MAGIC) throw corrupt(source, 'not a PyTorch checkpoint (no ZIP header and no legacy magic number)');
   const version = unpickle(r, plain);
-  if (version !== 1001) throw unsupported(source, `legacy checkpoint protocol ${String(version)}; only 1001 is known`);
+  if (version !== 1001) throw unsupported(source, `legacy checkpoint protocol ${pyText(version)}; only 1001 is known`);
   const sysInfo = unpickle(r, plain);
   if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) throw unsupported(source, 'big-endian legacy checkpoint');
   const storages = new Map<string, Storage>();
@@ -167,7 +197,7 @@ function readLegacy(bytes: Uint8Array, source: string): StateDict {
       if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 6) throw corrupt(source, 'unexpected persistent id');
       const [, type, key, , numel, view] = pid as [string, unknown, unknown, unknown, unknown, unknown];
       if (view !== null) throw unsupported(source, 'legacy storage views', 'Re-save the checkpoint with a current PyTorch.');
-      const k = String(key);
+      const k = pyText(key);
       if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw corrupt(source, `storage ${k} has a bad size`);
       let s = storages.get(k);
       if (!s) { s = new Storage(k, storageType(type, source), numel); storages.set(k, s); }
@@ -177,13 +207,13 @@ function readLegacy(bytes: Uint8Array, source: string): StateDict {
   const keys = unpickle(r, plain);
   if (!Array.isArray(keys)) throw corrupt(source, 'legacy storage key list missing');
   for (const key of keys) {
-    const s = storages.get(String(key));
-    if (!s) throw corrupt(source, `legacy data for unknown storage ${String(key)}`);
+    const s = storages.get(pyText(key));
+    if (!s) throw corrupt(source, `legacy data for unknown storage ${pyText(key)}`);
     const n = Number(r.i64(`size of storage ${s.key}`));
     if (n !== s.numel) throw corrupt(source, `storage ${s.key} holds ${n} values, its tensors expect ${s.numel}`);
     s.bytes = r.take(n * DTYPE_SIZE[s.type.dtype], `data of storage ${s.key}`);
   }
-  return toStateDict(root, source);
+  return toStateDict(root, source, bytes.length);
 }
 
 /** Read a `.pth`/`.pt` checkpoint into a StateDict (float32, PyTorch layout). */

@@ -1,6 +1,8 @@
 /**
  * A minimal ZIP reader (the container of PyTorch >= 1.6 checkpoints): central directory, stored and
- * deflated entries, ZIP64 sizes. Every offset is checked against the file before use.
+ * deflated entries, ZIP64 sizes. Every offset is checked against the file before use. Against zip
+ * bombs: entries may not overlap (so no two names share compressed data), and everything inflated from
+ * one archive may not exceed 100 times its size plus 64 MiB (checked before allocating).
  */
 import { inflateSync } from 'fflate';
 import { ByteReader, corrupt, unsupported } from './bytes.js';
@@ -16,13 +18,19 @@ export interface ZipEntry {
 
 const EOCD = 0x06054b50, EOCD64 = 0x06064b50, EOCD64_LOCATOR = 0x07064b50, CENTRAL = 0x02014b50, LOCAL = 0x04034b50;
 const MAX_ENTRIES = 1 << 20;
+/** Inflated bytes allowed per archive byte (trained weights compress < 2:1), plus a fixed allowance. */
+const MAX_INFLATE_RATIO = 100;
+const INFLATE_SLACK = 64 << 20;
 
 export const isZip = (bytes: Uint8Array): boolean => bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 
 export class ZipArchive {
   readonly entries = new Map<string, ZipEntry>();
+  /** Bytes that deflated entries of this archive may still inflate to. */
+  private inflateBudget: number;
 
   constructor(readonly bytes: Uint8Array, readonly source: string) {
+    this.inflateBudget = bytes.length * MAX_INFLATE_RATIO + INFLATE_SLACK;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let eocd = -1;
     for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
@@ -71,7 +79,24 @@ export class ZipArchive {
         if (headerOffset === 0xffffffff) headerOffset = body.u64('ZIP64 offset');
       }
       if (flags & 1) throw unsupported(source, `ZIP entry "${name}" is encrypted`);
+      if (this.entries.has(name)) throw corrupt(source, `ZIP entry "${name}" appears twice`);
       this.entries.set(name, { name, method, compressedSize, size, headerOffset });
+    }
+    this.checkLayout(cdOffset);
+  }
+
+  /** Entries lie one after another before the central directory: none overlaps another. */
+  private checkLayout(cdOffset: number): void {
+    const sorted = [...this.entries.values()].sort((a, b) => a.headerOffset - b.headerOffset);
+    let end = 0, prev = '';
+    for (const e of sorted) {
+      if (e.headerOffset < end) throw corrupt(this.source, `ZIP entries "${prev}" and "${e.name}" overlap (a zip bomb or a corrupt directory)`);
+      const r = new ByteReader(this.bytes, this.source, e.headerOffset);
+      r.pos += 26;
+      const nameLen = r.u16('local name length'), extraLen = r.u16('local extra length');
+      end = e.headerOffset + 30 + nameLen + extraLen + e.compressedSize;
+      prev = e.name;
+      if (end > cdOffset) throw corrupt(this.source, `data of ZIP entry "${e.name}" runs into the central directory`);
     }
   }
 
@@ -93,13 +118,23 @@ export class ZipArchive {
     }
     if (e.method === 8) {
       if (e.size > 2 ** 31) throw corrupt(this.source, `ZIP entry "${name}" claims ${e.size} bytes`);
-      const out = new Uint8Array(e.size);
+      if (e.size > this.inflateBudget) {
+        throw corrupt(this.source, `ZIP entry "${name}" would inflate ${e.compressedSize} bytes to ${e.size}, more than ` +
+          `${MAX_INFLATE_RATIO}x the ${this.bytes.length}-byte archive allows (a zip bomb or a corrupt size)`);
+      }
+      this.inflateBudget -= e.size;
+      // One spare byte: fflate silently stops at the end of a given buffer, so a longer stream shows as size + 1.
+      const out = new Uint8Array(e.size + 1);
+      let got: Uint8Array;
       try {
-        inflateSync(data, { out });
+        got = inflateSync(data, { out });
       } catch (err) {
         throw corrupt(this.source, `ZIP entry "${name}" does not inflate (${(err as Error).message})`);
       }
-      return out;
+      if (got.length !== e.size) {
+        throw corrupt(this.source, `ZIP entry "${name}" inflates to ${got.length > e.size ? `more than ${e.size}` : got.length} bytes, its directory says ${e.size}`);
+      }
+      return out.subarray(0, e.size);
     }
     throw unsupported(this.source, `ZIP entry "${name}" uses compression method ${e.method}`, 'Only stored and deflated entries are supported.');
   }
