@@ -10,6 +10,7 @@ import { CnnZooError } from '../errors.js';
 import { kerasStateDict } from './keras.js';
 import type { NamedArray, StateDict } from './state-dict.js';
 import { weightDataBuffer } from './io-node.js';
+import { checkWeightSpecs } from './manifest.js';
 
 export type WeightDtype = 'float32' | 'float16' | 'uint8';
 export const WEIGHT_DTYPES: readonly WeightDtype[] = ['float32', 'float16', 'uint8'];
@@ -175,8 +176,10 @@ export async function saveConverted(model: tf.LayersModel, handler: tf.io.IOHand
 }
 
 /** Decode artifacts' weights (dequantizing) into named float32 arrays keyed by weight name (`layer/role`). */
-export function artifactArrays(artifacts: tf.io.ModelArtifacts): Map<string, NamedArray> {
-  const tensors = tf.io.decodeWeights(weightDataBuffer(artifacts.weightData), artifacts.weightSpecs ?? []);
+export function artifactArrays(artifacts: tf.io.ModelArtifacts, where = 'the model artifacts'): Map<string, NamedArray> {
+  const data = weightDataBuffer(artifacts.weightData);
+  checkWeightSpecs(artifacts.weightSpecs ?? [], data.byteLength, where);
+  const tensors = tf.io.decodeWeights(data, artifacts.weightSpecs ?? []);
   const out = new Map<string, NamedArray>();
   for (const [name, t] of Object.entries(tensors)) {
     out.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
@@ -187,7 +190,7 @@ export function artifactArrays(artifacts: tf.io.ModelArtifacts): Map<string, Nam
 
 /** A tfjs layers artifact (Keras-style weight names) as a PyTorch-layout StateDict, plus its input size. */
 export function tfjsStateDict(artifacts: tf.io.ModelArtifacts, source: string): { stateDict: StateDict; inputSize?: number } {
-  const stateDict = kerasStateDict(artifacts.weightSpecs ? artifactArrays(artifacts) : new Map(), source);
+  const stateDict = kerasStateDict(artifacts.weightSpecs ? artifactArrays(artifacts, source) : new Map(), source);
   const text = JSON.stringify(artifacts.modelTopology ?? {});
   const m = /"batch_input_shape":\s*\[null,\s*(\d+),\s*(\d+),\s*3\]/.exec(text);
   return { stateDict, inputSize: m && m[1] === m[2] ? Number(m[1]) : undefined };

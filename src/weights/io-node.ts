@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
+import { checkShardPath } from './manifest.js';
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
@@ -31,6 +32,12 @@ export function parseModelJson(text: string, where: string): tf.io.ModelJSON {
   if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new CnnZooError(`${where}: not a tfjs model.json (it needs "modelTopology" and "weightsManifest").`, 'BAD_ARTIFACT');
   }
+  for (const group of json.weightsManifest as unknown[]) {
+    const g = group as { paths?: unknown; weights?: unknown } | null;
+    if (typeof g !== 'object' || g === null || !Array.isArray(g.paths) || !Array.isArray(g.weights)) {
+      throw new CnnZooError(`${where}: a weightsManifest group lacks its "paths" and "weights" lists.`, 'BAD_ARTIFACT');
+    }
+  }
   return json;
 }
 
@@ -48,8 +55,8 @@ class NodeFileSystem implements tf.io.IOHandler {
   constructor(private readonly path: string, private readonly opts: NodeFsOptions) {}
 
   async load(): Promise<tf.io.ModelArtifacts> {
-    const { readFile } = await import('node:fs/promises');
-    const { dirname, join } = await import('node:path');
+    const { readFile, realpath, stat } = await import('node:fs/promises');
+    const { dirname, join, sep } = await import('node:path');
     const file = await modelJsonPath(this.path);
     let text: string;
     try {
@@ -62,13 +69,19 @@ class NodeFileSystem implements tf.io.IOHandler {
     const dir = dirname(file);
     return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
       const buffers: ArrayBuffer[] = [];
+      const realDir = await realpath(dir);
       for (const group of manifest) {
         for (const p of group.paths) {
-          const shard = join(dir, p);
+          const shard = join(dir, checkShardPath(p, file));
           let bytes: Uint8Array;
           try {
-            bytes = await readFile(shard);
+            // Symbolic links may not lead out of the model's directory either, and shards are regular files.
+            const real = await realpath(shard);
+            if (!real.startsWith(realDir + sep)) throw new CnnZooError(`${file}: weight shard "${p}" links to ${real}, outside ${realDir}. Copy the shard into the model's directory.`, 'UNSAFE_PATH');
+            if (!(await stat(real)).isFile()) throw new CnnZooError(`${file}: weight shard "${p}" is not a regular file.`, 'UNSAFE_PATH');
+            bytes = await readFile(real);
           } catch (e) {
+            if (e instanceof CnnZooError) throw e;
             throw new CnnZooError(`Weight shard "${shard}" named by ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
               'Copy every file of the model directory.', 'MISSING_FILE');
           }

@@ -11,6 +11,7 @@ import type { CreateOptions } from '../zoo/types.js';
 import { checkMetadata, type CnnZooMetadata } from './artifacts.js';
 import { defaultWeightsFor } from './default-model.js';
 import { nodeFileSystem, parseModelJson, weightDataBuffer } from './io-node.js';
+import { checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
 import { isWeightsSelector, resolveHubWeights } from './hub/index.js';
 import type { HubOptions } from './hub/fetch.js';
 
@@ -39,7 +40,9 @@ export function fromFileMap(files: Readonly<Record<string, ArrayBuffer | Uint8Ar
       const json = parseModelJson(new TextDecoder().decode(bytes(files[jsonKey]!)), jsonKey);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const parts = manifest.flatMap((g) => g.paths).map((p) => {
-          const v = files[p] ?? files[p.slice(p.lastIndexOf('/') + 1)];
+          checkShardPath(p, jsonKey);
+          const own = (k: string) => (Object.hasOwn(files, k) ? files[k] : undefined);
+          const v = own(p) ?? own(p.slice(p.lastIndexOf('/') + 1));
           if (!v) throw new CnnZooError(`The weights map lacks "${p}", a shard named by model.json.`, 'MISSING_FILE');
           const b = bytes(v);
           return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -57,7 +60,8 @@ export async function weightsHandler(weights: WeightsSource): Promise<{ handler:
     const text = weights.toString();
     if (/^https?:\/\//.test(text)) {
       const url = text.endsWith('.json') ? text : `${text.replace(/\/$/, '')}/model.json`;
-      return { handler: tf.io.http(url), where: url };
+      // Shards must come from the model's own directory on the same host.
+      return { handler: tf.io.http(url, { weightUrlConverter: async (p) => shardUrl(p, url) }), where: url };
     }
     if (!isNode) throw new CnnZooError(`"${text}" is a file path; in a browser pass an http(s) URL, a file map or an IOHandler.`, 'BAD_ARGS');
     const { fileURLToPath } = await import('node:url');
@@ -93,7 +97,9 @@ export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.Mo
     throw new CnnZooError(`${where} lacks ${missing.length} weights of ${model.name}: ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', ...' : ''}. ` +
       'Were these weights converted for another architecture?', 'WEIGHTS_MISMATCH');
   }
-  const tensors = tf.io.decodeWeights(weightDataBuffer(artifacts.weightData), specs);
+  const data = weightDataBuffer(artifacts.weightData);
+  checkWeightSpecs(specs, data.byteLength, where);
+  const tensors = tf.io.decodeWeights(data, specs);
   try {
     for (const layer of model.layers) {
       if (layer.weights.length === 0) continue;

@@ -9,6 +9,7 @@ import { tfjsStateDict } from './artifacts.js';
 import { readCaffeBlobs, readCaffemodel, readPrototxt } from './caffe.js';
 import { readKerasH5 } from './h5.js';
 import { nodeFileSystem } from './io-node.js';
+import { checkShardPath } from './manifest.js';
 import { transpose } from './layout.js';
 import { readNpy } from './npy.js';
 import { readOnnx } from './onnx.js';
@@ -147,7 +148,8 @@ async function readCaffe(paths: string[]): Promise<{ stateDict: StateDict; input
   const root = paths.find((p) => !p.endsWith('.prototxt')) ?? dirname(protoPath);
   const dir = (await isDir(join(root, 'weights'))) ? join(root, 'weights') : root;
   const stateDict = await readCaffeBlobs(net, async (p) => {
-    const f = join(dir, p);
+    // Layer names come from the prototxt: "../" in one may not reach files outside the weights folder.
+    const f = join(dir, checkShardPath(p, protoPath));
     return (await isFile(f)) ? readBytes(f) : undefined;
   }, dir);
   return { stateDict, inputSize: net.inputSize };
