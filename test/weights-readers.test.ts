@@ -15,6 +15,8 @@ import { readSafetensors } from '../src/weights/safetensors.js';
 import { readNpy, writeNpy } from '../src/weights/npy.js';
 import { readTflite, dequantize } from '../src/weights/tflite.js';
 import { readOnnx } from '../src/weights/onnx.js';
+import { ONNX_PROTO } from '../src/weights/onnx-proto.js';
+import protobuf from 'protobufjs';
 import { readKerasH5 } from '../src/weights/h5.js';
 import { readCaffemodel } from '../src/weights/caffe.js';
 import type { StateDict } from '../src/weights/state-dict.js';
@@ -131,6 +133,38 @@ describe('weights: npy, TFLite, ONNX, Keras h5 and caffemodel readers', () => {
     expect(r.stateDict.get('node52.weight')!.shape).to.deep.equal([1000, 1280]);
     const onnx = bytes(join(W, 'onnx-mobilenetv2-int8', 'mobilenet_v2_quant.onnx'));
     expectRefused(() => readOnnx(onnx.subarray(0, onnx.length - 1000), 'cut.onnx'), 'cut.onnx', /not a valid ONNX protobuf/);
+  });
+
+  it('dequantizes int8 ONNX weights behind DequantizeLinear (per axis) and keys module-path names', () => {
+    const root = protobuf.parse(ONNX_PROTO).root;
+    const Model = root.lookupType('onnx.ModelProto');
+    const f32 = (name: string, dims: number[], v: number[]) => ({ name, dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(v).buffer) });
+    const i8 = (name: string, dims: number[], v: number[]) => ({ name, dims, dataType: 3, rawData: new Uint8Array(Int8Array.from(v).buffer) });
+    const model = Model.encode(Model.fromObject({
+      irVersion: 7,
+      graph: {
+        name: 'g',
+        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 3 }, { dimValue: 8 }, { dimValue: 8 }] } } } }],
+        initializer: [i8('conv.weight_q', [2, 3, 1, 1], [-128, 0, 127, 10, 20, 30]), f32('s', [2], [0.5, 0.25]), i8('z', [2], [0, 10]),
+          f32('conv.bias', [2], [1, 2]), f32('fc.weight', [2, 4], [1, 2, 3, 4, 5, 6, 7, 8]), f32('fc.bias', [4], [9, 8, 7, 6])],
+        node: [
+          { opType: 'DequantizeLinear', name: 'dq', input: ['conv.weight_q', 's', 'z'], output: ['conv.weight'], attribute: [{ name: 'axis', i: 0, type: 2 }] },
+          { opType: 'Conv', name: 'conv', input: ['x', 'conv.weight', 'conv.bias'], output: ['y'] },
+          { opType: 'GlobalAveragePool', name: 'pool', input: ['y'], output: ['p'] },
+          { opType: 'Flatten', name: 'flat', input: ['p'], output: ['f'] },
+          { opType: 'MatMul', name: 'mm', input: ['f', 'fc.weight'], output: ['m'] },
+          { opType: 'Add', name: 'add', input: ['m', 'fc.bias'], output: ['out'] },
+        ],
+      },
+    })).finish();
+    const r = readOnnx(model, 'tiny.onnx');
+    expect(r.naming).to.equal('names');
+    expect(r.inputSize).to.equal(8);
+    expect([...r.stateDict.keys()]).to.deep.equal(['conv.weight', 'conv.bias', 'fc.weight', 'fc.bias']);
+    expect(Array.from(r.stateDict.get('conv.weight')!.data)).to.deep.equal([-64, 0, 63.5, 0, 2.5, 5]);
+    expect(r.stateDict.get('fc.weight')!.shape).to.deep.equal([4, 2]);
+    expect(Array.from(r.stateDict.get('fc.weight')!.data)).to.deep.equal([1, 5, 2, 6, 3, 7, 4, 8]);
+    expect(Array.from(r.stateDict.get('fc.bias')!.data)).to.deep.equal([9, 8, 7, 6]);
   });
 
   it('reads a Keras .h5 like the TF.js export of the same network', async () => {
