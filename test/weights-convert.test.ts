@@ -10,6 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { useBackend } from '../src/backend.js';
 import { CnnZooError } from '../src/errors.js';
 import { createInference } from '../src/inference/checkpoint.js';
@@ -153,7 +155,7 @@ describe('weights: conversion, artifacts and loading', function () {
     expect(uint8Grid(smooth)).to.equal(undefined);
   });
 
-  it('load() reads a directory, a file:// URL, a file map and an IOHandler; names missing files and bad shapes', async () => {
+  it('load() reads a directory, a file:// URL, a file map, an IOHandler and an http:// URL; names missing files and bad shapes', async () => {
     const dir = join(tmp, 'load-squeezenet1_1');
     const c = await convertCheckpoint({ arch: 'squeezenet1_1', from: 'npy', inputs: [join(W, 'onnx-squeezenet1.1-npy', 'weights')] });
     await saveConverted(c.model, nodeFileSystem(dir), c.metadata);
@@ -162,10 +164,20 @@ describe('weights: conversion, artifacts and loading', function () {
     const want = predict(ref, 224);
     expect(modelMetadata(ref)!.arch).to.equal('squeezenet1_1');
     const files = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
-    for (const weights of [pathToFileURL(dir).href, files, nodeFileSystem(dir)]) {
-      const m = await load('squeezenet1_1', { weights });
-      expect(maxRelError(predict(m, 224), want)).to.equal(0);
-      m.dispose();
+    const server = createServer((req, res) => {
+      const body = files[(req.url ?? '').replace(/^\/weights\//, '')];
+      res.writeHead(body ? 200 : 404).end(body);
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/weights/`;
+    try {
+      for (const weights of [pathToFileURL(dir).href, files, nodeFileSystem(dir), url]) {
+        const m = await load('squeezenet1_1', { weights });
+        expect(maxRelError(predict(m, 224), want)).to.equal(0);
+        m.dispose();
+      }
+    } finally {
+      server.close();
     }
     ref.dispose();
     const shard = Object.keys(files).find((f) => f.endsWith('.bin'))!;
