@@ -93,7 +93,8 @@ function readWeights(h5wasm: H5Module, file: H5Node, fileBytes: number, source: 
     if (!(g instanceof h5wasm.Group)) throw corrupt(source, `layer "${layer}" is not a group (links to other files are not followed)`);
     for (const w of strings(g.attrs['weight_names']?.value)) {
       const array = readDataset(h5wasm, g.get(w), fileBytes, budget, `weight "${layer}/${w}"`, source);
-      named.push([`${layer}/${w.slice(w.lastIndexOf('/') + 1)}`, array]);
+      // `conv1/kernel:0`, or `<nested model>/conv1/kernel:0` in a nested model's group: the layer is the segment before the role.
+      named.push([w.includes('/') ? w : `${layer}/${w}`, array]);
     }
   }
   let inputSize: number | undefined;
