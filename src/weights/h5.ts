@@ -93,8 +93,9 @@ function readWeights(h5wasm: H5Module, file: H5Node, fileBytes: number, source: 
     if (!(g instanceof h5wasm.Group)) throw corrupt(source, `layer "${layer}" is not a group (links to other files are not followed)`);
     for (const w of strings(g.attrs['weight_names']?.value)) {
       const array = readDataset(h5wasm, g.get(w), fileBytes, budget, `weight "${layer}/${w}"`, source);
-      // `conv1/kernel:0`, or `<nested model>/conv1/kernel:0` in a nested model's group: the layer is the segment before the role.
-      named.push([w.includes('/') ? w : `${layer}/${w}`, array]);
+      // `conv1/kernel:0` lies in group `conv1` (the group names the layer); in a nested model's group the weight
+      // is `<nested model>/conv1/kernel:0` and the layer is the segment before the role.
+      named.push([w.split('/').length > 2 ? w : `${layer}/${w.slice(w.lastIndexOf('/') + 1)}`, array]);
     }
   }
   let inputSize: number | undefined;
