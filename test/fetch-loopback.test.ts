@@ -8,6 +8,7 @@
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
+import { gzipSync } from 'fflate';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -21,6 +22,9 @@ import { CnnZooError } from '../src/errors.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc, top5Agree } from '../src/parity/run.js';
 import { modelMetadata } from '../src/weights/artifacts.js';
+import { convertCheckpoint } from '../src/weights/convert.js';
+import { makeTar } from '../src/weights/hub/archive.js';
+import { expectedHash } from '../src/weights/hub/expected.js';
 import { fetchWeights, resolveCheckpoint } from '../src/weights/hub/index.js';
 import { load } from '../src/weights/load.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
@@ -34,6 +38,8 @@ type Mode = 'ok' | 'truncate-once' | 'truncate' | 'error500' | 'hang';
 class Mirror {
   server!: Server;
   files = new Map<string, Uint8Array>();
+  /** JSON answers (a fake Hugging Face API). */
+  api = new Map<string, unknown>();
   mode: Mode = 'ok';
   requests: { path: string; range?: string }[] = [];
   private sockets = new Set<import('node:net').Socket>();
@@ -53,8 +59,10 @@ class Mirror {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const name = decodeURIComponent((req.url ?? '/').slice(1));
     this.requests.push({ path: name, range: req.headers.range });
-    const body = this.files.get(name);
     if (this.mode === 'hang') return; // never answers
+    const api = this.api.get(name);
+    if (api !== undefined) { res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(api)); return; }
+    const body = this.files.get(name);
     if (this.mode === 'error500') { res.writeHead(500, 'Internal Server Error').end('boom'); return; }
     if (!body) { res.writeHead(404, 'Not Found').end(); return; }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -232,6 +240,33 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     expect(err).to.be.below(sfx.tolerance);
     expect(top5Agree(logits(model, sfx), sfx.logits, sfx.logitsShape[1])).to.equal(true);
     model.dispose();
+  });
+
+  it('a TF hosted .tgz is unpacked: the .tflite inside converts exactly like the same file converted directly', async () => {
+    const cacheDir = fresh();
+    const c = resolveCheckpoint('tf_mobilenet_v1_025');
+    const tflite = join(SHARED, 'weights', 'tflite-mobilenet', 'mobilenet_v1_0.25_128_quant.tflite');
+    const tgz = gzipSync(makeTar({ './mobilenet_v1_0.25_224_info.txt': new TextEncoder().encode('info'), [`./${c.member}`]: new Uint8Array(readFileSync(tflite)) }));
+    mirror.files.set(c.file, tgz);
+    const r = await fetchWeights(c.arch, 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(tgz), ...fast });
+    const fetched = await load(c.arch, { weights: r.dir });
+    const direct = await convertCheckpoint({ arch: c.arch, from: 'tflite', inputs: [tflite], inputSize: 224 });
+    const x = tf.tidy(() => tf.randomUniform([1, 224, 224, 3], -1, 1, 'float32', 7));
+    const [a, b] = [fetched, direct.model].map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array));
+    expect(maxRelError(a!, b!)).to.equal(0);
+    expect(modelMetadata(fetched)!.preprocessing).to.deep.equal(c.preprocessing);
+    tf.dispose([x, fetched, direct.model]);
+  });
+
+  it('Hugging Face Hub files are verified against the sha256 the Hub declares (and need --sha256 through a mirror)', async () => {
+    const c = resolveCheckpoint('dpn68');
+    const oid = 'ab'.repeat(32);
+    mirror.api.set('api/models/timm/dpn68.mx_in1k/tree/main', [{ type: 'file', path: 'README.md', size: 10 }, { type: 'file', path: 'model.safetensors', size: 5, lfs: { oid, size: 5 } }]);
+    const e = await expectedHash(c, { hfEndpoint: mirror.url });
+    expect(e).to.deep.include({ algorithm: 'sha256', hex: oid });
+    const viaMirror = await rejection(expectedHash(c, { mirror: mirror.url }));
+    expect(viaMirror.code).to.equal('NO_HASH');
+    expect(viaMirror.message).to.include('https://huggingface.co/timm/dpn68.mx_in1k/blob/main/model.safetensors');
   });
 
   it('`cnn-zoo fetch squeezenet1_1 --mirror URL` fetches into the cache and then finds it there', async () => {

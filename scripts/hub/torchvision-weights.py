@@ -46,7 +46,7 @@ print(' */')
 print("import type { PublishedCheckpoint } from './types.js';")
 print("import { tvPreprocess } from './preprocess.js';")
 print()
-print("const LICENCE = 'BSD-3-Clause (torchvision code licence; no separate weights licence stated)';")
+print("const LICENCE = 'BSD-3-Clause (torchvision; no separate weights licence stated)';")
 print()
 print('export const TORCHVISION: readonly PublishedCheckpoint[] = [')
 for arch in ARCHS:

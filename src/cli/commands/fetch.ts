@@ -1,8 +1,9 @@
 /**
  * `cnn-zoo fetch NAME [--source S] [--dtype float32|float16|uint8] [--mirror URL] [--cache DIR] [--sha256 HEX]
- * [--trust-unpinned] [--keep-download] [--timeout SECONDS] | --list [NAME]`: download a model's published
+ * [--trust-unpinned] [--keep-download] [--timeout SECONDS] [--backend wasm|cpu] | --list [NAME]`: download a model's published
  * checkpoint, verify it, convert it and cache the tfjs artifacts (or list the published checkpoints).
  */
+import { useBackend, type BackendName } from '../../backend.js';
 import { CnnZooError } from '../../errors.js';
 import { checkpointId, checkpointsFor, PUBLISHED, UNPUBLISHED } from '../../weights/hub/index.js';
 import { fetchWeights } from '../../weights/hub/fetch.js';
@@ -13,7 +14,7 @@ import { parse } from '../args.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo fetch NAME [--source imagenet|PUBLISHER|PUBLISHER:TAG] [--dtype float32|float16|uint8] [--mirror URL] ' +
-  '[--cache DIR] [--sha256 HEX] [--trust-unpinned] [--keep-download] [--timeout SECONDS]   |   cnn-zoo fetch --list [NAME]';
+  '[--cache DIR] [--sha256 HEX] [--trust-unpinned] [--keep-download] [--timeout SECONDS] [--backend wasm|cpu]   |   cnn-zoo fetch --list [NAME]';
 
 const accuracy = (c: PublishedCheckpoint): string => c.accuracy ? `${c.accuracy.top1}${c.accuracy.top5 !== undefined ? ` / ${c.accuracy.top5}` : ''}` : '-';
 const verification = (c: PublishedCheckpoint): string => {
@@ -26,15 +27,17 @@ const verification = (c: PublishedCheckpoint): string => {
 
 function listCheckpoints(name?: string): void {
   const rows = name ? checkpointsFor(name) : [...PUBLISHED];
-  console.log(table(['model', 'source', 'format', 'top-1 / top-5', 'hash', 'licence'],
-    rows.map((c) => [c.arch, `${checkpointId(c)}${c.default ? ' *' : ''}`, c.format, accuracy(c), verification(c), c.licence])));
+  if (rows.length) {
+    console.log(table(['model', 'source', 'format', 'top-1 / top-5', 'hash', 'licence'],
+      rows.map((c) => [c.arch, `${checkpointId(c)}${c.default ? ' *' : ''}`, c.format, accuracy(c), verification(c), c.licence])));
+  }
   const none = name ? UNPUBLISHED.filter((u) => u.arch === getSpec(name).name) : UNPUBLISHED;
   for (const u of none) console.log(`${u.arch}: no published weights. ${u.reason}`);
-  console.log(`\n* = what --source imagenet (the default) picks. Facts and their sources: docs/WEIGHTS.md.`);
+  if (rows.length) console.log('\n* = what --source imagenet (the default) picks. Facts and their sources: docs/WEIGHTS.md.');
 }
 
 function progressPrinter(): (p: DownloadProgress) => void {
-  let lastShown = -1;
+  let shown = 0;
   const tty = process.stderr.isTTY;
   return (p) => {
     const pct = p.total ? Math.floor((100 * p.received) / p.total) : -1;
@@ -42,9 +45,9 @@ function progressPrinter(): (p: DownloadProgress) => void {
     if (tty) {
       process.stderr.write(`\r  ${p.file}: ${mb} MB${p.total ? ` of ${(p.total / 1e6).toFixed(1)} MB (${pct}%)` : ''}   `);
       if (p.total && p.received >= p.total) process.stderr.write('\n');
-    } else if (pct >= 0 && pct >= lastShown + 10) {
-      lastShown = pct - (pct % 10);
-      process.stderr.write(`  ${p.file}: ${pct}% (${mb} MB)\n`);
+    } else if (Math.floor(pct / 10) > shown) {
+      shown = Math.floor(pct / 10);
+      process.stderr.write(`  ${p.file}: ${shown * 10}% (${mb} MB)\n`);
     }
   };
 }
@@ -53,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     source: { type: 'string', default: 'imagenet' }, dtype: { type: 'string', default: 'float32' }, mirror: { type: 'string' },
     cache: { type: 'string' }, sha256: { type: 'string' }, 'trust-unpinned': { type: 'boolean' }, 'keep-download': { type: 'boolean' },
-    timeout: { type: 'string' }, list: { type: 'boolean' },
+    timeout: { type: 'string' }, list: { type: 'boolean' }, backend: { type: 'string', default: 'wasm' },
   }, usage);
   if (values.list) {
     listCheckpoints(positionals[0]);
@@ -62,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CnnZooError(`fetch needs one model name.\nUsage: ${usage}`, 'BAD_ARGS');
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new CnnZooError(`--timeout must be a positive number of seconds, got "${values.timeout}".`, 'BAD_ARGS');
+  await useBackend(values.backend as BackendName);
   const t0 = performance.now();
   const r = await fetchWeights(positionals[0]!, values.source, {
     dtype: values.dtype as 'float32', mirror: values.mirror, cacheDir: values.cache, sha256: values.sha256,

@@ -26,9 +26,9 @@ export function extractMember(archive: Uint8Array, member: string, where: string
     throw new CnnZooError(`${where}: cannot decompress (${(e as Error).message}). The download is corrupt or truncated.`, 'BAD_CHECKPOINT');
   }
   const names: string[] = [];
-  let at = 0, longName: string | undefined;
+  let at = 0, longName: string | undefined, ended = false;
   while (at + 512 <= tar.length) {
-    if (tar.subarray(at, at + 512).every((x) => x === 0)) break;
+    if (tar.subarray(at, at + 512).every((x) => x === 0)) { ended = true; break; }
     const size = octal(tar, at + 124, 12, where);
     const type = String.fromCharCode(tar[at + 156]!);
     const prefix = text(tar, at + 345, 155);
@@ -43,6 +43,7 @@ export function extractMember(archive: Uint8Array, member: string, where: string
     }
     at = data + Math.ceil(size / 512) * 512;
   }
+  if (!ended) throw new CnnZooError(`${where}: the archive ends before its end marker without "${member}". The download is truncated.`, 'BAD_CHECKPOINT');
   throw new CnnZooError(`${where} holds no "${member}" (files: ${names.slice(0, 10).join(', ') || 'none'}).`, 'MISSING_FILE');
 }
 

@@ -6,7 +6,7 @@
 import type { PublishedCheckpoint } from './types.js';
 import { tvPreprocess } from './preprocess.js';
 
-const LICENCE = 'BSD-3-Clause (torchvision code licence; no separate weights licence stated)';
+const LICENCE = 'BSD-3-Clause (torchvision; no separate weights licence stated)';
 
 export const TORCHVISION: readonly PublishedCheckpoint[] = [
   { arch: 'alexnet', publisher: 'torchvision', tag: 'IMAGENET1K_V1', url: 'https://download.pytorch.org/models/alexnet-owt-7be5be79.pth', file: 'alexnet-owt-7be5be79.pth', format: 'torch', hash: { algorithm: 'sha256', prefix: '7be5be79', from: 'file name (torch.hub check_hash)' }, licence: LICENCE, accuracy: { top1: 56.522, top5: 79.066 }, preprocessing: tvPreprocess(224, 256, 'bilinear', [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), default: true, facts: 'pytorch/vision@v0.14.1 torchvision/models/alexnet.py AlexNet_Weights.IMAGENET1K_V1' },
