@@ -175,6 +175,22 @@ export async function saveConverted(model: tf.LayersModel, handler: tf.io.IOHand
   return artifacts;
 }
 
+/** The largest quantization error of any weight: max|stored - original| / max|original| of that tensor. */
+export function quantizationError(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts): { maxRelErr: number; weight: string } {
+  const stored = artifactArrays(artifacts);
+  let worst = { maxRelErr: 0, weight: '' };
+  for (const w of model.weights) {
+    const q = stored.get(w.originalName);
+    if (!q) continue;
+    const v = w.read().dataSync() as Float32Array;
+    let d = 0, m = 0;
+    for (let i = 0; i < v.length; i++) { d = Math.max(d, Math.abs(v[i]! - q.data[i]!)); m = Math.max(m, Math.abs(v[i]!)); }
+    const rel = m > 0 ? d / m : d;
+    if (rel > worst.maxRelErr) worst = { maxRelErr: rel, weight: w.originalName };
+  }
+  return worst;
+}
+
 /** Decode artifacts' weights (dequantizing) into named float32 arrays keyed by weight name (`layer/role`). */
 export function artifactArrays(artifacts: tf.io.ModelArtifacts, where = 'the model artifacts'): Map<string, NamedArray> {
   const data = weightDataBuffer(artifacts.weightData);

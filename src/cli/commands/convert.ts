@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { CnnZooError } from '../../errors.js';
-import { saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../../weights/artifacts.js';
+import { quantizationError, saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../../weights/artifacts.js';
 import { convertCheckpoint } from '../../weights/convert.js';
 import { nodeFileSystem } from '../../weights/io-node.js';
 import { load } from '../../weights/load.js';
@@ -65,15 +65,20 @@ export async function run(argv: string[]): Promise<number> {
     preprocess: values.preprocess as PreprocessName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
   });
+  let quantNote = '';
   try {
-    await saveConverted(model, nodeFileSystem(values.out), metadata);
+    const artifacts = await saveConverted(model, nodeFileSystem(values.out), metadata);
+    if (metadata.dtype !== 'float32') {
+      const q = quantizationError(model, artifacts);
+      quantNote = `; ${metadata.dtype} weights deviate by at most ${q.maxRelErr.toExponential(2)} of their tensor's largest magnitude (worst: ${q.weight})`;
+    }
   } finally {
     model.dispose();
   }
   const how = report.matchedBy === 'layout' ? `layout "${report.layout}"` : report.matchedBy === 'names' ? 'layer names' : 'graph order (shapes verified)';
   console.log(`${metadata.arch}: ${report.assigned} weights from ${metadata.source.format} (${positionals.join(', ')}), matched by ${how}` +
     (report.unfoldedBatchNorms ? `, ${report.unfoldedBatchNorms} folded conv biases loaded as BN (gamma 1, beta = bias, mean 0, var 1 - eps)` : '') + '.');
-  console.log(`wrote ${values.out} (${metadata.dtype}, input ${metadata.inputSize}px, ${metadata.numClasses} classes, class offset ${metadata.classOffset}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`wrote ${values.out} (${metadata.dtype}, input ${metadata.inputSize}px, ${metadata.numClasses} classes, class offset ${metadata.classOffset}) in ${((performance.now() - t0) / 1000).toFixed(1)} s${quantNote}`);
   if (refArgs.length) {
     const saved = await load(metadata.arch, { weights: values.out });
     let worst = 0, agree = true;
