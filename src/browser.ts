@@ -20,5 +20,6 @@ export * as layers from './layers/index.js';
 export { checkInputShape, predictChecked } from './zoo/input-check.js';
 export { load as loadLayersModel, fromFileMap, type WeightsSource } from './weights/load.js';
 export { modelMetadata, type CnnZooMetadata, type WeightDtype } from './weights/artifacts.js';
+export { fetchWeightsBrowser, checkpointsFor, resolveCheckpoint, checkpointId, PUBLISHED as PUBLISHED_WEIGHTS, UNPUBLISHED as UNPUBLISHED_WEIGHTS, type PublishedCheckpoint, type Publisher, type HubOptions, type DownloadProgress } from './weights/hub/index.js';
 export { imagenetLabels, labelSet, type ClassLabel } from './labels/index.js';
 export { decodeImage } from './browser-image.js';

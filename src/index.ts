@@ -16,6 +16,7 @@ export { countParams, countFlops, layerTable } from './analysis/count.js';
 export * as layers from './layers/index.js';
 export { checkInputShape, predictChecked } from './zoo/input-check.js';
 export { loadLayersModel, nodeFileSystem, fromFileMap, convertCheckpoint, saveConverted, modelMetadata, classify, readTorch, readSafetensors, readNpy, writeNpy, readTflite, readOnnx, readKerasH5, readCaffemodel, readSource, SOURCE_FORMATS, type CnnZooMetadata, type ConvertOptions, type SourceFormat, type WeightDtype, type WeightsSource, type Prediction } from './weights/index.js';
+export { fetchWeights, checkpointsFor, resolveCheckpoint, checkpointId, PUBLISHED as PUBLISHED_WEIGHTS, UNPUBLISHED as UNPUBLISHED_WEIGHTS, type PublishedCheckpoint, type Publisher, type HubOptions, type FetchResult, type DownloadProgress } from './weights/hub/index.js';
 export { imagenetLabels, labelSet, type ClassLabel } from './labels/index.js';
 export { decodeImage, DEFAULT_MAX_PIXELS, type DecodeOptions } from './image/decode.js';
 export { preprocess, resizeAndCrop, normalize, centerCrop, resizedSize, checkPreprocessConfig, IMAGENET_DEFAULT } from './image/preprocess.js';

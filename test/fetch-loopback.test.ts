@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { load as loadModel } from '../src/api/index.js';
 import { useBackend } from '../src/backend.js';
 import { CnnZooError } from '../src/errors.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
@@ -153,6 +154,10 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     expect(mirror.requests).to.have.length(0);
     expect(maxRelError(logits(again, fx), ours)).to.equal(0);
     again.dispose();
+    const zoo = await loadModel('squeezenet1_1', { weights: 'imagenet', hub });
+    expect(mirror.requests).to.have.length(0);
+    expect(zoo.preprocessing).to.deep.equal(squeeze.preprocessing);
+    zoo.dispose();
   });
 
   it('without the test\'s sha256 the table\'s hash is enforced: the fixture file is refused, nothing is cached', async () => {
