@@ -18,7 +18,7 @@ interface H5Node { attrs: Record<string, H5Attr>; get(path: string): H5Node | nu
 interface H5Meta { type: number; size: number; vlen: boolean; virtual_sources?: unknown[] }
 interface H5Dataset extends H5Node { metadata: H5Meta; filters: unknown[] }
 interface H5Module {
-  ready: Promise<unknown>;
+  ready: Promise<{ activate_throwing_error_handler(): number }>;
   FS: { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
   File: new (name: string, mode: string) => H5Node & { close(): void };
   Group: abstract new (...args: never[]) => H5Node;
@@ -36,13 +36,24 @@ export interface KerasH5 {
 }
 
 let counter = 0;
+let throwing = false;
+
+/** The innermost HDF5 error of a thrown HDF5 error stack (`... in H5F__super_read(): truncated file: ...`). */
+function hdf5Message(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const lines = [...text.matchAll(/#\d+: .* in (\w+\(\)): (.*)$/gm)];
+  const last = lines[lines.length - 1];
+  return last ? `${last[2]} in ${last[1]}` : text.slice(0, 300);
+}
 
 /** Read a Keras `.h5` file. Any failure inside HDF5 is a CnnZooError naming the file. */
 export async function readKerasH5(bytes: Uint8Array, source = 'model.h5'): Promise<KerasH5> {
   if (!isHdf5(bytes)) throw corrupt(source, 'no HDF5 signature: not a Keras .h5 file');
   // The ESM build keeps files in memory (MEMFS); 'h5wasm/node' would use the real file system.
   const h5wasm = (await import('h5wasm')) as unknown as H5Module;
-  await h5wasm.ready;
+  const module = await h5wasm.ready;
+  // HDF5 errors become exceptions instead of pages of HDF5-DIAG on the user's stderr.
+  if (!throwing) { module.activate_throwing_error_handler(); throwing = true; }
   const name = `/tmp/cnn-zoo-${counter++}.h5`;
   h5wasm.FS.writeFile(name, bytes);
   let file: (H5Node & { close(): void }) | undefined;
@@ -50,12 +61,12 @@ export async function readKerasH5(bytes: Uint8Array, source = 'model.h5'): Promi
     try {
       file = new h5wasm.File(name, 'r');
     } catch (e) {
-      throw corrupt(source, `HDF5 does not open (${(e as Error).message})`);
+      throw corrupt(source, `HDF5 does not open (${hdf5Message(e)})`);
     }
     return readWeights(h5wasm, file, bytes.length, source);
   } catch (e) {
     if (e instanceof CnnZooError) throw e;
-    throw corrupt(source, `HDF5 failed while reading it (${(e as Error).message})`);
+    throw corrupt(source, `HDF5 failed while reading it (${hdf5Message(e)})`);
   } finally {
     try { file?.close(); } catch { /* HDF5 already failed */ }
     try { h5wasm.FS.unlink(name); } catch { /* already gone */ }
