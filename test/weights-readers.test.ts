@@ -13,7 +13,8 @@ import { runParity } from '../src/parity/run.js';
 import { readTorch } from '../src/weights/torch.js';
 import { readSafetensors } from '../src/weights/safetensors.js';
 import { readNpy, writeNpy } from '../src/weights/npy.js';
-import { readTflite, dequantize } from '../src/weights/tflite.js';
+import { readTflite, dequantize, tfliteStateDict } from '../src/weights/tflite.js';
+import * as flatbuffers from 'flatbuffers';
 import { readOnnx } from '../src/weights/onnx.js';
 import { ONNX_PROTO } from '../src/weights/onnx-proto.js';
 import protobuf from 'protobufjs';
@@ -123,6 +124,38 @@ describe('weights: npy, TFLite, ONNX, Keras h5 and caffemodel readers', () => {
     const bytesT = bytes(join(W, 'tflite-mobilenet', 'mobilenet_v1_0.25_128_quant.tflite'));
     expectRefused(() => readTflite(bytesT.subarray(0, bytesT.length / 2), 'half.tflite'), 'half.tflite', /outside|past|corrupt/);
     expectRefused(() => readTflite(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.jpg'), 'owl.jpg', /not a TFLite flatbuffer/);
+  });
+
+  it('reads weights behind a DEQUANTIZE op (float16 TFLite models)', () => {
+    const b = new flatbuffers.Builder(1024);
+    const ints = (xs: number[]) => { b.startVector(4, xs.length, 4); for (const x of [...xs].reverse()) b.addInt32(x); return b.endVector(); };
+    const table = (fields: [number, 'offset' | 'int32' | 'int8', number][]) => {
+      b.startObject(8);
+      for (const [i, kind, v] of fields) {
+        if (kind === 'offset') b.addFieldOffset(i, v, 0); else if (kind === 'int32') b.addFieldInt32(i, v, -1); else b.addFieldInt8(i, v, -1);
+      }
+      return b.endObject();
+    };
+    const offsets = (xs: number[]) => { b.startVector(4, xs.length, 4); for (const x of [...xs].reverse()) b.addOffset(x); return b.endVector(); };
+    const half = new Uint16Array([0x3c00, 0x4000, 0xbc00, 0x3800, 0x0000, 0x4200]); // 1, 2, -1, 0.5, 0, 3
+    const buffers = [table([]), table([[0, 'offset', b.createByteVector(new Uint8Array(half.buffer))]]), table([[0, 'offset', b.createByteVector(new Uint8Array(Float32Array.from([0.1, 0.2, 0.3]).buffer))]])];
+    const tensor = (shape: number[], type: number, buffer: number, name: string) => { const n = b.createString(name), sh = ints(shape); return table([[0, 'offset', sh], [1, 'int8', type], [2, 'int32', buffer], [3, 'offset', n]]); };
+    const tensors = [tensor([1, 4, 4, 2], 0, 0, 'input'), tensor([3, 1, 1, 2], 1, 1, 'net/conv/weights_f16'), tensor([3, 1, 1, 2], 0, 0, 'net/conv/Conv2D'),
+      tensor([3], 0, 2, 'net/conv/bias'), tensor([1, 4, 4, 3], 0, 0, 'output')];
+    const op = (code: number, inputs: number[], outputs: number[]) => { const i = ints(inputs), o = ints(outputs); return table([[0, 'int32', code], [1, 'offset', i], [2, 'offset', o]]); };
+    const ops = [op(1, [1], [2]), op(0, [0, 2, 3], [4])];
+    const codes = [table([[0, 'int8', 3], [3, 'int32', 3]]), table([[0, 'int8', 6], [3, 'int32', 6]])];
+    const graph = table([[0, 'offset', offsets(tensors)], [1, 'offset', ints([0])], [2, 'offset', ints([4])], [3, 'offset', offsets(ops)]]);
+    const root = table([[0, 'int32', 3], [1, 'offset', offsets(codes)], [2, 'offset', offsets([graph])], [4, 'offset', offsets(buffers)]]);
+    b.finish(root, 'TFL3');
+    const m = readTflite(b.asUint8Array(), 'f16.tflite');
+    expect(m.ops.map((o) => o.op)).to.deep.equal(['DEQUANTIZE', 'CONV_2D']);
+    const { stateDict, inputSize } = tfliteStateDict(m, 'f16.tflite');
+    expect(inputSize).to.equal(4);
+    expect([...stateDict.keys()]).to.deep.equal(['net.conv.weight', 'net.conv.bias']);
+    expect(stateDict.get('net.conv.weight')!.shape).to.deep.equal([3, 2, 1, 1]);
+    expect(Array.from(stateDict.get('net.conv.weight')!.data)).to.deep.equal([1, 2, -1, 0.5, 0, 3]);
+    expect(Array.from(stateDict.get('net.conv.bias')!.data)).to.deep.equal(Array.from(Float32Array.from([0.1, 0.2, 0.3])));
   });
 
   it('reads an int8/uint8 ONNX model (QLinearConv, QLinearMatMul + QLinearAdd) in graph order', () => {

@@ -133,12 +133,24 @@ export function tfliteScope(name: string): string {
  */
 export function tfliteStateDict(model: TfliteModel, source: string): { stateDict: Map<string, { shape: number[]; data: Float32Array }>; inputSize?: number } {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  // float16 / dynamic-range models keep weights behind a DEQUANTIZE op: its constant input is the weight.
+  const dequantized = new Map<number, TfliteTensor>();
+  for (const op of model.ops) {
+    const src = model.tensors[op.inputs[0]!];
+    if (op.op === 'DEQUANTIZE' && src?.data) dequantized.set(op.outputs[0]!, src);
+  }
+  const constant = (i: number | undefined): TfliteTensor | undefined => {
+    if (i === undefined || i < 0) return undefined;
+    const t = model.tensors[i];
+    const d = dequantized.get(i);
+    return t && !t.data && d ? { ...t, data: d.data } : t;
+  };
   for (const op of model.ops) {
     if (op.op !== 'CONV_2D' && op.op !== 'DEPTHWISE_CONV_2D' && op.op !== 'FULLY_CONNECTED') continue;
-    const w = model.tensors[op.inputs[1]!];
+    const w = constant(op.inputs[1]);
     if (!w?.data) throw unsupported(source, `${op.op} weights of "${w?.name ?? '?'}" are not constant`);
     const bIndex = op.inputs[2];
-    const b = bIndex !== undefined && bIndex >= 0 ? model.tensors[bIndex] : undefined;
+    const b = constant(bIndex);
     let key = tfliteScope(w.name).replace(/\//g, '.');
     for (let i = 2; out.has(`${key}.weight`); i++) key = `${tfliteScope(w.name).replace(/\//g, '.')}_${i}`;
     const s = w.shape;
