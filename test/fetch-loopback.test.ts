@@ -23,7 +23,13 @@ import { CnnZooError } from '../src/errors.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc, top5Agree } from '../src/parity/run.js';
 import { modelMetadata } from '../src/weights/artifacts.js';
+import { det } from '../src/parity/det.js';
 import { convertCheckpoint } from '../src/weights/convert.js';
+import { writeDarknetWeights } from '../src/weights/hub/darknet.js';
+import { loadStateDict } from '../src/weights/mapping.js';
+import type { StateDict } from '../src/weights/state-dict.js';
+import { withoutInitialisation } from '../src/zoo/ops.js';
+import { getSpec, resolveOptions } from '../src/zoo/registry.js';
 import { makeTar } from '../src/weights/hub/archive.js';
 import { expectedHash } from '../src/weights/hub/expected.js';
 import { fetchWeights, resolveCheckpoint } from '../src/weights/hub/index.js';
@@ -261,6 +267,44 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     expect(maxRelError(a!, b!)).to.equal(0);
     expect(modelMetadata(fetched)!.preprocessing).to.deep.equal(c.preprocessing);
     tf.dispose([x, fetched, direct.model]);
+  });
+
+  it('a Darknet .weights file (no shapes inside) is read against the cfg model and equals the same arrays loaded directly', async () => {
+    const cacheDir = fresh();
+    const c = resolveCheckpoint('tiny_darknet');
+    const spec = getSpec(c.arch);
+    const ref = withoutInitialisation(() => spec.build(resolveOptions(spec)));
+    const sd: StateDict = new Map();
+    const order: string[] = [];
+    for (const l of ref.layers) {
+      const i = /^layers\.(\d+)\.conv$/.exec(l.name)?.[1];
+      if (i === undefined) continue;
+      const [kh, kw, ci, n] = l.weights[0]!.shape as number[];
+      order.push(i);
+      sd.set(`layers.${i}.conv.weight`, { shape: [n!, ci!, kh!, kw!], data: det(`dk${i}w`, n! * ci! * kh! * kw!, Math.sqrt(3 / (ci! * kh! * kw!))) });
+      if (ref.layers.some((x) => x.name === `layers.${i}.bn`)) {
+        for (const [role, lo] of [['weight', 0.5], ['bias', -0.1], ['running_mean', -0.1], ['running_var', 0.5]] as const) {
+          sd.set(`layers.${i}.bn.${role}`, { shape: [n!], data: det(`dk${i}${role}`, n!, 0.1).map((v) => v + lo + 0.1) });
+        }
+      } else {
+        sd.set(`layers.${i}.conv.bias`, { shape: [n!], data: det(`dk${i}b`, n!, 0.1) });
+      }
+    }
+    loadStateDict(ref, sd);
+    const file = writeDarknetWeights(sd, order);
+    mirror.files.set(c.file, file);
+    const model = await load(c.arch, { weights: 'darknet', hub: { mirror: mirror.url, cacheDir, sha256: sha256(file), ...fast } });
+    const x = tf.tidy(() => tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 3));
+    const [a, b] = [model, ref].map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array));
+    const err = maxRelError(a!, b!);
+    console.log(`      tiny_darknet .weights round trip: max_rel_err ${err.toExponential(3)}`);
+    expect(err).to.be.below(1e-5);
+    expect(modelMetadata(model)!.source.format).to.equal('darknet');
+    const short = file.subarray(0, file.length - 8);
+    mirror.files.set(c.file, short);
+    const bad = await rejection(fetchWeights(c.arch, 'imagenet', { mirror: mirror.url, cacheDir: fresh(), sha256: sha256(short), ...fast }));
+    expect(bad.code).to.equal('SHAPE_MISMATCH');
+    tf.dispose([x, model, ref]);
   });
 
   it('Hugging Face Hub files are verified against the sha256 the Hub declares (and need --sha256 through a mirror)', async () => {

@@ -2,7 +2,7 @@
  * The published-weights table: every registry model has checkpoints or a stated reason for having none; every
  * entry is well formed (one default per model, unique file names, hashes of the right shape, a source for its
  * facts, preprocessing at the model's input size, layouts the spec has); selectors resolve; the README and
- * docs/WEIGHTS.md tables are the generated ones; archives unpack; unreadable formats fail before any download.
+ * docs/WEIGHTS.md tables are the generated ones; archives unpack; manual downloads fail before any request.
  */
 import { expect } from 'chai';
 import { gzipSync } from 'fflate';
@@ -95,13 +95,13 @@ describe('published weights table', () => {
     throwsZoo(() => resolveCheckpoint('resnet50', 'nonsense'), 'BAD_ARGS');
   });
 
-  it('unreadable or manual checkpoints fail before any download', async () => {
-    const dark = resolveCheckpoint('darknet19');
-    expect(throwsZoo(() => checkFetchable(dark, undefined), 'UNSUPPORTED_CHECKPOINT').message).to.include('pjreddie.com');
+  it('manual-download checkpoints fail before any download unless a mirror serves them', async () => {
+    const manual = resolveCheckpoint('shufflenet_v1_g8_1_0x');
+    expect(throwsZoo(() => checkFetchable(manual, undefined), 'MANUAL_DOWNLOAD').message).to.include('OneDrive');
+    expect(() => checkFetchable(manual, 'http://127.0.0.1:9/')).not.to.throw();
     let err: unknown;
-    try { await fetchWeights('darknet19', 'imagenet', { cacheDir: join(ROOT, 'tmp', 'never-created') }); } catch (e) { err = e; }
-    expect((err as CnnZooError).code).to.equal('UNSUPPORTED_CHECKPOINT');
-    throwsZoo(() => checkFetchable(resolveCheckpoint('shufflenet_v1_g8_1_0x'), undefined), 'MANUAL_DOWNLOAD');
+    try { await fetchWeights('shufflenet_v1_g8_1_0x', 'imagenet', { cacheDir: join(ROOT, 'tmp', 'never-created') }); } catch (e) { err = e; }
+    expect((err as CnnZooError).code).to.equal('MANUAL_DOWNLOAD');
   });
 
   it('tar and tar.gz archives give up the named member', () => {

@@ -65,7 +65,7 @@ export async function fetchWeightsBrowser(arch: string, selector = 'imagenet', o
   }
   const bytes = c.member ? extractMember(raw, c.member, c.file) : raw;
   const name = c.member ? `${c.file}/${c.member}` : c.file;
-  const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys);
+  const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys, c.arch, c.build?.inputSize);
   const { model, metadata } = await convertCheckpoint({
     arch: c.arch, from: c.format === 'darknet' ? 'torch' : c.format, inputs: [name], source, dtype,
     layout: c.build?.layout, inputSize: c.build?.inputSize, numClasses: c.build?.numClasses,

@@ -66,9 +66,6 @@ export function checkDtype(dtype: string): WeightDtype {
 
 /** Checks that need no network: the format is readable and the file can be downloaded from here. */
 export function checkFetchable(c: PublishedCheckpoint, mirror: string | undefined): void {
-  if (c.format === 'darknet') {
-    throw new CnnZooError(`${c.arch} (${checkpointId(c)}): ${c.file} is a Darknet .weights file, which cnn-zoo cannot read yet. Published at ${c.url}.`, 'UNSUPPORTED_CHECKPOINT');
-  }
   if (c.manual && !mirror) throw new CnnZooError(`${c.arch} (${checkpointId(c)}) cannot be downloaded automatically: ${c.manual}. Source: ${c.url}`, 'MANUAL_DOWNLOAD');
 }
 
@@ -135,7 +132,7 @@ export async function fetchWeights(arch: string, selector = 'imagenet', opts: Hu
     const raw = new Uint8Array(await readFile(dest));
     const bytes = c.member ? extractMember(raw, c.member, c.file) : raw;
     const name = c.member ? `${c.file}/${c.member}` : c.file;
-    const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys);
+    const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys, c.arch, c.build?.inputSize);
     const { model, metadata } = await convertCheckpoint({
       arch: c.arch, from: c.format === 'darknet' ? 'torch' : c.format, inputs: [name], source, dtype,
       layout: c.build?.layout, inputSize: c.build?.inputSize, numClasses: c.build?.numClasses,

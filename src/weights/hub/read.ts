@@ -12,12 +12,21 @@ import type { SourceWeights } from '../sources.js';
 import type { StateDict } from '../state-dict.js';
 import { readTflite, tfliteStateDict } from '../tflite.js';
 import { readTorch } from '../torch.js';
+import { getSpec, resolveOptions } from '../../zoo/registry.js';
+import { withoutInitialisation } from '../../zoo/ops.js';
+import { darknetStateDict } from './darknet.js';
 import type { HubFormat } from './types.js';
 
 type Read = Omit<SourceWeights, 'info'>;
 
-async function readAny(format: HubFormat, bytes: Uint8Array, name: string): Promise<Read> {
+async function readAny(format: HubFormat, bytes: Uint8Array, name: string, arch?: string, inputSize?: number): Promise<Read> {
   switch (format) {
+    case 'darknet': {
+      if (!arch) throw new CnnZooError(`${name}: a Darknet .weights file carries no shapes; the architecture is needed to read it.`, 'BAD_ARGS');
+      const spec = getSpec(arch);
+      const model = withoutInitialisation(() => spec.build(resolveOptions(spec, { inputSize })));
+      try { return { stateDict: darknetStateDict(bytes, model, name), naming: 'names' }; } finally { model.dispose(); }
+    }
     case 'torch': return { stateDict: readTorch(bytes, name), naming: 'names' };
     case 'safetensors': return { stateDict: readSafetensors(bytes, name), naming: 'names' };
     case 'keras': return { ...(await readKerasH5(bytes, name)), naming: 'names' };
@@ -30,11 +39,15 @@ async function readAny(format: HubFormat, bytes: Uint8Array, name: string): Prom
   }
 }
 
-/** Read one downloaded file as `format`; `dropKeys` (a regular expression source) removes keys. */
-export async function readCheckpointBytes(format: HubFormat, bytes: Uint8Array, name: string, info: SourceWeights['info'], dropKeys?: string): Promise<SourceWeights> {
+/**
+ * Read one downloaded file as `format`; `dropKeys` (a regular expression source) removes keys. Darknet files need
+ * the architecture (`arch`, at `inputSize`) for their shapes.
+ */
+export async function readCheckpointBytes(format: HubFormat, bytes: Uint8Array, name: string, info: SourceWeights['info'],
+  dropKeys?: string, arch?: string, inputSize?: number): Promise<SourceWeights> {
   let r: Read;
   try {
-    r = await readAny(format, bytes, name);
+    r = await readAny(format, bytes, name, arch, inputSize);
   } catch (e) {
     if (e instanceof CnnZooError) throw e;
     throw corrupt(name, `cannot be read as ${format} (${(e as Error).message})`);

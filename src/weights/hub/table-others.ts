@@ -124,7 +124,7 @@ const fd = ([
   facts: `${FD}@58f55c93 README.md (accuracy, "our pre-trained models are single-GPU models"), pyvision/dataloaders/ImageNet.py (validation transform); files saved_models/ @3376e5cd`,
 }));
 
-// --- Darknet's own ImageNet classifiers (.weights: listed, not readable by cnn-zoo yet) ---
+// --- Darknet's own ImageNet classifiers (.weights; read by ./darknet.ts against the cfg models' shapes) ---
 const DARKNET = 'https://pjreddie.com/darknet/imagenet/';
 const darknet = ([
   ['darknet_reference', 'darknet.weights', 61.1, 83.0, 'https://pjreddie.com/darknet/tiny-darknet/ (Darknet Reference)'],
@@ -135,7 +135,7 @@ const darknet = ([
   arch, publisher: 'darknet', tag: file.replace('.weights', ''), url: `https://pjreddie.com/media/files/${file}`, file, format: 'darknet',
   licence: 'public domain (pjreddie/darknet LICENSE)', accuracy: { top1, top5 },
   preprocessing: { size: arch === 'tiny_darknet' ? 224 : 256, cropFraction: 1, interpolation: 'bilinear', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], channelOrder: 'RGB' },
-  note: 'Darknet .weights files are not readable by cnn-zoo yet; Darknet\'s classifier resizes the shorter side to the input size and centre-crops, RGB in [0, 1]', default: true,
+  note: 'Darknet\'s classifier resizes the shorter side to the input size and centre-crops, RGB in [0, 1]', default: true,
   facts: `${DARKNET} (weights files); accuracy: ${acc}`,
 }));
 
