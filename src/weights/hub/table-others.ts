@@ -133,7 +133,7 @@ const darknet = ([
   ['darknet53_original', 'darknet53.weights', 77.2, 93.8, 'YOLOv3 paper, Table 2'],
 ] as const).map(([arch, file, top1, top5, acc]): PublishedCheckpoint => ({
   arch, publisher: 'darknet', tag: file.replace('.weights', ''), url: `https://pjreddie.com/media/files/${file}`, file, format: 'darknet',
-  licence: 'public domain (pjreddie/darknet LICENSE)', accuracy: { top1, top5 },
+  licence: 'GPL-3.0+ or MIT or WTFPL (pjreddie/darknet code, per Debian\'s copyright file; no separate weights licence)', accuracy: { top1, top5 },
   preprocessing: { size: arch === 'tiny_darknet' ? 224 : 256, cropFraction: 1, interpolation: 'bilinear', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], channelOrder: 'RGB' },
   note: 'Darknet\'s classifier resizes the shorter side to the input size and centre-crops, RGB in [0, 1]', default: true,
   facts: `${DARKNET} (weights files); accuracy: ${acc}`,
