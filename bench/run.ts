@@ -140,6 +140,10 @@ async function ortInNode(): Promise<boolean> {
   }
 }
 
+/** a / b, or NaN when either is missing (a skipped measurement). */
+const ratio = (a: number | null | undefined, b: number | null | undefined): number =>
+  (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : NaN);
+
 const fmt = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
 
 function agreement(a?: number[], b?: number[]): number | null {
@@ -166,7 +170,7 @@ function printTable(model: string, rows: Result[]): void {
       const isOrt = r === ort;
       const err = isOrt ? null : agreement(r.firstRow, ort?.firstRow);
       body.push([String(batch), label(r), fmt(r.coldMs), fmt(r.warmMs, 2), fmt(r.warmP90Ms, 2), fmt(r.imgPerSec), fmt(r.peakRssMb, 0),
-        ort && !isOrt ? fmt(r.warmMs / ort.warmMs, 2) : '', ort && !isOrt ? fmt(r.coldMs / ort.coldMs, 2) : '',
+        ort && !isOrt ? fmt(ratio(r.warmMs, ort.warmMs), 2) : '', ort && !isOrt ? fmt(ratio(r.coldMs, ort.coldMs), 2) : '',
         err === null ? '' : err.toExponential(1), r.kernels ? `${r.kernels} (${fmt(r.kernelMs)})` : (r.note ?? '')]);
     }
   }
@@ -201,7 +205,7 @@ async function appendCsv(path: string, m: Machine, o: Options, rows: Result[]): 
     const vs = ort && ort !== r;
     return [date, o.label, m.host, m.cpu, m.cores, m.memGb, m.os, m.node, m.gpu, r.model, r.batch, r.runtime, r.backend, r.form, r.threads,
       r.setupMs, r.coldMs, r.warmMs, r.warmP90Ms, r.runs, r.imgPerSec, r.peakRssMb, r.deviceMb, r.kernels, r.kernelMs,
-      ort?.warmMs, vs ? r.warmMs / ort.warmMs : null, vs ? r.coldMs / ort.coldMs : null, vs ? agreement(r.firstRow, ort.firstRow) : null,
+      ort?.warmMs, vs ? ratio(r.warmMs, ort.warmMs) : null, vs ? ratio(r.coldMs, ort.coldMs) : null, vs ? agreement(r.firstRow, ort.firstRow) : null,
       r.runtime === 'cnn-zoo' ? flags : '', r.note].map(csvCell).join(',');
   });
   await appendFile(path, (exists ? '' : CSV_HEADER.join(',') + '\n') + lines.join('\n') + '\n');

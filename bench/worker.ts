@@ -46,7 +46,9 @@ async function runTfjs(job: Job): Promise<void> {
   let setupMs = performance.now() - t0;
   let skipRest = false;
   for (const batch of job.batches) {
-    const base = { runtime: 'cnn-zoo' as const, backend, form: job.form ?? 'inference', model: job.model, batch, threads };
+    const asked = backend === 'wasm' ? job.wasmThreads ?? 1 : 1;
+    const base = { runtime: 'cnn-zoo' as const, backend, form: job.form ?? 'inference', model: job.model, batch, threads,
+      ...(threads !== asked ? { note: `asked for ${asked} wasm threads, the XNNPACK pool has ${threads}` } : {}) };
     if (skipRest) {
       emit({ ...base, setupMs: 0, coldMs: NaN, warmMs: NaN, warmP90Ms: NaN, runs: 0, imgPerSec: NaN, peakRssMb: peakRssMb(), deviceMb: NaN, note: 'skipped: earlier batch over the time budget' });
       continue;
