@@ -175,18 +175,22 @@ export async function saveConverted(model: tf.LayersModel, handler: tf.io.IOHand
   return artifacts;
 }
 
-/** The largest quantization error of any weight: max|stored - original| / max|original| of that tensor. */
-export function quantizationError(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts): { maxRelErr: number; weight: string } {
+/**
+ * The largest quantization error of any weight, relative to that tensor's RMS (max|stored - original| / rms):
+ * per-tensor uint8 suits tensors without outliers, and this exposes those it does not (folded depthwise kernels).
+ */
+export function quantizationError(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts): { relToRms: number; weight: string } {
   const stored = artifactArrays(artifacts);
-  let worst = { maxRelErr: 0, weight: '' };
+  let worst = { relToRms: 0, weight: '' };
   for (const w of model.weights) {
     const q = stored.get(w.originalName);
     if (!q) continue;
     const v = w.read().dataSync() as Float32Array;
-    let d = 0, m = 0;
-    for (let i = 0; i < v.length; i++) { d = Math.max(d, Math.abs(v[i]! - q.data[i]!)); m = Math.max(m, Math.abs(v[i]!)); }
-    const rel = m > 0 ? d / m : d;
-    if (rel > worst.maxRelErr) worst = { maxRelErr: rel, weight: w.originalName };
+    let d = 0, sq = 0;
+    for (let i = 0; i < v.length; i++) { d = Math.max(d, Math.abs(v[i]! - q.data[i]!)); sq += v[i]! * v[i]!; }
+    const rms = Math.sqrt(sq / Math.max(1, v.length));
+    const rel = rms > 0 ? d / rms : d;
+    if (rel > worst.relToRms) worst = { relToRms: rel, weight: w.originalName };
   }
   return worst;
 }

@@ -70,7 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     const artifacts = await saveConverted(model, nodeFileSystem(values.out), metadata);
     if (metadata.dtype !== 'float32') {
       const q = quantizationError(model, artifacts);
-      quantNote = `; ${metadata.dtype} weights deviate by at most ${q.maxRelErr.toExponential(2)} of their tensor's largest magnitude (worst: ${q.weight})`;
+      quantNote = `; ${metadata.dtype} weights deviate by at most ${q.relToRms.toExponential(2)} x their tensor's RMS (worst: ${q.weight}); ` +
+        'check the outputs with --reference';
     }
   } finally {
     model.dispose();
