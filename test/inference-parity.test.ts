@@ -67,5 +67,5 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
 }
 
 describe('inference form on parity fixtures (wasm)', () => {
-  inferenceParityCases(['squeezenet1_1', 'vgg11_bn', 'resnet50', 'mobilenet_v2', 'densenet121']);
+  inferenceParityCases(['squeezenet1_1', 'vgg11_bn', 'resnet50', 'resnext50_32x4d', 'mobilenet_v2', 'densenet121']);
 });

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getRoleTable, registerRoleTable } from '../weights/mapping.js';
 import { applyActivation, type FusedActivation } from './activation.js';
+import { clusterSize, packKernel } from '../layers/grouped-conv2d.js';
 
 export type ConvPadding = 'same' | 'valid' | [[number, number], [number, number]];
 
@@ -55,6 +56,9 @@ const FULL_SHAPE_BIAS_BACKENDS = new Set(['webgpu', 'cpu']);
 
 type Explicit4D = [[number, number], [number, number], [number, number], [number, number]];
 
+/** A grouped conv's packed kernels and their biases, derived once per kernel value (see GroupedConv2D). */
+interface GroupCache { kernelId: object; biasId: object | null; c: number; kernels: tf.Tensor4D[]; biases: tf.Tensor[] | null; owned: tf.Tensor[] }
+
 export class FusedConv2D extends tf.layers.Layer {
   static className = 'FusedConv2D';
   readonly filters: number;
@@ -71,6 +75,7 @@ export class FusedConv2D extends tf.layers.Layer {
   readonly absorbed: AbsorbedLayer[];
   private kernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
+  private groupCache: GroupCache | null = null;
 
   constructor(config: FusedConv2DConfig) {
     super(config);
@@ -168,11 +173,11 @@ export class FusedConv2D extends tf.layers.Layer {
       const bias = this.bias?.read();
       const act = { activation: this.activation, leakyreluAlpha: this.leakyreluAlpha };
       if (this.groups > 1) {
-        const xs = tf.split(x, this.groups, 3) as tf.Tensor4D[];
-        const ks = tf.split(kernel, this.groups, 3) as tf.Tensor4D[];
-        const bs = bias ? tf.split(bias, this.groups, 0) : undefined;
+        const { kernels, biases } = this.groupedParts(kernel, bias);
+        const xs = kernels.length === 1 ? [x] : tf.split(x, kernels.length, 3) as tf.Tensor4D[];
         const fused = residual ? 'linear' : this.activation;
-        const y = tf.concat(xs.map((xi, i) => this.conv(xi, ks[i]!, bs?.[i], fused)), 3);
+        const ys = xs.map((xi, i) => this.conv(xi, kernels[i]!, biases?.[i], fused));
+        const y = ys.length === 1 ? ys[0]! : tf.concat(ys, 3);
         return residual ? applyActivation(tf, tf.add(y, residual), act) : y;
       }
       if (!residual) return this.conv(x, kernel, bias, this.activation);
@@ -181,6 +186,43 @@ export class FusedConv2D extends tf.layers.Layer {
       }
       return applyActivation(tf, tf.add(this.conv(x, kernel, bias, 'linear'), residual), act);
     });
+  }
+
+  /**
+   * Grouped: the groups packed into block-diagonal convs (`clusterSize`/`packKernel` of GroupedConv2D: same
+   * sums, faster on XNNPACK), with their slices of the bias; cached per kernel value, since re-slicing would
+   * make wasm re-pack its weights on every call.
+   */
+  private groupedParts(kernel: tf.Tensor4D, bias: tf.Tensor | undefined): { kernels: tf.Tensor4D[]; biases: tf.Tensor[] | null } {
+    const c = tf.getBackend() === 'cpu' ? 1 : clusterSize({
+      groups: this.groups, outPerGroup: this.filters / this.groups, strided: this.strides[0] > 1 || this.strides[1] > 1,
+    });
+    if (tf.engine().state.gradientDepth > 0) {
+      const kernels = packKernel(kernel, this.groups, c);
+      return { kernels, biases: bias ? tf.split(bias, kernels.length, 0) : null };
+    }
+    const cache = this.groupCache;
+    if (cache && cache.kernelId === kernel.dataId && cache.biasId === (bias?.dataId ?? null) && cache.c === c &&
+        !cache.owned.some((t) => t.isDisposed)) {
+      return cache;
+    }
+    this.releaseGroupCache();
+    const kernels = packKernel(kernel, this.groups, c).map((k) => tf.keep(k));
+    const biases = bias ? (kernels.length === 1 ? [bias] : tf.split(bias, kernels.length, 0).map((b) => tf.keep(b))) : null;
+    const owned = [...kernels, ...(biases ?? [])].filter((t) => t.dataId !== kernel.dataId && t.dataId !== bias?.dataId);
+    this.groupCache = { kernelId: kernel.dataId, biasId: bias?.dataId ?? null, c, kernels, biases, owned };
+    return this.groupCache;
+  }
+
+  private releaseGroupCache(): void {
+    for (const t of this.groupCache?.owned ?? []) t.dispose();
+    this.groupCache = null;
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) this.releaseGroupCache();
+    return result;
   }
 
   /** Conv FLOPs per image (1 multiply-add = 2), as `src/analysis/count.ts` counts the unfused conv. */
