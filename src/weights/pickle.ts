@@ -32,8 +32,8 @@ export interface UnpickleOptions {
 const MAX_MEMO = 1 << 22;
 const MAX_STACK = 1 << 22;
 /** Work units (items copied or merged) allowed per pickle byte, plus a fixed allowance. */
-const WORK_PER_BYTE = 64;
-const WORK_SLACK = 1 << 22;
+const WORK_PER_BYTE = 4;
+const WORK_SLACK = 1 << 20;
 
 /** A little-endian two's-complement integer (LONG1/LONG4), in time linear in its length. */
 function decodeLong(bytes: Uint8Array): number | bigint {

@@ -37,7 +37,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'checkpoint'): State
     if (typeof e !== 'object' || e === null || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) {
       throw corrupt(source, `safetensors entry "${name}" lacks dtype/shape/data_offsets`);
     }
-    const dtype = Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : undefined;
+    const dtype = typeof e.dtype === 'string' && Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : undefined;
     if (!dtype) throw unsupported(source, `tensor "${name}" has dtype ${show(e.dtype)}`, `Supported: ${Object.keys(DTYPES).join(', ')}.`);
     const n = numelOf(e.shape, source, `tensor "${name}"`);
     const [begin, end] = e.data_offsets;
