@@ -11,6 +11,12 @@ import { CnnZooError } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import type { RgbImage } from './types.js';
 
+/**
+ * Raster formats decoded through sharp. Others libvips could open (SVG, which is XML with text rendering,
+ * and libvips' own formats) are refused: they are not photos, and each is more parser exposed to files.
+ */
+const SHARP_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
 /** PIL's `Image.MAX_IMAGE_PIXELS`: larger images are refused as possible decompression bombs. */
 export const DEFAULT_MAX_PIXELS = 89_478_485;
 
@@ -73,6 +79,10 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   } catch (e) {
     throw new CnnZooError(`${name}: not a readable image (${(e as Error).message}). ` +
       'Supported: JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP. Re-save or remove the file.', 'BAD_IMAGE');
+  }
+  if (!SHARP_FORMATS.has(meta.format ?? '')) {
+    throw new CnnZooError(`${name}: ${meta.format ?? 'this'} images are not supported. ` +
+      'Supported: JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP. Convert the file to PNG or JPEG.', 'BAD_IMAGE');
   }
   const { width = 0, height = 0 } = meta;
   if (width * height > maxPixels) {
