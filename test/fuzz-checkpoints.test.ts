@@ -84,23 +84,23 @@ function npyTarget(path: string): FuzzTarget {
 
 describe('fuzz: PyTorch, safetensors and .npy readers on mutated real checkpoints', () => {
   it('PyTorch ZIP checkpoint (squeezenet1_1.pth): ZIP records and data.pkl', async () => {
-    await fuzzReader(torchZipTarget('squeezenet1_1.pth'), 150);
+    await fuzzReader(torchZipTarget('squeezenet1_1.pth'), 400);
   });
   it('PyTorch ZIP checkpoint wrapped in {state_dict: ...} (timm_mobilenetv1_025.wrapped.pth)', async () => {
-    await fuzzReader(torchZipTarget('timm_mobilenetv1_025.wrapped.pth'), 120);
+    await fuzzReader(torchZipTarget('timm_mobilenetv1_025.wrapped.pth'), 300);
   });
   it('a pickled whole module (whole_module.pth): always refused, never run', async () => {
     const t = torchZipTarget('whole_module.pth');
     // The original is refused too, so the reference is empty; any load of a mutated copy fails the oracle.
-    await fuzzReader({ ...t, read: (x, s) => { if (x === t.bytes) return {}; readTorch(x, s); throw new Error('a mutated whole_module.pth loaded'); } }, 300);
+    await fuzzReader({ ...t, read: (x, s) => { if (x === t.bytes) return {}; readTorch(x, s); throw new Error('a mutated whole_module.pth loaded'); } }, 500);
   });
   it('PyTorch legacy (pre-1.6) pickle stream (shufflenet_v1_g3_0_5x.legacy.pth)', async () => {
-    await fuzzReader(torchLegacyTarget('shufflenet_v1_g3_0_5x.legacy.pth'), 150);
+    await fuzzReader(torchLegacyTarget('shufflenet_v1_g3_0_5x.legacy.pth'), 400);
   });
   it('safetensors (timm_mobilenetv1_025.safetensors): header length, JSON shapes, offsets and dtypes', async () => {
-    await fuzzReader(safetensorsTarget('timm_mobilenetv1_025.safetensors'), 300);
+    await fuzzReader(safetensorsTarget('timm_mobilenetv1_025.safetensors'), 800);
   });
   it('.npy (squeezenet0_conv0_weight.npy): header length, shape and dtype', async () => {
-    await fuzzReader(npyTarget(join(SHARED, 'weights', 'onnx-squeezenet1.1-npy', 'weights', 'squeezenet0_conv0_weight.npy')), 400);
+    await fuzzReader(npyTarget(join(SHARED, 'weights', 'onnx-squeezenet1.1-npy', 'weights', 'squeezenet0_conv0_weight.npy')), 1000);
   });
 });

@@ -36,23 +36,23 @@ describe('fuzz: TFLite, ONNX, Keras h5, Caffe and tfjs readers on mutated real m
     await fuzzReader({
       name, bytes: b, fields, hot: [[0, 8192], [b.length - 16384, b.length]],
       read: (x, s) => Object.fromEntries(readTflite(x, s).tensors.filter((t) => t.data).map((t) => [`${t.index}:${t.name}`, { shape: t.shape, data: t.data! }])),
-    }, 500);
+    }, 1000);
   });
 
   it('ONNX protobuf, int8 (mobilenet_v2_quant.onnx)', async () => {
-    await fuzzReader(protobufTarget('mobilenet_v2_quant.onnx', bytes(join(W, 'onnx-mobilenetv2-int8', 'mobilenet_v2_quant.onnx')), (x, s) => arrays(readOnnx(x, s).stateDict)), 40);
+    await fuzzReader(protobufTarget('mobilenet_v2_quant.onnx', bytes(join(W, 'onnx-mobilenetv2-int8', 'mobilenet_v2_quant.onnx')), (x, s) => arrays(readOnnx(x, s).stateDict)), 80);
   });
 
   it('caffemodel protobuf (SqueezeNet 1.1 weights encoded as a caffemodel)', async () => {
     const dir = join(W, 'caffe-squeezenet_v1.1');
     const net = readPrototxt(readFileSync(join(dir, 'deploy.prototxt'), 'utf8'));
     const sd = await readCaffeBlobs(net, async (p) => { try { return bytes(join(dir, 'weights', p)); } catch { return undefined; } }, dir);
-    await fuzzReader(protobufTarget('squeezenet_v1.1.caffemodel', writeCaffemodel(sd), (x, s) => arrays(readCaffemodel(x, s))), 60);
+    await fuzzReader(protobufTarget('squeezenet_v1.1.caffemodel', writeCaffemodel(sd), (x, s) => arrays(readCaffemodel(x, s))), 200);
   });
 
   it('Keras HDF5 (mobilenet_v1_0.25_224.h5)', async () => {
     const name = 'mobilenet_v1_0.25_224.h5';
-    await fuzzReader({ name, bytes: bytes(join(W, 'keras-mobilenet_v1_0.25_224', name)), read: async (x, s) => arrays((await readKerasH5(x, s)).stateDict) }, 60);
+    await fuzzReader({ name, bytes: bytes(join(W, 'keras-mobilenet_v1_0.25_224', name)), read: async (x, s) => arrays((await readKerasH5(x, s)).stateDict) }, 150);
   });
 
   it('Caffe prototxt text (bvlc_googlenet deploy.prototxt)', async () => {
@@ -61,7 +61,7 @@ describe('fuzz: TFLite, ONNX, Keras h5, Caffe and tfjs readers on mutated real m
       const net = readPrototxt(new TextDecoder().decode(x), s);
       return Object.fromEntries(net.layers.map((l, i) => [`${i}:${l.name}:${l.type}:${l.kernel ?? ''}`, { shape: [0], data: [] }]));
     };
-    await fuzzReader({ name: 'deploy.prototxt', bytes: b, read, truncationMayLoad: true, hot: [[0, b.length]] }, 400);
+    await fuzzReader({ name: 'deploy.prototxt', bytes: b, read, truncationMayLoad: true, hot: [[0, b.length]] }, 1000);
   });
 
   it('tfjs model.json + shards (mobilenet_v1_0.25_224): paths, shapes, dtypes and shard bytes', async () => {
@@ -89,7 +89,7 @@ describe('fuzz: TFLite, ONNX, Keras h5, Caffe and tfjs readers on mutated real m
         edit((m, r) => { const w = pick(group(m, r).weights, r); w.quantization = pick([{ dtype: 'uint8', min: 0, scale: 1 }, { dtype: 'string' }, { dtype: 'float16' }, 5], r); }),
         edit((m, r) => { const a = group(m, r), b2 = group(m, r); [a.paths, b2.paths] = [b2.paths, a.paths]; }),
       ],
-    }, 200);
+    }, 500);
   });
 
   it('tfjs weight shard bytes (group29-shard1of1, the classifier)', async () => {
@@ -97,6 +97,6 @@ describe('fuzz: TFLite, ONNX, Keras h5, Caffe and tfjs readers on mutated real m
     const files: Record<string, Uint8Array> = { 'model.json': bytes(join(dir, 'model.json')) };
     for (const f of readdirSync(dir)) if (f.startsWith('group')) files[f] = bytes(join(dir, f));
     const read = async (x: Uint8Array, s: string): Promise<Arrays> => Object.fromEntries(artifactArrays(await fromFileMap({ ...files, [s]: x }).load!(), s));
-    await fuzzReader({ name: 'group29-shard1of1', bytes: files['group29-shard1of1']!, read }, 60);
+    await fuzzReader({ name: 'group29-shard1of1', bytes: files['group29-shard1of1']!, read }, 150);
   });
 });

@@ -86,18 +86,18 @@ export function mutationArb(t: FuzzTarget): fc.Arbitrary<Mutation> {
   const hot = t.hot ?? [[0, 4096], [n - 4096, n]];
   const at = offsetArb(n, hot);
   const truncate = fc.oneof(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: Math.max(0, n - 64), max: n - 1 })).map((cut): Mutation => ({
-    kind: 'truncate', describe: `truncated to ${cut} bytes`, apply: (b) => b.slice(0, cut),
+    kind: 'truncate', describe: `truncated to ${cut} bytes`, apply: (b) => copy(b.subarray(0, cut)),
   }));
   const flip = fc.array(fc.tuple(at, fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 6 }).map((flips): Mutation => ({
     kind: 'flip', describe: `flips ${flips.map(([o, x]) => `${o}^${x}`).join(' ')}`,
-    apply: (b) => { const c = b.slice(); for (const [o, x] of flips) c[o]! ^= x; return c; },
+    apply: (b) => { const c = copy(b); for (const [o, x] of flips) c[o]! ^= x; return c; },
   }));
   const inflate = fc.oneof(
     ...(t.fields?.length ? [fc.constantFrom(...t.fields)] : []),
     fc.tuple(at, fc.constantFrom<1 | 2 | 4 | 8>(2, 4, 8), fc.boolean()).map(([o, size, le]): Field => ({ at: o, size, littleEndian: le, what: `bytes at ${o}` })),
   ).chain((f) => fc.constantFrom(...interesting(f.size, n)).map((v): Mutation => ({
     kind: 'inflate', describe: `${f.what} (${f.size} bytes at ${f.at}) := ${v}`,
-    apply: (b) => { const c = b.slice(); writeField(c, f, v); return c; },
+    apply: (b) => { const c = copy(b); writeField(c, f, v); return c; },
   })));
   const shuffle = fc.tuple(at, at, fc.integer({ min: 1, max: 512 }), fc.constantFrom('swap', 'duplicate', 'delete')).map(([a, b0, len, how]): Mutation => ({
     kind: 'shuffle', describe: `${how} ${len} bytes at ${a} / ${b0}`,
@@ -105,8 +105,8 @@ export function mutationArb(t: FuzzTarget): fc.Arbitrary<Mutation> {
       const l = Math.min(len, n - a, n - b0);
       if (how === 'delete') return concat(b.subarray(0, a), b.subarray(a + l));
       if (how === 'duplicate') return concat(b.subarray(0, b0), b.subarray(a, a + l), b.subarray(b0));
-      const c = b.slice();
-      const x = b.slice(a, a + l), y = b.slice(b0, b0 + l);
+      const c = copy(b);
+      const x = copy(b.subarray(a, a + l)), y = copy(b.subarray(b0, b0 + l));
       if (a + l <= b0 || b0 + l <= a) { c.set(y, a); c.set(x, b0); }
       return c;
     },
@@ -118,6 +118,9 @@ export function mutationArb(t: FuzzTarget): fc.Arbitrary<Mutation> {
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array { return concatAll(parts); }
+
+/** A copy (`Buffer#slice` would be a view, so mutating it would corrupt the original). */
+export const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 
 /** Concatenation of any number of parts (no spread into arguments). */
 export function concatAll(parts: readonly Uint8Array[]): Uint8Array {
@@ -316,7 +319,7 @@ export function protobufFields(b: Uint8Array, start = 0, end = b.length, depth =
 
 /** A protobuf varint field rewritten in place: the length at `f.at` set to the largest value of its width. */
 export function inflateVarint(b: Uint8Array, f: Field): Uint8Array {
-  const c = b.slice();
+  const c = copy(b);
   for (let i = 0; i < f.size; i++) c[f.at + i] = i === f.size - 1 ? 0x7f : 0xff;
   return c;
 }
