@@ -4,7 +4,7 @@
  */
 import type { ModelRow } from './results.js';
 
-const W = 960, H = 600, M = { left: 80, right: 200, top: 50, bottom: 70 };
+const W = 1020, H = 600, M = { left: 80, right: 260, top: 50, bottom: 70 };
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 export const escapeXml = (s: string): string =>
