@@ -1,119 +1,94 @@
 /**
- * Keras HDF5 weights (`model.save('x.h5')` or `save_weights`) through h5wasm: layer groups in
- * `layer_names` order, each with its `weight_names`, converted to a PyTorch-layout StateDict.
- * The file is opened in h5wasm's in-memory file system (its ESM build), never the real one, so HDF5
- * external links, external raw storage and virtual datasets cannot reach the user's files. Datasets
- * must be plain numbers whose stored bytes fit the file (or, compressed, the decode budget).
+ * Keras HDF5 weights, read in a worker thread with a time limit: HDF5 is a C library (compiled to
+ * WebAssembly) that can loop on a corrupt file (a damaged global heap, seen in fuzzing), and synchronous
+ * WebAssembly cannot be interrupted in the calling thread. A worker that overruns is terminated (and a fresh
+ * one started for the next file), so a hostile `.h5` costs at most the time limit. Parsing: h5-parse.ts.
  */
 import { CnnZooError } from '../errors.js';
-import { DecodeBudget, corrupt, numelOf } from './bytes.js';
-import { kerasStateDict } from './keras.js';
-import type { NamedArray, StateDict } from './state-dict.js';
+import { corrupt } from './bytes.js';
+import type { KerasH5 } from './h5-parse.js';
+import type { H5Reply, H5Request } from './h5-worker.js';
+import type { StateDict } from './state-dict.js';
+
+export type { KerasH5 } from './h5-parse.js';
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 export const isHdf5 = (bytes: Uint8Array): boolean => HDF5_MAGIC.every((b, i) => bytes[i] === b);
 
-interface H5Attr { value: unknown }
-interface H5Node { attrs: Record<string, H5Attr>; get(path: string): H5Node | null; shape?: number[] | null; value?: unknown }
-interface H5Meta { type: number; size: number; vlen: boolean; virtual_sources?: unknown[] }
-interface H5Dataset extends H5Node { metadata: H5Meta; filters: unknown[] }
-interface H5Module {
-  ready: Promise<{ activate_throwing_error_handler(): number }>;
-  FS: { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
-  File: new (name: string, mode: string) => H5Node & { close(): void };
-  Group: abstract new (...args: never[]) => H5Node;
-  Dataset: abstract new (...args: never[]) => H5Dataset;
-}
-/** HDF5 type classes that hold plain numbers (H5T_INTEGER, H5T_FLOAT). */
-const NUMERIC_CLASSES = new Set([0, 1]);
-
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : v && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function' ? [...(v as Iterable<unknown>)] : []).map(String);
-
-export interface KerasH5 {
-  stateDict: StateDict;
-  /** The model config's input size, when the file holds one. */
-  inputSize?: number;
+export interface ReadKerasH5Options {
+  /** Give up (and stop HDF5) after this long; default 10 s plus 1 s per MB of file. */
+  timeoutMs?: number;
 }
 
-let counter = 0;
-let throwing = false;
+type Worker = import('node:worker_threads').Worker;
+let worker: Worker | undefined;
+/** One file at a time goes to the worker. */
+let queue: Promise<unknown> = Promise.resolve();
 
-/** The innermost HDF5 error of a thrown HDF5 error stack (`... in H5F__super_read(): truncated file: ...`). */
-function hdf5Message(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const lines = [...text.matchAll(/#\d+: .* in (\w+\(\)): (.*)$/gm)];
-  const last = lines[lines.length - 1];
-  return last ? `${last[2]} in ${last[1]}` : text.slice(0, 300);
+/** URL of tsx's ESM API (`tsx/esm/api`, import condition), found from the sources' location. */
+async function tsxEsmApi(): Promise<string> {
+  const { createRequire } = await import('node:module');
+  const { readFile } = await import('node:fs/promises');
+  const { pathToFileURL } = await import('node:url');
+  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return new URL(pkg.exports['./esm/api']!.import.default, pathToFileURL(pkgPath)).href;
 }
 
-/** Read a Keras `.h5` file. Any failure inside HDF5 is a CnnZooError naming the file. */
-export async function readKerasH5(bytes: Uint8Array, source = 'model.h5'): Promise<KerasH5> {
+async function startWorker(): Promise<Worker> {
+  const { Worker } = await import('node:worker_threads');
+  let w: Worker;
+  if (import.meta.url.endsWith('.ts')) {
+    // Running from the sources (tsx: tests, scripts): the worker registers tsx before loading h5-worker.ts.
+    const tsx = JSON.stringify(await tsxEsmApi());
+    const entry = JSON.stringify(new URL('./h5-worker.ts', import.meta.url).href);
+    w = new Worker(`import(${tsx}).then((m) => { m.register(); return import(${entry}); });`, { eval: true });
+  } else {
+    w = new Worker(new URL('./h5-worker.js', import.meta.url));
+  }
+  w.unref();
+  return w;
+}
+
+function parseInWorker(bytes: Uint8Array, source: string, timeoutMs: number): Promise<KerasH5> {
+  return new Promise((resolve, reject) => {
+    void (async () => {
+      const w = (worker ??= await startWorker());
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        w.off('message', onMessage).off('error', onError).off('exit', onExit);
+        w.unref();
+        fn();
+      };
+      const drop = () => { if (worker === w) worker = undefined; };
+      const onMessage = (r: H5Reply) => finish(() => {
+        if (!r.ok) { reject(new CnnZooError(r.message, r.code)); return; }
+        const stateDict: StateDict = new Map(r.arrays.map(([k, shape, data]) => [k, { shape, data }]));
+        resolve({ stateDict, inputSize: r.inputSize });
+      });
+      const onError = (e: Error) => finish(() => { drop(); reject(corrupt(source, `HDF5 failed while reading it (${e.message})`)); });
+      const onExit = (code: number) => finish(() => { drop(); reject(corrupt(source, `HDF5 stopped while reading it (exit ${code})`)); });
+      const timer = setTimeout(() => finish(() => {
+        drop();
+        void w.terminate();
+        reject(corrupt(source, `HDF5 did not finish reading it within ${(timeoutMs / 1000).toFixed(1)} s (a damaged file can make the HDF5 library loop)`));
+      }), timeoutMs);
+      w.on('message', onMessage).on('error', onError).on('exit', onExit);
+      w.ref();
+      const copy = new Uint8Array(bytes); // a copy (a Buffer's slice would be a view), transferred
+      w.postMessage({ bytes: copy, source } satisfies H5Request, [copy.buffer as ArrayBuffer]);
+    })().catch((e: unknown) => reject(e instanceof CnnZooError ? e : corrupt(source, `HDF5 worker failed to start (${(e as Error).message})`)));
+  });
+}
+
+/** Read a Keras `.h5` file (in a worker, at most `timeoutMs`). Any failure is a CnnZooError naming the file. */
+export async function readKerasH5(bytes: Uint8Array, source = 'model.h5', opts: ReadKerasH5Options = {}): Promise<KerasH5> {
   if (!isHdf5(bytes)) throw corrupt(source, 'no HDF5 signature: not a Keras .h5 file');
-  // The ESM build keeps files in memory (MEMFS); 'h5wasm/node' would use the real file system.
-  const h5wasm = (await import('h5wasm')) as unknown as H5Module;
-  const module = await h5wasm.ready;
-  // HDF5 errors become exceptions instead of pages of HDF5-DIAG on the user's stderr.
-  if (!throwing) { module.activate_throwing_error_handler(); throwing = true; }
-  const name = `/tmp/cnn-zoo-${counter++}.h5`;
-  h5wasm.FS.writeFile(name, bytes);
-  let file: (H5Node & { close(): void }) | undefined;
-  try {
-    try {
-      file = new h5wasm.File(name, 'r');
-    } catch (e) {
-      throw corrupt(source, `HDF5 does not open (${hdf5Message(e)})`);
-    }
-    return readWeights(h5wasm, file, bytes.length, source);
-  } catch (e) {
-    if (e instanceof CnnZooError) throw e;
-    throw corrupt(source, `HDF5 failed while reading it (${hdf5Message(e)})`);
-  } finally {
-    try { file?.close(); } catch { /* HDF5 already failed */ }
-    try { h5wasm.FS.unlink(name); } catch { /* already gone */ }
-  }
-}
-
-/** One weight dataset as float32, after checking it holds plain numbers whose bytes the file can hold. */
-function readDataset(h5wasm: H5Module, ds: H5Node | null, fileBytes: number, budget: DecodeBudget, what: string, source: string): NamedArray {
-  if (!(ds instanceof h5wasm.Dataset) || !ds.shape) throw corrupt(source, `${what} is missing or not a dataset (links to other files are not followed)`);
-  const meta = ds.metadata;
-  if (!NUMERIC_CLASSES.has(meta.type) || meta.vlen || !(meta.size >= 1 && meta.size <= 8)) throw corrupt(source, `${what} does not hold plain numbers`);
-  if (meta.virtual_sources?.length) throw corrupt(source, `${what} is a virtual dataset (data from other files is not read)`);
-  const shape = ds.shape.map(Number);
-  const n = numelOf(shape, source, what);
-  if (ds.filters.length === 0 && n * meta.size > fileBytes) {
-    throw corrupt(source, `${what} claims ${n * meta.size} bytes (shape [${shape}]) but the file has ${fileBytes}`);
-  }
-  budget.take(n, what);
-  const v = ds.value;
-  const data = v instanceof Float32Array ? v.slice() : Float32Array.from(v as ArrayLike<number>);
-  if (data.length !== n) throw corrupt(source, `${what} holds ${data.length} values, shape [${shape}] needs ${n}`);
-  return { shape, data };
-}
-
-function readWeights(h5wasm: H5Module, file: H5Node, fileBytes: number, source: string): KerasH5 {
-  const root = file.get('model_weights') ?? file;
-  if (!(root instanceof h5wasm.Group)) throw corrupt(source, '"model_weights" is not a group');
-  const layerNames = strings(root.attrs['layer_names']?.value);
-  if (layerNames.length === 0) throw corrupt(source, 'no "layer_names" attribute: not a Keras weights file');
-  const budget = new DecodeBudget(source, fileBytes);
-  const named: [string, NamedArray][] = [];
-  for (const layer of layerNames) {
-    const g = root.get(layer);
-    if (!g) throw corrupt(source, `layer group "${layer}" is missing`);
-    if (!(g instanceof h5wasm.Group)) throw corrupt(source, `layer "${layer}" is not a group (links to other files are not followed)`);
-    for (const w of strings(g.attrs['weight_names']?.value)) {
-      const array = readDataset(h5wasm, g.get(w), fileBytes, budget, `weight "${layer}/${w}"`, source);
-      // `conv1/kernel:0` lies in group `conv1` (the group names the layer); in a nested model's group the weight
-      // is `<nested model>/conv1/kernel:0` and the layer is the segment before the role.
-      named.push([w.split('/').length > 2 ? w : `${layer}/${w.slice(w.lastIndexOf('/') + 1)}`, array]);
-    }
-  }
-  let inputSize: number | undefined;
-  const config = file.attrs['model_config']?.value;
-  if (typeof config === 'string') {
-    const m = /"batch_input_shape":\s*\[null,\s*(\d+),\s*(\d+),\s*3\]/.exec(config);
-    if (m && m[1] === m[2]) inputSize = Number(m[1]);
-  }
-  return { stateDict: kerasStateDict(named, source), inputSize };
+  const timeoutMs = opts.timeoutMs ?? 10_000 + bytes.length / 1000;
+  const run = queue.then(() => parseInWorker(bytes, source, timeoutMs));
+  queue = run.catch(() => undefined);
+  return run;
 }
