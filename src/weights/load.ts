@@ -11,7 +11,7 @@ import type { CreateOptions } from '../zoo/types.js';
 import { checkMetadata, type CnnZooMetadata } from './artifacts.js';
 import { defaultWeightsFor } from './default-model.js';
 import { nodeFileSystem, parseModelJson, weightDataBuffer } from './io-node.js';
-import { checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
+import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
 import { isWeightsSelector, resolveHubWeights } from './hub/index.js';
 import type { HubOptions } from './hub/fetch.js';
 
@@ -132,6 +132,7 @@ export async function load(name: string, opts: LoadOptions = {}): Promise<tf.Lay
   const { handler, where } = await weightsHandler(weights);
   const artifacts = await loadArtifacts(handler, where, opts.cache);
   const meta: CnnZooMetadata = checkMetadata(artifacts.userDefinedMetadata, where);
+  checkBuildMetadata(meta, spec.inputSize, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
   if (getSpec(meta.arch).name !== spec.name) {
     throw new CnnZooError(`${where} holds weights for "${meta.arch}", not "${spec.name}". Load them with load('${meta.arch}', ...).`, 'WEIGHTS_MISMATCH');
   }
