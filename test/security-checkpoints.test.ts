@@ -4,7 +4,7 @@
  * CnnZooError naming the file and the problem, at once (before allocating), and never runs anything.
  */
 import { expect } from 'chai';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
@@ -20,6 +20,7 @@ import { readSafetensors } from '../src/weights/safetensors.js';
 import { readTflite } from '../src/weights/tflite.js';
 import { readTorch } from '../src/weights/torch.js';
 import { concat, expectRefused, Pickle, torchZip, zip } from './helpers/fuzz.js';
+import { SHARED } from './helpers/shared.js';
 
 const enc = new TextEncoder();
 const floats = (n: number) => new Uint8Array(new Float32Array(n).fill(1).buffer);
@@ -286,6 +287,18 @@ describe('security: shared structures cannot amplify (TFLite, ONNX, caffemodel, 
     });
     expect(file.length).to.be.below(64 << 10);
     await expectRefused(() => readKerasH5(file, 'fill.h5'), 'fill.h5', /claims 1073741824 bytes \(shape \[268435456\]\) but the file has \d+/);
+  });
+
+  it('an HDF5 file that makes the HDF5 library loop (found by fuzzing) is stopped after the time limit', async () => {
+    const name = 'mobilenet_v1_0.25_224.h5';
+    const ok = new Uint8Array(readFileSync(join(SHARED, 'weights', 'keras-mobilenet_v1_0.25_224', name)));
+    // Two 373-byte runs swapped: the model_config attribute's string now points into a damaged global heap.
+    const bad = ok.slice();
+    bad.set(ok.subarray(2_158_917, 2_158_917 + 373), 2114);
+    bad.set(ok.subarray(2114, 2114 + 373), 2_158_917);
+    await expectRefused(() => readKerasH5(bad, 'loop.h5', { timeoutMs: 1500 }), 'loop.h5', /HDF5 did not finish reading it within 1\.5 s/, 5000);
+    // The looping worker was stopped; the next file gets a fresh one.
+    expect((await readKerasH5(ok, name)).stateDict.size).to.equal(137);
   });
 
   it('an HDF5 layer that is an external link to another file is not followed', async () => {

@@ -148,6 +148,22 @@ describe('security: weight specs must describe exactly the shard bytes', () => {
   });
 });
 
+describe('security: model.json metadata cannot make load() build a huge model', () => {
+  before(async () => { await useBackend('cpu'); });
+  const dir = join(ROOT, 'models', 'tf_mobilenet_v2_100');
+  const withMeta = (edit: (m: Record<string, unknown>) => void) => {
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { userDefinedMetadata: { cnnZoo: Record<string, unknown> } };
+    edit(json.userDefinedMetadata.cnnZoo);
+    return { 'model.json': new TextEncoder().encode(JSON.stringify(json)), 'group1-shard1of1.bin': new Uint8Array(readFileSync(join(dir, 'group1-shard1of1.bin'))) };
+  };
+
+  it('refuses 10^9 classes, a 10^6-pixel input side and a megabyte architecture name before building', async () => {
+    await expectRefused(() => load('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['numClasses'] = 1e9; }) }), 'the weights map', /numClasses 1000000000 does not fit weights of \d+ values/);
+    await expectRefused(() => load('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['inputSize'] = 1e6; }) }), 'the weights map', /inputSize 1000000 is not an integer from 1 to 1024/);
+    await expectRefused(() => load('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['arch'] = 'x'.repeat(1 << 20); }) }), 'the weights map', /"arch" is not a short string/);
+  });
+});
+
 describe('security: Caffe layer names cannot reach files outside the weights folder', () => {
   it('refuses a prototxt layer named "../../secret"', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-caffe-'));
