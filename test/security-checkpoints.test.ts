@@ -117,11 +117,9 @@ describe('security: pickles cannot cause unbounded work, recursion or allocation
     await expectRefused(() => readTorch(torchZip(p.stop(), { 0: floats(1) }), 'rank.pth'), 'rank.pth', /not a tuple of at most 64 integers/);
   });
 
-  it('negative and fractional storage offsets are refused', async () => {
-    for (const offset of [-5]) {
-      const p = new Pickle().emptyDict().str('w').tensor('0', 4, offset, [2], [1]).setitem().stop();
-      await expectRefused(() => readTorch(torchZip(p, { 0: floats(4) }), 'offset.pth'), 'offset.pth', /offset is not a non-negative integer/);
-    }
+  it('a negative storage offset is refused', async () => {
+    const p = new Pickle().emptyDict().str('w').tensor('0', 4, -5, [2], [1]).setitem().stop();
+    await expectRefused(() => readTorch(torchZip(p, { 0: floats(4) }), 'offset.pth'), 'offset.pth', /offset is not a non-negative integer/);
   });
 });
 
