@@ -44,7 +44,10 @@ async function startWorker(): Promise<Worker> {
     const entry = JSON.stringify(new URL('./h5-worker.ts', import.meta.url).href);
     w = new Worker(`import(${tsx}).then((m) => { m.register(); return import(${entry}); });`, { eval: true });
   } else {
-    w = new Worker(new URL('./h5-worker.js', import.meta.url));
+    // Kept apart from `new Worker(...)`: bundlers treat `new Worker(new URL(..., import.meta.url))` as a worker entry,
+    // and this Node-only worker has no place in the browser bundle.
+    const script = new URL('./h5-worker.js', import.meta.url);
+    w = new Worker(script);
   }
   w.unref();
   return w;
