@@ -1,6 +1,9 @@
 /** One file out of a `.tgz` / `.tar` download (TF hosted models ship their `.tflite` inside one). */
-import { gunzipSync } from 'fflate';
+import { Gunzip } from 'fflate';
 import { CnnZooError } from '../../errors.js';
+
+/** Largest archive we inflate (checkpoints are < 1 GB; a bigger gzip trailer is a bomb or corruption). */
+const MAX_INFLATED = 2 ** 31;
 
 const isGzip = (b: Uint8Array): boolean => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;
 
@@ -21,8 +24,31 @@ function octal(b: Uint8Array, start: number, length: number, where: string): num
 export function extractMember(archive: Uint8Array, member: string, where: string): Uint8Array {
   let tar: Uint8Array;
   try {
-    tar = isGzip(archive) ? gunzipSync(archive) : archive;
+    if (isGzip(archive)) {
+      // gzip stores the uncompressed size mod 2^32 in its last 4 bytes: refuse bombs before inflating.
+      const n = archive.length;
+      const declared = (archive[n - 4]! | (archive[n - 3]! << 8) | (archive[n - 2]! << 16) | (archive[n - 1]! << 24)) >>> 0;
+      if (declared > MAX_INFLATED) {
+        throw new CnnZooError(`${where}: the archive inflates to ${declared} bytes, more than the ${MAX_INFLATED}-byte limit.`, 'BAD_CHECKPOINT');
+      }
+      // Stream with a running count, so a trailer that lies cannot make us inflate more than it declares.
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      const gunzip = new Gunzip((chunk) => {
+        total += chunk.length;
+        if (total > declared) throw new CnnZooError(`${where}: the archive inflates past the ${declared} bytes its trailer declares.`, 'BAD_CHECKPOINT');
+        chunks.push(chunk);
+      });
+      gunzip.push(archive, true);
+      if (total !== declared) throw new Error(`inflated ${total} bytes, the trailer says ${declared}`);
+      tar = new Uint8Array(total);
+      let at = 0;
+      for (const c of chunks) { tar.set(c, at); at += c.length; }
+    } else {
+      tar = archive;
+    }
   } catch (e) {
+    if (e instanceof CnnZooError) throw e;
     throw new CnnZooError(`${where}: cannot decompress (${(e as Error).message}). The download is corrupt or truncated.`, 'BAD_CHECKPOINT');
   }
   const names: string[] = [];

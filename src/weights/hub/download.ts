@@ -37,6 +37,7 @@ const HINT = 'Check the network connection, or download through a mirror you can
 
 async function attempt(url: string, part: string, file: string, opts: DownloadOptions): Promise<void> {
   const { stat, open, unlink } = await import('node:fs/promises');
+  const { constants } = await import('node:fs');
   const have = (await stat(part).catch(() => undefined))?.size ?? 0;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const ctl = new AbortController();
@@ -69,7 +70,9 @@ async function attempt(url: string, part: string, file: string, opts: DownloadOp
     const resumed = res.status === 206 && have > 0;
     const contentLength = Number(res.headers.get('content-length') ?? NaN);
     const total = Number.isFinite(contentLength) ? (resumed ? have + contentLength : contentLength) : undefined;
-    const fh = await open(part, resumed ? 'a' : 'w');
+    // O_NOFOLLOW: a symlink planted at the .part path (shared cache folders) must not redirect the write.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (resumed ? constants.O_APPEND : constants.O_TRUNC);
+    const fh = await open(part, flags, 0o644);
     let received = resumed ? have : 0;
     try {
       if (!res.body) throw new Retryable(`${url} sent no body`);
