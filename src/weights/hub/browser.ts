@@ -6,14 +6,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../../errors.js';
 import { saveConverted } from '../artifacts.js';
-import { convertCheckpoint } from '../convert.js';
-import { extractMember } from './archive.js';
+import { convertDownloaded } from './convert-download.js';
 import { modelDirName } from './cache.js';
 import { expectedHash } from './expected.js';
 import { checkDtype, checkFetchable, downloadUrl, type HubOptions } from './fetch.js';
 import { digestBytes, digestMatches, hashMismatch } from './hash.js';
-import { readCheckpointBytes } from './read.js';
-import { checkpointId, resolveCheckpoint } from './table.js';
+import { resolveCheckpoint } from './table.js';
 
 async function download(url: string, file: string, opts: HubOptions): Promise<Uint8Array> {
   let res: Response;
@@ -63,14 +61,7 @@ export async function fetchWeightsBrowser(arch: string, selector = 'imagenet', o
     const hex = expected.algorithm === 'sha256' ? sha256 : await digestBytes(raw, expected.algorithm);
     if (!digestMatches(hex, expected)) throw hashMismatch(`${c.file} (from ${url})`, hex, expected);
   }
-  const bytes = c.member ? extractMember(raw, c.member, c.file) : raw;
-  const name = c.member ? `${c.file}/${c.member}` : c.file;
-  const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys, c.arch, c.build?.inputSize);
-  const { model, metadata } = await convertCheckpoint({
-    arch: c.arch, from: c.format === 'darknet' ? 'torch' : c.format, inputs: [name], source, dtype,
-    layout: c.build?.layout, inputSize: c.build?.inputSize, numClasses: c.build?.numClasses,
-    preprocess: c.preprocessing, licence: c.licence, origin: `${c.url} (${checkpointId(c)}; facts: ${c.facts})`,
-  });
+  const { model, metadata } = await convertDownloaded(c, raw, sha256, dtype);
   try {
     const save = tf.io.getSaveHandlers(key)[0];
     if (!save) throw new CnnZooError('tfjs has no IndexedDB handler in this environment.', 'NO_INDEXEDDB');

@@ -5,14 +5,12 @@
  */
 import { CnnZooError } from '../../errors.js';
 import { saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../artifacts.js';
-import { convertCheckpoint } from '../convert.js';
 import { nodeFileSystem } from '../io-node.js';
-import { extractMember } from './archive.js';
+import { convertDownloaded } from './convert-download.js';
 import { cacheRoot, downloadPath, exists, inCache, modelDir, publishDir, remove, tempDirFor } from './cache.js';
 import { downloadToPart, type DownloadOptions } from './download.js';
 import { expectedHash, type ExpectedOptions } from './expected.js';
 import { digestFile, digestMatches, hashMismatch } from './hash.js';
-import { readCheckpointBytes } from './read.js';
 import { checkpointId, resolveCheckpoint } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 
@@ -130,14 +128,7 @@ export async function fetchWeights(arch: string, selector = 'imagenet', opts: Hu
   try {
     opts.onStatus?.(`converting ${c.file} into ${c.arch} (${dtype})`);
     const raw = new Uint8Array(await readFile(dest));
-    const bytes = c.member ? extractMember(raw, c.member, c.file) : raw;
-    const name = c.member ? `${c.file}/${c.member}` : c.file;
-    const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys, c.arch, c.build?.inputSize);
-    const { model, metadata } = await convertCheckpoint({
-      arch: c.arch, from: c.format === 'darknet' ? 'torch' : c.format, inputs: [name], source, dtype,
-      layout: c.build?.layout, inputSize: c.build?.inputSize, numClasses: c.build?.numClasses,
-      preprocess: c.preprocessing, licence: c.licence, origin: `${c.url} (${checkpointId(c)}; facts: ${c.facts})`,
-    });
+    const { model, metadata } = await convertDownloaded(c, raw, sha256, dtype);
     try {
       tmp = await tempDirFor(dir);
       await saveConverted(model, nodeFileSystem(tmp), metadata);
