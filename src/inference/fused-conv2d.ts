@@ -13,8 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import { getRoleTable, registerRoleTable } from '../weights/mapping.js';
 import { applyActivation, type FusedActivation } from './activation.js';
 import { clusterSize, packKernel } from '../layers/grouped-conv2d.js';
+import { convOutputShape, explicitPad4D, type Explicit4D, type SpatialPadding } from '../layers/conv-geometry.js';
 
-export type ConvPadding = 'same' | 'valid' | [[number, number], [number, number]];
+export type ConvPadding = 'same' | 'valid' | SpatialPadding;
 
 /**
  * A training-form layer this layer replaced (kept for export, checkpoint folding and reports). A list of
@@ -53,8 +54,6 @@ export interface FusedConv2DConfig {
  * wasm (XNNPACK) and tfjs-node take per-channel biases only.
  */
 const FULL_SHAPE_BIAS_BACKENDS = new Set(['webgpu', 'cpu']);
-
-type Explicit4D = [[number, number], [number, number], [number, number], [number, number]];
 
 /** A grouped conv's packed kernels and their biases, derived once per kernel value (see GroupedConv2D). */
 interface GroupCache { kernelId: object; biasId: object | null; c: number; kernels: tf.Tensor4D[]; biases: tf.Tensor[] | null; owned: tf.Tensor[] }
@@ -131,18 +130,8 @@ export class FusedConv2D extends tf.layers.Layer {
     return [side(h, this.kernelSize[0], this.strides[0], this.dilationRate[0]), side(w, this.kernelSize[1], this.strides[1], this.dilationRate[1])];
   }
 
-  private outDim(n: number, axis: 0 | 1): number {
-    const k = (this.kernelSize[axis] - 1) * this.dilationRate[axis] + 1;
-    if (this.padding === 'same') return Math.ceil(n / this.strides[axis]);
-    const [p0, p1] = this.padding === 'valid' ? [0, 0] : this.padding[axis];
-    return Math.floor((n + p0 + p1 - k) / this.strides[axis]) + 1;
-  }
-
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const h = s[1] == null ? null : this.outDim(s[1], 0);
-    const w = s[2] == null ? null : this.outDim(s[2], 1);
-    return [s[0] ?? null, h, w, this.filters];
+    return convOutputShape(inputShape, this);
   }
 
   /** The `pad` argument of tfjs conv ops. */
@@ -150,7 +139,7 @@ export class FusedConv2D extends tf.layers.Layer {
     if (!Array.isArray(this.padding)) return this.padding;
     const [[t, b], [l, r]] = this.padding;
     if (t === 0 && b === 0 && l === 0 && r === 0) return 'valid';
-    return [[0, 0], [t, b], [l, r], [0, 0]];
+    return explicitPad4D(this.padding);
   }
 
   private conv(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor | undefined, activation: FusedActivation): tf.Tensor4D {

@@ -14,6 +14,7 @@
  * variable instead, so gradients flow.
  */
 import * as tf from '@tensorflow/tfjs';
+import { convOutputShape, explicitPad4D, type SpatialPadding } from './conv-geometry.js';
 
 export interface GroupedConv2DConfig {
   filters: number;
@@ -77,8 +78,6 @@ export function packKernel(kernel: tf.Tensor4D, groups: number, c: number): tf.T
   });
 }
 
-type Explicit4D = [[number, number], [number, number], [number, number], [number, number]];
-
 /** Packed kernels derived from one kernel value (identified by its data id). */
 interface PackCache { dataId: object; c: number; kernels: tf.Tensor4D[] }
 
@@ -88,7 +87,7 @@ export class GroupedConv2D extends tf.layers.Layer {
   readonly kernelSize: [number, number];
   readonly groups: number;
   readonly strides: [number, number];
-  readonly padding: [[number, number], [number, number]];
+  readonly padding: SpatialPadding;
   readonly dilationRate: [number, number];
   readonly useBias: boolean;
   private kernel: tf.LayerVariable | null = null;
@@ -127,17 +126,8 @@ export class GroupedConv2D extends tf.layers.Layer {
     this.built = true;
   }
 
-  private outDim(n: number, axis: 0 | 1): number {
-    const k = (this.kernelSize[axis] - 1) * this.dilationRate[axis] + 1;
-    const [p0, p1] = this.padding[axis];
-    return Math.floor((n + p0 + p1 - k) / this.strides[axis]) + 1;
-  }
-
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const h = s[1] == null ? null : this.outDim(s[1], 0);
-    const w = s[2] == null ? null : this.outDim(s[2], 1);
-    return [s[0] ?? null, h, w, this.filters];
+    return convOutputShape(inputShape, this);
   }
 
   /**
@@ -180,7 +170,7 @@ export class GroupedConv2D extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const c = this.clusterSize();
       const kernels = this.packedKernels(c, kwargs.training === true);
-      const pad: Explicit4D = [[0, 0], this.padding[0], this.padding[1], [0, 0]];
+      const pad = explicitPad4D(this.padding);
       const xs = kernels.length === 1 ? [x] : (tf.split(x, kernels.length, 3) as tf.Tensor4D[]);
       const ys = xs.map((xi, i) => tf.conv2d(xi, kernels[i]!, this.strides, pad, 'NHWC', this.dilationRate));
       const y = ys.length === 1 ? ys[0]! : tf.concat(ys, 3);
