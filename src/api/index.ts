@@ -6,7 +6,7 @@ import { getSpec, listSpecs, resolveOptions, toCard } from '../zoo/registry.js';
 import type { CreateOptions, ModelCard } from '../zoo/types.js';
 import { countFlops, countParams } from '../analysis/count.js';
 import { useBackend, type BackendName } from '../backend.js';
-import { EMBEDDED } from '../weights/default-model.js';
+import { EMBEDDED, noEmbeddedWeights } from '../weights/default-model.js';
 import { load as loadLayersModel, type WeightsSource } from '../weights/load.js';
 import type { HubOptions } from '../weights/hub/fetch.js';
 import { modelMetadata } from '../weights/artifacts.js';
@@ -80,8 +80,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   let model: tf.LayersModel;
   if (opts.weights === null || (opts.weights === undefined && !(spec.name in EMBEDDED))) {
     if (opts.weights === undefined) {
-      throw new CnnZooError(`cnn-zoo ships no weights for "${spec.name}" (embedded: ${Object.keys(EMBEDDED).join(', ')}). ` +
-        'Pass weights: \'imagenet\' (downloads its published checkpoint), weights: DIR (converted with `cnn-zoo convert`), or weights: null for random initialisation.', 'NO_WEIGHTS');
+      throw noEmbeddedWeights(spec.name);
     }
     model = spec.build(resolveOptions(spec, opts));
   } else {

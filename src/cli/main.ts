@@ -35,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const cmd = await entry.load();
+  // tfjs's console notes (the "install our node backend" banner on the cpu backend) are not ours to print.
+  (await import('@tensorflow/tfjs')).enableProdMode();
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(`Usage: ${cmd.usage}`);
     return 0;

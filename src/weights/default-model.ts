@@ -27,8 +27,14 @@ export async function embeddedLocation(folder: string): Promise<string> {
 export async function defaultWeightsFor(arch: string): Promise<string> {
   const folder = EMBEDDED[arch];
   if (!folder) {
-    throw new CnnZooError(`cnn-zoo ships no weights for "${arch}" (embedded: ${Object.keys(EMBEDDED).join(', ')}). ` +
-      'Convert a checkpoint with `cnn-zoo convert` and pass its folder: load(name, { weights: DIR }).', 'NO_WEIGHTS');
+    throw noEmbeddedWeights(arch);
   }
   return embeddedLocation(folder);
+}
+
+/** The error for a model without embedded weights: names the three ways to get some. */
+export function noEmbeddedWeights(arch: string): CnnZooError {
+  return new CnnZooError(`cnn-zoo ships no weights for "${arch}" (embedded: ${Object.keys(EMBEDDED).join(', ')}). ` +
+    `Pass weights: 'imagenet' (CLI: --weights imagenet; downloads its published checkpoint, see \`cnn-zoo fetch ${arch}\`), ` +
+    'weights: DIR (a folder converted with `cnn-zoo convert`), or weights: null for random initialisation.', 'NO_WEIGHTS');
 }
