@@ -109,6 +109,19 @@ describe('evaluation', () => {
     await rejects(openDataset(join(dir, 'nope')), /does not exist/);
   });
 
+  it('refuses a folder with nothing to evaluate instead of reporting 0% (the parent of the data, as users mistype it)', async () => {
+    // ../shared/imagenet holds the val ground truth but its images sit in sub-folders.
+    await rejects(openDataset(join(SHARED, 'imagenet')),
+      /No images to evaluate in .*imagenet \(ILSVRC2012_val_labels.txt labels 50000 images\)\. Sub-folders with images or labels: one-per-class, val-subset; did you mean --data .*one-per-class\?/);
+    const empty = mkdtempSync(join(tmpdir(), 'cnn-zoo-empty-'));
+    try {
+      mkdirSync(join(empty, 'n01443537'));
+      await rejects(openDataset(empty), /No images to evaluate in .*Point --data at the folder that holds the image files/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('evaluates a tiny dataset: Top-1/Top-5, per class, failed images counted, no tensor leak', async () => {
     const ds = await openDataset(dir);
     const model = constantModel(7, [1, 2, 3, 4]);

@@ -9,3 +9,11 @@ export function parse<T extends ParseArgsConfig['options']>(argv: string[], opti
     throw new CnnZooError(`${(e as Error).message}\nUsage: ${usage}`, 'BAD_ARGS');
   }
 }
+
+/** `--arch NAME`, also spelled `--model NAME` (what `eval` and `bench` call it). */
+export function archName(values: { arch?: string; model?: string }): string | undefined {
+  if (values.arch && values.model && values.arch !== values.model) {
+    throw new CnnZooError(`--arch "${values.arch}" and --model "${values.model}" name different models; give one.`, 'BAD_ARGS');
+  }
+  return values.arch ?? values.model;
+}

@@ -138,7 +138,7 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
   if (!labelsPath) {
     const subdirs = readdirSync(root).filter((d) => statSync(join(root, d)).isDirectory()).sort();
     const known = subdirs.filter((d) => classes.some((c) => c.wnid === d));
-    if (known.length > 0) return classFolders(root, name, subdirs, classes);
+    if (known.length > 0) return requireImages(classFolders(root, name, subdirs, classes), dir);
     const hint = atRoot.some((f) => VAL_FILE.test(f))
       ? `It holds ImageNet val images: pass the ground truth with --labels ${VAL_LABELS} (or put that file beside them).`
       : 'Add a labels.txt ("file index [wnid]" per line), or use one sub-folder per class named by wnid.';
@@ -174,7 +174,19 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
     if (!labelled.has(f)) problems.push({ kind: 'unlabelled', file: f, detail: `no line in ${basename(labelsPath)}; not evaluated` });
   }
   items.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { name, root, layout: isVal ? 'imagenet-val' : 'labels-file', classes, items, problems, ...(isVal ? { absent } : {}) };
+  return requireImages({ name, root, layout: isVal ? 'imagenet-val' : 'labels-file', classes, items, problems, ...(isVal ? { absent } : {}) }, dir,
+    ` (${basename(labelsPath)} labels ${entries.length} images)`);
+}
+
+/** A dataset without a single image to evaluate is an error (a 0% accuracy would look like a result). */
+function requireImages(ds: ImageDataset, dir: string, what = ''): ImageDataset {
+  if (ds.items.length > 0) return ds;
+  const holdsData = (d: string) => listImages(d).length > 0 || listImages(join(d, 'images')).length > 0 || existsSync(join(d, 'labels.txt'));
+  const withImages = readdirSync(ds.root).filter((d) => statSync(join(ds.root, d)).isDirectory() && holdsData(join(ds.root, d))).sort();
+  const hint = withImages.length > 0
+    ? ` Sub-folders with images or labels: ${withImages.slice(0, 5).join(', ')}; did you mean --data ${join(dir, withImages[0]!)}?`
+    : ' Point --data at the folder that holds the image files.';
+  throw new CnnZooError(`No images to evaluate in ${dir}${what}.${hint}`, 'BAD_DATASET');
 }
 
 function classFolders(root: string, name: string, subdirs: string[], classes: readonly ClassLabel[]): ImageDataset {

@@ -6,20 +6,20 @@ import { checkMetadata, modelMetadata } from '../../weights/artifacts.js';
 import { classify } from '../../weights/classify.js';
 import { DEFAULT_ARCH } from '../../weights/default-model.js';
 import { load, weightsHandler } from '../../weights/load.js';
-import { parse } from '../args.js';
+import { archName, parse } from '../args.js';
 
-export const usage = 'cnn-zoo classify IMAGE... [--weights DIR] [--arch NAME] [--top K] [--backend cpu|wasm] [--json]';
+export const usage = 'cnn-zoo classify IMAGE... [--weights DIR] [--arch NAME (or --model)] [--top K] [--backend cpu|wasm] [--json]';
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
-    weights: { type: 'string' }, arch: { type: 'string' }, top: { type: 'string', default: '5' },
+    weights: { type: 'string' }, arch: { type: 'string' }, model: { type: 'string' }, top: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
   }, usage);
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new CnnZooError(`--top must be a positive integer, got "${values.top}".`, 'BAD_ARGS');
   await useBackend(values.backend as BackendName);
-  let arch = values.arch ?? DEFAULT_ARCH;
-  if (values.weights && !values.arch) {
+  let arch = archName(values) ?? DEFAULT_ARCH;
+  if (values.weights && !archName(values)) {
     const { handler, where } = await weightsHandler(values.weights);
     arch = checkMetadata((await handler.load!()).userDefinedMetadata, where).arch;
   }

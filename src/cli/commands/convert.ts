@@ -13,9 +13,9 @@ import { load } from '../../weights/load.js';
 import { readNpy } from '../../weights/npy.js';
 import { compareWithReference } from '../../weights/reference.js';
 import { PREPROCESS, SOURCE_FORMATS, type NpyLayout, type PreprocessName, type SourceFormat } from '../../weights/sources.js';
-import { parse } from '../args.js';
+import { archName, parse } from '../args.js';
 
-export const usage = 'cnn-zoo convert --arch NAME --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
+export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
   '[--dtype float32|float16|uint8] [--layout NAME] [--input-size N] [--num-classes N] [--preprocess tf|torch|caffe] ' +
   '[--npy-layout oihw|ohwi|hwio] [--licence TEXT] [--origin TEXT] [--reference INPUT.npy OUTPUT.npy | --reference DIR] [--backend cpu|wasm]';
 
@@ -42,11 +42,12 @@ export async function run(argv: string[]): Promise<number> {
     argv = [...argv.slice(0, refAt), ...argv.slice(refAt + 1 + n)];
   }
   const { values, positionals } = parse(argv, {
-    arch: { type: 'string' }, from: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string', default: 'float32' },
+    arch: { type: 'string' }, model: { type: 'string' }, from: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string', default: 'float32' },
     layout: { type: 'string' }, 'input-size': { type: 'string' }, 'num-classes': { type: 'string' }, preprocess: { type: 'string' },
     'npy-layout': { type: 'string' }, licence: { type: 'string' }, origin: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
   }, usage);
-  if (!values.arch || !values.from || !values.out || positionals.length === 0) throw new CnnZooError(`convert needs --arch, --from, --out and a checkpoint.\nUsage: ${usage}`, 'BAD_ARGS');
+  const arch = archName(values);
+  if (!arch || !values.from || !values.out || positionals.length === 0) throw new CnnZooError(`convert needs --arch, --from, --out and a checkpoint.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!(SOURCE_FORMATS as readonly string[]).includes(values.from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${values.from}".`, 'BAD_ARGS');
   if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
   if (values.preprocess && !(values.preprocess in PREPROCESS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PREPROCESS).join(', ')}.`, 'BAD_ARGS');
@@ -60,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   await useBackend(values.backend as BackendName);
   const t0 = performance.now();
   const { model, metadata, report } = await convertCheckpoint({
-    arch: values.arch, from: values.from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
+    arch, from: values.from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
     layout: values.layout, inputSize: int(values['input-size'], '--input-size'), numClasses: int(values['num-classes'], '--num-classes'),
     preprocess: values.preprocess as PreprocessName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,

@@ -9,7 +9,7 @@ import { progressBar } from '../../eval/progress.js';
 import { parse } from '../args.js';
 import { table } from '../format.js';
 
-export const usage = 'cnn-zoo eval --model NAME [--weights DIR] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
+export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights DIR] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
   '[--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
   '          or one sub-folder per class named by wnid. Without --weights: the embedded weights if the model has them,\n' +
@@ -28,7 +28,9 @@ export async function run(argv: string[]): Promise<number> {
     limit: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
     'per-class': { type: 'boolean' }, json: { type: 'string' },
   }, usage);
-  if (!values.model || !values.data || positionals.length > 0) throw new CnnZooError(`eval needs --model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
+  // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
+  const name = values.model ?? (positionals.length === 1 ? positionals[0] : undefined);
+  if (!name || !values.data || positionals.length > (values.model ? 0 : 1)) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
   const limit = positiveInt(values.limit, 'limit');
   const batchSize = positiveInt(values.batch, 'batch') ?? 16;
   const backend = await selectBackend(values.backend!);
@@ -36,12 +38,12 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
     (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
   for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
-  const { model, weights } = await loadModelForEval(values.model, values.weights);
-  console.log(`model ${values.model} (weights: ${weights}), backend ${backend}, batch ${batchSize}`);
+  const { model, weights } = await loadModelForEval(name, values.weights);
+  console.log(`model ${name} (weights: ${weights}), backend ${backend}, batch ${batchSize}`);
   if (weights === 'random') console.log('  note: random weights (no --weights given): the accuracy is meaningless; use it as a smoke test.');
   const bar = progressBar('eval');
   const r = await evaluate(model, dataset, {
-    batchSize, ...(limit ? { limit } : {}), name: values.model, weights,
+    batchSize, ...(limit ? { limit } : {}), name, weights,
     onProgress: (p) => bar.update(p.done, p.total, `top-1 ${p.top1.toFixed(2)}%  ${p.imagesPerSec.toFixed(1)} img/s${p.failed ? `  ${p.failed} failed` : ''}`),
   });
   bar.finish();
@@ -53,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const f of r.failed.slice(0, 10)) console.log(`  failed: ${f.file}: ${f.error}`);
   if (r.failed.length > 10) console.log(`  ... ${r.failed.length - 10} more failed images`);
-  console.log(`${values.model} on ${r.dataset}: top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%  ` +
+  console.log(`${name} on ${r.dataset}: top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%  ` +
     `(${r.evaluated} of ${r.images} images evaluated, ${r.failed.length} failed; mean per-class top-1 ${r.meanClassTop1.toFixed(2)}%)  ` +
     `${r.imagesPerSec.toFixed(1)} images/s, ${r.seconds.toFixed(1)} s`);
   if (values.json) {

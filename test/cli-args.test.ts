@@ -1,0 +1,37 @@
+/** The CLI's model arguments: `--arch` and `--model` are one option; `eval` takes the model as a positional too. */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, SHARED } from './helpers/shared.js';
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
+
+describe('CLI model arguments', function () {
+  this.timeout(120_000);
+
+  it('`eval NAME --data DIR` evaluates like `eval --model NAME --data DIR`', () => {
+    const r = cli('eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '4', '--batch', '2');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/model tf_mobilenet_v2_100 \(weights: embedded\)/).and.match(/\(4 of 4 images evaluated, 0 failed/);
+    const bad = cli('eval', 'tf_mobilenet_v2_100', 'resnet50', '--data', 'x');
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.match(/eval needs a model and --data/);
+  });
+
+  it('`classify --model NAME` is `--arch NAME`; naming two different models is refused', () => {
+    const r = cli('classify', GRACE_HOPPER, '--model', 'tf_mobilenet_v2_100', '--top', '5');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/military uniform/);
+    const both = cli('classify', GRACE_HOPPER, '--model', 'tf_mobilenet_v2_100', '--arch', 'resnet50');
+    expect(both.status).to.equal(1);
+    expect(both.stderr).to.match(/--arch "resnet50" and --model "tf_mobilenet_v2_100" name different models/);
+  });
+
+  it('a model without embedded weights names --weights imagenet, cnn-zoo fetch and convert', () => {
+    const r = cli('classify', GRACE_HOPPER, '--arch', 'resnet50');
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/ships no weights for "resnet50".*--weights imagenet.*cnn-zoo fetch resnet50.*cnn-zoo convert/);
+  });
+});
