@@ -30,3 +30,12 @@ export function closest(name: string, candidates: readonly string[], n = 5): str
     .slice(0, n)
     .map((x) => x.c);
 }
+
+/** Refuses option names a call does not know (a typo would otherwise be ignored silently), naming the closest. */
+export function checkOptionNames(where: string, opts: object, known: readonly string[]): void {
+  for (const key of Object.keys(opts)) {
+    if (!known.includes(key)) {
+      throw new CnnZooError(`${where}: unknown option "${key}". Did you mean ${closest(key, known, 1)[0]}? Options: ${known.join(', ')}.`, 'BAD_OPTION');
+    }
+  }
+}

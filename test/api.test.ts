@@ -31,6 +31,10 @@ describe('public API', () => {
     try { await load('resnet50'); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(CnnZooError);
     expect((err as Error).message).to.match(/ships no weights.*weights: null/);
+    let typo: unknown;
+    try { await load('resnet50', { weigths: null } as never); } catch (e) { typo = e; }
+    expect(typo).to.be.instanceOf(CnnZooError);
+    expect((typo as Error).message).to.match(/load\("resnet50"\): unknown option "weigths"\. Did you mean weights\?/);
   });
 
   describe('the embedded MobileNet v2', () => {

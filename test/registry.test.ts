@@ -55,7 +55,18 @@ describe('registry', () => {
     expect(bad([224, 224, 3])).to.throw(CnnZooError, /batch axis/);
     expect(bad([1, 224, 224, 4])).to.throw(CnnZooError, /4 channels/);
     expect(bad([1, 200, 200, 3])).to.throw(CnnZooError, /built for 224x224/);
+    // model.predict of a created model checks the same way; a right batch still runs.
+    const direct = (shape: number[]) => () => tf.tidy(() => m.predict(tf.zeros(shape)));
+    expect(direct([1, 3, 224, 224])).to.throw(CnnZooError, /looks like NCHW.*transpose/i);
+    expect(direct([1, 200, 200, 3])).to.throw(CnnZooError, /built for 224x224/);
+    const y = m.predict(tf.zeros([2, 224, 224, 3])) as tf.Tensor;
+    expect(y.shape).to.deep.equal([2, 1000]);
+    y.dispose();
     m.dispose();
+  });
+
+  it('refuses an option name it does not know, naming the closest', () => {
+    expect(() => create('resnet50', { inputSze: 128 } as never)).to.throw(CnnZooError, /create\("resnet50"\): unknown option "inputSze"\. Did you mean inputSize\?/);
   });
 
   it('card params and FLOPs equal the counts of the built model', () => {

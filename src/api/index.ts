@@ -2,7 +2,7 @@
  * The high-level API: `list`, `info`, `create`, `load`. Everything returns plain JS objects or a `ZooModel`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getSpec, listSpecs, resolveOptions, toCard } from '../zoo/registry.js';
+import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions, toCard } from '../zoo/registry.js';
 import type { CreateOptions, ModelCard } from '../zoo/types.js';
 import { countFlops, countParams } from '../analysis/count.js';
 import { useBackend, type BackendName } from '../backend.js';
@@ -11,7 +11,7 @@ import { load as loadLayersModel, type WeightsSource } from '../weights/load.js'
 import type { HubOptions } from '../weights/hub/fetch.js';
 import { modelMetadata } from '../weights/artifacts.js';
 import { toInference } from '../inference/index.js';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, checkOptionNames } from '../errors.js';
 import { ZooModel } from './zoo-model.js';
 
 export interface ListOptions {
@@ -61,6 +61,8 @@ export interface LoadModelOptions extends CreateOptions {
   inference?: boolean;
 }
 
+const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference'] as const satisfies readonly (keyof LoadModelOptions)[];
+
 /** The names of the feature layers of `name` (its layers built with `includeTop: false`). */
 function featureLayerNames(name: string, size: number): Set<string> {
   const spec = getSpec(name);
@@ -76,6 +78,7 @@ function featureLayerNames(name: string, size: number): Set<string> {
  */
 export async function load(name: string, opts: LoadModelOptions = {}): Promise<ZooModel> {
   const spec = getSpec(name);
+  checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
   if (opts.backend) await useBackend(opts.backend);
   let model: tf.LayersModel;
   if (opts.weights === null || (opts.weights === undefined && !(spec.name in EMBEDDED))) {

@@ -2,9 +2,10 @@
  * The model registry: stable names (and aliases) -> model specs, filters, and `create()`.
  * Unknown names fail with the closest valid names.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
-import { CnnZooError, closest } from '../errors.js';
+import { CnnZooError, checkOptionNames, closest } from '../errors.js';
+import { checkInputShape } from './input-check.js';
 import { FAMILIES } from './families.js';
 import type { BuildContext, CreateOptions, FixtureRef, ModelCard, ModelSpec } from './types.js';
 
@@ -89,5 +90,22 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
 /** Build `name` with random weights at any valid input size. */
 export function create(name: string, opts: CreateOptions = {}): tf.LayersModel {
   const spec = getSpec(name);
-  return spec.build(resolveOptions(spec, opts));
+  checkOptionNames(`create("${spec.name}")`, opts, CREATE_OPTIONS);
+  return withCheckedPredict(spec.build(resolveOptions(spec, opts)));
+}
+
+/** The keys of `CreateOptions`. */
+export const CREATE_OPTIONS = ['inputSize', 'numClasses', 'includeTop', 'pooling'] as const satisfies readonly (keyof CreateOptions)[];
+
+/**
+ * `model.predict(x)` with one tensor checks its shape first (`checkInputShape`): NCHW, a missing batch axis, RGBA or
+ * another size fail with the fix instead of tfjs's generic shape error. The model stays a plain `tf.LayersModel`.
+ */
+function withCheckedPredict(model: tf.LayersModel): tf.LayersModel {
+  const predict = model.predict.bind(model);
+  model.predict = (x, args) => {
+    if (x instanceof tf.Tensor && model.inputs.length === 1) checkInputShape(model, x.shape);
+    return predict(x, args);
+  };
+  return model;
 }
