@@ -39,7 +39,7 @@ function vggHead(): tf.LayersModel {
 describe('bench ONNX export runs in onnxruntime with cnn-zoo\'s results', () => {
   before(async () => { await useBackend('wasm'); });
 
-  for (const name of ['squeezenet1_1', 'mobilenet_v2', 'vgg_head']) {
+  for (const name of ['squeezenet1_1', 'mobilenet_v2', 'densenet121', 'vgg_head']) {
     it(`${name}: training and inference forms`, async () => {
       const training = name === 'vgg_head' ? vggHead() : create(name, { inputSize: 96 });
       setBenchWeights(training);

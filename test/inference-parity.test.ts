@@ -2,7 +2,8 @@
  * Inference-form parity on real fixtures: the folded model (1) predicts the fixture's reference logits within
  * the fixture's tolerance with top-5 agreeing, (2) matches the training form (< 1e-4 relative), and (3) with its weights wiped,
  * loads the fixture's state_dict folded into a TFLite-style checkpoint
- * (conv weight + bias, no batch norm keys) and reproduces the reference again.
+ * (conv weight + bias, no batch norm keys) and reproduces the reference again. Every batch norm is folded: into
+ * the conv before it, or, where there is none (DenseNet, DPN, pre-activation ResNet, NASNet), into a depthwise 1x1.
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
@@ -57,6 +58,8 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
         expect(countFlops(inference), 'conv+linear FLOPs').to.equal(flops);
         if (fx.flops !== null) expect(flops).to.equal(fx.flops);
         expect(census.Dropout ?? 0, 'dropout left').to.equal(0);
+        // Every batch norm is gone: folded into the conv before it, or (no conv before it) a depthwise 1x1.
+        expect(census.BatchNormalization ?? 0, 'batch norms left').to.equal(0);
       } finally {
         training?.dispose();
         inference?.dispose();
@@ -68,4 +71,8 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
 
 describe('inference form on parity fixtures (wasm)', () => {
   inferenceParityCases(['squeezenet1_1', 'vgg11_bn', 'resnet50', 'resnext50_32x4d', 'mobilenet_v2', 'densenet121']);
+});
+
+describe('inference form: batch norms with no conv before them (concat and pre-activation nets, wasm)', () => {
+  inferenceParityCases(['timm_dpn68', 'timm_resnetv2_50', 'nasnetamobile']);
 });

@@ -46,14 +46,17 @@ export function foldStateDict(inferenceModel: tf.LayersModel, stateDict: StateDi
     if (!(layer instanceof FusedConv2D) && !(layer instanceof FusedDense)) continue;
     const bn = layer.absorbed.find((a) => a.role === 'batchnorm');
     if (!bn) continue;
-    const folded = foldTorchPair(need(`${layer.name}.weight`, bn.name), keyed.get(`${layer.name}.bias`), {
+    // A lone batch norm (the layer bears its name) folds into an identity depthwise 1x1 conv, weight [C, 1, 1, 1].
+    const alone = layer instanceof FusedConv2D && layer.isBatchNorm;
+    const weight = alone ? { shape: [layer.filters, 1, 1, 1], data: new Float32Array(layer.filters).fill(1) } : need(`${layer.name}.weight`, bn.name);
+    const folded = foldTorchPair(weight, alone ? undefined : keyed.get(`${layer.name}.bias`), {
       weight: keyed.get(`${bn.name}.weight`), bias: keyed.get(`${bn.name}.bias`),
       runningMean: need(`${bn.name}.running_mean`, bn.name), runningVar: need(`${bn.name}.running_var`, bn.name),
       eps: bn.epsilon ?? 1e-5,
     });
+    for (const suffix of ['weight', 'bias', 'running_mean', 'running_var']) keyed.delete(`${bn.name}.${suffix}`);
     keyed.set(`${layer.name}.weight`, folded.weight);
     keyed.set(`${layer.name}.bias`, folded.bias);
-    for (const suffix of ['weight', 'bias', 'running_mean', 'running_var']) keyed.delete(`${bn.name}.${suffix}`);
   }
   return keyed;
 }

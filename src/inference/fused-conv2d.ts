@@ -8,6 +8,11 @@
  * Weights start at zero: the layer is made by `toInference` or filled from a folded checkpoint.
  * Kernel layouts: plain [kh, kw, in, out]; grouped [kh, kw, in / groups, out]; depthwise [kh, kw, in, multiplier].
  * Weight roles `kernel` and `bias` map from a (folded) PyTorch checkpoint's `<layer>.weight` and `<layer>.bias`.
+ *
+ * A batch norm with no conv before it (DenseNet's and DPN's after a concat, pre-activation blocks) becomes a
+ * depthwise 1x1 FusedConv2D named after the batch norm (`isBatchNorm`): kernel = scale, bias = shift, with the
+ * activation after it fused. tfjs's own batch-norm kernel is scalar code on wasm (DenseNet-121: 62 of them,
+ * 35 of 160 ms); XNNPACK's depthwise conv is SIMD, and on WebGPU norm and activation become one dispatch.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getRoleTable, registerRoleTable } from '../weights/mapping.js';
@@ -215,9 +220,15 @@ export class FusedConv2D extends tf.layers.Layer {
   }
 
   /** Conv FLOPs per image (1 multiply-add = 2), as `src/analysis/count.ts` counts the unfused conv. */
+  /** A batch norm on its own (no conv before it), run as a depthwise 1x1 conv: this layer bears its name. */
+  get isBatchNorm(): boolean {
+    return this.absorbed.some((a) => a.role === 'batchnorm' && a.name === this.name);
+  }
+
+  /** Conv FLOPs; 0 for a lone batch norm, which the training form does not count either. */
   flopsPerImage(_inputShape: readonly (number | null)[], outputShape: readonly (number | null)[]): number {
     const k = this.kernel?.shape as number[] | undefined;
-    if (!k) return 0;
+    if (!k || this.isBatchNorm) return 0;
     const cells = (outputShape[1] ?? 1) * (outputShape[2] ?? 1) * (outputShape[3] ?? 1);
     const macs = this.depthwise ? k[0]! * k[1]! : k[0]! * k[1]! * k[2]!;
     return 2 * cells * macs;

@@ -5,6 +5,8 @@
  *    `FusedDense` that runs as one tfjs fused kernel;
  *  - a conv whose (folded) output feeds only `add(., other)` followed by an activation takes `other` as a
  *    residual input (ResNet blocks): the add and the activation join the conv's kernel;
+ *  - a batch norm with no conv before it, and the activation after it, become a depthwise 1x1 `FusedConv2D`
+ *    (per-channel scale as kernel, shift as bias; see FusedConv2D.isBatchNorm);
  *  - dropout (and linear activations) are removed;
  *  - every other layer is cloned with its weights.
  * Fused layers keep the conv's name (the reference module path), so checkpoints still map by name; the
@@ -103,6 +105,27 @@ function planFusions(graph: ModelGraph, o: Required<InferenceOptions>): Fusion[]
     for (const l of [f.pad, f.head, f.bn, f.add, f.activationLayer]) if (l) claimed.add(l);
     fusions.push(f);
   }
+  if (o.foldBatchNorm) fusions.push(...loneBatchNorms(graph, claimed, o));
+  return fusions;
+}
+
+/** The batch norms no conv absorbed (rank 4, channels last), each with the activation after it. */
+function loneBatchNorms(graph: ModelGraph, claimed: Set<tf.layers.Layer>, o: Required<InferenceOptions>): Fusion[] {
+  const fusions: Fusion[] = [];
+  for (const bn of graph.layers) {
+    const input = graph.node(bn).inputs[0];
+    if (claimed.has(bn) || !input || input.rank !== 4 || !isChannelsLastBatchNorm(bn, 4)) continue;
+    const f: Fusion = { head: bn, bn, input, activation: { activation: 'linear' }, last: bn };
+    const next = graph.soleConsumer(graph.output(bn));
+    const act = next && o.fuseActivations && !claimed.has(next) ? fusedActivationOf(next) : null;
+    if (next && act) {
+      f.activation = act;
+      f.activationLayer = next;
+      f.last = next;
+    }
+    for (const l of [f.head, f.activationLayer]) if (l) claimed.add(l);
+    fusions.push(f);
+  }
   return fusions;
 }
 
@@ -123,6 +146,9 @@ function fusedLayer(f: Fusion, inputChannels: number): FusedConv2D | FusedDense 
   const act = { activation: f.activation.activation, leakyreluAlpha: f.activation.leakyreluAlpha };
   const absorbed = absorbedList(f);
   if (cls === 'Dense') return new FusedDense({ name: f.head.name, units: Number(cfg.units), useBias, absorbed, ...act });
+  if (cls === 'BatchNormalization') {
+    return new FusedConv2D({ name: f.head.name, filters: inputChannels, kernelSize: [1, 1], depthwise: true, useBias: true, absorbed, ...act });
+  }
   let padding: ConvPadding;
   if (f.pad) padding = f.pad.getConfig().padding as [[number, number], [number, number]];
   else if (cls === 'GroupedConv2D') padding = cfg.padding as [[number, number], [number, number]];
@@ -140,6 +166,10 @@ function fusedLayer(f: Fusion, inputChannels: number): FusedConv2D | FusedDense 
 /** Folded [kernel, bias?] of `f`'s head and batch norm. */
 function fusedWeights(f: Fusion, useBias: boolean): tf.Tensor[] {
   return tf.tidy(() => {
+    if (f.head === f.bn) { // a lone batch norm: depthwise 1x1 kernel [1, 1, C, 1] = scale, bias = shift
+      const { scale, shift } = batchNormAffine(f.bn);
+      return [scale.reshape([1, 1, scale.shape[0], 1]), shift];
+    }
     const w = weightsByRole(f.head);
     const layout: KernelLayout = f.head.getClassName() === 'DepthwiseConv2D' ? 'depthwise' : 'out-last';
     let kernel = (w.get('kernel') ?? w.get('depthwise_kernel'))!;
