@@ -219,13 +219,15 @@ export class FusedConv2D extends tf.layers.Layer {
     return result;
   }
 
-  /** Conv FLOPs per image (1 multiply-add = 2), as `src/analysis/count.ts` counts the unfused conv. */
   /** A batch norm on its own (no conv before it), run as a depthwise 1x1 conv: this layer bears its name. */
   get isBatchNorm(): boolean {
     return this.absorbed.some((a) => a.role === 'batchnorm' && a.name === this.name);
   }
 
-  /** Conv FLOPs; 0 for a lone batch norm, which the training form does not count either. */
+  /**
+   * Conv FLOPs per image (1 multiply-add = 2), as `src/analysis/count.ts` counts the unfused conv; 0 for a lone
+   * batch norm, which the training form does not count either.
+   */
   flopsPerImage(_inputShape: readonly (number | null)[], outputShape: readonly (number | null)[]): number {
     const k = this.kernel?.shape as number[] | undefined;
     if (!k || this.isBatchNorm) return 0;

@@ -56,6 +56,16 @@ function isChannelsLastBatchNorm(layer: tf.layers.Layer, rank: number): boolean 
   return axis === -1 || axis === rank - 1;
 }
 
+/** Let `f` absorb `next` when it is an activation a fused kernel runs; true when it did. */
+function takeActivation(f: Fusion, next: tf.layers.Layer | null, claimed: Set<tf.layers.Layer>, o: Required<InferenceOptions>): boolean {
+  const act = next && o.fuseActivations && !claimed.has(next) ? fusedActivationOf(next) : null;
+  if (!next || !act) return false;
+  f.activation = act;
+  f.activationLayer = next;
+  f.last = next;
+  return true;
+}
+
 /** Plan the fusions of `graph`: each conv/linear layer and what it absorbs. */
 function planFusions(graph: ModelGraph, o: Required<InferenceOptions>): Fusion[] {
   const claimed = new Set<tf.layers.Layer>();
@@ -83,12 +93,8 @@ function planFusions(graph: ModelGraph, o: Required<InferenceOptions>): Fusion[]
         out = graph.output(next);
         next = graph.soleConsumer(out);
       }
-      const act = next && o.fuseActivations && !claimed.has(next) ? fusedActivationOf(next) : null;
-      if (next && act) {
-        f.activation = act;
-        f.activationLayer = next;
-        f.last = next;
-      } else if (next && o.fuseResidual && o.fuseActivations && cls !== 'Dense' && next.getClassName() === 'Add' && !claimed.has(next)) {
+      const tookActivation = takeActivation(f, next, claimed, o);
+      if (!tookActivation && next && o.fuseResidual && o.fuseActivations && cls !== 'Dense' && next.getClassName() === 'Add' && !claimed.has(next)) {
         const addInputs = graph.node(next).inputs;
         const other = addInputs.find((t) => t.id !== out.id);
         const after = graph.soleConsumer(graph.output(next));
@@ -116,13 +122,7 @@ function loneBatchNorms(graph: ModelGraph, claimed: Set<tf.layers.Layer>, o: Req
     const input = graph.node(bn).inputs[0];
     if (claimed.has(bn) || !input || input.rank !== 4 || !isChannelsLastBatchNorm(bn, 4)) continue;
     const f: Fusion = { head: bn, bn, input, activation: { activation: 'linear' }, last: bn };
-    const next = graph.soleConsumer(graph.output(bn));
-    const act = next && o.fuseActivations && !claimed.has(next) ? fusedActivationOf(next) : null;
-    if (next && act) {
-      f.activation = act;
-      f.activationLayer = next;
-      f.last = next;
-    }
+    takeActivation(f, graph.soleConsumer(graph.output(bn)), claimed, o);
     for (const l of [f.head, f.activationLayer]) if (l) claimed.add(l);
     fusions.push(f);
   }
