@@ -3,6 +3,7 @@
 # a node binary, the Vulkan loader and Dawn (../shared/tools/prepare-device-carry.sh), the bench bundled to one
 # CommonJS file, and the few package files it reads at run time (Dawn's addon, tfjs-backend-wasm's binaries).
 # On the device:  bash .device-carry/setup.sh && /tmp/node .device-carry/bench.cjs --backends webgpu ...
+#                  /tmp/node .device-carry/cli.cjs parity .device-fixtures/*.json.gz --backend webgpu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.device-carry
@@ -25,6 +26,12 @@ cp $w/dist/*.wasm "$nm/@tensorflow/tfjs-backend-wasm/dist/"
 cp $w/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js $w/wasm-out/tfjs-backend-wasm-threaded-simd.js "$nm/@tensorflow/tfjs-backend-wasm/wasm-out/"
 npx esbuild bench/main.ts --bundle --platform=node --format=cjs --outfile="$dir/bench.cjs" \
   --external:onnxruntime-node --external:webgpu --log-level=warning \
+  --banner:js="const __cnnZooImportMetaUrl = require('url').pathToFileURL(__filename).href;" \
+  --define:import.meta.url=__cnnZooImportMetaUrl
+# The CLI too (e.g. `cnn-zoo parity FIXTURES --backend webgpu` on the GPU; fixtures travel in .device-fixtures/).
+npx esbuild src/cli/main.ts --bundle --platform=node --format=cjs --outfile="$dir/cli.cjs" \
+  --external:onnxruntime-node --external:webgpu --external:sharp --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
+  --log-level=warning \
   --banner:js="const __cnnZooImportMetaUrl = require('url').pathToFileURL(__filename).href;" \
   --define:import.meta.url=__cnnZooImportMetaUrl
 cp bench/py_bench.py bench/det.py "$dir/"

@@ -31,7 +31,7 @@ describe('classify with the embedded default model', function () {
     const model = await load(DEFAULT_ARCH);
     const meta = modelMetadata(model)!;
     expect(meta).to.include({ arch: 'tf_mobilenet_v2_100', dtype: 'uint8', classOffset: 1, numClasses: 1001 });
-    const top5 = classify(model, await decodeImage(GRACE_HOPPER), 5);
+    const top5 = await classify(model, await decodeImage(GRACE_HOPPER), 5);
     console.log(`      ${top5.map((p) => `${p.label} ${(100 * p.probability).toFixed(1)}%`).join(', ')}`);
     expect(top5.map((p) => p.classId)).to.include(652);
     expect(top5.find((p) => p.classId === 652)!.label).to.equal('military uniform');

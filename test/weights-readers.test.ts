@@ -63,7 +63,7 @@ describe('weights: PyTorch and safetensors checkpoints reproduce their fixtures'
       const fx = await loadFixture(fixturePath(fixture));
       const sd = read(bytes(join(CK, file)), file);
       expectSameStateDict(sd, fx.stateDict);
-      const r = runParity({ ...fx, stateDict: sd });
+      const r = await runParity({ ...fx, stateDict: sd });
       console.log(`      ${file}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance})`);
       expect(r.maxRelErr).to.be.below(fx.tolerance);
       expect(r.top5Agree).to.equal(true);

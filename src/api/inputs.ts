@@ -18,11 +18,15 @@ const isRgbImage = (x: unknown): x is RgbImage =>
   (x as RgbImage).data.length === (x as RgbImage).width * (x as RgbImage).height * 3;
 
 /** Raw-pixel tensor [H, W, 3] -> RgbImage (rounded, clamped to 0..255). */
-function tensorToRgb(t: tf.Tensor3D): RgbImage {
+async function tensorToRgb(t: tf.Tensor3D): Promise<RgbImage> {
   const [height, width, c] = t.shape;
   if (c !== 3) throw new CnnZooError(`Image tensor has ${c} channels (shape [${t.shape}]); pass RGB pixels [H, W, 3] in 0..255.`, 'BAD_INPUT_SHAPE');
-  const data = tf.tidy(() => t.toFloat().round().clipByValue(0, 255).toInt().dataSync());
-  return { width, height, data: Uint8Array.from(data) };
+  const pixels = tf.tidy(() => t.toFloat().round().clipByValue(0, 255).toInt());
+  try {
+    return { width, height, data: Uint8Array.from(await pixels.data()) };
+  } finally {
+    pixels.dispose();
+  }
 }
 
 /** Every image in `input` (a batch tensor expands to its images; an array to its members). */
@@ -35,13 +39,16 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[]): Pr
   }
   if (isRgbImage(x)) return [x];
   if (x instanceof tf.Tensor) {
-    if (x.rank === 4) return tf.unstack(x).map((t) => { try { return tensorToRgb(t as tf.Tensor3D); } finally { t.dispose(); } });
-    if (x.rank === 3) return [tensorToRgb(x as tf.Tensor3D)];
+    if (x.rank === 4) {
+      const images = tf.unstack(x) as tf.Tensor3D[];
+      try { return await Promise.all(images.map((t) => tensorToRgb(t))); } finally { tf.dispose(images); }
+    }
+    if (x.rank === 3) return [await tensorToRgb(x as tf.Tensor3D)];
     throw new CnnZooError(`Image tensor has rank ${x.rank} (shape [${x.shape}]); pass [H, W, 3] or [N, H, W, 3] raw pixels.`, 'BAD_INPUT_SHAPE');
   }
   if (typeof x === 'object' && x !== null) {
     const t = tf.browser.fromPixels(x as PixelSource, 3);
-    try { return [tensorToRgb(t)]; } finally { t.dispose(); }
+    try { return [await tensorToRgb(t)]; } finally { t.dispose(); }
   }
   throw new CnnZooError(`Unsupported image input ${String(x)}: pass a file path or bytes (Node), an RgbImage, a pixel tensor, or an image/canvas/video element.`, 'BAD_INPUT');
 }

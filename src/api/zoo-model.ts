@@ -91,13 +91,17 @@ export class ZooModel {
     return tf.tidy(() => tf.stack(images.map((img) => preprocessImage(img, this.preprocessing))) as tf.Tensor4D);
   }
 
-  private async run<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, read: (outs: tf.Tensor[]) => T): Promise<T> {
+  /**
+   * Preprocess, predict, and read the outputs with `read`. Reads are asynchronous (`data()`/`array()`): WebGPU has
+   * no synchronous readback in Node (Dawn) and a slow one in browsers.
+   */
+  private async run<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, read: (outs: tf.Tensor[]) => Promise<T>): Promise<T> {
     const x = await this.preprocess(input);
     try {
       checkInputShape(this.model, x.shape);
       const y = model.predict(x);
       const outs = Array.isArray(y) ? y : [y];
-      try { return read(outs); } finally { tf.dispose(outs); }
+      try { return await read(outs); } finally { tf.dispose(outs); }
     } finally {
       x.dispose();
     }
@@ -114,11 +118,13 @@ export class ZooModel {
       throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
     }
     const k = opts.topK ?? 5;
-    const rows = await this.run(input, this.model, ([logits]) => {
-      const probs = tf.tidy(() => tf.softmax(logits as tf.Tensor2D));
-      const data = probs.arraySync() as number[][];
-      probs.dispose();
-      return data.map((row) => this.topK(row, k));
+    const rows = await this.run(input, this.model, async ([logits]) => {
+      const probs = tf.softmax(logits as tf.Tensor2D);
+      try {
+        return ((await probs.array()) as number[][]).map((row) => this.topK(row, k));
+      } finally {
+        probs.dispose();
+      }
     });
     const batch = Array.isArray(input) || (input instanceof tf.Tensor && input.rank === 4);
     return batch ? rows : rows[0]!;
@@ -137,7 +143,7 @@ export class ZooModel {
   /** Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image. */
   async embed(input: ImageInput | readonly ImageInput[]): Promise<number[][]> {
     this.embedCache ??= embeddingModel(this.model, this.stages);
-    return this.run(input, this.embedCache, ([e]) => e!.arraySync() as number[][]);
+    return this.run(input, this.embedCache, async ([e]) => (await e!.array()) as number[][]);
   }
 
   /**
@@ -159,15 +165,16 @@ export class ZooModel {
       fm = tf.model({ inputs: this.model.inputs, outputs: picks.map((i) => this.model.getLayer(all[i]!.layer).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
       this.featuresCache.set(key, fm);
     }
-    return this.run(input, fm, (outs) => outs.map((t, j) => ({
-      layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: t.dataSync() as Float32Array,
-    })));
+    return this.run(input, fm, (outs) => Promise.all(outs.map(async (t, j) => ({
+      layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: (await t.data()) as Float32Array,
+    }))));
   }
 
   /** Run once on a blank input so kernels compile / allocate before timing-sensitive calls. */
   async warmup(): Promise<void> {
     const s = this.model.inputs[0]!.shape;
-    tf.tidy(() => { (this.model.predict(tf.zeros([1, s[1] as number, s[2] as number, 3])) as tf.Tensor).dataSync(); });
+    const y = tf.tidy(() => this.model.predict(tf.zeros([1, s[1] as number, s[2] as number, 3])) as tf.Tensor);
+    try { await y.data(); } finally { y.dispose(); }
   }
 
   /** Free the model's weights. */

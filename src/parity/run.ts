@@ -54,7 +54,8 @@ export function top5Agree(ours: Float32Array, ref: Float32Array, classes: number
   return true;
 }
 
-export function runParity(fx: Fixture): ParityResult {
+/** Build the fixture's model, load its weights, predict its input (read asynchronously: WebGPU needs it). */
+export async function runParity(fx: Fixture): Promise<ParityResult> {
   const t0 = performance.now();
   const { spec, fixture } = findByFixture(fx.name);
   const ctx = resolveOptions(spec, { ...fixture.options, inputSize: [fx.inputShape[2], fx.inputShape[3]], numClasses: fx.logitsShape[1] });
@@ -68,8 +69,8 @@ export function runParity(fx: Fixture): ParityResult {
       const x = nchwToNhwc(fx.input, fx.inputShape);
       return model.predict(x) as tf.Tensor;
     });
-    const ours = out.dataSync() as Float32Array;
-    out.dispose();
+    let ours: Float32Array;
+    try { ours = (await out.data()) as Float32Array; } finally { out.dispose(); }
     const t2 = performance.now();
     const maxRelErr = maxRelError(ours, fx.logits);
     const agree = top5Agree(ours, fx.logits, fx.logitsShape[1]);

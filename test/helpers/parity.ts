@@ -13,7 +13,7 @@ export function parityCases(fixtures: readonly string[], backend: BackendName = 
   for (const name of fixtures) {
     it(`${name} reproduces its fixture on ${backend}`, async () => {
       const fx = await loadFixture(fixturePath(name));
-      const r = runParity(fx);
+      const r = await runParity(fx);
       console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s`);
       expect(r.maxRelErr, 'max|ours-ref|/max|ref|').to.be.below(fx.tolerance);
       expect(r.top5Agree, 'top-5 classes agree').to.equal(true);

@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const results = [];
   for (const path of positionals) {
     const img = await decodeImage(path);
-    const top = classify(model, img, k);
+    const top = await classify(model, img, k);
     results.push({ image: path, top });
     if (!values.json) {
       console.log(`${path}  (${arch}, ${meta.source.format} ${meta.dtype})`);

@@ -15,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const path of positionals) {
     try {
       const fx = await loadFixture(path);
-      const r = runParity(fx);
+      const r = await runParity(fx);
       if (!r.pass) failed++;
       const extra = [r.top5Agree ? '' : 'top-5 differs',
         r.params !== fx.paramCount ? `params ${r.params} != ${fx.paramCount}` : '',

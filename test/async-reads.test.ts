@@ -1,0 +1,61 @@
+/**
+ * WebGPU in Node (Dawn) has no synchronous readback (`dataSync()` needs an OffscreenCanvas there), and in browsers
+ * it is slow. So the high-level calls read every tensor asynchronously: here `dataSync`/`arraySync` throw while
+ * they run. Measured on an H100 with `cnn-zoo classify --backend webgpu` and `cnn-zoo parity --backend webgpu`
+ * (all 77 fixtures), which failed with "OffscreenCanvas is not defined" before.
+ */
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { useBackend } from '../src/backend.js';
+import { load } from '../src/api/index.js';
+import { decodeImage } from '../src/image/decode.js';
+import { loadFixture } from '../src/parity/fixture.js';
+import { runParity } from '../src/parity/run.js';
+import { classify } from '../src/weights/classify.js';
+import { loadLayersModel } from '../src/weights/index.js';
+import { DEFAULT_ARCH } from '../src/weights/default-model.js';
+import { fixturePath, SHARED } from './helpers/shared.js';
+
+const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
+
+describe('no synchronous tensor reads in the inference paths (WebGPU needs that)', () => {
+  const proto = tf.Tensor.prototype as unknown as Record<'dataSync' | 'arraySync', (...a: unknown[]) => unknown>;
+  const saved = { dataSync: proto.dataSync, arraySync: proto.arraySync };
+  before(async () => {
+    await useBackend('wasm');
+    for (const k of ['dataSync', 'arraySync'] as const) proto[k] = () => { throw new Error(`${k}() called: WebGPU in Node cannot read synchronously`); };
+  });
+  after(() => { proto.dataSync = saved.dataSync; proto.arraySync = saved.arraySync; });
+
+  it('ZooModel: classify, embed, features, warmup, and pixel-tensor inputs', async () => {
+    const model = await load(DEFAULT_ARCH);
+    try {
+      await model.warmup();
+      const top = await model.classify(GRACE_HOPPER);
+      expect(top.map((p) => p.label)).to.include('military uniform');
+      const img = await decodeImage(GRACE_HOPPER);
+      const pixels = tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
+      const fromTensor = await model.classify(pixels);
+      pixels.dispose();
+      expect(fromTensor[0]!.label).to.equal(top[0]!.label);
+      const [e] = await model.embed(GRACE_HOPPER);
+      expect(e).to.have.length(1280);
+      const maps = await model.features(GRACE_HOPPER, { stages: [0] });
+      expect(maps[0]!.data.length).to.equal(maps[0]!.shape.reduce((a, b) => a * b, 1));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('classify() on a loaded LayersModel (the CLI) and runParity (cnn-zoo parity)', async () => {
+    const m = await loadLayersModel(DEFAULT_ARCH);
+    try {
+      expect((await classify(m, await decodeImage(GRACE_HOPPER), 5)).map((p) => p.label)).to.include('military uniform');
+    } finally {
+      m.dispose();
+    }
+    const r = await runParity(await loadFixture(fixturePath('squeezenet1_1')));
+    expect(r.pass).to.equal(true);
+  });
+});
