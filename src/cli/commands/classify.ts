@@ -8,7 +8,7 @@ import { DEFAULT_ARCH } from '../../weights/default-model.js';
 import { load, weightsHandler } from '../../weights/load.js';
 import { archName, parse } from '../args.js';
 
-export const usage = 'cnn-zoo classify IMAGE... [--weights DIR] [--arch NAME (or --model)] [--top K] [--backend cpu|wasm] [--json]';
+export const usage = 'cnn-zoo classify IMAGE... [--weights DIR] [--arch NAME (or --model)] [--top K] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, arch: { type: 'string' }, model: { type: 'string' }, top: { type: 'string', default: '5' },

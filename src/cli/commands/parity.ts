@@ -1,11 +1,11 @@
-/** `cnn-zoo parity FIXTURE... [--backend cpu|wasm]`: reproduce parity fixtures; non-zero exit on any FAIL. */
+/** `cnn-zoo parity FIXTURE... [--backend NAME]`: reproduce parity fixtures; non-zero exit on any FAIL. */
 import { useBackend, type BackendName } from '../../backend.js';
 import { loadFixture } from '../../parity/fixture.js';
 import { runParity } from '../../parity/run.js';
 import { CnnZooError } from '../../errors.js';
 import { parse } from '../args.js';
 
-export const usage = 'cnn-zoo parity FIXTURE.json.gz... [--backend cpu|wasm]';
+export const usage = 'cnn-zoo parity FIXTURE.json.gz... [--backend wasm|cpu|webgpu|tensorflow]';
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { backend: { type: 'string', default: 'wasm' } }, usage);
   if (positionals.length === 0) throw new CnnZooError(`parity needs at least one fixture file.\nUsage: ${usage}`, 'BAD_ARGS');
