@@ -52,7 +52,7 @@ export async function fineTune(zoo: ZooModel, backbone: tf.LayersModel, images: 
       const x = augment(raw, o.rng);
       const y = tf.oneHot(batch.map((b) => b.label), k);
       const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, zoo.model.apply(x, { training: false }) as tf.Tensor), true, vars)!;
-      total += cost.dataSync()[0]! * batch.length;
+      total += (await cost.data())[0]! * batch.length; // async: WebGPU in Node cannot read synchronously
       tf.dispose([raw, x, y, cost]);
     }
     o.log(`fine-tune epoch ${epoch}/${o.epochs}: training loss ${(total / order.length).toFixed(4)}`);

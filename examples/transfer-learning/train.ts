@@ -80,9 +80,14 @@ async function featuresOf(zoo: ZooModel, images: readonly LabelledImage[], copie
   return { x, labels };
 }
 
+/** Every tensor is read asynchronously: WebGPU in Node has no synchronous readback. */
+async function read(t: tf.Tensor): Promise<ArrayLike<number>> {
+  try { return await t.data(); } finally { t.dispose(); }
+}
+
 /** Fraction of rows of `logits` whose argmax is the label. */
-function accuracyOf(logits: tf.Tensor2D, labels: readonly number[]): number {
-  const predicted = tf.tidy(() => logits.argMax(1).dataSync());
+async function accuracyOf(logits: tf.Tensor2D, labels: readonly number[]): Promise<number> {
+  const predicted = await read(logits.argMax(1));
   return labels.filter((l, i) => predicted[i] === l).length / labels.length;
 }
 
@@ -126,7 +131,7 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
   tf.dispose([xs, ys, trainSet.x]);
   const headSeconds = (performance.now() - t) / 1000;
   const testLogits = head.predict(testSet.x) as tf.Tensor2D;
-  const accuracy = accuracyOf(testLogits, testSet.labels);
+  const accuracy = await accuracyOf(testLogits, testSet.labels);
   tf.dispose([testLogits, testSet.x]);
   const lastLoss = history.history.loss!.at(-1) as number;
   log(`head: ${history.epoch.length} epochs, final training loss ${lastLoss.toFixed(4)}, ${headSeconds.toFixed(1)} s`);
@@ -144,7 +149,7 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
     const trainable = await fineTune(zoo, backbone.model, data.train, { layers: o.fineTune, epochs: o.fineTuneEpochs ?? 2, rng, log });
     const x = await zoo.preprocess(data.test.map((i) => i.path));
     const logits = classifier.predict(x) as tf.Tensor2D;
-    fineTunedAccuracy = accuracyOf(logits, testSet.labels);
+    fineTunedAccuracy = await accuracyOf(logits, testSet.labels);
     tf.dispose([x, logits]);
     fineTuneSeconds = (performance.now() - t) / 1000;
     log(`fine-tuned ${trainable} backbone layers + head: held-out accuracy ${(100 * fineTunedAccuracy).toFixed(1)}%, ${fineTuneSeconds.toFixed(1)} s`);
@@ -160,8 +165,8 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
   const after = new ZooModel(reloaded, card, { weights: modelMetadata(reloaded) });
   const x = await before.preprocess(data.test.map((i) => i.path));
   const [p0, p1] = tf.tidy(() => [tf.softmax(classifier.predict(x) as tf.Tensor2D), tf.softmax(reloaded.predict(x) as tf.Tensor2D)]);
-  const reloadMaxDiff = tf.tidy(() => p0!.sub(p1!).abs().max().dataSync()[0]!);
-  const reloadSamePredictions = tf.tidy(() => p0!.argMax(1).equal(p1!.argMax(1)).all().dataSync()[0] === 1);
+  const reloadMaxDiff = (await read(tf.tidy(() => p0!.sub(p1!).abs().max())))[0]!;
+  const reloadSamePredictions = (await read(tf.tidy(() => p0!.argMax(1).equal(p1!.argMax(1)).all())))[0] === 1;
   tf.dispose([x, p0, p1]);
   const example = data.test[0]!;
   const [top] = await after.classify(example.path, { topK: 1 });
