@@ -13,9 +13,11 @@ import { decodeImage } from '../src/image/decode.js';
 import { loadFixture } from '../src/parity/fixture.js';
 import { runParity } from '../src/parity/run.js';
 import { classify } from '../src/weights/classify.js';
-import { loadLayersModel } from '../src/weights/index.js';
+import { loadLayersModel, nodeFileSystem } from '../src/weights/index.js';
+import { artifactArrays, quantizationError } from '../src/weights/artifacts.js';
+import { compareWithReference } from '../src/weights/reference.js';
 import { DEFAULT_ARCH } from '../src/weights/default-model.js';
-import { fixturePath, SHARED } from './helpers/shared.js';
+import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
 
@@ -57,5 +59,23 @@ describe('no synchronous tensor reads in the inference paths (WebGPU needs that)
     }
     const r = await runParity(await loadFixture(fixturePath('squeezenet1_1')));
     expect(r.pass).to.equal(true);
+  });
+
+  it('the convert path: artifact weights, quantization report, reference pairs', async () => {
+    const artifacts = await nodeFileSystem(join(ROOT, 'models', DEFAULT_ARCH)).load!();
+    const arrays = await artifactArrays(artifacts);
+    expect(arrays.size).to.be.greaterThan(100);
+    const m = await loadLayersModel(DEFAULT_ARCH);
+    try {
+      const q = await quantizationError(m, artifacts);
+      expect(q.relToRms).to.equal(0); // the same uint8 weights on both sides
+      const size = 224 * 224 * 3;
+      const input = { shape: [1, 224, 224, 3], data: new Float32Array(size) };
+      const output = { shape: [1, 1001], data: Float32Array.from({ length: 1001 }, (_, i) => (i === 1 ? 1 : 0)) };
+      const ref = await compareWithReference(m, input, output);
+      expect(ref.softmax).to.equal(true); // a one-hot row sums to 1: compared as probabilities
+    } finally {
+      m.dispose();
+    }
   });
 });

@@ -73,7 +73,7 @@ describe('fuzz: TFLite, ONNX, Keras h5, Caffe and tfjs readers on mutated real m
     const json = bytes(join(dir, 'model.json'));
     const read = async (x: Uint8Array, s: string): Promise<Arrays> => {
       const artifacts = await fromFileMap({ ...shards, [s]: x }).load!();
-      return Object.fromEntries(artifactArrays(artifacts, s));
+      return Object.fromEntries(await artifactArrays(artifacts, s));
     };
     type Manifest = { weightsManifest: { paths: unknown[]; weights: { name: string; shape: unknown[]; dtype: unknown; quantization?: unknown }[] }[] };
     const edit = (f: (m: Manifest, rnd: () => number) => void) => (x: Uint8Array, rnd: () => number): Uint8Array => {
@@ -98,7 +98,7 @@ describe('fuzz: TFLite, ONNX, Keras h5, Caffe and tfjs readers on mutated real m
     const dir = join(W, 'tfjs-mobilenet_v1_0.25_224');
     const files: Record<string, Uint8Array> = { 'model.json': bytes(join(dir, 'model.json')) };
     for (const f of readdirSync(dir)) if (f.startsWith('group')) files[f] = bytes(join(dir, f));
-    const read = async (x: Uint8Array, s: string): Promise<Arrays> => Object.fromEntries(artifactArrays(await fromFileMap({ ...files, [s]: x }).load!(), s));
+    const read = async (x: Uint8Array, s: string): Promise<Arrays> => Object.fromEntries(await artifactArrays(await fromFileMap({ ...files, [s]: x }).load!(), s));
     await fuzzReader({ name: 'group29-shard1of1', bytes: files['group29-shard1of1']!, read }, 150);
   });
 });

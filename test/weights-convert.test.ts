@@ -53,7 +53,7 @@ describe('weights: conversion, artifacts and loading', function () {
       const model = await load(opts.arch, { weights: dir });
       for (const i of [0, 1, 2]) {
         const d = join(W, folder, 'test_data_set', String(i));
-        const r = compareWithReference(model, readNpy(readFileSync(join(d, 'input_0.npy'))), readNpy(readFileSync(join(d, 'output_0.npy'))));
+        const r = await compareWithReference(model, readNpy(readFileSync(join(d, 'input_0.npy'))), readNpy(readFileSync(join(d, 'output_0.npy'))));
         console.log(`      pair ${i}: max_rel_err ${r.maxRelErr.toExponential(3)}${r.softmax ? ' (probabilities)' : ''}`);
         expect(r.maxRelErr).to.be.below(1e-4);
         expect(r.top1Agree).to.equal(true);

@@ -37,7 +37,7 @@ for (const job of checkpointJobs(join(shared, 'weights'))) {
       let worst = 0;
       for (const s of (await readdir(job.pairs)).sort()) {
         const p = join(job.pairs, s);
-        const r = compareWithReference(saved, readNpy(await readFile(join(p, 'input_0.npy'))), readNpy(await readFile(join(p, 'output_0.npy'))), p);
+        const r = await compareWithReference(saved, readNpy(await readFile(join(p, 'input_0.npy'))), readNpy(await readFile(join(p, 'output_0.npy'))), p);
         worst = Math.max(worst, r.maxRelErr);
       }
       saved.dispose();

@@ -179,13 +179,13 @@ export async function saveConverted(model: tf.LayersModel, handler: tf.io.IOHand
  * The largest quantization error of any weight, relative to that tensor's RMS (max|stored - original| / rms):
  * per-tensor uint8 suits tensors without outliers, and this exposes those it does not (folded depthwise kernels).
  */
-export function quantizationError(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts): { relToRms: number; weight: string } {
-  const stored = artifactArrays(artifacts);
+export async function quantizationError(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts): Promise<{ relToRms: number; weight: string }> {
+  const stored = await artifactArrays(artifacts);
   let worst = { relToRms: 0, weight: '' };
   for (const w of model.weights) {
     const q = stored.get(w.originalName);
     if (!q) continue;
-    const v = w.read().dataSync() as Float32Array;
+    const v = (await w.read().data()) as Float32Array;
     let d = 0, sq = 0;
     for (let i = 0; i < v.length; i++) { d = Math.max(d, Math.abs(v[i]! - q.data[i]!)); sq += v[i]! * v[i]!; }
     const rms = Math.sqrt(sq / Math.max(1, v.length));
@@ -195,22 +195,26 @@ export function quantizationError(model: tf.LayersModel, artifacts: tf.io.ModelA
   return worst;
 }
 
-/** Decode artifacts' weights (dequantizing) into named float32 arrays keyed by weight name (`layer/role`). */
-export function artifactArrays(artifacts: tf.io.ModelArtifacts, where = 'the model artifacts'): Map<string, NamedArray> {
+/**
+ * Decode artifacts' weights (dequantizing) into named float32 arrays keyed by weight name (`layer/role`). Read
+ * asynchronously, so it runs on every backend (WebGPU in Node has no synchronous readback).
+ */
+export async function artifactArrays(artifacts: tf.io.ModelArtifacts, where = 'the model artifacts'): Promise<Map<string, NamedArray>> {
   const data = weightDataBuffer(artifacts.weightData);
   checkWeightSpecs(artifacts.weightSpecs ?? [], data.byteLength, where);
   const tensors = tf.io.decodeWeights(data, artifacts.weightSpecs ?? []);
   const out = new Map<string, NamedArray>();
-  for (const [name, t] of Object.entries(tensors)) {
-    out.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
-    t.dispose();
+  try {
+    for (const [name, t] of Object.entries(tensors)) out.set(name, { shape: t.shape, data: (await t.data()) as Float32Array });
+  } finally {
+    tf.dispose(Object.values(tensors));
   }
   return out;
 }
 
 /** A tfjs layers artifact (Keras-style weight names) as a PyTorch-layout StateDict, plus its input size. */
-export function tfjsStateDict(artifacts: tf.io.ModelArtifacts, source: string): { stateDict: StateDict; inputSize?: number } {
-  const stateDict = kerasStateDict(artifacts.weightSpecs ? artifactArrays(artifacts, source) : new Map(), source);
+export async function tfjsStateDict(artifacts: tf.io.ModelArtifacts, source: string): Promise<{ stateDict: StateDict; inputSize?: number }> {
+  const stateDict = kerasStateDict(artifacts.weightSpecs ? await artifactArrays(artifacts, source) : new Map(), source);
   const text = JSON.stringify(artifacts.modelTopology ?? {});
   const m = /"batch_input_shape":\s*\[null,\s*(\d+),\s*(\d+),\s*3\]/.exec(text);
   return { stateDict, inputSize: m && m[1] === m[2] ? Number(m[1]) : undefined };

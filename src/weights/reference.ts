@@ -14,8 +14,8 @@ export interface ReferenceResult {
   top1Agree: boolean;
 }
 
-/** Run `input` through `model` and compare with `output`. */
-export function compareWithReference(model: tf.LayersModel, input: NamedArray, output: NamedArray, where = 'reference'): ReferenceResult {
+/** Run `input` through `model` and compare with `output` (read asynchronously: any backend). */
+export async function compareWithReference(model: tf.LayersModel, input: NamedArray, output: NamedArray, where = 'reference'): Promise<ReferenceResult> {
   const s = input.shape;
   if (s.length !== 4 || (s[1] !== 3 && s[3] !== 3)) throw new CnnZooError(`${where}: input shape [${s}] is neither [N,3,H,W] nor [N,H,W,3].`, 'BAD_REFERENCE');
   const nchw = s[1] === 3 && s[3] !== 3;
@@ -23,13 +23,14 @@ export function compareWithReference(model: tf.LayersModel, input: NamedArray, o
   const classes = output.data.length / rows;
   const sums = Array.from({ length: rows }, (_, r) => output.data.subarray(r * classes, (r + 1) * classes).reduce((a, b) => a + b, 0));
   const softmax = output.data.every((v) => v >= 0) && sums.every((x) => Math.abs(x - 1) < 1e-3);
-  const ours = tf.tidy(() => {
+  const y = tf.tidy(() => {
     let x = tf.tensor4d(input.data, s as [number, number, number, number]);
     if (nchw) x = x.transpose([0, 2, 3, 1]);
-    let y = model.predict(x) as tf.Tensor;
-    if (softmax) y = tf.softmax(y);
-    return y.dataSync() as Float32Array;
+    const logits = model.predict(x) as tf.Tensor;
+    return softmax ? tf.softmax(logits) : logits;
   });
+  let ours: Float32Array;
+  try { ours = (await y.data()) as Float32Array; } finally { y.dispose(); }
   if (ours.length !== output.data.length) throw new CnnZooError(`${where}: the model gives ${ours.length} outputs, the reference ${output.data.length}.`, 'BAD_REFERENCE');
   let maxDiff = 0, maxRef = 0;
   for (let i = 0; i < ours.length; i++) {

@@ -177,7 +177,7 @@ async function readSourceUnchecked(format: SourceFormat, paths: string[], opts: 
     case 'torch': return { stateDict: readTorch(await single(), src), naming: 'names', info };
     case 'safetensors': return { stateDict: readSafetensors(await single(), src), naming: 'names', info };
     case 'keras': { const r = await readKerasH5(await single(), src); return { ...r, naming: 'names', info }; }
-    case 'tfjs': { const r = tfjsStateDict(await nodeFileSystem(paths[0]!).load!(), src); return { ...r, naming: 'names', info }; }
+    case 'tfjs': { const r = await tfjsStateDict(await nodeFileSystem(paths[0]!).load!(), src); return { ...r, naming: 'names', info }; }
     case 'onnx': { const r = readOnnx(await single(), src); return { ...r, info }; }
     case 'npy': return { stateDict: await readNpyFiles(paths, opts.npyLayout ?? 'oihw'), naming: 'names', info };
     case 'caffe': { const r = await readCaffe(paths); return { ...r, naming: 'names', info }; }

@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const artifacts = await saveConverted(model, nodeFileSystem(values.out), metadata);
     if (metadata.dtype !== 'float32') {
-      const q = quantizationError(model, artifacts);
+      const q = await quantizationError(model, artifacts);
       quantNote = `; ${metadata.dtype} weights deviate by at most ${q.relToRms.toExponential(2)} x their tensor's RMS (worst: ${q.weight}); ` +
         'check the outputs with --reference';
     }
@@ -85,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     const saved = await load(metadata.arch, { weights: values.out });
     let worst = 0, agree = true;
     for (const [inp, out] of await referencePairs(refArgs)) {
-      const r = compareWithReference(saved, readNpy(await readFile(inp), inp), readNpy(await readFile(out), out), inp);
+      const r = await compareWithReference(saved, readNpy(await readFile(inp), inp), readNpy(await readFile(out), out), inp);
       worst = Math.max(worst, r.maxRelErr);
       agree &&= r.top1Agree;
       console.log(`  reference ${inp}: max|ours-ref|/max|ref| = ${r.maxRelErr.toExponential(3)}${r.softmax ? ' (probabilities)' : ''}, top-1 ${r.top1Agree ? 'agrees' : 'DIFFERS'}`);
