@@ -12,11 +12,11 @@ import { load } from '../src/api/index.js';
 import { decodeImage } from '../src/image/decode.js';
 import { loadFixture } from '../src/parity/fixture.js';
 import { runParity } from '../src/parity/run.js';
-import { classify } from '../src/weights/classify.js';
-import { loadLayersModel, nodeFileSystem } from '../src/weights/index.js';
-import { artifactArrays, quantizationError } from '../src/weights/artifacts.js';
-import { compareWithReference } from '../src/weights/reference.js';
-import { DEFAULT_ARCH } from '../src/weights/default-model.js';
+import { classify } from '../src/api/classify-legacy.js';
+import { loadLayersModel, nodeFileSystem } from '../src/index.js';
+import { artifactArrays, quantizationError } from '../src/artifacts/artifacts.js';
+import { compareWithReference } from '../src/convert/reference.js';
+import { DEFAULT_ARCH } from '../src/artifacts/shipped.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');

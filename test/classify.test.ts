@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
 import { decodeImage } from '../src/image/decode.js';
 import { imagenetLabels } from '../src/labels/index.js';
-import { modelMetadata } from '../src/weights/artifacts.js';
-import { classify } from '../src/weights/classify.js';
-import { DEFAULT_ARCH } from '../src/weights/default-model.js';
-import { load } from '../src/weights/load.js';
+import { modelMetadata } from '../src/artifacts/artifacts.js';
+import { classify } from '../src/api/classify-legacy.js';
+import { DEFAULT_ARCH } from '../src/artifacts/shipped.js';
+import { load } from '../src/artifacts/read.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');

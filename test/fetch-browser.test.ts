@@ -16,7 +16,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { loadFixture } from '../src/parity/fixture.js';
 import { maxRelError, top5Agree } from '../src/parity/run.js';
-import { resolveCheckpoint } from '../src/weights/hub/index.js';
+import { resolveCheckpoint } from '../src/pretrained/index.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CnnZooError } from '../src/errors.js';
 import { checkPreprocessConfig } from '../src/image/preprocess.js';
-import { extractMember, makeTar } from '../src/weights/hub/archive.js';
-import { checkFetchable, fetchWeights } from '../src/weights/hub/fetch.js';
-import { checkpointsFor, isWeightsSelector, PUBLISHED, resolveCheckpoint, UNPUBLISHED } from '../src/weights/hub/index.js';
-import { DOC_MARKERS, fullWeightsTable, README_MARKERS, readmeWeightsTable, withTable } from '../src/weights/hub/markdown.js';
+import { extractMember, makeTar } from '../src/checkpoints/tar.js';
+import { checkFetchable, fetchWeights } from '../src/pretrained/fetch.js';
+import { checkpointsFor, isWeightsSelector, PUBLISHED, resolveCheckpoint, UNPUBLISHED } from '../src/pretrained/index.js';
+import { DOC_MARKERS, fullWeightsTable, README_MARKERS, readmeWeightsTable, withTable } from '../tools/hub/markdown.js';
 import { getSpec, listSpecs } from '../src/zoo/registry.js';
 import { ROOT } from './helpers/shared.js';
 
@@ -114,12 +114,12 @@ describe('published weights table', () => {
     throwsZoo(() => extractMember(tar.subarray(0, 1200), 'mobilenet_v1_1.0_224.tflite', 'x.tar'), 'BAD_CHECKPOINT');
   });
 
-  it('README.md and docs/WEIGHTS.md hold the generated tables (npx tsx scripts/hub/readme-table.ts --write)', () => {
+  it('README.md and docs/WEIGHTS.md hold the generated tables (npx tsx tools/hub/readme-table.ts --write)', () => {
     for (const [file, markers, table] of [['README.md', README_MARKERS, readmeWeightsTable()], [join('docs', 'WEIGHTS.md'), DOC_MARKERS, fullWeightsTable()]] as const) {
       const text = readFileSync(join(ROOT, file), 'utf8');
       const expected = withTable(text, markers, table);
       expect(expected, `${file} has the markers`).to.be.a('string');
-      expect(text === expected, `${file} is in sync with the weights table; run npx tsx scripts/hub/readme-table.ts --write`).to.equal(true);
+      expect(text === expected, `${file} is in sync with the weights table; run npx tsx tools/hub/readme-table.ts --write`).to.equal(true);
     }
   });
 });

@@ -2,14 +2,14 @@
  * Fuzzing the PyTorch (ZIP and legacy pickle), safetensors and .npy readers from the real checkpoints in
  * shared/fixtures/checkpoints and shared/weights: every truncated, flipped, inflated or shuffled copy either
  * loads (identical arrays after a truncation) or throws a CnnZooError naming the file, in bounded time.
- * See test/helpers/fuzz.ts for the oracle, scripts/fuzz/ for long runs.
+ * See test/helpers/fuzz.ts for the oracle, tools/fuzz/ for long runs.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpy } from '../src/weights/npy.js';
-import { readSafetensors } from '../src/weights/safetensors.js';
-import type { StateDict } from '../src/weights/state-dict.js';
-import { readTorch } from '../src/weights/torch.js';
+import { readNpy } from '../src/checkpoints/npy.js';
+import { readSafetensors } from '../src/checkpoints/safetensors.js';
+import type { StateDict } from '../src/checkpoints/state-dict.js';
+import { readTorch } from '../src/checkpoints/torch.js';
 import { concat, fuzzReader, pickleFields, zipEntryRange, zipFields, type Arrays, type FuzzTarget } from './helpers/fuzz.js';
 import { SHARED } from './helpers/shared.js';
 

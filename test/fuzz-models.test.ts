@@ -2,17 +2,17 @@
  * Fuzzing the model-file readers (TFLite flatbuffers, ONNX and caffemodel protobufs, Keras HDF5, Caffe
  * prototxt, tfjs model.json + shards) from the real files in shared/weights: every truncated, flipped,
  * inflated or shuffled copy either loads (identical arrays after a truncation) or throws a CnnZooError
- * naming the file, in bounded time. See test/helpers/fuzz.ts for the oracle, scripts/fuzz/ for long runs.
+ * naming the file, in bounded time. See test/helpers/fuzz.ts for the oracle, tools/fuzz/ for long runs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { artifactArrays } from '../src/weights/artifacts.js';
-import { readCaffeBlobs, readCaffemodel, readPrototxt, writeCaffemodel } from '../src/weights/caffe.js';
-import { readKerasH5 } from '../src/weights/h5.js';
-import { fromFileMap } from '../src/weights/load.js';
-import { readOnnx } from '../src/weights/onnx.js';
-import type { StateDict } from '../src/weights/state-dict.js';
-import { readTflite } from '../src/weights/tflite.js';
+import { artifactArrays } from '../src/artifacts/artifacts.js';
+import { readCaffeBlobs, readCaffemodel, readPrototxt, writeCaffemodel } from '../src/checkpoints/caffe.js';
+import { readKerasH5 } from '../src/checkpoints/h5.js';
+import { fromFileMap } from '../src/artifacts/read.js';
+import { readOnnx } from '../src/checkpoints/onnx.js';
+import type { StateDict } from '../src/checkpoints/state-dict.js';
+import { readTflite } from '../src/checkpoints/tflite.js';
 import { fuzzReader, inflateVarint, protobufFields, type Arrays, type FuzzTarget } from './helpers/fuzz.js';
 import { SHARED } from './helpers/shared.js';
 

@@ -1,6 +1,6 @@
 /**
  * Preprocessing against reference numbers computed once with torchvision 0.14 / Pillow 9.4
- * (scripts/make-preprocess-fixture.py -> test/fixtures/preprocess-reference.json): PIL's resize byte for byte,
+ * (tools/make-preprocess-fixture.py -> test/fixtures/preprocess-reference.json): PIL's resize byte for byte,
  * whole eval pipelines (8-bit crop byte for byte, float32 values to 1e-6).
  */
 import { expect } from 'chai';

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../src/backend.js';
 import { det } from '../src/parity/det.js';
 import { maxRelError } from '../src/parity/run.js';
-import { countFlops } from '../src/analysis/count.js';
+import { countFlops } from '../src/zoo/count.js';
 import { activation, add, batchNorm, conv2d, dropout, globalPool, input, linear, maxPool, relu } from '../src/zoo/ops.js';
 import { createInference, layerCensus, toInference, FusedConv2D } from '../src/inference/index.js';
 

@@ -1,5 +1,5 @@
 /**
- * The bench's ONNX exporter (bench/onnx-export.ts): onnxruntime runs the exported graph of a cnn-zoo model, in
+ * The bench's ONNX exporter (tools/bench/onnx-export.ts): onnxruntime runs the exported graph of a cnn-zoo model, in
  * training and inference form, and computes cnn-zoo's logits (so `npm run bench` compares equal work).
  * Covers ceil-mode pooling and concat (SqueezeNet), depthwise convs, relu6, padding and residual adds
  * (MobileNet v2), flatten + dense row order (a small VGG-style head).
@@ -12,8 +12,8 @@ import { create } from '../src/zoo/registry.js';
 import { toInference } from '../src/inference/index.js';
 import { maxRelError } from '../src/parity/run.js';
 import { conv2d, flatten, input, linear, maxPool, relu } from '../src/zoo/ops.js';
-import { exportOnnx } from '../bench/onnx-export.js';
-import { inputNchw, setBenchWeights } from '../bench/common.js';
+import { exportOnnx } from '../tools/bench/onnx-export.js';
+import { inputNchw, setBenchWeights } from '../tools/bench/common.js';
 
 async function compare(model: tf.LayersModel): Promise<number> {
   const [, h, w] = model.inputs[0]!.shape as number[];

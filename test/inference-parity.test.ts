@@ -11,8 +11,8 @@ import { useBackend, type BackendName } from '../src/backend.js';
 import { loadFixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc, top5Agree } from '../src/parity/run.js';
 import { findByFixture, resolveOptions } from '../src/zoo/registry.js';
-import { loadStateDict } from '../src/weights/mapping.js';
-import { countFlops } from '../src/analysis/count.js';
+import { loadStateDict } from '../src/convert/mapping.js';
+import { countFlops } from '../src/zoo/count.js';
 import { foldStateDict, layerCensus, toInference } from '../src/inference/index.js';
 import { fixturePath } from './helpers/shared.js';
 

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend.js';
 import { create } from '../src/zoo/registry.js';
-import { countFlops, countParams, layerTable } from '../src/analysis/count.js';
+import { countFlops, countParams, layerTable } from '../src/zoo/count.js';
 
 const mMacs = (flops: number): number => flops / 2 / 1e6;
 /** Round to the printed precision: `digits` decimals. */

@@ -1,7 +1,7 @@
 /** Download archives (TF hosted .tgz): gzip bombs are refused before or while inflating, never inflated whole. */
 import { expect } from 'chai';
 import { gzipSync } from 'fflate';
-import { extractMember } from '../src/weights/hub/archive.js';
+import { extractMember } from '../src/checkpoints/tar.js';
 import { CnnZooError } from '../src/errors.js';
 
 const withTrailerSize = (gz: Uint8Array, size: number): Uint8Array => {

@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
-import { fromFileMap, load, weightsHandler } from '../src/weights/load.js';
-import { nodeFileSystem } from '../src/weights/io-node.js';
-import { readSource } from '../src/weights/sources.js';
+import { fromFileMap, load, weightsHandler } from '../src/artifacts/read.js';
+import { nodeFileSystem } from '../src/artifacts/node-fs.js';
+import { readSource } from '../src/checkpoints/files.js';
 import { expectRefused } from './helpers/fuzz.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 

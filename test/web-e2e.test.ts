@@ -193,7 +193,7 @@ describe('web app in Chromium (end to end)', function () {
     };
     const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'browser', 'meta.json'), 'utf8')) as Meta;
     const inputs = Object.keys(meta.inputs);
-    expect(inputs).to.include('src/browser-image.ts');
+    expect(inputs).to.include('src/image/browser-decode.ts');
     expect(inputs).to.not.include('src/image/decode.ts');
     expect(inputs.filter((p) => !p.startsWith('src/') && !p.startsWith('node-only:')), 'third-party code inside the bundle').to.deep.equal([]);
     const eager = Object.values(meta.inputs).flatMap((i) => i.imports).filter((i) => i.path.startsWith('node-only:') && i.kind !== 'dynamic-import');

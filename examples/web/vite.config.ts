@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 // @ts-expect-error: a plain .mjs build script without type declarations
-import { buildBrowserBundle, DEFAULT_OUTDIR } from '../../scripts/build-browser.mjs';
+import { buildBrowserBundle, DEFAULT_OUTDIR } from '../../tools/build-browser.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');

@@ -4,12 +4,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions, toCard } from '../zoo/registry.js';
 import type { CreateOptions, ModelCard } from '../zoo/types.js';
-import { countFlops, countParams } from '../analysis/count.js';
+import { countFlops, countParams } from '../zoo/count.js';
 import { useBackend, type BackendName } from '../backend.js';
-import { EMBEDDED, noEmbeddedWeights } from '../weights/default-model.js';
-import { load as loadLayersModel, type WeightsSource } from '../weights/load.js';
-import type { HubOptions } from '../weights/hub/fetch.js';
-import { modelMetadata } from '../weights/artifacts.js';
+import { EMBEDDED, noEmbeddedWeights } from '../artifacts/shipped.js';
+import { load as loadLayersModel, type WeightsSource } from '../artifacts/read.js';
+import type { HubOptions } from '../pretrained/fetch.js';
+import { modelMetadata } from '../artifacts/artifacts.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames } from '../errors.js';
 import { ZooModel } from './zoo-model.js';

@@ -1,11 +1,11 @@
 /**
- * The model to evaluate: `load(name, { weights })` (src/weights/load.ts) from converted artifacts, the package's
+ * The model to evaluate: `load(name, { weights })` (src/artifacts/read.ts) from converted artifacts, the package's
  * embedded weights when the model has them and no folder is given, else the architecture with random weights
  * (useful for smoke tests and timing; reports ignore the accuracy of random weights).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { EMBEDDED } from '../weights/default-model.js';
-import { load } from '../weights/load.js';
+import { EMBEDDED } from '../artifacts/shipped.js';
+import { load } from '../artifacts/read.js';
 import { create, getSpec } from '../zoo/registry.js';
 
 export interface LoadedModel {

@@ -5,7 +5,7 @@
  * p90 of repeated calls, each timed until its output is read back), throughput and peak tensor memory.
  */
 import * as tf from '@tensorflow/tfjs';
-import { countParams, layerTable, type LayerCount } from '../analysis/count.js';
+import { countParams, layerTable, type LayerCount } from '../zoo/count.js';
 import { CnnZooError } from '../errors.js';
 import { inputSizeOf } from './model-settings.js';
 

@@ -7,10 +7,10 @@ import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { create } from '../zoo/registry.js';
 import type { CreateOptions, KeyRule } from '../zoo/types.js';
-import type { NamedArray, StateDict } from '../weights/state-dict.js';
+import type { NamedArray, StateDict } from '../checkpoints/state-dict.js';
 import { foldTorchPair } from './fold.js';
-import { FusedConv2D } from './fused-conv2d.js';
-import { FusedDense } from './fused-dense.js';
+import { FusedConv2D } from '../layers/fused-conv2d.js';
+import { FusedDense } from '../layers/fused-dense.js';
 import { toInference, type InferenceOptions } from './transform.js';
 
 /** Build `name` (random weights) directly in its inference form, e.g. to load a folded checkpoint into. */

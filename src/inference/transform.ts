@@ -14,10 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import { fusedActivationOf, ownActivationOf, type ActivationSpec } from './activation.js';
+import { fusedActivationOf, ownActivationOf, type ActivationSpec } from '../layers/activation.js';
 import { batchNormAffine, foldBias, foldKernel, weightsByRole, type KernelLayout } from './fold.js';
-import { FusedConv2D, type AbsorbedLayer, type ConvPadding } from './fused-conv2d.js';
-import { FusedDense } from './fused-dense.js';
+import { FusedConv2D, type AbsorbedLayer, type ConvPadding } from '../layers/fused-conv2d.js';
+import { FusedDense } from '../layers/fused-dense.js';
 import { ModelGraph } from './graph.js';
 
 export interface InferenceOptions {

@@ -9,7 +9,7 @@
  *
  * On wasm, reshape/transpose took 0.06-1.0 ms per ShuffleNet map ([1, 28..7, 28..7, 60..464]) against 1.4-5.3 ms for
  * a `tf.gather` of the permutation and 0.3-1.6 ms for a 1x1 conv with a permutation matrix; at batch 8, 0.7-2.8 ms
- * against 26-61 ms and 13-18 ms (scripts/bench/channel-shuffle.ts, on a shared 2-core machine).
+ * against 26-61 ms and 13-18 ms (tools/bench/channel-shuffle.ts, on a shared 2-core machine).
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';

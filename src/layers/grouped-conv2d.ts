@@ -6,7 +6,7 @@
  * How it runs: the g groups are packed into g/c convolutions of c groups each, every one with a
  * block-diagonal kernel (zeros between its groups). c = 1 is one conv per group, c = g one dense conv.
  * Adding the zero products leaves every sum unchanged, so all packings give the same numbers; they differ in
- * speed only. `clusterSize()` picks c per shape from `scripts/bench-grouped-conv.ts` measurements
+ * speed only. `clusterSize()` picks c per shape from `tools/bench-grouped-conv.ts` measurements
  * (wasm/XNNPACK): tiny per-group convs waste the SIMD tiles and pay a fixed cost each, while wide packing
  * multiplies the arithmetic by c (so the plain-JS cpu backend keeps c = 1). The packed kernels are derived
  * once per kernel value and cached, so inference neither re-slices the kernel nor makes the backend re-pack
@@ -40,7 +40,7 @@ export interface GroupedConvShape {
 /**
  * Output channels a packed conv should reach: XNNPACK (wasm) tiles its GEMMs over output channels and runs
  * convs of only a few at a fraction of its speed; strided ones want more. Measured on the ResNeXt-50/101 and
- * SENet-154 shapes with `scripts/bench-grouped-conv.ts` (most shapes within noise of their fastest packing).
+ * SENet-154 shapes with `tools/bench-grouped-conv.ts` (most shapes within noise of their fastest packing).
  */
 const TARGET_PACKED_OUTPUTS = { stride1: 32, strided: 64 } as const;
 /** Cap on the arithmetic a packing may waste (c x the grouped FLOPs) and on its extra kernel memory. */

@@ -9,8 +9,8 @@ import { Pool2D } from './pool2d.js';
 import { LRN } from './lrn.js';
 import { ChannelShuffle } from './channel-shuffle.js';
 import { ChannelSlice } from './channel-slice.js';
-import { FusedConv2D } from '../inference/fused-conv2d.js';
-import { FusedDense } from '../inference/fused-dense.js';
+import { FusedConv2D } from './fused-conv2d.js';
+import { FusedDense } from './fused-dense.js';
 
 export { AdaptiveAvgPool2D, GroupedConv2D, Pool2D, LRN, ChannelShuffle, ChannelSlice, FusedConv2D, FusedDense };
 export const LAYER_PACKAGE = 'CnnZoo';

@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { findByFixture, resolveOptions } from '../zoo/registry.js';
-import { loadStateDict } from '../weights/mapping.js';
-import { countFlops, countParams } from '../analysis/count.js';
+import { loadStateDict } from '../convert/mapping.js';
+import { countFlops, countParams } from '../zoo/count.js';
 import { withoutInitialisation } from '../zoo/ops.js';
 import type { Fixture } from './fixture.js';
 

@@ -2,10 +2,10 @@
 import { useBackend, type BackendName } from '../../backend.js';
 import { decodeImage } from '../../image/decode.js';
 import { CnnZooError } from '../../errors.js';
-import { checkMetadata, modelMetadata } from '../../weights/artifacts.js';
-import { classify } from '../../weights/classify.js';
-import { DEFAULT_ARCH } from '../../weights/default-model.js';
-import { load, weightsHandler } from '../../weights/load.js';
+import { checkMetadata, modelMetadata } from '../../artifacts/artifacts.js';
+import { classify } from '../../api/classify-legacy.js';
+import { DEFAULT_ARCH } from '../../artifacts/shipped.js';
+import { load, weightsHandler } from '../../artifacts/read.js';
 import { archName, parse } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--weights DIR] [--arch NAME (or --model)] [--top K] [--backend wasm|cpu|webgpu|tensorflow] [--json]';

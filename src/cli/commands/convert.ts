@@ -6,13 +6,13 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { CnnZooError } from '../../errors.js';
-import { quantizationError, saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../../weights/artifacts.js';
-import { convertCheckpoint } from '../../weights/convert.js';
-import { nodeFileSystem } from '../../weights/io-node.js';
-import { load } from '../../weights/load.js';
-import { readNpy } from '../../weights/npy.js';
-import { compareWithReference } from '../../weights/reference.js';
-import { PREPROCESS, SOURCE_FORMATS, type NpyLayout, type PreprocessName, type SourceFormat } from '../../weights/sources.js';
+import { quantizationError, saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/artifacts.js';
+import { convertCheckpoint } from '../../convert/convert.js';
+import { nodeFileSystem } from '../../artifacts/node-fs.js';
+import { load } from '../../artifacts/read.js';
+import { readNpy } from '../../checkpoints/npy.js';
+import { compareWithReference } from '../../convert/reference.js';
+import { PREPROCESS, SOURCE_FORMATS, type NpyLayout, type PreprocessName, type SourceFormat } from '../../checkpoints/files.js';
 import { archName, parse } from '../args.js';
 
 export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +

@@ -5,10 +5,10 @@
  */
 import { useBackend, type BackendName } from '../../backend.js';
 import { CnnZooError } from '../../errors.js';
-import { checkpointId, checkpointsFor, PUBLISHED, UNPUBLISHED } from '../../weights/hub/index.js';
-import { fetchWeights } from '../../weights/hub/fetch.js';
-import type { DownloadProgress } from '../../weights/hub/download.js';
-import type { PublishedCheckpoint } from '../../weights/hub/types.js';
+import { checkpointId, checkpointsFor, PUBLISHED, UNPUBLISHED } from '../../pretrained/index.js';
+import { fetchWeights } from '../../pretrained/fetch.js';
+import type { DownloadProgress } from '../../pretrained/download.js';
+import type { PublishedCheckpoint } from '../../pretrained/types.js';
 import { getSpec } from '../../zoo/registry.js';
 import { parse } from '../args.js';
 import { table } from '../format.js';

@@ -1,5 +1,5 @@
 /** `cnn-zoo info NAME [--input-size N]`: the card, parameters, FLOPs and MACs (counted on the built model). */
-import { countFlops, countParams } from '../../analysis/count.js';
+import { countFlops, countParams } from '../../zoo/count.js';
 import { getSpec, resolveOptions } from '../../zoo/registry.js';
 import { CnnZooError } from '../../errors.js';
 import { parse } from '../args.js';

@@ -1,0 +1,148 @@
+/**
+ * `load(name, { weights })`: build a registry model and fill it from converted tfjs artifacts found in a
+ * directory, a `file://` or `http(s)://` URL, an in-memory map of files, or any tf IOHandler; in browsers
+ * optionally through an IndexedDB cache. Without `weights`, the package's embedded default (if the
+ * model has one). Missing files and mismatched shapes name the file and the tensor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import { getSpec, resolveOptions } from '../zoo/registry.js';
+import type { CreateOptions } from '../zoo/types.js';
+import { checkMetadata, type CnnZooMetadata } from './artifacts.js';
+import { defaultWeightsFor } from './shipped.js';
+import { nodeFileSystem, parseModelJson, weightDataBuffer } from './node-fs.js';
+import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
+import { isWeightsSelector, resolveHubWeights } from '../pretrained/index.js';
+import type { HubOptions } from '../pretrained/fetch.js';
+
+/** Where converted weights come from. */
+export type WeightsSource = string | URL | Readonly<Record<string, ArrayBuffer | Uint8Array>> | tf.io.IOHandler;
+
+export interface LoadOptions extends Pick<CreateOptions, 'includeTop' | 'pooling'> {
+  /** The converted artifacts; default: the embedded default model of `name`, if it has one. */
+  weights?: WeightsSource;
+  /** Browsers: cache the artifacts in IndexedDB under this key (default: no cache). */
+  cache?: { indexedDB: string };
+  /** With `weights: 'imagenet' | '<publisher>[:<tag>]'`: mirror, cache directory, dtype, expected sha256, progress. */
+  hub?: HubOptions;
+}
+
+const isHandler = (w: unknown): w is tf.io.IOHandler => typeof w === 'object' && w !== null && typeof (w as tf.io.IOHandler).load === 'function';
+const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+
+/** An IOHandler over an in-memory map { 'model.json': bytes, 'group1-shard1of1.bin': bytes, ... }. */
+export function fromFileMap(files: Readonly<Record<string, ArrayBuffer | Uint8Array>>): tf.io.IOHandler {
+  const bytes = (v: ArrayBuffer | Uint8Array): Uint8Array => (v instanceof Uint8Array ? v : new Uint8Array(v));
+  return {
+    async load() {
+      const jsonKey = Object.keys(files).find((k) => k === 'model.json' || k.endsWith('/model.json'));
+      if (!jsonKey) throw new CnnZooError(`The weights map has no "model.json" (keys: ${Object.keys(files).join(', ') || 'none'}).`, 'MISSING_FILE');
+      const json = parseModelJson(new TextDecoder().decode(bytes(files[jsonKey]!)), jsonKey);
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const parts = manifest.flatMap((g) => g.paths).map((p) => {
+          checkShardPath(p, jsonKey);
+          const own = (k: string) => (Object.hasOwn(files, k) ? files[k] : undefined);
+          const v = own(p) ?? own(p.slice(p.lastIndexOf('/') + 1));
+          if (!v) throw new CnnZooError(`The weights map lacks "${p}", a shard named by model.json.`, 'MISSING_FILE');
+          const b = bytes(v);
+          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+        });
+        return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(parts)];
+      });
+    },
+  };
+}
+
+/** Resolve a weights source to an IOHandler. */
+export async function weightsHandler(weights: WeightsSource): Promise<{ handler: tf.io.IOHandler; where: string }> {
+  if (isHandler(weights)) return { handler: weights, where: 'the given IOHandler' };
+  if (typeof weights === 'string' || weights instanceof URL) {
+    const text = weights.toString();
+    if (/^https?:\/\//.test(text)) {
+      const url = text.endsWith('.json') ? text : `${text.replace(/\/$/, '')}/model.json`;
+      // Shards must come from the model's own directory on the same host.
+      return { handler: tf.io.http(url, { weightUrlConverter: async (p) => shardUrl(p, url) }), where: url };
+    }
+    if (!isNode) throw new CnnZooError(`"${text}" is a file path; in a browser pass an http(s) URL, a file map or an IOHandler.`, 'BAD_ARGS');
+    const { fileURLToPath } = await import('node:url');
+    const path = text.startsWith('file://') ? fileURLToPath(text) : text;
+    return { handler: nodeFileSystem(path), where: path };
+  }
+  if (typeof weights === 'object' && weights !== null) return { handler: fromFileMap(weights as Record<string, ArrayBuffer>), where: 'the weights map' };
+  throw new CnnZooError(`Unsupported weights source ${String(weights)}: pass a directory, a file:// or http(s):// URL, a map of files or an IOHandler.`, 'BAD_ARGS');
+}
+
+/** Load artifacts, through the IndexedDB cache when asked (browsers). */
+async function loadArtifacts(handler: tf.io.IOHandler, where: string, cache?: { indexedDB: string }): Promise<tf.io.ModelArtifacts> {
+  const idb = cache && typeof indexedDB !== 'undefined' ? tf.io.getLoadHandlers(`indexeddb://${cache.indexedDB}`)[0] : undefined;
+  if (idb) {
+    try { return await idb.load!(); } catch { /* not cached yet */ }
+  }
+  if (!handler.load) throw new CnnZooError(`${where} cannot load.`, 'BAD_ARGS');
+  const artifacts = await handler.load();
+  if (idb && cache) {
+    const save = tf.io.getSaveHandlers(`indexeddb://${cache.indexedDB}`)[0];
+    await save?.save?.(artifacts).catch(() => undefined);
+  }
+  return artifacts;
+}
+
+/** Fill `model`'s weights from artifacts by (layer name, role), naming file and tensor on any mismatch. */
+export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts, where: string): void {
+  const specs = artifacts.weightSpecs ?? [];
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const missing: string[] = [];
+  for (const layer of model.layers) for (const w of layer.weights) if (!byName.has(w.originalName)) missing.push(w.originalName);
+  if (missing.length) {
+    throw new CnnZooError(`${where} lacks ${missing.length} weights of ${model.name}: ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', ...' : ''}. ` +
+      'Were these weights converted for another architecture?', 'WEIGHTS_MISMATCH');
+  }
+  const data = weightDataBuffer(artifacts.weightData);
+  checkWeightSpecs(specs, data.byteLength, where);
+  const tensors = tf.io.decodeWeights(data, specs);
+  try {
+    for (const layer of model.layers) {
+      if (layer.weights.length === 0) continue;
+      const values = layer.weights.map((w) => {
+        const t = tensors[w.originalName]!;
+        if (t.shape.join() !== w.shape.join()) {
+          throw new CnnZooError(`${where}: tensor "${w.originalName}" has shape [${t.shape}] but ${model.name} needs [${w.shape}]. ` +
+            'The weights were converted for another input size, class count or architecture.', 'SHAPE_MISMATCH');
+        }
+        return t;
+      });
+      layer.setWeights(values);
+    }
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/**
+ * Build `name` and load converted weights into it. The artifacts' metadata (input size, classes) sets
+ * the build; it must describe the same architecture.
+ */
+export async function load(name: string, opts: LoadOptions = {}): Promise<tf.LayersModel> {
+  const spec = getSpec(name);
+  let weights = opts.weights;
+  if (weights === undefined) {
+    weights = await defaultWeightsFor(spec.name);
+  }
+  if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
+  const { handler, where } = await weightsHandler(weights);
+  const artifacts = await loadArtifacts(handler, where, opts.cache);
+  const meta: CnnZooMetadata = checkMetadata(artifacts.userDefinedMetadata, where);
+  checkBuildMetadata(meta, spec.inputSize, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
+  if (getSpec(meta.arch).name !== spec.name) {
+    throw new CnnZooError(`${where} holds weights for "${meta.arch}", not "${spec.name}". Load them with load('${meta.arch}', ...).`, 'WEIGHTS_MISMATCH');
+  }
+  const model = spec.build(resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop: opts.includeTop, pooling: opts.pooling }));
+  try {
+    assignArtifactWeights(model, artifacts, where);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  model.setUserDefinedMetadata({ cnnZoo: meta });
+  return model;
+}

@@ -1,0 +1,75 @@
+/**
+ * The Node cache of downloads and converted models: `$CNN_ZOO_CACHE` or `~/.cache/cnn-zoo`, holding
+ * `downloads/<file>` (verified checkpoints, kept on request) and `models/<arch>/<publisher>-<tag>-<dtype>/`
+ * (tfjs artifacts + fetch.json). Every write goes to a temporary name inside the cache and is renamed into
+ * place, and every path is checked to stay inside the cache.
+ */
+import { CnnZooError } from '../errors.js';
+import type { WeightDtype } from '../artifacts/artifacts.js';
+import type { PublishedCheckpoint } from './types.js';
+
+type NodeModules = typeof import('node:fs/promises') & typeof import('node:path') & { homedir: () => string };
+let mods: NodeModules | undefined;
+async function node(): Promise<NodeModules> {
+  mods ??= { ...(await import('node:fs/promises')), ...(await import('node:path')), homedir: (await import('node:os')).homedir } as NodeModules;
+  return mods;
+}
+
+/** A file-name-safe version of `text`. */
+export const safeName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+
+/** The cache root: `cacheDir`, else `$CNN_ZOO_CACHE`, else `~/.cache/cnn-zoo`. */
+export async function cacheRoot(cacheDir?: string): Promise<string> {
+  const { resolve, join, homedir } = await node();
+  return resolve(cacheDir ?? process.env.CNN_ZOO_CACHE ?? join(homedir(), '.cache', 'cnn-zoo'));
+}
+
+/** `root`-relative path parts joined, refusing anything that would leave the cache. */
+export async function inCache(root: string, ...parts: string[]): Promise<string> {
+  const { resolve, sep } = await node();
+  const p = resolve(root, ...parts);
+  if (!p.startsWith(root + sep)) throw new CnnZooError(`Refusing to write outside the cache: ${p} is not inside ${root}.`, 'BAD_PATH');
+  return p;
+}
+
+export const modelDirName = (c: PublishedCheckpoint, dtype: WeightDtype): string => safeName(`${c.publisher}-${c.tag}-${dtype}`);
+
+export async function modelDir(root: string, c: PublishedCheckpoint, dtype: WeightDtype): Promise<string> {
+  return inCache(root, 'models', safeName(c.arch), modelDirName(c, dtype));
+}
+
+export async function downloadPath(root: string, c: PublishedCheckpoint): Promise<string> {
+  return inCache(root, 'downloads', safeName(c.file));
+}
+
+export const exists = async (p: string): Promise<boolean> => (await (await node()).stat(p).catch(() => undefined)) !== undefined;
+
+/** A fresh temporary directory next to `finalDir` (same file system, so the rename is atomic). */
+export async function tempDirFor(finalDir: string): Promise<string> {
+  const { mkdir, mkdtemp, dirname, join, basename } = await node();
+  await mkdir(dirname(finalDir), { recursive: true });
+  return mkdtemp(join(dirname(finalDir), `.tmp-${basename(finalDir)}-`));
+}
+
+/**
+ * Move a completed temporary directory to `finalDir` in one rename. If another process finished first, keep
+ * its copy and drop ours.
+ */
+export async function publishDir(tmp: string, finalDir: string): Promise<void> {
+  const { rename, rm } = await node();
+  try {
+    await rename(tmp, finalDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') && await exists(`${finalDir}/model.json`)) {
+      await rm(tmp, { recursive: true, force: true });
+      return;
+    }
+    throw e;
+  }
+}
+
+/** Remove a path inside the cache, ignoring absence. */
+export async function remove(p: string): Promise<void> {
+  await (await node()).rm(p, { recursive: true, force: true });
+}

@@ -1,0 +1,20 @@
+/** A downloaded checkpoint (or its archive) -> a converted tfjs model with metadata: shared by Node and browsers. */
+import type * as tf from '@tensorflow/tfjs';
+import type { CnnZooMetadata, WeightDtype } from '../artifacts/artifacts.js';
+import { convertCheckpoint } from '../convert/convert.js';
+import { extractMember } from '../checkpoints/tar.js';
+import { readCheckpointBytes } from '../checkpoints/read.js';
+import { checkpointId } from './table.js';
+import type { PublishedCheckpoint } from './types.js';
+
+/** Convert the downloaded bytes `raw` (sha256 `sha256`) of checkpoint `c` in memory. */
+export async function convertDownloaded(c: PublishedCheckpoint, raw: Uint8Array, sha256: string, dtype: WeightDtype): Promise<{ model: tf.LayersModel; metadata: CnnZooMetadata }> {
+  const bytes = c.member ? extractMember(raw, c.member, c.file) : raw;
+  const name = c.member ? `${c.file}/${c.member}` : c.file;
+  const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys, c.arch, c.build?.inputSize);
+  return convertCheckpoint({
+    arch: c.arch, from: c.format === 'darknet' ? 'torch' : c.format, inputs: [name], source, dtype,
+    layout: c.build?.layout, inputSize: c.build?.inputSize, numClasses: c.build?.numClasses,
+    preprocess: c.preprocessing, licence: c.licence, origin: `${c.url} (${checkpointId(c)}; facts: ${c.facts})`,
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Node download of one file to `<dest>.part`: progress callbacks, an idle timeout, and retries that resume with
+ * an HTTP Range request when the server supports it (else start over). Errors name the URL and what to do
+ * (offline: use a mirror). The caller verifies the `.part` file before renaming it into place; a failed download
+ * leaves no partial file behind.
+ */
+import { CnnZooError } from '../errors.js';
+
+export interface DownloadProgress {
+  file: string;
+  received: number;
+  /** Total bytes, when the server says. */
+  total?: number;
+}
+
+export interface DownloadOptions {
+  /** Abort when no bytes arrive for this long (default 30 s). */
+  timeoutMs?: number;
+  /** Further attempts after a failed one (default 3); each resumes where the last stopped. */
+  retries?: number;
+  /** Pause before a retry (default 1 s, doubling). */
+  retryDelayMs?: number;
+  onProgress?: (p: DownloadProgress) => void;
+  /** The fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/** A failure worth another attempt (network, timeout, truncation, 5xx). */
+class Retryable extends Error {}
+
+function networkProblem(e: unknown): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+}
+
+const HINT = 'Check the network connection, or download through a mirror you can reach (--mirror URL or CNN_ZOO_MIRROR).';
+
+async function attempt(url: string, part: string, file: string, opts: DownloadOptions): Promise<void> {
+  const { stat, open, unlink } = await import('node:fs/promises');
+  const { constants } = await import('node:fs');
+  const have = (await stat(part).catch(() => undefined))?.size ?? 0;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const ctl = new AbortController();
+  let timer = setTimeout(() => ctl.abort(), timeoutMs);
+  const arm = () => { clearTimeout(timer); timer = setTimeout(() => ctl.abort(), timeoutMs); };
+  const doFetch = opts.fetch ?? fetch;
+  try {
+    let res: Response;
+    try {
+      res = await doFetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: ctl.signal, redirect: 'follow' });
+    } catch (e) {
+      if (ctl.signal.aborted) throw new Retryable(`no answer from ${url} within ${timeoutMs / 1000} s (timeout)`);
+      throw new Retryable(`cannot reach ${new URL(url).host} (${networkProblem(e)})`);
+    }
+    if (res.status === 416 && have > 0) {
+      await res.body?.cancel();
+      await unlink(part).catch(() => undefined);
+      throw new Retryable(`the server refused to resume ${file}; starting over`);
+    }
+    if (res.status >= 500) {
+      await res.body?.cancel();
+      throw new Retryable(`${url} answered ${res.status} ${res.statusText}`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      const why = res.status === 404 ? 'The file is not there (moved or removed upstream, or missing on the mirror).'
+        : res.status === 401 || res.status === 403 ? 'Access was refused.' : '';
+      throw new CnnZooError(`Download of ${file} failed: ${url} answered ${res.status} ${res.statusText}. ${why} ${HINT}`.replace(/\s+/g, ' ').trim(), 'HTTP_ERROR');
+    }
+    const resumed = res.status === 206 && have > 0;
+    const contentLength = Number(res.headers.get('content-length') ?? NaN);
+    const total = Number.isFinite(contentLength) ? (resumed ? have + contentLength : contentLength) : undefined;
+    // O_NOFOLLOW: a symlink planted at the .part path (shared cache folders) must not redirect the write.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (resumed ? constants.O_APPEND : constants.O_TRUNC);
+    const fh = await open(part, flags, 0o644);
+    let received = resumed ? have : 0;
+    try {
+      if (!res.body) throw new Retryable(`${url} sent no body`);
+      const reader = res.body.getReader();
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          if (ctl.signal.aborted) throw new Retryable(`no data from ${url} for ${timeoutMs / 1000} s (timeout) after ${received} bytes`);
+          throw new Retryable(`the connection to ${new URL(url).host} broke after ${received}${total ? ` of ${total}` : ''} bytes (${networkProblem(e)})`);
+        }
+        if (chunk.done) break;
+        arm();
+        await fh.write(chunk.value);
+        received += chunk.value.length;
+        opts.onProgress?.({ file, received, total });
+      }
+    } finally {
+      await fh.close();
+    }
+    if (total !== undefined && received !== total) throw new Retryable(`the download of ${file} ended after ${received} of ${total} bytes`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Download `url` into `part`. A failed attempt is retried, resuming from the bytes already written when the
+ * server answers the Range request (else from the start). When every attempt fails, the partial file is deleted.
+ */
+export async function downloadToPart(url: string, part: string, file: string, opts: DownloadOptions = {}): Promise<void> {
+  const retries = opts.retries ?? 3;
+  let delay = opts.retryDelayMs ?? 1000;
+  const problems: string[] = [];
+  const { unlink } = await import('node:fs/promises');
+  try {
+    for (let i = 0; i <= retries; i++) {
+      try {
+        await attempt(url, part, file, opts);
+        return;
+      } catch (e) {
+        if (!(e instanceof Retryable)) throw e;
+        problems.push(e.message);
+        if (i < retries && delay > 0) { await new Promise((r) => setTimeout(r, delay)); delay *= 2; }
+      }
+    }
+    throw new CnnZooError(`Download of ${file} failed after ${retries + 1} attempts: ${problems[problems.length - 1]}. ${HINT}`, 'DOWNLOAD_FAILED');
+  } catch (e) {
+    await unlink(part).catch(() => undefined);
+    throw e;
+  }
+}
