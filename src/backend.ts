@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from './errors.js';
+import { isNode } from './platform.js';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 /** Every backend, in the order `pickBackend()` tries them (fastest first where available). */
@@ -48,7 +49,6 @@ export interface BackendChoice {
   message: string;
 }
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
 /** A backend that cannot run here, with the reason and the fix. */
 class Unavailable extends Error {}

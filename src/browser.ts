@@ -19,7 +19,7 @@ export { countParams, countFlops, layerTable } from './zoo/count.js';
 export * as layers from './layers/index.js';
 export { checkInputShape, predictChecked } from './zoo/input-check.js';
 export { load as loadLayersModel, fromFileMap, type WeightsSource } from './artifacts/read.js';
-export { modelMetadata, type CnnZooMetadata, type WeightDtype } from './artifacts/artifacts.js';
+export { modelMetadata, type CnnZooMetadata, type WeightDtype } from './artifacts/metadata.js';
 export { fetchWeightsBrowser, checkpointsFor, resolveCheckpoint, checkpointId, PUBLISHED as PUBLISHED_WEIGHTS, UNPUBLISHED as UNPUBLISHED_WEIGHTS, type PublishedCheckpoint, type Publisher, type HubOptions, type DownloadProgress } from './pretrained/index.js';
 export { imagenetLabels, labelSet, type ClassLabel } from './labels/index.js';
 export { decodeImage } from './image/browser-decode.js';

@@ -14,7 +14,7 @@ import { loadFixture } from '../src/parity/fixture.js';
 import { runParity } from '../src/parity/run.js';
 import { classify } from '../src/api/classify-legacy.js';
 import { loadLayersModel, nodeFileSystem } from '../src/index.js';
-import { artifactArrays, quantizationError } from '../src/artifacts/artifacts.js';
+import { artifactArrays, quantizationError } from '../src/artifacts/save.js';
 import { compareWithReference } from '../src/convert/reference.js';
 import { DEFAULT_ARCH } from '../src/artifacts/shipped.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';

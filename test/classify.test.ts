@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
 import { decodeImage } from '../src/image/decode.js';
 import { imagenetLabels } from '../src/labels/index.js';
-import { modelMetadata } from '../src/artifacts/artifacts.js';
+import { modelMetadata } from '../src/artifacts/metadata.js';
 import { classify } from '../src/api/classify-legacy.js';
 import { DEFAULT_ARCH } from '../src/artifacts/shipped.js';
 import { load } from '../src/artifacts/read.js';

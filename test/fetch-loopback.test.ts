@@ -22,7 +22,7 @@ import { useBackend } from '../src/backend.js';
 import { CnnZooError } from '../src/errors.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc, top5Agree } from '../src/parity/run.js';
-import { modelMetadata } from '../src/artifacts/artifacts.js';
+import { modelMetadata } from '../src/artifacts/metadata.js';
 import { det } from '../src/parity/det.js';
 import { convertCheckpoint } from '../src/convert/convert.js';
 import { writeDarknetWeights } from '../src/checkpoints/darknet.js';

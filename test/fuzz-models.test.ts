@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { artifactArrays } from '../src/artifacts/artifacts.js';
+import { artifactArrays } from '../src/artifacts/save.js';
 import { readCaffeBlobs, readCaffemodel, readPrototxt, writeCaffemodel } from '../src/checkpoints/caffe.js';
 import { readKerasH5 } from '../src/checkpoints/h5.js';
 import { fromFileMap } from '../src/artifacts/read.js';

@@ -4,7 +4,7 @@ import { preprocess } from '../image/preprocess.js';
 import type { RgbImage } from '../image/types.js';
 import { labelSet } from '../labels/index.js';
 import { CnnZooError } from '../errors.js';
-import { modelMetadata } from '../artifacts/artifacts.js';
+import { modelMetadata } from '../artifacts/metadata.js';
 
 export interface Prediction {
   /** Class id in the label set (after the class offset). */

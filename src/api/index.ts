@@ -9,7 +9,7 @@ import { useBackend, type BackendName } from '../backend.js';
 import { EMBEDDED, noEmbeddedWeights } from '../artifacts/shipped.js';
 import { load as loadLayersModel, type WeightsSource } from '../artifacts/read.js';
 import type { HubOptions } from '../pretrained/fetch.js';
-import { modelMetadata } from '../artifacts/artifacts.js';
+import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames } from '../errors.js';
 import { ZooModel } from './zoo-model.js';

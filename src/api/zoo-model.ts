@@ -7,7 +7,7 @@ import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT, preprocess as preprocessImage } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { labelSet } from '../labels/index.js';
-import type { CnnZooMetadata } from '../artifacts/artifacts.js';
+import type { CnnZooMetadata } from '../artifacts/metadata.js';
 import type { FeatureStage, ModelCard } from '../zoo/types.js';
 import { checkInputShape } from '../zoo/input-check.js';
 import { embeddingModel, featureStages } from './heads.js';

@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions } from '../zoo/types.js';
-import { checkMetadata, type CnnZooMetadata } from './artifacts.js';
+import { checkMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
 import { defaultWeightsFor } from './shipped.js';
 import { nodeFileSystem, parseModelJson, weightDataBuffer } from './node-fs.js';
 import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
 import { isWeightsSelector, resolveHubWeights } from '../pretrained/index.js';
 import type { HubOptions } from '../pretrained/fetch.js';
+import { isNode } from '../platform.js';
 
 /** Where converted weights come from. */
 export type WeightsSource = string | URL | Readonly<Record<string, ArrayBuffer | Uint8Array>> | tf.io.IOHandler;
@@ -28,7 +29,6 @@ export interface LoadOptions extends Pick<CreateOptions, 'includeTop' | 'pooling
 }
 
 const isHandler = (w: unknown): w is tf.io.IOHandler => typeof w === 'object' && w !== null && typeof (w as tf.io.IOHandler).load === 'function';
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
 /** An IOHandler over an in-memory map { 'model.json': bytes, 'group1-shard1of1.bin': bytes, ... }. */
 export function fromFileMap(files: Readonly<Record<string, ArrayBuffer | Uint8Array>>): tf.io.IOHandler {

@@ -2,10 +2,11 @@
  * Reading a checkpoint of any supported format from disk into PyTorch-layout arrays (`SourceWeights`),
  * plus the preprocessing each source format's training pipeline used. Node only (file system).
  */
-import type { PreprocessConfig } from '../image/types.js';
 import { CnnZooError } from '../errors.js';
+import type { PresetName } from '../image/presets.js';
+import { nodeModules } from '../platform.js';
 import { corrupt } from './bytes.js';
-import { tfjsStateDict } from '../artifacts/artifacts.js';
+import { tfjsStateDict } from '../checkpoints/tfjs.js';
 import { readCaffeBlobs, readCaffemodel, readPrototxt } from './caffe.js';
 import { readKerasH5 } from './h5.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
@@ -17,7 +18,7 @@ import { readSafetensors } from './safetensors.js';
 import type { NamedArray, StateDict } from './state-dict.js';
 import { readTflite, tfliteStateDict } from './tflite.js';
 import { readTorch } from './torch.js';
-import type { WeightsSourceInfo } from '../artifacts/artifacts.js';
+import type { WeightsSourceInfo } from '../artifacts/metadata.js';
 
 export const SOURCE_FORMATS = ['torch', 'safetensors', 'keras', 'tflite', 'onnx', 'caffe', 'npy', 'tfjs'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
@@ -39,12 +40,7 @@ export interface ReadSourceOptions {
   npyLayout?: NpyLayout;
 }
 
-type NodeModules = typeof import('node:fs/promises') & typeof import('node:path') & { createHash: typeof import('node:crypto').createHash };
-let nodeModules: NodeModules | undefined;
-async function node(): Promise<NodeModules> {
-  nodeModules ??= { ...(await import('node:fs/promises')), ...(await import('node:path')), createHash: (await import('node:crypto')).createHash } as NodeModules;
-  return nodeModules;
-}
+const node = nodeModules;
 
 async function readBytes(path: string): Promise<Uint8Array> {
   const { readFile } = await node();
@@ -198,27 +194,12 @@ async function readSourceUnchecked(format: SourceFormat, paths: string[], opts: 
   }
 }
 
-/** Preprocessing conventions of the training pipelines behind each format. */
-export const PREPROCESS = {
-  /** TF-slim / Keras / TFLite: RGB in [-1, 1]. */
-  tf: { cropFraction: 0.875, interpolation: 'bilinear', scale: 1 / 127.5, mean: [1, 1, 1], std: [1, 1, 1], channelOrder: 'RGB' },
-  /** torchvision / timm: RGB / 255 with the ImageNet mean and std. */
-  torch: { cropFraction: 0.875, interpolation: 'bilinear', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channelOrder: 'RGB' },
-  /** BVLC Caffe: BGR 0-255 minus the mean pixel, crop from 256. */
-  caffe: { cropFraction: 224 / 256, interpolation: 'bilinear', scale: 1, mean: [104, 117, 123], std: [1, 1, 1], channelOrder: 'BGR' },
-} as const satisfies Record<string, Omit<PreprocessConfig, 'size'>>;
-export type PreprocessName = keyof typeof PREPROCESS;
 
 /** The preprocessing convention a format implies. */
-export function defaultPreprocess(format: SourceFormat, npyLayout?: NpyLayout): PreprocessName {
+export function defaultPreprocess(format: SourceFormat, npyLayout?: NpyLayout): PresetName {
   if (format === 'tflite' || format === 'keras' || format === 'tfjs') return 'tf';
   if (format === 'caffe') return 'caffe';
   if (format === 'npy' && npyLayout && npyLayout !== 'oihw') return 'tf';
   return 'torch';
 }
 
-/** A full PreprocessConfig for a model input of `size` (Caffe crops `size` out of 256). */
-export function preprocessFor(name: PreprocessName, size: number): PreprocessConfig {
-  const base = PREPROCESS[name];
-  return { ...base, size, mean: [...base.mean] as [number, number, number], std: [...base.std] as [number, number, number], cropFraction: name === 'caffe' ? size / 256 : base.cropFraction };
-}

@@ -9,10 +9,11 @@ import { CnnZooError } from '../errors.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { ModelSpec } from '../zoo/types.js';
-import type { CnnZooMetadata, WeightDtype } from '../artifacts/artifacts.js';
+import type { CnnZooMetadata, WeightDtype } from '../artifacts/metadata.js';
 import { loadStateDict } from './mapping.js';
 import { matchByOrder, renameKeys, splitKey, unfoldBiases } from './match.js';
-import { defaultPreprocess, preprocessFor, readSource, type NpyLayout, type PreprocessName, type SourceFormat, type SourceWeights } from '../checkpoints/files.js';
+import { defaultPreprocess, readSource, type NpyLayout, type SourceFormat, type SourceWeights } from '../checkpoints/files.js';
+import { PRESETS, type PresetName } from '../image/presets.js';
 import type { StateDict } from '../checkpoints/state-dict.js';
 
 export interface ConvertOptions {
@@ -26,7 +27,7 @@ export interface ConvertOptions {
   layout?: string;
   inputSize?: number;
   numClasses?: number;
-  preprocess?: PreprocessName | PreprocessConfig;
+  preprocess?: PresetName | PreprocessConfig;
   npyLayout?: NpyLayout;
   licence?: string;
   origin?: string;
@@ -75,7 +76,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Converted
     const { stateDict, unfolded } = unfoldBiases(model, named.stateDict, source);
     const mapping = loadStateDict(model, stateDict, { source });
     const pre = opts.preprocess ?? defaultPreprocess(opts.from, opts.npyLayout);
-    const preprocessing = typeof pre === 'string' ? preprocessFor(pre, ctx.inputHeight) : pre;
+    const preprocessing = typeof pre === 'string' ? PRESETS[pre](ctx.inputHeight) : pre;
     const metadata: CnnZooMetadata = {
       format: 'cnn-zoo-weights/1',
       arch: spec.name,

@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT, checkPreprocessConfig } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
-import type { CnnZooMetadata } from '../artifacts/artifacts.js';
+import type { CnnZooMetadata } from '../artifacts/metadata.js';
 
 export interface ModelSettings {
   preprocess: PreprocessConfig;

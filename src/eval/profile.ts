@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { countParams, layerTable, type LayerCount } from '../zoo/count.js';
 import { CnnZooError } from '../errors.js';
 import { inputSizeOf } from './model-settings.js';
+import { isNode } from '../platform.js';
 
 type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
 
@@ -146,7 +147,7 @@ export async function environmentInfo(): Promise<EnvironmentInfo> {
     if (prefix?.test(f) && (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string')) flags[f] = v;
   }
   const info: EnvironmentInfo = { backend: tf.getBackend(), tfjs: tf.version.tfjs, platform: 'browser', cpu: 'unknown', cores: 0, flags };
-  if (typeof process !== 'undefined' && process.versions?.node) {
+  if (isNode) {
     const os = await import('node:os');
     info.platform = `${os.platform()} ${os.arch()}`;
     info.cpu = os.cpus()[0]?.model ?? 'unknown';

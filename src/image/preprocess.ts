@@ -11,15 +11,7 @@ import { resizePil } from './resample.js';
 import type { PreprocessConfig, RgbImage } from './types.js';
 
 /** torchvision's ImageNet eval pipeline: Resize(256, bilinear), CenterCrop(224), ImageNet mean/std. */
-export const IMAGENET_DEFAULT: PreprocessConfig = {
-  size: 224,
-  cropFraction: 0.875,
-  interpolation: 'bilinear',
-  scale: 1 / 255,
-  mean: [0.485, 0.456, 0.406],
-  std: [0.229, 0.224, 0.225],
-  channelOrder: 'RGB',
-};
+export { IMAGENET_DEFAULT } from './presets.js';
 
 /** Validates a config, throwing `CnnZooError` naming the bad field. */
 export function checkPreprocessConfig(cfg: PreprocessConfig): void {

@@ -1,4 +1,7 @@
-/** Preprocessing configs in the publishers' own terms (resize/crop sizes, crop fraction, mean/std). */
+/**
+ * Every preprocessing constant in one place: the publishers' conventions (torchvision, timm, TF-slim/Keras, Caffe) in
+ * their own terms (resize/crop sizes, crop fraction, mean/std), and the named presets a checkpoint format implies.
+ */
 import type { PreprocessConfig } from './types.js';
 
 type Interpolation = PreprocessConfig['interpolation'];
@@ -31,3 +34,20 @@ export function tfPreprocess(size: number): PreprocessConfig {
 export function caffePreprocess(size: number, meanBgr: Triple): PreprocessConfig {
   return { size, cropFraction: size / 256, interpolation: 'bilinear', scale: 1, mean: meanBgr, std: [1, 1, 1], channelOrder: 'BGR' };
 }
+
+/** torchvision's ImageNet eval transform at 224: resize 256, centre crop 224, bilinear, ImageNet mean/std. */
+export const IMAGENET_DEFAULT: PreprocessConfig = tvPreprocess(224, 256, 'bilinear', IMAGENET_MEAN, IMAGENET_STD);
+
+/** BVLC Caffe's mean pixel (BGR, 0..255). */
+export const CAFFE_MEAN_BGR: Triple = [104, 117, 123];
+
+/** Named presets, by the training pipeline a checkpoint format implies (`cnn-zoo convert --preprocess NAME`). */
+export const PRESETS = {
+  /** TF-slim / Keras / TFLite: RGB in [-1, 1], 0.875 crop. */
+  tf: (size: number): PreprocessConfig => tfPreprocess(size),
+  /** torchvision / timm: RGB / 255 with the ImageNet mean and std, 0.875 crop. */
+  torch: (size: number): PreprocessConfig => ({ ...IMAGENET_DEFAULT, size }),
+  /** BVLC Caffe: BGR 0-255 minus the mean pixel, `size` cropped from a 256 resize. */
+  caffe: (size: number): PreprocessConfig => caffePreprocess(size, CAFFE_MEAN_BGR),
+} as const satisfies Record<string, (size: number) => PreprocessConfig>;
+export type PresetName = keyof typeof PRESETS;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import { saveConverted } from '../artifacts/artifacts.js';
+import { saveConverted } from '../artifacts/save.js';
 import { convertDownloaded } from './convert-download.js';
 import { modelDirName } from './cache.js';
 import { expectedHash } from './expected.js';

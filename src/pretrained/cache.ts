@@ -5,15 +5,11 @@
  * place, and every path is checked to stay inside the cache.
  */
 import { CnnZooError } from '../errors.js';
-import type { WeightDtype } from '../artifacts/artifacts.js';
+import { nodeModules } from '../platform.js';
+import type { WeightDtype } from '../artifacts/metadata.js';
 import type { PublishedCheckpoint } from './types.js';
 
-type NodeModules = typeof import('node:fs/promises') & typeof import('node:path') & { homedir: () => string };
-let mods: NodeModules | undefined;
-async function node(): Promise<NodeModules> {
-  mods ??= { ...(await import('node:fs/promises')), ...(await import('node:path')), homedir: (await import('node:os')).homedir } as NodeModules;
-  return mods;
-}
+const node = nodeModules;
 
 /** A file-name-safe version of `text`. */
 export const safeName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');

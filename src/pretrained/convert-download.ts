@@ -1,6 +1,6 @@
 /** A downloaded checkpoint (or its archive) -> a converted tfjs model with metadata: shared by Node and browsers. */
 import type * as tf from '@tensorflow/tfjs';
-import type { CnnZooMetadata, WeightDtype } from '../artifacts/artifacts.js';
+import type { CnnZooMetadata, WeightDtype } from '../artifacts/metadata.js';
 import { convertCheckpoint } from '../convert/convert.js';
 import { extractMember } from '../checkpoints/tar.js';
 import { readCheckpointBytes } from '../checkpoints/read.js';

@@ -4,7 +4,8 @@
  * cache without any request.
  */
 import { CnnZooError } from '../errors.js';
-import { saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../artifacts/artifacts.js';
+import { saveConverted } from '../artifacts/save.js';
+import { WEIGHT_DTYPES, type WeightDtype } from '../artifacts/metadata.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { convertDownloaded } from './convert-download.js';
 import { cacheRoot, downloadPath, exists, inCache, modelDir, publishDir, remove, tempDirFor } from './cache.js';

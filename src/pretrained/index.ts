@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { fetchWeightsBrowser } from './browser.js';
 import { fetchWeights, type HubOptions } from './fetch.js';
+import { isNode } from '../platform.js';
 
 export { PUBLISHED, UNPUBLISHED, checkpointsFor, resolveCheckpoint, isWeightsSelector, checkpointId } from './table.js';
 export { PUBLISHERS, type PublishedCheckpoint, type Publisher, type ExpectedHash, type HubFormat, type CheckpointBuild, type Unpublished } from './types.js';
@@ -13,7 +14,6 @@ export { fetchWeights, type HubOptions, type FetchResult, type FetchRecord } fro
 export { fetchWeightsBrowser } from './browser.js';
 export type { DownloadProgress } from './download.js';
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
 /** Node: the cached model directory; browsers: an IndexedDB IOHandler. Fetches and converts on first use. */
 export async function resolveHubWeights(arch: string, selector: string, opts: HubOptions = {}): Promise<string | tf.io.IOHandler> {

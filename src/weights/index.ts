@@ -2,10 +2,11 @@
 export { load as loadLayersModel, fromFileMap, weightsHandler, type LoadOptions, type WeightsSource } from '../artifacts/read.js';
 export { nodeFileSystem, DEFAULT_SHARD_BYTES } from '../artifacts/node-fs.js';
 export { convertCheckpoint, type ConvertOptions, type ConvertReport, type Converted } from '../convert/convert.js';
-export { saveConverted, modelMetadata, quantizeArtifacts, WEIGHT_DTYPES, type CnnZooMetadata, type WeightDtype, type WeightsSourceInfo } from '../artifacts/artifacts.js';
+export { saveConverted, quantizeArtifacts } from '../artifacts/save.js';
+export { modelMetadata, WEIGHT_DTYPES, type CnnZooMetadata, type WeightDtype, type WeightsSourceInfo } from '../artifacts/metadata.js';
 export { classify, type Prediction } from '../api/classify-legacy.js';
 export { compareWithReference, type ReferenceResult } from '../convert/reference.js';
-export { readSource, SOURCE_FORMATS, PREPROCESS, type SourceFormat, type SourceWeights, type NpyLayout } from '../checkpoints/files.js';
+export { readSource, SOURCE_FORMATS, type SourceFormat, type SourceWeights, type NpyLayout } from '../checkpoints/files.js';
 export { readTorch } from '../checkpoints/torch.js';
 export { readSafetensors } from '../checkpoints/safetensors.js';
 export { readNpy, writeNpy } from '../checkpoints/npy.js';

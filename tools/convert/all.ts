@@ -7,7 +7,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../../src/backend.js';
-import { saveConverted } from '../../src/artifacts/artifacts.js';
+import { saveConverted } from '../../src/artifacts/save.js';
 import { convertCheckpoint } from '../../src/convert/convert.js';
 import { nodeFileSystem } from '../../src/artifacts/node-fs.js';
 import { load } from '../../src/artifacts/read.js';

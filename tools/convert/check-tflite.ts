@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { useBackend } from '../../src/backend.js';
 import { decodeImage } from '../../src/image/decode.js';
 import { resizeAndCrop } from '../../src/image/preprocess.js';
-import { checkMetadata, modelMetadata } from '../../src/artifacts/artifacts.js';
+import { checkMetadata, modelMetadata } from '../../src/artifacts/metadata.js';
 import { nodeFileSystem } from '../../src/artifacts/node-fs.js';
 import { load } from '../../src/artifacts/read.js';
 import { readTflite } from '../../src/checkpoints/tflite.js';

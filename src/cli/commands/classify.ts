@@ -2,7 +2,7 @@
 import { useBackend, type BackendName } from '../../backend.js';
 import { decodeImage } from '../../image/decode.js';
 import { CnnZooError } from '../../errors.js';
-import { checkMetadata, modelMetadata } from '../../artifacts/artifacts.js';
+import { checkMetadata, modelMetadata } from '../../artifacts/metadata.js';
 import { classify } from '../../api/classify-legacy.js';
 import { DEFAULT_ARCH } from '../../artifacts/shipped.js';
 import { load, weightsHandler } from '../../artifacts/read.js';

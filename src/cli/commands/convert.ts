@@ -6,13 +6,15 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { CnnZooError } from '../../errors.js';
-import { quantizationError, saveConverted, WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/artifacts.js';
+import { quantizationError, saveConverted } from '../../artifacts/save.js';
+import { WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/metadata.js';
 import { convertCheckpoint } from '../../convert/convert.js';
 import { nodeFileSystem } from '../../artifacts/node-fs.js';
 import { load } from '../../artifacts/read.js';
 import { readNpy } from '../../checkpoints/npy.js';
 import { compareWithReference } from '../../convert/reference.js';
-import { PREPROCESS, SOURCE_FORMATS, type NpyLayout, type PreprocessName, type SourceFormat } from '../../checkpoints/files.js';
+import { SOURCE_FORMATS, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
+import { PRESETS, type PresetName } from '../../image/presets.js';
 import { archName, parse } from '../args.js';
 
 export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
@@ -50,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!arch || !values.from || !values.out || positionals.length === 0) throw new CnnZooError(`convert needs --arch, --from, --out and a checkpoint.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!(SOURCE_FORMATS as readonly string[]).includes(values.from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${values.from}".`, 'BAD_ARGS');
   if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
-  if (values.preprocess && !(values.preprocess in PREPROCESS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PREPROCESS).join(', ')}.`, 'BAD_ARGS');
+  if (values.preprocess && !(values.preprocess in PRESETS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PRESETS).join(', ')}.`, 'BAD_ARGS');
   if (values['npy-layout'] && !['oihw', 'ohwi', 'hwio'].includes(values['npy-layout'])) throw new CnnZooError('--npy-layout must be oihw, ohwi or hwio.', 'BAD_ARGS');
   const int = (v: string | undefined, what: string) => {
     if (v === undefined) return undefined;
@@ -63,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   const { model, metadata, report } = await convertCheckpoint({
     arch, from: values.from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
     layout: values.layout, inputSize: int(values['input-size'], '--input-size'), numClasses: int(values['num-classes'], '--num-classes'),
-    preprocess: values.preprocess as PreprocessName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
+    preprocess: values.preprocess as PresetName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
   });
   let quantNote = '';

@@ -1,61 +1,14 @@
 /**
- * tfjs LayersModel artifacts as cnn-zoo writes them: the model's own topology and weights, weights
- * optionally quantized in tfjs's format (`{dtype: 'uint8', min, scale}` or float16, read back by
- * `tf.loadLayersModel` itself), and `userDefinedMetadata.cnnZoo` describing preprocessing, labels,
- * class offset, source and licence. Also reads any tfjs layers artifact as a weight source.
+ * tfjs LayersModel artifacts as cnn-zoo writes them: the model's own topology and weights, weights optionally
+ * quantized in tfjs's format (`{dtype: 'uint8', min, scale}` or float16, read back by `tf.loadLayersModel` itself),
+ * and `userDefinedMetadata.cnnZoo` (see metadata.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PreprocessConfig } from '../image/types.js';
 import { CnnZooError } from '../errors.js';
-import { kerasStateDict } from '../checkpoints/keras.js';
-import type { NamedArray, StateDict } from '../checkpoints/state-dict.js';
+import type { NamedArray } from '../checkpoints/state-dict.js';
+import type { CnnZooMetadata, WeightDtype } from './metadata.js';
 import { weightDataBuffer } from './node-fs.js';
 import { checkWeightSpecs } from './manifest.js';
-
-export type WeightDtype = 'float32' | 'float16' | 'uint8';
-export const WEIGHT_DTYPES: readonly WeightDtype[] = ['float32', 'float16', 'uint8'];
-
-/** Where a converted model's weights came from. */
-export interface WeightsSourceInfo {
-  /** Checkpoint format (`tflite`, `torch`, ...). */
-  format: string;
-  files: { name: string; bytes: number; sha256: string }[];
-  /** Origin of the original weights (repository, paper), when known. */
-  origin?: string;
-}
-
-/** `userDefinedMetadata.cnnZoo` of a converted model. */
-export interface CnnZooMetadata {
-  format: 'cnn-zoo-weights/1';
-  /** Registry name of the architecture. */
-  arch: string;
-  inputSize: number;
-  numClasses: number;
-  preprocessing: PreprocessConfig;
-  /** A label-set id (`imagenet1k`) or the class names themselves. */
-  labels: string | string[];
-  /** Output index of label 0 (1 for TF's 1001-class models, whose index 0 is "background"). */
-  classOffset: number;
-  source: WeightsSourceInfo;
-  licence: string;
-  /** How weights are stored (tfjs quantization). */
-  dtype: WeightDtype;
-}
-
-/** The cnn-zoo metadata of a model (loaded or converted), or undefined. */
-export function modelMetadata(model: tf.LayersModel): CnnZooMetadata | undefined {
-  const meta = model.getUserDefinedMetadata() as { cnnZoo?: CnnZooMetadata } | undefined;
-  return meta?.cnnZoo;
-}
-
-/** Validate metadata read from an artifact. */
-export function checkMetadata(value: unknown, where: string): CnnZooMetadata {
-  const m = (value as { cnnZoo?: CnnZooMetadata } | undefined)?.cnnZoo;
-  if (!m || m.format !== 'cnn-zoo-weights/1' || typeof m.arch !== 'string' || !m.preprocessing) {
-    throw new CnnZooError(`${where}: no cnn-zoo metadata (userDefinedMetadata.cnnZoo); convert the checkpoint with \`cnn-zoo convert\`.`, 'BAD_ARTIFACT');
-  }
-  return m;
-}
 
 /**
  * If `values` already lie on a grid of at most 256 levels (weights dequantized from a uint8/int8
@@ -210,12 +163,4 @@ export async function artifactArrays(artifacts: tf.io.ModelArtifacts, where = 't
     tf.dispose(Object.values(tensors));
   }
   return out;
-}
-
-/** A tfjs layers artifact (Keras-style weight names) as a PyTorch-layout StateDict, plus its input size. */
-export async function tfjsStateDict(artifacts: tf.io.ModelArtifacts, source: string): Promise<{ stateDict: StateDict; inputSize?: number }> {
-  const stateDict = kerasStateDict(artifacts.weightSpecs ? await artifactArrays(artifacts, source) : new Map(), source);
-  const text = JSON.stringify(artifacts.modelTopology ?? {});
-  const m = /"batch_input_shape":\s*\[null,\s*(\d+),\s*(\d+),\s*3\]/.exec(text);
-  return { stateDict, inputSize: m && m[1] === m[2] ? Number(m[1]) : undefined };
 }

@@ -1,0 +1,52 @@
+/**
+ * `userDefinedMetadata.cnnZoo`: what converted weights carry beside their tensors (architecture, input size, classes,
+ * preprocessing, labels, class offset, source files with sha256, licence, storage dtype), and the one reader of it.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { PreprocessConfig } from '../image/types.js';
+import { CnnZooError } from '../errors.js';
+
+export type WeightDtype = 'float32' | 'float16' | 'uint8';
+export const WEIGHT_DTYPES: readonly WeightDtype[] = ['float32', 'float16', 'uint8'];
+
+/** Where a converted model's weights came from. */
+export interface WeightsSourceInfo {
+  /** Checkpoint format (`tflite`, `torch`, ...). */
+  format: string;
+  files: { name: string; bytes: number; sha256: string }[];
+  /** Origin of the original weights (repository, paper), when known. */
+  origin?: string;
+}
+
+/** `userDefinedMetadata.cnnZoo` of a converted model. */
+export interface CnnZooMetadata {
+  format: 'cnn-zoo-weights/1';
+  /** Registry name of the architecture. */
+  arch: string;
+  inputSize: number;
+  numClasses: number;
+  preprocessing: PreprocessConfig;
+  /** A label-set id (`imagenet1k`) or the class names themselves. */
+  labels: string | string[];
+  /** Output index of label 0 (1 for TF's 1001-class models, whose index 0 is "background"). */
+  classOffset: number;
+  source: WeightsSourceInfo;
+  licence: string;
+  /** How weights are stored (tfjs quantization). */
+  dtype: WeightDtype;
+}
+
+/** The cnn-zoo metadata of a model (loaded or converted), or undefined. */
+export function modelMetadata(model: tf.LayersModel): CnnZooMetadata | undefined {
+  const meta = model.getUserDefinedMetadata() as { cnnZoo?: CnnZooMetadata } | undefined;
+  return meta?.cnnZoo;
+}
+
+/** Validate metadata read from an artifact. */
+export function checkMetadata(value: unknown, where: string): CnnZooMetadata {
+  const m = (value as { cnnZoo?: CnnZooMetadata } | undefined)?.cnnZoo;
+  if (!m || m.format !== 'cnn-zoo-weights/1' || typeof m.arch !== 'string' || !m.preprocessing) {
+    throw new CnnZooError(`${where}: no cnn-zoo metadata (userDefinedMetadata.cnnZoo); convert the checkpoint with \`cnn-zoo convert\`.`, 'BAD_ARTIFACT');
+  }
+  return m;
+}
