@@ -8,18 +8,19 @@
  * decoded by the browser (`createImageBitmap`), not by sharp; strings are fetched as URLs.
  */
 export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
-export type { ClassPrediction, FeatureMap } from './api/zoo-model.js';
+export type { ClassPrediction } from './api/predictions.js';
+export type { FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';
-export { create, getSpec, listSpecs, familyNames, toCard } from './zoo/registry.js';
-export type { CreateOptions, FeatureStage, ModelCard, ModelMeta, ModelSpec, Pooling } from './zoo/types.js';
-export { useBackend, pickBackend, BACKENDS, type BackendName, type BackendChoice, type BackendOptions, type PickOptions } from './backend.js';
-export { toInference, layerCensus, FusedConv2D, FusedDense, type InferenceOptions, type FusedActivation } from './inference/index.js';
+export { create, getSpec } from './zoo/registry.js';
+export type { CreateOptions, ModelCard, Pooling } from './zoo/types.js';
+export { countParams, countFlops } from './zoo/count.js';
+export { predictChecked } from './zoo/input-check.js';
+export { toInference } from './inference/index.js';
 export { CnnZooError } from './errors.js';
-export { countParams, countFlops, layerTable } from './zoo/count.js';
-export * as layers from './layers/index.js';
-export { checkInputShape, predictChecked } from './zoo/input-check.js';
-export { load as loadLayersModel, fromFileMap, type WeightsSource } from './artifacts/read.js';
-export { modelMetadata, type CnnZooMetadata, type WeightDtype } from './artifacts/metadata.js';
-export { fetchWeightsBrowser, checkpointsFor, resolveCheckpoint, checkpointId, PUBLISHED as PUBLISHED_WEIGHTS, UNPUBLISHED as UNPUBLISHED_WEIGHTS, type PublishedCheckpoint, type Publisher, type HubOptions, type DownloadProgress } from './pretrained/index.js';
-export { imagenetLabels, labelSet, type ClassLabel } from './labels/index.js';
+export { useBackend, pickBackend, type BackendName, type BackendChoice } from './backend.js';
+export { fromFileMap, type WeightsSource } from './artifacts/read.js';
+export { modelMetadata, type CnnZooMetadata } from './artifacts/metadata.js';
+export { fetchWeightsBrowser, checkpointsFor, type PublishedCheckpoint } from './pretrained/index.js';
+export { imagenetLabels } from './labels/index.js';
 export { decodeImage } from './image/browser-decode.js';
+export * as layers from './layers/index.js';

@@ -1,31 +1,32 @@
-/** cnn-zoo public API. */
+/**
+ * cnn-zoo: the public API (one screen). Everything else is behind documented subpaths:
+ * `cnn-zoo/zoo` (registry, specs, building blocks), `cnn-zoo/layers` (custom layers), `cnn-zoo/checkpoints` (readers),
+ * `cnn-zoo/convert` (mapping, conversion, the inference form), `cnn-zoo/pretrained` (publisher tables, download),
+ * `cnn-zoo/image` (decoding, preprocessing), `cnn-zoo/eval` (evaluation, profiling, reports), `cnn-zoo/parity` (fixtures).
+ */
+// Models
 export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
-export type { ClassPrediction, FeatureMap } from './api/zoo-model.js';
+export type { ClassPrediction } from './api/predictions.js';
+export type { FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';
-export { create, getSpec, listSpecs, findByFixture, familyNames, toCard } from './zoo/registry.js';
-export type { BuildContext, CreateOptions, Family, FeatureStage, FixtureRef, KeyRule, ModelCard, ModelMeta, ModelSpec, Pooling } from './zoo/types.js';
-export { useBackend, pickBackend, BACKENDS, type BackendName, type BackendChoice, type BackendOptions, type PickOptions } from './backend.js';
-export { toInference, createInference, foldStateDict, layerCensus, FusedConv2D, FusedDense, type InferenceOptions, type FusedActivation } from './inference/index.js';
+export { create, getSpec } from './zoo/registry.js';
+export type { CreateOptions, ModelCard, Pooling } from './zoo/types.js';
+export { countParams, countFlops } from './zoo/count.js';
+export { predictChecked } from './zoo/input-check.js';
+export { toInference } from './inference/index.js';
 export { CnnZooError } from './errors.js';
-export { det } from './parity/det.js';
-export { loadFixture, parseFixture, type Fixture } from './parity/fixture.js';
-export { runParity, type ParityResult } from './parity/run.js';
-export { loadStateDict, registerRoleTable, type MappingReport, type RoleTable } from './convert/mapping.js';
-export type { StateDict, NamedArray } from './checkpoints/state-dict.js';
-export { countParams, countFlops, layerTable } from './zoo/count.js';
-export * as layers from './layers/index.js';
-export { checkInputShape, predictChecked } from './zoo/input-check.js';
-export { loadLayersModel, nodeFileSystem, fromFileMap, convertCheckpoint, saveConverted, modelMetadata, classify, readTorch, readSafetensors, readNpy, writeNpy, readTflite, readOnnx, readKerasH5, readCaffemodel, readSource, SOURCE_FORMATS, type CnnZooMetadata, type ConvertOptions, type SourceFormat, type WeightDtype, type WeightsSource, type Prediction } from './weights/index.js';
-export { fetchWeights, checkpointsFor, resolveCheckpoint, checkpointId, PUBLISHED as PUBLISHED_WEIGHTS, UNPUBLISHED as UNPUBLISHED_WEIGHTS, type PublishedCheckpoint, type Publisher, type HubOptions, type FetchResult, type DownloadProgress } from './pretrained/index.js';
-export { imagenetLabels, labelSet, type ClassLabel } from './labels/index.js';
-export { decodeImage, DEFAULT_MAX_PIXELS, type DecodeOptions } from './image/decode.js';
-export { preprocess, resizeAndCrop, normalize, centerCrop, resizedSize, checkPreprocessConfig, IMAGENET_DEFAULT } from './image/preprocess.js';
-export { resizePil, type ResampleFilter } from './image/resample.js';
+// Backends
+export { useBackend, pickBackend, type BackendName, type BackendChoice } from './backend.js';
+// Weights
+export { nodeFileSystem } from './artifacts/node-fs.js';
+export { fromFileMap, type WeightsSource } from './artifacts/read.js';
+export { modelMetadata, type CnnZooMetadata } from './artifacts/metadata.js';
+export { convertCheckpoint, type ConvertOptions } from './convert/convert.js';
+export { fetchWeights, checkpointsFor, type PublishedCheckpoint } from './pretrained/index.js';
+// Images and evaluation
+export { decodeImage } from './image/decode.js';
+export { preprocess } from './image/preprocess.js';
 export type { RgbImage, PreprocessConfig } from './image/types.js';
-export { openDataset, parseLabels, type ImageDataset, type DatasetItem, type DatasetProblem, type OpenDatasetOptions } from './eval/dataset.js';
-export { evaluate, type EvaluateOptions, type EvalResult, type EvalProgress, type FailedImage } from './eval/evaluate.js';
-export { topK, AccuracyMeter, type AccuracySummary, type ClassAccuracy } from './eval/topk.js';
-export { profileModel, type ProfileResult, type ProfileOptions, type LatencyPoint, type KernelProfile } from './eval/profile.js';
-export { mergeResults, bestUnderBudget, type ModelRow, type BudgetPick } from './eval/results.js';
-export { resultsCsv, latencyCsv, markdownReport } from './eval/report.js';
-export { accuracyVsFlopsSvg, latencyVsBatchSvg } from './eval/svg.js';
+export { imagenetLabels } from './labels/index.js';
+export { evaluate, type EvalResult } from './eval/evaluate.js';
+export { openDataset } from './eval/dataset.js';

@@ -27,7 +27,7 @@ import { det } from '../src/parity/det.js';
 import { convertCheckpoint } from '../src/convert/convert.js';
 import { writeDarknetWeights } from '../src/checkpoints/darknet.js';
 import { loadStateDict } from '../src/convert/mapping.js';
-import type { StateDict } from '../src/checkpoints/state-dict.js';
+import type { StateDict } from '../src/arrays.js';
 import { withoutInitialisation } from '../src/zoo/ops.js';
 import { getSpec, resolveOptions } from '../src/zoo/registry.js';
 import { makeTar } from '../src/checkpoints/tar.js';

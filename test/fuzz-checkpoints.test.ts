@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from '../src/checkpoints/npy.js';
 import { readSafetensors } from '../src/checkpoints/safetensors.js';
-import type { StateDict } from '../src/checkpoints/state-dict.js';
+import type { StateDict } from '../src/arrays.js';
 import { readTorch } from '../src/checkpoints/torch.js';
 import { concat, fuzzReader, pickleFields, zipEntryRange, zipFields, type Arrays, type FuzzTarget } from './helpers/fuzz.js';
 import { SHARED } from './helpers/shared.js';

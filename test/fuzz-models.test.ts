@@ -11,7 +11,7 @@ import { readCaffeBlobs, readCaffemodel, readPrototxt, writeCaffemodel } from '.
 import { readKerasH5 } from '../src/checkpoints/h5.js';
 import { fromFileMap } from '../src/artifacts/read.js';
 import { readOnnx } from '../src/checkpoints/onnx.js';
-import type { StateDict } from '../src/checkpoints/state-dict.js';
+import type { StateDict } from '../src/arrays.js';
 import { readTflite } from '../src/checkpoints/tflite.js';
 import { fuzzReader, inflateVarint, protobufFields, type Arrays, type FuzzTarget } from './helpers/fuzz.js';
 import { SHARED } from './helpers/shared.js';

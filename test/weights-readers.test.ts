@@ -20,7 +20,7 @@ import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
 import protobuf from 'protobufjs';
 import { readKerasH5 } from '../src/checkpoints/h5.js';
 import { readCaffemodel } from '../src/checkpoints/caffe.js';
-import type { StateDict } from '../src/checkpoints/state-dict.js';
+import type { StateDict } from '../src/arrays.js';
 import { fixturePath, SHARED } from './helpers/shared.js';
 
 const CK = join(SHARED, 'fixtures', 'checkpoints');

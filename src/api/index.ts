@@ -1,17 +1,17 @@
 /**
- * The high-level API: `list`, `info`, `create`, `load`. Everything returns plain JS objects or a `ZooModel`.
+ * The high-level API: `list`, `info`, `load`. Everything returns plain JS objects or a `ZooModel`.
  */
-import * as tf from '@tensorflow/tfjs';
 import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions, toCard } from '../zoo/registry.js';
-import type { CreateOptions, ModelCard } from '../zoo/types.js';
+import type { CreateOptions, ModelCard, ModelSpec } from '../zoo/types.js';
 import { countFlops, countParams } from '../zoo/count.js';
 import { useBackend, type BackendName } from '../backend.js';
-import { EMBEDDED, noEmbeddedWeights } from '../artifacts/shipped.js';
-import { load as loadLayersModel, type WeightsSource } from '../artifacts/read.js';
+import { SHIPPED } from '../artifacts/shipped.js';
+import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import type { HubOptions } from '../pretrained/fetch.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames } from '../errors.js';
+import { modelWithWeights } from './weights.js';
 import { ZooModel } from './zoo-model.js';
 
 export interface ListOptions {
@@ -25,7 +25,7 @@ export interface ListOptions {
 /** Model cards (plain objects), in family order. */
 export function list(opts: ListOptions = {}): ModelCard[] {
   return listSpecs({ family: opts.family, maxParams: opts.maxParams })
-    .filter((s) => !opts.hasWeights || s.name in EMBEDDED)
+    .filter((s) => !opts.hasWeights || s.name in SHIPPED)
     .map(toCard);
 }
 
@@ -44,8 +44,9 @@ export function info(name: string, opts: { inputSize?: number } = {}): ModelCard
 
 export interface LoadModelOptions extends CreateOptions {
   /**
-   * Converted weights: a directory, `file://` or `http(s)://` URL, a map of files, or a tf IOHandler; `null` for
-   * random initialisation. Default: the weights shipped with the package, if the model has them.
+   * `undefined`: the weights shipped with the package (if the model has them); `null`: random initialisation;
+   * `'imagenet'` or `'<publisher>[:<tag>]'`: a published checkpoint (downloaded once, cached); or converted weights:
+   * a directory, `file://` or `http(s)://` URL, a map of files, or a tf IOHandler.
    */
   weights?: WeightsSource | null;
   /** Backend to switch to first (default: keep the current one). */
@@ -63,35 +64,29 @@ export interface LoadModelOptions extends CreateOptions {
 
 const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference'] as const satisfies readonly (keyof LoadModelOptions)[];
 
-/** The names of the feature layers of `name` (its layers built with `includeTop: false`). */
-function featureLayerNames(name: string, size: number): Set<string> {
-  const spec = getSpec(name);
-  const m = spec.build(resolveOptions(spec, { inputSize: size, includeTop: false }));
-  const names = new Set(m.layers.map((l) => l.name));
-  m.dispose();
-  return names;
-}
+/** A name that is not a registry name but a place holding converted weights (a path or a URL). */
+const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
 
 /**
- * Load a model ready for images: weights (embedded default, converted artifacts, or none), preprocessing and
- * labels from the weights' metadata. Returns a `ZooModel`.
+ * Load a model ready for images: `name` is a registry name (weights by the rule of src/api/weights.ts) or the
+ * place of converted weights (a folder or URL: the architecture comes from their metadata). Preprocessing and
+ * labels come from the weights' metadata. Returns a `ZooModel`.
  */
 export async function load(name: string, opts: LoadModelOptions = {}): Promise<ZooModel> {
-  const spec = getSpec(name);
-  checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
-  if (opts.backend) await useBackend(opts.backend);
-  let model: tf.LayersModel;
-  if (opts.weights === null || (opts.weights === undefined && !(spec.name in EMBEDDED))) {
-    if (opts.weights === undefined) {
-      throw noEmbeddedWeights(spec.name);
-    }
-    model = spec.build(resolveOptions(spec, opts));
+  let spec: ModelSpec;
+  let model;
+  if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {
+    checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
+    if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
+    if (opts.backend) await useBackend(opts.backend);
+    const read = await readArtifacts(name, { cache: opts.cache });
+    spec = getSpec(read.meta.arch);
+    model = buildFromArtifacts(spec, read, opts);
   } else {
-    model = await loadLayersModel(spec.name, { weights: opts.weights, includeTop: opts.includeTop, pooling: opts.pooling, cache: opts.cache, hub: opts.hub });
-    if (opts.numClasses !== undefined || opts.inputSize !== undefined) {
-      model.dispose();
-      throw new CnnZooError(`${spec.name}: numClasses/inputSize come from the converted weights; for a new head load with includeTop: false and add one (see examples/transfer-learning).`, 'BAD_OPTION');
-    }
+    spec = getSpec(name);
+    checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
+    if (opts.backend) await useBackend(opts.backend);
+    model = await modelWithWeights(spec, opts);
   }
   const meta = modelMetadata(model);
   const inference = opts.inference ?? (opts.includeTop !== false && opts.numClasses === undefined);
@@ -101,8 +96,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     model.dispose();
     model = fast;
   }
-  const size = model.inputs[0]!.shape[1] as number;
-  return new ZooModel(model, toCard(spec), { weights: meta, featureLayers: featureLayerNames(spec.name, size) });
+  return new ZooModel(model, spec, meta);
 }
 
 export { ZooModel };

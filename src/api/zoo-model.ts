@@ -6,22 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT, preprocess as preprocessImage } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
-import { labelSet } from '../labels/index.js';
-import type { CnnZooMetadata } from '../artifacts/metadata.js';
-import type { FeatureStage, ModelCard } from '../zoo/types.js';
+import { modelMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
+import type { FeatureStage, ModelCard, ModelSpec } from '../zoo/types.js';
+import { resolveOptions, toCard } from '../zoo/registry.js';
+import { warmUp } from '../inference/warmup.js';
+import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
 import { embeddingModel, featureStages } from './heads.js';
 import { toRgbImages, type ImageInput } from './inputs.js';
-
-/** One class of a prediction. */
-export interface ClassPrediction {
-  /** Class index in the label set (0..999 for ImageNet; TF's background class is removed). */
-  index: number;
-  /** WordNet id when the label set has one. */
-  wnid?: string;
-  label: string;
-  probability: number;
-}
 
 /** A feature map as plain data: NHWC shape and values. */
 export interface FeatureMap {
@@ -31,21 +23,14 @@ export interface FeatureMap {
   data: Float32Array;
 }
 
-interface Labels { names: readonly string[]; wnids?: readonly string[] }
+export type { ClassPrediction };
 
-function labelsOf(meta: CnnZooMetadata | undefined, numClasses: number): { labels: Labels; offset: number } {
-  if (meta) {
-    if (typeof meta.labels === 'string') {
-      const set = labelSet(meta.labels);
-      return { labels: { names: set.map((l) => l.label), wnids: set.map((l) => l.wnid) }, offset: meta.classOffset };
-    }
-    return { labels: { names: meta.labels }, offset: meta.classOffset };
-  }
-  if (numClasses === 1000 || numClasses === 1001) {
-    const set = labelSet('imagenet1k');
-    return { labels: { names: set.map((l) => l.label), wnids: set.map((l) => l.wnid) }, offset: numClasses - 1000 };
-  }
-  return { labels: { names: Array.from({ length: numClasses }, (_, i) => `class ${i}`) }, offset: 0 };
+/** The layer names of `spec` built without its classifier (its feature extractor), at `size`. */
+function featureLayerNames(spec: ModelSpec, size: number): Set<string> {
+  const m = spec.build(resolveOptions(spec, { inputSize: size, includeTop: false }));
+  const names = new Set(m.layers.map((l) => l.name));
+  m.dispose();
+  return names;
 }
 
 export class ZooModel {
@@ -54,33 +39,34 @@ export class ZooModel {
   readonly card: ModelCard;
   /** How images are turned into this model's input. */
   readonly preprocessing: PreprocessConfig;
-  /** Metadata of the converted weights, when loaded from artifacts. */
-  readonly weights?: CnnZooMetadata;
-  private readonly labels: Labels;
-  private readonly classOffset: number;
-  private readonly featureLayers?: ReadonlySet<string>;
+  /** Metadata of the converted weights (source, licence, classes, preprocessing), when loaded from artifacts. */
+  readonly metadata?: CnnZooMetadata;
+  private readonly spec?: ModelSpec;
+  private readonly classes: ClassNames;
   private stagesCache?: FeatureStage[];
   private embedCache?: tf.LayersModel;
   private featuresCache = new Map<string, tf.LayersModel>();
 
-  constructor(model: tf.LayersModel, card: ModelCard, opts: { weights?: CnnZooMetadata; featureLayers?: ReadonlySet<string> } = {}) {
+  /**
+   * Wrap a tfjs model: `spec` is its registry entry (or a card, for a model built elsewhere), `metadata` its weights'
+   * (`modelMetadata(model)` by default).
+   */
+  constructor(model: tf.LayersModel, spec: ModelSpec | ModelCard, metadata: CnnZooMetadata | undefined = modelMetadata(model)) {
     this.model = model;
-    this.card = card;
-    this.weights = opts.weights;
-    this.featureLayers = opts.featureLayers;
+    this.spec = 'build' in spec ? spec : undefined;
+    this.card = 'build' in spec ? toCard(spec) : spec;
+    this.metadata = metadata;
     const size = model.inputs[0]!.shape[1] as number;
-    this.preprocessing = opts.weights?.preprocessing ?? { ...IMAGENET_DEFAULT, size };
+    this.preprocessing = metadata?.preprocessing ?? { ...IMAGENET_DEFAULT, size };
     const out = model.outputs[0]!.shape;
-    const { labels, offset } = labelsOf(opts.weights, out[out.length - 1] as number);
-    this.labels = labels;
-    this.classOffset = offset;
+    this.classes = classNames(metadata, out[out.length - 1] as number);
   }
 
   get name(): string { return this.card.name; }
 
   /** Feature stages: for each reduction (2, 4, 8, 16, 32), the last layer at that resolution. */
   get stages(): FeatureStage[] {
-    this.stagesCache ??= featureStages(this.model, this.featureLayers);
+    this.stagesCache ??= featureStages(this.model, this.spec && featureLayerNames(this.spec, this.model.inputs[0]!.shape[1] as number));
     return this.stagesCache;
   }
 
@@ -121,23 +107,13 @@ export class ZooModel {
     const rows = await this.run(input, this.model, async ([logits]) => {
       const probs = tf.softmax(logits as tf.Tensor2D);
       try {
-        return ((await probs.array()) as number[][]).map((row) => this.topK(row, k));
+        return ((await probs.array()) as number[][]).map((row) => predictions(row, this.classes, k));
       } finally {
         probs.dispose();
       }
     });
     const batch = Array.isArray(input) || (input instanceof tf.Tensor && input.rank === 4);
     return batch ? rows : rows[0]!;
-  }
-
-  private topK(row: number[], k: number): ClassPrediction[] {
-    const n = this.labels.names.length;
-    const order = [...row.keys()].filter((i) => i >= this.classOffset && i - this.classOffset < n).sort((a, b) => row[b]! - row[a]!);
-    return order.slice(0, k).map((i) => {
-      const index = i - this.classOffset;
-      const wnid = this.labels.wnids?.[index];
-      return { index, ...(wnid ? { wnid } : {}), label: this.labels.names[index]!, probability: row[i]! };
-    });
   }
 
   /** Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image. */
@@ -172,9 +148,7 @@ export class ZooModel {
 
   /** Run once on a blank input so kernels compile / allocate before timing-sensitive calls. */
   async warmup(): Promise<void> {
-    const s = this.model.inputs[0]!.shape;
-    const y = tf.tidy(() => this.model.predict(tf.zeros([1, s[1] as number, s[2] as number, 3])) as tf.Tensor);
-    try { await y.data(); } finally { y.dispose(); }
+    await warmUp(this.model);
   }
 
   /** Free the model's weights. */

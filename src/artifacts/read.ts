@@ -1,32 +1,20 @@
 /**
- * `load(name, { weights })`: build a registry model and fill it from converted tfjs artifacts found in a
- * directory, a `file://` or `http(s)://` URL, an in-memory map of files, or any tf IOHandler; in browsers
- * optionally through an IndexedDB cache. Without `weights`, the package's embedded default (if the
- * model has one). Missing files and mismatched shapes name the file and the tensor.
+ * Reading converted tfjs artifacts from a directory, a `file://` or `http(s)://` URL, an in-memory map of files, or
+ * any tf IOHandler (in browsers optionally through an IndexedDB cache), and filling a built model from them by
+ * (layer name, role). Missing files and mismatched shapes name the file and the tensor. Which weights a model gets
+ * (shipped, published, given, random) is decided in src/api/weights.ts, not here.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
-import type { CreateOptions } from '../zoo/types.js';
-import { checkMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
-import { defaultWeightsFor } from './shipped.js';
+import type { CreateOptions, ModelSpec } from '../zoo/types.js';
+import { checkMetadata, type CnnZooMetadata } from './metadata.js';
 import { nodeFileSystem, parseModelJson, weightDataBuffer } from './node-fs.js';
 import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
-import { isWeightsSelector, resolveHubWeights } from '../pretrained/index.js';
-import type { HubOptions } from '../pretrained/fetch.js';
 import { isNode } from '../platform.js';
 
 /** Where converted weights come from. */
 export type WeightsSource = string | URL | Readonly<Record<string, ArrayBuffer | Uint8Array>> | tf.io.IOHandler;
-
-export interface LoadOptions extends Pick<CreateOptions, 'includeTop' | 'pooling'> {
-  /** The converted artifacts; default: the embedded default model of `name`, if it has one. */
-  weights?: WeightsSource;
-  /** Browsers: cache the artifacts in IndexedDB under this key (default: no cache). */
-  cache?: { indexedDB: string };
-  /** With `weights: 'imagenet' | '<publisher>[:<tag>]'`: mirror, cache directory, dtype, expected sha256, progress. */
-  hub?: HubOptions;
-}
 
 const isHandler = (w: unknown): w is tf.io.IOHandler => typeof w === 'object' && w !== null && typeof (w as tf.io.IOHandler).load === 'function';
 
@@ -58,12 +46,15 @@ export async function weightsHandler(weights: WeightsSource): Promise<{ handler:
   if (isHandler(weights)) return { handler: weights, where: 'the given IOHandler' };
   if (typeof weights === 'string' || weights instanceof URL) {
     const text = weights.toString();
-    if (/^https?:\/\//.test(text)) {
-      const url = text.endsWith('.json') ? text : `${text.replace(/\/$/, '')}/model.json`;
+    // In a page, relative and root-relative URLs resolve against the page, as `fetch` and `<img src>` do.
+    const base = !isNode && typeof location !== 'undefined' && !/^[a-z][a-z0-9+.-]*:/i.test(text) ? location.href : undefined;
+    const absolute = base ? new URL(text, base).href : text;
+    if (/^https?:\/\//.test(absolute)) {
+      const url = absolute.endsWith('.json') ? absolute : `${absolute.replace(/\/$/, '')}/model.json`;
       // Shards must come from the model's own directory on the same host.
       return { handler: tf.io.http(url, { weightUrlConverter: async (p) => shardUrl(p, url) }), where: url };
     }
-    if (!isNode) throw new CnnZooError(`"${text}" is a file path; in a browser pass an http(s) URL, a file map or an IOHandler.`, 'BAD_ARGS');
+    if (!isNode) throw new CnnZooError(`"${text}" is not an http(s) URL; in a browser pass a URL (relative ones resolve against the page), a file map or an IOHandler.`, 'BAD_ARGS');
     const { fileURLToPath } = await import('node:url');
     const path = text.startsWith('file://') ? fileURLToPath(text) : text;
     return { handler: nodeFileSystem(path), where: path };
@@ -118,23 +109,30 @@ export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.Mo
   }
 }
 
-/**
- * Build `name` and load converted weights into it. The artifacts' metadata (input size, classes) sets
- * the build; it must describe the same architecture.
- */
-export async function load(name: string, opts: LoadOptions = {}): Promise<tf.LayersModel> {
-  const spec = getSpec(name);
-  let weights = opts.weights;
-  if (weights === undefined) {
-    weights = await defaultWeightsFor(spec.name);
-  }
-  if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
+/** Artifacts read from a weights source, with their checked cnn-zoo metadata. */
+export interface ReadArtifacts {
+  artifacts: tf.io.ModelArtifacts;
+  meta: CnnZooMetadata;
+  /** The source, for messages. */
+  where: string;
+}
+
+/** Read converted artifacts (through the IndexedDB cache in browsers when asked) and check their metadata. */
+export async function readArtifacts(weights: WeightsSource, opts: { cache?: { indexedDB: string } } = {}): Promise<ReadArtifacts> {
   const { handler, where } = await weightsHandler(weights);
   const artifacts = await loadArtifacts(handler, where, opts.cache);
-  const meta: CnnZooMetadata = checkMetadata(artifacts.userDefinedMetadata, where);
+  return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where), where };
+}
+
+/**
+ * Build `spec` as the artifacts' metadata says (input size, classes) and fill it from them. The metadata must
+ * describe the same architecture and fit the weights before anything is built.
+ */
+export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts, opts: Pick<CreateOptions, 'includeTop' | 'pooling'> = {}): tf.LayersModel {
+  const { artifacts, meta, where } = read;
   checkBuildMetadata(meta, spec.inputSize, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
   if (getSpec(meta.arch).name !== spec.name) {
-    throw new CnnZooError(`${where} holds weights for "${meta.arch}", not "${spec.name}". Load them with load('${meta.arch}', ...).`, 'WEIGHTS_MISMATCH');
+    throw new CnnZooError(`${where} holds weights for "${meta.arch}", not "${spec.name}". Load them as "${meta.arch}" (or give only the weights).`, 'WEIGHTS_MISMATCH');
   }
   const model = spec.build(resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop: opts.includeTop, pooling: opts.pooling }));
   try {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import type { NamedArray } from '../checkpoints/state-dict.js';
+import type { NamedArray } from '../arrays.js';
 import type { CnnZooMetadata, WeightDtype } from './metadata.js';
 import { weightDataBuffer } from './node-fs.js';
 import { checkWeightSpecs } from './manifest.js';

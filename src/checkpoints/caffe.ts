@@ -7,9 +7,9 @@
 import protobuf from 'protobufjs';
 import { corrupt, decodeElements, numelOf, unsupported } from './bytes.js';
 import { CAFFE_PROTO } from './caffe-proto.js';
-import { transpose } from '../convert/transpose.js';
+import { transpose } from '../arrays.js';
 import { num, parsePrototxt, str, sub, type TextMessage } from './prototxt.js';
-import type { NamedArray, StateDict } from './state-dict.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 
 export interface CaffeNet {
   /** Layers with weights, in prototxt order: name, type, kernel (kh, kw) and outputs. */

@@ -8,7 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import type { StateDict } from './state-dict.js';
+import type { StateDict } from '../arrays.js';
 
 const DARKNET_NORM_EPS = 1e-6;
 

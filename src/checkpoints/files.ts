@@ -6,18 +6,14 @@ import { CnnZooError } from '../errors.js';
 import type { PresetName } from '../image/presets.js';
 import { nodeModules } from '../platform.js';
 import { corrupt } from './bytes.js';
-import { tfjsStateDict } from '../checkpoints/tfjs.js';
+import { tfjsStateDict } from './tfjs.js';
 import { readCaffeBlobs, readCaffemodel, readPrototxt } from './caffe.js';
-import { readKerasH5 } from './h5.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { checkShardPath } from '../artifacts/manifest.js';
-import { transpose } from '../convert/transpose.js';
+import { transpose } from '../arrays.js';
 import { readNpy } from './npy.js';
-import { readOnnx } from './onnx.js';
-import { readSafetensors } from './safetensors.js';
-import type { NamedArray, StateDict } from './state-dict.js';
-import { readTflite, tfliteStateDict } from './tflite.js';
-import { readTorch } from './torch.js';
+import { readCheckpoint } from './read.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 import type { WeightsSourceInfo } from '../artifacts/metadata.js';
 
 export const SOURCE_FORMATS = ['torch', 'safetensors', 'keras', 'tflite', 'onnx', 'caffe', 'npy', 'tfjs'] as const;
@@ -163,37 +159,33 @@ export async function readSource(format: SourceFormat, paths: string[], opts: Re
 
 async function readSourceUnchecked(format: SourceFormat, paths: string[], opts: ReadSourceOptions): Promise<SourceWeights> {
   if (paths.length === 0) throw new CnnZooError('No checkpoint given.', 'BAD_ARGS');
-  const single = async () => {
-    if (paths.length !== 1) throw new CnnZooError(`--from ${format} takes one file, got ${paths.length}.`, 'BAD_ARGS');
-    return readBytes(paths[0]!);
-  };
   const info: WeightsSourceInfo = { format, files: await describe(paths) };
   const src = paths.join(' + ');
   switch (format) {
-    case 'torch': return { stateDict: readTorch(await single(), src), naming: 'names', info };
-    case 'safetensors': return { stateDict: readSafetensors(await single(), src), naming: 'names', info };
-    case 'keras': { const r = await readKerasH5(await single(), src); return { ...r, naming: 'names', info }; }
     case 'tfjs': { const r = await tfjsStateDict(await nodeFileSystem(paths[0]!).load!(), src); return { ...r, naming: 'names', info }; }
-    case 'onnx': { const r = readOnnx(await single(), src); return { ...r, info }; }
     case 'npy': return { stateDict: await readNpyFiles(paths, opts.npyLayout ?? 'oihw'), naming: 'names', info };
-    case 'caffe': { const r = await readCaffe(paths); return { ...r, naming: 'names', info }; }
-    case 'tflite': {
-      const stateDict: StateDict = new Map();
-      let inputSize: number | undefined;
-      for (const p of paths) {
-        const m = readTflite(await readBytes(p), p);
-        const r = tfliteStateDict(m, p);
-        inputSize ??= r.inputSize;
-        for (const [k, v] of r.stateDict) {
-          if (stateDict.has(k)) throw new CnnZooError(`${p}: tensor "${k}" also appears in an earlier file.`, 'BAD_CHECKPOINT');
-          stateDict.set(k, v);
-        }
-      }
-      return { stateDict, naming: 'names', inputSize, info };
-    }
+    case 'caffe': if (!(paths.length === 1 && paths[0]!.endsWith('.caffemodel'))) return { ...(await readCaffe(paths)), naming: 'names', info }; break;
+    case 'tflite': return { ...(await readTfliteFiles(paths)), naming: 'names', info };
+    default: break;
   }
+  if (paths.length !== 1) throw new CnnZooError(`--from ${format} takes one file, got ${paths.length}.`, 'BAD_ARGS');
+  return { ...(await readCheckpoint(format, await readBytes(paths[0]!), src)), info };
 }
 
+/** TFLite: one file, or a body and a head (`.tflite` each) whose tensors are merged. */
+async function readTfliteFiles(paths: string[]): Promise<{ stateDict: StateDict; inputSize?: number }> {
+  const stateDict: StateDict = new Map();
+  let inputSize: number | undefined;
+  for (const p of paths) {
+    const r = await readCheckpoint('tflite', await readBytes(p), p);
+    inputSize ??= r.inputSize;
+    for (const [k, v] of r.stateDict) {
+      if (stateDict.has(k)) throw new CnnZooError(`${p}: tensor "${k}" also appears in an earlier file.`, 'BAD_CHECKPOINT');
+      stateDict.set(k, v);
+    }
+  }
+  return { stateDict, inputSize };
+}
 
 /** The preprocessing convention a format implies. */
 export function defaultPreprocess(format: SourceFormat, npyLayout?: NpyLayout): PresetName {

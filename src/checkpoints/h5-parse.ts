@@ -8,7 +8,7 @@
 import { CnnZooError } from '../errors.js';
 import { DecodeBudget, corrupt, numelOf } from './bytes.js';
 import { kerasStateDict } from './keras.js';
-import type { NamedArray, StateDict } from './state-dict.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 
 
 interface H5Attr { value: unknown }

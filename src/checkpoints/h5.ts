@@ -8,7 +8,7 @@ import { CnnZooError } from '../errors.js';
 import { corrupt } from './bytes.js';
 import type { KerasH5 } from './h5-parse.js';
 import type { H5Reply, H5Request } from './h5-worker.js';
-import type { StateDict } from './state-dict.js';
+import type { StateDict } from '../arrays.js';
 
 export type { KerasH5 } from './h5-parse.js';
 

@@ -2,8 +2,8 @@
  * Keras / TF.js layers weight names (`<layer>/<role>`) and layouts (conv HWIO, depthwise HW C m, dense
  * [in, out]) -> PyTorch-layout state_dict keys (`<layer>.<suffix>`), so the one mapping engine loads them.
  */
-import { transpose } from '../convert/transpose.js';
-import type { NamedArray, StateDict } from './state-dict.js';
+import { transpose } from '../arrays.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 import { CnnZooError } from '../errors.js';
 
 const SUFFIX: Readonly<Record<string, string>> = {

@@ -3,8 +3,8 @@
  * 'shape'}`, then the raw data. Decoded to float32 in C order.
  */
 import { ByteReader, corrupt, decodeElements, numelOf, unsupported, DTYPE_SIZE, type DType } from './bytes.js';
-import { transpose } from '../convert/transpose.js';
-import type { NamedArray } from './state-dict.js';
+import { transpose } from '../arrays.js';
+import type { NamedArray } from '../arrays.js';
 
 /** numpy itself refuses headers over 10000 bytes by default (`max_header_size`). */
 const MAX_HEADER = 1 << 16;

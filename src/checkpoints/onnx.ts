@@ -7,9 +7,9 @@
  */
 import protobuf from 'protobufjs';
 import { DecodeBudget, corrupt, decodeElements, numelOf, unsupported, type DType } from './bytes.js';
-import { transpose } from '../convert/transpose.js';
+import { transpose } from '../arrays.js';
 import { ONNX_PROTO } from './onnx-proto.js';
-import type { NamedArray, StateDict } from './state-dict.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 
 interface Tensor { name: string; dims: number[]; dataType: number; rawData: Uint8Array; floatData: number[]; int32Data: number[]; int64Data: number[]; doubleData: number[]; dataLocation: number }
 interface Attr { name: string; f: number; i: number; ints: number[]; floats: number[]; t?: Tensor }

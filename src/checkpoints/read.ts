@@ -1,6 +1,7 @@
 /**
- * A downloaded checkpoint (bytes) as PyTorch-layout arrays, by format, with the keys the model has no place for
- * removed. Works without a file system (browsers).
+ * The one switch over checkpoint formats: one file's bytes as PyTorch-layout arrays. Works without a file system
+ * (browsers); folder inputs (npy folders, Caffe per-blob folders, tfjs artifacts, multi-file TFLite) are assembled
+ * in files.ts (Node only) from these readers.
  */
 import { CnnZooError } from '../errors.js';
 import { corrupt } from './bytes.js';
@@ -8,23 +9,41 @@ import { readCaffemodel } from './caffe.js';
 import { readKerasH5 } from './h5.js';
 import { readOnnx } from './onnx.js';
 import { readSafetensors } from './safetensors.js';
-import type { SourceWeights } from './files.js';
-import type { StateDict } from './state-dict.js';
+import type { StateDict } from '../arrays.js';
 import { readTflite, tfliteStateDict } from './tflite.js';
 import { readTorch } from './torch.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import { withoutInitialisation } from '../zoo/ops.js';
 import { darknetStateDict } from './darknet.js';
-import type { HubFormat } from '../pretrained/types.js';
 
-type Read = Omit<SourceWeights, 'info'>;
+/** Every format cnn-zoo reads (`npy` and `tfjs` are folders; `darknet` needs the architecture for its shapes). */
+export const CHECKPOINT_FORMATS = ['torch', 'safetensors', 'keras', 'tflite', 'onnx', 'caffe', 'npy', 'tfjs', 'darknet'] as const;
+export type CheckpointFormat = (typeof CHECKPOINT_FORMATS)[number];
 
-async function readAny(format: HubFormat, bytes: Uint8Array, name: string, arch?: string, inputSize?: number): Promise<Read> {
+/** Arrays read from a checkpoint, before they are matched to a model. */
+export interface CheckpointArrays {
+  /** PyTorch-layout arrays keyed `<source layer>.<suffix>`, in the source's layer order. */
+  stateDict: StateDict;
+  /** 'names': keys are meaningful layer names; 'order': only their order is (numeric ONNX names). */
+  naming: 'names' | 'order';
+  /** Input height = width the checkpoint states, if any. */
+  inputSize?: number;
+}
+
+export interface ReadCheckpointOptions {
+  /** Darknet: the registry architecture (and input size) whose shapes the file's flat arrays fill. */
+  arch?: string;
+  inputSize?: number;
+  /** A regular expression source: keys it matches are dropped (heads the model has no place for). */
+  dropKeys?: string;
+}
+
+async function readUnchecked(format: CheckpointFormat, bytes: Uint8Array, name: string, opts: ReadCheckpointOptions): Promise<CheckpointArrays> {
   switch (format) {
     case 'darknet': {
-      if (!arch) throw new CnnZooError(`${name}: a Darknet .weights file carries no shapes; the architecture is needed to read it.`, 'BAD_ARGS');
-      const spec = getSpec(arch);
-      const model = withoutInitialisation(() => spec.build(resolveOptions(spec, { inputSize })));
+      if (!opts.arch) throw new CnnZooError(`${name}: a Darknet .weights file carries no shapes; the architecture is needed to read it.`, 'BAD_ARGS');
+      const spec = getSpec(opts.arch);
+      const model = withoutInitialisation(() => spec.build(resolveOptions(spec, { inputSize: opts.inputSize })));
       try { return { stateDict: darknetStateDict(bytes, model, name), naming: 'names' }; } finally { model.dispose(); }
     }
     case 'torch': return { stateDict: readTorch(bytes, name), naming: 'names' };
@@ -32,30 +51,24 @@ async function readAny(format: HubFormat, bytes: Uint8Array, name: string, arch?
     case 'keras': return { ...(await readKerasH5(bytes, name)), naming: 'names' };
     case 'onnx': return readOnnx(bytes, name);
     case 'caffe': return { stateDict: readCaffemodel(bytes, name), naming: 'names' };
-    case 'tflite': { const r = tfliteStateDict(readTflite(bytes, name), name); return { ...r, naming: 'names' }; }
+    case 'tflite': return { ...tfliteStateDict(readTflite(bytes, name), name), naming: 'names' };
+    case 'npy': case 'tfjs':
+      throw new CnnZooError(`${name}: ${format} weights are a folder of files; read them with readSource('${format}', [folder]) (CLI: cnn-zoo convert --from ${format} FOLDER).`, 'BAD_ARGS');
     default:
-      throw new CnnZooError(`${name}: ${format} checkpoints cannot be read by cnn-zoo yet. Convert it elsewhere to a supported format ` +
-        '(torch, safetensors, keras, tflite, onnx, caffe) and use `cnn-zoo convert`.', 'UNSUPPORTED_CHECKPOINT');
+      throw new CnnZooError(`${name}: ${String(format)} checkpoints cannot be read by cnn-zoo. Supported: ${CHECKPOINT_FORMATS.join(', ')}.`, 'UNSUPPORTED_CHECKPOINT');
   }
 }
 
-/**
- * Read one downloaded file as `format`; `dropKeys` (a regular expression source) removes keys. Darknet files need
- * the architecture (`arch`, at `inputSize`) for their shapes.
- */
-export async function readCheckpointBytes(format: HubFormat, bytes: Uint8Array, name: string, info: SourceWeights['info'],
-  dropKeys?: string, arch?: string, inputSize?: number): Promise<SourceWeights> {
-  let r: Read;
+/** Read one checkpoint file's bytes as `format`. Any failure is a CnnZooError naming the file. */
+export async function readCheckpoint(format: CheckpointFormat, bytes: Uint8Array, name: string, opts: ReadCheckpointOptions = {}): Promise<CheckpointArrays> {
+  let r: CheckpointArrays;
   try {
-    r = await readAny(format, bytes, name, arch, inputSize);
+    r = await readUnchecked(format, bytes, name, opts);
   } catch (e) {
     if (e instanceof CnnZooError) throw e;
     throw corrupt(name, `cannot be read as ${format} (${(e as Error).message})`);
   }
-  let stateDict: StateDict = r.stateDict;
-  if (dropKeys) {
-    const re = new RegExp(dropKeys);
-    stateDict = new Map([...stateDict].filter(([k]) => !re.test(k)));
-  }
-  return { ...r, stateDict, info };
+  if (!opts.dropKeys) return r;
+  const re = new RegExp(opts.dropKeys);
+  return { ...r, stateDict: new Map([...r.stateDict].filter(([k]) => !re.test(k))) };
 }

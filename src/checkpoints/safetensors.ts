@@ -4,7 +4,7 @@
  * format requires, tensors may not overlap, so the output never exceeds the data block's values.
  */
 import { ByteReader, corrupt, decodeElements, numelOf, show, unsupported, DTYPE_SIZE, type DType } from './bytes.js';
-import type { StateDict } from './state-dict.js';
+import type { StateDict } from '../arrays.js';
 
 const DTYPES: Readonly<Record<string, DType>> = {
   F32: 'float32', F64: 'float64', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', U16: 'uint16', U32: 'uint32', BOOL: 'bool',

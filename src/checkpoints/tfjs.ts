@@ -2,7 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { artifactArrays } from '../artifacts/save.js';
 import { kerasStateDict } from './keras.js';
-import type { StateDict } from './state-dict.js';
+import type { StateDict } from '../arrays.js';
 
 /** A tfjs layers artifact (Keras-style weight names) as a PyTorch-layout StateDict, plus its input size. */
 export async function tfjsStateDict(artifacts: tf.io.ModelArtifacts, source: string): Promise<{ stateDict: StateDict; inputSize?: number }> {

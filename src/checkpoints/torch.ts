@@ -7,7 +7,7 @@
 import { ByteReader, DecodeBudget, corrupt, decodeElements, numelOf, unsupported, type DType, DTYPE_SIZE } from './bytes.js';
 import { PyGlobal, unpickle, type PyCallable } from './pickle.js';
 import { ZipArchive, isZip } from './zip.js';
-import type { NamedArray, StateDict } from './state-dict.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 import { CnnZooError } from '../errors.js';
 
 const STORAGE_DTYPES: Readonly<Record<string, DType>> = {

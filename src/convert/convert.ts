@@ -14,7 +14,7 @@ import { loadStateDict } from './mapping.js';
 import { matchByOrder, renameKeys, splitKey, unfoldBiases } from './match.js';
 import { defaultPreprocess, readSource, type NpyLayout, type SourceFormat, type SourceWeights } from '../checkpoints/files.js';
 import { PRESETS, type PresetName } from '../image/presets.js';
-import type { StateDict } from '../checkpoints/state-dict.js';
+import type { StateDict } from '../arrays.js';
 
 export interface ConvertOptions {
   /** Registry name of the architecture. */

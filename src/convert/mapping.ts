@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import type { KeyRule } from '../zoo/types.js';
-import { linearToDense, oihwToHwio } from './transpose.js';
-import type { NamedArray, StateDict } from '../checkpoints/state-dict.js';
+import { linearToDense, oihwToHwio } from '../arrays.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 
 /** How one tfjs weight role is fed: the source key suffix and the layout transform. */
 export interface RoleSource {
@@ -20,7 +20,6 @@ export type RoleTable = Readonly<Record<string, RoleSource>>;
 const conv: RoleTable = { kernel: { suffix: 'weight', transform: (s) => oihwToHwio(s.data, s.shape) }, bias: { suffix: 'bias' } };
 const ROLE_TABLES = new Map<string, RoleTable>([
   ['Conv2D', conv],
-  ['GroupedConv2D', conv],
   ['DepthwiseConv2D', { depthwise_kernel: conv.kernel!, bias: { suffix: 'bias' } }],
   ['Dense', { kernel: { suffix: 'weight', transform: (s, layer) => linearToDense(s.data, s.shape, flattenedCHW(layer)) }, bias: { suffix: 'bias' } }],
   ['BatchNormalization', { gamma: { suffix: 'weight' }, beta: { suffix: 'bias' }, moving_mean: { suffix: 'running_mean' }, moving_variance: { suffix: 'running_var' } }],
@@ -31,9 +30,13 @@ export function registerRoleTable(className: string, table: RoleTable): void {
   ROLE_TABLES.set(className, table);
 }
 
-/** The role table registered for a layer class (so a derived layer can reuse a built-in one). */
-export function getRoleTable(className: string): RoleTable | undefined {
-  return ROLE_TABLES.get(className);
+/**
+ * The role table of a layer: registered for its class, else the built-in one its class declares it stores its
+ * weights like (`static weightsLike = 'Conv2D'` on a custom layer: GroupedConv2D, FusedConv2D, FusedDense).
+ */
+export function roleTableOf(layer: tf.layers.Layer): RoleTable | undefined {
+  const like = (layer.constructor as { weightsLike?: string }).weightsLike;
+  return ROLE_TABLES.get(layer.getClassName()) ?? (like === undefined ? undefined : ROLE_TABLES.get(like));
 }
 
 /** State-dict entries that are bookkeeping, not weights. */
@@ -106,7 +109,7 @@ export function loadStateDict(model: tf.LayersModel, stateDict: StateDict, opts:
     for (const layer of model.layers) {
       if (layer.weights.length === 0) continue;
       const cls = layer.getClassName();
-      const table = ROLE_TABLES.get(cls);
+      const table = roleTableOf(layer);
       if (!table) throw new CnnZooError(`Layer "${layer.name}" (${cls}) has weights but no role table; register one with registerRoleTable().`, 'NO_ROLE_TABLE');
       const values: tf.Tensor[] = [];
       let complete = true;

@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import type { KeyRule } from '../zoo/types.js';
-import type { NamedArray, StateDict } from '../checkpoints/state-dict.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 
 const CONV_LIKE = new Set(['Conv2D', 'DepthwiseConv2D', 'GroupedConv2D', 'Dense']);
 

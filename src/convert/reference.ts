@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import type { NamedArray } from '../checkpoints/state-dict.js';
+import type { NamedArray } from '../arrays.js';
 
 export interface ReferenceResult {
   /** max|ours - ref| / max|ref| */

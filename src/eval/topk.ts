@@ -1,24 +1,6 @@
 /** Top-k predictions and accuracy bookkeeping (overall and per class). */
 
-/**
- * Indices of the `k` largest values of `row[offset .. offset + n)`, largest first, relative to `offset`;
- * ties go to the lower index. NaN ranks below every number.
- */
-export function topK(row: ArrayLike<number>, k: number, offset = 0, n = row.length - offset): number[] {
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = row[offset + i]!;
-    const x = Number.isNaN(v) ? -Infinity : v;
-    if (idx.length === k && !(x > val[k - 1]!)) continue;
-    let j = Math.min(idx.length, k - 1);
-    if (idx.length < k) { idx.push(i); val.push(x); }
-    while (j > 0 && x > val[j - 1]!) { idx[j] = idx[j - 1]!; val[j] = val[j - 1]!; j--; }
-    idx[j] = i;
-    val[j] = x;
-  }
-  return idx;
-}
+export { topK } from '../api/predictions.js';
 
 export interface ClassAccuracy {
   label: number;

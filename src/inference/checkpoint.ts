@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { create } from '../zoo/registry.js';
 import type { CreateOptions, KeyRule } from '../zoo/types.js';
-import type { NamedArray, StateDict } from '../checkpoints/state-dict.js';
+import type { NamedArray, StateDict } from '../arrays.js';
 import { foldTorchPair } from './fold.js';
 import { FusedConv2D } from '../layers/fused-conv2d.js';
 import { FusedDense } from '../layers/fused-dense.js';

@@ -6,7 +6,7 @@
  * on PyTorch-layout arrays (output channel first), for turning a checkpoint into a folded one.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NamedArray } from '../checkpoints/state-dict.js';
+import type { NamedArray } from '../arrays.js';
 
 /** The affine map of an inference-mode batch norm, per channel. */
 export interface ScaleShift {

@@ -31,3 +31,11 @@ export function labelSet(id: string): readonly ClassLabel[] {
   if (id === 'imagenet1k') return imagenetLabels();
   throw new CnnZooError(`Unknown label set "${id}". Known: imagenet1k.`, 'UNKNOWN_LABELS');
 }
+
+/**
+ * The output index of class 0 for a classifier with `numOutputs` outputs when its weights do not say: 1 for TF's
+ * 1001-class models (index 0 is "background"), else 0.
+ */
+export function classOffsetFor(numOutputs: number): number {
+  return numOutputs === 1001 ? 1 : 0;
+}

@@ -15,7 +15,6 @@
  * 35 of 160 ms); XNNPACK's depthwise conv is SIMD, and on WebGPU norm and activation become one dispatch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getRoleTable, registerRoleTable } from '../convert/mapping.js';
 import { applyActivation, type FusedActivation } from './activation.js';
 import { clusterSize, packKernel } from './grouped-conv2d.js';
 import { convOutputShape, explicitPad4D, type Explicit4D, type SpatialPadding } from './conv-geometry.js';
@@ -65,6 +64,8 @@ interface GroupCache { kernelId: object; biasId: object | null; c: number; kerne
 
 export class FusedConv2D extends tf.layers.Layer {
   static className = 'FusedConv2D';
+  /** Its weights map from a checkpoint like a Conv2D's (src/convert/mapping.ts). */
+  static readonly weightsLike = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
@@ -249,4 +250,3 @@ export class FusedConv2D extends tf.layers.Layer {
 }
 
 // A (folded) checkpoint feeds `kernel` and `bias` exactly as it feeds the unfused layer's.
-registerRoleTable('FusedConv2D', getRoleTable('Conv2D')!);

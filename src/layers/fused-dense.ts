@@ -4,7 +4,6 @@
  * Dense leaves to a separate kernel). Weight roles `kernel` [in, out] and `bias` map like a Dense layer's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getRoleTable, registerRoleTable } from '../convert/mapping.js';
 import type { FusedActivation } from './activation.js';
 import type { AbsorbedLayer } from './fused-conv2d.js';
 
@@ -20,6 +19,8 @@ export interface FusedDenseConfig {
 
 export class FusedDense extends tf.layers.Layer {
   static className = 'FusedDense';
+  /** Its weights map from a checkpoint like a Dense's (src/convert/mapping.ts). */
+  static readonly weightsLike = 'Dense';
   readonly units: number;
   readonly activation: FusedActivation;
   readonly leakyreluAlpha: number | undefined;
@@ -80,4 +81,3 @@ export class FusedDense extends tf.layers.Layer {
 }
 
 // A (folded) checkpoint feeds `kernel` and `bias` exactly as it feeds the unfused layer's.
-registerRoleTable('FusedDense', getRoleTable('Dense')!);

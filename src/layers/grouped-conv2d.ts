@@ -83,6 +83,8 @@ interface PackCache { dataId: object; c: number; kernels: tf.Tensor4D[] }
 
 export class GroupedConv2D extends tf.layers.Layer {
   static className = 'GroupedConv2D';
+  /** Its weights map from a checkpoint like a Conv2D's (src/convert/mapping.ts). */
+  static readonly weightsLike = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly groups: number;

@@ -4,7 +4,7 @@
  */
 import { gunzipSync, strFromU8 } from 'fflate';
 import { det } from './det.js';
-import type { StateDict } from '../checkpoints/state-dict.js';
+import type { StateDict } from '../arrays.js';
 
 interface RawParam { key: string; shape: number[]; scale?: number; b64?: string }
 interface RawFixture {

@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { CnnZooMetadata, WeightDtype } from '../artifacts/metadata.js';
 import { convertCheckpoint } from '../convert/convert.js';
 import { extractMember } from '../checkpoints/tar.js';
-import { readCheckpointBytes } from '../checkpoints/read.js';
+import { readCheckpoint } from '../checkpoints/read.js';
 import { checkpointId } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 
@@ -11,7 +11,8 @@ import type { PublishedCheckpoint } from './types.js';
 export async function convertDownloaded(c: PublishedCheckpoint, raw: Uint8Array, sha256: string, dtype: WeightDtype): Promise<{ model: tf.LayersModel; metadata: CnnZooMetadata }> {
   const bytes = c.member ? extractMember(raw, c.member, c.file) : raw;
   const name = c.member ? `${c.file}/${c.member}` : c.file;
-  const source = await readCheckpointBytes(c.format, bytes, name, { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url }, c.build?.dropKeys, c.arch, c.build?.inputSize);
+  const arrays = await readCheckpoint(c.format, bytes, name, { dropKeys: c.build?.dropKeys, arch: c.arch, inputSize: c.build?.inputSize });
+  const source = { ...arrays, info: { format: c.format, files: [{ name: c.file, bytes: raw.length, sha256 }], origin: c.url } };
   return convertCheckpoint({
     arch: c.arch, from: c.format === 'darknet' ? 'torch' : c.format, inputs: [name], source, dtype,
     layout: c.build?.layout, inputSize: c.build?.inputSize, numClasses: c.build?.numClasses,

@@ -19,7 +19,7 @@ import { writeDarknetWeights } from '../../src/checkpoints/darknet.js';
 import { fetchWeights, resolveCheckpoint } from '../../src/pretrained/index.js';
 import { load } from '../../src/artifacts/read.js';
 import { readNpy, writeNpy } from '../../src/checkpoints/npy.js';
-import type { StateDict } from '../../src/checkpoints/state-dict.js';
+import type { StateDict } from '../../src/arrays.js';
 import { withoutInitialisation } from '../../src/zoo/ops.js';
 import { getSpec, resolveOptions } from '../../src/zoo/registry.js';
 

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
-import { selectBackend } from '../../eval/backend-choice.js';
+import { selectBackend } from '../backend.js';
 import { DEFAULT_BATCH_SIZES, profileModel, type ProfileResult } from '../../eval/profile.js';
 import { batch1, bestUnderBudget, mergeResults } from '../../eval/results.js';
 import { create, getSpec, listSpecs } from '../../zoo/registry.js';

@@ -10,7 +10,8 @@ import { quantizationError, saveConverted } from '../../artifacts/save.js';
 import { WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/metadata.js';
 import { convertCheckpoint } from '../../convert/convert.js';
 import { nodeFileSystem } from '../../artifacts/node-fs.js';
-import { load } from '../../artifacts/read.js';
+import { modelWithWeights } from '../../api/weights.js';
+import { getSpec } from '../../zoo/registry.js';
 import { readNpy } from '../../checkpoints/npy.js';
 import { compareWithReference } from '../../convert/reference.js';
 import { SOURCE_FORMATS, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
@@ -84,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     (report.unfoldedBatchNorms ? `, ${report.unfoldedBatchNorms} folded conv biases loaded as BN (gamma 1, beta = bias, mean 0, var 1 - eps)` : '') + '.');
   console.log(`wrote ${values.out} (${metadata.dtype}, input ${metadata.inputSize}px, ${metadata.numClasses} classes, class offset ${metadata.classOffset}) in ${((performance.now() - t0) / 1000).toFixed(1)} s${quantNote}`);
   if (refArgs.length) {
-    const saved = await load(metadata.arch, { weights: values.out });
+    const saved = await modelWithWeights(getSpec(metadata.arch), { weights: values.out! });
     let worst = 0, agree = true;
     for (const [inp, out] of await referencePairs(refArgs)) {
       const r = await compareWithReference(saved, readNpy(await readFile(inp), inp), readNpy(await readFile(out), out), inp);

@@ -1,10 +1,12 @@
 /** `cnn-zoo eval --model NAME [--weights DIR] --data DIR`: Top-1/Top-5, per-class accuracy and images/s on a labelled folder. */
 import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
-import { selectBackend } from '../../eval/backend-choice.js';
+import { selectBackend } from '../backend.js';
 import { openDataset, summarizeProblems } from '../../eval/dataset.js';
 import { evaluate } from '../../eval/evaluate.js';
-import { loadModelForEval } from '../../eval/load-model.js';
+import { modelWithWeights } from '../../api/weights.js';
+import { SHIPPED } from '../../artifacts/shipped.js';
+import { getSpec } from '../../zoo/registry.js';
 import { progressBar } from '../../eval/progress.js';
 import { parse } from '../args.js';
 import { table } from '../format.js';
@@ -38,7 +40,11 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
     (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
   for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
-  const { model, weights } = await loadModelForEval(name, values.weights);
+  // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
+  const spec = getSpec(name);
+  const random = values.weights === undefined && !(spec.name in SHIPPED);
+  const model = await modelWithWeights(spec, { weights: random ? null : values.weights });
+  const weights = values.weights ?? (random ? 'random' : 'embedded');
   console.log(`model ${name} (weights: ${weights}), backend ${backend}, batch ${batchSize}`);
   if (weights === 'random') console.log('  note: random weights (no --weights given): the accuracy is meaningless; use it as a smoke test.');
   const bar = progressBar('eval');

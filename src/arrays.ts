@@ -1,4 +1,13 @@
-/** Array layout transforms between PyTorch and tfjs (row-major data). */
+/**
+ * Weights as plain arrays: a checkpoint is named arrays in PyTorch layout (conv OIHW, linear [out, in]) in the
+ * source's key order, and the layout transforms between PyTorch and tfjs (row-major data). Below every module that
+ * reads, writes or maps weights (checkpoints, artifacts, convert).
+ */
+export interface NamedArray {
+  shape: readonly number[];
+  data: Float32Array;
+}
+export type StateDict = Map<string, NamedArray>;
 
 /** Transpose a row-major array of `shape` by `perm` (out axis i = in axis perm[i]). */
 export function transpose(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {

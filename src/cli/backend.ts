@@ -1,4 +1,4 @@
-/** Switching the tfjs backend for the eval/bench commands, with an error that says what to do. */
+/** Switching the tfjs backend for a CLI command (--backend), with an error that says what to do. */
 import { BACKENDS, useBackend, type BackendName } from '../backend.js';
 import { CnnZooError } from '../errors.js';
 

@@ -1,0 +1,49 @@
+/**
+ * The weights rule, in one place: what `load(name, { weights })` (and so every CLI command) fills a model with.
+ * - `undefined`: the weights shipped in the package for that model, else an error naming the ways to get some;
+ * - `null`: random initialisation;
+ * - `'imagenet'` or `'<publisher>[:<tag>]'`: a published checkpoint, downloaded and converted once into the cache;
+ * - a directory, `file://`/`http(s)://` URL (relative URLs resolve against the page in browsers), a map of files or
+ *   an IOHandler: converted tfjs artifacts.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import { getSpec, resolveOptions } from '../zoo/registry.js';
+import type { CreateOptions, ModelSpec } from '../zoo/types.js';
+import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
+import { SHIPPED, noShippedWeights, shippedLocation } from '../artifacts/shipped.js';
+import { isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
+
+export interface WeightsOptions extends CreateOptions {
+  weights?: WeightsSource | null;
+  cache?: { indexedDB: string };
+  hub?: HubOptions;
+}
+
+/** A description of where a model's weights came from: 'shipped', 'random', the selector or the source. */
+export function weightsOrigin(spec: ModelSpec, weights: WeightsSource | null | undefined): string {
+  if (weights === null) return 'random';
+  if (weights === undefined) return spec.name in SHIPPED ? 'shipped' : 'none';
+  return typeof weights === 'string' || weights instanceof URL ? weights.toString() : 'given artifacts';
+}
+
+/** `spec` built and filled by the weights rule (the training form, with the weights' metadata when it has any). */
+export async function modelWithWeights(spec: ModelSpec, opts: WeightsOptions = {}): Promise<tf.LayersModel> {
+  let weights = opts.weights;
+  if (weights === null) return spec.build(resolveOptions(spec, opts));
+  if (opts.numClasses !== undefined || opts.inputSize !== undefined) {
+    throw new CnnZooError(`${spec.name}: numClasses/inputSize come from the weights; for a new head load with includeTop: false ` +
+      'and add one (see examples/transfer-learning), or pass weights: null for a random model of that shape.', 'BAD_OPTION');
+  }
+  if (weights === undefined) {
+    if (!(spec.name in SHIPPED)) throw noShippedWeights(spec.name);
+    weights = await shippedLocation(spec.name);
+  }
+  if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
+  return buildFromArtifacts(spec, await readArtifacts(weights, { cache: opts.cache }), opts);
+}
+
+/** The registry model that converted weights were made for (their metadata's `arch`). */
+export async function archOfWeights(weights: WeightsSource): Promise<ModelSpec> {
+  return getSpec((await readArtifacts(weights)).meta.arch);
+}
