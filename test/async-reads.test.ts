@@ -12,8 +12,10 @@ import { load } from '../src/api/index.js';
 import { decodeImage } from '../src/image/decode.js';
 import { loadFixture } from '../src/parity/fixture.js';
 import { runParity } from '../src/parity/run.js';
-import { classify } from '../src/api/classify-legacy.js';
-import { loadLayersModel, nodeFileSystem } from '../src/index.js';
+import { nodeFileSystem } from '../src/index.js';
+import { modelWithWeights } from '../src/api/weights.js';
+import { ZooModel } from '../src/api/zoo-model.js';
+import { getSpec } from '../src/zoo/registry.js';
 import { artifactArrays, quantizationError } from '../src/artifacts/save.js';
 import { compareWithReference } from '../src/convert/reference.js';
 import { DEFAULT_ARCH } from '../src/artifacts/shipped.js';
@@ -51,9 +53,9 @@ describe('no synchronous tensor reads in the inference paths (WebGPU needs that)
   });
 
   it('classify() on a loaded LayersModel (the CLI) and runParity (cnn-zoo parity)', async () => {
-    const m = await loadLayersModel(DEFAULT_ARCH);
+    const m = await modelWithWeights(DEFAULT_ARCH);
     try {
-      expect((await classify(m, await decodeImage(GRACE_HOPPER), 5)).map((p) => p.label)).to.include('military uniform');
+      expect((await new ZooModel(m, getSpec(DEFAULT_ARCH)).classify(await decodeImage(GRACE_HOPPER), { topK: 5 })).map((p) => p.label)).to.include('military uniform');
     } finally {
       m.dispose();
     }
@@ -65,7 +67,7 @@ describe('no synchronous tensor reads in the inference paths (WebGPU needs that)
     const artifacts = await nodeFileSystem(join(ROOT, 'models', DEFAULT_ARCH)).load!();
     const arrays = await artifactArrays(artifacts);
     expect(arrays.size).to.be.greaterThan(100);
-    const m = await loadLayersModel(DEFAULT_ARCH);
+    const m = await modelWithWeights(DEFAULT_ARCH);
     try {
       const q = await quantizationError(m, artifacts);
       expect(q.relToRms).to.equal(0); // the same uint8 weights on both sides

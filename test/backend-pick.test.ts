@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, CnnZooError, pickBackend, useBackend } from '../src/index.js';
+import { CnnZooError, pickBackend, useBackend } from '../src/index.js';
+import { BACKENDS } from '../src/backend.js';
 import { ROOT } from './helpers/shared.js';
 
 const installed = (pkg: string): boolean => {

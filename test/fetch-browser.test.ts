@@ -25,17 +25,17 @@ const WORK = join(ROOT, 'test-artifacts', 'fetch-browser');
 /** The page: load through the hub, run the fixture input (det() in the page), report logits and progress. */
 const ENTRY = `
 import * as tf from '@tensorflow/tfjs';
-import { loadLayersModel } from ${JSON.stringify(join(ROOT, 'src', 'browser.ts'))};
+import { load } from ${JSON.stringify(join(ROOT, 'src', 'browser.ts'))};
 import { det } from ${JSON.stringify(join(ROOT, 'src', 'parity', 'det.ts'))};
 window.runFetch = async (hub, input) => {
   await tf.setBackend('cpu');
   const progress = [];
-  const model = await loadLayersModel('squeezenet1_1', { weights: 'imagenet', hub: { ...hub, onProgress: (p) => progress.push(p.received) } });
+  const zoo = await load('squeezenet1_1', { weights: 'imagenet', inference: false, hub: { ...hub, onProgress: (p) => progress.push(p.received) } });
   const x = tf.tidy(() => tf.tensor4d(det(input.seed, input.n, input.scale), input.shape).transpose([0, 2, 3, 1]));
-  const y = model.predict(x);
+  const y = zoo.model.predict(x);
   const logits = Array.from(await y.data());
   tf.dispose([x, y]);
-  model.dispose();
+  zoo.dispose();
   return { logits, progress: progress.length, models: Object.keys(await tf.io.listModels()) };
 };
 `;

@@ -1,6 +1,6 @@
 /**
  * Published weights end to end without the internet: a real HTTP server on 127.0.0.1 serves the checkpoints of
- * shared/fixtures/checkpoints under the table's file names (as a mirror), and `load(name, { weights: 'imagenet' })`
+ * shared/fixtures/checkpoints under the table's file names (as a mirror), and `modelWithWeights(name, { weights: 'imagenet' })`
  * downloads, verifies, converts and caches them; the model reproduces the fixture's logits; the next load makes
  * no request. A wrong hash, a truncated download, a server error, a dead server and a stalled one each fail
  * clearly and leave nothing in the cache. The table's own hash is checked too: the fixture file is not the
@@ -33,7 +33,7 @@ import { getSpec, resolveOptions } from '../src/zoo/registry.js';
 import { makeTar } from '../src/checkpoints/tar.js';
 import { expectedHash } from '../src/pretrained/expected.js';
 import { fetchWeights, resolveCheckpoint } from '../src/pretrained/index.js';
-import { load } from '../src/artifacts/read.js';
+import { modelWithWeights } from '../src/api/weights.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const CK = join(SHARED, 'fixtures', 'checkpoints');
@@ -135,7 +135,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     const cacheDir = fresh();
     const hub = { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast };
     const t0 = performance.now();
-    const model = await load('squeezenet1_1', { weights: 'imagenet', hub });
+    const model = await modelWithWeights('squeezenet1_1', { weights: 'imagenet', hub });
     const t1 = performance.now();
     const ours = logits(model, fx);
     const err = maxRelError(ours, fx.logits);
@@ -155,7 +155,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
 
     mirror.requests = [];
     const t2 = performance.now();
-    const again = await load('squeezenet1_1', { weights: 'imagenet', hub });
+    const again = await modelWithWeights('squeezenet1_1', { weights: 'imagenet', hub });
     console.log(`      cached load ${((performance.now() - t2) / 1000).toFixed(2)} s, ${mirror.requests.length} requests`);
     expect(mirror.requests).to.have.length(0);
     expect(maxRelError(logits(again, fx), ours)).to.equal(0);
@@ -168,7 +168,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
 
   it('without the test\'s sha256 the table\'s hash is enforced: the fixture file is refused, nothing is cached', async () => {
     const cacheDir = fresh();
-    const e = await rejection(load('squeezenet1_1', { weights: 'imagenet', hub: { mirror: mirror.url, cacheDir, ...fast } }));
+    const e = await rejection(modelWithWeights('squeezenet1_1', { weights: 'imagenet', hub: { mirror: mirror.url, cacheDir, ...fast } }));
     expect(e.code).to.equal('HASH_MISMATCH');
     expect(e.message).to.include('b8a52dc0').and.include(sha256(squeezeBytes));
     expect(tree(cacheDir)).to.deep.equal([]);
@@ -245,7 +245,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     const unpinned = await rejection(fetchWeights('shufflenet_v1_g3_0_5x', 'megvii', { mirror: mirror.url, cacheDir }));
     expect(unpinned.code).to.equal('NO_HASH');
     const sfx = await loadFixture(fixturePath('shufflenet_v1_g3_0_5x'));
-    const model = await load('shufflenet_v1_g3_0_5x', { weights: 'megvii', hub: { mirror: mirror.url, cacheDir, sha256: sha256(shuffleBytes), dtype: 'float32', ...fast } });
+    const model = await modelWithWeights('shufflenet_v1_g3_0_5x', { weights: 'megvii', hub: { mirror: mirror.url, cacheDir, sha256: sha256(shuffleBytes), dtype: 'float32', ...fast } });
     const err = maxRelError(logits(model, sfx), sfx.logits);
     console.log(`      shufflenet_v1_g3_0_5x via mirror: max_rel_err ${err.toExponential(3)} (tolerance ${sfx.tolerance})`);
     expect(err).to.be.below(sfx.tolerance);
@@ -260,7 +260,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     const tgz = gzipSync(makeTar({ './mobilenet_v1_0.25_224_info.txt': new TextEncoder().encode('info'), [`./${c.member}`]: new Uint8Array(readFileSync(tflite)) }));
     mirror.files.set(c.file, tgz);
     const r = await fetchWeights(c.arch, 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(tgz), ...fast });
-    const fetched = await load(c.arch, { weights: r.dir });
+    const fetched = await modelWithWeights(c.arch, { weights: r.dir });
     const direct = await convertCheckpoint({ arch: c.arch, from: 'tflite', inputs: [tflite], inputSize: 224 });
     const x = tf.tidy(() => tf.randomUniform([1, 224, 224, 3], -1, 1, 'float32', 7));
     const [a, b] = [fetched, direct.model].map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array));
@@ -293,7 +293,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     loadStateDict(ref, sd);
     const file = writeDarknetWeights(sd, order);
     mirror.files.set(c.file, file);
-    const model = await load(c.arch, { weights: 'darknet', hub: { mirror: mirror.url, cacheDir, sha256: sha256(file), ...fast } });
+    const model = await modelWithWeights(c.arch, { weights: 'darknet', hub: { mirror: mirror.url, cacheDir, sha256: sha256(file), ...fast } });
     const x = tf.tidy(() => tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 3));
     const [a, b] = [model, ref].map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array));
     const err = maxRelError(a!, b!);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSpecs } from '../src/zoo/registry.js';
-import { modelTableMarkdown } from '../src/zoo/model-table.js';
+import { modelTableMarkdown } from '../src/api/model-table.js';
 import { ROOT } from './helpers/shared.js';
 
 describe('README model table', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { create, getSpec, listSpecs, CnnZooError, countParams, countFlops, predictChecked, useBackend } from '../src/index.js';
+import { create, getSpec, CnnZooError, countParams, countFlops, predictChecked, useBackend } from '../src/index.js';
+import { listSpecs } from '../src/zoo/index.js';
 
 describe('registry', () => {
   before(async () => { await useBackend('cpu'); });

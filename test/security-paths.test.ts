@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
-import { fromFileMap, load, weightsHandler } from '../src/artifacts/read.js';
+import { fromFileMap, weightsHandler } from '../src/artifacts/read.js';
+import { modelWithWeights } from '../src/api/weights.js';
 import { nodeFileSystem } from '../src/artifacts/node-fs.js';
 import { readSource } from '../src/checkpoints/files.js';
 import { expectRefused } from './helpers/fuzz.js';
@@ -144,7 +145,7 @@ describe('security: weight specs must describe exactly the shard bytes', () => {
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: { shape: number[] }[] }[] };
     json.weightsManifest[0]!.weights[0]!.shape = [2 ** 30];
     const files = { 'model.json': new TextEncoder().encode(JSON.stringify(json)), 'group1-shard1of1.bin': new Uint8Array(readFileSync(join(dir, 'group1-shard1of1.bin'))) };
-    await expectRefused(() => load('tf_mobilenet_v2_100', { weights: files }), 'the weights map', /need \d+ bytes, the shards hold \d+/, 20_000);
+    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: files }), 'the weights map', /need \d+ bytes, the shards hold \d+/, 20_000);
   });
 });
 
@@ -158,9 +159,9 @@ describe('security: model.json metadata cannot make load() build a huge model', 
   };
 
   it('refuses 10^9 classes, a 10^6-pixel input side and a megabyte architecture name before building', async () => {
-    await expectRefused(() => load('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['numClasses'] = 1e9; }) }), 'the weights map', /numClasses 1000000000 does not fit weights of \d+ values/);
-    await expectRefused(() => load('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['inputSize'] = 1e6; }) }), 'the weights map', /inputSize 1000000 is not an integer from 1 to 1024/);
-    await expectRefused(() => load('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['arch'] = 'x'.repeat(1 << 20); }) }), 'the weights map', /"arch" is not a short string/);
+    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['numClasses'] = 1e9; }) }), 'the weights map', /numClasses 1000000000 does not fit weights of \d+ values/);
+    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['inputSize'] = 1e6; }) }), 'the weights map', /inputSize 1000000 is not an integer from 1 to 1024/);
+    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['arch'] = 'x'.repeat(1 << 20); }) }), 'the weights map', /"arch" is not a short string/);
   });
 });
 

@@ -2,7 +2,7 @@
  * Conversion end to end: reference pairs reproduced (ONNX SqueezeNet 1.1 within 1e-4, TFLite SqueezeNet 1.0),
  * the same network from different formats (Keras .h5 = TF.js export; per-blob Caffe = .caffemodel),
  * folded TFLite biases in BN form vs the exact folded computation, tfjs artifacts written with metadata,
- * shards <= 4 MB and tfjs quantization that `tf.loadLayersModel` reads, and `load()` from every source kind.
+ * shards <= 4 MB and tfjs quantization that `tf.loadLayersModel` reads, and `modelWithWeights()` from every source kind.
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
@@ -22,7 +22,7 @@ import { quantizeUint8, saveConverted, uint8Grid } from '../src/artifacts/save.j
 import { readCaffeBlobs, readPrototxt, writeCaffemodel } from '../src/checkpoints/caffe.js';
 import { convertCheckpoint } from '../src/convert/convert.js';
 import { nodeFileSystem } from '../src/artifacts/node-fs.js';
-import { load } from '../src/artifacts/read.js';
+import { modelWithWeights } from '../src/api/weights.js';
 import { loadStateDict } from '../src/convert/mapping.js';
 import { readNpy } from '../src/checkpoints/npy.js';
 import { compareWithReference } from '../src/convert/reference.js';
@@ -51,7 +51,7 @@ describe('weights: conversion, artifacts and loading', function () {
       const dir = join(tmp, folder);
       await saveConverted(c.model, nodeFileSystem(dir), c.metadata);
       c.model.dispose();
-      const model = await load(opts.arch, { weights: dir });
+      const model = await modelWithWeights(opts.arch, { weights: dir });
       for (const i of [0, 1, 2]) {
         const d = join(W, folder, 'test_data_set', String(i));
         const r = await compareWithReference(model, readNpy(readFileSync(join(d, 'input_0.npy'))), readNpy(readFileSync(join(d, 'output_0.npy'))));
@@ -161,7 +161,7 @@ describe('weights: conversion, artifacts and loading', function () {
     const c = await convertCheckpoint({ arch: 'squeezenet1_1', from: 'npy', inputs: [join(W, 'onnx-squeezenet1.1-npy', 'weights')] });
     await saveConverted(c.model, nodeFileSystem(dir), c.metadata);
     c.model.dispose();
-    const ref = await load('squeezenet1_1', { weights: dir });
+    const ref = await modelWithWeights('squeezenet1_1', { weights: dir });
     const want = predict(ref, 224);
     expect(modelMetadata(ref)!.arch).to.equal('squeezenet1_1');
     const files = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
@@ -173,7 +173,7 @@ describe('weights: conversion, artifacts and loading', function () {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/weights/`;
     try {
       for (const weights of [pathToFileURL(dir).href, files, nodeFileSystem(dir), url]) {
-        const m = await load('squeezenet1_1', { weights });
+        const m = await modelWithWeights('squeezenet1_1', { weights });
         expect(maxRelError(predict(m, 224), want)).to.equal(0);
         m.dispose();
       }
@@ -183,13 +183,13 @@ describe('weights: conversion, artifacts and loading', function () {
     ref.dispose();
     const shard = Object.keys(files).find((f) => f.endsWith('.bin'))!;
     const noShard = Object.fromEntries(Object.entries(files).filter(([k]) => k !== shard));
-    await expectError(() => load('squeezenet1_1', { weights: noShard }), new RegExp(`lacks "${shard}"`));
-    await expectError(() => load('squeezenet1_1', { weights: join(tmp, 'nowhere') }), /Cannot read model\.json at ".*nowhere/);
-    await expectError(() => load('squeezenet1_0', { weights: dir }), /holds weights for "squeezenet1_1", not "squeezenet1_0"/);
+    await expectError(() => modelWithWeights('squeezenet1_1', { weights: noShard }), new RegExp(`lacks "${shard}"`));
+    await expectError(() => modelWithWeights('squeezenet1_1', { weights: join(tmp, 'nowhere') }), /Cannot read model\.json at ".*nowhere/);
+    await expectError(() => modelWithWeights('squeezenet1_0', { weights: dir }), /holds weights for "squeezenet1_1", not "squeezenet1_0"/);
     // Same architecture, other class count: the metadata lies about it -> the tensor and file are named.
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     json.userDefinedMetadata.cnnZoo.numClasses = 10;
-    await expectError(() => load('squeezenet1_1', { weights: { ...files, 'model.json': Buffer.from(JSON.stringify(json)) } }),
+    await expectError(() => modelWithWeights('squeezenet1_1', { weights: { ...files, 'model.json': Buffer.from(JSON.stringify(json)) } }),
       /the weights map: tensor "classifier\.1\/kernel" has shape \[1,1,512,1000\] but squeezenet1_1 needs \[1,1,512,10\]/);
   });
 });

@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { useBackend } from '../src/backend.js';
 import { create } from '../src/zoo/registry.js';
 import { toInference } from '../src/inference/transform.js';
-import { exportOnnx } from './tools/bench/onnx-export.js';
-import { inputNchw, setBenchWeights } from './tools/bench/common.js';
+import { exportOnnx } from './bench/onnx-export.js';
+import { inputNchw, setBenchWeights } from './bench/common.js';
 
 const { values } = parseArgs({ options: { models: { type: 'string', default: 'mobilenet_v2,resnet50' }, rounds: { type: 'string', default: '30' }, threads: { type: 'string', default: '1' } } });
 await useBackend('wasm', { wasmThreads: Number(values.threads) });

@@ -1,7 +1,7 @@
 /** Rewrites the README's model table (between the `models:start`/`models:end` markers) from the registry. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { listSpecs } from '../src/zoo/registry.js';
-import { modelTableMarkdown } from '../src/zoo/model-table.js';
+import { modelTableMarkdown } from '../src/api/model-table.js';
 
 const START = '<!-- models:start -->', END = '<!-- models:end -->';
 const readme = readFileSync('README.md', 'utf8');

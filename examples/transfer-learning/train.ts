@@ -17,7 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { getSpec, load, modelMetadata, nodeFileSystem, toCard, useBackend, ZooModel, type BackendName, type CnnZooMetadata } from 'cnn-zoo';
+import { getSpec, load, modelMetadata, nodeFileSystem, useBackend, ZooModel, type BackendName, type CnnZooMetadata } from 'cnn-zoo';
 import { augment } from './augment.js';
 import { readImageFolder, type LabelledImage } from './dataset.js';
 import { checkGradients, fineTune } from './fine-tune.js';
@@ -139,13 +139,13 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
 
   // 4. The whole classifier: image -> backbone -> head, with metadata naming the new classes.
   const classifier = tf.model({ inputs: backbone.model.inputs, outputs: fc.apply(dropout.apply(backbone.model.outputs[0]!)) as tf.SymbolicTensor, name: `${arch}_transfer` });
-  const meta: CnnZooMetadata = { ...backbone.weights!, numClasses: k, labels: data.classes, classOffset: 0, dtype: 'float32' };
+  const meta: CnnZooMetadata = { ...backbone.metadata!, numClasses: k, labels: data.classes, classOffset: 0, dtype: 'float32' };
   classifier.setUserDefinedMetadata({ cnnZoo: meta });
 
   let fineTunedAccuracy: number | undefined, fineTuneSeconds: number | undefined;
   if (o.fineTune) {
     t = performance.now();
-    const zoo = new ZooModel(classifier, toCard(getSpec(arch)), { weights: meta });
+    const zoo = new ZooModel(classifier, getSpec(arch), meta);
     const trainable = await fineTune(zoo, backbone.model, data.train, { layers: o.fineTune, epochs: o.fineTuneEpochs ?? 2, rng, log });
     const x = await zoo.preprocess(data.test.map((i) => i.path));
     const logits = classifier.predict(x) as tf.Tensor2D;
@@ -160,9 +160,9 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
   const savedTo = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'cnn-zoo-transfer-')));
   await classifier.save(nodeFileSystem(savedTo));
   const reloaded = await tf.loadLayersModel(nodeFileSystem(savedTo));
-  const card = toCard(getSpec(arch));
-  const before = new ZooModel(classifier, card, { weights: meta });
-  const after = new ZooModel(reloaded, card, { weights: modelMetadata(reloaded) });
+  const spec = getSpec(arch);
+  const before = new ZooModel(classifier, spec, meta);
+  const after = new ZooModel(reloaded, spec, modelMetadata(reloaded));
   const x = await before.preprocess(data.test.map((i) => i.path));
   const [p0, p1] = tf.tidy(() => [tf.softmax(classifier.predict(x) as tf.Tensor2D), tf.softmax(reloaded.predict(x) as tf.Tensor2D)]);
   const reloadMaxDiff = (await read(tf.tidy(() => p0!.sub(p1!).abs().max())))[0]!;

@@ -1,11 +1,11 @@
 /**
  * The high-level API: `list`, `info`, `load`. Everything returns plain JS objects or a `ZooModel`.
  */
-import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions, toCard } from '../zoo/registry.js';
-import type { CreateOptions, ModelCard, ModelSpec } from '../zoo/types.js';
+import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions } from '../zoo/registry.js';
+import type { CreateOptions, ModelSpec } from '../zoo/types.js';
+import { cardOf, type Card } from './cards.js';
 import { countFlops, countParams } from '../zoo/count.js';
 import { useBackend, type BackendName } from '../backend.js';
-import { SHIPPED } from '../artifacts/shipped.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import type { HubOptions } from '../pretrained/fetch.js';
 import { modelMetadata } from '../artifacts/metadata.js';
@@ -18,25 +18,34 @@ export interface ListOptions {
   family?: string;
   /** Only models with at most this many parameters. */
   maxParams?: number;
-  /** Only models whose weights ship with the package. */
+  /** Only models with weights shipped in the package ('shipped') or published checkpoints to fetch ('published'). */
+  weights?: 'shipped' | 'published';
+  /** @deprecated `weights: 'shipped'`. */
   hasWeights?: boolean;
 }
 
-/** Model cards (plain objects), in family order. */
-export function list(opts: ListOptions = {}): ModelCard[] {
+const LIST_OPTIONS = ['family', 'maxParams', 'weights', 'hasWeights'] as const satisfies readonly (keyof ListOptions)[];
+
+/** Model cards (plain objects), in family order, with the weights each model has. */
+export function list(opts: ListOptions = {}): Card[] {
+  checkOptionNames('list()', opts, LIST_OPTIONS);
+  const want = opts.weights ?? (opts.hasWeights ? 'shipped' : undefined);
+  if (want !== undefined && want !== 'shipped' && want !== 'published') {
+    throw new CnnZooError(`list(): weights must be 'shipped' or 'published', got ${JSON.stringify(want)}.`, 'BAD_OPTION');
+  }
   return listSpecs({ family: opts.family, maxParams: opts.maxParams })
-    .filter((s) => !opts.hasWeights || s.name in SHIPPED)
-    .map(toCard);
+    .map(cardOf)
+    .filter((c) => want === undefined || (want === 'shipped' ? c.weights.shipped : c.weights.published.length > 0));
 }
 
 /** A model's card with its params/FLOPs counted on the built model (at `inputSize`, default the card's). */
-export function info(name: string, opts: { inputSize?: number } = {}): ModelCard & { counted: { inputSize: number; params: number; flops: number; macs: number } } {
+export function info(name: string, opts: { inputSize?: number } = {}): Card & { counted: { inputSize: number; params: number; flops: number; macs: number } } {
   const spec = getSpec(name);
   const size = opts.inputSize ?? spec.inputSize;
   const model = spec.build(resolveOptions(spec, { inputSize: size }));
   try {
     const flops = countFlops(model);
-    return { ...toCard(spec), counted: { inputSize: size, params: countParams(model), flops, macs: flops / 2 } };
+    return { ...cardOf(spec), counted: { inputSize: size, params: countParams(model), flops, macs: flops / 2 } };
   } finally {
     model.dispose();
   }
@@ -100,3 +109,4 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
 }
 
 export { ZooModel };
+export type { Card, WeightsInfo } from './cards.js';

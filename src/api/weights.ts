@@ -28,7 +28,8 @@ export function weightsOrigin(spec: ModelSpec, weights: WeightsSource | null | u
 }
 
 /** `spec` built and filled by the weights rule (the training form, with the weights' metadata when it has any). */
-export async function modelWithWeights(spec: ModelSpec, opts: WeightsOptions = {}): Promise<tf.LayersModel> {
+export async function modelWithWeights(model: ModelSpec | string, opts: WeightsOptions = {}): Promise<tf.LayersModel> {
+  const spec = typeof model === 'string' ? getSpec(model) : model;
   let weights = opts.weights;
   if (weights === null) return spec.build(resolveOptions(spec, opts));
   if (opts.numClasses !== undefined || opts.inputSize !== undefined) {

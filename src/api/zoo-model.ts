@@ -8,7 +8,8 @@ import { IMAGENET_DEFAULT, preprocess as preprocessImage } from '../image/prepro
 import type { PreprocessConfig } from '../image/types.js';
 import { modelMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
 import type { FeatureStage, ModelCard, ModelSpec } from '../zoo/types.js';
-import { resolveOptions, toCard } from '../zoo/registry.js';
+import { resolveOptions } from '../zoo/registry.js';
+import { cardOf } from './cards.js';
 import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
@@ -54,7 +55,7 @@ export class ZooModel {
   constructor(model: tf.LayersModel, spec: ModelSpec | ModelCard, metadata: CnnZooMetadata | undefined = modelMetadata(model)) {
     this.model = model;
     this.spec = 'build' in spec ? spec : undefined;
-    this.card = 'build' in spec ? toCard(spec) : spec;
+    this.card = 'build' in spec ? cardOf(spec) : spec;
     this.metadata = metadata;
     const size = model.inputs[0]!.shape[1] as number;
     this.preprocessing = metadata?.preprocessing ?? { ...IMAGENET_DEFAULT, size };

@@ -3,11 +3,25 @@
  * weights through the generic mapping, run the fixture input and compare with the reference logits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { findByFixture, resolveOptions } from '../zoo/registry.js';
+import { listSpecs, resolveOptions } from '../zoo/registry.js';
+import type { FixtureRef, ModelSpec } from '../zoo/types.js';
+import { CnnZooError, closest } from '../errors.js';
 import { loadStateDict } from '../convert/mapping.js';
 import { countFlops, countParams } from '../zoo/count.js';
 import { withoutInitialisation } from '../zoo/ops.js';
 import type { Fixture } from './fixture.js';
+
+/** The model and key layout that reproduce the parity fixture `fixtureName`. */
+export function findByFixture(fixtureName: string): { spec: ModelSpec; fixture: FixtureRef } {
+  for (const spec of listSpecs({})) {
+    const fixture = spec.fixtures.find((f) => f.name === fixtureName);
+    if (fixture) return { spec, fixture };
+  }
+  const spec = listSpecs({}).find((s) => s.name === fixtureName);
+  if (spec) return { spec, fixture: { name: fixtureName } };
+  const names = listSpecs({}).flatMap((s) => s.fixtures.map((f) => f.name));
+  throw new CnnZooError(`No model reproduces fixture "${fixtureName}". Closest fixtures with a model: ${closest(fixtureName, names).join(', ')}.`, 'UNKNOWN_FIXTURE');
+}
 
 export interface ParityResult {
   fixture: string;

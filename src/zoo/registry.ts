@@ -7,7 +7,7 @@ import '../layers/index.js';
 import { CnnZooError, checkOptionNames, closest } from '../errors.js';
 import { checkInputShape } from './input-check.js';
 import { FAMILIES } from './families.js';
-import type { BuildContext, CreateOptions, FixtureRef, ModelCard, ModelSpec } from './types.js';
+import type { BuildContext, CreateOptions, ModelCard, ModelSpec } from './types.js';
 
 const BY_NAME = new Map<string, ModelSpec>();
 const ALIASES = new Map<string, string>();
@@ -50,20 +50,8 @@ export function getSpec(name: string): ModelSpec {
 
 /** The plain card (no builder) of a spec. */
 export function toCard(spec: ModelSpec): ModelCard {
-  const { build: _b, layouts: _l, ...card } = spec;
+  const { build: _b, layouts: _l, fixtures: _f, ...card } = spec;
   return card;
-}
-
-/** The model and key layout that reproduce the parity fixture `fixtureName`. */
-export function findByFixture(fixtureName: string): { spec: ModelSpec; fixture: FixtureRef } {
-  for (const spec of BY_NAME.values()) {
-    const fixture = spec.fixtures.find((f) => f.name === fixtureName);
-    if (fixture) return { spec, fixture };
-  }
-  const spec = BY_NAME.get(fixtureName);
-  if (spec) return { spec, fixture: { name: fixtureName } };
-  const names = [...BY_NAME.values()].flatMap((s) => s.fixtures.map((f) => f.name));
-  throw new CnnZooError(`No model reproduces fixture "${fixtureName}". Closest fixtures with a model: ${closest(fixtureName, names).join(', ')}.`, 'UNKNOWN_FIXTURE');
 }
 
 /** Resolve `CreateOptions` against a spec's defaults, validating each. */

@@ -79,13 +79,14 @@ export interface ModelCard {
   minInputSize: number;
   numClasses: number;
   meta: ModelMeta;
-  fixtures: readonly FixtureRef[];
   aliases?: readonly string[];
 }
 
 /** A registry entry: the card, its builder and its key layouts. */
 export interface ModelSpec extends ModelCard {
   build(ctx: BuildContext): tf.LayersModel;
+  /** The parity fixtures this model reproduces (test data: not on the public card). */
+  fixtures: readonly FixtureRef[];
   /** Key rules per checkpoint layout (`timm`, `torchvision`, `keras`, ...). */
   layouts?: Readonly<Record<string, KeyRule>>;
 }

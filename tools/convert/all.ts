@@ -10,7 +10,7 @@ import { useBackend } from '../../src/backend.js';
 import { saveConverted } from '../../src/artifacts/save.js';
 import { convertCheckpoint } from '../../src/convert/convert.js';
 import { nodeFileSystem } from '../../src/artifacts/node-fs.js';
-import { load } from '../../src/artifacts/read.js';
+import { modelWithWeights } from '../../src/api/weights.js';
 import { readNpy } from '../../src/checkpoints/npy.js';
 import { compareWithReference } from '../../src/convert/reference.js';
 import { checkpointJobs } from './checkpoints.js';
@@ -33,7 +33,7 @@ for (const job of checkpointJobs(join(shared, 'weights'))) {
     model.dispose();
     let parity = '';
     if (job.pairs) {
-      const saved = await load(metadata.arch, { weights: dir });
+      const saved = await modelWithWeights(metadata.arch, { weights: dir });
       let worst = 0;
       for (const s of (await readdir(job.pairs)).sort()) {
         const p = join(job.pairs, s);

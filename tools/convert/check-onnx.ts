@@ -14,7 +14,7 @@ import { decodeImage } from '../../src/image/decode.js';
 import { preprocess } from '../../src/image/preprocess.js';
 import { checkMetadata, modelMetadata } from '../../src/artifacts/metadata.js';
 import { nodeFileSystem } from '../../src/artifacts/node-fs.js';
-import { load } from '../../src/artifacts/read.js';
+import { modelWithWeights } from '../../src/api/weights.js';
 
 const [onnxPath, dir, n = '50'] = process.argv.slice(2);
 if (!onnxPath || !dir) throw new Error('usage: check-onnx.ts MODEL.onnx CONVERTED_DIR [N]');
@@ -25,7 +25,7 @@ const meta = checkMetadata((await nodeFileSystem(dir).load!()).userDefinedMetada
 const lines = (await readFile(join(subset, 'labels.txt'), 'utf8')).trim().split('\n').slice(0, Number(n)).map((l) => l.split(/\s+/));
 const files = lines.map((l) => join(subset, 'images', l[0]!));
 const labels = lines.map((l) => Number(l[1]) + meta.classOffset);
-const model = await load(meta.arch, { weights: dir });
+const model = await modelWithWeights(meta.arch, { weights: dir });
 const session = await ort.InferenceSession.create(onnxPath);
 let agree = 0, worst = 0, oursTop1 = 0, ortTop1 = 0;
 for (const [k, f] of files.entries()) {

@@ -20,7 +20,7 @@ import { decodeImage } from '../../src/image/decode.js';
 import { resizeAndCrop } from '../../src/image/preprocess.js';
 import { checkMetadata, modelMetadata } from '../../src/artifacts/metadata.js';
 import { nodeFileSystem } from '../../src/artifacts/node-fs.js';
-import { load } from '../../src/artifacts/read.js';
+import { modelWithWeights } from '../../src/api/weights.js';
 import { readTflite } from '../../src/checkpoints/tflite.js';
 
 const [dist, models, dir, n = '100'] = process.argv.slice(2);
@@ -33,7 +33,7 @@ const first = readTflite(await readFile(files[0]!), files[0]);
 const inQ = first.tensors[first.inputs[0]!]!.quant!;
 await useBackend('wasm');
 const meta = checkMetadata((await nodeFileSystem(dir).load!()).userDefinedMetadata, dir);
-const model = await load(meta.arch, { weights: dir });
+const model = await modelWithWeights(meta.arch, { weights: dir });
 const pre = modelMetadata(model)!.preprocessing;
 const lines = (await readFile(join(subset, 'labels.txt'), 'utf8')).trim().split('\n').slice(0, Number(n)).map((l) => l.split(/\s+/));
 const pixels: Uint8Array[] = [];

@@ -13,7 +13,7 @@ import { decodeImage } from '../../src/image/decode.js';
 import { preprocess } from '../../src/image/preprocess.js';
 import { checkMetadata, modelMetadata } from '../../src/artifacts/metadata.js';
 import { nodeFileSystem } from '../../src/artifacts/node-fs.js';
-import { load } from '../../src/artifacts/read.js';
+import { modelWithWeights } from '../../src/api/weights.js';
 import { checkpointJobs } from './checkpoints.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,7 +31,7 @@ const rows: string[] = [];
 for (const dir of dirs) {
   if (!existsSync(join(dir, 'model.json'))) continue;
   const meta = checkMetadata((await nodeFileSystem(dir).load!()).userDefinedMetadata, dir);
-  const model = await load(meta.arch, { weights: dir });
+  const model = await modelWithWeights(meta.arch, { weights: dir });
   const m = modelMetadata(model)!;
   let top1 = 0, top5 = 0;
   const t0 = performance.now();

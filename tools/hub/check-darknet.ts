@@ -17,7 +17,7 @@ import { det } from '../../src/parity/det.js';
 import { maxRelError } from '../../src/parity/run.js';
 import { writeDarknetWeights } from '../../src/checkpoints/darknet.js';
 import { fetchWeights, resolveCheckpoint } from '../../src/pretrained/index.js';
-import { load } from '../../src/artifacts/read.js';
+import { modelWithWeights } from '../../src/api/weights.js';
 import { readNpy, writeNpy } from '../../src/checkpoints/npy.js';
 import type { StateDict } from '../../src/arrays.js';
 import { withoutInitialisation } from '../../src/zoo/ops.js';
@@ -70,7 +70,7 @@ if (mode === 'write') {
     const c = resolveCheckpoint(arch);
     const bytes = files.get(c.file)!;
     const r = await fetchWeights(arch, 'imagenet', { mirror, cacheDir, sha256: createHash('sha256').update(bytes).digest('hex'), retries: 0 });
-    const model = await load(arch, { weights: r.dir });
+    const model = await modelWithWeights(arch, { weights: r.dir });
     const x = readNpy(readFileSync(join(dir, `${arch}.x.npy`))), y = readNpy(readFileSync(join(dir, `${arch}.y.npy`)));
     const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(x.data, x.shape as [number, number, number, number]).transpose([0, 2, 3, 1])) as tf.Tensor2D).dataSync() as Float32Array);
     const top = (a: Float32Array) => [...a.keys()].sort((i, j) => a[j]! - a[i]!).slice(0, 5).join(',');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../../src/backend.js';
 import { fetchWeights, resolveCheckpoint } from '../../src/pretrained/index.js';
-import { load } from '../../src/artifacts/read.js';
+import { modelWithWeights } from '../../src/api/weights.js';
 import { readNpy } from '../../src/checkpoints/npy.js';
 import { maxRelError } from '../../src/parity/run.js';
 
@@ -29,7 +29,7 @@ for (const n of names) {
   const c = resolveCheckpoint(n, 'torchvision:IMAGENET1K_V1');
   const bytes = files.get(c.file)!;
   const r = await fetchWeights(n, 'torchvision:IMAGENET1K_V1', { mirror, cacheDir, sha256: createHash('sha256').update(bytes).digest('hex'), retries: 0 });
-  const m = await load(n, { weights: r.dir });
+  const m = await modelWithWeights(n, { weights: r.dir });
   const x = readNpy(readFileSync(join(D, `${n}.x.npy`))), y = readNpy(readFileSync(join(D, `${n}.y.npy`)));
   const out = tf.tidy(() => (m.predict(tf.tensor4d(x.data, x.shape as [number, number, number, number]).transpose([0, 2, 3, 1])) as tf.Tensor).dataSync() as Float32Array);
   console.log(n, 'max rel err', maxRelError(out, y.data).toExponential(3));

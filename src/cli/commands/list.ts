@@ -1,24 +1,32 @@
-/** `cnn-zoo list [--family F]`: the registry as a table. */
+/** `cnn-zoo list [--family F] [--weights shipped|published]`: the registry as a table, with the weights each model has. */
+import { list } from '../../api/index.js';
 import { listSpecs } from '../../zoo/registry.js';
+import { CnnZooError } from '../../errors.js';
 import { parse } from '../args.js';
 import { formatCount, table } from '../format.js';
-import { modelTableMarkdown } from '../../zoo/model-table.js';
+import { modelTableMarkdown } from '../../api/model-table.js';
 
-export const usage = 'cnn-zoo list [--family NAME] [--json | --markdown]';
+export const usage = 'cnn-zoo list [--family NAME] [--weights shipped|published] [--json | --markdown]';
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { family: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } }, usage);
-  const specs = listSpecs({ family: values.family });
+  const { values } = parse(argv, { family: { type: 'string' }, weights: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } }, usage);
   if (values.markdown) {
-    console.log(modelTableMarkdown(specs));
+    console.log(modelTableMarkdown(listSpecs({ family: values.family })));
     return 0;
   }
+  if (values.weights !== undefined && values.weights !== 'shipped' && values.weights !== 'published') {
+    throw new CnnZooError(`--weights must be shipped or published, got "${values.weights}".\nUsage: ${usage}`, 'BAD_ARGS');
+  }
+  const cards = list({ family: values.family, weights: values.weights });
   if (values.json) {
-    console.log(JSON.stringify(specs.map(({ build: _b, layouts: _l, ...card }) => card), null, 2));
+    console.log(JSON.stringify(cards, null, 2));
     return 0;
   }
-  console.log(table(['name', 'family', 'input', 'classes', 'params', 'GFLOPs', 'top1', 'fixtures'],
-    specs.map((s) => [s.name, s.family, String(s.inputSize), String(s.numClasses), s.meta.params ? formatCount(s.meta.params) : '-',
-      s.meta.flops ? (s.meta.flops / 1e9).toFixed(2) : '-', s.meta.top1?.toFixed(1) ?? '-', s.fixtures.map((f) => f.name).join(',') || '-'])));
-  console.log(`\n${specs.length} models. FLOPs: conv+matmul per image at the default input, 1 multiply-add = 2 FLOPs.`);
+  console.log(table(['name', 'family', 'input', 'classes', 'params', 'GFLOPs', 'top1', 'weights'],
+    cards.map((c) => [c.name, c.family, String(c.inputSize), String(c.numClasses), c.meta.params ? formatCount(c.meta.params) : '-',
+      c.meta.flops ? (c.meta.flops / 1e9).toFixed(2) : '-', c.meta.top1?.toFixed(1) ?? '-',
+      c.weights.shipped ? 'shipped' : c.weights.imagenet ? `${c.weights.imagenet.id}${c.weights.published.length > 1 ? ` (+${c.weights.published.length - 1})` : ''}` : '-'])));
+  console.log(`\n${cards.length} models. FLOPs: conv+matmul per image at the default input, 1 multiply-add = 2 FLOPs. ` +
+    'top1: the publisher\'s number for the checkpoint `--weights imagenet` gets (else the paper\'s). weights: shipped in the package, ' +
+    'or the default published checkpoint (`cnn-zoo fetch NAME --list` shows all).');
   return 0;
 }
