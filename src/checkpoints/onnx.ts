@@ -30,7 +30,6 @@ export interface OnnxWeights {
   inputSize?: number;
 }
 
-export const isOnnxLike = (bytes: Uint8Array): boolean => bytes.length > 2 && bytes[0] === 0x08;
 
 /** Read an `.onnx` model's weights. */
 export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights {

@@ -15,6 +15,7 @@ import { matchByOrder, renameKeys, splitKey, unfoldBiases } from './match.js';
 import { defaultPreprocess, readSource, type NpyLayout, type SourceFormat, type SourceWeights } from '../checkpoints/files.js';
 import { PRESETS, type PresetName } from '../image/presets.js';
 import type { StateDict } from '../arrays.js';
+import { classOffsetFor } from '../labels/index.js';
 
 export interface ConvertOptions {
   /** Registry name of the architecture. */
@@ -84,7 +85,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Converted
       numClasses: ctx.numClasses,
       preprocessing,
       labels: 'imagenet1k',
-      classOffset: ctx.numClasses === 1001 ? 1 : 0,
+      classOffset: classOffsetFor(ctx.numClasses),
       source: { ...src.info, ...(opts.origin ? { origin: opts.origin } : {}) },
       licence: opts.licence ?? 'unknown: check the licence of the original checkpoint',
       dtype: opts.dtype ?? 'float32',

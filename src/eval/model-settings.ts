@@ -8,7 +8,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT, checkPreprocessConfig } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
-import type { CnnZooMetadata } from '../artifacts/metadata.js';
+import { modelMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
+import { classOffsetFor } from '../labels/index.js';
 
 export interface ModelSettings {
   preprocess: PreprocessConfig;
@@ -18,11 +19,6 @@ export interface ModelSettings {
   numOutputs: number;
   /** Where `preprocess` came from. */
   source: 'options' | 'metadata' | 'default';
-}
-
-function metadataOf(model: tf.LayersModel): Partial<Pick<CnnZooMetadata, 'preprocessing' | 'classOffset'>> {
-  const m = (model as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { cnnZoo?: CnnZooMetadata } | undefined;
-  return m?.cnnZoo && typeof m.cnnZoo === 'object' ? m.cnnZoo : {};
 }
 
 /** Input height and width of a model ([batch, H, W, 3] input). */
@@ -36,7 +32,7 @@ export function inputSizeOf(model: tf.LayersModel): [number, number] {
 
 /** Resolves preprocessing and class offset for `model` (see the module comment). */
 export function modelSettings(model: tf.LayersModel, opts: { preprocess?: PreprocessConfig; classOffset?: number } = {}): ModelSettings {
-  const meta = metadataOf(model);
+  const meta: Partial<CnnZooMetadata> = modelMetadata(model) ?? {};
   const [h, w] = inputSizeOf(model);
   const out = model.outputs[0]!.shape;
   const numOutputs = out[out.length - 1] ?? 0;
@@ -46,6 +42,6 @@ export function modelSettings(model: tf.LayersModel, opts: { preprocess?: Prepro
     throw new CnnZooError(`Preprocessing makes ${preprocess.size}x${preprocess.size} inputs but the model takes ${h}x${w}. ` +
       `Set preprocess.size to ${h} or build the model with inputSize ${preprocess.size}.`, 'BAD_PREPROCESS_CONFIG');
   }
-  const classOffset = opts.classOffset ?? meta.classOffset ?? (numOutputs === 1001 ? 1 : 0);
+  const classOffset = opts.classOffset ?? meta.classOffset ?? classOffsetFor(numOutputs);
   return { preprocess, classOffset, numOutputs, source: opts.preprocess ? 'options' : meta.preprocessing ? 'metadata' : 'default' };
 }

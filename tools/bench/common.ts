@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { det } from '../../src/parity/det.js';
+import { median, percentile } from '../../src/eval/profile.js';
 
 export type Runtime = 'cnn-zoo' | 'onnxruntime' | 'pytorch';
 
@@ -85,10 +86,9 @@ export function setBenchWeights(model: tf.LayersModel): void {
   }
 }
 
+/** Median and nearest-rank p90 (the product's statistics, src/eval/profile.ts). */
 export function stats(times: number[]): { median: number; p90: number } {
-  const s = [...times].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
-  return { median: s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2, p90: at(0.9) };
+  return { median: median(times), p90: percentile(times, 90) };
 }
 
 /** Peak resident memory of this process so far, MB. */
