@@ -60,7 +60,7 @@ describe('published weights in a browser (Chromium, IndexedDB cache)', function 
         setup(b) {
           b.onResolve({ filter: /^(node:|sharp$|webgpu$|h5wasm\/node$)/ }, (a) => ({ path: a.path, namespace: 'node-only' }));
           b.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'throw new Error("Node-only");', loader: 'js' }));
-          b.onResolve({ filter: /\/image\/decode\.js$/ }, () => ({ path: join(ROOT, 'src', 'browser-image.ts') }));
+          b.onResolve({ filter: /\/image\/decode\.js$/ }, () => ({ path: join(ROOT, 'src', 'image', 'browser-decode.ts') }));
         },
       }],
     });

@@ -33,7 +33,8 @@ describe('packed package', function () {
   });
 
   it('imports the API and builds a model from the installed tarball', () => {
-    const script = `import { create, countParams, listSpecs } from 'cnn-zoo';
+    const script = `import { create, countParams } from 'cnn-zoo';
+      import { listSpecs } from 'cnn-zoo/zoo';
       const m = create('squeezenet1_1', { inputSize: 96 });
       console.log(JSON.stringify({ n: listSpecs().length, params: countParams(m), out: m.outputs[0].shape }));`;
     writeFileSync(join(dir, 'use.mjs'), script);
