@@ -285,6 +285,7 @@ async function start(name: BackendName, o: BackendOptions): Promise<string> {
  * it. Returns its name, what runs, and why each earlier backend did not.
  */
 export async function pickBackend(options: PickOptions = {}): Promise<BackendChoice> {
+  defaultSettled = true;
   const order = options.order ?? BACKENDS;
   order.forEach((n) => checkName(n));
   const reasons: Partial<Record<BackendName, string>> = {};
@@ -309,6 +310,7 @@ export async function pickBackend(options: PickOptions = {}): Promise<BackendCho
  * build and threads). Throws a `CnnZooError` naming why the backend cannot run here and how to make it available.
  */
 export async function useBackend(name?: BackendName, options: BackendOptions = {}): Promise<string> {
+  defaultSettled = true;
   if (name === undefined) return (await pickBackend(options)).detail;
   checkName(name);
   try {
@@ -318,4 +320,21 @@ export async function useBackend(name?: BackendName, options: BackendOptions = {
     const reason = e instanceof Unavailable ? e.message : (e as Error).message;
     throw new CnnZooError(`Backend "${name}" cannot run here: ${reason}.`, 'BAD_BACKEND');
   }
+}
+
+let defaultSettled = false;
+
+/**
+ * The backend `load()` runs on when nothing chose one: if no backend has started yet (no `useBackend`,
+ * `pickBackend` or `tf.setBackend` before), switch to the fastest that starts here (tensorflow, webgpu, webgl,
+ * wasm, then cpu), so a plain script never lands on tfjs's plain-JavaScript `cpu` backend while wasm starts, and
+ * say which in one line on stderr (`CNN_ZOO_QUIET=1` silences it). A backend already in use is kept.
+ */
+export async function ensureBackend(): Promise<void> {
+  if (defaultSettled) return;
+  defaultSettled = true;
+  if ((tf.engine() as unknown as { backendName?: string | null }).backendName) return;
+  const choice = await pickBackend();
+  const quiet = isNode && /^(1|true|yes)$/i.test(process.env.CNN_ZOO_QUIET ?? '');
+  if (!quiet) console.error(`${choice.message} (choose with useBackend(name); CNN_ZOO_QUIET=1 silences this line)`);
 }

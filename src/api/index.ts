@@ -5,7 +5,7 @@ import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions } from '../zoo/regis
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { cardOf, type Card } from './cards.js';
 import { countFlops, countParams } from '../zoo/count.js';
-import { useBackend, type BackendName } from '../backend.js';
+import { ensureBackend, useBackend, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import type { HubOptions } from '../pretrained/fetch.js';
 import { modelMetadata } from '../artifacts/metadata.js';
@@ -87,14 +87,14 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {
     checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
-    if (opts.backend) await useBackend(opts.backend);
+    await (opts.backend ? useBackend(opts.backend) : ensureBackend());
     const read = await readArtifacts(name, { cache: opts.cache });
     spec = getSpec(read.meta.arch);
     model = buildFromArtifacts(spec, read, opts);
   } else {
     spec = getSpec(name);
     checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
-    if (opts.backend) await useBackend(opts.backend);
+    await (opts.backend ? useBackend(opts.backend) : ensureBackend());
     model = await modelWithWeights(spec, opts);
   }
   const meta = modelMetadata(model);

@@ -1,0 +1,40 @@
+/**
+ * `load(name)` in a plain Node script (no backend call) runs on the fastest backend that starts here, never on tfjs's
+ * plain-JavaScript `cpu` while wasm starts, says which in one line (silenced by CNN_ZOO_QUIET=1), and no tfjs banner
+ * prints. A backend the script chose first is kept.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './helpers/shared.js';
+
+function script(body: string, env: Record<string, string> = {}): { stdout: string; stderr: string; status: number | null } {
+  const code = `import * as tf from '@tensorflow/tfjs';\nimport { load, useBackend } from ${JSON.stringify(join(ROOT, 'src', 'index.ts'))};\n${body}`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+describe('the default backend of load()', function () {
+  this.timeout(600_000);
+
+  it('a plain script lands on wasm (not cpu), with one line saying so and no tfjs banner', () => {
+    const r = script("const m = await load('squeezenet1_1', { weights: null, inputSize: 64 });\nconsole.log('BACKEND', tf.getBackend());\nm.dispose();");
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/BACKEND wasm/);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('cnn-zoo: running on'));
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/running on wasm .*CNN_ZOO_QUIET=1/);
+    expect(r.stdout + r.stderr).to.not.match(/looks like you are running TensorFlow\.js/);
+  });
+
+  it('CNN_ZOO_QUIET=1 silences the line; a backend chosen first is kept', () => {
+    const quiet = script("const m = await load('squeezenet1_1', { weights: null, inputSize: 64 });\nconsole.log('BACKEND', tf.getBackend());\nm.dispose();", { CNN_ZOO_QUIET: '1' });
+    expect(quiet.status, quiet.stderr).to.equal(0);
+    expect(quiet.stdout).to.match(/BACKEND wasm/);
+    expect(quiet.stderr).to.not.match(/cnn-zoo: running on/);
+    const chosen = script("await useBackend('cpu');\nconst m = await load('squeezenet1_1', { weights: null, inputSize: 64 });\nconsole.log('BACKEND', tf.getBackend());\nm.dispose();");
+    expect(chosen.status, chosen.stderr).to.equal(0);
+    expect(chosen.stdout).to.match(/BACKEND cpu/);
+    expect(chosen.stderr).to.not.match(/cnn-zoo: running on/);
+  });
+});
