@@ -63,7 +63,6 @@ describe('backend selection', () => {
   });
 
   it('starts the threaded wasm build in Node (2 threads) with the single-threaded result', async function () {
-    this.timeout(60000);
     const url = (p: string) => JSON.stringify(pathToFileURL(p).href);
     const resolve = createRequire(join(ROOT, 'package.json')).resolve;
     const script = `
