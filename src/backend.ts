@@ -171,6 +171,14 @@ async function prepareWebgl(): Promise<string> {
 
 let wasmPrepared: { threads: number } | null = null;
 
+/**
+ * Whether the wasm backend has finished starting. Not `tf.findBackend('wasm')`: for an async backend that call
+ * STARTS initialising it, so asking before `tf.setBackend('wasm')` started two wasm modules (two pthread pools),
+ * and the one that finished last set the thread count that `getThreadsCount()` reports; under load the first
+ * one's pool was sized after `os.cpus()` had been restored (1 thread on 2 cores).
+ */
+const wasmStarted = (): boolean => tf.engine().registry['wasm'] !== undefined;
+
 /** The threaded wasm build in Node: tfjs's pthread workers, started from the worker script's text. */
 async function enableNodeWasmThreads(dir: string, join: (...p: string[]) => string): Promise<void> {
   const { createRequire } = await import('node:module');
@@ -213,7 +221,7 @@ async function prepareWasm(o: BackendOptions): Promise<string> {
     }
     if (o.wasmThreads !== undefined && threads > 0) wasm.setThreadsCount(threads);
     wasmPrepared = { threads };
-  } else if (o.wasmThreads !== undefined && wasmPrepared.threads !== threads && tf.findBackend('wasm')) {
+  } else if (o.wasmThreads !== undefined && wasmPrepared.threads !== threads && wasmStarted()) {
     throw new CnnZooError(`The wasm backend already runs with ${wasmPrepared.threads} thread(s); threads are fixed at start. ` +
       'Choose wasmThreads before the first useBackend("wasm") (one process per setting).', 'BAD_BACKEND');
   }
@@ -222,7 +230,7 @@ async function prepareWasm(o: BackendOptions): Promise<string> {
 
 /** Start wasm; in Node its XNNPACK pool size comes from os.cpus() / 2, so `threads` are reported as 2x cores. */
 async function startWasm(threads: number): Promise<boolean> {
-  if (!isNode || threads <= 1 || tf.findBackend('wasm')) return tf.setBackend('wasm');
+  if (!isNode || threads <= 1 || wasmStarted()) return tf.setBackend('wasm');
   const os = (await import('node:os')).default as unknown as { cpus: () => unknown[] };
   const cpus = os.cpus;
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);

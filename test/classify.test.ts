@@ -18,7 +18,6 @@ import { ROOT, SHARED } from './helpers/shared.js';
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
 
 describe('classify with the embedded default model', function () {
-  this.timeout(60_000);
   before(async () => { await useBackend('wasm'); });
 
   it('ships ImageNet labels in the standard order', () => {

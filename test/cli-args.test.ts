@@ -9,7 +9,6 @@ const cli = (...args: string[]) =>
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
 
 describe('CLI model arguments', function () {
-  this.timeout(120_000);
 
   it('`eval NAME --data DIR` evaluates like `eval --model NAME --data DIR`', () => {
     const r = cli('eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '4', '--batch', '2');

@@ -41,7 +41,6 @@ window.runFetch = async (hub, input) => {
 `;
 
 describe('published weights in a browser (Chromium, IndexedDB cache)', function () {
-  this.timeout(180_000);
   let browser: Browser | undefined;
   let server: Server | undefined;
   const hits: string[] = [];

@@ -34,7 +34,7 @@ import { makeTar } from '../src/checkpoints/tar.js';
 import { expectedHash } from '../src/pretrained/expected.js';
 import { fetchWeights, resolveCheckpoint } from '../src/pretrained/index.js';
 import { modelWithWeights } from '../src/api/weights.js';
-import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
+import { fixturePath, ROOT, SHARED, HANG_MS } from './helpers/shared.js';
 
 const CK = join(SHARED, 'fixtures', 'checkpoints');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -101,7 +101,6 @@ async function rejection(p: Promise<unknown>): Promise<CnnZooError> {
 }
 
 describe('published weights: download, verify, convert, cache (loopback mirror)', function () {
-  this.timeout(120_000);
   const mirror = new Mirror();
   const squeeze = resolveCheckpoint('squeezenet1_1');
   const shuffle = resolveCheckpoint('shufflenet_v1_g3_0_5x', 'megvii');
@@ -110,7 +109,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
   let fx: Fixture;
   let tmp: string;
   const fresh = () => mkdtempSync(join(tmp, 'cache-'));
-  const fast = { retries: 1, retryDelayMs: 0, timeoutMs: 5_000 };
+  const fast = { retries: 1, retryDelayMs: 0, timeoutMs: HANG_MS };
 
   before(async () => {
     await useBackend('wasm');

@@ -4,24 +4,34 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/shared.js';
 
 describe('packed package', function () {
   let dir = '';
+  /** Paths in the tarball, as `npm pack --json` lists them. */
+  let packed: string[] = [];
   const run = (cmd: string, args: string[], cwd: string) =>
     execFileSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' }, stdio: ['ignore', 'pipe', 'pipe'] });
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-pack-'));
     const out = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
-    const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[];
+    const [{ filename, files }] = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    packed = files.map((f) => f.path);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
     run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, filename!)], dir);
   });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  it('ships the Apache-2.0 LICENSE with the copyright line', () => {
+    expect(packed).to.include('LICENSE');
+    const text = readFileSync(join(dir, 'node_modules', 'cnn-zoo', 'LICENSE'), 'utf8');
+    expect(text.split('\n')[0]).to.equal('Copyright 2026 cnn-zoo contributors');
+    expect(text).to.contain('Apache License\n                           Version 2.0, January 2004').and.contain('END OF TERMS AND CONDITIONS');
+  });
 
   it('runs the CLI from the installed tarball', () => {
     const list = run('npx', ['--no-install', 'cnn-zoo', 'list'], dir);

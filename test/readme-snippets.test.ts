@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { ROOT, SHARED, HANG_MS } from './helpers/shared.js';
 
 /** The sections whose snippets must run. */
 const SECTIONS = ['Quick start', 'API'];
@@ -44,7 +44,6 @@ function snippets(text: string, sectionName: string): Snippet[] {
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 describe('README snippets (Quick start, API) run as written', function () {
-  this.timeout(120_000);
 
   before(() => {
     rmSync(WORK, { recursive: true, force: true });
@@ -64,7 +63,7 @@ describe('README snippets (Quick start, API) run as written', function () {
         const file = join(WORK, `${name.replace(/\W+/g, '-').toLowerCase()}-${i + 1}.${s.lang === 'ts' ? 'mts' : 'mjs'}`);
         writeFileSync(file, s.code);
         const run = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test', 'helpers', 'cnn-zoo-from-src.mjs'), file],
-          { cwd: WORK, encoding: 'utf8', timeout: 110_000 });
+          { cwd: WORK, encoding: 'utf8', timeout: HANG_MS });
         expect(run.status, `${file} failed:\n${run.stderr}`).to.equal(0);
         for (const line of s.output ?? []) expect(run.stdout, `${file} should print "${line}"`).to.include(line);
       });

@@ -145,7 +145,7 @@ describe('security: weight specs must describe exactly the shard bytes', () => {
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: { shape: number[] }[] }[] };
     json.weightsManifest[0]!.weights[0]!.shape = [2 ** 30];
     const files = { 'model.json': new TextEncoder().encode(JSON.stringify(json)), 'group1-shard1of1.bin': new Uint8Array(readFileSync(join(dir, 'group1-shard1of1.bin'))) };
-    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: files }), 'the weights map', /need \d+ bytes, the shards hold \d+/, 20_000);
+    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: files }), 'the weights map', /need \d+ bytes, the shards hold \d+/);
   });
 });
 

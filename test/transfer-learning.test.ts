@@ -9,13 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { ROOT, SHARED, HANG_MS } from './helpers/shared.js';
 
 const EXAMPLE = join(ROOT, 'examples', 'transfer-learning');
 /** Run an example script as users do, with `cnn-zoo` resolved to this checkout's sources. */
 const runExample = (script: string, args: string[]) => spawnSync(process.execPath,
   ['--import', 'tsx', '--import', join(ROOT, 'test', 'helpers', 'cnn-zoo-from-src.mjs'), join(EXAMPLE, script), ...args],
-  { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  { cwd: ROOT, encoding: 'utf8', timeout: HANG_MS });
 
 interface Report {
   classes: string[]; trainImages: number; trainExamples: number; testImages: number; accuracy: number; chance: number;
@@ -23,7 +23,6 @@ interface Report {
 }
 
 describe('transfer-learning example (wasm, head only)', function () {
-  this.timeout(180_000);
   let dir = '';
   before(() => { dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-tl-')); });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });

@@ -15,7 +15,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { load, useBackend, type ClassPrediction } from '../src/index.js';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { ROOT, SHARED, HANG_MS } from './helpers/shared.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -44,7 +44,6 @@ function serve(dir: string): Promise<{ server: Server; url: string; hits: Map<st
 }
 
 describe('web app in Chromium (end to end)', function () {
-  this.timeout(240_000);
   let browser: Browser | undefined;
   let site: Awaited<ReturnType<typeof serve>> | undefined;
   const pageErrors: string[] = [];
@@ -71,7 +70,7 @@ describe('web app in Chromium (end to end)', function () {
   async function open(page: Page): Promise<void> {
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${site!.url}?backend=wasm`);
-    await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: 120_000 });
+    await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: HANG_MS });
     expect(await page.textContent('#status')).to.match(/tf_mobilenet_v2_100 ready on wasm/);
   }
 
@@ -79,7 +78,7 @@ describe('web app in Chromium (end to end)', function () {
   async function classifyGrace(page: Page, backend = 'wasm'): Promise<Shown[]> {
     await page.evaluate(() => { document.getElementById('results')!.replaceChildren(); });
     await page.setInputFiles('#file', GRACE);
-    await page.waitForSelector('#results li:nth-child(5), #status[data-state=error]', { timeout: 120_000 });
+    await page.waitForSelector('#results li:nth-child(5), #status[data-state=error]', { timeout: HANG_MS });
     expect(await page.textContent('#status')).to.equal(`Classified grace_hopper.bmp with tf_mobilenet_v2_100 on ${backend}.`);
     return page.$$eval('#results li', (els) => els.map((e) => ({
       label: e.querySelector('.name')!.textContent ?? '', index: Number((e as HTMLElement).dataset.index), probability: Number((e as HTMLElement).dataset.probability),
@@ -103,7 +102,7 @@ describe('web app in Chromium (end to end)', function () {
       expect(site!.hits.get(shard)).to.equal(1);
       expect(site!.hits.get('/wasm/tfjs-backend-wasm-simd.wasm'), 'the SIMD wasm binary served').to.be.at.least(1);
       await page.reload();
-      await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: 120_000 });
+      await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: HANG_MS });
       expect(await page.getAttribute('#model-info', 'data-weights-from')).to.equal('IndexedDB cache');
       expect(site!.hits.get(shard), 'weights downloaded again despite the cache').to.equal(1);
       expect(await classifyGrace(page)).to.deep.equal(top5);
@@ -139,7 +138,7 @@ describe('web app in Chromium (end to end)', function () {
 
   it('switches backends from the page: webgl gives the same top 5, webgpu is reported when missing, wasm again', async () => {
     const context = await browser!.newContext();
-    const ready = (page: Page) => page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: 120_000 });
+    const ready = (page: Page) => page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: HANG_MS });
     try {
       const page = await context.newPage();
       await open(page);
@@ -175,7 +174,7 @@ describe('web app in Chromium (end to end)', function () {
       const page = await context.newPage();
       await open(page);
       await page.click('#camera-button');
-      await page.waitForSelector('#status:has-text("Classified camera frame"), #status[data-state=error]', { timeout: 60_000 });
+      await page.waitForSelector('#status:has-text("Classified camera frame"), #status[data-state=error]', { timeout: HANG_MS });
       expect(await page.textContent('#status')).to.match(/^Classified camera frame with tf_mobilenet_v2_100 on wasm/);
       expect(await page.$$('#results li')).to.have.length(5);
       await page.click('#camera-button');

@@ -34,7 +34,6 @@ const predict = (m: tf.LayersModel, size: number, seed = 'x'): Float32Array => t
   (m.predict(tf.tensor4d(det(seed, size * size * 3, 1), [1, size, size, 3])) as tf.Tensor).dataSync() as Float32Array);
 
 describe('weights: conversion, artifacts and loading', function () {
-  this.timeout(60_000);
   let tmp: string;
   before(async () => {
     await useBackend('wasm');

@@ -1,6 +1,6 @@
 /**
  * Parsing Keras HDF5 weights (`model.save('x.h5')` or `save_weights`) with h5wasm, in the calling thread
- * (`readKerasH5` in h5.ts runs this in a worker with a time limit): layer groups in `layer_names` order,
+ * (`readKerasH5` in h5.ts runs this in a worker with a CPU-time limit): layer groups in `layer_names` order,
  * each with its `weight_names`, converted to a PyTorch-layout StateDict. The file is opened in h5wasm's in-memory file system (its ESM build), never the real one, so HDF5
  * external links, external raw storage and virtual datasets cannot reach the user's files. Datasets
  * must be plain numbers whose stored bytes fit the file (or, compressed, the decode budget).
@@ -15,7 +15,7 @@ interface H5Attr { value: unknown }
 interface H5Node { attrs: Record<string, H5Attr>; get(path: string): H5Node | null; shape?: number[] | null; value?: unknown }
 interface H5Meta { type: number; size: number; vlen: boolean; virtual_sources?: unknown[] }
 interface H5Dataset extends H5Node { metadata: H5Meta; filters: unknown[] }
-interface H5Module {
+export interface H5Module {
   ready: Promise<{ activate_throwing_error_handler(): number }>;
   FS: { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
   File: new (name: string, mode: string) => H5Node & { close(): void };
@@ -44,13 +44,19 @@ function hdf5Message(e: unknown): string {
   return last ? `${last[2]} in ${last[1]}` : text.slice(0, 300);
 }
 
-/** Parse a Keras `.h5` file here. Any failure inside HDF5 is a CnnZooError naming the file. */
-export async function parseKerasH5(bytes: Uint8Array, source: string): Promise<KerasH5> {
+/** h5wasm, loaded and set to throw HDF5 errors. */
+export async function loadH5wasm(): Promise<H5Module> {
   // The ESM build keeps files in memory (MEMFS); 'h5wasm/node' would use the real file system.
   const h5wasm = (await import('h5wasm')) as unknown as H5Module;
   const module = await h5wasm.ready;
   // HDF5 errors become exceptions instead of pages of HDF5-DIAG on the user's stderr.
   if (!throwing) { module.activate_throwing_error_handler(); throwing = true; }
+  return h5wasm;
+}
+
+/** Parse a Keras `.h5` file here. Any failure inside HDF5 is a CnnZooError naming the file. */
+export async function parseKerasH5(bytes: Uint8Array, source: string): Promise<KerasH5> {
+  const h5wasm = await loadH5wasm();
   const name = `/tmp/cnn-zoo-${counter++}.h5`;
   h5wasm.FS.writeFile(name, bytes);
   let file: (H5Node & { close(): void }) | undefined;

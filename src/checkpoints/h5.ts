@@ -1,13 +1,16 @@
 /**
- * Keras HDF5 weights, read in a worker thread with a time limit: HDF5 is a C library (compiled to
- * WebAssembly) that can loop on a corrupt file (a damaged global heap, seen in fuzzing), and synchronous
- * WebAssembly cannot be interrupted in the calling thread. A worker that overruns is terminated (and a fresh
- * one started for the next file), so a hostile `.h5` costs at most the time limit. Parsing: h5-parse.ts.
+ * Keras HDF5 weights, read in a worker thread with a limit on the CPU time it spends: HDF5 is a C library
+ * (compiled to WebAssembly) that can loop on a corrupt file (a damaged global heap, seen in fuzzing: a pure
+ * CPU loop that reads and allocates nothing, so only time can bound it), and synchronous WebAssembly cannot
+ * be interrupted in the calling thread. The limit counts the worker thread's own CPU time (Linux:
+ * /proc/self/task/<tid>/stat), not wall time, so a valid file is never refused because the machine is busy;
+ * a worker that overruns is terminated (and a fresh one started for the next file). Where the thread's CPU
+ * time cannot be read (not Linux), the limit applies to wall time. Parsing: h5-parse.ts.
  */
 import { CnnZooError } from '../errors.js';
 import { corrupt } from './bytes.js';
 import type { KerasH5 } from './h5-parse.js';
-import type { H5Reply, H5Request } from './h5-worker.js';
+import type { H5Ready, H5Reply, H5Request } from './h5-worker.js';
 import type { StateDict } from '../arrays.js';
 
 export type { KerasH5 } from './h5-parse.js';
@@ -16,14 +19,21 @@ const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 export const isHdf5 = (bytes: Uint8Array): boolean => HDF5_MAGIC.every((b, i) => bytes[i] === b);
 
 export interface ReadKerasH5Options {
-  /** Give up (and stop HDF5) after this long; default 10 s plus 1 s per MB of file. */
-  timeoutMs?: number;
+  /**
+   * Give up (and stop HDF5) once its worker thread has spent this much CPU time on the file; default 10 s plus
+   * 1 s per MB of file (a valid file needs well under 1 s per MB). Wall time where CPU time cannot be read.
+   */
+  cpuTimeMs?: number;
 }
 
 type Worker = import('node:worker_threads').Worker;
-let worker: Worker | undefined;
+/** A started worker and a reader of the CPU time its thread has used (undefined where it cannot be read). */
+interface H5Thread { w: Worker; cpuMs(): number | undefined }
+let thread: Promise<H5Thread> | undefined;
 /** One file at a time goes to the worker. */
 let queue: Promise<unknown> = Promise.resolve();
+/** How often the CPU time of a busy worker is looked at. */
+const POLL_MS = 100;
 
 /** URL of tsx's ESM API (`tsx/esm/api`, import condition), found from the sources' location. */
 async function tsxEsmApi(): Promise<string> {
@@ -35,8 +45,9 @@ async function tsxEsmApi(): Promise<string> {
   return new URL(pkg.exports['./esm/api']!.import.default, pathToFileURL(pkgPath)).href;
 }
 
-async function startWorker(): Promise<Worker> {
+async function startWorker(): Promise<H5Thread> {
   const { Worker } = await import('node:worker_threads');
+  const { readFileSync } = await import('node:fs');
   let w: Worker;
   if (import.meta.url.endsWith('.ts')) {
     // Running from the sources (tsx: tests, scripts): the worker registers tsx before loading h5-worker.ts.
@@ -49,24 +60,53 @@ async function startWorker(): Promise<Worker> {
     const script = new URL('./h5-worker.js', import.meta.url);
     w = new Worker(script);
   }
+  // The worker says it is ready (HDF5 loaded: start-up is not charged to the first file) and which thread it is.
+  const ready = await new Promise<H5Ready>((resolve, reject) => {
+    const onMessage = (m: H5Ready) => { off(); resolve(m); };
+    const onError = (e: Error) => { off(); reject(e); };
+    const onExit = (code: number) => { off(); reject(new Error(`exit ${code}`)); };
+    const off = () => { w.off('message', onMessage).off('error', onError).off('exit', onExit); };
+    w.on('message', onMessage).on('error', onError).on('exit', onExit);
+  });
   w.unref();
-  return w;
+  const stat = ready.tid === undefined ? undefined : `/proc/self/task/${ready.tid}/stat`;
+  const cpuMs = (): number | undefined => {
+    if (stat === undefined) return undefined;
+    try {
+      // utime and stime (fields 14 and 15) in clock ticks of 10 ms; the name in parentheses may hold spaces.
+      const text = readFileSync(stat, 'latin1');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(f[11]) + Number(f[12]);
+      return Number.isFinite(ticks) ? ticks * 10 : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { w, cpuMs };
 }
 
-function parseInWorker(bytes: Uint8Array, source: string, timeoutMs: number): Promise<KerasH5> {
+function parseInWorker(bytes: Uint8Array, source: string, limitMs: number): Promise<KerasH5> {
   return new Promise((resolve, reject) => {
     void (async () => {
-      const w = (worker ??= await startWorker());
+      const current = (thread ??= startWorker());
+      let t: H5Thread;
+      try {
+        t = await current;
+      } catch (e) {
+        if (thread === current) thread = undefined;
+        throw e;
+      }
+      const { w } = t;
       let settled = false;
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        clearInterval(poll);
         w.off('message', onMessage).off('error', onError).off('exit', onExit);
         w.unref();
         fn();
       };
-      const drop = () => { if (worker === w) worker = undefined; };
+      const drop = () => { if (thread === current) thread = undefined; };
       const onMessage = (r: H5Reply) => finish(() => {
         if (!r.ok) { reject(new CnnZooError(r.message, r.code)); return; }
         const stateDict: StateDict = new Map(r.arrays.map(([k, shape, data]) => [k, { shape, data }]));
@@ -74,11 +114,22 @@ function parseInWorker(bytes: Uint8Array, source: string, timeoutMs: number): Pr
       });
       const onError = (e: Error) => finish(() => { drop(); reject(corrupt(source, `HDF5 failed while reading it (${e.message})`)); });
       const onExit = (code: number) => finish(() => { drop(); reject(corrupt(source, `HDF5 stopped while reading it (exit ${code})`)); });
-      const timer = setTimeout(() => finish(() => {
-        drop();
-        void w.terminate();
-        reject(corrupt(source, `HDF5 did not finish reading it within ${(timeoutMs / 1000).toFixed(1)} s (a damaged file can make the HDF5 library loop)`));
-      }), timeoutMs);
+      // CPU time of the worker thread since the file was handed over; wall time where it cannot be read.
+      const cpu0 = t.cpuMs();
+      const wall0 = Date.now();
+      const spent = (): number => {
+        const now = cpu0 === undefined ? undefined : t.cpuMs();
+        return now === undefined || cpu0 === undefined ? Date.now() - wall0 : now - cpu0;
+      };
+      const what = cpu0 === undefined ? 's' : 's of CPU time';
+      const poll = setInterval(() => {
+        if (spent() <= limitMs) return;
+        finish(() => {
+          drop();
+          void w.terminate();
+          reject(corrupt(source, `HDF5 did not finish reading it within ${(limitMs / 1000).toFixed(1)} ${what} (a damaged file can make the HDF5 library loop)`));
+        });
+      }, POLL_MS);
       w.on('message', onMessage).on('error', onError).on('exit', onExit);
       w.ref();
       const copy = new Uint8Array(bytes); // a copy (a Buffer's slice would be a view), transferred
@@ -87,11 +138,11 @@ function parseInWorker(bytes: Uint8Array, source: string, timeoutMs: number): Pr
   });
 }
 
-/** Read a Keras `.h5` file (in a worker, at most `timeoutMs`). Any failure is a CnnZooError naming the file. */
+/** Read a Keras `.h5` file (in a worker, at most `cpuTimeMs` of its CPU time). Any failure is a CnnZooError naming the file. */
 export async function readKerasH5(bytes: Uint8Array, source = 'model.h5', opts: ReadKerasH5Options = {}): Promise<KerasH5> {
   if (!isHdf5(bytes)) throw corrupt(source, 'no HDF5 signature: not a Keras .h5 file');
-  const timeoutMs = opts.timeoutMs ?? 10_000 + bytes.length / 1000;
-  const run = queue.then(() => parseInWorker(bytes, source, timeoutMs));
+  const limitMs = opts.cpuTimeMs ?? 10_000 + bytes.length / 1000;
+  const run = queue.then(() => parseInWorker(bytes, source, limitMs));
   queue = run.catch(() => undefined);
   return run;
 }

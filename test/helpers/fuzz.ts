@@ -6,7 +6,10 @@
  * - it returns well-formed arrays (data.length = product of shape), no more values than the file could
  *   hold, identical to the original's after a truncation (a cut file may only load if nothing it needs
  *   was cut); after flips, inflation or shuffles values may differ (weight bytes carry no checksum);
- * - within a time bound, with no other exception type and no unhandled rejection.
+ * - with no other exception type and no unhandled rejection.
+ * No wall-clock bound (a busy machine must not fail a run): the work a file can cause is bounded by what the
+ * readers count (decode budget: values per file byte; pickle work units; HDF5's CPU time, not wall time), and a
+ * reader that looped would be stopped by mocha's timeout. Times are logged, never asserted.
  * Case counts scale with CNN_ZOO_FUZZ_SCALE (default 1, the CI run); CNN_ZOO_FUZZ_SEED fixes the seed.
  * Also builders for hostile files crafted in tests (pickles op by op, ZIPs whose directory lies).
  */
@@ -158,14 +161,13 @@ function checkWellFormed(got: Arrays, fileBytes: number, what: string): void {
 }
 
 /** Runs the reader on one mutated file and classifies the outcome (or fails the test). */
-async function runCase(t: FuzzTarget, ref: Arrays, m: Mutation, limitMs: number): Promise<{ outcome: Outcome; ms: number }> {
+async function runCase(t: FuzzTarget, ref: Arrays, m: Mutation): Promise<{ outcome: Outcome; ms: number }> {
   const input = m.apply(t.bytes);
   const what = `${t.name} ${m.describe}`;
   const start = performance.now();
   let got: Arrays | undefined, err: unknown;
   try { got = await t.read(input, t.name); } catch (e) { err = e; }
-  const ms = performance.now() - start;
-  expect(ms, `${what}: took ${ms.toFixed(0)} ms`).to.be.below(limitMs);
+  const ms = performance.now() - start; // reported, not asserted
   if (err !== undefined) {
     if (!(err instanceof CnnZooError)) throw new Error(`${what}: threw ${(err as Error)?.constructor?.name ?? typeof err} instead of CnnZooError: ${(err as Error)?.stack ?? String(err)}`);
     expect(err.message, `${what}: error names the file`).to.contain(t.name);
@@ -183,19 +185,13 @@ async function runCase(t: FuzzTarget, ref: Arrays, m: Mutation, limitMs: number)
  */
 export async function fuzzReader(t: FuzzTarget, runs: number): Promise<FuzzReport> {
   const ref = await t.read(t.bytes, t.name);
-  // Timed on a second read: the first may start workers or compile WebAssembly.
-  const t0 = performance.now();
-  await t.read(t.bytes, t.name);
-  const baseline = performance.now() - t0;
-  // Generous: the machine is shared; what this catches is unbounded work (seconds to hours), not jitter.
-  const limitMs = Math.max(3000, 30 * baseline);
   const report: FuzzReport = { cases: 0, outcomes: { refused: 0, identical: 0, changed: 0 }, byKind: {}, slowestMs: 0, seed: SEED };
   const rejections: unknown[] = [];
   const onRejection = (r: unknown) => { rejections.push(r); };
   process.on('unhandledRejection', onRejection);
   try {
     await fc.assert(fc.asyncProperty(fc.noShrink(mutationArb(t)), async (m) => {
-      const { outcome, ms } = await runCase(t, ref, m, limitMs);
+      const { outcome, ms } = await runCase(t, ref, m);
       report.cases++;
       report.outcomes[outcome]++;
       report.byKind[m.kind] = (report.byKind[m.kind] ?? 0) + 1;
@@ -208,7 +204,7 @@ export async function fuzzReader(t: FuzzTarget, runs: number): Promise<FuzzRepor
   expect(rejections, `${t.name}: unhandled rejections`).to.deep.equal([]);
   const k = report.byKind;
   console.log(`      fuzz ${t.name}: ${report.cases} cases (truncate ${k['truncate'] ?? 0}, flip ${k['flip'] ?? 0}, inflate ${k['inflate'] ?? 0}, shuffle ${k['shuffle'] ?? 0}) -> ` +
-    `refused ${report.outcomes.refused}, identical ${report.outcomes.identical}, values changed ${report.outcomes.changed}; slowest ${report.slowestMs.toFixed(0)} ms (limit ${limitMs.toFixed(0)}), seed ${SEED}`);
+    `refused ${report.outcomes.refused}, identical ${report.outcomes.identical}, values changed ${report.outcomes.changed}; slowest ${report.slowestMs.toFixed(0)} ms, seed ${SEED}`);
   return report;
 }
 
@@ -401,14 +397,14 @@ export function torchZip(pickle: Uint8Array, storages: Record<string, Uint8Array
   ]);
 }
 
-/** Runs `fn`, expecting a CnnZooError whose message names `name` and matches `re`, within `ms`. */
-export async function expectRefused(fn: () => unknown, name: string, re: RegExp, ms = 2000): Promise<CnnZooError> {
-  const start = performance.now();
+/**
+ * Runs `fn`, expecting a CnnZooError whose message names `name` and matches `re`. No time bound: what a hostile
+ * file may cost is bounded by the counts the readers keep (and their refusal messages say which bound hit).
+ */
+export async function expectRefused(fn: () => unknown, name: string, re: RegExp): Promise<CnnZooError> {
   let err: unknown;
   try { await fn(); } catch (e) { err = e; }
-  const took = performance.now() - start;
   if (!(err instanceof CnnZooError)) throw new Error(`${name}: expected a CnnZooError, got ${err === undefined ? 'success' : (err as Error).stack ?? String(err)}`);
   expect(err.message).to.contain(name).and.to.match(re);
-  expect(took, `${name} refused after ${took.toFixed(0)} ms`).to.be.below(ms);
   return err;
 }
