@@ -9,7 +9,8 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage } from '../src/image/decode.js';
+import { decodeImage, jpegFrame } from '../src/image/decode.js';
+import { CnnZooError } from '../src/errors.js';
 import { IMAGENET_DEFAULT, centerCrop, preprocessBatch, resizeAndCrop, resizedSize } from '../src/image/preprocess.js';
 import { resizePil } from '../src/image/resample.js';
 import { resizeCropPixels } from '../src/image/resize-crop.js';
@@ -126,5 +127,29 @@ describe('fast preprocessing equals the reference path', () => {
         expect(bad, `${JSON.stringify(cfg)} image ${b}: first differing value`).to.equal(-1);
       });
     }
+  });
+});
+
+describe('JPEG decoding in one libvips call (frame header read in JS)', () => {
+  it('reads the size and components of baseline, grey and CMYK JPEGs; not of other files', async () => {
+    for (const f of ['hot_dog.jpg', 'owl.jpg', 'parrot.jpg']) {
+      const bytes = new Uint8Array(readFileSync(join(SHARED, 'images', f)));
+      const img = await decodeImage(bytes);
+      expect(jpegFrame(bytes), f).to.deep.equal({ width: img.width, height: img.height, components: 3 });
+    }
+    const fixture = (f: string): Uint8Array => new Uint8Array(readFileSync(join(ROOT, 'test', 'fixtures', 'images', f)));
+    expect(jpegFrame(fixture('grey.jpg'))).to.deep.equal({ width: 21, height: 13, components: 1 });
+    expect(jpegFrame(fixture('cmyk.jpg'))).to.deep.equal({ width: 21, height: 13, components: 4 });
+    expect(jpegFrame(fixture('rgba.png'))).to.equal(undefined);
+    expect(jpegFrame(fixture('rgb24.bmp'))).to.equal(undefined);
+    expect(jpegFrame(Uint8Array.of(0xff, 0xd8, 0xff))).to.equal(undefined);
+  });
+
+  it('refuses a JPEG over maxPixels from its header, before decoding', async () => {
+    const bytes = new Uint8Array(readFileSync(join(SHARED, 'images', 'owl.jpg')));
+    let err: unknown;
+    try { await decodeImage(bytes, { maxPixels: 1000, name: 'owl' }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(CnnZooError);
+    expect((err as Error).message).to.match(/owl: image is 512x384 = 196608 pixels, above the limit of 1000/);
   });
 });

@@ -37,11 +37,6 @@ export function cropStart(len: number, crop: number): number {
   return crop > len ? -((crop - len) >> 1) : roundHalfEven((len - crop) / 2);
 }
 
-const clip8 = (v: number): number => {
-  const s = v >> PRECISION_BITS;
-  return s < 0 ? 0 : s > 255 ? 255 : s;
-};
-
 /**
  * Horizontal pass of PIL's resample for input rows `r0..r1-1` and the output columns of `c` (RGB out, `nx` wide).
  * With no coefficients (width unchanged) it copies columns `x0..x0+nx-1`.
@@ -70,9 +65,12 @@ function horizontal(src: PixelBuffer, r0: number, r1: number, nx: number, c: Coe
         s1 = (s1 + Math.imul(data[p + 1]!, k)) | 0;
         s2 = (s2 + Math.imul(data[p + 2]!, k)) | 0;
       }
-      out[o] = clip8(s0);
-      out[o + 1] = clip8(s1);
-      out[o + 2] = clip8(s2);
+      s0 >>= PRECISION_BITS;
+      s1 >>= PRECISION_BITS;
+      s2 >>= PRECISION_BITS;
+      out[o] = s0 < 0 ? 0 : s0 > 255 ? 255 : s0;
+      out[o + 1] = s1 < 0 ? 0 : s1 > 255 ? 255 : s1;
+      out[o + 2] = s2 < 0 ? 0 : s2 > 255 ? 255 : s2;
     }
   }
   return out;
@@ -82,17 +80,15 @@ function horizontal(src: PixelBuffer, r0: number, r1: number, nx: number, c: Coe
 function vertical(rows: Uint8Array, rowLen: number, r0: number, c: Coeffs): Uint8Array {
   const n = c.bounds.length >> 1;
   const out = new Uint8Array(n * rowLen);
-  const acc = new Int32Array(rowLen);
   const { bounds, kk, ksize } = c;
-  for (let yy = 0; yy < n; yy++) {
-    acc.fill(HALF);
-    const ymin = bounds[yy * 2]! - r0, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
-    for (let y = 0; y < ymax; y++) {
-      const k = kk[k0 + y]!, base = (ymin + y) * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i] = (acc[i]! + Math.imul(rows[base + i]!, k)) | 0;
+  for (let yy = 0, o = 0; yy < n; yy++) {
+    const base = (bounds[yy * 2]! - r0) * rowLen, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
+    for (let i = 0; i < rowLen; i++, o++) {
+      let s = HALF;
+      for (let y = 0, p = base + i; y < ymax; y++, p += rowLen) s = (s + Math.imul(rows[p]!, kk[k0 + y]!)) | 0;
+      s >>= PRECISION_BITS;
+      out[o] = s < 0 ? 0 : s > 255 ? 255 : s;
     }
-    const o = yy * rowLen;
-    for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]!);
   }
   return out;
 }
