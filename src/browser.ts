@@ -8,7 +8,7 @@
  * decoded by the browser (`createImageBitmap`), not by sharp; strings are fetched as URLs.
  */
 export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
-export type { ClassPrediction, FeatureMap } from './api/zoo-model.js';
+export type { ClassPrediction, ClassifyOptions, FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';
 export { create, getSpec, listSpecs, familyNames, toCard } from './zoo/registry.js';
 export type { CreateOptions, FeatureStage, ModelCard, ModelMeta, ModelSpec, Pooling } from './zoo/types.js';

@@ -1,6 +1,6 @@
 /** cnn-zoo public API. */
 export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
-export type { ClassPrediction, FeatureMap } from './api/zoo-model.js';
+export type { ClassPrediction, ClassifyOptions, FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';
 export { create, getSpec, listSpecs, findByFixture, familyNames, toCard } from './zoo/registry.js';
 export type { BuildContext, CreateOptions, Family, FeatureStage, FixtureRef, KeyRule, ModelCard, ModelMeta, ModelSpec, Pooling } from './zoo/types.js';
