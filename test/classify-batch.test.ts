@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CnnZooError, load, useBackend, type ZooModel } from '../src/index.js';
+import { CnnZooError, decodeImage, load, useBackend, type ZooModel } from '../src/index.js';
 import { SHARED } from './helpers/shared.js';
 
 const VAL = join(SHARED, 'imagenet', 'val-subset', 'images');
@@ -35,6 +35,17 @@ describe('classify / embed a list of images in pipelined chunks', () => {
     const embAlone = [];
     for (const f of files.slice(0, 3)) embAlone.push(...await m.embed(f));
     expect(await m.embed(files.slice(0, 3), { batchSize: 2 })).to.deep.equal(embAlone);
+  });
+
+  it('takes ImageData-like RGBA pixels (what browsers give) as the RGB image they hold', async () => {
+    const img = await decodeImage(files[1]!);
+    const data = new Uint8ClampedArray(img.width * img.height * 4).fill(255);
+    for (let p = 0; p < img.width * img.height; p++) data.set(img.data.subarray(p * 3, p * 3 + 3), p * 4);
+    const rgba = { width: img.width, height: img.height, data } as unknown as ImageData;
+    const [a, b] = [await m.preprocess(rgba), await m.preprocess(img)];
+    expect(Buffer.from((await a.data()).buffer).equals(Buffer.from((await b.data()).buffer))).to.equal(true);
+    tf.dispose([a, b]);
+    expect(await m.classify(rgba)).to.deep.equal(await m.classify(files[1]!));
   });
 
   it('fails with the bad image\'s CnnZooError from any chunk, leaking no tensors', async () => {

@@ -11,7 +11,7 @@ import type { CnnZooMetadata } from '../weights/artifacts.js';
 import type { FeatureStage, ModelCard } from '../zoo/types.js';
 import { checkInputShape } from '../zoo/input-check.js';
 import { embeddingModel, featureStages } from './heads.js';
-import { toRgbImages, type ImageInput } from './inputs.js';
+import { toPixelBuffers, type ImageInput } from './inputs.js';
 
 /** One class of a prediction. */
 export interface ClassPrediction {
@@ -103,7 +103,7 @@ export class ZooModel {
 
   /** Decode and preprocess into one NHWC Float32Array (typed-array pipeline, no tensors). */
   private async inputArray(input: ImageInput | readonly ImageInput[]): Promise<{ data: Float32Array; n: number }> {
-    const images = await toRgbImages(input);
+    const images = await toPixelBuffers(input);
     if (images.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
     return { data: preprocessBatch(images, this.preprocessing), n: images.length };
   }

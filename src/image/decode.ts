@@ -9,6 +9,7 @@
  */
 import { CnnZooError } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
+import type { PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
 
 /**
@@ -147,4 +148,9 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     throw new CnnZooError(`${name}: the ${meta.format ?? 'image'} data is corrupt or truncated (${(e as Error).message}). ` +
       'Re-download or remove the file.', 'BAD_IMAGE');
   }
+}
+
+/** `decodeImage` as the preprocessing's pixel buffer (the browser build's `decodePixels` gives RGBA instead). */
+export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}): Promise<PixelBuffer> {
+  return { ...(await decodeImage(input, options)), channels: 3 };
 }

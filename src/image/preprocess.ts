@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import { normalizeInto, preprocessInto, resizeCropPixels, resizedSize, roundHalfEven } from './resize-crop.js';
+import { normalizeInto, preprocessInto, resizeCropPixels, resizedSize, roundHalfEven, type PixelBuffer } from './resize-crop.js';
 import type { PreprocessConfig, RgbImage } from './types.js';
 
 export { resizedSize };
@@ -69,8 +69,7 @@ export function centerCrop(img: RgbImage, width: number, height: number): RgbIma
  */
 export function resizeAndCrop(img: RgbImage, cfg: PreprocessConfig): RgbImage {
   checkPreprocessConfig(cfg);
-  checkImage(img);
-  const data = resizeCropPixels({ ...img, channels: 3 }, Math.floor(cfg.size / cfg.cropFraction), cfg.size, cfg.interpolation);
+  const data = resizeCropPixels(checkImage(img), Math.floor(cfg.size / cfg.cropFraction), cfg.size, cfg.interpolation);
   return { width: cfg.size, height: cfg.size, data };
 }
 
@@ -81,12 +80,16 @@ export function normalize(img: RgbImage, cfg: PreprocessConfig): Float32Array {
   return out;
 }
 
-function checkImage(img: RgbImage): void {
+/** Checks an RgbImage (or RGBA pixel buffer) and returns it as the preprocessing's pixel buffer. */
+function checkImage(img: RgbImage | PixelBuffer): PixelBuffer {
+  const channels = 'channels' in img && img.channels === 4 ? 4 : 3;
   if (!img || !Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1 ||
-    !(img.data instanceof Uint8Array) || img.data.length !== img.width * img.height * 3) {
-    throw new CnnZooError(`preprocess: expected an RgbImage with width * height * 3 bytes, got ` +
+    !(img.data instanceof Uint8Array || (channels === 4 && img.data instanceof Uint8ClampedArray)) ||
+    img.data.length !== img.width * img.height * channels) {
+    throw new CnnZooError(`preprocess: expected an RgbImage with width * height * ${channels} bytes, got ` +
       `${img?.width}x${img?.height} with ${img?.data?.length} bytes. Decode images with decodeImage().`, 'BAD_IMAGE');
   }
+  return channels === 4 ? img as PixelBuffer : { width: img.width, height: img.height, data: img.data, channels: 3 };
 }
 
 /** The model input for one image: a [size, size, 3] float32 tensor. */
@@ -94,14 +97,16 @@ export function preprocess(img: RgbImage, cfg: PreprocessConfig): tf.Tensor3D {
   return tf.tensor3d(preprocessBatch([img], cfg), [cfg.size, cfg.size, 3], 'float32');
 }
 
-/** The model input of a batch of images as one NHWC Float32Array ([N, size, size, 3]); no tensors. */
-export function preprocessBatch(images: readonly RgbImage[], cfg: PreprocessConfig): Float32Array {
+/**
+ * The model input of a batch of images as one NHWC Float32Array ([N, size, size, 3]); no tensors. Images are
+ * RgbImages or RGBA pixel buffers (browsers' ImageData).
+ */
+export function preprocessBatch(images: readonly (RgbImage | PixelBuffer)[], cfg: PreprocessConfig): Float32Array {
   checkPreprocessConfig(cfg);
   const per = cfg.size * cfg.size * 3;
   const out = new Float32Array(images.length * per);
   images.forEach((img, i) => {
-    checkImage(img);
-    preprocessInto({ ...img, channels: 3 }, cfg, out, i * per);
+    preprocessInto(checkImage(img), cfg, out, i * per);
   });
   return out;
 }
