@@ -1,14 +1,19 @@
 /**
  * Node preprocessing speed: decode (sharp / our BMP reader) + PIL-exact resize of the shorter side + centre crop +
  * scale/mean/std into a Float32Array NHWC, per image, as median and min of many interleaved rounds (each round runs
- * every image and stage once, so machine load hits all of them alike).
+ * every image and stage once, so machine load hits all of them alike). "before" is the previous pipeline in the
+ * same process: the extra libvips metadata() call it made per JPEG, then the full-image PIL resize (`resizePil`),
+ * `centerCrop` and the per-pixel normalisation formula (the reference path of test/image-fast-preprocess.test.ts).
  * Usage: npx tsx tools/bench/preprocess.ts [--rounds 200] [--config imagenet|inception|caffe] [--val 3]
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage } from '../../src/image/decode.js';
-import { IMAGENET_DEFAULT, normalize, resizeAndCrop } from '../../src/image/preprocess.js';
+import sharp from 'sharp';
+import { IMAGENET_DEFAULT, centerCrop, normalize, resizeAndCrop, resizedSize } from '../../src/image/preprocess.js';
+import { isBmp } from '../../src/image/bmp.js';
+import { resizePil } from '../../src/image/resample.js';
 import type { PreprocessConfig, RgbImage } from '../../src/image/types.js';
 
 const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
@@ -32,11 +37,29 @@ const images = await Promise.all(files.map(async (path) => {
   return { name: path.split('/').pop()!, bytes, decoded: await decodeImage(bytes) };
 }));
 
+/** The previous preprocessing: full resize, crop, per-pixel formula. */
+function before(img: RgbImage, c: PreprocessConfig): Float32Array {
+  const [w, h] = resizedSize(img.width, img.height, Math.floor(c.size / c.cropFraction));
+  const crop = centerCrop(resizePil(img, w, h, c.interpolation), c.size, c.size).data;
+  const f = Math.fround, order = c.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const out = new Float32Array(crop.length);
+  for (let i = 0; i < crop.length; i++) {
+    const ch = i % 3;
+    out[i] = f(f(f(crop[i - ch + order[ch]!]! * f(c.scale)) - f(c.mean[ch]!)) / f(c.std[ch]!));
+  }
+  return out;
+}
+
 type Stage = [string, (im: { bytes: Uint8Array; decoded: RgbImage }) => Promise<unknown> | unknown];
 const stages: Stage[] = [
   ['decode', (im) => decodeImage(im.bytes)],
   ['resize+crop+norm', (im) => normalize(resizeAndCrop(im.decoded, cfg), cfg)],
   ['total', async (im) => normalize(resizeAndCrop(await decodeImage(im.bytes), cfg), cfg)],
+  ['before: prep', (im) => before(im.decoded, cfg)],
+  ['before: total', async (im) => {
+    if (!isBmp(im.bytes)) await sharp(im.bytes, { limitInputPixels: false }).metadata();
+    return before(await decodeImage(im.bytes), cfg);
+  }],
 ];
 const times = images.map(() => stages.map(() => [] as number[]));
 const warm = 5;
