@@ -56,11 +56,11 @@ function horizontal(src: PixelBuffer, r0: number, r1: number, nx: number, c: Coe
       continue;
     }
     const { bounds, kk, ksize } = c;
-    for (let xx = 0; xx < nx; xx++, o += 3) {
-      const xmin = bounds[xx * 2]!, xmax = bounds[xx * 2 + 1]!, k0 = xx * ksize;
+    for (let xx = 0, k0 = 0; xx < nx; xx++, o += 3, k0 += ksize) {
+      const xmax = bounds[xx * 2 + 1]!, kEnd = k0 + xmax;
       let s0 = HALF, s1 = HALF, s2 = HALF;
-      for (let x = 0, p = row + xmin * ch; x < xmax; x++, p += ch) {
-        const k = kk[k0 + x]!;
+      for (let j = k0, p = row + bounds[xx * 2]! * ch; j < kEnd; j++, p += ch) {
+        const k = kk[j]!;
         s0 = (s0 + Math.imul(data[p]!, k)) | 0;
         s1 = (s1 + Math.imul(data[p + 1]!, k)) | 0;
         s2 = (s2 + Math.imul(data[p + 2]!, k)) | 0;
@@ -83,6 +83,22 @@ function vertical(rows: Uint8Array, rowLen: number, r0: number, c: Coeffs): Uint
   const { bounds, kk, ksize } = c;
   for (let yy = 0, o = 0; yy < n; yy++) {
     const base = (bounds[yy * 2]! - r0) * rowLen, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
+    if (ymax === 2) { // upscales and mild downscales: two or three taps, unrolled (the sums fit in int32)
+      const k1 = kk[k0]!, k2 = kk[k0 + 1]!;
+      for (let i = 0, p = base; i < rowLen; i++, o++, p++) {
+        const s = (HALF + Math.imul(rows[p]!, k1) + Math.imul(rows[p + rowLen]!, k2)) >> PRECISION_BITS;
+        out[o] = s < 0 ? 0 : s > 255 ? 255 : s;
+      }
+      continue;
+    }
+    if (ymax === 3) {
+      const k1 = kk[k0]!, k2 = kk[k0 + 1]!, k3 = kk[k0 + 2]!, r2 = 2 * rowLen;
+      for (let i = 0, p = base; i < rowLen; i++, o++, p++) {
+        const s = (HALF + Math.imul(rows[p]!, k1) + Math.imul(rows[p + rowLen]!, k2) + Math.imul(rows[p + r2]!, k3)) >> PRECISION_BITS;
+        out[o] = s < 0 ? 0 : s > 255 ? 255 : s;
+      }
+      continue;
+    }
     for (let i = 0; i < rowLen; i++, o++) {
       let s = HALF;
       for (let y = 0, p = base + i; y < ymax; y++, p += rowLen) s = (s + Math.imul(rows[p]!, kk[k0 + y]!)) | 0;
