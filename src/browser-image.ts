@@ -72,7 +72,7 @@ export function isImageDataLike(x: unknown): x is { width: number; height: numbe
 }
 
 /**
- * The pixels of a browser image source (`ImageData`, <img>, <canvas>, <video>, `ImageBitmap`, `VideoFrame`) as
+ * The pixels of a browser image source (`ImageData`, <img>, <canvas>, <video>, `ImageBitmap`) as
  * RGBA, read through a 2D canvas (ImageData as it is): no tfjs ops, no RGB conversion pass.
  */
 export function sourcePixels(source: unknown, name = 'image'): PixelBuffer {
