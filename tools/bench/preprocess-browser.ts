@@ -45,11 +45,13 @@ window.bench = async (list, rounds) => {
     ['decode RGBA', (b) => decodePixels(b)],
     ['resize+crop+norm', async (b, px) => preprocessInto(px, cfg, out)],
     ['total', async (b) => preprocessInto(await decodePixels(b), cfg, out)],
+    ['before: prep', async (b, px, rgb) => before(rgb)],
     ['before: total', async (b) => before(await decodeImage(b))],
   ];
   const same = [];
-  const pixels = [];
+  const pixels = [], rgbs = [];
   for (const b of imgs) {
+    rgbs.push(await decodeImage(b));
     const px = await decodePixels(b);
     pixels.push(px);
     preprocessInto(px, cfg, out);
@@ -61,7 +63,7 @@ window.bench = async (list, rounds) => {
     for (let i = 0; i < imgs.length; i++) {
       for (let s = 0; s < stages.length; s++) {
         const t = performance.now();
-        await stages[s][1](imgs[i], pixels[i]);
+        await stages[s][1](imgs[i], pixels[i], rgbs[i]);
         if (r >= 5) times[i][s].push(performance.now() - t);
       }
     }
