@@ -9,7 +9,7 @@
  */
 export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
 export type { ClassPrediction } from './api/predictions.js';
-export type { FeatureMap } from './api/zoo-model.js';
+export type { ClassifyOptions, FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';
 export { create, getSpec } from './zoo/registry.js';
 export type { CreateOptions, ModelCard, Pooling } from './zoo/types.js';

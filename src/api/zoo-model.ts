@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import { IMAGENET_DEFAULT, preprocess as preprocessImage } from '../image/preprocess.js';
+import { IMAGENET_DEFAULT, preprocessBatch } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { modelMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
 import type { FeatureStage, ModelCard, ModelSpec } from '../zoo/types.js';
@@ -14,7 +14,7 @@ import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
 import { embeddingModel, featureStages } from './heads.js';
-import { toRgbImages, type ImageInput } from './inputs.js';
+import { toPixelBuffers, type ImageInput } from './inputs.js';
 
 /** A feature map as plain data: NHWC shape and values. */
 export interface FeatureMap {
@@ -25,6 +25,16 @@ export interface FeatureMap {
 }
 
 export type { ClassPrediction };
+/** Options of `ZooModel.classify`. */
+export interface ClassifyOptions {
+  /** Classes per image (default 5). */
+  topK?: number;
+  /** Images per forward pass for a list of images (default 8); the next ones are decoded while one runs. */
+  batchSize?: number;
+}
+
+const DEFAULT_BATCH = 8;
+
 
 /** The layer names of `spec` built without its classifier (its feature extractor), at `size`. */
 function featureLayerNames(spec: ModelSpec, size: number): Set<string> {
@@ -73,9 +83,16 @@ export class ZooModel {
 
   /** Preprocess images into a batch tensor [N, size, size, 3] (the caller disposes it). */
   async preprocess(input: ImageInput | readonly ImageInput[]): Promise<tf.Tensor4D> {
-    const images = await toRgbImages(input);
+    const { data, n } = await this.inputArray(input);
+    const s = this.preprocessing.size;
+    return tf.tensor4d(data, [n, s, s, 3], 'float32');
+  }
+
+  /** Decode and preprocess into one NHWC Float32Array (typed-array pipeline, no tensors). */
+  private async inputArray(input: ImageInput | readonly ImageInput[]): Promise<{ data: Float32Array; n: number }> {
+    const images = await toPixelBuffers(input);
     if (images.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
-    return tf.tidy(() => tf.stack(images.map((img) => preprocessImage(img, this.preprocessing))) as tf.Tensor4D);
+    return { data: preprocessBatch(images, this.preprocessing), n: images.length };
   }
 
   /**
@@ -83,7 +100,12 @@ export class ZooModel {
    * no synchronous readback in Node (Dawn) and a slow one in browsers.
    */
   private async run<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, read: (outs: tf.Tensor[]) => Promise<T>): Promise<T> {
-    const x = await this.preprocess(input);
+    return this.predictArray(await this.inputArray(input), model, read);
+  }
+
+  private async predictArray<T>({ data, n }: { data: Float32Array; n: number }, model: tf.LayersModel, read: (outs: tf.Tensor[]) => Promise<T>): Promise<T> {
+    const s = this.preprocessing.size;
+    const x = tf.tensor4d(data, [n, s, s, 3], 'float32');
     try {
       checkInputShape(this.model, x.shape);
       const y = model.predict(x);
@@ -95,17 +117,44 @@ export class ZooModel {
   }
 
   /**
+   * `run` for outputs with one row per image, over a list of images in chunks of `batchSize`: chunk k + 1 is
+   * decoded (sharp works on libuv's threads; in browsers, the image decoder's) while the model runs on chunk k, and
+   * at most two chunks of decoded images are held. Each image's row is what a call on that image alone gives.
+   */
+  private async runRows<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, batchSize: number,
+    read: (outs: tf.Tensor[]) => Promise<T[]>): Promise<T[]> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new CnnZooError(`batchSize must be a positive integer, got ${batchSize}.`, 'BAD_OPTION');
+    }
+    const items = Array.isArray(input) ? (input as readonly ImageInput[]) : [input as ImageInput];
+    if (items.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
+    const rows: T[] = [];
+    const prepare = (k: number) => {
+      const p = this.inputArray(items.slice(k, k + batchSize));
+      p.catch(() => undefined); // awaited below; a failure while the previous chunk runs must not be unhandled
+      return p;
+    };
+    let next = prepare(0);
+    for (let k = 0; k < items.length; k += batchSize) {
+      const chunk = await next;
+      if (k + batchSize < items.length) next = prepare(k + batchSize); // decode ahead while the model runs
+      rows.push(...await this.predictArray(chunk, model, read));
+    }
+    return rows;
+  }
+
+  /**
    * Top-k classes of one image (or of each image of a batch, when given an array or a batch tensor).
    * Probabilities are a softmax over the model's outputs.
    */
-  async classify(input: ImageInput, opts?: { topK?: number }): Promise<ClassPrediction[]>;
-  async classify(input: readonly ImageInput[], opts?: { topK?: number }): Promise<ClassPrediction[][]>;
-  async classify(input: ImageInput | readonly ImageInput[], opts: { topK?: number } = {}): Promise<ClassPrediction[] | ClassPrediction[][]> {
+  async classify(input: ImageInput, opts?: ClassifyOptions): Promise<ClassPrediction[]>;
+  async classify(input: readonly ImageInput[], opts?: ClassifyOptions): Promise<ClassPrediction[][]>;
+  async classify(input: ImageInput | readonly ImageInput[], opts: ClassifyOptions = {}): Promise<ClassPrediction[] | ClassPrediction[][]> {
     if (!this.card || this.model.outputs[0]!.shape.length !== 2) {
       throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
     }
     const k = opts.topK ?? 5;
-    const rows = await this.run(input, this.model, async ([logits]) => {
+    const rows = await this.runRows(input, this.model, opts.batchSize ?? DEFAULT_BATCH, async ([logits]) => {
       const probs = tf.softmax(logits as tf.Tensor2D);
       try {
         return ((await probs.array()) as number[][]).map((row) => predictions(row, this.classes, k));
@@ -118,9 +167,9 @@ export class ZooModel {
   }
 
   /** Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image. */
-  async embed(input: ImageInput | readonly ImageInput[]): Promise<number[][]> {
+  async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
     this.embedCache ??= embeddingModel(this.model, this.stages);
-    return this.run(input, this.embedCache, async ([e]) => (await e!.array()) as number[][]);
+    return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, async ([e]) => (await e!.array()) as number[][]);
   }
 
   /**

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { decodeImage } from '../image/decode.js';
-import { normalize, resizeAndCrop } from '../image/preprocess.js';
+import { resizeAndCrop } from '../image/preprocess.js';
+import { normalizeInto } from '../image/resize-crop.js';
 import type { PreprocessConfig } from '../image/types.js';
 import type { DatasetItem, DatasetProblem, ImageDataset } from './dataset.js';
 import { modelSettings } from './model-settings.js';
@@ -74,7 +75,7 @@ async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<B
   const ok = await Promise.all(items.map(async (it, i) => {
     try {
       const img = await decodeImage(it.path, { name: it.file });
-      input.set(normalize(resizeAndCrop(img, cfg), cfg), i * per);
+      normalizeInto(resizeAndCrop(img, cfg).data, cfg, input, i * per); // straight into the batch array
       return true;
     } catch (e) {
       failed.push({ file: it.file, error: (e as Error).message });

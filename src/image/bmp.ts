@@ -114,13 +114,16 @@ export function decodeBmp(bytes: Uint8Array, name = 'image', maxPixels = Number.
   for (let y = 0; y < height; y++) {
     const row = h.dataOffset + (h.topDown ? y : height - 1 - y) * stride;
     let o = y * width * 3;
-    for (let x = 0; x < width; x++, o += 3) {
-      if (bitCount === 24) {
-        const p = row + x * 3;
+    if (bitCount === 24) { // the common case, without the per-pixel dispatch below
+      for (let x = 0, p = row; x < width; x++, o += 3, p += 3) {
         out[o] = bytes[p + 2]!;
         out[o + 1] = bytes[p + 1]!;
         out[o + 2] = bytes[p]!;
-      } else if (bitCount === 32 || bitCount === 16) {
+      }
+      continue;
+    }
+    for (let x = 0; x < width; x++, o += 3) {
+      if (bitCount === 32 || bitCount === 16) {
         const px = bitCount === 32 ? v.getUint32(row + x * 4, true) : v.getUint16(row + x * 2, true);
         out[o] = readR(px);
         out[o + 1] = readG(px);

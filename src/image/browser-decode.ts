@@ -4,6 +4,7 @@
  * The browser's decoders are not PIL's, so JPEG pixels may differ by a few levels from Node's decoding.
  */
 import { CnnZooError } from '../errors.js';
+import type { PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
 
 /** PIL's `Image.MAX_IMAGE_PIXELS`, as in Node. */
@@ -27,18 +28,60 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** RGBA pixels of a decoded bitmap, through a 2D canvas. */
-function bitmapPixels(bitmap: ImageBitmap): Uint8ClampedArray {
-  const { width, height } = bitmap;
-  const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(width, height) : Object.assign(document.createElement('canvas'), { width, height });
-  const ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
-  if (!ctx) throw new CnnZooError('This browser gives no 2D canvas to read image pixels from; pass an RgbImage or a pixel tensor instead.', 'BAD_INPUT');
-  ctx.drawImage(bitmap, 0, 0);
-  return ctx.getImageData(0, 0, width, height).data;
+/** Anything a 2D canvas can draw: images, bitmaps, canvases, video frames. */
+type Drawable = CanvasImageSource & { width?: number; height?: number };
+
+/** Intrinsic size of a drawable (an <img>'s natural size, a <video>'s frame size). */
+function sizeOf(source: Drawable): [number, number] {
+  const s = source as { naturalWidth?: number; naturalHeight?: number; videoWidth?: number; videoHeight?: number; width?: number; height?: number };
+  const width = s.naturalWidth || s.videoWidth || Number(s.width) || 0;
+  const height = s.naturalHeight || s.videoHeight || Number(s.height) || 0;
+  return [width, height];
 }
 
-/** Decodes an image URL or its bytes to 8-bit RGB in a browser. Throws `CnnZooError` for unreadable or huge input. */
-export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
+let scratch: { canvas: OffscreenCanvas | HTMLCanvasElement; ctx: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D } | undefined;
+
+/** RGBA pixels of a drawable, through one reused 2D canvas (no tfjs ops). */
+function drawablePixels(source: Drawable, name: string): PixelBuffer {
+  const [width, height] = sizeOf(source);
+  if (width < 1 || height < 1) {
+    throw new CnnZooError(`${name}: the image has no pixels yet (${width}x${height}); wait for it to load (img.decode(), video 'loadeddata').`, 'BAD_IMAGE');
+  }
+  if (!scratch) {
+    const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(width, height) : Object.assign(document.createElement('canvas'), { width, height });
+    const ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
+    if (!ctx) throw new CnnZooError('This browser gives no 2D canvas to read image pixels from; pass an RgbImage or a pixel tensor instead.', 'BAD_INPUT');
+    scratch = { canvas, ctx };
+  }
+  const { canvas, ctx } = scratch;
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+  } else {
+    ctx.clearRect(0, 0, width, height);
+  }
+  ctx.drawImage(source, 0, 0);
+  return { width, height, channels: 4, data: ctx.getImageData(0, 0, width, height).data };
+}
+
+/** True when `x` is `ImageData` or shaped like it (RGBA bytes, `width * height * 4`). */
+export function isImageDataLike(x: unknown): x is { width: number; height: number; data: Uint8ClampedArray | Uint8Array } {
+  const d = x as { width?: unknown; height?: unknown; data?: unknown } | null;
+  return typeof d === 'object' && d !== null && typeof d.width === 'number' && typeof d.height === 'number' &&
+    (d.data instanceof Uint8ClampedArray || d.data instanceof Uint8Array) && d.data.length === d.width * d.height * 4;
+}
+
+/**
+ * The pixels of a browser image source (`ImageData`, <img>, <canvas>, <video>, `ImageBitmap`) as
+ * RGBA, read through a 2D canvas (ImageData as it is): no tfjs ops, no RGB conversion pass.
+ */
+export function sourcePixels(source: unknown, name = 'image'): PixelBuffer {
+  if (isImageDataLike(source)) return { width: source.width, height: source.height, channels: 4, data: source.data };
+  return drawablePixels(source as Drawable, name);
+}
+
+/** Decodes an image URL or its bytes to RGBA pixels in a browser (no conversion pass; the preprocessing reads RGBA). */
+export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}): Promise<PixelBuffer> {
   const name = options.name ?? (typeof input === 'string' ? input : 'image');
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw new CnnZooError(`decodeImage: expected a URL or a Uint8Array, got ${typeof input}.`, 'BAD_ARGUMENT');
@@ -57,15 +100,20 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     if (width * height > maxPixels) {
       throw new CnnZooError(`${name}: ${width}x${height} has more than ${maxPixels} pixels (a possible decompression bomb); pass a larger maxPixels if you trust it.`, 'IMAGE_TOO_LARGE');
     }
-    const rgba = bitmapPixels(bitmap);
-    const data = new Uint8Array(width * height * 3);
-    for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
-      data[i] = rgba[j]!;
-      data[i + 1] = rgba[j + 1]!;
-      data[i + 2] = rgba[j + 2]!;
-    }
-    return { width, height, data };
+    return drawablePixels(bitmap, name);
   } finally {
     bitmap.close();
   }
+}
+
+/** Decodes an image URL or its bytes to 8-bit RGB in a browser. Throws `CnnZooError` for unreadable or huge input. */
+export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
+  const { width, height, data: rgba } = await decodePixels(input, options);
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
+    data[i] = rgba[j]!;
+    data[i + 1] = rgba[j + 1]!;
+    data[i + 2] = rgba[j + 2]!;
+  }
+  return { width, height, data };
 }

@@ -9,6 +9,7 @@
  */
 import { CnnZooError } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
+import type { PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
 
 /**
@@ -64,6 +65,51 @@ function cmykToRgb(cmyk: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Size and component count of a JPEG from its frame header (SOFn), without decoding; `undefined` when `bytes` is
+ * not a JPEG or the header cannot be found (the caller then asks libvips).
+ */
+export function jpegFrame(bytes: Uint8Array): { width: number; height: number; components: number } | undefined {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  let i = 2;
+  while (i + 4 <= bytes.length) {
+    if (bytes[i] !== 0xff) return undefined;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) { i++; continue; } // fill byte
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { i += 2; continue; } // no length
+    if (marker === 0xda || marker === 0xd9) return undefined; // scan data / end before a frame header
+    const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (sof) {
+      if (i + 10 > bytes.length) return undefined;
+      return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]!, components: bytes[i + 9]! };
+    }
+    i += 2 + len;
+  }
+  return undefined;
+}
+
+function tooLarge(name: string, width: number, height: number, maxPixels: number): CnnZooError {
+  return new CnnZooError(`${name}: image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels} ` +
+    '(a guard against decompression bombs). Downscale it, or pass a larger maxPixels.', 'IMAGE_TOO_LARGE');
+}
+
+/** Grey or colour (not CMYK) image bytes -> 8-bit RGB in one libvips pipeline. */
+async function decodeRgb(sharp: Sharp, bytes: Uint8Array, maxPixels: number, name: string, format: string): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    throw new CnnZooError(`${name}: the ${format} data is corrupt or truncated (${(e as Error).message}). ` +
+      'Re-download or remove the file.', 'BAD_IMAGE');
+  }
+}
+
 /** Decodes an image file path or its bytes to 8-bit RGB. Throws `CnnZooError` for empty, corrupt, truncated or huge input. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
   const name = options.name ?? (typeof input === 'string' ? input : 'image');
@@ -73,6 +119,12 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   if (isBmp(bytes)) return decodeBmp(bytes, name, maxPixels);
 
   const sharp = await loadSharp();
+  // JPEG in grey or colour (the common case): one libvips call, the header read here (CMYK takes the path below).
+  const frame = jpegFrame(bytes);
+  if (frame && (frame.components === 1 || frame.components === 3) && frame.width > 0 && frame.height > 0) {
+    if (frame.width * frame.height > maxPixels) throw tooLarge(name, frame.width, frame.height, maxPixels);
+    return decodeRgb(sharp, bytes, maxPixels, name, 'jpeg');
+  }
   let meta: Awaited<ReturnType<ReturnType<Sharp>['metadata']>>;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -85,26 +137,20 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
       'Supported: JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP. Convert the file to PNG or JPEG.', 'BAD_IMAGE');
   }
   const { width = 0, height = 0 } = meta;
-  if (width * height > maxPixels) {
-    throw new CnnZooError(`${name}: image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels} ` +
-      '(a guard against decompression bombs). Downscale it, or pass a larger maxPixels.', 'IMAGE_TOO_LARGE');
-  }
+  if (width * height > maxPixels) throw tooLarge(name, width, height, maxPixels);
+  if (meta.space !== 'cmyk') return decodeRgb(sharp, bytes, maxPixels, name, meta.format ?? 'image');
   try {
-    if (meta.space === 'cmyk') {
-      const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
-        .pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-      if (info.channels !== 4) throw new Error(`decoded CMYK to ${info.channels} channels, expected 4`);
-      return { width: info.width, height: info.height, data: cmykToRgb(data) };
-    }
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+      .pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 4) throw new Error(`decoded CMYK to ${info.channels} channels, expected 4`);
+    return { width: info.width, height: info.height, data: cmykToRgb(data) };
   } catch (e) {
     throw new CnnZooError(`${name}: the ${meta.format ?? 'image'} data is corrupt or truncated (${(e as Error).message}). ` +
       'Re-download or remove the file.', 'BAD_IMAGE');
   }
+}
+
+/** `decodeImage` as the preprocessing's pixel buffer (the browser build's `decodePixels` gives RGBA instead). */
+export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}): Promise<PixelBuffer> {
+  return { ...(await decodeImage(input, options)), channels: 3 };
 }

@@ -7,8 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import { resizePil } from './resample.js';
+import { normalizeInto, preprocessInto, resizeCropPixels, resizedSize, roundHalfEven, type PixelBuffer } from './resize-crop.js';
 import type { PreprocessConfig, RgbImage } from './types.js';
+
+export { resizedSize };
 
 /** torchvision's ImageNet eval pipeline: Resize(256, bilinear), CenterCrop(224), ImageNet mean/std. */
 export { IMAGENET_DEFAULT } from './presets.js';
@@ -27,18 +29,6 @@ export function checkPreprocessConfig(cfg: PreprocessConfig): void {
     if (!Array.isArray(v) || v.length !== 3 || !v.every(Number.isFinite)) bad(field, `must be three finite numbers, got ${JSON.stringify(v)}`);
   }
   if (cfg.std.some((s) => s === 0)) bad('std', 'must not contain 0');
-}
-
-/** Output size of torchvision's `Resize(short)` for an image: shorter side `short`, the other truncated. */
-export function resizedSize(width: number, height: number, short: number): [number, number] {
-  if (width <= height) return [short, Math.trunc((short * height) / width)];
-  return [Math.trunc((short * width) / height), short];
-}
-
-/** Python's `round()`: halves go to the even neighbour. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** torchvision's `CenterCrop`: zero-pads an image smaller than the crop, then crops the centre. */
@@ -65,41 +55,50 @@ export function centerCrop(img: RgbImage, width: number, height: number): RgbIma
   return { width, height, data };
 }
 
-/** Resize (shorter side) + centre crop on 8-bit pixels: the image the network sees, before normalisation. */
+/**
+ * Resize (shorter side) + centre crop on 8-bit pixels: the image the network sees, before normalisation. Computed
+ * for the cropped pixels only (resize-crop.ts); the same bytes as `centerCrop(resizePil(img, w, h, filter), size, size)`.
+ */
 export function resizeAndCrop(img: RgbImage, cfg: PreprocessConfig): RgbImage {
   checkPreprocessConfig(cfg);
-  checkImage(img);
-  const short = Math.floor(cfg.size / cfg.cropFraction);
-  const [w, h] = resizedSize(img.width, img.height, short);
-  return centerCrop(resizePil(img, w, h, cfg.interpolation), cfg.size, cfg.size);
+  const data = resizeCropPixels(checkImage(img), Math.floor(cfg.size / cfg.cropFraction), cfg.size, cfg.interpolation);
+  return { width: cfg.size, height: cfg.size, data };
 }
 
 /** Scale, mean/std and channel order applied to 8-bit RGB pixels, as float32 HWC values. */
 export function normalize(img: RgbImage, cfg: PreprocessConfig): Float32Array {
-  const f = Math.fround;
-  const scale = f(cfg.scale);
-  const order = cfg.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  const mean = cfg.mean.map(f), std = cfg.std.map(f);
-  const n = img.width * img.height;
-  const out = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) {
-      out[i * 3 + c] = f(f(f(img.data[i * 3 + order[c]!]! * scale) - mean[c]!) / std[c]!);
-    }
-  }
+  const out = new Float32Array(img.width * img.height * 3);
+  normalizeInto(img.data, cfg, out);
   return out;
 }
 
-function checkImage(img: RgbImage): void {
+/** Checks an RgbImage (or RGBA pixel buffer) and returns it as the preprocessing's pixel buffer. */
+function checkImage(img: RgbImage | PixelBuffer): PixelBuffer {
+  const channels = 'channels' in img && img.channels === 4 ? 4 : 3;
   if (!img || !Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1 ||
-    !(img.data instanceof Uint8Array) || img.data.length !== img.width * img.height * 3) {
-    throw new CnnZooError(`preprocess: expected an RgbImage with width * height * 3 bytes, got ` +
+    !(img.data instanceof Uint8Array || (channels === 4 && img.data instanceof Uint8ClampedArray)) ||
+    img.data.length !== img.width * img.height * channels) {
+    throw new CnnZooError(`preprocess: expected an RgbImage with width * height * ${channels} bytes, got ` +
       `${img?.width}x${img?.height} with ${img?.data?.length} bytes. Decode images with decodeImage().`, 'BAD_IMAGE');
   }
+  return channels === 4 ? img as PixelBuffer : { width: img.width, height: img.height, data: img.data, channels: 3 };
 }
 
 /** The model input for one image: a [size, size, 3] float32 tensor. */
 export function preprocess(img: RgbImage, cfg: PreprocessConfig): tf.Tensor3D {
-  const cropped = resizeAndCrop(img, cfg);
-  return tf.tensor3d(normalize(cropped, cfg), [cfg.size, cfg.size, 3], 'float32');
+  return tf.tensor3d(preprocessBatch([img], cfg), [cfg.size, cfg.size, 3], 'float32');
+}
+
+/**
+ * The model input of a batch of images as one NHWC Float32Array ([N, size, size, 3]); no tensors. Images are
+ * RgbImages or RGBA pixel buffers (browsers' ImageData).
+ */
+export function preprocessBatch(images: readonly (RgbImage | PixelBuffer)[], cfg: PreprocessConfig): Float32Array {
+  checkPreprocessConfig(cfg);
+  const per = cfg.size * cfg.size * 3;
+  const out = new Float32Array(images.length * per);
+  images.forEach((img, i) => {
+    preprocessInto(checkImage(img), cfg, out, i * per);
+  });
+  return out;
 }

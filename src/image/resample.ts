@@ -10,9 +10,9 @@ import type { RgbImage } from './types.js';
 
 export type ResampleFilter = 'nearest' | 'bilinear' | 'bicubic';
 
-interface Filter { support: number; fn(x: number): number }
+export interface Filter { support: number; fn(x: number): number }
 
-const FILTERS: Record<Exclude<ResampleFilter, 'nearest'>, Filter> = {
+export const FILTERS: Record<Exclude<ResampleFilter, 'nearest'>, Filter> = {
   bilinear: {
     support: 1,
     fn(x) {
@@ -32,23 +32,31 @@ const FILTERS: Record<Exclude<ResampleFilter, 'nearest'>, Filter> = {
   },
 };
 
-const PRECISION_BITS = 32 - 8 - 2;
+export const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
-const HALF = 1 << (PRECISION_BITS - 1);
+export const HALF = 1 << (PRECISION_BITS - 1);
 
-/** Per output pixel: first input index, tap count, and `ksize` fixed-point weights. */
-interface Coeffs { ksize: number; bounds: Int32Array; kk: Int32Array }
+/**
+ * Per output pixel: first input index, tap count, and `ksize` fixed-point weights. Entry `i` is output pixel
+ * `from + i` (`from` is 0 unless only part of the axis was asked for).
+ */
+export interface Coeffs { ksize: number; bounds: Int32Array; kk: Int32Array }
 
-/** PIL's `precompute_coeffs` + `normalize_coeffs_8bpc` for one axis. */
-function precomputeCoeffs(inSize: number, outSize: number, filter: Filter): Coeffs {
+/**
+ * PIL's `precompute_coeffs` + `normalize_coeffs_8bpc` for one axis, for output pixels `from..to-1` (default all:
+ * each output pixel's weights depend only on its own position, so a part is the same numbers as the whole).
+ */
+export function precomputeCoeffs(inSize: number, outSize: number, filter: Filter, from = 0, to = outSize): Coeffs {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = filter.support * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
-  const bounds = new Int32Array(outSize * 2);
-  const kk = new Int32Array(outSize * ksize);
+  const n = to - from;
+  const bounds = new Int32Array(n * 2);
+  const kk = new Int32Array(n * ksize);
   const w = new Float64Array(ksize);
-  for (let xx = 0; xx < outSize; xx++) {
+  for (let i = 0; i < n; i++) {
+    const xx = from + i;
     const center = (xx + 0.5) * scale;
     const ss = 1 / filterscale;
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
@@ -60,16 +68,16 @@ function precomputeCoeffs(inSize: number, outSize: number, filter: Filter): Coef
     }
     for (let x = 0; x < xmax; x++) {
       const k = ww !== 0 ? w[x]! / ww : w[x]!;
-      kk[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * ONE) : Math.trunc(0.5 + k * ONE);
+      kk[i * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * ONE) : Math.trunc(0.5 + k * ONE);
     }
-    bounds[xx * 2] = xmin;
-    bounds[xx * 2 + 1] = xmax;
+    bounds[i * 2] = xmin;
+    bounds[i * 2 + 1] = xmax;
   }
   return { ksize, bounds, kk };
 }
 
 /** PIL's `clip8`: fixed point -> 0..255 (arithmetic shift = floor). */
-const clip8 = (v: number): number => {
+export const clip8 = (v: number): number => {
   const s = v >> PRECISION_BITS;
   return s < 0 ? 0 : s > 255 ? 255 : s;
 };
@@ -113,7 +121,7 @@ function resampleVertical(src: RgbImage, outH: number, c: Coeffs): RgbImage {
 }
 
 /** PIL's `ImagingScaleAffine` (what `Image.resize(..., NEAREST)` runs). */
-function resizeNearest(src: RgbImage, outW: number, outH: number): RgbImage {
+export function resizeNearest(src: RgbImage, outW: number, outH: number): RgbImage {
   const ax = src.width / outW, ay = src.height / outH;
   const coord = (v: number): number => (v < 0 ? -1 : Math.trunc(v));
   const xin = new Int32Array(outW);
