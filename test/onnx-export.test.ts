@@ -5,7 +5,8 @@
  * GoogLeNet), Reshape and TF-SAME convs (Keras MobileNet v1), flatten + dense row order (a small VGG-style head), and a synthetic model with every pooling variant (ceil mode,
  * count_include_pad, asymmetric padding, TF 'same', adaptive average pooling as matmuls), Cropping2D, Rescaling, ELU, channel shuffle and slice.
  * Also: extra outputs at the feature stages (NHWC, equal to the tfjs layer outputs), the NCHW layout,
- * metadata_props, and the errors (unsupported layer, unknown option or layer).
+ * metadata_props, and the errors (unsupported layer, unknown option or layer). Static int8 (QDQ): onnxruntime fuses
+ * every conv into QLinearConv and stays close to the float logits.
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
@@ -22,6 +23,10 @@ import { AdaptiveAvgPool2D, ChannelShuffle, ChannelSlice, Pool2D } from '../src/
 import { concat, conv2d, flatten, input, linear, maxPool, relu, type Sym } from '../src/zoo/ops.js';
 import { exportOnnx, exportOnnxWithIo } from '../src/onnx/export.js';
 import { CnnZooError } from '../src/errors.js';
+import { calibrate, calibrationTensors, quantizePerChannel } from '../src/onnx/quantize.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Random weights everywhere, batch-norm statistics off their defaults (so folding them matters). */
 function randomize(model: tf.LayersModel): void {
@@ -209,6 +214,43 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
     } finally {
       model.dispose();
       squeeze.dispose();
+    }
+  });
+
+  it('int8: per-channel weights round-trip within half a step; onnxruntime fuses every conv of MobileNet v2 into QLinearConv', async () => {
+    const w = det('w', 4 * 3 * 2, 1);
+    const { q, scales } = quantizePerChannel(w, [4, 3, 2], 0);
+    w.forEach((v, i) => expect(Math.abs(q[i]! * scales[Math.floor(i / 6)]! - v)).to.be.at.most(scales[Math.floor(i / 6)]! / 2 + 1e-7));
+
+    const training = create('mobilenet_v2', { inputSize: 96 });
+    randomize(training);
+    const model = toInference(training);
+    training.dispose();
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-int8-'));
+    try {
+      const batches = [0, 1].map((b) => tf.tensor4d(det(`cal${b}`, 4 * 96 * 96 * 3, 1), [4, 96, 96, 3]));
+      const ranges = await calibrate(model, batches);
+      batches.forEach((b) => b.dispose());
+      expect(Object.keys(ranges)).to.have.length(calibrationTensors(model).length);
+      const optimized = join(dir, 'optimized.onnx');
+      const int8 = await ort.InferenceSession.create(await exportOnnx(model, { int8: ranges }), { intraOpNumThreads: 1, optimizedModelFilePath: optimized });
+      const float = await ort.InferenceSession.create(await exportOnnx(model), { intraOpNumThreads: 1 });
+      const { data, shape } = inputOf(model, 3);
+      const feeds = { input: new ort.Tensor('float32', data, shape) };
+      const err = maxRelError((await int8.run(feeds)).logits!.data as Float32Array, (await float.run(feeds)).logits!.data as Float32Array);
+      await int8.release();
+      await float.release();
+      const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
+      const T = root.lookupType('onnx.ModelProto');
+      const ops = (T.toObject(T.decode(readFileSync(optimized))) as { graph: { node: { op_type: string }[] } }).graph.node.map((n) => n.op_type);
+      const convs = model.layers.filter((l) => l.getClassName() === 'FusedConv2D').length;
+      console.log(`      int8 vs float logits ${err.toExponential(2)}; ${ops.filter((o) => o === 'QLinearConv').length} QLinearConv of ${convs} convs`);
+      expect(ops.filter((o) => o === 'QLinearConv')).to.have.length(convs);
+      expect(ops).to.not.include('Conv');
+      expect(err).to.be.below(0.25);
+    } finally {
+      model.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { featureStages } from '../api/heads.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
+import { activationQuant, quantizePerChannel, type ActivationQuant, type ActivationRanges } from './quantize.js';
 import { AttrType, DataType, encodeModel, type Attribute, type NodeDef, type TensorDef, type ValueInfoDef } from './proto.js';
 
 export type OnnxLayout = 'NHWC' | 'NCHW';
@@ -33,13 +34,18 @@ export interface OnnxExportOptions {
   metadata?: Readonly<Record<string, string>>;
   /** Graph name (default: the model's name). */
   name?: string;
+  /**
+   * Static int8 (QDQ): the activation ranges `calibrate` measured. Conv/dense weights become int8 per output
+   * channel, biases int32, calibrated activations uint8 (src/onnx/quantize.ts).
+   */
+  int8?: ActivationRanges;
 }
 
-export const ONNX_EXPORT_OPTIONS = ['outputs', 'layout', 'metadata', 'name'] as const satisfies readonly (keyof OnnxExportOptions)[];
+export const ONNX_EXPORT_OPTIONS = ['outputs', 'layout', 'metadata', 'name', 'int8'] as const satisfies readonly (keyof OnnxExportOptions)[];
 export const ONNX_OPSET = 13;
 
 /** A tensor of the tfjs graph in the ONNX graph: its name and tfjs shape (rank-4 values are NCHW in ONNX). */
-interface Value { name: string; shape: readonly (number | null)[] }
+interface Value { name: string; shape: readonly (number | null)[]; q?: ActivationQuant }
 
 const ints = (name: string, v: number[]): Attribute => ({ name, type: AttrType.INTS, ints: v });
 const int = (name: string, v: number): Attribute => ({ name, type: AttrType.INT, i: v });
@@ -111,11 +117,37 @@ class GraphWriter {
     return name;
   }
 
-  constant(name: string, data: Float32Array | BigInt64Array, dims: number[]): string {
+  constant(name: string, data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array, dims: number[]): string {
     const unique = this.unique(name);
     const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.initializers.push({ name: unique, dims, dataType: data instanceof BigInt64Array ? DataType.INT64 : DataType.FLOAT, raw });
+    const dataType = data instanceof BigInt64Array ? DataType.INT64 : data instanceof Int32Array ? DataType.INT32
+      : data instanceof Int8Array ? DataType.INT8 : data instanceof Uint8Array ? DataType.UINT8 : DataType.FLOAT;
+    this.initializers.push({ name: unique, dims, dataType, raw });
     return unique;
+  }
+
+  /** QuantizeLinear + DequantizeLinear of an activation (uint8, per tensor). */
+  fakeQuant(x: string, q: ActivationQuant, out: string): string {
+    const scale = this.scalar(`${out}.scale`, q.scale);
+    const zp = this.constant(`${out}.zero_point`, new Uint8Array([q.zeroPoint]), []);
+    return this.node('DequantizeLinear', [this.node('QuantizeLinear', [x, scale, zp], `${out}.quantized`), scale, zp], `${out}.dequantized`);
+  }
+
+  /**
+   * The weight (and bias) inputs of a Conv/Gemm: float, or with the input quantized (`xq`) int8 per channel along
+   * `axis` and int32 biases, each behind a DequantizeLinear.
+   */
+  weightInputs(name: string, w: Float32Array, dims: number[], axis: number, bias: Float32Array | undefined, xq: ActivationQuant | undefined): string[] {
+    if (!xq) return [this.constant(`${name}.weight`, w, dims), ...(bias ? [this.constant(`${name}.bias`, bias, [bias.length])] : [])];
+    const { q, scales } = quantizePerChannel(w, dims, axis);
+    const n = scales.length;
+    const weight = this.node('DequantizeLinear', [this.constant(`${name}.weight_int8`, q, dims), this.constant(`${name}.weight_scale`, scales, [n]),
+      this.constant(`${name}.weight_zero_point`, new Int8Array(n), [n])], `${name}.weight`, [int('axis', axis)]);
+    if (!bias) return [weight];
+    const biasScales = scales.map((s) => s * xq.scale);
+    const biasQ = Int32Array.from(bias, (b, i) => Math.round(b / biasScales[i]!));
+    return [weight, this.node('DequantizeLinear', [this.constant(`${name}.bias_int32`, biasQ, [n]), this.constant(`${name}.bias_scale`, biasScales, [n]),
+      this.constant(`${name}.bias_zero_point`, new Int32Array(n), [n])], `${name}.bias`, [int('axis', 0)])];
   }
 
   int64s(name: string, v: readonly number[]): string {
@@ -200,9 +232,7 @@ async function convNode(c: LayerContext, depthwise: boolean, out: string): Promi
     dims = [kernel.shape[3]!, kernel.shape[2]!, kernel.shape[0]!, kernel.shape[1]!];
     group = cin / kernel.shape[2]!;
   }
-  const inputs = [c.x, g.constant(`${c.name}.weight`, oihw, dims)];
-  const bias = w.get('bias');
-  if (bias) inputs.push(g.constant(`${c.name}.bias`, bias.data, [bias.data.length]));
+  const inputs = [c.x, ...g.weightInputs(c.name, oihw, dims, 0, w.get('bias')?.data, c.ins[0]!.q)];
   return g.node('Conv', inputs, out, [
     ints('kernel_shape', k), ints('strides', s), ints('dilations', d), int('group', group),
     ints('pads', onnxPads(explicitPads(cfg.padding, inShape, k, s, d))),
@@ -238,9 +268,7 @@ const dense: LayerExport = async (c) => {
   if (c.inShape.length !== 2) throw unsupported(c.layer, `takes a rank-${c.inShape.length} input; ONNX export supports Dense on [N, features]`);
   const w = await weightsOf(c.layer);
   const kernel = w.get('kernel')!;
-  const inputs = [c.x, c.g.constant(`${c.name}.weight`, kernel.data, kernel.shape)];
-  const bias = w.get('bias');
-  if (bias) inputs.push(c.g.constant(`${c.name}.bias`, bias.data, [bias.data.length]));
+  const inputs = [c.x, ...c.g.weightInputs(c.name, kernel.data, kernel.shape, 1, w.get('bias')?.data, c.ins[0]!.q)];
   const act = String(c.cfg.activation ?? 'linear');
   const y = c.g.node('Gemm', inputs, act === 'linear' ? c.name : `${c.name}.gemm`);
   return c.g.activation(y, act, c.name, c.layer, c.cfg.leakyreluAlpha as number | undefined);
@@ -428,8 +456,14 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
     if (nodes.length !== 1) throw unsupported(layer, `is applied ${nodes.length} times; export supports layers used once`);
     const node = nodes[0]!;
     const out = node.outputTensors[0]!;
+    const quantize = (v: Value): Value => {
+      const range = options.int8?.[layer.name];
+      if (!range) return v;
+      const q = activationQuant(range);
+      return { name: g.fakeQuant(v.name, q, layer.name), shape: v.shape, q };
+    };
     if (layer.getClassName() === 'InputLayer') {
-      values.set(out.id, { name: nchwInput, shape: out.shape });
+      values.set(out.id, quantize({ name: nchwInput, shape: out.shape }));
       continue;
     }
     const fn = LAYERS[layer.getClassName()];
@@ -441,7 +475,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
       return v;
     });
     const name = await fn({ g, layer, cfg: layer.getConfig(), name: layer.name, ins, x: ins[0]!.name, inShape: ins[0]!.shape, outShape: out.shape });
-    values.set(out.id, { name, shape: out.shape });
+    values.set(out.id, quantize({ name, shape: out.shape }));
   }
 
   const outputs: ValueInfoDef[] = [];
@@ -466,6 +500,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   const metadata: Record<string, string> = {
     ...(cnnZoo === undefined ? {} : { cnnZoo: JSON.stringify(cnnZoo) }),
     'cnnZoo.io': JSON.stringify(io),
+    ...(options.int8 ? { 'cnnZoo.int8': `QDQ static int8: conv/dense weights int8 per output channel (symmetric), biases int32, ${Object.keys(options.int8).length} activations uint8 per tensor (calibrated min/max)` } : {}),
     ...options.metadata,
   };
   const bytes = encodeModel({
