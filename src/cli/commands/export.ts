@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CnnZooError(`export needs one model name, got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!values.out.endsWith('.onnx')) throw new CnnZooError(`--out "${values.out}" should end in .onnx.`, 'BAD_ARGS');
-  if (values.int8 !== (values.calibrate !== undefined)) {
+  if (Boolean(values.int8) !== (values.calibrate !== undefined)) {
     throw new CnnZooError(`${values.int8 ? '--int8 needs --calibrate IMAGE_DIR' : '--calibrate needs --int8'} (static int8 calibrates activation ranges on images).\nUsage: ${usage}`, 'BAD_ARGS');
   }
   const count = Number(values['calibration-images']);
