@@ -26,6 +26,8 @@ export { fetchWeights, checkpointsFor, type PublishedCheckpoint } from './pretra
 // Images and evaluation
 export { decodeImage } from './image/decode.js';
 export { preprocess } from './image/preprocess.js';
+// ONNX
+export { exportOnnx, type OnnxExportOptions } from './onnx/export.js';
 export type { RgbImage, PreprocessConfig } from './image/types.js';
 export { imagenetLabels } from './labels/index.js';
 export { evaluate, type EvalResult } from './eval/evaluate.js';

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { useBackend } from '../src/backend.js';
 import { create } from '../src/zoo/registry.js';
 import { toInference } from '../src/inference/transform.js';
-import { exportOnnx } from './bench/onnx-export.js';
+import { exportOnnx } from '../src/onnx/export.js';
 import { inputNchw, setBenchWeights } from './bench/common.js';
 
 const { values } = parseArgs({ options: { models: { type: 'string', default: 'mobilenet_v2,resnet50' }, rounds: { type: 'string', default: '30' }, threads: { type: 'string', default: '1' } } });
@@ -20,7 +20,7 @@ for (const name of values.models!.split(',')) {
   const training = create(name);
   setBenchWeights(training);
   const inference = toInference(training);
-  const session = await ort.InferenceSession.create(exportOnnx(inference), { graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(await exportOnnx(inference, { layout: 'NCHW' }), { graphOptimizationLevel: 'all' });
   const [, h, w] = training.inputs[0]!.shape as number[];
   const nchw = inputNchw(1, h!, w!);
   const x = tf.tidy(() => tf.tensor4d(nchw, [1, 3, h!, w!]).transpose([0, 2, 3, 1]));

@@ -13,7 +13,7 @@ import { cardOf } from './cards.js';
 import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
-import { embeddingModel, featureStages } from './heads.js';
+import { embeddingModel, featureStages } from '../zoo/heads.js';
 import { toPixelBuffers, type ImageInput } from './inputs.js';
 
 /** A feature map as plain data: NHWC shape and values. */

@@ -68,8 +68,13 @@ export function top5Agree(ours: Float32Array, ref: Float32Array, classes: number
   return true;
 }
 
+export interface ParityOptions {
+  /** Called with the built model, fixture weights loaded, before it is disposed (e.g. to export and rerun it). */
+  inspect?: (model: tf.LayersModel) => Promise<void>;
+}
+
 /** Build the fixture's model, load its weights, predict its input (read asynchronously: WebGPU needs it). */
-export async function runParity(fx: Fixture): Promise<ParityResult> {
+export async function runParity(fx: Fixture, opts: ParityOptions = {}): Promise<ParityResult> {
   const t0 = performance.now();
   const { spec, fixture } = findByFixture(fx.name);
   const ctx = resolveOptions(spec, { ...fixture.options, inputSize: [fx.inputShape[2], fx.inputShape[3]], numClasses: fx.logitsShape[1] });
@@ -88,6 +93,7 @@ export async function runParity(fx: Fixture): Promise<ParityResult> {
     const t2 = performance.now();
     const maxRelErr = maxRelError(ours, fx.logits);
     const agree = top5Agree(ours, fx.logits, fx.logitsShape[1]);
+    await opts.inspect?.(model);
     return {
       fixture: fx.name, model: spec.name, maxRelErr, tolerance: fx.tolerance, top5Agree: agree,
       pass: maxRelErr < fx.tolerance && agree,

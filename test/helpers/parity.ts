@@ -1,24 +1,95 @@
 /**
  * One mocha case per parity fixture: the model reproduces the reference logits (error below the fixture's
  * own tolerance, top-5 agreeing), and its analytic params/FLOPs equal the fixture's.
+ *
+ * The same case exports the model (fixture weights loaded) to ONNX (src/onnx) and runs it in onnxruntime-node on
+ * the fixture input: the ONNX logits must meet the same bound. For the first fixture of each `parityCases` list
+ * (`inferenceForm` to choose others) the inference form (`toInference`) is exported too and run at batch 1 and 3
+ * (the dynamic batch axis).
  */
 import { expect } from 'chai';
+import type * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
 import { useBackend, type BackendName } from '../../src/backend.js';
-import { loadFixture } from '../../src/parity/fixture.js';
-import { runParity } from '../../src/parity/run.js';
+import { loadFixture, type Fixture } from '../../src/parity/fixture.js';
+import { maxRelError, runParity, top5Agree } from '../../src/parity/run.js';
+import { toInference } from '../../src/inference/index.js';
+import { exportOnnx } from '../../src/onnx/export.js';
 import { fixturePath } from './shared.js';
 
-export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm'): void {
+/** Rows `rows` of the fixture input, NCHW -> NHWC (the exported model's input layout). */
+function nhwcRows(fx: Fixture, rows: readonly number[]): Float32Array {
+  const [, c, h, w] = fx.inputShape;
+  const out = new Float32Array(rows.length * h * w * c);
+  rows.forEach((r, n) => {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
+      out[((n * h + y) * w + x) * c + ch] = fx.input[((r * c + ch) * h + y) * w + x]!;
+    }
+  });
+  return out;
+}
+
+function logitRows(fx: Fixture, rows: readonly number[]): Float32Array {
+  const k = fx.logitsShape[1];
+  const out = new Float32Array(rows.length * k);
+  rows.forEach((r, n) => out.set(fx.logits.subarray(r * k, (r + 1) * k), n * k));
+  return out;
+}
+
+interface OnnxCheck { batch: number; err: number; agree: boolean }
+
+/** Export `model`, run onnxruntime on the fixture rows for each batch, compare with the reference. */
+async function onnxChecks(model: tf.LayersModel, fx: Fixture, batches: readonly (readonly number[])[]): Promise<OnnxCheck[]> {
+  const session = await ort.InferenceSession.create(await exportOnnx(model), { intraOpNumThreads: 1 });
+  try {
+    const [, , h, w] = fx.inputShape;
+    const checks: OnnxCheck[] = [];
+    for (const rows of batches) {
+      const out = await session.run({ input: new ort.Tensor('float32', nhwcRows(fx, rows), [rows.length, h, w, 3]) });
+      const logits = out.logits!.data as Float32Array;
+      const ref = logitRows(fx, rows);
+      checks.push({ batch: rows.length, err: maxRelError(logits, ref), agree: top5Agree(logits, ref, fx.logitsShape[1]) });
+    }
+    return checks;
+  } finally {
+    await session.release();
+  }
+}
+
+export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm', inferenceForm: readonly string[] = fixtures.slice(0, 1)): void {
   before(async () => { await useBackend(backend); });
   for (const name of fixtures) {
-    it(`${name} reproduces its fixture on ${backend}`, async () => {
+    it(`${name} reproduces its fixture on ${backend}, also exported to ONNX`, async () => {
       const fx = await loadFixture(fixturePath(name));
-      const r = await runParity(fx);
-      console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s`);
+      const checks: { form: string; check: OnnxCheck }[] = [];
+      let onnxMs = 0;
+      const r = await runParity(fx, {
+        inspect: async (model) => {
+          const t0 = performance.now();
+          for (const check of await onnxChecks(model, fx, [[0, 1]])) checks.push({ form: 'training form', check });
+          if (inferenceForm.includes(name)) {
+            const inference = toInference(model);
+            try {
+              for (const check of await onnxChecks(inference, fx, [[0], [0, 1, 0]])) checks.push({ form: 'inference form', check });
+            } finally {
+              inference.dispose();
+            }
+          }
+          onnxMs = performance.now() - t0;
+        },
+      });
+      console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s; ` +
+        `onnxruntime ${checks.map(({ form, check }) => `${check.err.toExponential(3)} (${form}, batch ${check.batch})`).join(', ')}, ` +
+        `export+run ${(onnxMs / 1000).toFixed(2)} s`);
       expect(r.maxRelErr, 'max|ours-ref|/max|ref|').to.be.below(fx.tolerance);
       expect(r.top5Agree, 'top-5 classes agree').to.equal(true);
       expect(r.params, 'params').to.equal(fx.paramCount);
       if (fx.flops !== null) expect(r.flops, 'conv+linear FLOPs').to.equal(fx.flops);
+      expect(checks.length, 'ONNX checks run').to.equal(inferenceForm.includes(name) ? 3 : 1);
+      for (const { form, check } of checks) {
+        expect(check.err, `onnxruntime ${form} batch ${check.batch}: max|onnx-ref|/max|ref|`).to.be.below(fx.tolerance);
+        expect(check.agree, `onnxruntime ${form} batch ${check.batch}: top-5 classes agree`).to.equal(true);
+      }
     });
   }
 }

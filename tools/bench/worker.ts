@@ -9,7 +9,7 @@ import { useBackend, type BackendName } from '../../src/backend.js';
 import { create } from '../../src/zoo/registry.js';
 import { toInference } from '../../src/inference/transform.js';
 import { warmUp } from '../../src/inference/warmup.js';
-import { exportOnnx } from './onnx-export.js';
+import { exportOnnx } from '../../src/onnx/export.js';
 import { inputNchw, peakRssMb, setBenchWeights, stats, type Job, type Result } from './common.js';
 
 const emit = (r: Result): void => console.log(`@@result ${JSON.stringify(r)}`);
@@ -137,7 +137,7 @@ async function runOrt(job: Job): Promise<void> {
 async function exportJob(job: Job): Promise<void> {
   await useBackend('cpu'); // weights only, no forward pass
   const model = buildModel({ ...job, form: 'inference' });
-  await writeFile(job.onnxPath!, exportOnnx(model));
+  await writeFile(job.onnxPath!, await exportOnnx(model, { layout: 'NCHW' }));
   model.dispose();
   console.log(`@@exported ${job.onnxPath}`);
 }

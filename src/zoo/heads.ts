@@ -3,7 +3,7 @@
  * (embedding) layer is. Derived from the graph, so every family gets `features()` and `embed()` for free.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { FeatureStage } from '../zoo/types.js';
+import type { FeatureStage } from './types.js';
 
 const is4D = (s: tf.Shape | tf.Shape[]): s is tf.Shape => !Array.isArray(s[0]) && s.length === 4;
 

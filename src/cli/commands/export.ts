@@ -1,0 +1,82 @@
+/**
+ * `cnn-zoo export NAME [--weights W] --out FILE.onnx [--training-form] [--features] [--nchw]`: the model with its
+ * weights (shipped, a converted folder, a URL, or `imagenet` / `<publisher>[:<tag>]`, as `classify --weights`) as
+ * an ONNX file (src/onnx/export.ts): the inference form by default, NHWC input with a dynamic batch axis,
+ * metadata (preprocessing, labels, source, licence) in `metadata_props`. `--int8 --calibrate DIR`: static int8
+ * (QDQ) with activation ranges calibrated on the first `--calibration-images` images of DIR (sorted, recursive).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { useBackend, type BackendName } from '../../backend.js';
+import { load } from '../../api/index.js';
+import { CnnZooError } from '../../errors.js';
+import { exportOnnxWithIo } from '../../onnx/export.js';
+import { calibrate } from '../../onnx/quantize.js';
+import type { ZooModel } from '../../api/zoo-model.js';
+import { parse } from '../args.js';
+
+export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]] --out FILE.onnx [--training-form] ' +
+  '[--features] [--nchw] [--int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
+
+const IMAGE_FILE = /\.(jpe?g|png|bmp|webp)$/i;
+const CALIBRATION_BATCH = 8;
+
+/** Image files under `dir` (recursive), sorted, at most `count`. */
+async function calibrationImages(dir: string, count: number): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir, { recursive: true });
+  } catch (e) {
+    throw new CnnZooError(`--calibrate "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give a folder of images.`, 'BAD_ARGS');
+  }
+  const files = entries.filter((f) => IMAGE_FILE.test(f)).sort().slice(0, count).map((f) => join(dir, f));
+  if (files.length === 0) throw new CnnZooError(`--calibrate "${dir}" holds no JPEG, PNG, BMP or WebP images; give a folder of images like the model will see.`, 'BAD_ARGS');
+  return files;
+}
+
+/** Preprocessed batches of `files`, one at a time (each disposed after use). */
+async function* batches(model: ZooModel, files: string[]): AsyncGenerator<tf.Tensor4D> {
+  for (let i = 0; i < files.length; i += CALIBRATION_BATCH) {
+    const x = await model.preprocess(files.slice(i, i + CALIBRATION_BATCH));
+    try { yield x; } finally { x.dispose(); }
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    weights: { type: 'string' }, out: { type: 'string' }, 'training-form': { type: 'boolean' }, features: { type: 'boolean' },
+    nchw: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
+  }, usage);
+  if (positionals.length !== 1) throw new CnnZooError(`export needs one model name, got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (!values.out.endsWith('.onnx')) throw new CnnZooError(`--out "${values.out}" should end in .onnx.`, 'BAD_ARGS');
+  if (Boolean(values.int8) !== (values.calibrate !== undefined)) {
+    throw new CnnZooError(`${values.int8 ? '--int8 needs --calibrate IMAGE_DIR' : '--calibrate needs --int8'} (static int8 calibrates activation ranges on images).\nUsage: ${usage}`, 'BAD_ARGS');
+  }
+  const count = Number(values['calibration-images']);
+  if (!Number.isInteger(count) || count < 1) throw new CnnZooError(`--calibration-images must be a positive integer, got "${values['calibration-images']}".`, 'BAD_ARGS');
+  const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
+  await useBackend(values.backend as BackendName);
+  const model = await load(positionals[0]!, { inference: !values['training-form'], ...(values.weights ? { weights: values.weights } : {}) });
+  try {
+    const int8 = values.int8 ? await calibrate(model.model, batches(model, images)) : undefined;
+    const { bytes, io } = await exportOnnxWithIo(model.model, {
+      layout: values.nchw ? 'NCHW' : 'NHWC',
+      ...(int8 ? { int8 } : {}),
+      ...(values.features ? { outputs: model.stages.map((s) => s.layer) } : {}),
+    });
+    await mkdir(dirname(values.out), { recursive: true });
+    await writeFile(values.out, bytes);
+    const form = (values['training-form'] ? 'training form' : 'inference form') + (int8 ? `, int8 calibrated on ${images.length} images` : '');
+    if (values.json) console.log(JSON.stringify({ out: values.out, bytes: bytes.byteLength, model: model.name, form, ...io }, null, 2));
+    else {
+      console.log(`${values.out}: ${model.name} (${form}), ${(bytes.byteLength / 1e6).toFixed(1)} MB, ONNX opset 13`);
+      console.log(`  input  ${io.input.name} ${io.input.layout} [${io.input.shape}] float32, preprocessed as metadata_props "cnnZoo" says`);
+      for (const o of io.outputs) console.log(`  output ${o.name} [${o.shape}]${o.layout ? ` ${o.layout}` : ''}`);
+    }
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}

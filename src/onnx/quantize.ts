@@ -1,0 +1,76 @@
+/**
+ * Static int8 quantization of an ONNX export, in the QDQ form onnxruntime fuses into QLinearConv / QGemm:
+ * weights int8 per output channel (symmetric), biases int32 at scale x_scale * w_scale, and every activation
+ * that enters or leaves a conv/dense layer uint8 per tensor (asymmetric), with ranges calibrated in tfjs on
+ * images (`calibrate`: min/max over the batches given). `exportOnnx(model, { int8: ranges })` writes it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+
+/** Layers whose weights are quantized and whose input/output activations are calibrated. */
+export const QUANTIZED_CLASSES: ReadonlySet<string> = new Set(['Conv2D', 'DepthwiseConv2D', 'GroupedConv2D', 'FusedConv2D', 'Dense', 'FusedDense']);
+
+/** [min, max] of each calibrated activation, by the name of the layer that outputs it. */
+export type ActivationRanges = Readonly<Record<string, readonly [number, number]>>;
+
+/** uint8 quantization of an activation range (0 always representable, so zero padding stays exact). */
+export interface ActivationQuant { scale: number; zeroPoint: number }
+
+export function activationQuant([lo, hi]: readonly [number, number]): ActivationQuant {
+  const min = Math.min(lo, 0), max = Math.max(hi, 0);
+  const scale = max > min ? (max - min) / 255 : 1;
+  return { scale, zeroPoint: Math.min(255, Math.max(0, Math.round(-min / scale))) };
+}
+
+/**
+ * Symmetric int8 quantization of `w` along `axis` of `dims` (one scale per index of that axis), as
+ * DequantizeLinear takes it: q = round(w / scale), scale = max|w| / 127.
+ */
+export function quantizePerChannel(w: Float32Array, dims: readonly number[], axis: number): { q: Int8Array; scales: Float32Array } {
+  const channels = dims[axis]!;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const scales = new Float32Array(channels);
+  for (let i = 0; i < w.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    scales[c] = Math.max(scales[c]!, Math.abs(w[i]!));
+  }
+  for (let c = 0; c < channels; c++) scales[c] = scales[c]! > 0 ? scales[c]! / 127 : 1;
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) q[i] = Math.round(w[i]! / scales[Math.floor(i / inner) % channels]!);
+  return { q, scales };
+}
+
+/** The tensors calibrated: inputs and outputs of the quantized layers (one name per producing layer). */
+export function calibrationTensors(model: tf.LayersModel): tf.SymbolicTensor[] {
+  const byLayer = new Map<string, tf.SymbolicTensor>();
+  for (const layer of model.layers) {
+    if (!QUANTIZED_CLASSES.has(layer.getClassName())) continue;
+    const nodes = (layer as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[]; outputTensors: tf.SymbolicTensor[] }[] }).inboundNodes;
+    for (const t of [...nodes[0]!.inputTensors, ...nodes[0]!.outputTensors]) byLayer.set(t.sourceLayer.name, t);
+  }
+  return [...byLayer.values()];
+}
+
+/**
+ * Activation ranges of `model` over the calibration `batches` (preprocessed images, NHWC), min/max per tensor.
+ * Each batch is read and left to the caller to dispose.
+ */
+export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>): Promise<Record<string, [number, number]>> {
+  const tensors = calibrationTensors(model);
+  const probe = tf.model({ inputs: model.inputs, outputs: tensors });
+  const ranges: Record<string, [number, number]> = {};
+  let seen = 0;
+  for await (const x of batches) {
+    const mins = tf.tidy(() => tf.stack(([probe.predict(x)].flat() as tf.Tensor[]).map((t) => tf.stack([t.min(), t.max()]))));
+    const v = (await mins.data()) as Float32Array;
+    mins.dispose();
+    tensors.forEach((t, i) => {
+      const name = t.sourceLayer.name;
+      const [lo, hi] = ranges[name] ?? [Infinity, -Infinity];
+      ranges[name] = [Math.min(lo, v[2 * i]!), Math.max(hi, v[2 * i + 1]!)];
+    });
+    seen++;
+  }
+  if (seen === 0) throw new CnnZooError('calibrate: no calibration images; pass at least one batch of preprocessed images.', 'BAD_INPUT');
+  return ranges;
+}
