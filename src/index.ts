@@ -8,6 +8,7 @@ export { useBackend, pickBackend, BACKENDS, type BackendName, type BackendChoice
 export { toInference, createInference, foldStateDict, layerCensus, FusedConv2D, FusedDense, type InferenceOptions, type FusedActivation } from './inference/index.js';
 export { CnnZooError } from './errors.js';
 export { exportOnnx, exportOnnxWithIo, ONNX_LAYER_CLASSES, type OnnxExportOptions, type OnnxIo, type OnnxLayout } from './onnx/export.js';
+export { calibrate as calibrateInt8, type ActivationRanges } from './onnx/quantize.js';
 export { det } from './parity/det.js';
 export { loadFixture, parseFixture, type Fixture } from './parity/fixture.js';
 export { runParity, type ParityResult } from './parity/run.js';
