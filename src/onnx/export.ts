@@ -25,7 +25,8 @@ export type OnnxLayout = 'NHWC' | 'NCHW';
 export interface OnnxExportOptions {
   /**
    * Extra outputs: layer names (their outputs, e.g. feature stages), or `'features'` for the model's feature
-   * stages (`featureStages`: the last layer at each reduction 2..32).
+   * stages (`featureStages`: the last layer at each reduction 2..32, classifier convs included; for exactly the
+   * stages `ZooModel.features()` gives, pass `zoo.stages.map((s) => s.layer)`, as `cnn-zoo export --features` does).
    */
   outputs?: readonly string[] | 'features';
   /** Layout of the input and of 4-D outputs (default NHWC, as the tfjs model). */
