@@ -39,7 +39,7 @@ function bitmapPixels(bitmap: ImageBitmap): Uint8ClampedArray {
 
 /** Decodes an image URL or its bytes to 8-bit RGB in a browser. Throws `CnnZooError` for unreadable or huge input. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
-  const name = options.name ?? (typeof input === 'string' ? input : 'image');
+  const name = options.name ?? (typeof input === 'string' ? input : `image (${input instanceof Uint8Array ? `${input.length} bytes` : typeof input})`);
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw new CnnZooError(`decodeImage: expected a URL or a Uint8Array, got ${typeof input}.`, 'BAD_ARGUMENT');
   }

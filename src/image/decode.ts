@@ -44,6 +44,10 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
   }
 }
 
+/** libvips' error text on one line: its lines trimmed, repeats dropped (it repeats each line per attempt). */
+const oneLine = (message: string): string =>
+  [...new Set(message.replace(/^Input buffer has corrupt header: /, 'corrupt header\n').split(/\r?\n/).map((l) => l.trim()).filter(Boolean))].join('; ');
+
 type Sharp = typeof import('sharp').default;
 let sharpModule: Promise<Sharp> | undefined;
 /** sharp is Node-only: imported by a computed name so browser bundlers do not try to include it. */
@@ -66,7 +70,7 @@ function cmykToRgb(cmyk: Uint8Array): Uint8Array {
 
 /** Decodes an image file path or its bytes to 8-bit RGB. Throws `CnnZooError` for empty, corrupt, truncated or huge input. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
-  const name = options.name ?? (typeof input === 'string' ? input : 'image');
+  const name = options.name ?? (typeof input === 'string' ? input : `image (${input instanceof Uint8Array ? `${input.length} bytes` : typeof input})`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const bytes = await readInput(input, name);
   if (bytes.length === 0) throw new CnnZooError(`${name}: the image is empty (0 bytes). Re-download or remove it.`, 'BAD_IMAGE');
@@ -77,7 +81,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {
-    throw new CnnZooError(`${name}: not a readable image (${(e as Error).message}). ` +
+    throw new CnnZooError(`${name}: not a readable image (${oneLine((e as Error).message)}). ` +
       'Supported: JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP. Re-save or remove the file.', 'BAD_IMAGE');
   }
   if (!SHARP_FORMATS.has(meta.format ?? '')) {
@@ -104,7 +108,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new CnnZooError(`${name}: the ${meta.format ?? 'image'} data is corrupt or truncated (${(e as Error).message}). ` +
+    throw new CnnZooError(`${name}: the ${meta.format ?? 'image'} data is corrupt or truncated (${oneLine((e as Error).message)}). ` +
       'Re-download or remove the file.', 'BAD_IMAGE');
   }
 }

@@ -97,7 +97,7 @@ function cachedMismatch(path: string, hex: string, expected: Expected): CnnZooEr
   return new CnnZooError(`The cached download ${path} is not the published file: its ${expected.algorithm} is ${hex}, but ` +
     `${expected.from} says ${expected.prefix ? `it starts with ${expected.hex}` : expected.hex} (a corrupt or truncated download, or ` +
     'another file put there by hand). Delete it and fetch again; or, if it is a checkpoint you trust, use it directly: ' +
-    '--weights FILE (load(name, { weights: FILE })) converts it by its format.', 'HASH_MISMATCH');
+    '--weights FILE / load(name, { weights: FILE }) converts it by its format.', 'HASH_MISMATCH');
 }
 
 /** Download + verify into `dest` (via `<dest>.part`); returns the file's sha256 and what verified it. */

@@ -85,7 +85,7 @@ export async function importCheckpoint(arch: string, path: string, opts: LocalOp
   if (matches.length > 0 && mine.length === 0) {
     const c = matches[0]!;
     throw new CnnZooError(`${path} is the published checkpoint of ${c.arch} (${checkpointId(c)}), not of ${spec.name}: ` +
-      `use it with ${c.arch} (CLI: --model ${c.arch} --weights ${path}).`, 'WRONG_ARCH');
+      `use it with that model, load('${c.arch}', { weights: '${path}' }).`, 'WRONG_ARCH');
   }
   const root = await cacheRoot(opts.cacheDir);
   const c = mine[0];
