@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { list } from '../src/api/index.js';
+import { toRgbImages } from '../src/api/inputs.js';
 import { resolveCheckpoint } from '../src/pretrained/index.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
@@ -151,5 +152,16 @@ describe('CLI paper cuts', function () {
     expect(docs).to.include('docs/WEIGHTS.md');
     for (const doc of docs) expect(PKG.files, doc).to.include(doc);
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).to.match(/^### Weights without internet$/m);
+  });
+
+  it('image bytes without a name are named in errors by their place in the batch and their size (not "image:")', async () => {
+    const good = new Uint8Array(readFileSync(GRACE_HOPPER));
+    let err: unknown;
+    try { await toRgbImages([good, new Uint8Array([1, 2, 3])]); } catch (e) { err = e; }
+    expect((err as Error).name).to.equal('CnnZooError'); // (the decoder is imported lazily, as its own module instance under tsx)
+    expect((err as Error).message).to.match(/^image \[1\] \(3 bytes\): not a readable image/);
+    err = undefined;
+    try { await toRgbImages(new Uint8Array([1, 2, 3, 4])); } catch (e) { err = e; }
+    expect((err as Error).message).to.match(/^image \(4 bytes\): /);
   });
 });
