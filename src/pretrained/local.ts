@@ -91,7 +91,7 @@ export async function importCheckpoint(arch: string, path: string, opts: LocalOp
   const c = mine[0];
   const dir = c ? await modelDir(root, c, dtype) : await inCache(root, 'models', safeName(spec.name), `file-${sha256.slice(0, 16)}-${dtype}`);
   const cached = await readRecord(dir);
-  if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format: c?.format ?? 'cached', sha256, fromCache: true, record: cached };
+  if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format: c?.format ?? sniffCheckpointFormat(raw, file), sha256, fromCache: true, record: cached };
 
   const url = `file://${file}`;
   if (c) {
