@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/shared.js';
@@ -40,6 +40,10 @@ describe('packed package', function () {
     expect(info.status, info.stderr).to.equal(0);
     expect(info.stdout).to.match(/params:\s+1235496/);
     expect(info.stderr + info.stdout, 'tfjs console banner').to.not.match(/looks like you are running TensorFlow\.js/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(run('npx', ['--no-install', 'cnn-zoo', '--version'], dir).trim()).to.equal(pkg.version);
+    // `cnn-zoo fetch --list` points to docs/WEIGHTS.md: it ships.
+    expect(existsSync(join(dir, 'node_modules', 'cnn-zoo', 'docs', 'WEIGHTS.md'))).to.equal(true);
   });
 
   it('imports the API and builds a model from the installed tarball', () => {

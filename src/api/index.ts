@@ -8,6 +8,7 @@ import { countFlops, countParams } from '../zoo/count.js';
 import { ensureBackend, useBackend, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import type { HubOptions } from '../pretrained/fetch.js';
+import { isCheckpointFile, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames } from '../errors.js';
@@ -55,7 +56,8 @@ export interface LoadModelOptions extends CreateOptions {
   /**
    * `undefined`: the weights shipped with the package (if the model has them); `null`: random initialisation;
    * `'imagenet'` or `'<publisher>[:<tag>]'`: a published checkpoint (downloaded once, cached); or converted weights:
-   * a directory, `file://` or `http(s)://` URL, a map of files, or a tf IOHandler.
+   * a directory, `file://` or `http(s)://` URL, a map of files, or a tf IOHandler; or (Node) a checkpoint file
+   * (`.pth`, `.safetensors`, ...), recognised by its hash or read by its format, converted once into the cache.
    */
   weights?: WeightsSource | null;
   /** Backend to switch to first (default: keep the current one). */
@@ -88,9 +90,20 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
     await (opts.backend ? useBackend(opts.backend) : ensureBackend());
-    const read = await readArtifacts(name, { cache: opts.cache });
-    spec = getSpec(read.meta.arch);
-    model = buildFromArtifacts(spec, read, opts);
+    if (await isCheckpointFile(name)) {
+      // A checkpoint file names its architecture only when it is a published one (by its hash).
+      const published = await recogniseCheckpoint(name);
+      if (!published) {
+        throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
+          `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
+      }
+      spec = getSpec(published.arch);
+      model = await modelWithWeights(spec, { ...opts, weights: name });
+    } else {
+      const read = await readArtifacts(name, { cache: opts.cache });
+      spec = getSpec(read.meta.arch);
+      model = buildFromArtifacts(spec, read, opts);
+    }
   } else {
     spec = getSpec(name);
     checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);

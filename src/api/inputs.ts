@@ -31,12 +31,14 @@ async function tensorToRgb(t: tf.Tensor3D): Promise<RgbImage> {
 }
 
 /** Every image in `input` (a batch tensor expands to its images; an array to its members). */
-export async function toRgbImages(input: ImageInput | readonly ImageInput[]): Promise<RgbImage[]> {
-  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x) => toRgbImages(x)))).flat();
+export async function toRgbImages(input: ImageInput | readonly ImageInput[], index?: number): Promise<RgbImage[]> {
+  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toRgbImages(x, i)))).flat();
   const x = input as ImageInput;
   if (typeof x === 'string' || x instanceof Uint8Array) {
     const { decodeImage } = await import('../image/decode.js');
-    return [await decodeImage(x)];
+    // Bytes have no name: errors say which input they were (its place in a batch, its size).
+    const name = typeof x === 'string' ? x : `image${index === undefined ? '' : ` [${index}]`} (${x.length} bytes)`;
+    return [await decodeImage(x, { name })];
   }
   if (isRgbImage(x)) return [x];
   if (x instanceof tf.Tensor) {

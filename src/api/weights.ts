@@ -4,7 +4,9 @@
  * - `null`: random initialisation;
  * - `'imagenet'` or `'<publisher>[:<tag>]'`: a published checkpoint, downloaded and converted once into the cache;
  * - a directory, `file://`/`http(s)://` URL (relative URLs resolve against the page in browsers), a map of files or
- *   an IOHandler: converted tfjs artifacts.
+ *   an IOHandler: converted tfjs artifacts;
+ * - a checkpoint file (Node: `.pth`, `.safetensors`, `.h5`, `.tflite`, `.onnx`, ...): recognised by its hash as a
+ *   published checkpoint, or else read by its format, and converted once into the cache (src/pretrained/local.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
@@ -12,7 +14,7 @@ import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { SHIPPED, noShippedWeights, shippedLocation } from '../artifacts/shipped.js';
-import { isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
+import { importCheckpoint, isCheckpointFile, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
 
 export interface WeightsOptions extends CreateOptions {
   weights?: WeightsSource | null;
@@ -41,6 +43,7 @@ export async function modelWithWeights(model: ModelSpec | string, opts: WeightsO
     weights = await shippedLocation(spec.name);
   }
   if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
+  else if (typeof weights === 'string' && await isCheckpointFile(weights)) weights = (await importCheckpoint(spec.name, weights, opts.hub)).dir;
   return buildFromArtifacts(spec, await readArtifacts(weights, { cache: opts.cache }), opts);
 }
 

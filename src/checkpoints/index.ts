@@ -9,3 +9,4 @@ export { readOnnx } from './onnx.js';
 export { readKerasH5 } from './h5.js';
 export { readCaffemodel, writeCaffemodel, readPrototxt } from './caffe.js';
 export type { StateDict, NamedArray } from '../arrays.js';
+export { sniffCheckpointFormat } from './sniff.js';

@@ -1,12 +1,29 @@
 /** Small argument helpers shared by the CLI commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, closest } from '../errors.js';
+
+/** Node's parser messages, said plainly: an unknown flag gets the closest known one ("did you mean"). */
+function argsError(e: Error & { code?: string }, options: NonNullable<ParseArgsConfig['options']>, usage: string): CnnZooError {
+  const flag = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1] ?? '';
+  const known = Object.entries(options).flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]);
+  let message = e.message;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const best = closest(flag.replace(/^-+/, ''), known.map((k) => k.replace(/^-+/, '')), 1)[0];
+    message = `Unknown option ${flag}.${best ? ` Did you mean --${best}?` : ''} (A positional argument that starts with - goes after --.)`;
+  } else if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = flag.replace(/^-+/, '');
+    message = options[name]?.type === 'boolean' ? `Option ${flag} takes no value.` : `Option ${flag} needs a value (${flag} VALUE).`;
+  } else if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    message = `Unexpected argument: ${e.message.replace(/^Unexpected argument '([^']*)'.*$/s, '$1')}.`;
+  }
+  return new CnnZooError(`${message}\nUsage: ${usage}`, 'BAD_ARGS');
+}
 
 export function parse<T extends ParseArgsConfig['options']>(argv: string[], options: T, usage: string) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new CnnZooError(`${(e as Error).message}\nUsage: ${usage}`, 'BAD_ARGS');
+    throw argsError(e as Error & { code?: string }, options ?? {}, usage);
   }
 }
 
@@ -17,3 +34,6 @@ export function archName(values: { arch?: string; model?: string }): string | un
   }
   return values.arch ?? values.model;
 }
+
+/** `--weights random` is the CLI's spelling of the API's `weights: null` (random initialisation). */
+export const cliWeights = (w: string | undefined): string | null | undefined => (w === 'random' ? null : w);

@@ -2,17 +2,25 @@
 import { BACKENDS, useBackend, type BackendName } from '../backend.js';
 import { CnnZooError } from '../errors.js';
 
+/** The backends a Node process can run (WebGL needs a browser). */
+export const NODE_BACKENDS: readonly BackendName[] = BACKENDS.filter((b) => b !== 'webgl');
+
+/** Switch to backend `name`; returns its name and what runs (wasm build and threads, GPU adapter). */
 export async function selectBackend(name: string): Promise<BackendName> {
-  if (!(BACKENDS as readonly string[]).includes(name)) {
-    throw new CnnZooError(`Unknown backend "${name}". Valid backends: ${BACKENDS.join(', ')}.`, 'BAD_BACKEND');
+  return (await startBackend(name)).name;
+}
+
+export async function startBackend(name: string): Promise<{ name: BackendName; detail: string }> {
+  if (!(NODE_BACKENDS as readonly string[]).includes(name)) {
+    const why = name === 'webgl' ? 'WebGL runs in browsers only. ' : `Unknown backend "${name}". `;
+    throw new CnnZooError(`${why}Backends in Node: ${NODE_BACKENDS.join(', ')} (wasm and cpu always run; tensorflow needs ` +
+      '@tensorflow/tfjs-node, webgpu a GPU and the webgpu package).', 'BAD_BACKEND');
   }
   try {
-    await useBackend(name as BackendName);
+    return { name: name as BackendName, detail: await useBackend(name as BackendName) };
   } catch (e) {
     const hint = name === 'tensorflow' ? ' Install @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node) to use it.'
-      : name === 'webgpu' ? ' It needs a WebGPU adapter (a browser, or Node with the `webgpu` package and a GPU).'
-        : name === 'webgl' ? ' It needs a browser with WebGL.' : '';
+      : name === 'webgpu' ? ' It needs a WebGPU adapter (a browser, or Node with the `webgpu` package and a GPU).' : '';
     throw new CnnZooError(`${(e as Error).message.replace(/\.*$/, '')}.${hint} Try --backend wasm.`, 'BAD_BACKEND');
   }
-  return name as BackendName;
 }

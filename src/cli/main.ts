@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `cnn-zoo` command: dispatches to one module per command (src/cli/commands). */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, closest, editDistance } from '../errors.js';
+import { cliWording } from './wording.js';
 
 interface Command { usage: string; run(argv: string[]): Promise<number> }
 const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
@@ -21,18 +22,31 @@ export function help(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   return ['Usage: cnn-zoo <command> [options]', '', 'Commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.about}`), '',
-    'Run `cnn-zoo <command> --help` for its options.'].join('\n');
+    'Run `cnn-zoo <command> --help` for its options; `cnn-zoo --version` prints the version.'].join('\n');
+}
+
+/** The package version (package.json sits two folders above both src/cli/main.ts and dist/cli/main.js). */
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(await version());
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    // `cnn-zoo help CMD` is `cnn-zoo CMD --help`.
+    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) return main([rest[0], '--help']);
     console.log(help());
     return name ? 0 : 1;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    console.error(`Unknown command "${name}".\n\n${help()}`);
+    const best = closest(name, Object.keys(COMMANDS), 1)[0];
+    console.error(`cnn-zoo: unknown command "${name}".${best && editDistance(name, best) <= 3 ? ` Did you mean ${best}?` : ''}\n\n${help()}`);
     return 2;
   }
   const cmd = await entry.load();
@@ -48,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    if (e instanceof CnnZooError) console.error(`cnn-zoo: ${e.message}`);
+    if (e instanceof CnnZooError) console.error(`cnn-zoo: ${cliWording(e.message)}`);
     else console.error(e);
     process.exitCode = 1;
   },

@@ -82,7 +82,7 @@ export function sourcePixels(source: unknown, name = 'image'): PixelBuffer {
 
 /** Decodes an image URL or its bytes to RGBA pixels in a browser (no conversion pass; the preprocessing reads RGBA). */
 export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}): Promise<PixelBuffer> {
-  const name = options.name ?? (typeof input === 'string' ? input : 'image');
+  const name = options.name ?? (typeof input === 'string' ? input : `image (${input instanceof Uint8Array ? `${input.length} bytes` : typeof input})`);
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw new CnnZooError(`decodeImage: expected a URL or a Uint8Array, got ${typeof input}.`, 'BAD_ARGUMENT');
   }

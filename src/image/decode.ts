@@ -45,6 +45,10 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
   }
 }
 
+/** libvips' error text on one line: its lines trimmed, repeats dropped (it repeats each line per attempt). */
+const oneLine = (message: string): string =>
+  [...new Set(message.replace(/^Input buffer has corrupt header: /, 'corrupt header\n').split(/\r?\n/).map((l) => l.trim()).filter(Boolean))].join('; ');
+
 type Sharp = typeof import('sharp').default;
 let sharpModule: Promise<Sharp> | undefined;
 /** sharp is Node-only: imported by a computed name so browser bundlers do not try to include it. */
@@ -112,7 +116,7 @@ async function decodeRgb(sharp: Sharp, bytes: Uint8Array, maxPixels: number, nam
 
 /** Decodes an image file path or its bytes to 8-bit RGB. Throws `CnnZooError` for empty, corrupt, truncated or huge input. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
-  const name = options.name ?? (typeof input === 'string' ? input : 'image');
+  const name = options.name ?? (typeof input === 'string' ? input : `image (${input instanceof Uint8Array ? `${input.length} bytes` : typeof input})`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const bytes = await readInput(input, name);
   if (bytes.length === 0) throw new CnnZooError(`${name}: the image is empty (0 bytes). Re-download or remove it.`, 'BAD_IMAGE');
@@ -129,7 +133,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {
-    throw new CnnZooError(`${name}: not a readable image (${(e as Error).message}). ` +
+    throw new CnnZooError(`${name}: not a readable image (${oneLine((e as Error).message)}). ` +
       'Supported: JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP. Re-save or remove the file.', 'BAD_IMAGE');
   }
   if (!SHARP_FORMATS.has(meta.format ?? '')) {
@@ -145,7 +149,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     if (info.channels !== 4) throw new Error(`decoded CMYK to ${info.channels} channels, expected 4`);
     return { width: info.width, height: info.height, data: cmykToRgb(data) };
   } catch (e) {
-    throw new CnnZooError(`${name}: the ${meta.format ?? 'image'} data is corrupt or truncated (${(e as Error).message}). ` +
+    throw new CnnZooError(`${name}: the ${meta.format ?? 'image'} data is corrupt or truncated (${oneLine((e as Error).message)}). ` +
       'Re-download or remove the file.', 'BAD_IMAGE');
   }
 }

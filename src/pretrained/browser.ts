@@ -52,7 +52,7 @@ export async function fetchWeightsBrowser(arch: string, selector = 'imagenet', o
   if (key in models) return handler;
 
   checkFetchable(c, opts.mirror);
-  const url = downloadUrl(c, opts.mirror);
+  const url = await downloadUrl(c, opts.mirror);
   const expected = await expectedHash(c, opts);
   opts.onStatus?.(`downloading ${url}`);
   const raw = await download(url, c.file, opts);

@@ -100,11 +100,28 @@ async function attempt(url: string, part: string, file: string, opts: DownloadOp
   }
 }
 
+/** A `file://` mirror (a folder): copy the file to `part`; a missing file names the folder and the name looked for. */
+async function copyToPart(url: string, part: string, file: string, opts: DownloadOptions): Promise<void> {
+  const { copyFile, stat } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const { dirname } = await import('node:path');
+  const path = fileURLToPath(url);
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile()) {
+    throw new CnnZooError(`The mirror folder ${dirname(path)} has no file ${file}${st ? ' (it is not a file)' : ''}. Put the ` +
+      'checkpoint there under exactly that name (the publisher\'s file name, see `cnn-zoo fetch --list`), or use the file directly ' +
+      'with --weights FILE.', 'MIRROR_MISSING');
+  }
+  await copyFile(path, part);
+  opts.onProgress?.({ file, received: st.size, total: st.size });
+}
+
 /**
  * Download `url` into `part`. A failed attempt is retried, resuming from the bytes already written when the
  * server answers the Range request (else from the start). When every attempt fails, the partial file is deleted.
  */
 export async function downloadToPart(url: string, part: string, file: string, opts: DownloadOptions = {}): Promise<void> {
+  if (url.startsWith('file:')) return copyToPart(url, part, file, opts);
   const retries = opts.retries ?? 3;
   let delay = opts.retryDelayMs ?? 1000;
   const problems: string[] = [];

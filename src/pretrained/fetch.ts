@@ -4,14 +4,16 @@
  * cache without any request.
  */
 import { CnnZooError } from '../errors.js';
+import { isNode, nodeModules } from '../platform.js';
 import { saveConverted } from '../artifacts/save.js';
-import { WEIGHT_DTYPES, type WeightDtype } from '../artifacts/metadata.js';
+import type * as tf from '@tensorflow/tfjs';
+import { WEIGHT_DTYPES, type CnnZooMetadata, type WeightDtype } from '../artifacts/metadata.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { convertDownloaded } from './convert-download.js';
 import { cacheRoot, downloadPath, exists, inCache, modelDir, publishDir, remove, tempDirFor } from './cache.js';
 import { downloadToPart, type DownloadOptions } from './download.js';
 import { expectedHash, type ExpectedOptions } from './expected.js';
-import { digestFile, digestMatches, hashMismatch } from './hash.js';
+import { digestFile, digestMatches, hashMismatch, type Expected } from './hash.js';
 import { checkpointId, resolveCheckpoint } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 
@@ -51,11 +53,23 @@ export interface FetchResult {
   record: FetchRecord;
 }
 
+/**
+ * A mirror as a base URL: an http(s) or file:// URL as given, a folder path (Node) as its file:// URL. The mirror
+ * serves (or holds) the table's file names: `<mirror>/<file>`.
+ */
+export async function mirrorBase(mirror: string): Promise<string> {
+  if (/^(https?|file):\/\//i.test(mirror)) return mirror;
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(mirror) || !isNode) {
+    throw new CnnZooError(`Mirror "${mirror}" is neither an http(s) URL nor a file:// URL${isNode ? ' nor a folder' : ''}.`, 'BAD_ARGS');
+  }
+  const { pathToFileURL } = await import('node:url');
+  return pathToFileURL((await nodeModules()).resolve(mirror)).href;
+}
+
 /** The download URL: the mirror's `<base>/<file>` when a mirror is set. */
-export function downloadUrl(c: PublishedCheckpoint, mirror?: string): string {
+export async function downloadUrl(c: PublishedCheckpoint, mirror?: string): Promise<string> {
   if (!mirror) return c.url;
-  if (!/^https?:\/\//.test(mirror)) throw new CnnZooError(`Mirror "${mirror}" is not an http(s) URL.`, 'BAD_ARGS');
-  return `${mirror.replace(/\/+$/, '')}/${encodeURIComponent(c.file)}`;
+  return `${(await mirrorBase(mirror)).replace(/\/+$/, '')}/${encodeURIComponent(c.file)}`;
 }
 
 export function checkDtype(dtype: string): WeightDtype {
@@ -68,7 +82,7 @@ export function checkFetchable(c: PublishedCheckpoint, mirror: string | undefine
   if (c.manual && !mirror) throw new CnnZooError(`${c.arch} (${checkpointId(c)}) cannot be downloaded automatically: ${c.manual}. Source: ${c.url}`, 'MANUAL_DOWNLOAD');
 }
 
-async function readRecord(dir: string): Promise<FetchRecord | undefined> {
+export async function readRecord(dir: string): Promise<FetchRecord | undefined> {
   const { readFile } = await import('node:fs/promises');
   try {
     const r = JSON.parse(await readFile(`${dir}/fetch.json`, 'utf8')) as FetchRecord;
@@ -78,33 +92,76 @@ async function readRecord(dir: string): Promise<FetchRecord | undefined> {
   }
 }
 
+/** The report on a cached download whose hash is not the published one: which file, both hashes, what to do. */
+function cachedMismatch(path: string, hex: string, expected: Expected): CnnZooError {
+  return new CnnZooError(`The cached download ${path} is not the published file: its ${expected.algorithm} is ${hex}, but ` +
+    `${expected.from} says ${expected.prefix ? `it starts with ${expected.hex}` : expected.hex} (a corrupt or truncated download, or ` +
+    'another file put there by hand). Delete it and fetch again; or, if it is a checkpoint you trust, use it directly: ' +
+    '--weights FILE / load(name, { weights: FILE }) converts it by its format.', 'HASH_MISMATCH');
+}
+
 /** Download + verify into `dest` (via `<dest>.part`); returns the file's sha256 and what verified it. */
 async function downloadVerified(c: PublishedCheckpoint, url: string, dest: string, opts: HubOptions): Promise<{ sha256: string; verified: string }> {
   const { mkdir, rename } = await import('node:fs/promises');
   const { dirname } = await import('node:path');
   const mirror = opts.mirror ?? process.env.CNN_ZOO_MIRROR;
   const expected = await expectedHash(c, { ...opts, mirror });
-  const check = async (path: string): Promise<{ sha256: string; verified: string }> => {
+  const check = async (path: string): Promise<{ sha256: string; verified: string } | { hex: string; expected: Expected }> => {
     const sha256 = await digestFile(path, 'sha256');
     if (!expected) return { sha256, verified: 'unverified (publisher publishes no hash; accepted with trustUnpinned)' };
     const hex = expected.algorithm === 'sha256' ? sha256 : await digestFile(path, expected.algorithm);
-    if (!digestMatches(hex, expected)) {
-      await remove(path);
-      throw hashMismatch(`${c.file} (from ${url})`, hex, expected);
-    }
+    if (!digestMatches(hex, expected)) return { hex, expected };
     return { sha256, verified: `${expected.algorithm} ${expected.prefix ? 'prefix ' : ''}${expected.hex} (${expected.from})` };
   };
+  // A file already in the download cache (kept from an earlier fetch, or put there by hand): used if it verifies,
+  // else reported (it is left in place, and replaced only by a download that verifies).
+  let stale: CnnZooError | undefined;
   if (await exists(dest)) {
-    try { return await check(dest); } catch { /* a stale or foreign file: download again */ }
+    const r = await check(dest);
+    if ('sha256' in r) return r;
+    stale = cachedMismatch(dest, r.hex, r.expected);
+    opts.onStatus?.(stale.message);
   }
   await mkdir(dirname(dest), { recursive: true });
   const part = `${dest}.part`;
   opts.onStatus?.(`downloading ${url}`);
-  await downloadToPart(url, part, c.file, { ...opts, fetch: opts.fetch });
+  try {
+    await downloadToPart(url, part, c.file, { ...opts, fetch: opts.fetch });
+  } catch (e) {
+    if (stale && e instanceof CnnZooError) throw new CnnZooError(`${stale.message} Downloading it again failed too: ${e.message}`, e.code);
+    throw e;
+  }
   const result = await check(part);
+  if (!('sha256' in result)) {
+    await remove(part);
+    throw hashMismatch(`${c.file} (from ${url})`, result.hex, result.expected);
+  }
   await rename(part, dest);
   opts.onStatus?.(`verified ${c.file}: ${result.verified}`);
   return result;
+}
+
+/**
+ * Convert (`convert()`) and save tfjs artifacts + fetch.json into the cache folder `dir`: written to a temporary
+ * folder and renamed into place, so a failure leaves nothing.
+ */
+export async function cacheConverted(root: string, dir: string, record: FetchRecord, convert: () => Promise<{ model: tf.LayersModel; metadata: CnnZooMetadata }>): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  let tmp: string | undefined;
+  try {
+    const { model, metadata } = await convert();
+    try {
+      tmp = await tempDirFor(dir);
+      await saveConverted(model, nodeFileSystem(tmp), metadata);
+    } finally {
+      model.dispose();
+    }
+    await writeFile(await inCache(root, tmp.slice(root.length + 1), 'fetch.json'), JSON.stringify(record, null, 2));
+    await publishDir(tmp, dir);
+    tmp = undefined;
+  } finally {
+    if (tmp) await remove(tmp);
+  }
 }
 
 /**
@@ -121,28 +178,17 @@ export async function fetchWeights(arch: string, selector = 'imagenet', opts: Hu
   if (cached) return { dir, checkpoint: c, fromCache: true, record: cached };
   checkFetchable(c, mirror);
 
-  const url = downloadUrl(c, mirror);
+  const url = await downloadUrl(c, mirror);
   const dest = await downloadPath(root, c);
   const { sha256, verified } = await downloadVerified(c, url, dest, { ...opts, mirror });
-  const { readFile, writeFile } = await import('node:fs/promises');
-  let tmp: string | undefined;
+  const { readFile } = await import('node:fs/promises');
   try {
     opts.onStatus?.(`converting ${c.file} into ${c.arch} (${dtype})`);
     const raw = new Uint8Array(await readFile(dest));
-    const { model, metadata } = await convertDownloaded(c, raw, sha256, dtype);
-    try {
-      tmp = await tempDirFor(dir);
-      await saveConverted(model, nodeFileSystem(tmp), metadata);
-    } finally {
-      model.dispose();
-    }
     const record: FetchRecord = { checkpoint: checkpointId(c), arch: c.arch, url, file: c.file, sha256, verified, dtype, fetchedAt: new Date().toISOString() };
-    await writeFile(await inCache(root, tmp.slice(root.length + 1), 'fetch.json'), JSON.stringify(record, null, 2));
-    await publishDir(tmp, dir);
-    tmp = undefined;
+    await cacheConverted(root, dir, record, () => convertDownloaded(c, raw, sha256, dtype));
     return { dir, checkpoint: c, fromCache: false, record };
   } finally {
-    if (tmp) await remove(tmp);
     if (!opts.keepDownload) await remove(dest);
   }
 }

@@ -5,29 +5,34 @@ import { load } from '../../api/index.js';
 import type { ClassPrediction } from '../../api/predictions.js';
 import { DEFAULT_ARCH } from '../../artifacts/shipped.js';
 import { isWeightsSelector } from '../../pretrained/index.js';
-import { selectBackend } from '../backend.js';
-import { archName, parse } from '../args.js';
+import { startBackend } from '../backend.js';
+import { archName, cliWeights, parse } from '../args.js';
 
-export const usage = 'cnn-zoo classify IMAGE... [--weights DIR|URL|imagenet] [--model NAME (or --arch)] [--top K] ' +
-  '[--backend wasm|cpu|webgpu|tensorflow] [--json]';
+export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
+  '[--mirror URL|DIR] [--top K] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
+  '  Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
+  '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).';
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, arch: { type: 'string' }, model: { type: 'string' }, top: { type: 'string', default: '5' },
-    backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
+    backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' }, mirror: { type: 'string' },
   }, usage);
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new CnnZooError(`--top must be a positive integer, got "${values.top}".`, 'BAD_ARGS');
-  await selectBackend(values.backend!);
+  const backend = await startBackend(values.backend!);
   const arch = archName(values);
-  if (!arch && values.weights && isWeightsSelector(values.weights)) {
+  if (!arch && values.weights && (isWeightsSelector(values.weights) || values.weights === 'random')) {
     throw new CnnZooError(`--weights ${values.weights} needs the model: add --model NAME.`, 'BAD_ARGS');
   }
-  // Converted weights alone name their architecture in their metadata.
-  const model = arch ? await load(arch, values.weights ? { weights: values.weights } : {})
-    : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights)) : await load(DEFAULT_ARCH);
+  const hub = values.mirror ? { hub: { mirror: values.mirror } } : {};
+  // Converted weights alone name their architecture in their metadata (a checkpoint file: when it is a published one).
+  const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
+    : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH);
+  const runtime = `${backend.name} (${backend.detail})`;
   const source = model.metadata ? `${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
-  const results: { image: string; top: ClassPrediction[] }[] = [];
+  const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
+  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}`);
   let failed = 0;
   try {
     for (const path of positionals) {
@@ -37,10 +42,11 @@ export async function run(argv: string[]): Promise<number> {
       } catch (e) {
         if (!(e instanceof CnnZooError)) throw e;
         failed++;
-        console.error(`cnn-zoo: ${path}: ${e.message}`);
+        // The decoders' errors start with the file name already.
+        console.error(`cnn-zoo: ${e.message.startsWith(path) ? '' : `${path}: `}${e.message}`);
         continue;
       }
-      results.push({ image: path, top });
+      results.push({ image: path, model: model.name, backend: runtime, top });
       if (!values.json) {
         console.log(`${path}  (${model.name}, ${source})`);
         top.forEach((p, i) => console.log(`  ${i + 1}. ${(100 * p.probability).toFixed(2).padStart(6)}%  ${String(p.index).padStart(4)}  ${p.label}`));

@@ -4,7 +4,6 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { useBackend, type BackendName } from '../../backend.js';
 import { CnnZooError } from '../../errors.js';
 import { quantizationError, saveConverted } from '../../artifacts/save.js';
 import { WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/metadata.js';
@@ -17,6 +16,7 @@ import { compareWithReference } from '../../convert/reference.js';
 import { SOURCE_FORMATS, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
 import { PRESETS, type PresetName } from '../../image/presets.js';
 import { archName, parse } from '../args.js';
+import { selectBackend } from '../backend.js';
 
 export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
   '[--dtype float32|float16|uint8] [--layout NAME] [--input-size N] [--num-classes N] [--preprocess tf|torch|caffe] ' +
@@ -50,7 +50,9 @@ export async function run(argv: string[]): Promise<number> {
     'npy-layout': { type: 'string' }, licence: { type: 'string' }, origin: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
   }, usage);
   const arch = archName(values);
-  if (!arch || !values.from || !values.out || positionals.length === 0) throw new CnnZooError(`convert needs --arch, --from, --out and a checkpoint.\nUsage: ${usage}`, 'BAD_ARGS');
+  const missing = [!arch && '--arch NAME (or --model NAME)', !values.from && `--from ${SOURCE_FORMATS.join('|')}`, !values.out && '--out DIR',
+    positionals.length === 0 && 'the checkpoint file(s)'].filter(Boolean);
+  if (!arch || !values.from || !values.out || missing.length) throw new CnnZooError(`convert is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!(SOURCE_FORMATS as readonly string[]).includes(values.from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${values.from}".`, 'BAD_ARGS');
   if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
   if (values.preprocess && !(values.preprocess in PRESETS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PRESETS).join(', ')}.`, 'BAD_ARGS');
@@ -61,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < 1) throw new CnnZooError(`${what} must be a positive integer, got "${v}".`, 'BAD_ARGS');
     return n;
   };
-  await useBackend(values.backend as BackendName);
+  await selectBackend(values.backend!);
   const t0 = performance.now();
   const { model, metadata, report } = await convertCheckpoint({
     arch, from: values.from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,

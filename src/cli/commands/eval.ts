@@ -1,4 +1,4 @@
-/** `cnn-zoo eval --model NAME [--weights DIR] --data DIR`: Top-1/Top-5, per-class accuracy and images/s on a labelled folder. */
+/** `cnn-zoo eval --model NAME [--weights imagenet|FILE|DIR|random] --data DIR`: Top-1/Top-5, per-class accuracy and images/s on a labelled folder. */
 import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { selectBackend } from '../backend.js';
@@ -11,7 +11,7 @@ import { progressBar } from '../../eval/progress.js';
 import { parse } from '../args.js';
 import { table } from '../format.js';
 
-export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights DIR] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
+export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
   '[--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
   '          or one sub-folder per class named by wnid. Without --weights: the embedded weights if the model has them,\n' +
@@ -42,11 +42,11 @@ export async function run(argv: string[]): Promise<number> {
   for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
   // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
   const spec = getSpec(name);
-  const random = values.weights === undefined && !(spec.name in SHIPPED);
+  const random = values.weights === 'random' || (values.weights === undefined && !(spec.name in SHIPPED));
   const model = await modelWithWeights(spec, { weights: random ? null : values.weights });
   const weights = values.weights ?? (random ? 'random' : 'embedded');
   console.log(`model ${name} (weights: ${weights}), backend ${backend}, batch ${batchSize}`);
-  if (weights === 'random') console.log('  note: random weights (no --weights given): the accuracy is meaningless; use it as a smoke test.');
+  if (weights === 'random') console.log('  note: random weights: the accuracy is meaningless; use it as a smoke test.');
   const bar = progressBar('eval');
   const r = await evaluate(model, dataset, {
     batchSize, ...(limit ? { limit } : {}), name, weights,

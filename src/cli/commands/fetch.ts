@@ -3,7 +3,6 @@
  * [--trust-unpinned] [--keep-download] [--timeout SECONDS] [--backend wasm|cpu] | --list [NAME]`: download a model's published
  * checkpoint, verify it, convert it and cache the tfjs artifacts (or list the published checkpoints).
  */
-import { useBackend, type BackendName } from '../../backend.js';
 import { CnnZooError } from '../../errors.js';
 import { checkpointId, checkpointsFor, PUBLISHED, UNPUBLISHED } from '../../pretrained/index.js';
 import { fetchWeights } from '../../pretrained/fetch.js';
@@ -11,9 +10,10 @@ import type { DownloadProgress } from '../../pretrained/download.js';
 import type { PublishedCheckpoint } from '../../pretrained/types.js';
 import { getSpec } from '../../zoo/registry.js';
 import { parse } from '../args.js';
+import { selectBackend } from '../backend.js';
 import { table } from '../format.js';
 
-export const usage = 'cnn-zoo fetch NAME [--source imagenet|PUBLISHER|PUBLISHER:TAG] [--dtype float32|float16|uint8] [--mirror URL] ' +
+export const usage = 'cnn-zoo fetch NAME [--source imagenet|PUBLISHER|PUBLISHER:TAG] [--dtype float32|float16|uint8] [--mirror URL|DIR] ' +
   '[--cache DIR] [--sha256 HEX] [--trust-unpinned] [--keep-download] [--timeout SECONDS] [--backend wasm|cpu]   |   cnn-zoo fetch --list [NAME]';
 
 const accuracy = (c: PublishedCheckpoint): string => c.accuracy ? `${c.accuracy.top1}${c.accuracy.top5 !== undefined ? ` / ${c.accuracy.top5}` : ''}` : '-';
@@ -33,7 +33,8 @@ function listCheckpoints(name?: string): void {
   }
   const none = name ? UNPUBLISHED.filter((u) => u.arch === getSpec(name).name) : UNPUBLISHED;
   for (const u of none) console.log(`${u.arch}: no published weights. ${u.reason}`);
-  if (rows.length) console.log('\n* = what --source imagenet (the default) picks. Facts and their sources: docs/WEIGHTS.md.');
+  if (rows.length) console.log('\n* = what --source imagenet (the default) picks. Facts and their sources: docs/WEIGHTS.md (in the package: node_modules/cnn-zoo/docs/WEIGHTS.md); ' +
+    'offline use (--weights FILE, --mirror DIR): README.md, "Weights without internet".');
 }
 
 function progressPrinter(): (p: DownloadProgress) => void {
@@ -65,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CnnZooError(`fetch needs one model name.\nUsage: ${usage}`, 'BAD_ARGS');
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new CnnZooError(`--timeout must be a positive number of seconds, got "${values.timeout}".`, 'BAD_ARGS');
-  await useBackend(values.backend as BackendName);
+  await selectBackend(values.backend!);
   const t0 = performance.now();
   const r = await fetchWeights(positionals[0]!, values.source, {
     dtype: values.dtype as 'float32', mirror: values.mirror, cacheDir: values.cache, sha256: values.sha256,
@@ -78,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  sha256 ${r.record.sha256}; verified by ${r.record.verified}`);
   console.log(`  licence: ${c.licence}; ImageNet top-1 / top-5: ${accuracy(c)}${c.accuracy?.note ? ` (${c.accuracy.note})` : ''}`);
   if (c.note) console.log(`  note: ${c.note}`);
-  console.log(`  use it: load('${c.arch}', { weights: '${checkpointId(c)}' }) or { weights: '${r.dir}' }`);
+  console.log(`  use it: cnn-zoo classify IMAGE --model ${c.arch} --weights ${checkpointId(c)} (or --weights ${r.dir}); ` +
+    `in code: load('${c.arch}', { weights: '${checkpointId(c)}' })`);
   return 0;
 }

@@ -1,17 +1,18 @@
 /** `cnn-zoo parity FIXTURE... [--backend NAME]`: reproduce parity fixtures; non-zero exit on any FAIL. */
-import { useBackend, type BackendName } from '../../backend.js';
 import { loadFixture } from '../../parity/fixture.js';
 import { runParity } from '../../parity/run.js';
 import { CnnZooError } from '../../errors.js';
 import { parse } from '../args.js';
+import { startBackend } from '../backend.js';
 
 export const usage = 'cnn-zoo parity FIXTURE.json.gz... [--backend wasm|cpu|webgpu|tensorflow]';
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { backend: { type: 'string', default: 'wasm' } }, usage);
   if (positionals.length === 0) throw new CnnZooError(`parity needs at least one fixture file.\nUsage: ${usage}`, 'BAD_ARGS');
-  await useBackend(values.backend as BackendName);
+  const backend = await startBackend(values.backend!);
   let failed = 0;
-  console.log(`backend ${values.backend}`);
+  console.log(`backend ${backend.name} (${backend.detail})`);
+  console.log(`${'fixture'.padEnd(32)}  ${'max_rel_err'.padEnd(9)}  ${'tolerance'.padEnd(7)}  result  (model, time; differences)`);
   for (const path of positionals) {
     try {
       const fx = await loadFixture(path);

@@ -1,0 +1,23 @@
+/**
+ * API wording -> CLI wording for error messages the CLI prints: the library's errors name its options
+ * (`weights: null`, `load('x', { weights: ... })`); on the command line the same advice is a flag.
+ * One table, applied in order.
+ */
+const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
+  // "--flag / { option }" and "--flag / load(...)" pairs: keep the flag.
+  [/ \/ (?:\{[^{}]*\}|load\([^()]*\))/g, ''],
+  // "(CLI: --x; more)" -> "(more)"; "(CLI: --x)" -> "" (the API wording around it is translated below).
+  [/\(CLI: [^;()]*; /g, '('],
+  [/ ?\(CLI: [^;()]*\)/g, ''],
+  // load('x', { weights: W }) -> --model x --weights W; load(NAME, ...) too.
+  [/load\((['"]?)([^'",()]+)\1, \{ weights: (['"]?)([^'"{}]+?)\3 \}\)/g, '--model $2 --weights $4'],
+  [/load\((['"])([\w.-]+)\1\)/g, '--model $2'],
+  [/\bweights: null\b/g, '--weights random'],
+  [/\bweights: (['"])([^'"]+)\1/g, '--weights $2'],
+  [/\bweights: ([A-Z]+)\b/g, '--weights $1'],
+];
+
+/** `message` as the CLI says it. */
+export function cliWording(message: string): string {
+  return RULES.reduce((m, [re, to]) => m.replace(re, to as string), message);
+}

@@ -1,0 +1,116 @@
+/**
+ * A checkpoint file the user already has (downloaded elsewhere, copied from an offline machine), used as the
+ * weights of a model: `load('resnet50', { weights: 'resnet50-11ad3fa6.pth' })`, `--weights FILE`. The file is
+ * recognised by its hash against the published-weights table (the published checkpoint then gives the format,
+ * preprocessing, build options and licence), or else read by its format (magic bytes, extension) with the
+ * architecture's defaults; either way it is converted once into the cache, like `fetch` does. Node only.
+ */
+import { CnnZooError } from '../errors.js';
+import { isNode, nodeModules } from '../platform.js';
+import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
+import { cacheRoot, inCache, modelDir, safeName } from './cache.js';
+import { convertDownloaded } from './convert-download.js';
+import { digestBytes } from './hash.js';
+import { checkpointId, PUBLISHED } from './table.js';
+import type { PublishedCheckpoint } from './types.js';
+import { readCheckpoint } from '../checkpoints/read.js';
+import { sniffCheckpointFormat } from '../checkpoints/sniff.js';
+import { convertCheckpoint } from '../convert/convert.js';
+import { getSpec } from '../zoo/registry.js';
+import type { SourceFormat } from '../checkpoints/files.js';
+
+export interface LocalCheckpoint {
+  /** The cached tfjs artifacts (give them to `load(name, { weights })`). */
+  dir: string;
+  /** The published checkpoint the file is, when its hash says so. */
+  checkpoint?: PublishedCheckpoint;
+  format: string;
+  sha256: string;
+  /** True when the file had been converted before (nothing was converted now). */
+  fromCache: boolean;
+  record: FetchRecord;
+}
+
+/** Whether a weights string is a checkpoint file on disk (not a folder, model.json or URL of converted weights). */
+export async function isCheckpointFile(weights: string): Promise<boolean> {
+  if (!isNode || /^[a-z][a-z0-9+.-]+:\/\//i.test(weights) || /\.json$/i.test(weights)) return false;
+  return (await (await nodeModules()).stat(weights).catch(() => undefined))?.isFile() ?? false;
+}
+
+/** The published checkpoints whose hash (full digest, or the sha256 prefix in the publisher's file name) the bytes have. */
+export async function publishedWithHash(bytes: Uint8Array, table: readonly PublishedCheckpoint[] = PUBLISHED): Promise<{ sha256: string; matches: PublishedCheckpoint[] }> {
+  const sha256 = await digestBytes(bytes, 'sha256');
+  const sha1 = table.some((c) => c.hash && 'hex' in c.hash && c.hash.algorithm === 'sha1') ? await digestBytes(bytes, 'sha1') : '';
+  const matches = table.filter((c) => {
+    const h = c.hash;
+    if (!h) return false;
+    if ('hex' in h) return (h.algorithm === 'sha1' ? sha1 : sha256) === h.hex.toLowerCase();
+    if ('prefix' in h) return sha256.startsWith(h.prefix.toLowerCase());
+    return false; // Hub LFS hashes are looked up online, not listed
+  });
+  return { sha256, matches };
+}
+
+async function readFileBytes(path: string): Promise<Uint8Array> {
+  const { readFile } = await nodeModules();
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new CnnZooError(`Cannot read the checkpoint "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`, 'MISSING_FILE');
+  }
+}
+
+/**
+ * The published checkpoint a file is (by hash), or undefined: what `load(FILE)` uses to know the architecture.
+ * `table` defaults to the published-weights table.
+ */
+export async function recogniseCheckpoint(path: string, table?: readonly PublishedCheckpoint[]): Promise<PublishedCheckpoint | undefined> {
+  return (await publishedWithHash(await readFileBytes(path), table)).matches[0];
+}
+
+export interface LocalOptions extends Pick<HubOptions, 'cacheDir' | 'dtype' | 'onStatus'> {
+  /** The table files are recognised against (default: the published-weights table). */
+  table?: readonly PublishedCheckpoint[];
+}
+
+/** Convert checkpoint file `path` for `arch` into the cache (once) and return where its tfjs artifacts are. */
+export async function importCheckpoint(arch: string, path: string, opts: LocalOptions = {}): Promise<LocalCheckpoint> {
+  const spec = getSpec(arch);
+  const dtype = checkDtype(opts.dtype ?? 'float32');
+  const { resolve, basename } = await nodeModules();
+  const file = resolve(path);
+  const raw = await readFileBytes(file);
+  const { sha256, matches } = await publishedWithHash(raw, opts.table);
+  const mine = matches.filter((c) => c.arch === spec.name);
+  if (matches.length > 0 && mine.length === 0) {
+    const c = matches[0]!;
+    throw new CnnZooError(`${path} is the published checkpoint of ${c.arch} (${checkpointId(c)}), not of ${spec.name}: ` +
+      `use it with that model, load('${c.arch}', { weights: '${path}' }).`, 'WRONG_ARCH');
+  }
+  const root = await cacheRoot(opts.cacheDir);
+  const c = mine[0];
+  const dir = c ? await modelDir(root, c, dtype) : await inCache(root, 'models', safeName(spec.name), `file-${sha256.slice(0, 16)}-${dtype}`);
+  const cached = await readRecord(dir);
+  if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format: c?.format ?? sniffCheckpointFormat(raw, file), sha256, fromCache: true, record: cached };
+
+  const url = `file://${file}`;
+  if (c) {
+    opts.onStatus?.(`${basename(file)} is ${c.arch} ${checkpointId(c)} (sha256 ${sha256.slice(0, 12)}...); converting (${dtype})`);
+    const record: FetchRecord = { checkpoint: checkpointId(c), arch: c.arch, url, file: basename(file), sha256,
+      verified: `its hash is the published one (${c.hash && 'from' in c.hash ? c.hash.from : 'table'})`, dtype, fetchedAt: new Date().toISOString() };
+    await cacheConverted(root, dir, record, () => convertDownloaded(c, raw, sha256, dtype));
+    return { dir, checkpoint: c, format: c.format, sha256, fromCache: false, record };
+  }
+  const format = sniffCheckpointFormat(raw, file);
+  opts.onStatus?.(`${basename(file)} is not a published checkpoint cnn-zoo knows (sha256 ${sha256.slice(0, 12)}...); reading it as ${format} for ${spec.name} (${dtype})`);
+  const record: FetchRecord = { checkpoint: `file:${basename(file)}`, arch: spec.name, url, file: basename(file), sha256,
+    verified: 'not a published checkpoint (read by its format)', dtype, fetchedAt: new Date().toISOString() };
+  await cacheConverted(root, dir, record, async () => {
+    const arrays = await readCheckpoint(format, raw, basename(file), { arch: spec.name });
+    const source = { ...arrays, info: { format, files: [{ name: basename(file), bytes: raw.length, sha256 }], origin: file } };
+    const from: SourceFormat = format === 'darknet' ? 'torch' : format;
+    const { model, metadata } = await convertCheckpoint({ arch: spec.name, from, inputs: [basename(file)], source, dtype, origin: file });
+    return { model, metadata };
+  });
+  return { dir, format, sha256, fromCache: false, record };
+}

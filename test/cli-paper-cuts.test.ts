@@ -1,0 +1,167 @@
+/**
+ * CLI paper cuts (issue #19, items 8 and 9, and the CLI side of item 7): did-you-mean for unknown flags and
+ * commands, --version, one line per bad image (a truncated JPEG included) with the good ones still classified,
+ * --json in the API's prediction shape with the backend that ran, errors in CLI syntax (never `weights: null` or
+ * `load(...)`), --weights FILE and --mirror DIR on classify, convert naming what is missing, --backend listing what
+ * runs in Node, parity's column headers, every command's --help, and `fetch --list` agreeing with the cards and
+ * pointing to docs that ship in the package. Each check runs the real CLI (src/cli/main.ts through tsx).
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { list } from '../src/api/index.js';
+import { toRgbImages } from '../src/api/inputs.js';
+import { resolveCheckpoint } from '../src/pretrained/index.js';
+import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
+
+const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
+const SQUEEZE_PTH = join(SHARED, 'fixtures', 'checkpoints', 'squeezenet1_1.pth');
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; files: string[] };
+
+describe('CLI paper cuts', function () {
+  this.timeout(300_000);
+  let tmp = '';
+  let cache = '';
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+    { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
+  /** Error output must be CLI syntax: no API option spelling. */
+  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights/);
+
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-cli-'));
+    cache = join(tmp, 'cache');
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('--version and -v print the package version; a mistyped command gets "did you mean"', () => {
+    for (const flag of ['--version', '-v']) {
+      const r = cli(flag);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout.trim()).to.equal(PKG.version);
+    }
+    const typo = cli('clasify', 'x.jpg');
+    expect(typo.status).to.equal(2);
+    expect(typo.stderr).to.match(/unknown command "clasify"\. Did you mean classify\?/);
+  });
+
+  it('an unknown flag names the closest one, in plain quoting; a flag without its value says so', () => {
+    const r = cli('classify', GRACE_HOPPER, '--tpo', '3');
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.include('Unknown option --tpo. Did you mean --top?');
+    expect(r.stderr).not.to.include('\'-- "--tpo"');
+    expect(r.stderr).to.include('Usage: cnn-zoo classify');
+    const missing = cli('classify', GRACE_HOPPER, '--top');
+    expect(missing.stderr).to.include('Option --top needs a value (--top VALUE).');
+  });
+
+  it('classify a.bmp notes.txt truncated.jpg --json: the good image in the API shape with the backend, one line per bad file, exit 1', () => {
+    const notes = join(tmp, 'notes.txt');
+    writeFileSync(notes, 'not an image\n');
+    const truncated = join(tmp, 'truncated.jpg');
+    writeFileSync(truncated, readFileSync(join(SHARED, 'images', 'parrot.jpg')).subarray(0, 300));
+    const r = cli('classify', GRACE_HOPPER, notes, truncated, '--json');
+    expect(r.status).to.equal(1);
+    const results = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { image: string; model: string; backend: string; top: object[] }[];
+    expect(results).to.have.length(1);
+    expect(results[0]!.image).to.equal(GRACE_HOPPER);
+    expect(results[0]!.backend).to.match(/^wasm \(/);
+    expect(Object.keys(results[0]!.top[0]!).sort()).to.deep.equal(['index', 'label', 'probability', 'wnid']);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).to.have.length(2);
+    expect(lines[0]).to.match(/^cnn-zoo: \S*notes\.txt: not a readable image/);
+    expect(lines[1]).to.match(/^cnn-zoo: \S*truncated\.jpg: not a readable image/);
+    for (const line of lines) expect(line.split(tmp).length - 1, line).to.equal(1); // the file is named once
+    expect(lines[1]!.match(/premature end of JPEG image/g)).to.have.length(1); // libvips' repeats collapsed
+    // Text output says once which model and backend ran.
+    const text = cli('classify', GRACE_HOPPER);
+    expect(text.stdout.split('\n')[0]).to.match(/^tf_mobilenet_v2_100 \(.*\) on wasm \(/);
+  });
+
+  it('errors use CLI syntax: --weights random, --model NAME --weights FILE', () => {
+    const r = cli('classify', GRACE_HOPPER, '--model', 'resnet50');
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.include('--weights imagenet').and.include('--weights random');
+    cliSyntax(r.stderr);
+    const unknownFile = cli('classify', GRACE_HOPPER, '--weights', SQUEEZE_PTH);
+    expect(unknownFile.status).to.equal(1);
+    expect(unknownFile.stderr).to.include(`--model NAME --weights ${SQUEEZE_PTH}`);
+    cliSyntax(unknownFile.stderr);
+  });
+
+  it('classify --model NAME --weights FILE.pth converts the checkpoint into the cache and classifies; --weights random runs', () => {
+    const r = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', SQUEEZE_PTH, '--top', '1');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^squeezenet1_1 \(torch float32\) on wasm/);
+    expect(readdirSync(join(cache, 'models', 'squeezenet1_1'))[0]).to.match(/^file-[0-9a-f]{16}-float32$/);
+    const random = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', 'random', '--top', '1');
+    expect(random.status, random.stderr).to.equal(0);
+    expect(random.stdout).to.match(/^squeezenet1_1 \(random weights\)/);
+  });
+
+  it('classify --mirror DIR reads the published file from the folder (and its hash is checked)', () => {
+    const c = resolveCheckpoint('squeezenet1_1');
+    const mirror = join(tmp, 'mirror');
+    mkdirSync(mirror, { recursive: true });
+    copyFileSync(SQUEEZE_PTH, join(mirror, c.file)); // not the published bytes: verification must refuse it
+    const r = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', 'imagenet', '--mirror', mirror);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.include(`${c.file} (from ${pathToFileURL(join(mirror, c.file)).href}) failed verification`);
+    expect(r.stderr).not.to.match(/Unknown option|not an http/);
+  });
+
+  it('convert names what is missing; --backend lists the backends that run in Node', () => {
+    const r = cli('convert', '--arch', 'squeezenet1_1', SQUEEZE_PTH);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/convert is missing --from torch\|[a-z|]+, --out DIR\./);
+    const gl = cli('parity', fixturePath('squeezenet1_1'), '--backend', 'webgl');
+    expect(gl.status).to.equal(1);
+    expect(gl.stderr).to.include('WebGL runs in browsers only. Backends in Node: tensorflow, webgpu, wasm, cpu');
+  });
+
+  it('parity prints column headers above its rows', () => {
+    const r = cli('parity', fixturePath('squeezenet1_1'));
+    expect(r.status, r.stderr).to.equal(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[1]).to.match(/^fixture\s+max_rel_err\s+tolerance\s+result/);
+    expect(lines[2]).to.match(/^squeezenet1_1\s+\S+\s+\S+\s+PASS/);
+  });
+
+  it('every command has --help with its usage; classify\'s names --weights imagenet; `help CMD` is `CMD --help`', async () => {
+    const commands = readdirSync(join(ROOT, 'src', 'cli', 'commands')).map((f) => f.replace(/\.ts$/, ''));
+    for (const name of commands) {
+      const { usage } = await import(`../src/cli/commands/${name}.js`) as { usage: string };
+      expect(usage, name).to.match(new RegExp(`^cnn-zoo ${name} `));
+    }
+    const r = cli('classify', '--help');
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^Usage: cnn-zoo classify IMAGE/).and.include('--weights imagenet').and.include('--mirror');
+    expect(cli('help', 'fetch').stdout).to.match(/^Usage: cnn-zoo fetch NAME/);
+  });
+
+  it('fetch --list agrees with the model cards and points to docs that ship in the package', () => {
+    const r = cli('fetch', '--list', 'resnet50');
+    expect(r.status, r.stderr).to.equal(0);
+    const card = list().find((c) => c.name === 'resnet50')!;
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('resnet50 '));
+    expect(rows.map((l) => l.split(/\s+/)[1])).to.deep.equal(card.weights.published);
+    expect(rows[0]).to.include(`${card.weights.imagenet!.id} *`).and.include(String(card.weights.imagenet!.top1));
+    const docs = [...r.stdout.matchAll(/\b(docs\/[\w.-]+\.md|README\.md)\b/g)].map((m) => m[1]!);
+    expect(docs).to.include('docs/WEIGHTS.md');
+    for (const doc of docs) expect(PKG.files, doc).to.include(doc);
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).to.match(/^### Weights without internet$/m);
+  });
+
+  it('image bytes without a name are named in errors by their place in the batch and their size (not "image:")', async () => {
+    const good = new Uint8Array(readFileSync(GRACE_HOPPER));
+    let err: unknown;
+    try { await toRgbImages([good, new Uint8Array([1, 2, 3])]); } catch (e) { err = e; }
+    expect((err as Error).name).to.equal('CnnZooError'); // (the decoder is imported lazily, as its own module instance under tsx)
+    expect((err as Error).message).to.match(/^image \[1\] \(3 bytes\): not a readable image/);
+    err = undefined;
+    try { await toRgbImages(new Uint8Array([1, 2, 3, 4])); } catch (e) { err = e; }
+    expect((err as Error).message).to.match(/^image \(4 bytes\): /);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Weights without internet (issue #19, item 7): a checkpoint file downloaded elsewhere used directly as `weights`
+ * (recognised by its hash against the published-weights table, or else read by its format, converted once into
+ * the cache); folder and file:// mirrors; a cached download whose hash is wrong is reported (file, both hashes,
+ * what to do). Real checkpoint files from ../shared, no network (a dead 127.0.0.1 port stands for "offline").
+ */
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { load } from '../src/api/index.js';
+import { modelWithWeights } from '../src/api/weights.js';
+import { useBackend } from '../src/backend.js';
+import { CnnZooError } from '../src/errors.js';
+import { modelMetadata } from '../src/artifacts/metadata.js';
+import { loadFixture, type Fixture } from '../src/parity/fixture.js';
+import { maxRelError, nchwToNhwc } from '../src/parity/run.js';
+import { sniffCheckpointFormat } from '../src/checkpoints/sniff.js';
+import { fetchWeights, importCheckpoint, resolveCheckpoint, PUBLISHED } from '../src/pretrained/index.js';
+import { fixturePath, SHARED } from './helpers/shared.js';
+
+const SQUEEZE_PTH = join(SHARED, 'fixtures', 'checkpoints', 'squeezenet1_1.pth');
+const bytes = new Uint8Array(readFileSync(SQUEEZE_PTH));
+const sha256 = createHash('sha256').update(bytes).digest('hex');
+
+async function rejection(p: Promise<unknown>): Promise<CnnZooError> {
+  try { await p; } catch (e) { if (e instanceof CnnZooError) return e; throw e; }
+  throw new Error('expected a CnnZooError');
+}
+
+function logits(model: tf.LayersModel, fx: Fixture): Float32Array {
+  return tf.tidy(() => (model.predict(nchwToNhwc(fx.input, fx.inputShape)) as tf.Tensor).dataSync() as Float32Array);
+}
+
+describe('weights without internet', function () {
+  this.timeout(300_000);
+  let tmp: string;
+  let fx: Fixture;
+  const published = resolveCheckpoint('squeezenet1_1');
+  const fresh = () => mkdtempSync(join(tmp, 'cache-'));
+
+  before(async () => {
+    await useBackend('wasm');
+    tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-offline-'));
+    fx = await loadFixture(fixturePath('squeezenet1_1'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('recognises checkpoint formats by magic bytes, else by extension; an unknown file names the formats read', () => {
+    const head = (p: string) => new Uint8Array(readFileSync(p)).subarray(0, 64);
+    const ck = join(SHARED, 'fixtures', 'checkpoints');
+    expect(sniffCheckpointFormat(head(join(ck, 'squeezenet1_1.pth')), 'x')).to.equal('torch'); // ZIP
+    expect(sniffCheckpointFormat(head(join(ck, 'shufflenet_v1_g3_0_5x.legacy.pth')), 'x')).to.equal('torch'); // legacy pickle
+    expect(sniffCheckpointFormat(head(join(ck, 'timm_mobilenetv1_025.safetensors')), 'x')).to.equal('safetensors');
+    expect(sniffCheckpointFormat(head(join(SHARED, 'weights', 'keras-mobilenet_v1_0.25_224', 'mobilenet_v1_0.25_224.h5')), 'x')).to.equal('keras');
+    expect(sniffCheckpointFormat(head(join(SHARED, 'weights', 'tflite-mobilenet', 'mobilenet_quant_v1_224_head_layers.tflite')), 'x')).to.equal('tflite');
+    expect(sniffCheckpointFormat(head(join(SHARED, 'weights', 'onnx-mobilenetv2-int8', 'mobilenet_v2_quant.onnx')), 'm.onnx')).to.equal('onnx');
+    const e = (() => { try { sniffCheckpointFormat(new TextEncoder().encode('hello'), 'notes.txt'); } catch (x) { return x as CnnZooError; } })();
+    expect(e).to.be.instanceOf(CnnZooError);
+    expect(e!.code).to.equal('UNKNOWN_FORMAT');
+    expect(e!.message).to.include('notes.txt').and.include('cnn-zoo convert --from');
+  });
+
+  it('load(name, { weights: FILE.pth }): an unpublished file is read by its format, converted once into the cache, and reproduces its fixture', async () => {
+    const cacheDir = fresh();
+    const statuses: string[] = [];
+    const model = await modelWithWeights('squeezenet1_1', { weights: SQUEEZE_PTH, hub: { cacheDir, onStatus: (m) => statuses.push(m) } });
+    const err = maxRelError(logits(model, fx), fx.logits);
+    expect(err).to.be.below(fx.tolerance);
+    const meta = modelMetadata(model)!;
+    expect(meta.source.files[0]).to.include({ name: 'squeezenet1_1.pth', sha256 });
+    model.dispose();
+    expect(statuses.join('\n')).to.match(/not a published checkpoint.*reading it as torch/);
+    const dir = join(cacheDir, 'models', 'squeezenet1_1', `file-${sha256.slice(0, 16)}-float32`);
+    expect(readdirSync(dir).sort()).to.include('model.json').and.include('fetch.json');
+    // Second use: from the cache, nothing converted (no status line, fromCache).
+    const again = await importCheckpoint('squeezenet1_1', SQUEEZE_PTH, { cacheDir, onStatus: (m) => statuses.push(`again: ${m}`) });
+    expect(again).to.include({ dir, fromCache: true, sha256 });
+    expect(statuses.filter((s) => s.startsWith('again'))).to.deep.equal([]);
+    // load() takes the same file; without a model name an unknown file's architecture must be named.
+    const zoo = await load('squeezenet1_1', { weights: SQUEEZE_PTH, hub: { cacheDir } });
+    expect(zoo.name).to.equal('squeezenet1_1');
+    zoo.dispose();
+    const e = await rejection(load(SQUEEZE_PTH));
+    expect(e.code).to.equal('NEEDS_ARCH');
+    expect(e.message).to.include(`load(NAME, { weights: "${SQUEEZE_PTH}" })`);
+  });
+
+  it('a file whose hash is in the table is that published checkpoint: its preprocessing, licence and cache folder, and only for its architecture', async () => {
+    const cacheDir = fresh();
+    // The fixture file is not torchvision's file; a table that lists its sha256 stands in for one that would.
+    const table = [{ ...published, hash: { algorithm: 'sha256' as const, hex: sha256, from: 'a test table' } }];
+    const r = await importCheckpoint('squeezenet1_1', SQUEEZE_PTH, { cacheDir, table });
+    expect(r.checkpoint).to.equal(table[0]);
+    expect(r.dir).to.equal(join(cacheDir, 'models', 'squeezenet1_1', 'torchvision-IMAGENET1K_V1-float32'));
+    const model = await modelWithWeights('squeezenet1_1', { weights: r.dir });
+    const meta = modelMetadata(model)!;
+    expect(meta.preprocessing).to.deep.equal(published.preprocessing);
+    expect(meta.licence).to.equal(published.licence);
+    expect(maxRelError(logits(model, fx), fx.logits)).to.be.below(fx.tolerance);
+    model.dispose();
+    const wrong = await rejection(importCheckpoint('resnet50', SQUEEZE_PTH, { cacheDir, table }));
+    expect(wrong.code).to.equal('WRONG_ARCH');
+    expect(wrong.message).to.include(`load('squeezenet1_1', { weights: '${SQUEEZE_PTH}' })`);
+    // The real table does not list the fixture file (it is not the published one).
+    expect(PUBLISHED.some((c) => c.hash && 'hex' in c.hash && c.hash.hex === sha256)).to.equal(false);
+  });
+
+  it('a folder or file:// mirror serves the table\'s file names (fetch, load with hub.mirror); a missing file names the folder and name', async () => {
+    const mirrorDir = join(tmp, 'mirror');
+    mkdirSync(mirrorDir, { recursive: true });
+    copyFileSync(SQUEEZE_PTH, join(mirrorDir, published.file));
+    const viaFolder = await fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirrorDir, cacheDir: fresh(), sha256 });
+    expect(viaFolder.record.url).to.equal(pathToFileURL(join(mirrorDir, published.file)).href);
+    expect(existsSync(join(viaFolder.dir, 'model.json'))).to.equal(true);
+    const zoo = await load('squeezenet1_1', { weights: 'imagenet', hub: { mirror: pathToFileURL(mirrorDir).href, cacheDir: fresh(), sha256 } });
+    expect(zoo.preprocessing).to.deep.equal(published.preprocessing);
+    zoo.dispose();
+    const missing = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: join(tmp, 'empty'), cacheDir: fresh(), sha256 }));
+    expect(missing.code).to.equal('MIRROR_MISSING');
+    expect(missing.message).to.include(join(tmp, 'empty')).and.include(published.file);
+    const bad = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: 'ftp://example.org/x', cacheDir: fresh(), sha256 }));
+    expect(bad.message).to.include('neither an http(s) URL nor a file:// URL nor a folder');
+  });
+
+  it('a cached download with the wrong hash is reported: which file, expected and actual hash, what to do (not deleted silently)', async () => {
+    const cacheDir = fresh();
+    const cached = join(cacheDir, 'downloads', published.file);
+    mkdirSync(join(cacheDir, 'downloads'), { recursive: true });
+    writeFileSync(cached, bytes.subarray(0, 1000)); // a truncated copy
+    const truncatedSha = createHash('sha256').update(bytes.subarray(0, 1000)).digest('hex');
+    const statuses: string[] = [];
+    const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: 'http://127.0.0.1:9/', cacheDir, sha256, retries: 0, retryDelayMs: 0, timeoutMs: 5_000, onStatus: (m) => statuses.push(m) }));
+    expect(e.code).to.equal('DOWNLOAD_FAILED');
+    expect(e.message).to.include(cached).and.include(truncatedSha).and.include(sha256).and.include('--weights FILE').and.include('cannot reach 127.0.0.1');
+    expect(statuses[0]).to.include(cached).and.include(truncatedSha);
+    expect(existsSync(cached)).to.equal(true);
+    expect(basename(cached)).to.equal(published.file);
+  });
+});
