@@ -21,42 +21,15 @@ export interface ReadKerasH5Options {
 }
 
 type Worker = import('node:worker_threads').Worker;
+// The worker is started by ./h5-thread.ts (Node only; the browser build replaces it with a stub).
 let worker: Worker | undefined;
 /** One file at a time goes to the worker. */
 let queue: Promise<unknown> = Promise.resolve();
 
-/** URL of tsx's ESM API (`tsx/esm/api`, import condition), found from the sources' location. */
-async function tsxEsmApi(): Promise<string> {
-  const { createRequire } = await import('node:module');
-  const { readFile } = await import('node:fs/promises');
-  const { pathToFileURL } = await import('node:url');
-  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
-  const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  return new URL(pkg.exports['./esm/api']!.import.default, pathToFileURL(pkgPath)).href;
-}
-
-async function startWorker(): Promise<Worker> {
-  const { Worker } = await import('node:worker_threads');
-  let w: Worker;
-  if (import.meta.url.endsWith('.ts')) {
-    // Running from the sources (tsx: tests, scripts): the worker registers tsx before loading h5-worker.ts.
-    const tsx = JSON.stringify(await tsxEsmApi());
-    const entry = JSON.stringify(new URL('./h5-worker.ts', import.meta.url).href);
-    w = new Worker(`import(${tsx}).then((m) => { m.register(); return import(${entry}); });`, { eval: true });
-  } else {
-    // Kept apart from `new Worker(...)`: bundlers treat `new Worker(new URL(..., import.meta.url))` as a worker entry,
-    // and this Node-only worker has no place in the browser bundle.
-    const script = new URL('./h5-worker.js', import.meta.url);
-    w = new Worker(script);
-  }
-  w.unref();
-  return w;
-}
-
 function parseInWorker(bytes: Uint8Array, source: string, timeoutMs: number): Promise<KerasH5> {
   return new Promise((resolve, reject) => {
     void (async () => {
-      const w = (worker ??= await startWorker());
+      const w = (worker ??= await (await import('./h5-thread.js')).startWorker());
       let settled = false;
       const finish = (fn: () => void) => {
         if (settled) return;
