@@ -175,13 +175,15 @@ async function prepareWebgpu(o: BackendOptions): Promise<string> {
   return `WebGPU adapter ${desc}${isNode ? ' (Dawn in Node)' : ''}`;
 }
 
-async function prepareWebgl(): Promise<string> {
+/** `auto`: chosen by pickBackend(), which never takes a software renderer; `useBackend('webgl')` still runs on one. */
+async function prepareWebgl(auto: boolean): Promise<string> {
   if (isNode || typeof document === 'undefined') throw new Unavailable('needs a browser (WebGL has no Node implementation here)');
   if (!tf.findBackendFactory('webgl')) throw new Unavailable('the WebGL backend is not registered (import @tensorflow/tfjs)');
   const renderer = webglRenderer();
   if (renderer === null) throw new Unavailable('this browser gives no WebGL context');
-  if (isSoftwareRenderer(renderer)) throw new Unavailable(`only a software renderer (${renderer}), slower than wasm`);
-  return `WebGL (${renderer})`;
+  const software = isSoftwareRenderer(renderer);
+  if (software && auto) throw new Unavailable(`only a software renderer (${renderer}), slower than wasm`);
+  return `WebGL (${software ? 'software renderer ' : ''}${renderer})`;
 }
 
 /** The page's WebGL renderer (unmasked where the browser allows it), or null without WebGL. */
@@ -269,11 +271,11 @@ async function wasmDetail(): Promise<string> {
   return `wasm${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }
 
-async function prepare(name: BackendName, o: BackendOptions): Promise<string> {
+async function prepare(name: BackendName, o: BackendOptions, auto: boolean): Promise<string> {
   switch (name) {
     case 'tensorflow': return prepareTensorflow();
     case 'webgpu': return prepareWebgpu(o);
-    case 'webgl': return prepareWebgl();
+    case 'webgl': return prepareWebgl(auto);
     case 'wasm': return prepareWasm(o);
     case 'cpu': return 'plain JavaScript';
   }
@@ -296,8 +298,8 @@ function checkName(name: string): asserts name is BackendName {
 }
 
 /** Prepare and start `name`; returns what runs, or throws `Unavailable` with the reason. */
-async function start(name: BackendName, o: BackendOptions): Promise<string> {
-  let detail = await prepare(name, o);
+async function start(name: BackendName, o: BackendOptions, auto = false): Promise<string> {
+  let detail = await prepare(name, o, auto);
   if (tf.getBackend() !== name) {
     const ok = name === 'wasm' ? await startWasm(wasmPrepared?.threads ?? 1) : await tf.setBackend(name);
     if (!ok) throw new Unavailable('failed to initialise (see the tfjs warning above)');
@@ -318,7 +320,7 @@ export async function pickBackend(options: PickOptions = {}): Promise<BackendCho
   const reasons: Partial<Record<BackendName, string>> = {};
   for (const name of order) {
     try {
-      const detail = await start(name, options);
+      const detail = await start(name, options, true);
       for (const later of order.slice(order.indexOf(name) + 1)) reasons[later] = `not tried (${name} comes first)`;
       const skipped = order.slice(0, order.indexOf(name)).map((n) => `${n}: ${reasons[n]}`);
       const message = `cnn-zoo: running on ${name} (${detail})` + (skipped.length ? `; ${skipped.join('; ')}` : '');
