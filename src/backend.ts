@@ -53,6 +53,18 @@ export interface BackendChoice {
 /** A backend that cannot run here, with the reason and the fix. */
 class Unavailable extends Error {}
 
+/**
+ * GPU renderers/adapters that are CPU emulations (SwiftShader in Chromium without a GPU, Mesa's llvmpipe,
+ * lavapipe and softpipe, Windows' Basic Render Driver): WebGL/WebGPU on them is several times slower than wasm
+ * (measured: WebGL on SwiftShader classifies in 993 ms, wasm in 220 ms), so `pickBackend()` never takes them.
+ */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render/i;
+
+/** Whether a WebGL renderer or WebGPU adapter description names a software (CPU) implementation. */
+export function isSoftwareRenderer(description: string): boolean {
+  return SOFTWARE_RENDERER.test(description);
+}
+
 /** `import(name)` of an optional package, without a static dependency (bundlers and tsc leave it alone). */
 async function importOptional(name: string): Promise<unknown | null> {
   try {
@@ -140,8 +152,8 @@ async function prepareWebgpu(o: BackendOptions): Promise<string> {
   }
   const info = adapter.info ?? {};
   const desc = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unnamed adapter';
-  if (adapter.isFallbackAdapter || info.adapterType === 'cpu' || /swiftshader|llvmpipe|lavapipe/i.test(desc)) {
-    throw new Unavailable(`only a software adapter (${desc}), slower than wasm`);
+  if (adapter.isFallbackAdapter || info.adapterType === 'cpu' || isSoftwareRenderer(desc)) {
+    throw new Unavailable(`only a software adapter (${desc}${adapter.isFallbackAdapter ? ', isFallbackAdapter' : ''}), slower than wasm`);
   }
   const mod = await import('@tensorflow/tfjs-backend-webgpu');
   if (!tf.findBackendFactory('webgpu')) {
@@ -163,10 +175,28 @@ async function prepareWebgpu(o: BackendOptions): Promise<string> {
   return `WebGPU adapter ${desc}${isNode ? ' (Dawn in Node)' : ''}`;
 }
 
-async function prepareWebgl(): Promise<string> {
+/** `auto`: chosen by pickBackend(), which never takes a software renderer; `useBackend('webgl')` still runs on one. */
+async function prepareWebgl(auto: boolean): Promise<string> {
   if (isNode || typeof document === 'undefined') throw new Unavailable('needs a browser (WebGL has no Node implementation here)');
   if (!tf.findBackendFactory('webgl')) throw new Unavailable('the WebGL backend is not registered (import @tensorflow/tfjs)');
-  return 'WebGL';
+  const renderer = webglRenderer();
+  if (renderer === null) throw new Unavailable('this browser gives no WebGL context');
+  const software = isSoftwareRenderer(renderer);
+  if (software && auto) throw new Unavailable(`only a software renderer (${renderer}), slower than wasm`);
+  return `WebGL (${software ? 'software renderer ' : ''}${renderer})`;
+}
+
+/** The page's WebGL renderer (unmasked where the browser allows it), or null without WebGL. */
+function webglRenderer(): string | null {
+  const canvas = document.createElement('canvas');
+  const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | null;
+  if (!gl) return null;
+  try {
+    const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? 'unnamed renderer');
+  } finally {
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+  }
 }
 
 let wasmPrepared: { threads: number } | null = null;
@@ -249,11 +279,11 @@ async function wasmDetail(): Promise<string> {
   return `wasm${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }
 
-async function prepare(name: BackendName, o: BackendOptions): Promise<string> {
+async function prepare(name: BackendName, o: BackendOptions, auto: boolean): Promise<string> {
   switch (name) {
     case 'tensorflow': return prepareTensorflow();
     case 'webgpu': return prepareWebgpu(o);
-    case 'webgl': return prepareWebgl();
+    case 'webgl': return prepareWebgl(auto);
     case 'wasm': return prepareWasm(o);
     case 'cpu': return 'plain JavaScript';
   }
@@ -276,8 +306,8 @@ function checkName(name: string): asserts name is BackendName {
 }
 
 /** Prepare and start `name`; returns what runs, or throws `Unavailable` with the reason. */
-async function start(name: BackendName, o: BackendOptions): Promise<string> {
-  let detail = await prepare(name, o);
+async function start(name: BackendName, o: BackendOptions, auto = false): Promise<string> {
+  let detail = await prepare(name, o, auto);
   if (tf.getBackend() !== name) {
     const ok = name === 'wasm' ? await startWasm(wasmPrepared?.threads ?? 1) : await tf.setBackend(name);
     if (!ok) throw new Unavailable('failed to initialise (see the tfjs warning above)');
@@ -299,7 +329,7 @@ export async function pickBackend(options: PickOptions = {}): Promise<BackendCho
   const reasons: Partial<Record<BackendName, string>> = {};
   for (const name of order) {
     try {
-      const detail = await start(name, options);
+      const detail = await start(name, options, true);
       for (const later of order.slice(order.indexOf(name) + 1)) reasons[later] = `not tried (${name} comes first)`;
       const skipped = order.slice(0, order.indexOf(name)).map((n) => `${n}: ${reasons[n]}`);
       const message = `cnn-zoo: running on ${name} (${detail})` + (skipped.length ? `; ${skipped.join('; ')}` : '');

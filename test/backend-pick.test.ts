@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, pickBackend, useBackend } from '../src/index.js';
-import { BACKENDS } from '../src/backend.js';
+import { BACKENDS, isSoftwareRenderer } from '../src/backend.js';
 import { ROOT } from './helpers/shared.js';
 
 const installed = (pkg: string): boolean => {
@@ -28,6 +28,18 @@ const installed = (pkg: string): boolean => {
 
 describe('backend selection', () => {
   after(async () => { await useBackend('wasm'); });
+
+  it('recognises software WebGL renderers and WebGPU adapters (never picked; Chromium check: test/readme-browser.test.ts)', () => {
+    for (const soft of [
+      'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)',
+      'Google SwiftShader', 'llvmpipe (LLVM 15.0.6, 256 bits)', 'Mesa lavapipe', 'softpipe',
+      'ANGLE (Microsoft, Microsoft Basic Render Driver Direct3D11 vs_5_0 ps_5_0, D3D11)', 'Software Adapter',
+    ]) expect(isSoftwareRenderer(soft), soft).to.equal(true);
+    for (const gpu of [
+      'ANGLE (NVIDIA, NVIDIA GeForce RTX 3080 (0x00002206) Direct3D11 vs_5_0 ps_5_0, D3D11)',
+      'ANGLE (Intel, Mesa Intel(R) UHD Graphics 620 (KBL GT2), OpenGL 4.6)', 'Apple M2', 'nvidia hopper NVIDIA H100 80GB HBM3',
+    ]) expect(isSoftwareRenderer(gpu), gpu).to.equal(false);
+  });
 
   it('pickBackend() starts the first backend that runs and gives every earlier one a reason', async () => {
     const choice = await pickBackend();

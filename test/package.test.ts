@@ -1,10 +1,11 @@
 /**
  * The package as users get it: `npm pack`, install the tarball into an empty folder, then run the CLI and import
- * the API from there (a missing `files` entry or export fails this).
+ * the API from there (a missing `files` entry or export fails this), and compile a fresh strict TypeScript project
+ * against it as the README's "TypeScript" section says (cnn-zoo's own declarations must be error-free).
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/shared.js';
@@ -56,5 +57,42 @@ describe('packed package', function () {
     expect(res.params).to.equal(1235496);
     expect(res.out).to.deep.equal([null, 1000]);
     expect(res.n).to.be.greaterThan(10);
+  });
+
+  it('compiles a fresh strict TypeScript project against the tarball (README "TypeScript") and runs it', () => {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    // Every entry point, so every one of cnn-zoo's declaration files is in the program.
+    writeFileSync(join(dir, 'classify.mts'), `import { load, useBackend, type ClassPrediction, type ZooModel } from 'cnn-zoo';
+import * as zoo from 'cnn-zoo/zoo';
+import * as layers from 'cnn-zoo/layers';
+import * as checkpoints from 'cnn-zoo/checkpoints';
+import * as convert from 'cnn-zoo/convert';
+import * as pretrained from 'cnn-zoo/pretrained';
+import * as image from 'cnn-zoo/image';
+import * as evaluation from 'cnn-zoo/eval';
+import * as parity from 'cnn-zoo/parity';
+import * as browser from 'cnn-zoo/browser';
+
+const entries: number = [zoo, layers, checkpoints, convert, pretrained, image, evaluation, parity, browser].length;
+await useBackend('wasm');
+const model: ZooModel = await load('tf_mobilenet_v2_100');
+const top: ClassPrediction[] = await model.classify('grace_hopper.jpg', { topK: 3 });
+console.log(JSON.stringify({ entries, labels: top.map((p) => p.label) }));
+model.dispose();
+`);
+    copyFileSync(join(ROOT, 'examples', 'images', 'grace_hopper.jpg'), join(dir, 'grace_hopper.jpg'));
+    const tsconfig = (extra: object) => JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', ...extra }, files: ['classify.mts'] });
+    // Without skipLibCheck: errors may only come from other packages' declarations (tfjs-layers', see README), never cnn-zoo's.
+    writeFileSync(join(dir, 'tsconfig.json'), tsconfig({ noEmit: true, types: [] }));
+    const strict = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
+    const errors = strict.stdout.split('\n').filter((l) => /error TS\d+/.test(l));
+    expect(errors.filter((l) => !l.startsWith('node_modules/@tensorflow/')), errors.join('\n')).to.deep.equal([]);
+    expect(errors.filter((l) => /classify\.mts|node_modules\/cnn-zoo\//.test(l))).to.deep.equal([]);
+    // The README's tsconfig: compiles clean, and the program runs.
+    writeFileSync(join(dir, 'tsconfig.json'), tsconfig({ skipLibCheck: true, outDir: 'build' }));
+    const build = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
+    expect(build.status, build.stdout + build.stderr).to.equal(0);
+    const out = JSON.parse(run('node', [join('build', 'classify.mjs')], dir).trim().split('\n').pop()!) as { entries: number; labels: string[] };
+    expect(out).to.deep.equal({ entries: 9, labels: ['mortarboard', 'military uniform', 'academic gown'] });
   });
 });

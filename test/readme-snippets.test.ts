@@ -3,10 +3,15 @@
  * module and run with Node (`cnn-zoo` resolved to this checkout's sources, the working folder holding the
  * sample images the snippets name). A ```text block right after a snippet is its output: each of its lines
  * must appear in what the snippet prints.
+ *
+ * The set-up commands (lines of ```sh blocks that start with `npm ci`): exactly two, the user's main job (offline
+ * classification of the photo in examples/images) and the tests (what .ci/run runs). The main job runs here as
+ * written after its `npm ci &&` (the dependencies are installed and `npm test` built dist/), and prints its
+ * ```text block.
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, SHARED, HANG_MS } from './helpers/shared.js';
 
@@ -49,6 +54,7 @@ describe('README snippets (Quick start, API) run as written', function () {
     rmSync(WORK, { recursive: true, force: true });
     mkdirSync(WORK, { recursive: true });
     for (const f of readdirSync(join(SHARED, 'images'))) symlinkSync(join(SHARED, 'images', f), join(WORK, f));
+    for (const f of readdirSync(join(ROOT, 'examples', 'images'))) symlinkSync(join(ROOT, 'examples', 'images', f), join(WORK, f));
   });
 
   for (const name of SECTIONS) {
@@ -69,4 +75,39 @@ describe('README snippets (Quick start, API) run as written', function () {
       });
     });
   }
+});
+
+describe('README set-up commands', function () {
+  this.timeout(180_000);
+  const commands = [...readme.matchAll(/^```sh\n([\s\S]*?)^```\s*$/gm)]
+    .flatMap((m) => m[1]!.split('\n')).map((l) => l.trim()).filter((l) => l.startsWith('npm ci'));
+  const MAIN = /^npm ci && (npx cnn-zoo classify (examples\/images\/[\w.-]+))$/;
+
+  it('are exactly two: offline classification of a photo in the repository, and the tests', () => {
+    expect(commands).to.have.length(2);
+    expect(commands.filter((c) => MAIN.test(c)), 'the main job: npm ci && npx cnn-zoo classify examples/images/...').to.have.length(1);
+    expect(commands).to.include('npm ci && npm test');
+    expect(readme.indexOf('npm ci && npx cnn-zoo classify'), 'the user\'s command comes before the developer\'s')
+      .to.be.lessThan(readme.indexOf('npm ci && npm test'));
+  });
+
+  it('.ci/run runs the README\'s test command and sets nothing else', () => {
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
+    const lines = ci.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(lines.filter((l) => /\b(npm|npx)\b/.test(l))).to.deep.equal(['npm ci && npm test']);
+    expect(lines.filter((l) => /^export\b|^[A-Z_]+=\S* +\w|npm_config|ONNXRUNTIME/.test(l)), 'environment set for npm').to.deep.equal([]);
+  });
+
+  it('the main job runs as written after `npm ci` and prints what the README shows', () => {
+    const command = commands.find((c) => MAIN.test(c))!;
+    const [, run, image] = MAIN.exec(command)!;
+    expect(existsSync(join(ROOT, image!)), `${image} is in the repository`).to.equal(true);
+    const after = readme.slice(readme.indexOf(command) + command.length);
+    const shown = /^```\s*\n```text\n([\s\S]*?)^```/m.exec(after);
+    expect(shown, 'a ```text block with its output follows the main job').to.not.equal(null);
+    const res = spawnSync('sh', ['-c', run!], { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
+    expect(res.status, res.stderr).to.equal(0);
+    const printed = res.stdout.split('\n').map((l) => l.trim()).filter((l) => l);
+    expect(printed).to.deep.equal(shown![1]!.split('\n').map((l) => l.trim()).filter((l) => l));
+  });
 });

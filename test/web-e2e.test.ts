@@ -168,6 +168,19 @@ describe('web app in Chromium (end to end)', function () {
     }
   });
 
+  it('"auto" never takes a software WebGL renderer: without a GPU (SwiftShader) it runs on wasm', async () => {
+    const context = await browser!.newContext();
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(`${site!.url}?backend=auto`);
+      await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: 120_000 });
+      expect(await page.textContent('#status')).to.match(/^tf_mobilenet_v2_100 ready on wasm \(wasm/);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('classifies frames from the camera (Chromium\'s fake camera)', async () => {
     const context = await browser!.newContext({ permissions: ['camera'] });
     try {

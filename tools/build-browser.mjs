@@ -4,7 +4,9 @@
  * - npm packages stay imports (`@tensorflow/tfjs` above all: the app's bundler provides it, so app and models
  *   share one tfjs; the others are cnn-zoo's dependencies, installed with it);
  * - Node-only modules (`node:*`, sharp, the `webgpu` Dawn package, h5wasm's Node build) are replaced by stubs
- *   that throw when used (the library only reaches them in Node);
+ *   that throw when used (the library only reaches them in Node), and so are cnn-zoo's own Node-only modules
+ *   (NODE_ONLY_SOURCES: the HDF5 worker thread, whose `new URL('./h5-worker.js', import.meta.url)` bundlers would
+ *   try to resolve);
  * - `src/image/decode.ts` (sharp) is replaced by `src/image/browser-decode.ts` (the browser's own decoders).
  * Writes `dist/browser/meta.json` (esbuild's metafile: which source files went in) next to the bundle.
  * Usage: node tools/build-browser.mjs [--outdir DIR]
@@ -20,11 +22,14 @@ export const DEFAULT_OUTDIR = join(ROOT, 'dist', 'browser');
 
 /** Modules the bundle must never contain (checked after the build). */
 export const NODE_ONLY = /^(node:|sharp$|webgpu$|h5wasm\/node$)/;
+/** cnn-zoo's own Node-only modules (reached through a lazy import on the Node path), replaced by the same stub. */
+export const NODE_ONLY_SOURCES = /(^|\/)h5-thread\.js$/;
 
 const browserOnly = {
   name: 'cnn-zoo-browser',
   setup(b) {
     b.onResolve({ filter: NODE_ONLY }, (a) => ({ path: a.path, namespace: 'node-only' }));
+    b.onResolve({ filter: NODE_ONLY_SOURCES }, (a) => ({ path: a.path, namespace: 'node-only' }));
     b.onLoad({ filter: /.*/, namespace: 'node-only' }, (a) => ({
       contents: `throw new Error(${JSON.stringify(`cnn-zoo: "${a.path}" is Node-only and not available in browsers.`)});`,
       loader: 'js',

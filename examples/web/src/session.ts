@@ -33,7 +33,7 @@ export interface Classification {
 /** The .wasm binaries are served next to the app (the Vite config copies them to `wasm/`); set before wasm starts. */
 async function locateWasm(): Promise<void> {
   const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
-  setWasmPaths(new URL('wasm/', document.baseURI).href);
+  setWasmPaths('wasm/'); // relative to the page, like the weights below
 }
 
 /** Models whose weights the app serves under `models/<name>/` (the package's embedded weights). */
@@ -63,7 +63,8 @@ async function startBackend(choice: ModelChoice['backend']): Promise<string> {
 export async function loadModel(choice: ModelChoice): Promise<Loaded> {
   const started = performance.now();
   const backend = await startBackend(choice.backend);
-  const url = choice.weightsUrl || (SHIPPED_WEIGHTS.includes(choice.name) ? new URL(`models/${choice.name}/`, document.baseURI).href : '');
+  // A relative URL: load() resolves it against the page (so the app works from any folder it is served from).
+  const url = choice.weightsUrl || (SHIPPED_WEIGHTS.includes(choice.name) ? `models/${choice.name}/` : '');
   if (!url) {
     const model = await load(choice.name, { weights: null });
     await model.warmup();

@@ -1,0 +1,133 @@
+/**
+ * The README's browser snippet ("Web app") as written, in Debian's Chromium (headless, no GPU): the snippet is
+ * bundled with esbuild against the package's browser build (`cnn-zoo` resolved through its `exports`, `browser`
+ * condition, like a user's bundler), served on 127.0.0.1 with the shipped weights at /models/ and tfjs's wasm
+ * binaries at /wasm/, and its top 5 for the photo in examples/images must be Node's. Without a GPU, WebGL is a
+ * software renderer (SwiftShader) or absent: `useBackend()` must not take it, and pickBackend() says why.
+ *
+ * A user's own Vite app importing cnn-zoo builds without warnings (the HDF5 worker's
+ * `new URL('./h5-worker.js', import.meta.url)` once made Vite warn that the file does not exist).
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, normalize } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { ROOT } from './helpers/shared.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const WORK = join(ROOT, 'test-artifacts', 'readme-browser');
+const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
+const WASM_DIR = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.jpg': 'image/jpeg' };
+
+/** The first ```js block of the README's "## Web app" section. */
+function browserSnippet(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.search(/^## Web app\s*$/m);
+  expect(start, 'README.md has a "## Web app" section').to.be.at.least(0);
+  const rest = readme.slice(start + 3);
+  const section = rest.slice(0, rest.search(/^## /m) >>> 0);
+  const m = /^```js\n([\s\S]*?)^```\s*$/m.exec(section);
+  expect(m, 'a ```js block in "## Web app"').to.not.equal(null);
+  return m![1]!;
+}
+
+/** A folder that imports `cnn-zoo` as an installed package (node_modules/cnn-zoo -> this checkout). */
+function consumer(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(dir, 'node_modules', 'cnn-zoo'), 'dir');
+}
+
+/** Static files on 127.0.0.1: URL path prefix -> folder (or exact path -> file). */
+function serve(routes: Record<string, string>): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const prefix = Object.keys(routes).filter((p) => path === p || (p.endsWith('/') && path.startsWith(p))).sort((a, b) => b.length - a.length)[0];
+    const file = prefix === undefined ? '' : normalize(prefix.endsWith('/') ? join(routes[prefix]!, path.slice(prefix.length)) : routes[prefix]!);
+    if (!file || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end('not found'); return; }
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'text/html' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+}
+
+describe('README browser snippet in Chromium (as written)', function () {
+  this.timeout(240_000);
+  let browser: Browser | undefined;
+  let site: Awaited<ReturnType<typeof serve>> | undefined;
+
+  before(async () => {
+    expect(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (CI installs it: apt-get install -y chromium)`).to.equal(true);
+    expect(existsSync(join(ROOT, 'dist', 'browser', 'cnn-zoo.js')), 'the browser build (npm run build)').to.equal(true);
+    consumer(WORK);
+    // The snippet unchanged, then what the test reads back (after its last line, in the same module).
+    writeFileSync(join(WORK, 'app.js'), `${browserSnippet()}
+const tfjs = await import('@tensorflow/tfjs');
+const backend = tfjs.getBackend();
+const { pickBackend } = await import('cnn-zoo');
+const webgl = (await pickBackend({ order: ['webgl', 'cpu'] })).reasons.webgl ?? '';
+window.__result = { top5, backend, webgl };
+`);
+    await build({ entryPoints: [join(WORK, 'app.js')], outfile: join(WORK, 'out', 'app.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error' });
+    writeFileSync(join(WORK, 'out', 'index.html'),
+      '<!doctype html><img src="/grace_hopper.jpg" onload="import(\'/app.js\')" onerror="window.__result = { error: \'photo\' }">');
+    site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/grace_hopper.jpg': PHOTO,
+      '/models/': join(ROOT, 'models'), '/wasm/': WASM_DIR });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((ok) => (site ? site.server.close(ok) : ok(undefined)));
+  });
+
+  it('classifies the photo with the shipped weights at /models/ (root-relative URL) on wasm, never on software WebGL', async () => {
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${site!.url}/`);
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 180_000, polling: 500 })
+      .catch(() => undefined);
+    const result = await page.evaluate(() => (window as unknown as { __result?: unknown }).__result) as
+      { top5: { label: string; probability: number }[]; backend: string; webgl: string } | undefined;
+    expect(errors, 'page errors').to.deep.equal([]);
+    expect(result, 'the snippet finished').to.not.equal(undefined);
+    console.log(`      ${result!.backend}; webgl: ${result!.webgl}; top 5: ${result!.top5.map((p) => `${p.label} ${(100 * p.probability).toFixed(1)}%`).join(', ')}`);
+    expect(result!.backend).to.equal('wasm');
+    expect(result!.webgl).to.match(/software renderer|no WebGL context/);
+    // Node's top 5 for the same file (README "Classify a photo"): sharp and Chromium decode the JPEG alike.
+    expect(result!.top5.map((p) => p.label)).to.deep.equal(['mortarboard', 'military uniform', 'academic gown', 'comic book', 'suit']);
+    const node = [0.3611, 0.2683, 0.2087, 0.0372, 0.0248];
+    result!.top5.forEach((p, i) => expect(p.probability).to.be.closeTo(node[i]!, 0.005));
+    await page.close();
+  });
+});
+
+describe('a user\'s Vite app importing cnn-zoo', function () {
+  this.timeout(180_000);
+
+  it('builds without warnings', () => {
+    const app = join(ROOT, 'test-artifacts', 'vite-user-app');
+    consumer(app);
+    writeFileSync(join(app, 'index.html'), '<!doctype html><img id="photo" src="photo.jpg"><script type="module" src="./main.js"></script>');
+    copyFileSync(PHOTO, join(app, 'photo.jpg'));
+    writeFileSync(join(app, 'main.js'), `import { load, useBackend } from 'cnn-zoo';
+await useBackend();
+const model = await load('tf_mobilenet_v2_100', { weights: '/models/tf_mobilenet_v2_100/' });
+console.log(await model.classify(document.getElementById('photo')));
+`);
+    // tfjs alone is over Vite's 500 kB chunk warning (README "Web app" says to raise it).
+    writeFileSync(join(app, 'vite.config.js'), 'export default { build: { chunkSizeWarningLimit: 4096 } };\n');
+    const res = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', join(app, 'dist'), '--emptyOutDir'],
+      { cwd: app, encoding: 'utf8', timeout: 170_000 });
+    const output = `${res.stdout}\n${res.stderr}`;
+    expect(res.status, output).to.equal(0);
+    expect(output.split('\n').filter((l) => /\(!\)|warn|does not exist|doesn't exist/i.test(l)), output).to.deep.equal([]);
+  });
+});
