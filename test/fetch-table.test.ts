@@ -59,7 +59,7 @@ describe('published weights table', () => {
       if (!h) expect(['keras', 'tf', 'megvii', 'deepscale', 'authors', 'darknet'], `${what}: only publishers without hashes lack one`).to.include(c.publisher);
       checkPreprocessConfig(c.preprocessing);
       expect(c.preprocessing.size, `${what}: preprocessing at the build's input size`).to.equal(c.build?.inputSize ?? spec.inputSize);
-      if (c.build?.layout) expect(spec.layouts?.[c.build.layout], `${what}: layout ${c.build.layout}`).to.be.a('function');
+      if (c.build?.layout) expect(spec.keyRules?.[c.build.layout], `${what}: layout ${c.build.layout}`).to.be.a('function');
       if (c.build?.dropKeys) expect(() => new RegExp(c.build!.dropKeys!)).not.to.throw();
       if (c.accuracy) expect(c.accuracy.top1, what).to.be.within(30, 90);
       if (c.member) expect(c.file, what).to.match(/\.(tgz|tar\.gz|tar)$/);

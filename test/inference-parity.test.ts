@@ -28,7 +28,7 @@ function inferenceParityCases(fixtures: readonly string[], backend: BackendName 
       const fx = await loadFixture(fixturePath(name));
       const { spec, fixture } = findByFixture(name);
       const options = { ...fixture.options, inputSize: [fx.inputShape[2], fx.inputShape[3]] as [number, number], numClasses: fx.logitsShape[1] };
-      const rule = fixture.layout ? spec.layouts?.[fixture.layout] : undefined;
+      const rule = fixture.layout ? spec.keyRules?.[fixture.layout] : undefined;
       const input = nchwToNhwc(fx.input, fx.inputShape);
       let training: tf.LayersModel | undefined = spec.build(resolveOptions(spec, options));
       let inference: tf.LayersModel | undefined;

@@ -145,7 +145,7 @@ describe('mobile family: checkpoint conventions and layers', () => {
   });
 
   it('timm MobileNet v2 keys map onto the torchvision layout', () => {
-    const rule = getSpec('mobilenet_v2_140').layouts!['timm']!;
+    const rule = getSpec('mobilenet_v2_140').keyRules!['timm']!;
     expect(rule('conv_stem.weight')).to.equal('features.0.0.weight');
     expect(rule('blocks.0.0.conv_dw.weight')).to.equal('features.1.conv.0.0.weight');
     expect(rule('blocks.0.0.bn2.running_var')).to.equal('features.1.conv.2.running_var');

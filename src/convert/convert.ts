@@ -53,10 +53,10 @@ export interface Converted {
 
 /** Name the source arrays after our layers. */
 export function nameForModel(spec: ModelSpec, model: tf.LayersModel, src: Pick<SourceWeights, 'stateDict' | 'naming'>, format: string, layout: string | undefined, source: string): { stateDict: StateDict; matchedBy: ConvertReport['matchedBy']; layout?: string } {
-  const name = layout ?? (spec.layouts?.[format] ? format : undefined);
+  const name = layout ?? (spec.keyRules?.[format] ? format : undefined);
   if (name) {
-    const rule = spec.layouts?.[name];
-    if (!rule) throw new CnnZooError(`${spec.name} has no checkpoint layout "${name}". Its layouts: ${Object.keys(spec.layouts ?? {}).join(', ') || 'none'}.`, 'BAD_ARGS');
+    const rule = spec.keyRules?.[name];
+    if (!rule) throw new CnnZooError(`${spec.name} has no checkpoint layout "${name}". Its key rules: ${Object.keys(spec.keyRules ?? {}).join(', ') || 'none'}.`, 'BAD_ARGS');
     return { stateDict: renameKeys(src.stateDict, rule, source), matchedBy: 'layout', layout: name };
   }
   const layerNames = new Set(model.layers.map((l) => l.name));

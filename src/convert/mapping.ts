@@ -79,7 +79,7 @@ export interface MappingReport {
 }
 
 export interface LoadOptions {
-  /** The checkpoint's naming rules (from the model spec's `layouts`). */
+  /** The checkpoint's naming rules (from the model spec's `keyRules`). */
   rule?: KeyRule;
   /** Throw when weights are missing or keys unused (default true). */
   strict?: boolean;

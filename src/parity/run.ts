@@ -80,7 +80,7 @@ export async function runParity(fx: Fixture, opts: ParityOptions = {}): Promise<
   const ctx = resolveOptions(spec, { ...fixture.options, inputSize: [fx.inputShape[2], fx.inputShape[3]], numClasses: fx.logitsShape[1] });
   const model = withoutInitialisation(() => spec.build(ctx));
   try {
-    const rule = fixture.layout ? spec.layouts?.[fixture.layout] : undefined;
+    const rule = fixture.layout ? spec.keyRules?.[fixture.layout] : undefined;
     if (fixture.layout && !rule) throw new Error(`${spec.name}: fixture ${fx.name} names layout "${fixture.layout}", which the spec lacks`);
     loadStateDict(model, fx.stateDict, { rule, source: `fixture ${fx.name}` });
     const t1 = performance.now();

@@ -352,7 +352,7 @@ const v2Specs = (r: V2Row): ModelSpec[] => {
       }),
       fixtures: [...(r.id === '100' ? [{ name: 'mobilenet_v2' }] : []), { name: `timm_mobilenetv2_${r.id}`, layout: 'timm' }],
       aliases: r.id === '100' ? ['mobilenet_v2_100', 'mobilenetv2_100'] : [`mobilenetv2_${r.id}`],
-      layouts: { timm: timmMobileNetV2Keys },
+      keyRules: { timm: timmMobileNetV2Keys },
       build: buildV2(torchName, r.alpha, 'torch'),
     },
     {

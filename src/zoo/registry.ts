@@ -50,7 +50,7 @@ export function getSpec(name: string): ModelSpec {
 
 /** The plain card (no builder) of a spec. */
 export function toCard(spec: ModelSpec): ModelCard {
-  const { build: _b, layouts: _l, fixtures: _f, ...card } = spec;
+  const { build: _b, keyRules: _k, fixtures: _f, ...card } = spec;
   return card;
 }
 

@@ -95,7 +95,7 @@ export const family: Family = {
       ...common, name: 'tf_squeezenet1_0', variant: { version: '1.0', padding: 'tf' }, numClasses: 1001, minInputSize: 35,
       meta: { params: 1248937, flops: 1671802880, top1: 49.0, top5: 72.9, accuracySource: 'TF hosted models (squeezenet_2018_04_27)', paper: common.paper, reference: 'TF hosted TFLite SqueezeNet 1.0 (stem conv "SAME", floor max pools, 1001 classes)' },
       fixtures: [],
-      layouts: { tflite: tfliteSqueezeNet10Keys },
+      keyRules: { tflite: tfliteSqueezeNet10Keys },
       build: builder('1_0', 'tf'),
     },
   ] satisfies ModelSpec[],

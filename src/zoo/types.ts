@@ -53,7 +53,7 @@ export type KeyRule = (key: string) => string | null;
 /** A parity fixture this model reproduces, with the key layout its state_dict uses. */
 export interface FixtureRef {
   name: string;
-  /** A key of `ModelSpec.layouts`; absent: keys are our layer names already. */
+  /** A key of `ModelSpec.keyRules`; absent: keys are our layer names already. */
   layout?: string;
   /** Build options the fixture needs beyond input size and classes. */
   options?: CreateOptions;
@@ -82,13 +82,13 @@ export interface ModelCard {
   aliases?: readonly string[];
 }
 
-/** A registry entry: the card, its builder and its key layouts. */
+/** A registry entry: the card, its builder and its checkpoint key rules. */
 export interface ModelSpec extends ModelCard {
   build(ctx: BuildContext): tf.LayersModel;
   /** The parity fixtures this model reproduces (test data: not on the public card). */
   fixtures: readonly FixtureRef[];
-  /** Key rules per checkpoint layout (`timm`, `torchvision`, `keras`, ...). */
-  layouts?: Readonly<Record<string, KeyRule>>;
+  /** Checkpoint key rules by name (`timm`, `tflite`, ...): how keys of checkpoints named otherwise map to our layer names. */
+  keyRules?: Readonly<Record<string, KeyRule>>;
 }
 
 /** A family module's export: its models, in table order. */
