@@ -13,6 +13,7 @@ import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames } from '../errors.js';
 import { modelWithWeights } from './weights.js';
 import { ZooModel } from './zoo-model.js';
+import { checkClasses, withNewHead } from './training.js';
 
 export interface ListOptions {
   family?: string;
@@ -69,9 +70,14 @@ export interface LoadModelOptions extends CreateOptions {
    * and no new `numClasses`; pass false to keep the training form for transfer learning.
    */
   inference?: boolean;
+  /**
+   * Class names of a new classifier head on the model's pretrained backbone (its weights by the rule above), in the
+   * training form: train it with `model.fit(folder)`, keep it with `model.save(dir)`.
+   */
+  classes?: readonly string[];
 }
 
-const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference'] as const satisfies readonly (keyof LoadModelOptions)[];
+const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference', 'classes'] as const satisfies readonly (keyof LoadModelOptions)[];
 
 /** A name that is not a registry name but a place holding converted weights (a path or a URL). */
 const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
@@ -91,6 +97,18 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     const read = await readArtifacts(name, { cache: opts.cache });
     spec = getSpec(read.meta.arch);
     model = buildFromArtifacts(spec, read, opts);
+  } else if (opts.classes !== undefined) {
+    spec = getSpec(name);
+    const where = `load("${spec.name}", { classes })`;
+    checkOptionNames(where, opts, LOAD_OPTIONS);
+    const classes = checkClasses(opts.classes, where);
+    const clash = (['numClasses', 'inputSize', 'includeTop', 'pooling'] as const).find((k) => opts[k] !== undefined && !(k === 'numClasses' && opts[k] === classes.length));
+    if (clash || opts.inference) {
+      throw new CnnZooError(`${where}: a new head has one output per class at the weights' input size, in the training form; leave out ${clash ?? 'inference'}.`, 'BAD_OPTION');
+    }
+    if (opts.backend) await useBackend(opts.backend);
+    const { model: trainable, meta } = await withNewHead(spec, classes, opts);
+    return new ZooModel(trainable, spec, meta);
   } else {
     spec = getSpec(name);
     checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
@@ -109,4 +127,5 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
 }
 
 export { ZooModel };
+export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './training.js';
 export type { Card, WeightsInfo } from './cards.js';
