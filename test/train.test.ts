@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, useBackend, type FitProgress, type ZooModel } from '../src/index.js';
 import type { CnnZooMetadata } from '../src/artifacts/metadata.js';
+import { featureLayerNames } from '../src/api/heads.js';
+import { getSpec } from '../src/zoo/registry.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 
 const BASE = 'tf_mobilenet_v2_100';
@@ -146,5 +148,61 @@ describe('training: a fine-tuned model is a zoo model (wasm, head only)', functi
       expect(run.stderr).to.match(why);
       expect(run.stderr).to.match(/at least two classes/);
     }
+  });
+});
+
+describe('training: fine-tuning the last backbone layers (cpu, which has convolution gradients)', function () {
+  this.timeout(900_000);
+  let tmp = '', data = '';
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-finetune-'));
+    // 2 images per class (1 to train, 1 held out): the cpu backend is slow.
+    data = makeFolder(join(tmp, 'data'), Object.fromEntries(Object.entries(CLASSES).map(([c, files]) => [c, files.slice(0, 2)])));
+  });
+  after(async () => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await useBackend('wasm');
+  });
+
+  it('refuses fineTune on wasm before any work, naming the backends that can', async () => {
+    await useBackend('wasm');
+    const clf = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
+    let err: unknown;
+    try { await clf.fit(join(tmp, 'not-read'), { fineTune: 2 }); } catch (e) { err = e; }
+    clf.dispose();
+    expect((err as Error).message).to.match(/the wasm backend has no Conv2DBackpropFilter.*--backend cpu.*tensorflow.*webgl or webgpu/);
+  });
+
+  it('fit({ fineTune: 2 }) trains exactly the head and the last 2 backbone layers (batch norm statistics kept), then saves and reloads', async () => {
+    await useBackend('cpu');
+    const clf = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
+    const before = new Map(await Promise.all(clf.model.weights.map(async (w) => [w.originalName, await w.read().data()] as const)));
+    const h = await clf.fit(data, { epochs: 2, augment: 0, validationSplit: 0.5, fineTune: 2, fineTuneEpochs: 1 });
+    console.log(`      held-out ${h.headValidationAccuracy} -> ${h.validationAccuracy}, ${h.seconds.fineTune.toFixed(1)} s fine-tuning`);
+    expect(h).to.include({ trainImages: 3, validationImages: 3 });
+    expect(h.epochs.map((e) => `${e.phase}${e.epoch}`)).to.deep.equal(['head1', 'head2', 'fine-tune1']);
+    expect(h.validationAccuracy).to.be.within(0, 1);
+    expect(h.epochs.at(-1)!.valAccuracy).to.equal(h.validationAccuracy);
+
+    const backbone = featureLayerNames(getSpec(BASE), 224);
+    const withWeights = clf.model.layers.filter((l) => l.weights.length > 0);
+    const trained = [...withWeights.filter((l) => backbone.has(l.name)).slice(-2), ...withWeights.filter((l) => !backbone.has(l.name))];
+    const expected = trained.flatMap((l) => l.trainableWeights.map((w) => w.originalName)).sort();
+    const changed: string[] = [];
+    for (const w of clf.model.weights) {
+      const was = before.get(w.originalName)!, now = await w.read().data();
+      if (now.some((v, i) => v !== was[i])) changed.push(w.originalName);
+    }
+    expect(changed.sort()).to.deep.equal(expected);
+    expect(expected.some((n) => n.includes('Conv_1/'))).to.equal(true); // a convolution of the backbone trained
+
+    const dir = join(tmp, 'fine-tuned');
+    await clf.save(dir);
+    const back = await load(dir, { inference: false });
+    const image = join(SOURCE, `${CLASSES.dog![0]}.JPEG`);
+    expect(await back.classify(image, { topK: 3 })).to.deep.equal(await clf.classify(image, { topK: 3 }));
+    expect(back.metadata!.training!.fit).to.include({ fineTune: 2, fineTuneEpochs: 1, backend: 'cpu' });
+    back.dispose();
+    clf.dispose();
   });
 });
