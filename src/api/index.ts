@@ -93,6 +93,10 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {
     checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
+    if (opts.classes !== undefined) {
+      throw new CnnZooError(`load("${name}", { classes }): a new head goes on a model named by the registry; ` +
+        `load(ARCH, { weights: "${name}", classes }) with the architecture of those weights.`, 'BAD_OPTION');
+    }
     if (opts.backend) await useBackend(opts.backend);
     const read = await readArtifacts(name, { cache: opts.cache });
     spec = getSpec(read.meta.arch);
