@@ -5,6 +5,7 @@
  * names; `cnn-zoo train` does the same from the command line; folders of 0 or 1 classes fail with the fix named.
  * Data: 3 classes x 4 ImageNet samples from shared/imagenet/one-per-class, linked into a temporary folder.
  */
+import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -58,7 +59,9 @@ describe('training: a fine-tuned model is a zoo model (wasm, head only)', functi
     expect(clf.model.outputs[0]!.shape).to.deep.equal([null, 3]);
     expect(clf.metadata).to.deep.include({ numClasses: 3, classOffset: 0, labels: ['beetle', 'dog', 'fish'] });
     const events: FitProgress[] = [];
+    const tensors = tf.memory().numTensors;
     const h = await clf.fit(data, { epochs: 8, augment: 1, validationSplit: 0.25, onProgress: (p) => events.push(p) });
+    expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
     console.log(`      ${h.trainExamples} examples, held-out ${h.validationAccuracy} (${h.validationImages}), losses ${h.epochs.map((e) => e.loss.toFixed(3)).join(' ')}, ` +
       `${h.seconds.features.toFixed(1)} s features, ${h.seconds.head.toFixed(1)} s head`);
     expect(h).to.include({ trainImages: 9, trainExamples: 18, validationImages: 3, backend: 'wasm' });
