@@ -209,3 +209,34 @@ describe('training: fine-tuning the last backbone layers (cpu, which has convolu
     clf.dispose();
   });
 });
+
+describe('training: other heads (random backbones, labelled images in memory, wasm)', function () {
+  this.timeout(300_000);
+  before(async () => { await useBackend('wasm'); });
+
+  // SqueezeNet's classifier is dropout + a 1x1 conv with ReLU over a 13x13 map; ResNet's is pooling + a dense layer.
+  for (const arch of ['squeezenet1_1', 'resnet18']) {
+    it(`${arch}: fit() on { classes, items } trains the head only and leaves the backbone as it was`, async () => {
+      const clf = await load(arch, { classes: ['dark', 'light'], weights: null });
+      const pixels = (v: number) => ({ width: 40, height: 30, data: new Uint8Array(40 * 30 * 3).map((_, i) => (v + 7 * i) % 256) });
+      const items = [10, 20, 30, 200, 220, 240].map((v, i) => ({ image: pixels(v), label: i < 3 ? 0 : 1 }));
+      const before = new Map(await Promise.all(clf.model.weights.map(async (w) => [w.originalName, await w.read().data()] as const)));
+      const tensors = tf.memory().numTensors;
+      const h = await clf.fit({ classes: ['dark', 'light'], items }, { epochs: 2, augment: 1, validationSplit: 0, batchSize: 4 });
+      expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
+      expect(h).to.include({ trainImages: 6, trainExamples: 12, validationImages: 0, validationAccuracy: null });
+      const backbone = featureLayerNames(getSpec(arch), 224);
+      const changed = new Set<string>();
+      for (const l of clf.model.layers) {
+        for (const w of l.weights) {
+          const was = before.get(w.originalName)!, now = await w.read().data();
+          if (now.some((v, i) => v !== was[i])) changed.add(l.name);
+        }
+      }
+      const head = clf.model.layers.filter((l) => !backbone.has(l.name) && l.trainableWeights.length > 0).map((l) => l.name);
+      expect(head.length).to.be.greaterThan(0);
+      expect([...changed].sort()).to.deep.equal(head.sort());
+      clf.dispose();
+    });
+  }
+});

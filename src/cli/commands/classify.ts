@@ -26,7 +26,7 @@ export async function run(argv: string[]): Promise<number> {
   // Converted weights alone name their architecture in their metadata.
   const model = arch ? await load(arch, values.weights ? { weights: values.weights } : {})
     : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights)) : await load(DEFAULT_ARCH);
-  const source = model.metadata ? `${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
+  const source = model.metadata ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; top: ClassPrediction[] }[] = [];
   let failed = 0;
   try {
