@@ -6,6 +6,9 @@
  */
 // Models
 export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
+export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './api/index.js';
+// Training: importing it registers ZooModel.fit()'s trainer.
+export { checkGradients } from './train/index.js';
 export type { ClassPrediction } from './api/predictions.js';
 export type { ClassifyOptions, FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';

@@ -1,34 +1,28 @@
 /**
- * Transfer learning with cnn-zoo in Node: freeze a pretrained backbone (the package's MobileNet v2, loaded with
- * `includeTop: false` in its training form), train a new classifier head on a small labelled image folder
- * (augmented), report accuracy on held-out images, save the whole classifier with the package's file-system
- * handler, load it again and check that it predicts exactly the same.
+ * Transfer learning with cnn-zoo in Node, over the package's training API: a new head for the classes of a labelled
+ * image folder on a pretrained backbone (`load(arch, { classes })`), trained on the frozen backbone's features
+ * (augmented; optionally the last backbone layers too), held-out accuracy, `save(dir)`, and a reload that must
+ * predict exactly the same. `cnn-zoo train` does the same from the command line.
  *
  *   npx tsx examples/transfer-learning/train.ts DATA_DIR [--out DIR] [--backend wasm] [--epochs 60] [--augment 2]
- *       [--test-fraction 0.25] [--seed 1] [--arch NAME --weights DIR] [--fine-tune N --fine-tune-epochs 2] [--json]
+ *       [--test-fraction 0.25] [--seed 1] [--arch NAME --weights W] [--fine-tune N --fine-tune-epochs 2] [--json]
  *
  * DATA_DIR holds one sub-folder of images per class (make-folder.ts builds one from ImageNet samples).
- * On wasm only the head trains (the backbone's features are computed once per augmented image); `--fine-tune N`
- * also trains the backbone's last N layers with weights, which needs a backend with convolution gradients
- * (cpu, tensorflow, webgl, webgpu; see README.md).
+ * `--fine-tune N` also trains the backbone's last N layers with weights, which needs a backend with convolution
+ * gradients (cpu, tensorflow, webgl, webgpu; see README.md).
  */
-import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { getSpec, load, modelMetadata, nodeFileSystem, useBackend, ZooModel, type BackendName, type CnnZooMetadata } from 'cnn-zoo';
-import { augment } from './augment.js';
-import { readImageFolder, type LabelledImage } from './dataset.js';
-import { checkGradients, fineTune } from './fine-tune.js';
-import { Random } from './random.js';
+import { checkGradients, load, useBackend, type BackendName, type FitProgress } from 'cnn-zoo';
 
 export interface TrainOptions {
   data: string;
   /** Where the trained classifier is saved (default: a new temporary folder). */
   out?: string;
   backend?: BackendName;
-  /** Backbone architecture and its converted weights (default: the embedded tf_mobilenet_v2_100). */
+  /** Backbone architecture and its weights (default: the shipped tf_mobilenet_v2_100). */
   arch?: string;
   weights?: string;
   testFraction?: number;
@@ -54,134 +48,69 @@ export interface TrainReport {
   fineTunedAccuracy?: number;
   chance: number;
   savedTo: string;
-  /** Largest |p_before - p_after| over the held-out images, saved vs reloaded classifier. */
+  /** Largest |p_before - p_after| over the first image of each class, trained vs reloaded classifier. */
   reloadMaxDiff: number;
   reloadSamePredictions: boolean;
   seconds: { features: number; head: number; fineTune?: number; saveAndReload: number; total: number };
 }
 
-const BATCH = 8;
-
-/** Backbone features of `images` (and of `copies` augmented versions of each), in batches. */
-async function featuresOf(zoo: ZooModel, images: readonly LabelledImage[], copies: number, rng: Random): Promise<{ x: tf.Tensor2D; labels: number[] }> {
-  const rows: tf.Tensor2D[] = [];
-  const labels: number[] = [];
-  for (let i = 0; i < images.length; i += BATCH) {
-    const batch = images.slice(i, i + BATCH);
-    const x = await zoo.preprocess(batch.map((b) => b.path));
-    for (let c = 0; c <= copies; c++) {
-      rows.push(tf.tidy(() => zoo.model.predict(c === 0 ? x : augment(x, rng)) as tf.Tensor2D));
-      labels.push(...batch.map((b) => b.label));
-    }
-    x.dispose();
-  }
-  const x = tf.concat(rows);
-  tf.dispose(rows);
-  return { x, labels };
-}
-
-/** Every tensor is read asynchronously: WebGPU in Node has no synchronous readback. */
-async function read(t: tf.Tensor): Promise<ArrayLike<number>> {
-  try { return await t.data(); } finally { t.dispose(); }
-}
-
-/** Fraction of rows of `logits` whose argmax is the label. */
-async function accuracyOf(logits: tf.Tensor2D, labels: readonly number[]): Promise<number> {
-  const predicted = await read(logits.argMax(1));
-  return labels.filter((l, i) => predicted[i] === l).length / labels.length;
-}
-
 export async function train(o: TrainOptions): Promise<TrainReport> {
   const log = o.log ?? console.log;
   const started = performance.now();
-  const seed = o.seed ?? 1;
-  const rng = new Random(seed);
   await useBackend(o.backend ?? 'wasm');
-  const backend = tf.getBackend();
-  if (o.fineTune) checkGradients(backend);
+  if (o.fineTune) checkGradients(); // before any work: wasm has no convolution gradients
 
-  // 1. The data, and the frozen backbone (training form: batch norm kept, so it could be fine-tuned).
-  const data = readImageFolder(o.data, o.testFraction ?? 0.25, seed);
+  // 1. A new head for the folder's classes on the pretrained backbone (training form).
+  const classes = readdirSync(o.data, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   const arch = o.arch ?? 'tf_mobilenet_v2_100';
-  const backbone = await load(arch, { weights: o.weights, includeTop: false, pooling: 'avg', inference: false });
-  backbone.model.trainable = false;
-  log(`${data.classes.length} classes (${data.classes.join(', ')}): ${data.train.length} training and ${data.test.length} held-out images; ` +
-    `backbone ${arch} on ${backend}`);
+  const clf = await load(arch, { classes, ...(o.weights ? { weights: o.weights } : {}) });
 
-  // 2. Features: each training image plus `augment` augmented copies; held-out images as they are.
-  let t = performance.now();
-  const trainSet = await featuresOf(backbone, data.train, o.augment ?? 2, rng);
-  const testSet = await featuresOf(backbone, data.test, 0, rng);
-  const featureSeconds = (performance.now() - t) / 1000;
-  log(`features: ${trainSet.labels.length} training examples, ${testSet.labels.length} held-out, ${featureSeconds.toFixed(1)} s`);
+  // 2. Train: features of each training image and its augmented copies once, the head on them, then (--fine-tune)
+  //    the last backbone layers too.
+  let quarter = -1;
+  const onProgress = (p: FitProgress) => {
+    if (p.phase === 'features' && Math.floor((4 * p.done) / p.total) !== quarter) {
+      quarter = Math.floor((4 * p.done) / p.total);
+      log(`features: ${p.done}/${p.total} images`);
+    } else if (p.phase === 'head' && (p.epoch % 20 === 0 || p.epoch === p.epochs)) {
+      log(`head epoch ${p.epoch}/${p.epochs}: training loss ${p.loss.toFixed(4)}`);
+    } else if (p.phase === 'fine-tune' && p.done === p.total) {
+      log(`fine-tune epoch ${p.epoch}/${p.epochs}: training loss ${p.loss.toFixed(4)}`);
+    }
+  };
+  const h = await clf.fit(o.data, {
+    epochs: o.epochs ?? 60, augment: o.augment ?? 2, validationSplit: o.testFraction ?? 0.25, seed: o.seed ?? 1,
+    fineTune: o.fineTune ?? 0, fineTuneEpochs: o.fineTuneEpochs ?? 2, onProgress,
+  });
+  const k = classes.length;
+  const accuracy = h.headValidationAccuracy ?? NaN;
+  log(`${k} classes (${classes.join(', ')}): ${h.trainImages} training and ${h.validationImages} held-out images; backbone ${arch} on ${h.backend}`);
+  log(`held-out accuracy: ${(100 * accuracy).toFixed(1)}% (${Math.round(accuracy * h.validationImages)}/${h.validationImages}; chance ${(100 / k).toFixed(1)}%)`);
+  if (o.fineTune) log(`fine-tuned ${o.fineTune} backbone layers + head: held-out accuracy ${(100 * h.validationAccuracy!).toFixed(1)}%, ${h.seconds.fineTune.toFixed(1)} s`);
 
-  // 3. The new head: dropout + a linear classifier returning logits, like the zoo's own classifiers.
-  t = performance.now();
-  const k = data.classes.length;
-  const dim = trainSet.x.shape[1];
-  const dropout = tf.layers.dropout({ rate: 0.2, seed, name: 'head.dropout' });
-  const fc = tf.layers.dense({ units: k, kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'head.fc' });
-  const featuresIn = tf.input({ shape: [dim], name: 'head.input' });
-  const head = tf.model({ inputs: featuresIn, outputs: fc.apply(dropout.apply(featuresIn)) as tf.SymbolicTensor, name: 'head' });
-  head.compile({ optimizer: tf.train.adam(1e-3), loss: (y: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits), metrics: ['accuracy'] });
-  const order = rng.shuffle([...trainSet.labels.keys()]);
-  const xs = tf.gather(trainSet.x, order);
-  const ys = tf.oneHot(order.map((i) => trainSet.labels[i]!), k);
-  const history = await head.fit(xs, ys, { epochs: o.epochs ?? 60, batchSize: 32, shuffle: false, verbose: 0 });
-  tf.dispose([xs, ys, trainSet.x]);
-  const headSeconds = (performance.now() - t) / 1000;
-  const testLogits = head.predict(testSet.x) as tf.Tensor2D;
-  const accuracy = await accuracyOf(testLogits, testSet.labels);
-  tf.dispose([testLogits, testSet.x]);
-  const lastLoss = history.history.loss!.at(-1) as number;
-  log(`head: ${history.epoch.length} epochs, final training loss ${lastLoss.toFixed(4)}, ${headSeconds.toFixed(1)} s`);
-  log(`held-out accuracy: ${(100 * accuracy).toFixed(1)}% (${Math.round(accuracy * data.test.length)}/${data.test.length}; chance ${(100 / k).toFixed(1)}%)`);
-
-  // 4. The whole classifier: image -> backbone -> head, with metadata naming the new classes.
-  const classifier = tf.model({ inputs: backbone.model.inputs, outputs: fc.apply(dropout.apply(backbone.model.outputs[0]!)) as tf.SymbolicTensor, name: `${arch}_transfer` });
-  const meta: CnnZooMetadata = { ...backbone.metadata!, numClasses: k, labels: data.classes, classOffset: 0, dtype: 'float32' };
-  classifier.setUserDefinedMetadata({ cnnZoo: meta });
-
-  let fineTunedAccuracy: number | undefined, fineTuneSeconds: number | undefined;
-  if (o.fineTune) {
-    t = performance.now();
-    const zoo = new ZooModel(classifier, getSpec(arch), meta);
-    const trainable = await fineTune(zoo, backbone.model, data.train, { layers: o.fineTune, epochs: o.fineTuneEpochs ?? 2, rng, log });
-    const x = await zoo.preprocess(data.test.map((i) => i.path));
-    const logits = classifier.predict(x) as tf.Tensor2D;
-    fineTunedAccuracy = await accuracyOf(logits, testSet.labels);
-    tf.dispose([x, logits]);
-    fineTuneSeconds = (performance.now() - t) / 1000;
-    log(`fine-tuned ${trainable} backbone layers + head: held-out accuracy ${(100 * fineTunedAccuracy).toFixed(1)}%, ${fineTuneSeconds.toFixed(1)} s`);
-  }
-
-  // 5. Save with the package's file-system handler, load again, compare predictions on the held-out images.
-  t = performance.now();
+  // 3. Save, load again (training form: the same layers), compare predictions.
+  const t = performance.now();
   const savedTo = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'cnn-zoo-transfer-')));
-  await classifier.save(nodeFileSystem(savedTo));
-  const reloaded = await tf.loadLayersModel(nodeFileSystem(savedTo));
-  const spec = getSpec(arch);
-  const before = new ZooModel(classifier, spec, meta);
-  const after = new ZooModel(reloaded, spec, modelMetadata(reloaded));
-  const x = await before.preprocess(data.test.map((i) => i.path));
-  const [p0, p1] = tf.tidy(() => [tf.softmax(classifier.predict(x) as tf.Tensor2D), tf.softmax(reloaded.predict(x) as tf.Tensor2D)]);
-  const reloadMaxDiff = (await read(tf.tidy(() => p0!.sub(p1!).abs().max())))[0]!;
-  const reloadSamePredictions = (await read(tf.tidy(() => p0!.argMax(1).equal(p1!.argMax(1)).all())))[0] === 1;
-  tf.dispose([x, p0, p1]);
-  const example = data.test[0]!;
-  const [top] = await after.classify(example.path, { topK: 1 });
+  await clf.save(savedTo);
+  const reloaded = await load(savedTo, { inference: false });
+  const images = classes.map((c) => join(o.data, c, readdirSync(join(o.data, c)).sort()[0]!));
+  const [before, after] = [await clf.classify(images, { topK: k }), await reloaded.classify(images, { topK: k })];
+  let reloadMaxDiff = 0;
+  before.forEach((row, i) => row.forEach((p) => {
+    reloadMaxDiff = Math.max(reloadMaxDiff, Math.abs(p.probability - after[i]!.find((q) => q.index === p.index)!.probability));
+  }));
+  const reloadSamePredictions = before.every((row, i) => row[0]!.index === after[i]![0]!.index);
   const saveSeconds = (performance.now() - t) / 1000;
   log(`saved to ${savedTo}; reloaded: ${reloadSamePredictions ? 'same' : 'DIFFERENT'} predictions (largest probability difference ${reloadMaxDiff}), ` +
-    `e.g. ${example.path.split('/').slice(-2).join('/')} -> ${top!.label} ${(100 * top!.probability).toFixed(1)}%`);
+    `e.g. ${images[0]!.split('/').slice(-2).join('/')} -> ${after[0]![0]!.label} ${(100 * after[0]![0]!.probability).toFixed(1)}%`);
+  clf.dispose();
+  reloaded.dispose();
 
-  after.dispose();
-  classifier.dispose();
-  head.dispose();
-  const total = (performance.now() - started) / 1000;
   return {
-    backend, arch, classes: data.classes, trainImages: data.train.length, trainExamples: trainSet.labels.length, testImages: data.test.length,
-    accuracy, ...(fineTunedAccuracy === undefined ? {} : { fineTunedAccuracy }), chance: 1 / k, savedTo, reloadMaxDiff, reloadSamePredictions,
-    seconds: { features: featureSeconds, head: headSeconds, ...(fineTuneSeconds === undefined ? {} : { fineTune: fineTuneSeconds }), saveAndReload: saveSeconds, total },
+    backend: h.backend, arch, classes, trainImages: h.trainImages, trainExamples: h.trainExamples, testImages: h.validationImages,
+    accuracy, ...(o.fineTune ? { fineTunedAccuracy: h.validationAccuracy! } : {}), chance: 1 / k, savedTo, reloadMaxDiff, reloadSamePredictions,
+    seconds: { features: h.seconds.features, head: h.seconds.head, ...(o.fineTune ? { fineTune: h.seconds.fineTune } : {}), saveAndReload: saveSeconds,
+      total: (performance.now() - started) / 1000 },
   };
 }
 
@@ -200,7 +129,7 @@ function parseArgs(argv: string[]): TrainOptions & { json: boolean } {
     if (!Number.isFinite(v)) throw new Error(`--${k} needs a number, got "${flags.get(k)}".`);
     return v;
   };
-  if (positional.length !== 1) throw new Error('usage: train.ts DATA_DIR [--out DIR] [--backend wasm] [--epochs 60] [--augment 2] [--test-fraction 0.25] [--seed 1] [--arch NAME --weights DIR] [--fine-tune N] [--json]');
+  if (positional.length !== 1) throw new Error('usage: train.ts DATA_DIR [--out DIR] [--backend wasm] [--epochs 60] [--augment 2] [--test-fraction 0.25] [--seed 1] [--arch NAME --weights W] [--fine-tune N] [--json]');
   return {
     data: positional[0]!, out: flags.get('out'), backend: flags.get('backend') as BackendName | undefined, arch: flags.get('arch'), weights: flags.get('weights'),
     testFraction: num('test-fraction'), augment: num('augment'), epochs: num('epochs'), seed: num('seed'), fineTune: num('fine-tune'),

@@ -14,6 +14,7 @@ import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames } from '../errors.js';
 import { modelWithWeights } from './weights.js';
 import { ZooModel } from './zoo-model.js';
+import { checkClasses, withNewHead } from './training.js';
 
 export interface ListOptions {
   family?: string;
@@ -71,9 +72,14 @@ export interface LoadModelOptions extends CreateOptions {
    * and no new `numClasses`; pass false to keep the training form for transfer learning.
    */
   inference?: boolean;
+  /**
+   * Class names of a new classifier head on the model's pretrained backbone (its weights by the rule above), in the
+   * training form: train it with `model.fit(folder)`, keep it with `model.save(dir)`.
+   */
+  classes?: readonly string[];
 }
 
-const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference'] as const satisfies readonly (keyof LoadModelOptions)[];
+const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference', 'classes'] as const satisfies readonly (keyof LoadModelOptions)[];
 
 /** A name that is not a registry name but a place holding converted weights (a path or a URL). */
 const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
@@ -89,6 +95,10 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {
     checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
+    if (opts.classes !== undefined) {
+      throw new CnnZooError(`load("${name}", { classes }): a new head goes on a model named by the registry; ` +
+        `load(ARCH, { weights: "${name}", classes }) with the architecture of those weights.`, 'BAD_OPTION');
+    }
     await (opts.backend ? useBackend(opts.backend) : ensureBackend());
     if (await isCheckpointFile(name)) {
       // A checkpoint file names its architecture only when it is a published one (by its hash).
@@ -104,6 +114,18 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
       spec = getSpec(read.meta.arch);
       model = buildFromArtifacts(spec, read, opts);
     }
+  } else if (opts.classes !== undefined) {
+    spec = getSpec(name);
+    const where = `load("${spec.name}", { classes })`;
+    checkOptionNames(where, opts, LOAD_OPTIONS);
+    const classes = checkClasses(opts.classes, where);
+    const clash = (['numClasses', 'inputSize', 'includeTop', 'pooling'] as const).find((k) => opts[k] !== undefined && !(k === 'numClasses' && opts[k] === classes.length));
+    if (clash || opts.inference) {
+      throw new CnnZooError(`${where}: a new head has one output per class at the weights' input size, in the training form; leave out ${clash ?? 'inference'}.`, 'BAD_OPTION');
+    }
+    await (opts.backend ? useBackend(opts.backend) : ensureBackend());
+    const { model: trainable, meta } = await withNewHead(spec, classes, opts);
+    return new ZooModel(trainable, spec, meta);
   } else {
     spec = getSpec(name);
     checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
@@ -122,4 +144,5 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
 }
 
 export { ZooModel };
+export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './training.js';
 export type { Card, WeightsInfo } from './cards.js';

@@ -3,18 +3,20 @@
  * takes images and returns plain JS objects (no tensors leak): classify, embed, features, preprocess.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, checkOptionNames } from '../errors.js';
 import { IMAGENET_DEFAULT, preprocessBatch } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { modelMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
 import type { FeatureStage, ModelCard, ModelSpec } from '../zoo/types.js';
-import { resolveOptions } from '../zoo/registry.js';
 import { cardOf } from './cards.js';
 import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
-import { embeddingModel, featureStages } from '../zoo/heads.js';
+import { embeddingModel, featureLayerNames, featureStages } from '../zoo/heads.js';
 import { toPixelBuffers, type ImageInput } from './inputs.js';
+import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type TrainingData } from './training.js';
+import { nodeFileSystem } from '../artifacts/node-fs.js';
+import { saveConverted } from '../artifacts/save.js';
 
 /** A feature map as plain data: NHWC shape and values. */
 export interface FeatureMap {
@@ -36,22 +38,13 @@ export interface ClassifyOptions {
 const DEFAULT_BATCH = 8;
 
 
-/** The layer names of `spec` built without its classifier (its feature extractor), at `size`. */
-function featureLayerNames(spec: ModelSpec, size: number): Set<string> {
-  const m = spec.build(resolveOptions(spec, { inputSize: size, includeTop: false }));
-  const names = new Set(m.layers.map((l) => l.name));
-  m.dispose();
-  return names;
-}
-
 export class ZooModel {
   /** The tfjs model (use it for training, saving, or raw `predict` on preprocessed NHWC input). */
   readonly model: tf.LayersModel;
   readonly card: ModelCard;
   /** How images are turned into this model's input. */
   readonly preprocessing: PreprocessConfig;
-  /** Metadata of the converted weights (source, licence, classes, preprocessing), when loaded from artifacts. */
-  readonly metadata?: CnnZooMetadata;
+  private meta?: CnnZooMetadata;
   private readonly spec?: ModelSpec;
   private readonly classes: ClassNames;
   private stagesCache?: FeatureStage[];
@@ -66,7 +59,7 @@ export class ZooModel {
     this.model = model;
     this.spec = 'build' in spec ? spec : undefined;
     this.card = 'build' in spec ? cardOf(spec) : spec;
-    this.metadata = metadata;
+    this.meta = metadata;
     const size = model.inputs[0]!.shape[1] as number;
     this.preprocessing = metadata?.preprocessing ?? { ...IMAGENET_DEFAULT, size };
     const out = model.outputs[0]!.shape;
@@ -74,6 +67,52 @@ export class ZooModel {
   }
 
   get name(): string { return this.card.name; }
+
+  /** Metadata of the weights (source, licence, classes, preprocessing; a trained classifier's base and settings). */
+  get metadata(): CnnZooMetadata | undefined { return this.meta; }
+
+  /** The training form (batch norm kept): not the fused inference form, which has other layers. */
+  private get trainingForm(): boolean {
+    return !this.model.layers.some((l) => l.getClassName().startsWith('Fused'));
+  }
+
+  /**
+   * Train a classifier made by `load(base, { classes })`: its head on frozen backbone features (extracted once),
+   * and with `fineTune: N` then also the backbone's last N layers end to end. `data` is a folder with one
+   * sub-folder of images per class (Node) or labelled images. Returns the history, with held-out accuracy.
+   */
+  async fit(data: TrainingData, opts: FitOptions = {}): Promise<FitHistory> {
+    checkOptionNames(`${this.name}.fit()`, opts, FIT_OPTIONS);
+    const labels = this.meta?.labels;
+    if (!this.spec || !this.trainingForm || !Array.isArray(labels) || this.classes.offset !== 0) {
+      throw new CnnZooError(`${this.name}: fit() trains a classifier with its own classes in its training form; ` +
+        `make one with load('${this.name}', { classes: [...] }) (or load a saved one with { inference: false }).`, 'NOT_TRAINABLE');
+    }
+    const size = this.model.inputs[0]!.shape[1] as number;
+    const { history, settings } = await registeredTrainer()({
+      name: this.name, model: this.model, featureLayers: featureLayerNames(this.spec, size), classes: labels,
+      preprocess: (images) => this.preprocess(images),
+    }, data, opts);
+    const training = this.meta!.training ?? { base: { arch: this.spec.name, weights: 'unknown' } };
+    this.meta = { ...this.meta!, training: { ...training, fit: settings } };
+    this.model.setUserDefinedMetadata({ cnnZoo: this.meta });
+    return history;
+  }
+
+  /**
+   * Save the model (training form) as tfjs artifacts with its metadata (classes as labels, preprocessing, and for
+   * a trained classifier its base checkpoint and training settings): a folder (Node) or an IOHandler. `load(dir)`,
+   * `load(arch, { weights: dir })` and `cnn-zoo classify --weights dir` read it back.
+   */
+  async save(dest: string | tf.io.IOHandler): Promise<void> {
+    if (!this.spec || !this.meta) throw new CnnZooError(`${this.name}: save() needs a registry model with weights metadata (from load()).`, 'BAD_ARGS');
+    if (!this.trainingForm) {
+      throw new CnnZooError(`${this.name} is in its inference form (fused layers), which load() cannot refill; ` +
+        `load it with { inference: false } to save it.`, 'BAD_ARGS');
+    }
+    const handler = typeof dest === 'string' ? nodeFileSystem(dest) : dest;
+    await saveConverted(this.model, handler, { ...this.meta, dtype: 'float32' });
+  }
 
   /** Feature stages: for each reduction (2, 4, 8, 16, 32), the last layer at that resolution. */
   get stages(): FeatureStage[] {

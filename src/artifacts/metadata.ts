@@ -34,6 +34,31 @@ export interface CnnZooMetadata {
   licence: string;
   /** How weights are stored (tfjs quantization). */
   dtype: WeightDtype;
+  /** A classifier trained by cnn-zoo (`load(base, { classes })` + `fit()`): its base checkpoint and training settings. */
+  training?: TrainingInfo;
+}
+
+/** How a fine-tuned classifier was made: the base checkpoint and the settings of its last `fit()`. */
+export interface TrainingInfo {
+  /** The pretrained model the new head was put on: its registry name, which weights ('shipped', 'imagenet', a folder...) and their source. */
+  base: { arch: string; weights: string; source?: WeightsSourceInfo };
+  /** Settings and outcome of the last `fit()`, absent until then. */
+  fit?: {
+    epochs: number;
+    fineTune: number;
+    fineTuneEpochs: number;
+    augment: number;
+    validationSplit: number;
+    batchSize: number;
+    learningRate: number;
+    fineTuneLearningRate: number;
+    seed: number;
+    trainImages: number;
+    validationImages: number;
+    /** Held-out accuracy after the last phase (null without held-out images). */
+    validationAccuracy: number | null;
+    backend: string;
+  };
 }
 
 /** The cnn-zoo metadata of a model (loaded or converted), or undefined. */

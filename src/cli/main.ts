@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   convert: { about: 'a pretrained checkpoint (torch, safetensors, keras, tflite, onnx, caffe, npy, tfjs) -> tfjs artifacts', load: () => import('./commands/convert.js') },
   classify: { about: 'top-5 ImageNet classes of images (embedded MobileNet v2 by default, offline)', load: () => import('./commands/classify.js') },
   export: { about: 'a model with its weights as an ONNX file (inference form, NHWC input, dynamic batch)', load: () => import('./commands/export.js') },
+  train: { about: 'train a new classifier head (and the last backbone layers) on a folder of one sub-folder per class', load: () => import('./commands/train.js') },
   fetch: { about: 'download, verify, convert and cache a model\'s published pretrained weights', load: () => import('./commands/fetch.js') },
 };
 

@@ -3,7 +3,16 @@
  * (embedding) layer is. Derived from the graph, so every family gets `features()` and `embed()` for free.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { FeatureStage } from './types.js';
+import type { FeatureStage, ModelSpec } from './types.js';
+import { resolveOptions } from './registry.js';
+
+/** The layer names of `spec` built without its classifier (its feature extractor, the backbone), at `size`. */
+export function featureLayerNames(spec: ModelSpec, size: number): Set<string> {
+  const m = spec.build(resolveOptions(spec, { inputSize: size, includeTop: false }));
+  const names = new Set(m.layers.map((l) => l.name));
+  m.dispose();
+  return names;
+}
 
 const is4D = (s: tf.Shape | tf.Shape[]): s is tf.Shape => !Array.isArray(s[0]) && s.length === 4;
 

@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
     : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH);
   const runtime = `${backend.name} (${backend.detail})`;
-  const source = model.metadata ? `${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
+  const source = model.metadata ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
   if (!values.json) console.log(`${model.name} (${source}) on ${runtime}`);
   let failed = 0;

@@ -1,0 +1,82 @@
+/** `cnn-zoo train DATA --model NAME --out DIR`: a new classifier head (and optionally the last backbone layers) on a class-folder tree. */
+import { CnnZooError } from '../../errors.js';
+import { load } from '../../api/index.js';
+import type { FitProgress } from '../../api/training.js';
+import { checkGradients, readImageFolder } from '../../train/index.js';
+import { progressBar, type ProgressBar } from '../../eval/progress.js';
+import { selectBackend } from '../backend.js';
+import { archName, parse } from '../args.js';
+
+export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
+  '[--augment 2] [--validation-split 0.2] [--batch 32] [--seed 1] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
+  '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
+  '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (needs\n' +
+  '  convolution gradients: --backend cpu, tensorflow, webgl or webgpu). Then: cnn-zoo classify IMAGE --weights DIR';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    model: { type: 'string' }, arch: { type: 'string' }, weights: { type: 'string' }, out: { type: 'string' },
+    'fine-tune': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, epochs: { type: 'string' }, augment: { type: 'string' },
+    'validation-split': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    json: { type: 'boolean' },
+  }, usage);
+  const name = archName(values);
+  if (positionals.length !== 1 || !name || !values.out) throw new CnnZooError(`train needs DATA, --model and --out.\nUsage: ${usage}`, 'BAD_ARGS');
+  const num = (flag: string, v: string | undefined, integer = true): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < 0) {
+      throw new CnnZooError(`--${flag} must be a non-negative ${integer ? 'integer' : 'number'}, got "${v}".\nUsage: ${usage}`, 'BAD_ARGS');
+    }
+    return n;
+  };
+  const opts = {
+    fineTune: num('fine-tune', values['fine-tune']), fineTuneEpochs: num('fine-tune-epochs', values['fine-tune-epochs']),
+    epochs: num('epochs', values.epochs), augment: num('augment', values.augment), validationSplit: num('validation-split', values['validation-split'], false),
+    batchSize: num('batch', values.batch), seed: num('seed', values.seed),
+  };
+  const started = performance.now();
+  const backend = await selectBackend(values.backend!);
+  if (opts.fineTune) checkGradients();
+  const data = await readImageFolder(positionals[0]!);
+  const clf = await load(name, { classes: data.classes, ...(values.weights ? { weights: values.weights } : {}) });
+  try {
+    console.log(`${data.classes.length} classes (${data.classes.join(', ')}), ${data.items.length} images; base ${clf.name} ` +
+      `(${clf.metadata?.training?.base.weights} weights) on ${backend}`);
+    const bars = new Map<FitProgress['phase'], ProgressBar>();
+    const bar = (phase: FitProgress['phase']): ProgressBar => {
+      let b = bars.get(phase);
+      if (!b) {
+        for (const other of bars.values()) other.finish();
+        b = progressBar(phase);
+        bars.set(phase, b);
+      }
+      return b;
+    };
+    const history = await clf.fit(data, {
+      ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+      onProgress: (p) => {
+        if (p.phase === 'features') bar(p.phase).update(p.done, p.total, 'images');
+        else if (p.phase === 'head') bar(p.phase).update(p.epoch, p.epochs, `loss ${p.loss.toFixed(4)}${p.valAccuracy === null ? '' : `  held-out ${(100 * p.valAccuracy).toFixed(1)}%`}`);
+        else bar(p.phase).update(p.done, p.total, `epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)}`);
+      },
+    });
+    for (const b of bars.values()) b.finish();
+    const { seconds: s } = history;
+    console.log(`${history.trainImages} training images (${history.trainExamples} examples with augmented copies), ${history.validationImages} held out; ` +
+      `features ${s.features.toFixed(1)} s, head ${s.head.toFixed(1)} s${s.fineTune ? `, fine-tuning ${s.fineTune.toFixed(1)} s` : ''}`);
+    const acc = history.validationAccuracy;
+    const chance = `chance ${(100 / data.classes.length).toFixed(1)}%`;
+    if (acc === null) console.log(`held-out accuracy: none (--validation-split 0); ${chance}`);
+    else {
+      if (opts.fineTune) console.log(`held-out accuracy of the head before fine-tuning: ${(100 * history.headValidationAccuracy!).toFixed(1)}%`);
+      console.log(`held-out accuracy: ${(100 * acc).toFixed(1)}% (${Math.round(acc * history.validationImages)}/${history.validationImages}; ${chance})`);
+    }
+    await clf.save(values.out);
+    console.log(`saved to ${values.out} in ${((performance.now() - started) / 1000).toFixed(1)} s; use it: cnn-zoo classify IMAGE --weights ${values.out}`);
+    if (values.json) console.log(JSON.stringify(history));
+  } finally {
+    clf.dispose();
+  }
+  return 0;
+}

@@ -1,0 +1,85 @@
+/**
+ * Training data: a folder with one sub-folder of images per class (`DIR/<class>/<image>`, class names from the
+ * sub-folders, sorted), or labelled images in memory; and the seeded per-class split into training and held-out
+ * images.
+ */
+import { CnnZooError } from '../errors.js';
+import { isNode, nodeModules } from '../platform.js';
+import type { ImageInput } from '../api/inputs.js';
+import type { LabelledImages, TrainingData } from '../api/training.js';
+import { Random } from './random.js';
+
+export interface LabelledImage {
+  image: ImageInput;
+  /** Index into the classes. */
+  label: number;
+}
+
+const IMAGE = /\.(jpe?g|png|bmp|webp|gif|tiff?)$/i;
+
+/** The images of a class-folder tree; fails (naming the fix) without at least two classes holding images. */
+export async function readImageFolder(dir: string): Promise<LabelledImages & { items: { image: string; label: number }[] }> {
+  if (!isNode) throw new CnnZooError(`"${dir}": folders are read in Node; in a browser pass { classes, items } with images.`, 'BAD_DATASET');
+  const { readdir, stat, join } = await nodeModules();
+  const isDir = async (p: string) => { try { return (await stat(p)).isDirectory(); } catch { return false; } };
+  if (!(await isDir(dir))) throw new CnnZooError(`Training folder ${dir} does not exist or is not a folder.`, 'BAD_DATASET');
+  const classes: string[] = [];
+  const items: { image: string; label: number }[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if (name.startsWith('.') || !(await isDir(join(dir, name)))) continue;
+    const files = (await readdir(join(dir, name))).filter((f) => IMAGE.test(f)).sort();
+    if (files.length === 0) continue;
+    const label = classes.push(name) - 1;
+    for (const f of files) items.push({ image: join(dir, name, f), label });
+  }
+  if (classes.length < 2) {
+    throw new CnnZooError(`${dir} has ${classes.length === 0 ? 'no class sub-folders with images' : `images of one class only (${classes[0]})`}; ` +
+      'training needs one sub-folder of images per class, at least two classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).', 'BAD_DATASET');
+  }
+  return { classes, items };
+}
+
+/** Training data as labelled images whose labels index `classes` (the model's), checked against them. */
+export async function labelledImages(data: TrainingData, classes: readonly string[]): Promise<LabelledImage[]> {
+  const set = typeof data === 'string' ? await readImageFolder(data) : data;
+  if (!Array.isArray(set.classes) || !Array.isArray(set.items)) {
+    throw new CnnZooError('Training data must be a folder (one sub-folder per class) or { classes: string[], items: [{ image, label }] }.', 'BAD_DATASET');
+  }
+  const where = typeof data === 'string' ? data : 'the training data';
+  const extra = set.classes.filter((c) => !classes.includes(c));
+  const absent = classes.filter((c) => !set.classes.includes(c));
+  if (extra.length || absent.length) {
+    throw new CnnZooError(`${where} has classes ${JSON.stringify(set.classes)}, the model ${JSON.stringify(classes)}` +
+      `${extra.length ? `; unknown to the model: ${extra.join(', ')}` : ''}${absent.length ? `; without images: ${absent.join(', ')}` : ''}. ` +
+      'Make the model with load(base, { classes }) for exactly the classes of the data.', 'BAD_DATASET');
+  }
+  const remap = set.classes.map((c) => classes.indexOf(c));
+  return set.items.map((it, i) => {
+    if (!Number.isInteger(it.label) || it.label < 0 || it.label >= set.classes.length) {
+      throw new CnnZooError(`${where}: item ${i} has label ${String(it.label)}, not an index into its ${set.classes.length} classes.`, 'BAD_DATASET');
+    }
+    return { image: it.image, label: remap[it.label]! };
+  });
+}
+
+/**
+ * Hold out `fraction` of each class (at least one image when the fraction is positive, never all; a seeded shuffle
+ * picks which). Each class needs an image to train on, and a second one when images are held out.
+ */
+export function splitPerClass(items: readonly LabelledImage[], classes: readonly string[], fraction: number, seed: number): { train: LabelledImage[]; test: LabelledImage[] } {
+  const rng = new Random(seed);
+  const train: LabelledImage[] = [], test: LabelledImage[] = [];
+  classes.forEach((c, label) => {
+    const mine = items.filter((it) => it.label === label);
+    const need = fraction > 0 ? 2 : 1;
+    if (mine.length < need) {
+      throw new CnnZooError(`Class "${c}" has ${mine.length} image(s); each class needs at least ${need}` +
+        `${need === 2 ? ' (one to train, one to hold out; or validationSplit: 0)' : ''}.`, 'BAD_DATASET');
+    }
+    rng.shuffle(mine);
+    const nTest = fraction > 0 ? Math.min(mine.length - 1, Math.max(1, Math.round(mine.length * fraction))) : 0;
+    test.push(...mine.slice(0, nTest));
+    train.push(...mine.slice(nTest));
+  });
+  return { train, test };
+}

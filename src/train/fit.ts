@@ -1,0 +1,292 @@
+/**
+ * `fit()` of a classifier made by `load(base, { classes })`: the head on frozen backbone features (extracted once,
+ * for each training image and its augmented copies), then with `fineTune: N` the backbone's last N layers with
+ * weights and the head end to end on augmented images. Held-out images (a seeded per-class split) measure accuracy.
+ *
+ * The head is the part of the classifier that the architecture built without its classifier lacks; its leading
+ * layers without weights that behave the same in training (pooling, reshapes) run once with the backbone, so the
+ * stored features are small (1280 values per image for MobileNet v2). Batch norm of the backbone stays in inference
+ * mode while fine-tuning (its moving statistics are kept, as Keras recommends).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import type { FitHistory, FitOptions, FitProgress, EpochStats, TrainingContext, TrainingData } from '../api/training.js';
+import type { TrainingInfo } from '../artifacts/metadata.js';
+import { augment } from './augment.js';
+import { labelledImages, splitPerClass, type LabelledImage } from './data.js';
+import { Random } from './random.js';
+
+/** Kernels the backward pass of a CNN backbone needs. */
+export const GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] as const;
+
+/** Throws, saying what to do instead, when `backend` (default: the current one) cannot compute convolution gradients. */
+export function checkGradients(backend: string = tf.getBackend()): void {
+  const missing = GRADIENT_KERNELS.filter((k) => !tf.getKernel(k, backend));
+  if (missing.length) {
+    throw new CnnZooError(`Fine-tuning (fineTune, --fine-tune) trains convolutions, but the ${backend} backend has no ${missing.join(', ')} ` +
+      `kernel${missing.length > 1 ? 's' : ''}. Train the head only (fineTune 0, or leave out --fine-tune), or fine-tune on --backend cpu (slow), ` +
+      'on tensorflow (npm install @tensorflow/tfjs-node), or in a browser on webgl or webgpu.', 'NO_GRADIENTS');
+  }
+}
+
+/** Images per forward pass while extracting features and measuring held-out accuracy. */
+const EXTRACT_BATCH = 8;
+
+const FROZEN_SAFE = (l: tf.layers.Layer): boolean => l.weights.length === 0 && !/Dropout|Noise/.test(l.getClassName());
+
+const ACTIVATIONS: Readonly<Record<string, (x: tf.Tensor) => tf.Tensor>> = { linear: (x) => x, relu: (x) => tf.relu(x), relu6: (x) => tf.relu6(x) };
+
+/**
+ * A 1x1 convolution, stride 1 (the classifier of MobileNet, SqueezeNet and others), in the channels-last layout with
+ * a plain activation: computed as a matmul so that its gradient needs no Conv2DBackpropFilter kernel (wasm has none).
+ */
+function pointwise(layer: tf.layers.Layer): boolean {
+  if (layer.getClassName() !== 'Conv2D') return false;
+  const c = layer.getConfig() as { kernelSize?: number[]; strides?: number[]; dilationRate?: number | number[]; dataFormat?: string; activation?: string; groups?: number };
+  const ones = (v: unknown) => (Array.isArray(v) ? v : [v]).every((x) => x === 1);
+  return ones(c.kernelSize) && ones(c.strides) && ones(c.dilationRate ?? 1) && (c.groups ?? 1) === 1 &&
+    c.dataFormat !== 'channelsFirst' && Object.hasOwn(ACTIVATIONS, c.activation ?? 'linear');
+}
+
+function pointwiseConv(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor {
+  const c = layer.getConfig() as { useBias?: boolean; activation?: string };
+  const [kernel, bias] = layer.weights.map((w) => w.read());
+  const [cin, cout] = kernel!.shape.slice(2) as [number, number];
+  const flat = tf.matMul(x.reshape([-1, cin]), kernel!.reshape([cin, cout]));
+  const y = c.useBias !== false && bias ? tf.add(flat, bias) : flat;
+  return ACTIVATIONS[c.activation ?? 'linear']!(y.reshape([...x.shape.slice(0, -1), cout]));
+}
+
+/** The classifier split at the end of its frozen part: the features to extract, and the head as a function of them. */
+interface HeadSplit {
+  /** Backbone (plus leading weightless head layers) -> the head's inputs. */
+  extractor: tf.LayersModel;
+  /** Head layers with weights or training behaviour, in topological order. */
+  layers: tf.layers.Layer[];
+  /** The head on concrete features (no graph nodes are added to the layers). */
+  run(features: readonly tf.Tensor[], training: boolean): tf.Tensor2D;
+}
+
+export function splitHead(model: tf.LayersModel, featureLayers: ReadonlySet<string>): HeadSplit {
+  const frozen = new Set<string>();
+  const layers: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
+    if (featureLayers.has(layer.name) || (FROZEN_SAFE(layer) && inbound.every((l) => frozen.has(l.name)))) frozen.add(layer.name);
+    else layers.push(layer);
+  }
+  if (layers.length === 0) throw new CnnZooError(`${model.name} has no classifier layers to train.`, 'NOT_TRAINABLE');
+  const boundary: tf.SymbolicTensor[] = [];
+  for (const layer of layers) {
+    for (const [i, t] of layer.inboundNodes[0]!.inputTensors.entries()) {
+      if (frozen.has(layer.inboundNodes[0]!.inboundLayers[i]!.name) && !boundary.some((b) => b.id === t.id)) boundary.push(t);
+    }
+  }
+  const extractor = tf.model({ inputs: model.inputs, outputs: boundary, name: `${model.name}.backbone` });
+  const outputId = model.outputs[0]!.id;
+  return {
+    extractor, layers,
+    run(features, training) {
+      const values = new Map<number, tf.Tensor>(boundary.map((b, i) => [b.id, features[i]!]));
+      for (const layer of layers) {
+        const node = layer.inboundNodes[0]!;
+        const ins = node.inputTensors.map((t) => values.get(t.id)!);
+        const out = ins.length === 1 && pointwise(layer) ? pointwiseConv(layer, ins[0]!) : layer.apply(ins.length === 1 ? ins[0]! : ins, { training }) as tf.Tensor | tf.Tensor[];
+        (Array.isArray(out) ? out : [out]).forEach((t, i) => values.set(node.outputTensors[i]!.id, t));
+      }
+      return values.get(outputId)! as tf.Tensor2D;
+    },
+  };
+}
+
+interface Settings {
+  epochs: number; fineTune: number; fineTuneEpochs: number; augment: number; validationSplit: number; batchSize: number;
+  learningRate: number; fineTuneLearningRate: number; seed: number;
+}
+
+function settingsOf(o: FitOptions, where: string): Settings {
+  const int = (v: number | undefined, def: number, min: number, name: string): number => {
+    const x = v ?? def;
+    if (!Number.isInteger(x) || x < min) throw new CnnZooError(`${where}: ${name} must be an integer of at least ${min}, got ${String(v)}.`, 'BAD_OPTION');
+    return x;
+  };
+  const positive = (v: number | undefined, def: number, name: string): number => {
+    const x = v ?? def;
+    if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new CnnZooError(`${where}: ${name} must be a positive number, got ${String(v)}.`, 'BAD_OPTION');
+    return x;
+  };
+  const validationSplit = o.validationSplit ?? 0.2;
+  if (!(typeof validationSplit === 'number' && validationSplit >= 0 && validationSplit < 1)) {
+    throw new CnnZooError(`${where}: validationSplit must be a fraction from 0 to below 1, got ${String(o.validationSplit)}.`, 'BAD_OPTION');
+  }
+  return {
+    epochs: int(o.epochs, 20, 1, 'epochs'), fineTune: int(o.fineTune, 0, 0, 'fineTune'), fineTuneEpochs: int(o.fineTuneEpochs, 2, 1, 'fineTuneEpochs'),
+    augment: int(o.augment, 2, 0, 'augment'), validationSplit, batchSize: int(o.batchSize, 32, 1, 'batchSize'),
+    learningRate: positive(o.learningRate, 1e-3, 'learningRate'), fineTuneLearningRate: positive(o.fineTuneLearningRate, 1e-4, 'fineTuneLearningRate'),
+    seed: int(o.seed, 1, 0, 'seed'),
+  };
+}
+
+/** Read a scalar asynchronously (WebGPU in Node has no synchronous readback) and dispose it. */
+async function scalar(t: tf.Tensor): Promise<number> {
+  try { return (await t.data())[0]!; } finally { t.dispose(); }
+}
+
+/** Number of rows whose argmax equals the label. */
+const correct = (logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor => tf.tidy(() => logits.argMax(1).equal(labels).sum());
+
+/** Train the classifier of `ctx` on `data`; the trainer that `ZooModel.fit()` calls. */
+export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOptions): Promise<{ history: FitHistory; settings: NonNullable<TrainingInfo['fit']> }> {
+  const started = performance.now();
+  const where = `${ctx.name}.fit()`;
+  const s = settingsOf(opts, where);
+  const backend = tf.getBackend();
+  const progress = (p: FitProgress) => opts.onProgress?.(p);
+  const backboneLayers = ctx.model.layers.filter((l) => ctx.featureLayers.has(l.name) && l.weights.length > 0);
+  if (s.fineTune > backboneLayers.length) {
+    throw new CnnZooError(`${where}: fineTune ${s.fineTune} is more than the ${backboneLayers.length} backbone layers with weights of ${ctx.name}.`, 'BAD_OPTION');
+  }
+  if (s.fineTune > 0) checkGradients(backend);
+
+  const items = await labelledImages(data, ctx.classes);
+  const { train, test } = splitPerClass(items, ctx.classes, s.validationSplit, s.seed);
+  const rng = new Random(s.seed);
+  const split = splitHead(ctx.model, ctx.featureLayers);
+  const k = ctx.classes.length;
+
+  // 1. Features, once: each training image and `augment` augmented copies; held-out images as they are.
+  let t0 = performance.now();
+  const total = train.length * (1 + s.augment) + test.length;
+  let done = 0;
+  progress({ phase: 'features', done, total });
+  const extract = async (images: readonly LabelledImage[], copies: number): Promise<{ x: tf.Tensor[]; y: number[] }> => {
+    const parts: tf.Tensor[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < images.length; i += EXTRACT_BATCH) {
+      const batch = images.slice(i, i + EXTRACT_BATCH);
+      const x = await ctx.preprocess(batch.map((b) => b.image));
+      for (let c = 0; c <= copies; c++) {
+        const out = tf.tidy(() => {
+          const input = c === 0 ? x : augment(x, rng);
+          const f = split.extractor.predict(input);
+          return Array.isArray(f) ? f : [f];
+        });
+        parts.push(out);
+        y.push(...batch.map((b) => b.label));
+        done += batch.length;
+        // A read per batch keeps the work in step with the progress shown.
+        await out[0]!.data();
+        progress({ phase: 'features', done, total });
+      }
+      x.dispose();
+    }
+    const n = parts[0]?.length ?? 0;
+    const x = Array.from({ length: n }, (_, j) => tf.concat(parts.map((p) => p[j]!)));
+    tf.dispose(parts.flat());
+    return { x, y };
+  };
+  const trainSet = await extract(train, s.augment);
+  const testSet = test.length ? await extract(test, 0) : undefined;
+  const testLabels = testSet && tf.tensor1d(testSet.y, 'int32');
+  const featureSeconds = (performance.now() - t0) / 1000;
+
+  const epochs: EpochStats[] = [];
+  const headAccuracy = async (): Promise<number | null> => {
+    if (!testSet || !testLabels) return null;
+    const n = await scalar(tf.tidy(() => correct(split.run(testSet.x, false), testLabels)));
+    return n / test.length;
+  };
+
+  // 2. The head on the stored features: seeded shuffles, Adam.
+  t0 = performance.now();
+  const headVars = split.layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+  const optimizer = tf.train.adam(s.learningRate);
+  const m = trainSet.y.length;
+  const labelsAll = tf.tensor1d(trainSet.y, 'int32');
+  try {
+    for (let epoch = 1; epoch <= s.epochs; epoch++) {
+      const order = rng.shuffle([...Array(m).keys()]);
+      let lossSum = 0, right = 0;
+      for (let i = 0; i < m; i += s.batchSize) {
+        const idx = tf.tensor1d(order.slice(i, i + s.batchSize), 'int32');
+        const xb = trainSet.x.map((x) => tf.gather(x, idx));
+        const yb = tf.gather(labelsAll, idx);
+        const oneHot = tf.oneHot(yb, k);
+        let hits: tf.Tensor | undefined;
+        const cost = optimizer.minimize(() => {
+          const logits = split.run(xb, true);
+          hits = tf.keep(correct(logits, yb as tf.Tensor1D));
+          return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+        }, true, headVars)!;
+        lossSum += (await scalar(cost)) * idx.shape[0];
+        right += await scalar(hits!);
+        tf.dispose([idx, ...xb, yb, oneHot]);
+      }
+      const valAccuracy = await headAccuracy();
+      const stats = { phase: 'head' as const, epoch, loss: lossSum / m, accuracy: right / m, valAccuracy };
+      epochs.push(stats);
+      progress({ ...stats, epochs: s.epochs });
+    }
+  } finally {
+    optimizer.dispose();
+    tf.dispose([labelsAll, ...trainSet.x, ...(testSet?.x ?? []), ...(testLabels ? [testLabels] : [])]);
+  }
+  const headSeconds = (performance.now() - t0) / 1000;
+  const headValidationAccuracy = epochs.at(-1)?.valAccuracy ?? null;
+
+  // 3. Fine-tuning: the backbone's last N layers with weights and the head, end to end on augmented images.
+  let validationAccuracy = headValidationAccuracy;
+  t0 = performance.now();
+  if (s.fineTune > 0) {
+    const unfrozen = backboneLayers.slice(-s.fineTune);
+    const vars = [...unfrozen, ...split.layers].flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+    const ft = tf.train.adam(s.fineTuneLearningRate);
+    const batchSize = opts.batchSize ?? 8;
+    try {
+      for (let epoch = 1; epoch <= s.fineTuneEpochs; epoch++) {
+        const order = rng.shuffle([...train]);
+        let lossSum = 0, right = 0;
+        for (let i = 0; i < order.length; i += batchSize) {
+          const batch = order.slice(i, i + batchSize);
+          const raw = await ctx.preprocess(batch.map((b) => b.image));
+          const x = s.augment > 0 ? augment(raw, rng) : raw;
+          const yb = tf.tensor1d(batch.map((b) => b.label), 'int32');
+          const oneHot = tf.oneHot(yb, k);
+          let hits: tf.Tensor | undefined;
+          const cost = ft.minimize(() => {
+            const logits = ctx.model.apply(x, { training: false }) as tf.Tensor2D;
+            hits = tf.keep(correct(logits, yb));
+            return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+          }, true, vars)!;
+          lossSum += (await scalar(cost)) * batch.length;
+          right += await scalar(hits!);
+          tf.dispose([raw, x, yb, oneHot]);
+          progress({ phase: 'fine-tune', epoch, epochs: s.fineTuneEpochs, done: Math.min(i + batchSize, order.length), total: order.length, loss: lossSum / Math.min(i + batchSize, order.length) });
+        }
+        epochs.push({ phase: 'fine-tune', epoch, loss: lossSum / order.length, accuracy: right / order.length, valAccuracy: null });
+      }
+    } finally {
+      ft.dispose();
+    }
+    if (test.length) {
+      let right = 0;
+      for (let i = 0; i < test.length; i += EXTRACT_BATCH) {
+        const batch = test.slice(i, i + EXTRACT_BATCH);
+        const x = await ctx.preprocess(batch.map((b) => b.image));
+        const yb = tf.tensor1d(batch.map((b) => b.label), 'int32');
+        right += await scalar(tf.tidy(() => correct(ctx.model.predict(x) as tf.Tensor2D, yb)));
+        tf.dispose([x, yb]);
+      }
+      validationAccuracy = right / test.length;
+      epochs.at(-1)!.valAccuracy = validationAccuracy;
+    }
+  }
+  const fineTuneSeconds = s.fineTune > 0 ? (performance.now() - t0) / 1000 : 0;
+
+  const history: FitHistory = {
+    classes: [...ctx.classes], backend, trainImages: train.length, trainExamples: m, validationImages: test.length, epochs,
+    headValidationAccuracy, validationAccuracy,
+    seconds: { features: featureSeconds, head: headSeconds, fineTune: fineTuneSeconds, total: (performance.now() - started) / 1000 },
+  };
+  return { history, settings: { ...s, trainImages: train.length, validationImages: test.length, validationAccuracy, backend } };
+}

@@ -1,0 +1,242 @@
+/**
+ * A fine-tuned model is a zoo model (issue 17): `load(base, { classes })` + `fit(folder)` trains a new head on the
+ * shipped MobileNet v2's frozen features (wasm), `save(dir)` writes artifacts that `load(dir)`, `load(base,
+ * { weights: dir })` and `cnn-zoo classify --weights dir` read back with the same predictions and the new class
+ * names; `cnn-zoo train` does the same from the command line; folders of 0 or 1 classes fail with the fix named.
+ * Data: 3 classes x 4 ImageNet samples from shared/imagenet/one-per-class, linked into a temporary folder.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load, useBackend, type FitProgress, type ZooModel } from '../src/index.js';
+import type { CnnZooMetadata } from '../src/artifacts/metadata.js';
+import { featureLayerNames } from '../src/zoo/heads.js';
+import { getSpec } from '../src/zoo/registry.js';
+import { ROOT, SHARED } from './helpers/shared.js';
+
+const BASE = 'tf_mobilenet_v2_100';
+const SOURCE = join(SHARED, 'imagenet', 'one-per-class');
+const CLASSES: Record<string, string[]> = {
+  beetle: ['n02165105_tiger_beetle', 'n02165456_ladybug', 'n02167151_ground_beetle', 'n02168699_long-horned_beetle'],
+  dog: ['n02085620_Chihuahua', 'n02085782_Japanese_spaniel', 'n02085936_Maltese_dog', 'n02086079_Pekinese'],
+  fish: ['n01440764_tench', 'n01443537_goldfish', 'n01484850_great_white_shark', 'n01491361_tiger_shark'],
+};
+const PARROT = join(SHARED, 'images', 'parrot.jpg');
+const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+  { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+
+/** `dir/<class>/<image>` linked from the shared ImageNet samples. */
+function makeFolder(dir: string, classes: Record<string, string[]>): string {
+  for (const [c, files] of Object.entries(classes)) {
+    mkdirSync(join(dir, c), { recursive: true });
+    for (const f of files) symlinkSync(join(SOURCE, `${f}.JPEG`), join(dir, c, `${f}.JPEG`));
+  }
+  return dir;
+}
+
+describe('training: a fine-tuned model is a zoo model (wasm, head only)', function () {
+  this.timeout(600_000);
+  let tmp = '', data = '', saved = '';
+  let clf: ZooModel;
+  const images = Object.entries(CLASSES).map(([c, files]) => join(SOURCE, `${files[0]}.JPEG`)).concat(PARROT);
+
+  before(async () => {
+    await useBackend('wasm');
+    tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-train-'));
+    data = makeFolder(join(tmp, 'data'), CLASSES);
+    saved = join(tmp, 'classifier');
+  });
+  after(() => {
+    clf?.dispose();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('load(base, { classes }) + fit(folder): features once with progress, epochs, held-out accuracy; save() writes the metadata', async () => {
+    clf = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
+    expect(clf.model.outputs[0]!.shape).to.deep.equal([null, 3]);
+    expect(clf.metadata).to.deep.include({ numClasses: 3, classOffset: 0, labels: ['beetle', 'dog', 'fish'] });
+    const events: FitProgress[] = [];
+    const tensors = tf.memory().numTensors;
+    const h = await clf.fit(data, { epochs: 8, augment: 1, validationSplit: 0.25, onProgress: (p) => events.push(p) });
+    expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
+    console.log(`      ${h.trainExamples} examples, held-out ${h.validationAccuracy} (${h.validationImages}), losses ${h.epochs.map((e) => e.loss.toFixed(3)).join(' ')}, ` +
+      `${h.seconds.features.toFixed(1)} s features, ${h.seconds.head.toFixed(1)} s head`);
+    expect(h).to.include({ trainImages: 9, trainExamples: 18, validationImages: 3, backend: 'wasm' });
+    expect(h.classes).to.deep.equal(['beetle', 'dog', 'fish']);
+    expect(h.epochs.map((e) => `${e.phase}${e.epoch}`)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8].map((e) => `head${e}`));
+    // Features: one event before, then per batch until every training example (9 x 2) and held-out image (3) is done.
+    const features = events.filter((e) => e.phase === 'features');
+    expect(features.at(0)).to.deep.equal({ phase: 'features', done: 0, total: 21 });
+    expect(features.at(-1)).to.deep.equal({ phase: 'features', done: 21, total: 21 });
+    expect(events.filter((e) => e.phase === 'head')).to.have.length(8);
+    expect(h.epochs.at(-1)!.loss).to.be.below(h.epochs[0]!.loss);
+    // Chance is 1/3; each held-out image is a species or breed the head never saw.
+    expect(h.validationAccuracy).to.be.at.least(2 / 3);
+    expect(h.validationAccuracy).to.equal(h.headValidationAccuracy);
+
+    await clf.save(saved);
+    const meta = (JSON.parse(readFileSync(join(saved, 'model.json'), 'utf8')) as { userDefinedMetadata: { cnnZoo: CnnZooMetadata } }).userDefinedMetadata.cnnZoo;
+    expect(meta).to.include({ arch: BASE, numClasses: 3, classOffset: 0, dtype: 'float32', inputSize: 224 });
+    expect(meta.labels).to.deep.equal(['beetle', 'dog', 'fish']);
+    expect(meta.preprocessing).to.deep.equal(clf.preprocessing);
+    expect(meta.training!.base).to.include({ arch: BASE, weights: 'shipped' });
+    expect(meta.training!.base.source!.files.length).to.be.greaterThan(0);
+    expect(meta.training!.fit).to.include({ epochs: 8, augment: 1, validationSplit: 0.25, fineTune: 0, trainImages: 9, validationImages: 3, backend: 'wasm' });
+  });
+
+  it('load(dir), load(base, { weights: dir }) and cnn-zoo classify --weights dir predict the same, with the class names', async () => {
+    const trained = await clf.classify(images, { topK: 3 });
+    const exact = await load(saved, { inference: false });
+    expect(await exact.classify(images, { topK: 3 })).to.deep.equal(trained);
+    exact.dispose();
+
+    const byDir = await load(saved);
+    const byWeights = await load(BASE, { weights: saved });
+    const a = await byDir.classify(images, { topK: 3 });
+    expect(await byWeights.classify(images, { topK: 3 })).to.deep.equal(a);
+    expect(byDir.name).to.equal(BASE);
+    byDir.dispose();
+    byWeights.dispose();
+    // The inference form folds batch norm: the same classes in the same order, probabilities to float32 rounding.
+    a.forEach((row, i) => {
+      expect(row.map((p) => p.label)).to.deep.equal(trained[i]!.map((p) => p.label));
+      row.forEach((p, j) => expect(p.probability).to.be.closeTo(trained[i]![j]!.probability, 1e-5));
+    });
+    // Each class's first sample is one it trained on: the head names it.
+    expect(a.slice(0, 3).map((row) => row[0]!.label)).to.deep.equal(['beetle', 'dog', 'fish']);
+
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', ...images, '--weights', saved, '--top', '3', '--json'],
+      { encoding: 'utf8', cwd: ROOT });
+    const printed = JSON.parse(out) as { image: string; top: { label: string; probability: number; index: number }[] }[];
+    expect(printed.map((r) => r.top)).to.deep.equal(a);
+    const text = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', PARROT, '--weights', saved, '--top', '3'],
+      { encoding: 'utf8', cwd: ROOT });
+    expect(text).to.match(new RegExp(`1\\. +\\d+\\.\\d\\d% +\\d +${a[3]![0]!.label}`));
+  });
+
+  it('cnn-zoo train DATA --model NAME --out DIR: progress, held-out accuracy, a classifier classify reads', () => {
+    const out = join(tmp, 'cli-classifier');
+    const run = cli(['train', data, '--model', BASE, '--out', out, '--epochs', '3', '--augment', '0', '--validation-split', '0.25']);
+    console.log(run.stdout.trim().split('\n').map((l) => `      ${l}`).join('\n'));
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/features \[#+\] 12\/12/);
+    expect(run.stderr).to.match(/head \[#+\] 3\/3/);
+    expect(run.stdout).to.match(/held-out accuracy: \d+\.\d% \(\d\/3; chance 33\.3%\)/);
+    const meta = (JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as { userDefinedMetadata: { cnnZoo: CnnZooMetadata } }).userDefinedMetadata.cnnZoo;
+    expect(meta.labels).to.deep.equal(['beetle', 'dog', 'fish']);
+    expect(meta.training!.fit).to.include({ epochs: 3, augment: 0, trainImages: 9 });
+    const classified = cli(['classify', PARROT, '--weights', out, '--json']);
+    expect(classified.status, classified.stderr).to.equal(0);
+    expect((JSON.parse(classified.stdout) as { top: { label: string }[] }[])[0]!.top.map((p) => p.label).sort()).to.deep.equal(['beetle', 'dog', 'fish']);
+  });
+
+  it('refuses fewer than two classes, in load(), fit() and cnn-zoo train, naming the fix', async () => {
+    let err: unknown;
+    try { await load(BASE, { classes: ['cat'] }); } catch (e) { err = e; }
+    expect((err as Error).message).to.match(/at least two classes, got 1 \(cat\).*another class/);
+
+    const one = makeFolder(join(tmp, 'one'), { fish: CLASSES.fish! });
+    err = undefined;
+    try { await clf.fit(one, { epochs: 1 }); } catch (e) { err = e; }
+    expect((err as Error).message).to.match(/images of one class only \(fish\).*one sub-folder of images per class, at least two classes/);
+
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty);
+    for (const [dir, why] of [[empty, /no class sub-folders with images/], [one, /images of one class only \(fish\)/]] as const) {
+      const run = cli(['train', dir, '--model', BASE, '--out', join(tmp, 'never')]);
+      expect(run.status).to.equal(1);
+      expect(run.stderr).to.match(why);
+      expect(run.stderr).to.match(/at least two classes/);
+    }
+  });
+});
+
+describe('training: fine-tuning the last backbone layers (cpu, which has convolution gradients)', function () {
+  this.timeout(900_000);
+  let tmp = '', data = '';
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-finetune-'));
+    // 2 images per class (1 to train, 1 held out): the cpu backend is slow.
+    data = makeFolder(join(tmp, 'data'), Object.fromEntries(Object.entries(CLASSES).map(([c, files]) => [c, files.slice(0, 2)])));
+  });
+  after(async () => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await useBackend('wasm');
+  });
+
+  it('refuses fineTune on wasm before any work, naming the backends that can', async () => {
+    await useBackend('wasm');
+    const clf = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
+    let err: unknown;
+    try { await clf.fit(join(tmp, 'not-read'), { fineTune: 2 }); } catch (e) { err = e; }
+    clf.dispose();
+    expect((err as Error).message).to.match(/the wasm backend has no Conv2DBackpropFilter.*--backend cpu.*tensorflow.*webgl or webgpu/);
+  });
+
+  it('fit({ fineTune: 2 }) trains exactly the head and the last 2 backbone layers (batch norm statistics kept), then saves and reloads', async () => {
+    await useBackend('cpu');
+    const clf = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
+    const before = new Map(await Promise.all(clf.model.weights.map(async (w) => [w.originalName, await w.read().data()] as const)));
+    const h = await clf.fit(data, { epochs: 2, augment: 0, validationSplit: 0.5, fineTune: 2, fineTuneEpochs: 1 });
+    console.log(`      held-out ${h.headValidationAccuracy} -> ${h.validationAccuracy}, ${h.seconds.fineTune.toFixed(1)} s fine-tuning`);
+    expect(h).to.include({ trainImages: 3, validationImages: 3 });
+    expect(h.epochs.map((e) => `${e.phase}${e.epoch}`)).to.deep.equal(['head1', 'head2', 'fine-tune1']);
+    expect(h.validationAccuracy).to.be.within(0, 1);
+    expect(h.epochs.at(-1)!.valAccuracy).to.equal(h.validationAccuracy);
+
+    const backbone = featureLayerNames(getSpec(BASE), 224);
+    const withWeights = clf.model.layers.filter((l) => l.weights.length > 0);
+    const trained = [...withWeights.filter((l) => backbone.has(l.name)).slice(-2), ...withWeights.filter((l) => !backbone.has(l.name))];
+    const expected = trained.flatMap((l) => l.trainableWeights.map((w) => w.originalName)).sort();
+    const changed: string[] = [];
+    for (const w of clf.model.weights) {
+      const was = before.get(w.originalName)!, now = await w.read().data();
+      if (now.some((v, i) => v !== was[i])) changed.push(w.originalName);
+    }
+    expect(changed.sort()).to.deep.equal(expected);
+    expect(expected.some((n) => n.includes('Conv_1/'))).to.equal(true); // a convolution of the backbone trained
+
+    const dir = join(tmp, 'fine-tuned');
+    await clf.save(dir);
+    const back = await load(dir, { inference: false });
+    const image = join(SOURCE, `${CLASSES.dog![0]}.JPEG`);
+    expect(await back.classify(image, { topK: 3 })).to.deep.equal(await clf.classify(image, { topK: 3 }));
+    expect(back.metadata!.training!.fit).to.include({ fineTune: 2, fineTuneEpochs: 1, backend: 'cpu' });
+    back.dispose();
+    clf.dispose();
+  });
+});
+
+describe('training: other heads (random backbones, labelled images in memory, wasm)', function () {
+  this.timeout(300_000);
+  before(async () => { await useBackend('wasm'); });
+
+  // SqueezeNet's classifier is dropout + a 1x1 conv with ReLU over a 13x13 map; ResNet's is pooling + a dense layer.
+  for (const arch of ['squeezenet1_1', 'resnet18']) {
+    it(`${arch}: fit() on { classes, items } trains the head only and leaves the backbone as it was`, async () => {
+      const clf = await load(arch, { classes: ['dark', 'light'], weights: null });
+      const pixels = (v: number) => ({ width: 40, height: 30, data: new Uint8Array(40 * 30 * 3).map((_, i) => (v + 7 * i) % 256) });
+      const items = [10, 20, 30, 200, 220, 240].map((v, i) => ({ image: pixels(v), label: i < 3 ? 0 : 1 }));
+      const before = new Map(await Promise.all(clf.model.weights.map(async (w) => [w.originalName, await w.read().data()] as const)));
+      const tensors = tf.memory().numTensors;
+      const h = await clf.fit({ classes: ['dark', 'light'], items }, { epochs: 2, augment: 1, validationSplit: 0, batchSize: 4 });
+      expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
+      expect(h).to.include({ trainImages: 6, trainExamples: 12, validationImages: 0, validationAccuracy: null });
+      const backbone = featureLayerNames(getSpec(arch), 224);
+      const changed = new Set<string>();
+      for (const l of clf.model.layers) {
+        for (const w of l.weights) {
+          const was = before.get(w.originalName)!, now = await w.read().data();
+          if (now.some((v, i) => v !== was[i])) changed.add(l.name);
+        }
+      }
+      const head = clf.model.layers.filter((l) => !backbone.has(l.name) && l.trainableWeights.length > 0).map((l) => l.name);
+      expect(head.length).to.be.greaterThan(0);
+      expect([...changed].sort()).to.deep.equal(head.sort());
+      clf.dispose();
+    });
+  }
+});
