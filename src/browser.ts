@@ -15,6 +15,7 @@ export type { CreateOptions, FeatureStage, ModelCard, ModelMeta, ModelSpec, Pool
 export { useBackend, pickBackend, BACKENDS, type BackendName, type BackendChoice, type BackendOptions, type PickOptions } from './backend.js';
 export { toInference, layerCensus, FusedConv2D, FusedDense, type InferenceOptions, type FusedActivation } from './inference/index.js';
 export { CnnZooError } from './errors.js';
+export { registerWasmGradients } from './train/wasm-gradients.js';
 export { countParams, countFlops, layerTable } from './analysis/count.js';
 export * as layers from './layers/index.js';
 export { checkInputShape, predictChecked } from './zoo/input-check.js';

@@ -7,6 +7,7 @@ export type { BuildContext, CreateOptions, Family, FeatureStage, FixtureRef, Key
 export { useBackend, pickBackend, BACKENDS, type BackendName, type BackendChoice, type BackendOptions, type PickOptions } from './backend.js';
 export { toInference, createInference, foldStateDict, layerCensus, FusedConv2D, FusedDense, type InferenceOptions, type FusedActivation } from './inference/index.js';
 export { CnnZooError } from './errors.js';
+export { registerWasmGradients } from './train/wasm-gradients.js';
 export { det } from './parity/det.js';
 export { loadFixture, parseFixture, type Fixture } from './parity/fixture.js';
 export { runParity, type ParityResult } from './parity/run.js';
