@@ -1,7 +1,7 @@
 /**
  * MaxPoolGrad from elementwise wasm kernels. tfjs-backend-wasm's own MaxPoolGrad routes the gradient of a
- * window whose values are all negative to the window's first cell, which breaks max pooling after batch norm; this one matches tfjs cpu, ties included (the first
- * maximum in row-major window order takes the gradient). The case 'MaxPooling2D 2x2' of
+ * window whose values are all negative to the window's first cell, which breaks max pooling after batch norm;
+ * this one matches tfjs cpu, ties included (the first maximum in row-major window order takes the gradient). The case 'MaxPooling2D 2x2' of
  * test/train-wasm-gradients.test.ts (random inputs, so some windows are all negative) fails with wasm's kernel.
  *
  * Per window tap (i, j): take = (x[tap] == y) and no earlier tap took it; dx[tap] += dy * take. The taps
