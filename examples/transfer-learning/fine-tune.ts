@@ -3,8 +3,9 @@
  * with the head, end to end on (augmented) images, with a small learning rate. Batch norm runs in inference mode
  * (its moving statistics are kept, as Keras does for fine-tuning), so small batches do not disturb them.
  *
- * This needs the gradients of convolutions. tfjs-backend-wasm has none (no Conv2DBackpropFilter, no depthwise
- * backprop kernels), so on wasm only the head can train; cpu, tensorflow (tfjs-node), webgl and webgpu have them.
+ * This needs the gradients of convolutions. tfjs-backend-wasm has none of its own (no Conv2DBackpropFilter, no
+ * depthwise backprop kernels); cnn-zoo's `useBackend('wasm')` registers them (src/train/wasm-gradients.ts), and cpu,
+ * tensorflow (tfjs-node), webgl and webgpu have them.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ZooModel } from 'cnn-zoo';

@@ -8,9 +8,9 @@
  *       [--test-fraction 0.25] [--seed 1] [--arch NAME --weights DIR] [--fine-tune N --fine-tune-epochs 2] [--json]
  *
  * DATA_DIR holds one sub-folder of images per class (make-folder.ts builds one from ImageNet samples).
- * On wasm only the head trains (the backbone's features are computed once per augmented image); `--fine-tune N`
- * also trains the backbone's last N layers with weights, which needs a backend with convolution gradients
- * (cpu, tensorflow, webgl, webgpu; see README.md).
+ * By default only the head trains (the backbone's features are computed once per augmented image); `--fine-tune N`
+ * also trains the backbone's last N layers with weights, which needs convolution gradients (wasm through cnn-zoo's
+ * kernels, cpu, tensorflow, webgl, webgpu; see README.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
