@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from './errors.js';
 import { isNode } from './platform.js';
+import { registerWasmGradients } from './kernels/wasm-gradients.js';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 /** Every backend, in the order `pickBackend()` tries them (fastest first where available). */
@@ -313,7 +314,7 @@ async function start(name: BackendName, o: BackendOptions, auto = false): Promis
     if (!ok) throw new Unavailable('failed to initialise (see the tfjs warning above)');
   }
   await tf.ready();
-  if (name === 'wasm') detail = await wasmDetail();
+  if (name === 'wasm') { registerWasmGradients(); detail = await wasmDetail(); }
   applyFlags(o.flags);
   return detail;
 }

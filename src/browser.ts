@@ -26,4 +26,5 @@ export { modelMetadata, type CnnZooMetadata } from './artifacts/metadata.js';
 export { fetchWeightsBrowser, checkpointsFor, type PublishedCheckpoint } from './pretrained/index.js';
 export { imagenetLabels } from './labels/index.js';
 export { decodeImage } from './image/browser-decode.js';
+export { registerWasmGradients } from './kernels/wasm-gradients.js';
 export * as layers from './layers/index.js';

@@ -32,6 +32,8 @@ export { preprocess } from './image/preprocess.js';
 // ONNX
 export { exportOnnx, type OnnxExportOptions } from './onnx/export.js';
 export { calibrate as calibrateInt8 } from './onnx/quantize.js';
+// Training
+export { registerWasmGradients } from './kernels/wasm-gradients.js';
 export type { RgbImage, PreprocessConfig } from './image/types.js';
 export { imagenetLabels } from './labels/index.js';
 export { evaluate, type EvalResult } from './eval/evaluate.js';

@@ -2,7 +2,7 @@
  * The transfer-learning example runs to completion on wasm: a labelled folder of 4 categories x 10 ImageNet
  * samples (shared/imagenet/one-per-class, linked into a temporary folder), a head trained on the frozen
  * MobileNet v2's features, held-out accuracy well above chance, and the saved classifier reloads with identical
- * predictions. Full fine-tuning is refused on wasm with the fix named.
+ * predictions. Full fine-tuning (`--fine-tune N`) runs on wasm too, with cnn-zoo's wasm gradient kernels.
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ interface Report {
   savedTo: string; reloadMaxDiff: number; reloadSamePredictions: boolean; seconds: { total: number };
 }
 
-describe('transfer-learning example (wasm, head only)', function () {
+describe('transfer-learning example (wasm)', function () {
   let dir = '';
   before(() => { dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-tl-')); });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
@@ -52,9 +52,16 @@ describe('transfer-learning example (wasm, head only)', function () {
     for (const p of json.weightsManifest.flatMap((g) => g.paths)) expect(existsSync(join(out, p)), p).to.equal(true);
   });
 
-  it('refuses --fine-tune on wasm (no convolution gradients) and names the backends that can', () => {
-    const run = runExample('train.ts', [join(SHARED, 'imagenet', 'one-per-class'), '--fine-tune', '2']);
-    expect(run.status).to.equal(1);
-    expect(run.stderr).to.match(/the wasm backend has no Conv2DBackpropFilter.*--backend cpu.*tensorflow.*webgl or webgpu/);
+  it('fine-tunes the backbone on wasm (--fine-tune 2: convolution gradients from src/kernels)', () => {
+    const data = join(dir, 'few'), out = join(dir, 'fine-tuned');
+    const made = runExample('make-folder.ts', [join(SHARED, 'imagenet', 'one-per-class'), data, '--per-category', '4', '--categories', 'bird,dog']);
+    expect(made.status, made.stderr).to.equal(0);
+    const run = runExample('train.ts', [data, '--out', out, '--augment', '0', '--epochs', '5', '--test-fraction', '0.3', '--fine-tune', '2', '--fine-tune-epochs', '1', '--json']);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/fine-tuned 2 backbone layers \+ head: held-out accuracy \d+\.\d%/);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Report & { fineTunedAccuracy?: number; seconds: { fineTune?: number } };
+    expect(report.fineTunedAccuracy).to.be.a('number');
+    expect(report.seconds.fineTune).to.be.greaterThan(0);
+    expect(report.reloadSamePredictions).to.equal(true);
   });
 });

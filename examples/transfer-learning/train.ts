@@ -8,8 +8,8 @@
  *       [--test-fraction 0.25] [--seed 1] [--arch NAME --weights W] [--fine-tune N --fine-tune-epochs 2] [--json]
  *
  * DATA_DIR holds one sub-folder of images per class (make-folder.ts builds one from ImageNet samples).
- * `--fine-tune N` also trains the backbone's last N layers with weights, which needs a backend with convolution
- * gradients (cpu, tensorflow, webgl, webgpu; see README.md).
+ * `--fine-tune N` also trains the backbone's last N layers with weights, on every backend (wasm through cnn-zoo's
+ * convolution gradient kernels; see README.md).
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,0 +1,66 @@
+/**
+ * Composing backend kernels inside a kernel: `scope.run('Conv2D', inputs, attrs)` calls the kernel registered
+ * for the scope's backend directly (no op, no tape, no engine bookkeeping) and remembers its output, and
+ * `scope.finish(result)` frees every intermediate except `result`. Reshapes share their input's data (the
+ * backend counts references), so each output is released exactly once.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Attrs = Record<string, unknown>;
+
+export class KernelScope {
+  private readonly temps: tf.TensorInfo[] = [];
+
+  constructor(readonly backend: tf.KernelBackend, readonly backendName: string) {}
+
+  /** Run kernel `name` of this backend on `inputs`; the output is freed by `finish` unless returned. */
+  run(name: string, inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[], attrs: Attrs = {}): tf.TensorInfo {
+    const config = tf.getKernel(name, this.backendName);
+    if (!config) throw new Error(`cnn-zoo gradients: kernel ${name} is not registered for ${this.backendName}`);
+    const out = config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap });
+    if (Array.isArray(out)) throw new Error(`cnn-zoo gradients: kernel ${name} returned several outputs`);
+    this.temps.push(out);
+    return out;
+  }
+
+  reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  /** `x[begin : begin + size]` (contiguous). */
+  slice(x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+    if (begin.every((b) => b === 0) && size.every((s, i) => s === x.shape[i])) return x;
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  /** Zero padding, `[before, after]` per axis (all non-negative). */
+  pad(x: tf.TensorInfo, paddings: [number, number][]): tf.TensorInfo {
+    if (paddings.every(([a, b]) => a === 0 && b === 0)) return x;
+    return this.run('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+
+  /** Free one intermediate now (large ones inside loops). */
+  free(t: tf.TensorInfo): void {
+    const i = this.temps.indexOf(t);
+    if (i < 0) return;
+    this.temps.splice(i, 1);
+    this.backend.disposeData(t.dataId);
+  }
+
+  /** Free every intermediate but `result` (which the caller hands to the engine). */
+  finish(result: tf.TensorInfo): tf.TensorInfo {
+    for (const t of this.temps) if (t !== result) this.backend.disposeData(t.dataId);
+    this.temps.length = 0;
+    return result;
+  }
+
+  /** Free every intermediate (on failure). */
+  abandon(): void {
+    for (const t of this.temps) this.backend.disposeData(t.dataId);
+    this.temps.length = 0;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Gradient kernels for tfjs-backend-wasm, so that `model.fit` of the zoo's conv nets runs on wasm (in Node and
+ * browsers). tfjs-backend-wasm 4.x has no Conv2DBackpropFilter and no depthwise backprop kernels, and its
+ * Conv2DBackpropInput is a scalar loop; these are built on its XNNPACK Conv2D / DepthwiseConv2dNative and its
+ * Transpose / Pad / BatchMatMul kernels (see conv-backprop.ts). Its MaxPoolGrad sends the gradient of an
+ * all-negative window to the wrong cell, so it is replaced too (pool-backprop.ts); its AvgPoolGrad and LRNGrad
+ * are kept (test/train-wasm-gradients.test.ts checks them against the cpu backend).
+ *
+ * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import { KernelScope } from './kernel-scope.js';
+import { maxPoolBackprop } from './pool-backprop.js';
+import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
+
+const BACKEND = 'wasm';
+
+function checkNhwc(format: string | undefined, kernel: string): void {
+  if (format !== undefined && format !== 'NHWC') {
+    throw new CnnZooError(`${kernel} on wasm supports NHWC only (got ${format}); transpose the input to NHWC ` +
+      '(x.transpose([0, 2, 3, 1])) and use dataFormat "channelsLast".', 'BAD_INPUT');
+  }
+}
+
+/** Run `body` in a kernel scope; intermediates are freed, on failure too. */
+function scoped(backend: unknown, body: (scope: KernelScope) => tf.TensorInfo): tf.TensorInfo {
+  const scope = new KernelScope(backend as tf.KernelBackend, BACKEND);
+  try {
+    return scope.finish(body(scope));
+  } catch (e) {
+    scope.abandon();
+    throw e;
+  }
+}
+
+const conv2dBackpropInputKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  checkNhwc(a.dataFormat, 'Conv2DBackpropInput');
+  const g = geometry(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, false);
+  return scoped(backend, (s) => conv2dBackpropInput(s, dy, filter, g));
+};
+
+const conv2dBackpropFilterKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  checkNhwc(a.dataFormat, 'Conv2DBackpropFilter');
+  const g = geometry(x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false);
+  return scoped(backend, (s) => conv2dBackpropFilter(s, x, dy, g));
+};
+
+const depthwiseBackpropInputKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  const g = geometry(a.inputShape, filter.shape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+  return scoped(backend, (s) => depthwiseBackpropInput(s, dy, filter, g));
+};
+
+const depthwiseBackpropFilterKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  const g = geometry(x.shape, a.filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+  return scoped(backend, (s) => depthwiseBackpropFilter(s, x, dy, g, a.filterShape[3]));
+};
+
+const maxPoolGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, input, output } = inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
+  return scoped(backend, (s) => maxPoolBackprop(s, dy, input, output, attrs as unknown as tf.MaxPoolGradAttrs));
+};
+
+/** The kernels registered for wasm, by tfjs kernel name. */
+export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
+  Conv2DBackpropInput: conv2dBackpropInputKernel,
+  Conv2DBackpropFilter: conv2dBackpropFilterKernel,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInputKernel,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilterKernel,
+  MaxPoolGrad: maxPoolGradKernel,
+};
+
+/**
+ * Register the gradient kernels for the wasm backend (idempotent; replaces wasm's own scalar
+ * Conv2DBackpropInput and its MaxPoolGrad). Call it after `@tensorflow/tfjs-backend-wasm` is imported, which registers the
+ * backend's kernels: `useBackend('wasm')` does both.
+ */
+export function registerWasmGradients(): void {
+  if (!tf.getKernel('Conv2D', BACKEND)) {
+    throw new CnnZooError('registerWasmGradients(): the wasm backend is not loaded; call useBackend("wasm") ' +
+      '(or import "@tensorflow/tfjs-backend-wasm") first.', 'NO_BACKEND');
+  }
+  for (const [kernelName, kernelFunc] of Object.entries(WASM_GRADIENT_KERNELS)) {
+    if (tf.getKernel(kernelName, BACKEND)?.kernelFunc === kernelFunc) continue;
+    if (tf.getKernel(kernelName, BACKEND)) tf.unregisterKernel(kernelName, BACKEND);
+    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Gradients on wasm (src/kernels/wasm-gradients.ts) equal tfjs cpu's, for every layer the zoo builds.
+ *
+ * Each case builds a small graph of zoo layers (src/zoo/ops.ts, src/layers), sets the same deterministic
+ * weights on both backends, and compares d(loss)/d(input) and d(loss)/d(weight) of loss = sum(y * r) (r a fixed
+ * random tensor, so every output cell gets its own upstream gradient) in training mode.
+ *
+ * Bound: relative max error max|wasm - cpu| / max|cpu| <= 1e-5 per gradient. Both backends compute in float32;
+ * they differ only in summation order (XNNPACK tiles and its FMA vs cpu's loops), so each element carries a
+ * rounding error ~ eps32 * sqrt(K) * max term for sums of K terms (K <= ~5000 here: eps32 = 6e-8 gives ~4e-6 at
+ * worst). The largest error measured over these cases is ~1e-6 (printed by the test).
+ */
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../src/backend.js';
+import { det } from '../src/parity/det.js';
+import { adaptiveAvgPool, add, avgPool, batchNorm, concat, conv2d, globalPool, linear, flatten, maxPool, activation, type Sym } from '../src/zoo/ops.js';
+import { ChannelShuffle } from '../src/layers/channel-shuffle.js';
+import { ChannelSlice } from '../src/layers/channel-slice.js';
+import { LRN } from '../src/layers/lrn.js';
+import { KernelScope } from '../src/kernels/kernel-scope.js';
+import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, type ConvGeometry } from '../src/kernels/conv-backprop.js';
+import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/kernels/wasm-gradients.js';
+
+const BOUND = 1e-5;
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).to.equal(b.length);
+  let d = 0, m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  expect(m, 'reference gradient is all zeros: the case tests nothing').to.be.greaterThan(0);
+  return d / m;
+}
+
+interface LayerCase {
+  name: string;
+  /** Input [H, W, C] (batch 2). */
+  input: [number, number, number];
+  build: (x: Sym) => Sym;
+}
+
+const conv = (o: Parameters<typeof conv2d>[2]) => (x: Sym) => conv2d(x, 'conv', o);
+const CASES: LayerCase[] = [
+  // Conv2D: torch padding becomes 'same' (stride 1) or ZeroPadding2D + 'valid'.
+  { name: 'Conv2D 3x3 s1 pad 1 (same)', input: [9, 8, 5], build: conv({ filters: 6, kernel: 3, padding: 1 }) },
+  { name: 'Conv2D 3x3 s2 pad 1', input: [9, 10, 5], build: conv({ filters: 6, kernel: 3, stride: 2, padding: 1 }) },
+  { name: 'Conv2D 3x3 s2 valid', input: [10, 9, 4], build: conv({ filters: 6, kernel: 3, stride: 2, bias: false }) },
+  { name: 'Conv2D 7x7 s2 pad 3 (stem)', input: [17, 15, 3], build: conv({ filters: 8, kernel: 7, stride: 2, padding: 3 }) },
+  { name: 'Conv2D 11x11 s4 pad 2 (AlexNet)', input: [35, 33, 3], build: conv({ filters: 4, kernel: 11, stride: 4, padding: 2 }) },
+  { name: 'Conv2D 5x5 s1 pad 2', input: [8, 8, 4], build: conv({ filters: 3, kernel: 5, padding: 2, bias: false }) },
+  { name: 'Conv2D 1x1 s1', input: [6, 7, 8], build: conv({ filters: 5, kernel: 1 }) },
+  { name: 'Conv2D 1x1 s2', input: [7, 8, 8], build: conv({ filters: 5, kernel: 1, stride: 2 }) },
+  { name: 'Conv2D 1x7 pad (0,3)', input: [7, 9, 4], build: conv({ filters: 5, kernel: [1, 7], padding: [0, 3] }) },
+  { name: 'Conv2D 7x1 pad (3,0)', input: [9, 7, 4], build: conv({ filters: 5, kernel: [7, 1], padding: [3, 0] }) },
+  { name: 'Conv2D 3x3 s2 pad [[0,1],[0,1]] (TF SAME)', input: [8, 8, 4], build: conv({ filters: 5, kernel: 3, stride: 2, padding: [[0, 1], [0, 1]] }) },
+  { name: 'Conv2D 3x3 s2 padding "same" (tfjs)', input: [8, 9, 4], build: (x) => tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, padding: 'same' }).apply(x) as Sym },
+  { name: 'Conv2D 4x4 s2 pad [[1,2],[2,1]]', input: [9, 8, 3], build: conv({ filters: 4, kernel: 4, stride: 2, padding: [[1, 2], [2, 1]] }) },
+  // Depthwise (groups = channels) and grouped.
+  { name: 'DepthwiseConv2D 3x3 s1 pad 1', input: [8, 9, 6], build: conv({ filters: 6, kernel: 3, padding: 1, groups: 6 }) },
+  { name: 'DepthwiseConv2D 3x3 s2 pad 1', input: [9, 8, 6], build: conv({ filters: 6, kernel: 3, stride: 2, padding: 1, groups: 6, bias: false }) },
+  { name: 'DepthwiseConv2D 5x5 s2 pad 2', input: [11, 10, 4], build: conv({ filters: 4, kernel: 5, stride: 2, padding: 2, groups: 4 }) },
+  { name: 'DepthwiseConv2D 3x3 s2 TF SAME', input: [8, 8, 4], build: conv({ filters: 4, kernel: 3, stride: 2, padding: [[0, 1], [0, 1]], groups: 4 }) },
+  { name: 'DepthwiseConv2D 3x3 multiplier 2', input: [7, 7, 3], build: conv({ filters: 6, kernel: 3, padding: 1, groups: 3 }) },
+  { name: 'DepthwiseConv2D 3x3 s2 "same" (tfjs)', input: [9, 8, 4], build: (x) => tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }).apply(x) as Sym },
+  { name: 'GroupedConv2D 3x3 groups 2', input: [7, 8, 8], build: conv({ filters: 6, kernel: 3, padding: 1, groups: 2 }) },
+  { name: 'GroupedConv2D 3x3 s2 groups 4', input: [9, 9, 8], build: conv({ filters: 8, kernel: 3, stride: 2, padding: 1, groups: 4, bias: false }) },
+  { name: 'GroupedConv2D 1x1 groups 3', input: [5, 6, 6], build: conv({ filters: 9, kernel: 1, groups: 3 }) },
+  // Pooling: tfjs layers, and Pool2D (torch padding, ceil mode, count_include_pad, TF SAME).
+  { name: 'MaxPooling2D 2x2', input: [8, 6, 3], build: (x) => maxPool(x, 'pool', { kernel: 2 }) },
+  { name: 'MaxPooling2D 3x3 s2 "same" (tfjs)', input: [9, 8, 3], build: (x) => tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as Sym },
+  { name: 'AveragePooling2D 2x2', input: [8, 6, 3], build: (x) => avgPool(x, 'pool', { kernel: 2 }) },
+  { name: 'AveragePooling2D 3x3 s2 "same" (tfjs)', input: [9, 8, 3], build: (x) => tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as Sym },
+  { name: 'Pool2D max 3x3 s2 ceil', input: [8, 9, 3], build: (x) => maxPool(x, 'pool', { kernel: 3, stride: 2, ceil: true }) },
+  { name: 'Pool2D max 3x3 s2 pad 1', input: [9, 8, 3], build: (x) => maxPool(x, 'pool', { kernel: 3, stride: 2, padding: 1 }) },
+  { name: 'Pool2D avg 3x3 s1 pad 1 count_include_pad', input: [6, 7, 3], build: (x) => avgPool(x, 'pool', { kernel: 3, stride: 1, padding: 1 }) },
+  { name: 'Pool2D avg 3x3 s2 pad 1 exclude pad', input: [9, 8, 3], build: (x) => avgPool(x, 'pool', { kernel: 3, stride: 2, padding: 1, countIncludePad: false }) },
+  { name: 'Pool2D avg 2x2 ceil', input: [7, 7, 3], build: (x) => avgPool(x, 'pool', { kernel: 2, stride: 2, ceil: true, countIncludePad: false }) },
+  { name: 'Pool2D avg 3x3 s2 TF SAME [[0,1],[0,1]]', input: [8, 8, 3], build: (x) => avgPool(x, 'pool', { kernel: 3, stride: 2, padding: [[0, 1], [0, 1]], countIncludePad: false }) },
+  { name: 'AdaptiveAvgPool2D 7 -> 3 (bins)', input: [7, 7, 4], build: (x) => adaptiveAvgPool(x, 'pool', 3) },
+  { name: 'AdaptiveAvgPool2D 6 -> 2 (avg pool)', input: [6, 6, 4], build: (x) => adaptiveAvgPool(x, 'pool', 2) },
+  { name: 'GlobalAveragePooling2D + Dense', input: [5, 4, 6], build: (x) => linear(globalPool(x, 'gap'), 'fc', 7) },
+  { name: 'Flatten + Dense', input: [3, 4, 5], build: (x) => linear(flatten(x, 'flat'), 'fc', 6) },
+  // Channel layers.
+  { name: 'ChannelShuffle groups 3', input: [4, 5, 6], build: (x) => new ChannelShuffle({ groups: 3 }).apply(conv({ filters: 6, kernel: 1 })(x)) as Sym },
+  { name: 'ChannelSlice', input: [4, 5, 8], build: (x) => new ChannelSlice({ start: 2, size: 4 }).apply(conv({ filters: 8, kernel: 1 })(x)) as Sym },
+  { name: 'LRN (size 5)', input: [4, 5, 7], build: (x) => new LRN({ size: 5, alpha: 0.5, beta: 0.75, k: 1 }).apply(conv({ filters: 7, kernel: 1 })(x)) as Sym },
+  // Normalisation, merges, activations.
+  { name: 'BatchNormalization (training)', input: [5, 6, 4], build: (x) => batchNorm(conv({ filters: 5, kernel: 3, padding: 1, bias: false })(x), 'bn') },
+  { name: 'BatchNormalization + ReLU + MaxPool 3x3 s2 pad 1 (ResNet stem)', input: [9, 8, 3], build: (x) => maxPool(activation(batchNorm(conv({ filters: 4, kernel: 3, padding: 1, bias: false })(x), 'bn'), 'relu'), 'pool', { kernel: 3, stride: 2, padding: 1 }) },
+  { name: 'MaxPooling2D 2x2 after ReLU (ties at zero)', input: [8, 6, 3], build: (x) => maxPool(activation(x, 'relu'), 'pool', { kernel: 2 }) },
+  { name: 'concat of two convs', input: [6, 6, 4], build: (x) => concat([conv2d(x, 'a', { filters: 3, kernel: 1 }), conv2d(x, 'b', { filters: 2, kernel: 3, padding: 1 })], 'cat') },
+  { name: 'add (residual)', input: [6, 6, 4], build: (x) => add([x, conv2d(x, 'a', { filters: 4, kernel: 3, padding: 1 })], 'add') },
+  ...(['relu', 'relu6', 'sigmoid', 'swish'] as const).map((fn): LayerCase => ({
+    name: `activation ${fn}`, input: [5, 5, 4], build: (x) => activation(conv({ filters: 4, kernel: 3, padding: 1 })(x), 'act', fn),
+  })),
+];
+
+/** Deterministic weights for a model (BN variance positive), by weight index. */
+function weightsFor(model: tf.LayersModel, caseName: string): tf.Tensor[] {
+  return model.weights.map((w, i) => {
+    const n = w.shape.reduce((a, b) => a * (b ?? 1), 1);
+    const v = det(`${caseName}/${i}`, n, 0.5);
+    if (/moving_variance|gamma/.test(w.name)) for (let j = 0; j < n; j++) v[j] = 1 + v[j]!;
+    return tf.tensor(v, w.shape as number[]);
+  });
+}
+
+/** Gradients (input first, then each trainable weight) of sum(model(x) * r) on the current backend. */
+function layerGrads(c: LayerCase): Float32Array[] {
+  const x = tf.input({ shape: c.input });
+  const model = tf.model({ inputs: x, outputs: c.build(x) });
+  const init = weightsFor(model, c.name);
+  model.setWeights(init);
+  tf.dispose(init);
+  const shape = [2, ...c.input];
+  const x0 = tf.tensor(det(`${c.name}/x`, shape.reduce((a, b) => a * b, 1), 2), shape);
+  const xVar = tf.variable(x0);
+  x0.dispose();
+  const outShape = [2, ...(model.outputs[0]!.shape.slice(1) as number[])];
+  const r = tf.tensor(det(`${c.name}/r`, outShape.reduce((a, b) => a * b, 1), 1), outShape);
+  const vars = [xVar, ...model.trainableWeights.map((w) => w.read() as tf.Variable)];
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(xVar, { training: true }) as tf.Tensor, r)), vars);
+  const out = vars.map((v) => grads[v.name]!.dataSync() as Float32Array);
+  tf.dispose([value, r, xVar, ...Object.values(grads)]);
+  model.dispose();
+  return out;
+}
+
+describe('train: gradients on wasm equal cpu (zoo layers)', function () {
+  let worst = 0;
+  after(() => console.log(`    largest relative max error over all layer gradients: ${worst.toExponential(2)} (bound ${BOUND})`));
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      await useBackend('cpu');
+      const ref = layerGrads(c);
+      await useBackend('wasm');
+      const before = tf.memory().numTensors;
+      const got = layerGrads(c);
+      expect(tf.memory().numTensors, 'tensors leaked').to.equal(before);
+      expect(got.length).to.equal(ref.length);
+      got.forEach((g, i) => {
+        const e = relErr(g, ref[i]!);
+        worst = Math.max(worst, e);
+        expect(e, `${i === 0 ? 'input' : `weight ${i - 1}`} gradient`).to.be.at.most(BOUND);
+      });
+    });
+  }
+});
+
+/** [kh, kw, ...] filter with d-1 zeros between taps: a dilated conv as an undilated one (cpu has no dilated backprop). */
+function dilateFilter(w: Float32Array, shape: [number, number, number, number], d: number): { data: Float32Array; shape: [number, number, number, number] } {
+  const [kh, kw, a, b] = shape;
+  const eh = (kh - 1) * d + 1, ew = (kw - 1) * d + 1;
+  const out = new Float32Array(eh * ew * a * b);
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) out.set(w.subarray((i * kw + j) * a * b, (i * kw + j + 1) * a * b), ((i * d) * ew + j * d) * a * b);
+  return { data: out, shape: [eh, ew, a, b] };
+}
+function undilate(w: Float32Array, shape: [number, number, number, number], d: number): Float32Array {
+  const [kh, kw, a, b] = shape;
+  const ew = (kw - 1) * d + 1;
+  const out = new Float32Array(kh * kw * a * b);
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) out.set(w.subarray(((i * d) * ew + j * d) * a * b, ((i * d) * ew + j * d + 1) * a * b), (i * kw + j) * a * b);
+  return out;
+}
+
+describe('train: wasm conv backprop with dilation (called directly; tfjs has no dilated conv gradient)', () => {
+  const cases = [
+    { depthwise: false, x: [2, 11, 10, 3], k: [3, 3], out: 4, s: 1, d: 2, pad: [[2, 2], [2, 2]] },
+    { depthwise: false, x: [2, 13, 12, 3], k: [3, 2], out: 4, s: 2, d: 2, pad: [[1, 2], [0, 1]] },
+    { depthwise: true, x: [2, 11, 10, 4], k: [3, 3], out: 1, s: 1, d: 3, pad: [[3, 3], [3, 3]] },
+    { depthwise: true, x: [2, 12, 11, 3], k: [3, 3], out: 2, s: 2, d: 2, pad: [[1, 2], [2, 1]] },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.depthwise ? 'depthwise' : 'conv2d'} ${c.k.join('x')} stride ${c.s} dilation ${c.d} pad ${JSON.stringify(c.pad)}`, async () => {
+      const [n, h, w, cin] = c.x;
+      const fShape: [number, number, number, number] = [c.k[0], c.k[1], cin, c.out];
+      const xData = det('dil/x', n * h * w * cin, 1), fData = det('dil/f', fShape.reduce((a, b) => a * b), 1);
+      const big = dilateFilter(fData, fShape, c.d);
+      const pad: tf.backend_util.ExplicitPadding = [[0, 0], [c.pad[0][0], c.pad[0][1]], [c.pad[1][0], c.pad[1][1]], [0, 0]];
+      // Reference on cpu: the undilated conv with the zero-inserted filter.
+      await useBackend('cpu');
+      const xr = tf.tensor4d(xData, c.x as unknown as [number, number, number, number]), fr = tf.tensor4d(big.data, big.shape);
+      const fwd = (a: tf.Tensor4D, b: tf.Tensor4D) => c.depthwise ? tf.depthwiseConv2d(a, b, c.s, pad as unknown as 'valid') : tf.conv2d(a, b, c.s, pad as unknown as 'valid');
+      const y = fwd(xr, fr);
+      const r = tf.tensor(det('dil/r', y.size, 1), y.shape);
+      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fwd(a as tf.Tensor4D, b as tf.Tensor4D), r)))([xr, fr]);
+      const refX = gx!.dataSync() as Float32Array, refF = undilate(gf!.dataSync() as Float32Array, fShape, c.d);
+      const rData = r.dataSync() as Float32Array, yShape = y.shape as [number, number, number, number];
+      tf.dispose([xr, fr, y, r, gx!, gf!]);
+      // wasm: the kernels' functions with a dilated geometry.
+      await useBackend('wasm');
+      const g: ConvGeometry = { n, inH: h, inW: w, inC: cin, outH: yShape[1], outW: yShape[2], kh: c.k[0], kw: c.k[1], sh: c.s, sw: c.s, dh: c.d, dw: c.d, top: c.pad[0][0], left: c.pad[1][0] };
+      const xt = tf.tensor4d(xData, c.x as unknown as [number, number, number, number]), ft = tf.tensor4d(fData, fShape), dy = tf.tensor4d(rData, yShape);
+      const run = (f: (s: KernelScope) => tf.TensorInfo) => {
+        const s = new KernelScope(tf.backend(), 'wasm');
+        return tf.engine().makeTensorFromTensorInfo(s.finish(f(s)));
+      };
+      const dx = run((s) => c.depthwise ? depthwiseBackpropInput(s, dy, ft, g) : conv2dBackpropInput(s, dy, ft, g));
+      const df = run((s) => c.depthwise ? depthwiseBackpropFilter(s, xt, dy, g, c.out) : conv2dBackpropFilter(s, xt, dy, g));
+      expect(relErr(dx.dataSync() as Float32Array, refX)).to.be.at.most(BOUND);
+      expect(relErr(df.dataSync() as Float32Array, refF)).to.be.at.most(BOUND);
+      tf.dispose([xt, ft, dy, dx, df]);
+    });
+  }
+});
+
+describe('train: registerWasmGradients', () => {
+  it('registers every kernel once, replacing wasm\'s own, and is idempotent', async () => {
+    await useBackend('wasm');
+    registerWasmGradients();
+    registerWasmGradients();
+    for (const [name, fn] of Object.entries(WASM_GRADIENT_KERNELS)) expect(tf.getKernel(name, 'wasm')?.kernelFunc).to.equal(fn);
+  });
+
+  it('rejects NCHW with a CnnZooError that says to transpose', async () => {
+    await useBackend('wasm');
+    const dy = tf.zeros([1, 2, 4, 4]), f = tf.zeros([3, 3, 2, 2]);
+    expect(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [1, 2, 4, 4] }))
+      .to.throw(/NHWC only.*transpose/);
+    tf.dispose([dy, f]);
+  });
+});
