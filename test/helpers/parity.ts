@@ -8,11 +8,12 @@ import { loadFixture } from '../../src/parity/fixture.js';
 import { runParity } from '../../src/parity/run.js';
 import { fixturePath } from './shared.js';
 
-export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm'): void {
+/** `pathOf` finds a fixture's file (default: ../shared/fixtures/parity/<name>.json.gz). */
+export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm', pathOf: (name: string) => string = fixturePath): void {
   before(async () => { await useBackend(backend); });
   for (const name of fixtures) {
     it(`${name} reproduces its fixture on ${backend}`, async () => {
-      const fx = await loadFixture(fixturePath(name));
+      const fx = await loadFixture(pathOf(name));
       const r = await runParity(fx);
       console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s`);
       expect(r.maxRelErr, 'max|ours-ref|/max|ref|').to.be.below(fx.tolerance);
