@@ -21,6 +21,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`${spec.name}  (family ${spec.family}${Object.keys(spec.variant).length ? ', ' + JSON.stringify(spec.variant) : ''})`);
   console.log(`  reference:   ${spec.meta.reference}${spec.meta.paper ? `  (paper ${spec.meta.paper})` : ''}`);
   console.log(`  input:       ${size}x${size}x3 (default ${spec.inputSize}, min ${spec.minInputSize}), ${spec.numClasses} classes`);
+  if (spec.fixedPoolHead) console.log(`  head:        ${spec.fixedPoolHead.head}: accepts ${spec.fixedPoolHead.accepts} (globalPool: true pools globally at any size)`);
   console.log(`  params:      ${params} (${(params / 1e6).toFixed(3)} M; learnable, BN running stats excluded)`);
   console.log(`  FLOPs:       ${flops} (${(flops / 1e9).toFixed(3)} GFLOPs; conv + matmul, 1 multiply-add = 2 FLOPs)`);
   console.log(`  MACs:        ${flops / 2} (${(flops / 2e9).toFixed(3)} GMACs)`);
