@@ -1,27 +1,22 @@
 /**
- * Parity at input sizes other than the default: every torchvision architecture of the registry at 160x160 and at
- * 128x192 (non-square), fixtures made by tools/fixtures/make-fixtures.py (PyTorch 1.13 / torchvision 0.14) and
- * committed under test/fixtures/parity-sizes/. These pin adaptive pools that up- or down-sample, ceil-mode pools
- * and paddings at odd map sizes, and the flatten order of non-square maps.
+ * Parity at input sizes other than the default: every torchvision architecture of the registry at 128x192
+ * (non-square) and, except the deepest variants (`ONE_SIZE` in the script), at 160x160; fixtures made by
+ * tools/fixtures/make-fixtures.py (PyTorch 1.13 / torchvision 0.14) and committed under test/fixtures/parity-sizes/.
+ * They pin adaptive pools that up- or down-sample, ceil-mode pools and paddings at odd map sizes, and the flatten
+ * order of non-square maps. test/parity-cpu.test.ts runs the 128x192 ones on the cpu backend.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { parityCases } from './helpers/parity.js';
-import { ROOT } from './helpers/shared.js';
-
-export const SIZES_DIR = join(ROOT, 'test', 'fixtures', 'parity-sizes');
-/** `<fixture>-<H>x<W>`, in name order. */
-export const SIZE_FIXTURES = readdirSync(SIZES_DIR).filter((f) => f.endsWith('.json.gz')).map((f) => f.slice(0, -'.json.gz'.length)).sort();
-export const sizeFixturePath = (file: string): string => join(SIZES_DIR, `${file}.json.gz`);
+import { SIZE_FIXTURES, SMALLEST, sizeFixturePath } from './helpers/size-fixtures.js';
+import { getSpec, listSpecs } from '../src/zoo/registry.js';
 
 describe('parity at other input sizes (wasm)', () => {
-  it('has a 160x160 and a 128x192 fixture for each architecture', () => {
-    const names = new Set(SIZE_FIXTURES.map((f) => f.replace(/-\d+x\d+$/, '')));
-    for (const name of names) {
-      expect(SIZE_FIXTURES, name).to.include.members([`${name}-160x160`, `${name}-128x192`]);
-    }
-    expect(names.size).to.be.greaterThan(0);
+  it(`covers every torchvision architecture of the registry at ${SMALLEST}, and one variant per family also at 160x160`, () => {
+    const torchvision = listSpecs().filter((s) => s.meta.reference.startsWith('torchvision'));
+    expect(torchvision.length).to.be.greaterThan(30);
+    for (const s of torchvision) expect(SIZE_FIXTURES, s.name).to.include(`${s.name}-${SMALLEST}`);
+    const square = new Set(SIZE_FIXTURES.filter((f) => f.endsWith('-160x160')).map((f) => getSpec(f.replace(/-160x160$/, '')).family));
+    expect([...new Set(torchvision.map((s) => s.family))].filter((f) => !square.has(f))).to.deep.equal([]);
   });
   parityCases(SIZE_FIXTURES, 'wasm', sizeFixturePath);
 });
