@@ -10,7 +10,8 @@ interface RawParam { key: string; shape: number[]; scale?: number; b64?: string 
 interface RawFixture {
   name: string;
   reference: string;
-  input_size: number;
+  /** H = W, or [H, W] for a non-square input (fixtures at other sizes). */
+  input_size: number | [number, number];
   param_count: number;
   flops_conv_linear_bs1: number | null;
   params: RawParam[];
@@ -24,7 +25,8 @@ interface RawFixture {
 export interface Fixture {
   name: string;
   reference: string;
-  inputSize: number;
+  /** [height, width] of the input (`input.shape[2..3]`). */
+  inputSize: [number, number];
   paramCount: number;
   flops: number | null;
   tolerance: number;
@@ -76,11 +78,13 @@ export function parseFixture(bytes: Uint8Array, source = 'fixture'): Fixture {
   }
   const s = raw.input.shape;
   if (s.length !== 4 || s[1] !== 3) throw new Error(`${source}: input shape [${s}] is not [N,3,H,W].`);
+  const declared = typeof raw.input_size === 'number' ? [raw.input_size, raw.input_size] : raw.input_size;
+  if (declared[0] !== s[2] || declared[1] !== s[3]) throw new Error(`${source}: input_size ${JSON.stringify(raw.input_size)} disagrees with input shape [${s}].`);
   const logits = decodeB64(raw.logits.b64);
   return {
     name: raw.name,
     reference: raw.reference,
-    inputSize: raw.input_size,
+    inputSize: [s[2]!, s[3]!],
     paramCount: raw.param_count,
     flops: raw.flops_conv_linear_bs1,
     tolerance: raw.tolerance ?? 1e-4,

@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import type { BuildContext, Family, ModelSpec } from './types.js';
-import { avgPool, batchNorm, concat, conv2d, featuresOnly, flatten, input, linear, maxPool, relu, type ConvOptions, type Sym } from './ops.js';
+import type { BuildContext, Family, FixedPoolHead, ModelSpec } from './types.js';
+import { avgPool, batchNorm, concat, conv2d, featuresOnly, flatten, globalPool, input, linear, maxPool, relu, type ConvOptions, type Sym } from './ops.js';
+import { fixedHeadError } from './fixed-head.js';
 
 /**
  * One inception module of Figure 5: #1x1 (0: none), #3x3 reduce, #3x3, double #3x3 reduce, double #3x3,
@@ -75,6 +76,16 @@ function inceptionModule(x: Sym, r: ModuleRow, ctx: BuildContext): Sym {
   return concat(branches, `${m}_output`);
 }
 
+/**
+ * Cadene's head pools an (H x H) window with stride H over the (H x W) final map, then `view(N, -1)` ->
+ * `Linear(1024)`: global for square inputs; for W in (H, 2H) only the left H columns; otherwise the pool fails
+ * (W < H) or yields several windows that the Linear cannot take (W >= 2H).
+ */
+export const CADENE_BNINCEPTION_HEAD: FixedPoolHead = {
+  head: 'F.avg_pool2d(kernel_size = map height) -> view(N, -1) -> Linear(1024) (Cadene)',
+  accepts: 'a final map at least as wide as it is high and less than twice as wide (square inputs always; wider ones pool the left square)',
+};
+
 function buildBnInception(ctx: BuildContext): tf.LayersModel {
   const inp = input(ctx);
   let x = convBnRelu(inp, 'conv1_7x7_s2', { filters: 64, kernel: 7, stride: 2, padding: 3 });
@@ -85,8 +96,10 @@ function buildBnInception(ctx: BuildContext): tf.LayersModel {
   for (const r of MODULES) x = inceptionModule(x, r, ctx);
   if (!ctx.includeTop) return tf.model({ inputs: inp, outputs: featuresOnly(x, ctx), name: 'bninception' });
   // Cadene's logits(): F.avg_pool2d(x, kernel_size=x.shape[2]) (a square window of the map's height).
-  const h = x.shape[1] as number;
-  x = flatten(avgPool(x, 'global_pool', { kernel: h, stride: h }), 'flatten');
+  const [h, w] = [x.shape[1] as number, x.shape[2] as number];
+  if (ctx.globalPool) x = globalPool(x, 'global_pool');
+  else if (w < h || w >= 2 * h) throw fixedHeadError('bninception', CADENE_BNINCEPTION_HEAD, ctx, [h, w]);
+  else x = flatten(avgPool(x, 'global_pool', { kernel: h, stride: h }), 'flatten');
   x = linear(x, 'last_linear', ctx.numClasses);
   return tf.model({ inputs: inp, outputs: x, name: 'bninception' });
 }
@@ -98,6 +111,7 @@ const bninception: ModelSpec = {
   inputSize: 224,
   minInputSize: 31,
   numClasses: 1000,
+  fixedPoolHead: CADENE_BNINCEPTION_HEAD,
   meta: {
     params: 11295240,
     flops: 4065200128,

@@ -10,9 +10,9 @@
  *   Caffe checkpoint read into `<layer>.weight` / `<layer>.bias` (OIHW) maps by name.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
 import { LRN } from '../layers/lrn.js';
-import type { BuildContext, Family, ModelSpec } from './types.js';
+import type { BuildContext, Family, FixedPoolHead, ModelSpec } from './types.js';
+import { fixedHeadError } from './fixed-head.js';
 import {
   adaptiveAvgPool, avgPool, batchNorm, concat, conv2d, dropout, featuresOnly, flatten, input, linear, maxPool, relu,
   type ConvOptions, type Sym,
@@ -121,13 +121,15 @@ function bvlcPool5Side(n: number): number {
   return s;
 }
 
+/** Caffe's pool5 averages a fixed 7x7 window (stride 1), so loss3/classifier (1024 inputs) needs a 7x7 map there. */
+export const BVLC_HEAD: FixedPoolHead = {
+  head: 'pool5/7x7_s1 (AVE, kernel 7, stride 1) -> loss3/classifier (InnerProduct, 1024 inputs) (Caffe)',
+  accepts: '223 to 254 px per side (a 7x7 map at pool5)',
+};
+
 function buildBvlc(ctx: BuildContext): tf.LayersModel {
   const [mh, mw] = [bvlcPool5Side(ctx.inputHeight), bvlcPool5Side(ctx.inputWidth)];
-  if (ctx.includeTop && (mh !== 7 || mw !== 7)) {
-    throw new CnnZooError(`bvlc_googlenet: Caffe's pool5 averages a fixed 7x7 window, so its classifier needs a 7x7 map ` +
-      `there, but a ${ctx.inputHeight}x${ctx.inputWidth} input gives ${mh}x${mw}. Use an input of 223 to 254 px ` +
-      '(224 is the default), or includeTop: false for larger sizes.', 'BAD_INPUT_SIZE');
-  }
+  if (ctx.includeTop && !ctx.globalPool && (mh !== 7 || mw !== 7)) throw fixedHeadError('bvlc_googlenet', BVLC_HEAD, ctx, [mh, mw]);
   const inp = input(ctx, 'data');
   // Caffe pools always round up (ceil mode).
   let x = caffeConv(inp, 'conv1', '7x7_s2', { filters: 64, kernel: 7, stride: 2, padding: 3 }, 'relu_7x7');
@@ -143,7 +145,7 @@ function buildBvlc(ctx: BuildContext): tf.LayersModel {
     else x = caffeInception(x, st);
   }
   if (!ctx.includeTop) return tf.model({ inputs: inp, outputs: featuresOnly(x, ctx), name: 'bvlc_googlenet' });
-  x = avgPool(x, 'pool5.7x7_s1', { kernel: 7, stride: 1 });
+  x = ctx.globalPool ? adaptiveAvgPool(x, 'pool5.7x7_s1', 1) : avgPool(x, 'pool5.7x7_s1', { kernel: 7, stride: 1 });
   x = dropout(x, 'pool5.drop_7x7_s1', 0.4);
   x = flatten(x, 'loss3.classifier.flatten');
   x = linear(x, 'loss3.classifier', ctx.numClasses);
@@ -169,7 +171,7 @@ export const family: Family = {
     },
     {
       name: 'bvlc_googlenet', family: 'googlenet', variant: { form: 'caffe', batchNorm: false, lrn: true },
-      inputSize: 224, minInputSize: 223, numClasses: 1000,
+      inputSize: 224, minInputSize: 223, numClasses: 1000, fixedPoolHead: BVLC_HEAD,
       meta: {
         params: 6998552, flops: 3165343744, top1: 68.7, top5: 88.9,
         accuracySource: 'BVLC Caffe model zoo, models/bvlc_googlenet (single center crop)', paper,

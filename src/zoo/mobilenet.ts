@@ -29,9 +29,10 @@
  * Weightless helpers are `<layer>.Relu6` / `<layer>.pad` (tf), `<bn>.act` (timm), torchvision's indices (`features.0.2`).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BuildContext, Family, KeyRule, ModelMeta, ModelSpec } from './types.js';
+import type { BuildContext, Family, FixedPoolHead, KeyRule, ModelMeta, ModelSpec } from './types.js';
+import { fixedHeadError } from './fixed-head.js';
 import {
-  activation, add, batchNorm, channels, conv2d, dropout, featuresOnly, globalPool, input, linear, type Sym,
+  activation, add, avgPool, batchNorm, channels, conv2d, dropout, featuresOnly, globalPool, input, linear, type Sym,
 } from './ops.js';
 
 export type MobileNetConvention = 'torch' | 'tf' | 'keras';
@@ -87,14 +88,35 @@ function unit(x: Sym, names: UnitNames, u: UnitSpec, rules: ConventionRules): Sy
 
 interface HeadNames { pool: string; keepDims?: string; dropout?: string; classifier: string; squeeze?: string }
 
+/**
+ * TF-slim's mobilenet_v1 head (global_pool=False, its default): `avg_pool2d` with a kernel of min(map, 7) per side,
+ * stride 2, VALID, then the 1x1 logits conv and `squeeze([1, 2])`. It is the global average up to a 7 px map (224
+ * px, every published size); an 8 px side (225-256 px) averages only the first 7 rows/columns; from 9 px on the
+ * pool yields two cells and the squeeze fails.
+ */
+const SLIM_V1_WINDOW = 7;
+export const SLIM_V1_HEAD: FixedPoolHead = {
+  head: 'avg_pool2d(kernel min(map, 7), stride 2, VALID) -> Conv2d_1c_1x1 -> squeeze (TF-slim, global_pool=False)',
+  accepts: `up to ${32 * (SLIM_V1_WINDOW + 1)} px per side (a final map of at most ${SLIM_V1_WINDOW + 1} px; at 225-256 px the window is its top-left 7)`,
+};
+
 /** The classifier: `nn.Linear` after global pooling, or a 1x1 conv with bias on the pooled 1x1 map (TF, Keras). */
-function head(x: Sym, names: HeadNames, ctx: BuildContext, rules: ConventionRules): Sym {
+function head(x: Sym, names: HeadNames, ctx: BuildContext, rules: ConventionRules, slimWindow?: { model: string }): Sym {
+  const c = channels(x);
+  const map = [x.shape[1] as number, x.shape[2] as number] as const;
+  if (slimWindow && !ctx.globalPool && map.some((m) => m > SLIM_V1_WINDOW + 1)) throw fixedHeadError(slimWindow.model, SLIM_V1_HEAD, ctx, map);
+  if (slimWindow && !ctx.globalPool && map.some((m) => m > SLIM_V1_WINDOW)) {
+    // Only an 8 px side differs from the global average: pool the reference's window there.
+    const kernel = [Math.min(map[0], SLIM_V1_WINDOW), Math.min(map[1], SLIM_V1_WINDOW)] as const;
+    const y = avgPool(x, names.pool, { kernel, stride: 2 });
+    return tf.layers.reshape({ name: names.squeeze ?? `${names.classifier}.squeeze`, targetShape: [ctx.numClasses] })
+      .apply(conv2d(y, names.classifier, { filters: ctx.numClasses, kernel: 1, bias: true })) as Sym;
+  }
   let y = globalPool(x, names.pool);
   if (rules.head === 'linear') {
     if (rules.dropout > 0 && names.dropout) y = dropout(y, names.dropout, rules.dropout);
     return linear(y, names.classifier, ctx.numClasses);
   }
-  const c = channels(x);
   y = tf.layers.reshape({ name: names.keepDims ?? `${names.pool}.keepdims`, targetShape: [1, 1, c] }).apply(y) as Sym;
   if (rules.dropout > 0 && names.dropout) y = dropout(y, names.dropout, rules.dropout);
   y = conv2d(y, names.classifier, { filters: ctx.numClasses, kernel: 1, bias: true });
@@ -159,7 +181,8 @@ function buildV1(name: string, alpha: number, convention: MobileNetConvention) {
         x = unit(x, naming.pw(k, i, j), { filters: makeDivisible(stage.c * alpha), kernel: 1, stride: 1, depthwise: false, act: true }, rules);
       }
     });
-    const out = ctx.includeTop ? head(x, naming.head, ctx, rules) : featuresOnly(x, ctx);
+    const slimWindow = convention === 'tf' ? { model: name } : undefined;
+    const out = ctx.includeTop ? head(x, naming.head, ctx, rules, slimWindow) : featuresOnly(x, ctx);
     return tf.model({ inputs: inp, outputs: out, name });
   };
 }
@@ -329,6 +352,7 @@ const v1Specs = (r: V1Row): ModelSpec[] => [
       reference: `TF-slim nets/mobilenet_v1.py mobilenet_v1(depth_multiplier=${r.alpha}) / TFLite mobilenet_v1_${r.alpha}_*`,
     }),
     fixtures: [],
+    fixedPoolHead: SLIM_V1_HEAD,
     build: buildV1(`tf_mobilenet_v1_${r.id}`, r.alpha, 'tf'),
   },
   {

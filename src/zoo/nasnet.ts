@@ -13,8 +13,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import type { BuildContext, Family, ModelSpec } from './types.js';
+import type { BuildContext, Family, FixedPoolHead, ModelSpec } from './types.js';
 import { add, avgPool, batchNorm, concat, conv2d, dropout, featuresOnly, globalPool, input, linear, maxPool, relu, type Sym } from './ops.js';
+import { fixedHeadError } from './fixed-head.js';
 
 const BN_EPS = 1e-3;
 
@@ -105,12 +106,24 @@ interface NasNetRow {
    * reduction cell's input (false: Mobile, `cell_6(x_reduction_cell_0, x_cell_3)`).
    */
   skipReductionLayerInput: boolean;
+  /** The final map side a fixed-window head needs (Cadene's mobile `AvgPool2d(7, stride=1)`); absent: global pool. */
+  headWindow?: number;
 }
+
+/**
+ * Cadene's NASNet-A-Mobile head: `AvgPool2d(7, stride=1)` -> `view(N, -1)` -> `Linear(1056)`, which fits only a
+ * 7x7 final map (the map side is k for inputs of 32k-1 .. 32k+2 px): 223 to 226 px. Elsewhere the flattened
+ * features are not 1056 wide and the reference's Linear fails.
+ */
+export const CADENE_MOBILE_HEAD: FixedPoolHead = {
+  head: 'AvgPool2d(7, stride=1) -> view(N, -1) -> Linear(1056) (Cadene)',
+  accepts: '223 to 226 px per side (a 7x7 final map)',
+};
 
 const NASNETS = {
   nasnetamobile: {
     normalCells: 4, penultimateFilters: 1056, stemFilters: 32, stageOffsets: [0, 6, 12],
-    padding: { stem0: 'torch', reductions: 'shifted' }, dropRate: 0.5, skipReductionLayerInput: false,
+    padding: { stem0: 'torch', reductions: 'shifted' }, dropRate: 0.5, skipReductionLayerInput: false, headWindow: 7,
   },
   nasnetalarge: {
     normalCells: 6, penultimateFilters: 4032, stemFilters: 96, stageOffsets: [0, 6, 12],
@@ -289,7 +302,9 @@ function builder(name: keyof typeof NASNETS) {
     }
     x = relu(x, 'act');
     if (!ctx.includeTop) return tf.model({ inputs: inp, outputs: featuresOnly(x, ctx, 'global_pool'), name });
-    // Cadene's mobile model pools with AvgPool2d(7) (= global at its 224 input), timm's large one globally.
+    // Cadene's mobile model pools with AvgPool2d(7) (= global on the 7x7 map it needs), timm's large one globally.
+    const map = [x.shape[1] as number, x.shape[2] as number] as const;
+    if (row.headWindow !== undefined && !ctx.globalPool && map.some((m) => m !== row.headWindow)) throw fixedHeadError(name, CADENE_MOBILE_HEAD, ctx, map);
     x = globalPool(x, 'global_pool');
     if (row.dropRate > 0) x = dropout(x, 'dropout', row.dropRate);
     x = linear(x, 'last_linear', ctx.numClasses);
@@ -306,7 +321,7 @@ export const family: Family = {
   models: [
     {
       name: 'nasnetamobile', family: 'nasnet', variant: { normalCells: 4, penultimateFilters: 1056, padding: 'shifted' },
-      inputSize: 224, minInputSize: 31, numClasses: 1000,
+      inputSize: 224, minInputSize: 31, numClasses: 1000, fixedPoolHead: CADENE_MOBILE_HEAD,
       meta: {
         params: 5289978, flops: 1136469716, top1: 74.08, top5: 91.74,
         accuracySource: 'Cadene pretrained-models.pytorch README, nasnetamobile imagenet weights (224 px)',

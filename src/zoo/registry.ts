@@ -72,7 +72,15 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
   if (pooling !== null && pooling !== 'avg' && pooling !== 'max') {
     throw new CnnZooError(`${spec.name}: pooling must be 'avg', 'max' or null, got ${String(pooling)}.`, 'BAD_OPTION');
   }
-  return { inputHeight: h, inputWidth: w, numClasses, includeTop: opts.includeTop ?? true, pooling };
+  const globalPool = opts.globalPool ?? false;
+  if (typeof globalPool !== 'boolean') {
+    throw new CnnZooError(`${spec.name}: globalPool must be true or false, got ${String(globalPool)}.`, 'BAD_OPTION');
+  }
+  if (globalPool && !spec.fixedPoolHead) {
+    throw new CnnZooError(`${spec.name}: globalPool only applies to models whose reference head pools a fixed window; ` +
+      `${spec.name}'s head already takes every input size of at least ${spec.minInputSize} px. Drop globalPool.`, 'BAD_OPTION');
+  }
+  return { inputHeight: h, inputWidth: w, numClasses, includeTop: opts.includeTop ?? true, pooling, globalPool };
 }
 
 /** Build `name` with random weights at any valid input size. */
@@ -83,7 +91,7 @@ export function create(name: string, opts: CreateOptions = {}): tf.LayersModel {
 }
 
 /** The keys of `CreateOptions`. */
-export const CREATE_OPTIONS = ['inputSize', 'numClasses', 'includeTop', 'pooling'] as const satisfies readonly (keyof CreateOptions)[];
+export const CREATE_OPTIONS = ['inputSize', 'numClasses', 'includeTop', 'pooling', 'globalPool'] as const satisfies readonly (keyof CreateOptions)[];
 
 /**
  * `model.predict(x)` with one tensor checks its shape first (`checkInputShape`): NCHW, a missing batch axis, RGBA or

@@ -7,8 +7,12 @@
  * v1 unit (`features.k`): 1x1 conv (grouped, except the very first unit) -> BN -> ReLU -> 3x3 depthwise conv
  * (stride 1 or 2) -> BN -> channel shuffle -> grouped 1x1 conv -> BN; then ReLU(x + shortcut), or at stride 2
  * concat(3x3/2 average pool of x (count_include_pad), ReLU(...)). megvii's shuffle reshapes to (n, c/g, g, h, w),
- * the inverse of the paper's (n, g, c/g, h, w): a `ChannelShuffle` with c/g groups. Its head `AvgPool2d(7)` is
- * the global average over the 7x7 map at 193-224 px; we pool globally, so other input sizes work.
+ * the inverse of the paper's (n, g, c/g, h, w): a `ChannelShuffle` with c/g groups. Its head is `AvgPool2d(7)`
+ * (stride 7) -> `view(-1, C)` -> Linear: one 7x7 window at the top left of the final map (ceil(side / 32) px), the
+ * whole map only at 193-224 px. We reproduce it, so at 256 px (an 8x8 map) the last row and column are left out
+ * as megvii leaves them out. Below 193 px the pool has no window and megvii fails; above 416 px it yields several
+ * windows, which `view(-1, C)` turns into extra batch rows (a wrong output): both are refused. `globalPool: true`
+ * averages the whole map instead, at any size.
  *
  * v2 unit (`stageS.k`): stride 1 splits the channels in halves (`x.chunk(2, 1)`) and transforms the second
  * (`branch2`: 1x1 -> BN -> ReLU -> 3x3 depthwise -> BN -> 1x1 -> BN -> ReLU); stride 2 feeds x to both
@@ -18,10 +22,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ChannelShuffle } from '../layers/channel-shuffle.js';
 import { ChannelSlice } from '../layers/channel-slice.js';
-import type { BuildContext, Family, ModelSpec } from './types.js';
+import type { BuildContext, Family, FixedPoolHead, ModelSpec } from './types.js';
 import {
-  add, avgPool, batchNorm, channels, concat, conv2d, featuresOnly, globalPool, input, linear, maxPool, relu, type Sym,
+  add, avgPool, batchNorm, channels, concat, conv2d, featuresOnly, flatten, globalPool, input, linear, maxPool, relu, type Sym,
 } from './ops.js';
+import { fixedHeadError } from './fixed-head.js';
 
 const shuffle = (x: Sym, name: string, groups: number): Sym => new ChannelShuffle({ name, groups }).apply(x) as Sym;
 const slice = (x: Sym, name: string, start: number, size: number): Sym => new ChannelSlice({ name, start, size }).apply(x) as Sym;
@@ -67,6 +72,13 @@ function v1Unit(x: Sym, name: string, out: number, groups: number, firstUnit: bo
   return concat([proj, relu(y, `${name}.relu`)], `${name}.cat`);
 }
 
+/** megvii's head: the 7x7 window (stride 7) fits a final map of 7 to 13 px, i.e. ceil(side / 32) in 7..13. */
+const V1_WINDOW = 7;
+export const V1_HEAD: FixedPoolHead = {
+  head: 'AvgPool2d(7) (stride 7) -> view(-1, C) -> Linear',
+  accepts: `${32 * (V1_WINDOW - 1) + 1} to ${32 * (2 * V1_WINDOW - 1)} px per side (a ${V1_WINDOW} to ${2 * V1_WINDOW - 1} px final map, one window)`,
+};
+
 function buildV1(name: string, groups: 3 | 8, size: V1Size) {
   return (ctx: BuildContext): tf.LayersModel => {
     const [stemOut, ...stageOut] = V1_CHANNELS[groups][size];
@@ -77,7 +89,13 @@ function buildV1(name: string, groups: 3 | 8, size: V1Size) {
       for (let i = 0; i < n; i++, k++) x = v1Unit(x, `features.${k}`, stageOut[s]!, groups, s === 0 && i === 0, i === 0 ? 2 : 1);
     });
     if (!ctx.includeTop) return tf.model({ inputs: inp, outputs: featuresOnly(x, ctx), name });
-    x = globalPool(x, 'globalpool');
+    if (ctx.globalPool) {
+      x = globalPool(x, 'globalpool');
+    } else {
+      const map = [x.shape[1] as number, x.shape[2] as number] as const;
+      if (map.some((m) => m < V1_WINDOW || m >= 2 * V1_WINDOW)) throw fixedHeadError(name, V1_HEAD, ctx, map);
+      x = flatten(avgPool(x, 'globalpool', { kernel: V1_WINDOW, stride: V1_WINDOW }), 'flatten');
+    }
     x = linear(x, 'classifier.0', ctx.numClasses, false);
     return tf.model({ inputs: inp, outputs: x, name });
   };
@@ -161,6 +179,7 @@ export const family: Family = {
       const name = `shufflenet_v1_g${groups}_${size}`;
       return {
         name, family: 'shufflenet', variant: { version: 1, groups, size: size.replace('_', '.') }, inputSize: 224, minInputSize: 1, numClasses: 1000,
+        fixedPoolHead: V1_HEAD,
         meta: {
           params, flops, top1, top5, accuracySource: 'megvii-model/ShuffleNet-Series ShuffleNetV1/README.md', paper: 'arXiv:1707.01083',
           reference: `megvii-model/ShuffleNet-Series ShuffleNetV1(model_size='${size.replace('_', '.')}', group=${groups})`,

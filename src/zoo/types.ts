@@ -17,6 +17,13 @@ export interface CreateOptions {
   includeTop?: boolean;
   /** With `includeTop: false`, pool the last feature map globally. */
   pooling?: Pooling | null;
+  /**
+   * Replace the reference's fixed-window pooling head (models whose card has `fixedPoolHead`, e.g. ShuffleNet
+   * v1's `AvgPool2d(7)`) by a global average pool, so the classifier takes any input size. Not the reference
+   * wherever its window does not cover the whole final map. Default false: the reference's head, and the
+   * reference's input sizes only.
+   */
+  globalPool?: boolean;
 }
 
 /** What a builder receives: `CreateOptions` with every default filled in. */
@@ -26,6 +33,8 @@ export interface BuildContext {
   numClasses: number;
   includeTop: boolean;
   pooling: Pooling | null;
+  /** `CreateOptions.globalPool` (absent: false). */
+  globalPool?: boolean;
 }
 
 /** Published facts about a model. */
@@ -66,6 +75,18 @@ export interface FeatureStage {
   reduction: number;
 }
 
+/**
+ * A reference head that pools a fixed window instead of the whole final map, then flattens into its Linear: it
+ * fits only some input sizes (the reference fails, or silently changes, at the others). Builders refuse those
+ * sizes; `globalPool: true` swaps the head for a global average pool. docs/SIZES.md lists every family.
+ */
+export interface FixedPoolHead {
+  /** The reference's head, e.g. `AvgPool2d(7) -> view(-1, C) -> Linear`. */
+  head: string;
+  /** The inputs it fits, e.g. `193 to 416 px per side`. */
+  accepts: string;
+}
+
 /** The public description of a model, as `list()` and `info()` return it. */
 export interface ModelCard {
   /** Stable id (`resnet50`, `mobilenet_v2`); frozen once weights are published. */
@@ -77,6 +98,8 @@ export interface ModelCard {
   inputSize: number;
   /** Smallest input height = width that the architecture accepts. */
   minInputSize: number;
+  /** Set when the reference's classifier head pools a fixed window (see `FixedPoolHead`, `globalPool`). */
+  fixedPoolHead?: FixedPoolHead;
   numClasses: number;
   meta: ModelMeta;
   aliases?: readonly string[];

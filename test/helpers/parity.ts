@@ -56,11 +56,20 @@ async function onnxChecks(model: tf.LayersModel, fx: Fixture, batches: readonly 
   }
 }
 
-export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm', inferenceForm: readonly string[] = fixtures.slice(0, 1)): void {
+export interface ParityCaseOptions {
+  /** Fixtures also exported in the inference form at batch 1 and 3 (default: the first). */
+  inferenceForm?: readonly string[];
+  /** Where a fixture's file is (default: ../shared/fixtures/parity/<name>.json.gz). */
+  pathOf?: (name: string) => string;
+}
+
+export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm', opts: ParityCaseOptions = {}): void {
+  const inferenceForm = opts.inferenceForm ?? fixtures.slice(0, 1);
+  const pathOf = opts.pathOf ?? fixturePath;
   before(async () => { await useBackend(backend); });
   for (const name of fixtures) {
     it(`${name} reproduces its fixture on ${backend}, also exported to ONNX`, async () => {
-      const fx = await loadFixture(fixturePath(name));
+      const fx = await loadFixture(pathOf(name));
       const checks: { form: string; check: OnnxCheck }[] = [];
       let onnxMs = 0;
       const r = await runParity(fx, {

@@ -19,6 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`${card.name}  (family ${card.family}${Object.keys(card.variant).length ? ', ' + JSON.stringify(card.variant) : ''})`);
   console.log(`  reference:   ${card.meta.reference}${card.meta.paper ? `  (paper ${card.meta.paper})` : ''}`);
   console.log(`  input:       ${inputSize}x${inputSize}x3 (default ${card.inputSize}, min ${card.minInputSize}), ${card.numClasses} classes`);
+  if (card.fixedPoolHead) console.log(`  head:        ${card.fixedPoolHead.head}: accepts ${card.fixedPoolHead.accepts} (globalPool: true pools globally at any size)`);
   console.log(`  params:      ${params} (${(params / 1e6).toFixed(3)} M; learnable, BN running stats excluded)`);
   console.log(`  FLOPs:       ${flops} (${(flops / 1e9).toFixed(3)} GFLOPs; conv + matmul, 1 multiply-add = 2 FLOPs)`);
   console.log(`  MACs:        ${macs} (${(macs / 1e9).toFixed(3)} GMACs)`);
