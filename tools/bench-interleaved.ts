@@ -11,7 +11,7 @@ import { useBackend } from '../src/backend.js';
 import { create } from '../src/zoo/registry.js';
 import { toInference } from '../src/inference/transform.js';
 import { exportOnnx } from '../src/onnx/export.js';
-import { inputNchw, setBenchWeights } from './bench/common.js';
+import { inputNchw, interleave, setBenchWeights } from './bench/common.js';
 
 const { values } = parseArgs({ options: { models: { type: 'string', default: 'mobilenet_v2,resnet50' }, rounds: { type: 'string', default: '30' }, threads: { type: 'string', default: '1' } } });
 await useBackend('wasm', { wasmThreads: Number(values.threads) });
@@ -30,14 +30,7 @@ for (const name of values.models!.split(',')) {
     ['cnn-zoo training form', async () => { const y = training.predict(x) as tf.Tensor; await y.data(); y.dispose(); }],
     ['onnxruntime', async () => { await session.run(feeds); }],
   ];
-  const times = variants.map(() => [] as number[]);
-  for (let r = 0; r < rounds + 2; r++) {
-    for (const [i, [, run]] of variants.entries()) {
-      const t = performance.now();
-      await run();
-      if (r >= 2) times[i]!.push(performance.now() - t);
-    }
-  }
+  const times = await interleave(variants.map(([, run]) => run), rounds);
   const summary = times.map((ts) => { const s = [...ts].sort((a, b) => a - b); return { min: s[0]!, median: s[Math.floor(s.length / 2)]! }; });
   const ortT = summary[2]!;
   console.log(`\n${name}, batch 1, wasm ${values.threads} thread(s), ${rounds} interleaved rounds`);

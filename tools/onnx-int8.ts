@@ -14,7 +14,8 @@ import { load } from '../src/api/index.js';
 import { openDataset } from '../src/eval/dataset.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { calibrate } from '../src/onnx/quantize.js';
-import { modelMetadata } from '../src/artifacts/save.js';
+import { modelMetadata } from '../src/artifacts/metadata.js';
+import { interleave } from './bench/common.js';
 
 const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'tf_mobilenet_v2_100' }, weights: { type: 'string' },
@@ -92,14 +93,7 @@ const variants: [string, () => Promise<void>][] = [
   ['cnn-zoo wasm inference form', async () => { const y = zoo.model.predict(x1) as tf.Tensor; await y.data(); y.dispose(); }],
 ];
 const rounds = Number(values.rounds);
-const times = variants.map(() => [] as number[]);
-for (let r = 0; r < rounds + 2; r++) {
-  for (const [i, [, run]] of variants.entries()) {
-    const t = performance.now();
-    await run();
-    if (r >= 2) times[i]!.push(performance.now() - t);
-  }
-}
+const times = await interleave(variants.map(([, run]) => run), rounds);
 console.log(`batch 1 latency, ${threads} thread(s), ${rounds} interleaved rounds:`);
 const stat = times.map((ts) => { const s = [...ts].sort((a, b) => a - b); return { min: s[0]!, median: s[Math.floor(s.length / 2)]! }; });
 variants.forEach(([label], i) => console.log(`  ${label.padEnd(28)} min ${stat[i]!.min.toFixed(2).padStart(7)} ms  median ${stat[i]!.median.toFixed(2).padStart(7)} ms`));

@@ -111,3 +111,19 @@ export function machine(gpu = ''): Machine {
     memGb: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version, gpu,
   };
 }
+
+/**
+ * Interleaved timing: each round runs every variant once, in order, so machine noise spreads over all of them;
+ * the first `warmup` rounds are not recorded. Returns the times (ms) per variant.
+ */
+export async function interleave(runs: readonly (() => Promise<void>)[], rounds: number, warmup = 2): Promise<number[][]> {
+  const times = runs.map(() => [] as number[]);
+  for (let r = 0; r < rounds + warmup; r++) {
+    for (const [i, run] of runs.entries()) {
+      const t = performance.now();
+      await run();
+      if (r >= warmup) times[i]!.push(performance.now() - t);
+    }
+  }
+  return times;
+}
