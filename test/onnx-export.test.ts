@@ -107,7 +107,7 @@ const MODELS: Record<string, () => tf.LayersModel> = {
   mobilenet_v2: () => create('mobilenet_v2', { inputSize: 96 }), // depthwise, relu6, residual adds
   tf_mobilenet_v1_025: () => create('tf_mobilenet_v1_025', { inputSize: 96 }), // TF 'same', Reshape around a 1x1 conv
   bvlc_googlenet: () => create('bvlc_googlenet'), // LRN
-  shufflenet_v1_g3_0_5x: () => create('shufflenet_v1_g3_0_5x', { inputSize: 96 }), // grouped conv, channel shuffle
+  shufflenet_v1_g3_0_5x: () => create('shufflenet_v1_g3_0_5x', { inputSize: 96, globalPool: true }), // grouped conv, channel shuffle
   effnet: () => create('effnet'), // LeakyReLU
   vgg_head: vggHead,
   layer_zoo: layerZoo,

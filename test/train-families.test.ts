@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend.js';
-import { create, listSpecs } from '../src/zoo/registry.js';
+import { create, getSpec, listSpecs } from '../src/zoo/registry.js';
 import { FAMILIES } from '../src/zoo/families.js';
 import { det } from '../src/parity/det.js';
 
@@ -48,7 +48,9 @@ const CASES: Readonly<Record<string, TrainCase>> = {
 const BATCH = 4, CLASSES = 5, STEPS = 4;
 
 function build(c: TrainCase): tf.LayersModel {
-  if (!c.pooledHead) return create(c.model, { inputSize: c.inputSize, numClasses: CLASSES });
+  // The reference's fixed-window heads (ShuffleNet v1's AvgPool2d(7), ...) need their own input sizes: pool globally.
+  const globalPool = getSpec(c.model).fixedPoolHead ? { globalPool: true } : {};
+  if (!c.pooledHead) return create(c.model, { inputSize: c.inputSize, numClasses: CLASSES, ...globalPool });
   const backbone = create(c.model, { inputSize: c.inputSize, includeTop: false, pooling: 'avg' });
   const head = tf.layers.dense({ units: CLASSES, name: 'head' }).apply(backbone.outputs[0]!) as tf.SymbolicTensor;
   return tf.model({ inputs: backbone.inputs, outputs: head });
