@@ -61,18 +61,21 @@ export interface ParityCaseOptions {
   inferenceForm?: readonly string[];
   /** Where a fixture's file is (default: ../shared/fixtures/parity/<name>.json.gz). */
   pathOf?: (name: string) => string;
+  /** Also export each model to ONNX and check onnxruntime against the fixture (default true; the export does not depend on the backend). */
+  onnx?: boolean;
 }
 
 export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm', opts: ParityCaseOptions = {}): void {
   const inferenceForm = opts.inferenceForm ?? fixtures.slice(0, 1);
   const pathOf = opts.pathOf ?? fixturePath;
+  const onnx = opts.onnx ?? true;
   before(async () => { await useBackend(backend); });
   for (const name of fixtures) {
-    it(`${name} reproduces its fixture on ${backend}, also exported to ONNX`, async () => {
+    it(`${name} reproduces its fixture on ${backend}${onnx ? ', also exported to ONNX' : ''}`, async () => {
       const fx = await loadFixture(pathOf(name));
       const checks: { form: string; check: OnnxCheck }[] = [];
       let onnxMs = 0;
-      const r = await runParity(fx, {
+      const r = await runParity(fx, !onnx ? {} : {
         inspect: async (model) => {
           const t0 = performance.now();
           for (const check of await onnxChecks(model, fx, [[0, 1]])) checks.push({ form: 'training form', check });
@@ -87,14 +90,14 @@ export function parityCases(fixtures: readonly string[], backend: BackendName = 
           onnxMs = performance.now() - t0;
         },
       });
-      console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s; ` +
-        `onnxruntime ${checks.map(({ form, check }) => `${check.err.toExponential(3)} (${form}, batch ${check.batch})`).join(', ')}, ` +
-        `export+run ${(onnxMs / 1000).toFixed(2)} s`);
+      console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s` + (!onnx ? '' :
+        `; onnxruntime ${checks.map(({ form, check }) => `${check.err.toExponential(3)} (${form}, batch ${check.batch})`).join(', ')}, ` +
+        `export+run ${(onnxMs / 1000).toFixed(2)} s`));
       expect(r.maxRelErr, 'max|ours-ref|/max|ref|').to.be.below(fx.tolerance);
       expect(r.top5Agree, 'top-5 classes agree').to.equal(true);
       expect(r.params, 'params').to.equal(fx.paramCount);
       if (fx.flops !== null) expect(r.flops, 'conv+linear FLOPs').to.equal(fx.flops);
-      expect(checks.length, 'ONNX checks run').to.equal(inferenceForm.includes(name) ? 3 : 1);
+      expect(checks.length, 'ONNX checks run').to.equal(!onnx ? 0 : inferenceForm.includes(name) ? 3 : 1);
       for (const { form, check } of checks) {
         expect(check.err, `onnxruntime ${form} batch ${check.batch}: max|onnx-ref|/max|ref|`).to.be.below(fx.tolerance);
         expect(check.agree, `onnxruntime ${form} batch ${check.batch}: top-5 classes agree`).to.equal(true);
