@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend.js';
 import { loadFixture } from '../src/parity/fixture.js';
 import { nchwToNhwc, maxRelError } from '../src/parity/run.js';
-import { loadStateDict } from '../src/weights/mapping.js';
+import { loadStateDict } from '../src/convert/mapping.js';
 import { create, getSpec, resolveOptions } from '../src/zoo/registry.js';
 import { withoutInitialisation } from '../src/zoo/ops.js';
 import { CnnZooError } from '../src/errors.js';
