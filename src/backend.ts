@@ -369,11 +369,17 @@ let defaultSettled = false;
  * wasm, then cpu), so a plain script never lands on tfjs's plain-JavaScript `cpu` backend while wasm starts, and
  * say which in one line on stderr (`CNN_ZOO_QUIET=1` silences it). A backend already in use is kept.
  */
-export async function ensureBackend(): Promise<void> {
-  if (defaultSettled) return;
+export async function ensureBackend(opts: { announce?: boolean } = {}): Promise<BackendChoice | null> {
+  if (defaultSettled) return null;
   defaultSettled = true;
-  if ((tf.engine() as unknown as { backendName?: string | null }).backendName) return;
+  if ((tf.engine() as unknown as { backendName?: string | null }).backendName) return null;
   const choice = await pickBackend();
+  if (opts.announce ?? true) announce(`${choice.message} (choose with useBackend(name); CNN_ZOO_QUIET=1 silences this line)`);
+  return choice;
+}
+
+/** Print the one line that says what runs, on stderr, unless `CNN_ZOO_QUIET=1`. */
+export function announce(line: string): void {
   const quiet = isNode && /^(1|true|yes)$/i.test(process.env.CNN_ZOO_QUIET ?? '');
-  if (!quiet) console.error(`${choice.message} (choose with useBackend(name); CNN_ZOO_QUIET=1 silences this line)`);
+  if (!quiet) console.error(line);
 }

@@ -5,14 +5,16 @@ import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions } from '../zoo/regis
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { cardOf, type Card } from './cards.js';
 import { countFlops, countParams } from '../zoo/count.js';
-import { ensureBackend, useBackend, type BackendName } from '../backend.js';
+import { announce, ensureBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import type { HubOptions } from '../pretrained/fetch.js';
 import { isCheckpointFile, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames } from '../errors.js';
-import { modelWithWeights } from './weights.js';
+import { modelAndWeights } from './weights.js';
+import { checkRuntime, startRuntime } from './runtime.js';
+import type { RuntimeName } from '../onnx/runtime.js';
 import { ZooModel } from './zoo-model.js';
 import { checkClasses, withNewHead } from './training.js';
 
@@ -77,9 +79,15 @@ export interface LoadModelOptions extends CreateOptions {
    * training form: train it with `model.fit(folder)`, keep it with `model.save(dir)`.
    */
   classes?: readonly string[];
+  /**
+   * What classify/embed/features run on: `'onnxruntime'` (the model exported to ONNX, on onnxruntime-node in Node
+   * or onnxruntime-web in browsers: optional peers), `'tfjs'`, or `'auto'` (default: the fastest installed, see
+   * docs/PERFORMANCE.md; the training form stays on tfjs). `model.model` is the tfjs model either way.
+   */
+  runtime?: RuntimeName;
 }
 
-const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference', 'classes'] as const satisfies readonly (keyof LoadModelOptions)[];
+const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference', 'classes', 'runtime'] as const satisfies readonly (keyof LoadModelOptions)[];
 
 /** A name that is not a registry name but a place holding converted weights (a path or a URL). */
 const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
@@ -92,6 +100,11 @@ const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|
 export async function load(name: string, opts: LoadModelOptions = {}): Promise<ZooModel> {
   let spec: ModelSpec;
   let model;
+  let source: WeightsSource | null = name;
+  let shipped = false;
+  let choice: BackendChoice | null = null;
+  checkRuntime(opts.runtime, `load("${name}")`);
+  const startBackend = async () => { if (opts.backend) await useBackend(opts.backend); else choice = await ensureBackend({ announce: false }); };
   if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {
     checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
@@ -99,7 +112,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
       throw new CnnZooError(`load("${name}", { classes }): a new head goes on a model named by the registry; ` +
         `load(ARCH, { weights: "${name}", classes }) with the architecture of those weights.`, 'BAD_OPTION');
     }
-    await (opts.backend ? useBackend(opts.backend) : ensureBackend());
+    await startBackend();
     if (await isCheckpointFile(name)) {
       // A checkpoint file names its architecture only when it is a published one (by its hash).
       const published = await recogniseCheckpoint(name);
@@ -108,7 +121,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
           `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
       }
       spec = getSpec(published.arch);
-      model = await modelWithWeights(spec, { ...opts, weights: name });
+      ({ model, source } = await modelAndWeights(spec, { ...opts, weights: name }));
     } else {
       const read = await readArtifacts(name, { cache: opts.cache });
       spec = getSpec(read.meta.arch);
@@ -123,14 +136,14 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     if (clash || opts.inference) {
       throw new CnnZooError(`${where}: a new head has one output per class at the weights' input size, in the training form; leave out ${clash ?? 'inference'}.`, 'BAD_OPTION');
     }
-    await (opts.backend ? useBackend(opts.backend) : ensureBackend());
+    await startBackend();
     const { model: trainable, meta } = await withNewHead(spec, classes, opts);
-    return new ZooModel(trainable, spec, meta);
+    return onRuntime(new ZooModel(trainable, spec, meta), opts, { trainingForm: true, source: null, shipped: false }, choice);
   } else {
     spec = getSpec(name);
     checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
-    await (opts.backend ? useBackend(opts.backend) : ensureBackend());
-    model = await modelWithWeights(spec, opts);
+    await startBackend();
+    ({ model, source, shipped } = await modelAndWeights(spec, opts));
   }
   const meta = modelMetadata(model);
   const inference = opts.inference ?? (opts.includeTop !== false && opts.numClasses === undefined);
@@ -140,7 +153,29 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     model.dispose();
     model = fast;
   }
-  return new ZooModel(model, spec, meta);
+  return onRuntime(new ZooModel(model, spec, meta), opts, { trainingForm: !inference, source, shipped }, choice);
+}
+
+/** `zoo` put on its runtime (src/api/runtime.ts), with the one line that says what runs when load() chose it. */
+async function onRuntime(zoo: ZooModel, opts: LoadModelOptions, ctx: { trainingForm: boolean; source: WeightsSource | null; shipped: boolean },
+  choice: BackendChoice | null): Promise<ZooModel> {
+  let r;
+  try {
+    r = await startRuntime(zoo, { ...ctx, runtime: opts.runtime, backend: opts.backend !== undefined, cacheDir: opts.hub?.cacheDir });
+  } catch (e) {
+    zoo.dispose();
+    throw e;
+  }
+  if (choice && opts.runtime === undefined) {
+    const tail = '(choose with load(name, { runtime }) and useBackend(name); CNN_ZOO_QUIET=1 silences this line)';
+    const c: BackendChoice = choice;
+    announce(r.runtime === 'onnxruntime'
+      ? `cnn-zoo: running on onnxruntime (${r.detail}); tfjs on ${c.name} (${c.detail}) holds model.model ${tail}`
+      : `${c.message}; onnxruntime: ${r.detail} ${tail}`);
+  } else if (choice) {
+    announce(`${(choice as BackendChoice).message} (choose with useBackend(name); CNN_ZOO_QUIET=1 silences this line)`);
+  }
+  return zoo;
 }
 
 export { ZooModel };

@@ -31,20 +31,26 @@ export function weightsOrigin(spec: ModelSpec, weights: WeightsSource | null | u
 
 /** `spec` built and filled by the weights rule (the training form, with the weights' metadata when it has any). */
 export async function modelWithWeights(model: ModelSpec | string, opts: WeightsOptions = {}): Promise<tf.LayersModel> {
+  return (await modelAndWeights(model, opts)).model;
+}
+
+/** `modelWithWeights`, with the artifacts the weights were read from (null: random; the shipped folder; the cache's). */
+export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOptions = {}): Promise<{ model: tf.LayersModel; source: WeightsSource | null; shipped: boolean }> {
   const spec = typeof model === 'string' ? getSpec(model) : model;
   let weights = opts.weights;
-  if (weights === null) return spec.build(resolveOptions(spec, opts));
+  if (weights === null) return { model: spec.build(resolveOptions(spec, opts)), source: null, shipped: false };
   if (opts.numClasses !== undefined || opts.inputSize !== undefined) {
     throw new CnnZooError(`${spec.name}: numClasses/inputSize come from the weights; for a new head load with includeTop: false ` +
       'and add one (see examples/transfer-learning), or pass weights: null for a random model of that shape.', 'BAD_OPTION');
   }
+  const shipped = weights === undefined;
   if (weights === undefined) {
     if (!(spec.name in SHIPPED)) throw noShippedWeights(spec.name);
     weights = await shippedLocation(spec.name);
   }
   if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
   else if (typeof weights === 'string' && await isCheckpointFile(weights)) weights = (await importCheckpoint(spec.name, weights, opts.hub)).dir;
-  return buildFromArtifacts(spec, await readArtifacts(weights, { cache: opts.cache }), opts);
+  return { model: buildFromArtifacts(spec, await readArtifacts(weights, { cache: opts.cache }), opts), source: weights, shipped };
 }
 
 /** The registry model that converted weights were made for (their metadata's `arch`). */

@@ -17,6 +17,17 @@ import { toPixelBuffers, type ImageInput } from './inputs.js';
 import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type TrainingData } from './training.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { saveConverted } from '../artifacts/save.js';
+import { OnnxSession, softmaxRows, type OrtOutput } from '../onnx/runtime.js';
+
+/** The onnxruntime a model runs on: its sessions are made on demand (main graph, embedding, feature stages). */
+export interface OnnxRuntimeState {
+  /** The package: onnxruntime-node or onnxruntime-web. */
+  name: 'onnxruntime-node' | 'onnxruntime-web';
+  /** The main graph's session (created by load()). */
+  main: OnnxSession;
+  /** Makes a session of a model sharing this one's layers (the embedding and feature-stage graphs; in memory). */
+  open: (model: tf.LayersModel) => Promise<OnnxSession>;
+}
 
 /** A feature map as plain data: NHWC shape and values. */
 export interface FeatureMap {
@@ -50,6 +61,8 @@ export class ZooModel {
   private stagesCache?: FeatureStage[];
   private embedCache?: tf.LayersModel;
   private featuresCache = new Map<string, tf.LayersModel>();
+  private ort?: OnnxRuntimeState;
+  private ortSessions = new Map<tf.LayersModel, Promise<OnnxSession>>();
 
   /**
    * Wrap a tfjs model: `spec` is its registry entry (or a card, for a model built elsewhere), `metadata` its weights'
@@ -67,6 +80,46 @@ export class ZooModel {
   }
 
   get name(): string { return this.card.name; }
+
+  /**
+   * What classify, embed and features run on: `'onnxruntime-node'` / `'onnxruntime-web'` (the exported model) or
+   * `'tfjs'` (`model.model` on tfjs's backend). `load(name, { runtime })` chooses it; `model.model` is always tfjs.
+   */
+  get runtime(): 'onnxruntime-node' | 'onnxruntime-web' | 'tfjs' { return this.ort?.name ?? 'tfjs'; }
+
+  /** Run on onnxruntime from now on (load() does this); `null` goes back to tfjs and releases the sessions. */
+  useOnnxRuntime(state: OnnxRuntimeState | null): void {
+    this.releaseSessions();
+    this.ort = state ?? undefined;
+  }
+
+  private releaseSessions(): void {
+    this.ort?.main.release();
+    for (const s of this.ortSessions.values()) s.then((x) => x.release(), () => undefined);
+    this.ortSessions.clear();
+  }
+
+  /** The onnxruntime session of `model` (the main graph, or one made once for an embedding/features model). */
+  private session(model: tf.LayersModel): Promise<OnnxSession> {
+    const ort = this.ort!;
+    if (model === this.model) return Promise.resolve(ort.main);
+    let s = this.ortSessions.get(model);
+    if (!s) {
+      s = ort.open(model);
+      this.ortSessions.set(model, s);
+    }
+    return s;
+  }
+
+  /** `model` on a chunk of preprocessed images, on this model's runtime; outputs as plain data. */
+  private async forward({ data, n }: { data: Float32Array; n: number }, model: tf.LayersModel): Promise<OrtOutput[]> {
+    const s = this.preprocessing.size;
+    if (this.ort) {
+      checkInputShape(this.model, [n, s, s, 3]);
+      return (await this.session(model)).run(data, [n, s, s, 3]);
+    }
+    return this.predictArray({ data, n }, model, (outs) => Promise.all(outs.map(async (t) => ({ data: (await t.data()) as Float32Array, shape: t.shape }))));
+  }
 
   /** Metadata of the weights (source, licence, classes, preprocessing; a trained classifier's base and settings). */
   get metadata(): CnnZooMetadata | undefined { return this.meta; }
@@ -89,6 +142,8 @@ export class ZooModel {
         `make one with load('${this.name}', { classes: [...] }) (or load a saved one with { inference: false }).`, 'NOT_TRAINABLE');
     }
     const size = this.model.inputs[0]!.shape[1] as number;
+    // The exported graph holds the weights before training: from now on this model runs on tfjs.
+    this.useOnnxRuntime(null);
     const { history, settings } = await registeredTrainer()({
       name: this.name, model: this.model, featureLayers: featureLayerNames(this.spec, size), classes: labels,
       preprocess: (images) => this.preprocess(images),
@@ -138,10 +193,6 @@ export class ZooModel {
    * Preprocess, predict, and read the outputs with `read`. Reads are asynchronous (`data()`/`array()`): WebGPU has
    * no synchronous readback in Node (Dawn) and a slow one in browsers.
    */
-  private async run<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, read: (outs: tf.Tensor[]) => Promise<T>): Promise<T> {
-    return this.predictArray(await this.inputArray(input), model, read);
-  }
-
   private async predictArray<T>({ data, n }: { data: Float32Array; n: number }, model: tf.LayersModel, read: (outs: tf.Tensor[]) => Promise<T>): Promise<T> {
     const s = this.preprocessing.size;
     const x = tf.tensor4d(data, [n, s, s, 3], 'float32');
@@ -161,7 +212,7 @@ export class ZooModel {
    * at most two chunks of decoded images are held. Each image's row is what a call on that image alone gives.
    */
   private async runRows<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, batchSize: number,
-    read: (outs: tf.Tensor[]) => Promise<T[]>): Promise<T[]> {
+    read: (outs: OrtOutput[]) => T[]): Promise<T[]> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new CnnZooError(`batchSize must be a positive integer, got ${batchSize}.`, 'BAD_OPTION');
     }
@@ -177,7 +228,7 @@ export class ZooModel {
     for (let k = 0; k < items.length; k += batchSize) {
       const chunk = await next;
       if (k + batchSize < items.length) next = prepare(k + batchSize); // decode ahead while the model runs
-      rows.push(...await this.predictArray(chunk, model, read));
+      rows.push(...read(await this.forward(chunk, model)));
     }
     return rows;
   }
@@ -193,14 +244,8 @@ export class ZooModel {
       throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
     }
     const k = opts.topK ?? 5;
-    const rows = await this.runRows(input, this.model, opts.batchSize ?? DEFAULT_BATCH, async ([logits]) => {
-      const probs = tf.softmax(logits as tf.Tensor2D);
-      try {
-        return ((await probs.array()) as number[][]).map((row) => predictions(row, this.classes, k));
-      } finally {
-        probs.dispose();
-      }
-    });
+    const rows = await this.runRows(input, this.model, opts.batchSize ?? DEFAULT_BATCH,
+      ([logits]) => softmaxRows(logits!.data, logits!.shape[1]!).map((row) => predictions(row, this.classes, k)));
     const batch = Array.isArray(input) || (input instanceof tf.Tensor && input.rank === 4);
     return batch ? rows : rows[0]!;
   }
@@ -208,7 +253,10 @@ export class ZooModel {
   /** Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image. */
   async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
     this.embedCache ??= embeddingModel(this.model, this.stages);
-    return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, async ([e]) => (await e!.array()) as number[][]);
+    return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
+      const k = e!.shape[1]!;
+      return Array.from({ length: e!.shape[0]! }, (_, r) => Array.from(e!.data.subarray(r * k, (r + 1) * k)));
+    });
   }
 
   /**
@@ -230,18 +278,23 @@ export class ZooModel {
       fm = tf.model({ inputs: this.model.inputs, outputs: picks.map((i) => this.model.getLayer(all[i]!.layer).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
       this.featuresCache.set(key, fm);
     }
-    return this.run(input, fm, (outs) => Promise.all(outs.map(async (t, j) => ({
-      layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: (await t.data()) as Float32Array,
-    }))));
+    const outs = await this.forward(await this.inputArray(input), fm);
+    return outs.map((t, j) => ({ layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: t.data }));
   }
 
   /** Run once on a blank input so kernels compile / allocate before timing-sensitive calls. */
   async warmup(): Promise<void> {
+    if (this.ort) {
+      const n = this.preprocessing.size;
+      await this.ort.main.run(new Float32Array(n * n * 3), [1, n, n, 3]);
+      return;
+    }
     await warmUp(this.model);
   }
 
   /** Free the model's weights. */
   dispose(): void {
+    this.useOnnxRuntime(null);
     this.model.dispose();
     this.embedCache = undefined;
     this.featuresCache.clear();

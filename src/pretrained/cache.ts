@@ -34,6 +34,11 @@ export async function modelDir(root: string, c: PublishedCheckpoint, dtype: Weig
   return inCache(root, 'models', safeName(c.arch), modelDirName(c, dtype));
 }
 
+/** Where the ONNX export of a model is kept when it has no writable folder of its own: `onnx/<arch>/<key>.onnx`. */
+export async function onnxCachePath(root: string, arch: string, key: string): Promise<string> {
+  return inCache(root, 'onnx', safeName(arch), `${safeName(key)}.onnx`);
+}
+
 export async function downloadPath(root: string, c: PublishedCheckpoint): Promise<string> {
   return inCache(root, 'downloads', safeName(c.file));
 }

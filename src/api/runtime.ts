@@ -1,0 +1,85 @@
+/**
+ * Which runtime a loaded model runs on (`load(name, { runtime })`), in one place:
+ * - `'tfjs'`: `model.model` on tfjs's backend;
+ * - `'onnxruntime'`: the model exported to ONNX (src/onnx/export.ts) on onnxruntime-node (Node) or onnxruntime-web
+ *   (browsers), an optional peer; a CnnZooError naming `npm install ...` when it is missing;
+ * - `'auto'` (default): the fastest installed (docs/PERFORMANCE.md): in Node onnxruntime-node when it loads, else
+ *   tfjs; in browsers tfjs (onnxruntime-web on request). The training form (`classes`, `inference: false`, a new
+ *   `numClasses`) and a model given a tfjs `backend` stay on tfjs.
+ *
+ * The export is cached (Node): `model.onnx` beside the weights' `model.json` when that folder is writable, else in
+ * the cache directory (`onnx/<arch>/<key>.onnx`); the shipped model's always in the cache directory; random weights
+ * are exported in memory. The key (export version, topology, weight bytes) is checked before a file is reused.
+ */
+import { CnnZooError } from '../errors.js';
+import { isNode, nodeModules } from '../platform.js';
+import type { WeightsSource } from '../artifacts/read.js';
+import { ORT_PACKAGE, OnnxSession, importOnnxRuntime, missingRuntimeError, type RuntimeName } from '../onnx/runtime.js';
+import { cacheRoot, onnxCachePath } from '../pretrained/cache.js';
+import type { ZooModel } from './zoo-model.js';
+
+export const RUNTIMES: readonly RuntimeName[] = ['auto', 'onnxruntime', 'tfjs'];
+
+export interface RuntimeContext {
+  /** What load() was asked for (default 'auto'). */
+  runtime?: RuntimeName;
+  /** The model is in its training form (it stays on tfjs unless asked for onnxruntime). */
+  trainingForm: boolean;
+  /** A tfjs backend was given for this model. */
+  backend: boolean;
+  /** Where the weights were read from (null: random weights), and whether they are the shipped ones. */
+  source: WeightsSource | null;
+  shipped: boolean;
+  /** The cache directory (`hub.cacheDir`, else $CNN_ZOO_CACHE, else ~/.cache/cnn-zoo). */
+  cacheDir?: string;
+}
+
+/** What the model runs on, for the one line load() prints. */
+export interface RuntimeResult { runtime: 'onnxruntime' | 'tfjs'; detail: string }
+
+export function checkRuntime(runtime: unknown, where: string): asserts runtime is RuntimeName | undefined {
+  if (runtime !== undefined && !(RUNTIMES as readonly unknown[]).includes(runtime)) {
+    throw new CnnZooError(`${where}: runtime must be ${RUNTIMES.map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(runtime)}.`, 'BAD_OPTION');
+  }
+}
+
+/** Put `zoo` on the runtime `ctx` asks for; returns what runs. */
+export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<RuntimeResult> {
+  const where = `load("${zoo.name}")`;
+  const want = ctx.runtime ?? 'auto';
+  checkRuntime(want, where);
+  if (want === 'tfjs') return { runtime: 'tfjs', detail: 'asked for' };
+  if (want === 'auto') {
+    if (ctx.trainingForm) return { runtime: 'tfjs', detail: 'the training form runs on tfjs' };
+    if (ctx.backend) return { runtime: 'tfjs', detail: 'a tfjs backend was given' };
+    if (!isNode) return { runtime: 'tfjs', detail: 'browsers: tfjs unless runtime: \'onnxruntime\'' };
+  }
+  const ort = await importOnnxRuntime();
+  if (!ort) {
+    if (want === 'onnxruntime') throw missingRuntimeError(where);
+    return { runtime: 'tfjs', detail: `${ORT_PACKAGE} is not installed (npm install ${ORT_PACKAGE} runs models several times faster)` };
+  }
+  let main: OnnxSession;
+  try {
+    main = await OnnxSession.create(ort, zoo.model, {}, ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
+  } catch (e) {
+    // 'auto' keeps tfjs for a model the export does not cover (a custom layer of the user's).
+    if (want === 'auto' && e instanceof CnnZooError && e.code === 'UNSUPPORTED_LAYER') return { runtime: 'tfjs', detail: e.message };
+    throw e;
+  }
+  zoo.useOnnxRuntime({ name: ORT_PACKAGE, main, open: (m) => OnnxSession.create(ort, m) });
+  const version = ort.env?.versions?.common;
+  return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${main.source === 'memory' ? 'exported in memory' : `exported to ${main.source}`}` };
+}
+
+/** `model.onnx` beside the weights' model.json when they are a local folder (not the shipped one), and the cache's file. */
+async function cacheFiles(arch: string, key: string, ctx: RuntimeContext): Promise<{ file: string; fallback?: string }> {
+  const cached = await onnxCachePath(await cacheRoot(ctx.cacheDir), arch, key.slice(0, 32));
+  const { join, dirname, stat, fileURLToPath } = await nodeModules();
+  const src = ctx.source;
+  if (ctx.shipped || typeof src !== 'string' || /^https?:/i.test(src)) return { file: cached };
+  let dir = src.startsWith('file:') ? fileURLToPath(src) : src;
+  if (dir.endsWith('.json')) dir = dirname(dir);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) return { file: cached };
+  return { file: join(dir, 'model.onnx'), fallback: cached };
+}

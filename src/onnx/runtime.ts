@@ -1,0 +1,242 @@
+/**
+ * The onnxruntime runtime of a zoo model: the model exported by `exportOnnx` (this folder) and run by
+ * onnxruntime-node in Node or onnxruntime-web in browsers, both optional peers of the package, imported lazily on
+ * first use. Inputs and outputs are plain typed arrays (NHWC, as the tfjs model): nothing here makes tfjs tensors.
+ *
+ * A session is created from a cached file (Node: `file`, written once, atomically, with its `key` in
+ * `metadata_props`) or from the export in memory. The key of a model is a hash of the export version, the model's
+ * topology and every weight's bytes, so another model or other weights never reuse a file.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
+import { isNode, nodeModules } from '../platform.js';
+import { exportOnnx, type OnnxExportOptions } from './export.js';
+
+/** Which runtime `load()` runs a model on: `'auto'` picks the fastest installed (docs/PERFORMANCE.md). */
+export type RuntimeName = 'onnxruntime' | 'tfjs' | 'auto';
+
+/**
+ * Bump when the export of the same weights changes, so cached files of older exports are not reused.
+ * Written to `metadata_props` as `cnnZoo.export`.
+ */
+export const ONNX_EXPORT_VERSION = '1';
+
+/** The onnxruntime package of this platform. */
+export const ORT_PACKAGE: 'onnxruntime-node' | 'onnxruntime-web' = isNode ? 'onnxruntime-node' : 'onnxruntime-web';
+
+/** The parts of onnxruntime's API used here (structural: the peers' types stay out of cnn-zoo's declarations). */
+interface OrtTensor { data: unknown; dims: readonly number[] }
+interface OrtSession {
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+export interface OrtModule {
+  InferenceSession: { create(model: string | Uint8Array, options?: object): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+  env?: { versions?: { common?: string }; wasm?: { numThreads?: number; simd?: boolean } };
+}
+
+/** Counts for tests (work is bounded by what is counted, never by time). */
+const counts = { exports: 0, sessions: 0, open: 0 };
+/** Exports made, sessions created and sessions still open in this process. */
+export function runtimeCounts(): Readonly<typeof counts> { return { ...counts }; }
+
+let ortModule: Promise<OrtModule | null> | undefined;
+/** For tests: pretend the peer is not installed (true), or look again (false). */
+let hidden = false;
+export function hideOnnxRuntimeForTests(hide: boolean): void { hidden = hide; ortModule = undefined; }
+
+const notFound = (e: unknown): boolean => {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Failed to fetch dynamically imported module|Failed to resolve module/i.test(String((e as Error)?.message));
+};
+
+/**
+ * onnxruntime-node (Node) or onnxruntime-web (browsers), imported once; null when it is not installed. Node's is
+ * imported by a name bundlers do not follow; the browser's is a plain dynamic import that the app's bundler
+ * resolves (the package's browser build keeps it external).
+ */
+export function importOnnxRuntime(): Promise<OrtModule | null> {
+  if (hidden) return Promise.resolve(null);
+  ortModule ??= (async () => {
+    try {
+      const mod = isNode ? await import(/* @vite-ignore */ ORT_PACKAGE) as unknown : await import('onnxruntime-web') as unknown;
+      const top = mod as Partial<OrtModule> & { default?: OrtModule };
+      const m = (top.InferenceSession ? top : top.default ?? top) as OrtModule;
+      return m.InferenceSession ? m : null;
+    } catch (e) {
+      if (notFound(e)) return null;
+      throw new CnnZooError(`${ORT_PACKAGE} is installed but failed to load (${String((e as Error).message).split('\n')[0]}); reinstall it (npm install ${ORT_PACKAGE}).`, 'NO_RUNTIME');
+    }
+  })();
+  return ortModule;
+}
+
+/** The error of `runtime: 'onnxruntime'` without the peer installed. */
+export function missingRuntimeError(where: string): CnnZooError {
+  return new CnnZooError(`${where}: runtime 'onnxruntime' needs the optional peer ${ORT_PACKAGE}, which is not installed: ` +
+    `npm install ${ORT_PACKAGE} (or use runtime: 'tfjs', or 'auto' to take it when present).`, 'NO_RUNTIME');
+}
+
+/** A hex hash of the export version, the model's topology and its weights (what decides the exported file). */
+export async function exportKey(model: tf.LayersModel): Promise<string> {
+  const { createHash } = await nodeModules();
+  const h = createHash('sha256');
+  h.update(`cnn-zoo onnx export ${ONNX_EXPORT_VERSION}\n`);
+  h.update(JSON.stringify(model.toJSON(null, false)));
+  // By position: tfjs suffixes weight names per instance (kernel_1, kernel_3), the topology names the layers.
+  for (const [i, w] of model.weights.entries()) {
+    const v = await w.read().data();
+    h.update(`\n${i} [${w.shape}] ${w.dtype}\n`);
+    h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** `metadata_props` of an ONNX file (ModelProto field 14), read from the top-level fields only. */
+export function onnxMetadata(bytes: Uint8Array): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dec = new TextDecoder();
+  const varint = (b: Uint8Array, p: { i: number }): number => {
+    let v = 0, mul = 1;
+    for (;;) {
+      const x = b[p.i++];
+      if (x === undefined) throw new Error('truncated');
+      v += (x & 0x7f) * mul;
+      if (x < 0x80) return v;
+      mul *= 128;
+    }
+  };
+  const fields = (b: Uint8Array, each: (field: number, body: Uint8Array) => void): void => {
+    const p = { i: 0 };
+    while (p.i < b.length) {
+      const tag = varint(b, p), field = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) { varint(b, p); continue; }
+      if (wire === 1) { p.i += 8; continue; }
+      if (wire === 5) { p.i += 4; continue; }
+      if (wire !== 2) throw new Error(`wire type ${wire}`);
+      const len = varint(b, p);
+      each(field, b.subarray(p.i, p.i + len));
+      p.i += len;
+    }
+  };
+  try {
+    fields(bytes, (f, body) => {
+      if (f !== 14) return;
+      let key = '', value = '';
+      fields(body, (g, s) => { if (g === 1) key = dec.decode(s); else if (g === 2) value = dec.decode(s); });
+      out[key] = value;
+    });
+  } catch {
+    return {};
+  }
+  return out;
+}
+
+/** Where the main export of a model is kept (Node): a file, and where to put it when `file` cannot be written. */
+export interface OnnxCacheFiles {
+  /** Preferred place (e.g. `model.onnx` beside the weights' `model.json`). */
+  file: string;
+  /** Used when `file` is not writable (e.g. the cache directory). */
+  fallback?: string;
+}
+
+/** A model output as plain data. */
+export interface OrtOutput { data: Float32Array; shape: number[] }
+
+/** One onnxruntime session of an exported graph: input NHWC float32, outputs in the graph's order. */
+export class OnnxSession {
+  private released = false;
+  private constructor(private readonly ort: OrtModule, private readonly session: OrtSession, readonly source: string) {
+    counts.sessions++;
+    counts.open++;
+  }
+
+  /** A session of `model` exported with `options`, from `cache` when given (written there on first use). */
+  static async create(ort: OrtModule, model: tf.LayersModel, options: OnnxExportOptions = {},
+    cache?: (key: string) => Promise<OnnxCacheFiles>): Promise<OnnxSession> {
+    const sessionOptions = isNode ? {} : { executionProviders: webProviders() };
+    if (cache && isNode) {
+      const key = await exportKey(model);
+      const path = await cachedExport(model, options, key, await cache(key));
+      return new OnnxSession(ort, await ort.InferenceSession.create(path, sessionOptions), path);
+    }
+    const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION } });
+    counts.exports++;
+    return new OnnxSession(ort, await ort.InferenceSession.create(bytes, sessionOptions), 'memory');
+  }
+
+  /** Run on `n` images (NHWC `data`); every output as a Float32Array with its shape. */
+  async run(data: Float32Array, shape: readonly number[]): Promise<OrtOutput[]> {
+    if (this.released) throw new CnnZooError('This model was disposed; load it again.', 'DISPOSED');
+    const out = await this.session.run({ input: new this.ort.Tensor('float32', data, shape) });
+    return this.session.outputNames.map((name) => {
+      const t = out[name]!;
+      return { data: t.data as Float32Array, shape: [...t.dims] };
+    });
+  }
+
+  /** Release the session (idempotent). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    counts.open--;
+    void this.session.release().catch(() => undefined);
+  }
+}
+
+/** Browsers: WebGPU first where the page has it, then wasm (SIMD; threads when cross-origin isolated). */
+function webProviders(): string[] {
+  const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+  return gpu ? ['webgpu', 'wasm'] : ['wasm'];
+}
+
+/**
+ * The path of the export of `model` with `key`: `cache.file` when it holds that key, else written there (or to
+ * `cache.fallback` when `cache.file` cannot be written) through a temporary file and a rename.
+ */
+async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, key: string, cache: OnnxCacheFiles): Promise<string> {
+  const { readFile, writeFile, rename, mkdir, rm, dirname } = await nodeModules();
+  const holds = async (p: string): Promise<boolean> => {
+    const bytes = await readFile(p).catch(() => undefined);
+    return bytes !== undefined && onnxMetadata(bytes)['cnnZoo.key'] === key;
+  };
+  for (const p of [cache.file, cache.fallback]) if (p && await holds(p)) return p;
+  const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION, 'cnnZoo.key': key } });
+  counts.exports++;
+  let lastError: unknown;
+  for (const p of [cache.file, cache.fallback]) {
+    if (!p) continue;
+    const tmp = `${p}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(tmp, bytes);
+      await rename(tmp, p);
+      return p;
+    } catch (e) {
+      lastError = e;
+      await rm(tmp, { force: true }).catch(() => undefined);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    }
+  }
+  throw new CnnZooError(`Cannot write the ONNX export of ${model.name} to ${[cache.file, cache.fallback].filter(Boolean).join(' or ')} ` +
+    `(${(lastError as Error).message}); set CNN_ZOO_CACHE to a writable folder.`, 'BAD_PATH');
+}
+
+/** Softmax of each row of `logits` [n, k] (float64 sums, as tf.softmax's float32 result to rounding). */
+export function softmaxRows(logits: Float32Array, k: number): Float32Array[] {
+  const rows: Float32Array[] = [];
+  for (let r = 0; r * k < logits.length; r++) {
+    const row = logits.subarray(r * k, (r + 1) * k);
+    let max = -Infinity;
+    for (const v of row) if (v > max) max = v;
+    const p = new Float32Array(k);
+    let sum = 0;
+    for (let i = 0; i < k; i++) { const e = Math.exp(row[i]! - max); p[i] = e; sum += e; }
+    for (let i = 0; i < k; i++) p[i] = p[i]! / sum;
+    rows.push(p);
+  }
+  return rows;
+}
