@@ -17,13 +17,13 @@ function script(body: string, env: Record<string, string> = {}): { stdout: strin
 describe('the default backend of load()', function () {
   this.timeout(600_000);
 
-  it('a plain script lands on wasm (not cpu), with one line saying so and no tfjs banner', () => {
-    const r = script("const m = await load('squeezenet1_1', { weights: null, inputSize: 64 });\nconsole.log('BACKEND', tf.getBackend());\nm.dispose();");
+  it('a plain script runs on onnxruntime-node (installed here), tfjs on wasm (not cpu), with one line saying so and no tfjs banner', () => {
+    const r = script("const m = await load('squeezenet1_1', { weights: null, inputSize: 64 });\nconsole.log('BACKEND', tf.getBackend(), m.runtime);\nm.dispose();");
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/BACKEND wasm/);
+    expect(r.stdout).to.match(/BACKEND wasm onnxruntime-node/);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('cnn-zoo: running on'));
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/running on wasm .*CNN_ZOO_QUIET=1/);
+    expect(lines[0]).to.match(/running on onnxruntime \(onnxruntime-node .*\); tfjs on wasm .*CNN_ZOO_QUIET=1/);
     expect(r.stdout + r.stderr).to.not.match(/looks like you are running TensorFlow\.js/);
   });
 

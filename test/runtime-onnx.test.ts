@@ -1,0 +1,241 @@
+/**
+ * `load(name, { runtime })` (src/api/runtime.ts, src/onnx/runtime.ts): classify, embed, features and batched calls on
+ * onnxruntime-node give the tfjs results; per runtime, models with fixture weights reproduce their parity fixture
+ * (logits, and the embedding against `pre_logits` where the fixture has it); nothing leaks (tfjs tensors, sessions);
+ * the missing peer; a fitted model never runs stale exported weights; the export is cached once and reused (counted).
+ */
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { useBackend } from '../src/backend.js';
+import { load, ZooModel } from '../src/index.js';
+import { startRuntime } from '../src/api/runtime.js';
+import { hideOnnxRuntimeForTests, onnxMetadata, runtimeCounts } from '../src/onnx/runtime.js';
+import { loadFixture, type Fixture } from '../src/parity/fixture.js';
+import { findByFixture, maxRelError, runParity, top5Agree } from '../src/parity/run.js';
+import { toInference } from '../src/inference/index.js';
+import { CnnZooError } from '../src/errors.js';
+import { embeddingModel } from '../src/zoo/heads.js';
+import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
+
+const PHOTOS = [join(ROOT, 'examples', 'images', 'grace_hopper.jpg'), join(SHARED, 'images', 'parrot.jpg')];
+const afterRelease = () => new Promise((r) => setImmediate(r));
+
+/** Fixture input rows NCHW -> NHWC. */
+function nhwc(fx: Fixture): Float32Array {
+  const [n, c, h, w] = fx.inputShape;
+  const out = new Float32Array(n * h * w * c);
+  for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
+    out[((b * h + y) * w + x) * c + ch] = fx.input[((b * c + ch) * h + y) * w + x]!;
+  }
+  return out;
+}
+
+/** The fixture's `pre_logits` (the classifier's input), where it has them (src/parity does not read them). */
+function preLogits(name: string): Float32Array | undefined {
+  const json = JSON.parse(gunzipSync(readFileSync(fixturePath(name))).toString('utf8')) as { pre_logits?: { b64: string } };
+  if (!json.pre_logits) return undefined;
+  const b = Buffer.from(json.pre_logits.b64, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+type Forward = (chunk: { data: Float32Array; n: number }, model: tf.LayersModel) => Promise<{ data: Float32Array; shape: number[] }[]>;
+/** The one path classify/embed/features take through a model's runtime (ZooModel's private `forward`). */
+const forward = (zoo: ZooModel): Forward => (zoo as unknown as { forward: Forward }).forward.bind(zoo);
+
+describe('runtime: onnxruntime (onnxruntime-node) agrees with tfjs and with the parity fixtures', function () {
+  before(async () => { await useBackend('wasm'); });
+
+  // Distinct layer kinds: fire modules and ceil-mode pools, residual adds, depthwise + ReLU6, dense concats, channel shuffle.
+  for (const name of ['squeezenet1_1', 'resnet18', 'mobilenet_v2', 'densenet121', 'shufflenet_v2_x1_0']) {
+    it(`${name}: logits and embedding reproduce the fixture on both runtimes; batch 2 = two batches of 1`, async () => {
+      const fx = await loadFixture(fixturePath(name));
+      const pre = preLogits(name);
+      const { spec } = findByFixture(name);
+      const report: string[] = [];
+      await runParity(fx, {
+        inspect: async (trained) => {
+          const zoo = new ZooModel(toInference(trained), spec, undefined);
+          try {
+            const x = nhwc(fx);
+            const [n, , h] = fx.inputShape;
+            const k = fx.logitsShape[1];
+            for (const runtime of ['tfjs', 'onnxruntime'] as const) {
+              const r = await startRuntime(zoo, { runtime, trainingForm: false, backend: false, source: null, shipped: false });
+              expect(r.runtime).to.equal(runtime);
+              expect(zoo.runtime).to.equal(runtime === 'tfjs' ? 'tfjs' : 'onnxruntime-node');
+              const tensors = tf.memory().numTensors;
+              const [logits] = await forward(zoo)({ data: x, n }, zoo.model);
+              expect(logits!.shape).to.deep.equal([n, k]);
+              const err = maxRelError(logits!.data, fx.logits);
+              report.push(`${runtime} ${err.toExponential(2)}`);
+              expect(err, `${runtime}: max|ours-ref|/max|ref|`).to.be.below(fx.tolerance);
+              expect(top5Agree(logits!.data, fx.logits, k), `${runtime}: top-5 agree`).to.equal(true);
+              // Batched = one by one (each image's row is what a call on that image alone gives, within the bound).
+              const one = h * h * 3;
+              const second = await forward(zoo)({ data: x.slice(one), n: 1 }, zoo.model);
+              expect(maxRelError(second[0]!.data, fx.logits.subarray(k)), `${runtime}: batch of 1`).to.be.below(fx.tolerance);
+              if (pre) {
+                const embed = embeddingModel(zoo.model, zoo.stages); // what embed() runs
+                const [e] = await forward(zoo)({ data: x, n }, embed);
+                const eErr = maxRelError(e!.data, pre);
+                report.push(`embed ${eErr.toExponential(2)}`);
+                expect(eErr, `${runtime}: embedding vs pre_logits`).to.be.below(fx.tolerance);
+              }
+              expect(tf.memory().numTensors, `${runtime}: tensors left`).to.equal(tensors);
+            }
+          } finally {
+            zoo.dispose();
+          }
+        },
+      });
+      console.log(`      ${name}: max_rel_err ${report.join(', ')} (tolerance ${fx.tolerance})`);
+    });
+  }
+});
+
+describe('runtime: classify, embed, features on photos, by load()', function () {
+  let ort: ZooModel, tfjs: ZooModel;
+  before(async () => {
+    await useBackend('wasm');
+    ort = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime' });
+    tfjs = await load('tf_mobilenet_v2_100', { runtime: 'tfjs' });
+  });
+  after(() => { ort.dispose(); tfjs.dispose(); });
+
+  it('gives the tfjs results (classes, probabilities, embeddings, feature maps) and leaves no tfjs tensor', async () => {
+    expect(ort.runtime).to.equal('onnxruntime-node');
+    expect(tfjs.runtime).to.equal('tfjs');
+    expect(ort.model).to.be.instanceOf(tf.LayersModel);
+    const tensors = tf.memory().numTensors;
+    const [a, b] = [await ort.classify(PHOTOS, { topK: 5 }), await tfjs.classify(PHOTOS, { topK: 5 })];
+    a.forEach((row, i) => {
+      expect(row.map((p) => p.index)).to.deep.equal(b[i]!.map((p) => p.index));
+      row.forEach((p, j) => expect(p.probability).to.be.closeTo(b[i]![j]!.probability, 1e-4));
+    });
+    // A batch is each image alone.
+    expect(await ort.classify(PHOTOS, { topK: 5, batchSize: 1 })).to.deep.equal(a);
+    const [ea, eb] = [await ort.embed(PHOTOS), await tfjs.embed(PHOTOS)];
+    ea.forEach((row, i) => expect(maxRelError(Float32Array.from(row), Float32Array.from(eb[i]!))).to.be.below(1e-4));
+    const [fa, fb] = [await ort.features(PHOTOS[0]!, { stages: [1, 4] }), await tfjs.features(PHOTOS[0]!, { stages: [1, 4] })];
+    expect(fa.map((f) => [f.layer, f.reduction, f.shape])).to.deep.equal(fb.map((f) => [f.layer, f.reduction, f.shape]));
+    fa.forEach((f, i) => expect(maxRelError(f.data, fb[i]!.data), f.layer).to.be.below(1e-4));
+    expect(tf.memory().numTensors, 'tfjs tensors left').to.equal(tensors);
+  });
+
+  it('dispose() releases every session of the model (main, embedding, features)', async () => {
+    const m = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime' });
+    await m.embed(PHOTOS[0]!);
+    await m.features(PHOTOS[0]!, { stages: [0] });
+    const open = runtimeCounts().open;
+    m.dispose();
+    await afterRelease();
+    expect(runtimeCounts().open, 'sessions still open').to.equal(open - 3);
+    let err: unknown;
+    try { await m.classify(PHOTOS[0]!); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(Error);
+  });
+
+  it("without the peer: runtime 'onnxruntime' names `npm install onnxruntime-node`, 'auto' falls back to tfjs", async () => {
+    hideOnnxRuntimeForTests(true);
+    try {
+      let err: unknown;
+      try { await load('squeezenet1_1', { weights: null, inputSize: 64, runtime: 'onnxruntime' }); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(CnnZooError);
+      expect((err as Error).message).to.include('npm install onnxruntime-node');
+      const auto = await load('squeezenet1_1', { weights: null, inputSize: 64 });
+      expect(auto.runtime).to.equal('tfjs');
+      auto.dispose();
+    } finally {
+      hideOnnxRuntimeForTests(false);
+    }
+    let bad: unknown;
+    try { await load('squeezenet1_1', { weights: null, runtime: 'onnx' as never }); } catch (e) { bad = e; }
+    expect((bad as Error).message).to.match(/runtime must be 'auto', 'onnxruntime', 'tfjs'/);
+  });
+
+  it('the training form stays on tfjs under auto; a fitted model never classifies with the exported weights of before', async () => {
+    const auto = await load('squeezenet1_1', { weights: null, inputSize: 64, inference: false });
+    expect(auto.runtime).to.equal('tfjs');
+    auto.dispose();
+    const clf = await load('squeezenet1_1', { weights: null, classes: ['grace', 'parrot'], runtime: 'onnxruntime' });
+    try {
+      expect(clf.runtime).to.equal('onnxruntime-node');
+      const before = await clf.classify(PHOTOS, { topK: 2 });
+      await clf.fit({ classes: ['grace', 'parrot'], items: PHOTOS.map((image, label) => ({ image, label })) }, { epochs: 3, validationSplit: 0 });
+      expect(clf.runtime, 'after fit()').to.equal('tfjs');
+      const after = await clf.classify(PHOTOS, { topK: 2 });
+      // What the trained tfjs model itself says.
+      const x = await clf.preprocess(PHOTOS);
+      const probs = tf.tidy(() => tf.softmax(clf.model.predict(x) as tf.Tensor2D));
+      const rows = (await probs.array()) as number[][];
+      tf.dispose([x, probs]);
+      after.forEach((row, i) => row.forEach((p) => expect(p.probability).to.be.closeTo(rows[i]![p.index]!, 1e-6)));
+      expect(after.map((r) => r.map((p) => p.probability))).to.not.deep.equal(before.map((r) => r.map((p) => p.probability)));
+    } finally {
+      clf.dispose();
+    }
+  });
+});
+
+describe('runtime: the exported model is cached once and reused, keyed by its weights', function () {
+  const dirs: string[] = [];
+  const temp = () => { const d = mkdtempSync(join(tmpdir(), 'cnn-zoo-rt-')); dirs.push(d); return d; };
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  before(async () => { await useBackend('wasm'); });
+
+  it('the shipped model: in the cache directory, exported once for two loads', async () => {
+    const cacheDir = temp();
+    const exports = runtimeCounts().exports;
+    const a = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
+    const b = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
+    a.dispose(); b.dispose();
+    expect(runtimeCounts().exports - exports, 'exports').to.equal(1);
+    const files = readdirSync(join(cacheDir, 'onnx', 'tf_mobilenet_v2_100'));
+    expect(files).to.have.length(1);
+    expect(files[0]).to.match(/^[0-9a-f]{32}\.onnx$/);
+  });
+
+  it('a weights folder: model.onnx beside model.json, reused; other weights in the folder are exported again', async () => {
+    const cacheDir = temp();
+    const dir = join(temp(), 'clf');
+    const save = async (seedImage: number) => {
+      const m = await load('squeezenet1_1', { weights: null, classes: ['a', 'b'], hub: { cacheDir } });
+      if (seedImage) await m.fit({ classes: ['a', 'b'], items: PHOTOS.map((image, label) => ({ image, label })) }, { epochs: 1, validationSplit: 0 });
+      await m.save(dir);
+      m.dispose();
+    };
+    await save(0);
+    const exports = runtimeCounts().exports;
+    const a = await load(dir, { hub: { cacheDir } });
+    const first = await a.classify(PHOTOS[0]!);
+    a.dispose();
+    const b = await load(dir, { hub: { cacheDir } });
+    expect(b.runtime).to.equal('onnxruntime-node');
+    expect(await b.classify(PHOTOS[0]!)).to.deep.equal(first);
+    b.dispose();
+    expect(runtimeCounts().exports - exports, 'one export for two loads').to.equal(1);
+    const key = onnxMetadata(readFileSync(join(dir, 'model.onnx')))['cnnZoo.key'];
+    expect(key).to.match(/^[0-9a-f]{64}$/);
+    expect(existsSync(join(cacheDir, 'onnx')), 'nothing in the cache').to.equal(false);
+
+    await save(1); // other weights, same folder
+    const c = await load(dir, { hub: { cacheDir } });
+    const tfjs = await load(dir, { hub: { cacheDir }, runtime: 'tfjs' });
+    const [pc, pt] = [await c.classify(PHOTOS[0]!), await tfjs.classify(PHOTOS[0]!)];
+    c.dispose(); tfjs.dispose();
+    expect(runtimeCounts().exports - exports, 'exported again').to.equal(2);
+    expect(onnxMetadata(readFileSync(join(dir, 'model.onnx')))['cnnZoo.key']).to.not.equal(key);
+    pc.forEach((p, i) => expect(p.probability).to.be.closeTo(pt[i]!.probability, 1e-5));
+
+    // A file of other content under the name is replaced, never run.
+    writeFileSync(join(dir, 'model.onnx'), 'not an onnx file');
+    const d = await load(dir, { hub: { cacheDir } });
+    expect(await d.classify(PHOTOS[0]!)).to.deep.equal(pc);
+    d.dispose();
+    expect(runtimeCounts().exports - exports).to.equal(3);
+  });
+});
