@@ -60,6 +60,11 @@ export async function buildBrowserBundle({ outdir = DEFAULT_OUTDIR, quiet = fals
     throw new Error(`The browser bundle would load Node-only modules at start: ${eager.join('; ')}. ` +
       'Import them lazily (`await import(...)` on the Node path), or keep the module out of src/browser.ts\'s imports.');
   }
+  // onnxruntime-web (an optional peer) stays an import the app's bundler resolves, made only on demand; never Node's.
+  const ort = Object.entries(result.metafile.inputs).flatMap(([file, input]) => input.imports
+    .filter((i) => /^onnxruntime-(web|node)/.test(i.path) && (i.kind !== 'dynamic-import' || !i.external || i.path.startsWith('onnxruntime-node')))
+    .map((i) => `${file}: ${i.kind} ${i.path}`));
+  if (ort.length) throw new Error(`The browser bundle must import onnxruntime-web dynamically, as an external, and never onnxruntime-node: ${ort.join('; ')}.`);
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   const file = join(outdir, 'cnn-zoo.js');

@@ -6,30 +6,38 @@ import type { ClassPrediction } from '../../api/predictions.js';
 import { DEFAULT_ARCH } from '../../artifacts/shipped.js';
 import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
+import { checkRuntime } from '../../api/runtime.js';
 import { archName, cliWeights, parse } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
-  '[--mirror URL|DIR] [--top K] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
+  '[--mirror URL|DIR] [--top K] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
   '  Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
-  '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).';
+  '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).\n' +
+  '  --runtime: auto (default) runs on onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs on it.';
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, arch: { type: 'string' }, model: { type: 'string' }, top: { type: 'string', default: '5' },
-    backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' }, mirror: { type: 'string' },
+    backend: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' }, mirror: { type: 'string' },
   }, usage);
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new CnnZooError(`--top must be a positive integer, got "${values.top}".`, 'BAD_ARGS');
-  const backend = await startBackend(values.backend!);
+  const runtimeName = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
+  try {
+    checkRuntime(runtimeName, '--runtime');
+  } catch {
+    throw new CnnZooError(`--runtime must be auto, onnxruntime or tfjs, got "${runtimeName}".`, 'BAD_ARGS');
+  }
+  const backend = await startBackend(values.backend ?? 'wasm');
   const arch = archName(values);
   if (!arch && values.weights && (isWeightsSelector(values.weights) || values.weights === 'random')) {
     throw new CnnZooError(`--weights ${values.weights} needs the model: add --model NAME.`, 'BAD_ARGS');
   }
-  const hub = values.mirror ? { hub: { mirror: values.mirror } } : {};
+  const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), runtime: runtimeName };
   // Converted weights alone name their architecture in their metadata (a checkpoint file: when it is a published one).
   const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
-    : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH);
-  const runtime = `${backend.name} (${backend.detail})`;
+    : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
+  const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
   const source = model.metadata ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
   if (!values.json) console.log(`${model.name} (${source}) on ${runtime}`);
