@@ -1,0 +1,105 @@
+/**
+ * `load(name, { runtime: 'onnxruntime' })` in Debian's Chromium (headless, no GPU): an app bundled with esbuild
+ * against the package's browser build (which leaves `import('onnxruntime-web')` to the app's bundler), served on
+ * 127.0.0.1 with the shipped weights, tfjs's wasm binaries and onnxruntime-web's; the model runs on onnxruntime-web's
+ * wasm and agrees with the same model on tfjs (wasm) in the same page.
+ */
+import { expect } from 'chai';
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, normalize } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { ROOT } from './helpers/shared.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const WORK = join(ROOT, 'test-artifacts', 'runtime-web');
+const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
+const require = createRequire(import.meta.url);
+const TFJS_WASM = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+const ORT_WASM = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist'); // its exports hide package.json
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.jpg': 'image/jpeg' };
+
+function serve(routes: Record<string, string>): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const prefix = Object.keys(routes).filter((p) => path === p || (p.endsWith('/') && path.startsWith(p))).sort((a, b) => b.length - a.length)[0];
+    const file = prefix === undefined ? '' : normalize(prefix.endsWith('/') ? join(routes[prefix]!, path.slice(prefix.length)) : routes[prefix]!);
+    if (!file || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end('not found'); return; }
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'text/html' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+}
+
+describe('runtime: onnxruntime-web in Chromium', function () {
+  this.timeout(240_000);
+  let browser: Browser | undefined;
+  let site: Awaited<ReturnType<typeof serve>> | undefined;
+
+  before(async () => {
+    expect(existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`).to.equal(true);
+    expect(existsSync(join(ROOT, 'dist', 'browser', 'cnn-zoo.js')), 'the browser build (npm run build)').to.equal(true);
+    rmSync(WORK, { recursive: true, force: true });
+    mkdirSync(join(WORK, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(WORK, 'node_modules', 'cnn-zoo'), 'dir');
+    writeFileSync(join(WORK, 'app.js'), `import * as ort from 'onnxruntime-web';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { load, useBackend } from 'cnn-zoo';
+ort.env.wasm.wasmPaths = '/ort/';
+setWasmPaths('/wasm/');
+await useBackend('wasm');
+const img = document.querySelector('img');
+const weights = '/models/tf_mobilenet_v2_100/';
+const onnx = await load('tf_mobilenet_v2_100', { weights, runtime: 'onnxruntime' });
+const tfjs = await load('tf_mobilenet_v2_100', { weights, runtime: 'tfjs' });
+const tensors = tf.memory().numTensors;
+const top5 = await onnx.classify(img);
+const ref = await tfjs.classify(img);
+const [e] = await onnx.embed(img);
+const [eRef] = await tfjs.embed(img);
+const embedErr = Math.max(...e.map((v, i) => Math.abs(v - eRef[i]))) / Math.max(...eRef.map(Math.abs));
+window.__result = { runtime: onnx.runtime, ref: tfjs.runtime, top5, refTop5: ref, embedErr, leaked: tf.memory().numTensors - tensors };
+onnx.dispose();
+tfjs.dispose();
+`);
+    await build({ entryPoints: [join(WORK, 'app.js')], outfile: join(WORK, 'out', 'app.js'), bundle: true, format: 'esm', platform: 'browser',
+      target: 'es2022', logLevel: 'error', nodePaths: [join(ROOT, 'node_modules')] });
+    writeFileSync(join(WORK, 'out', 'index.html'),
+      '<!doctype html><img src="/grace_hopper.jpg" onload="import(\'/app.js\')" onerror="window.__result = { error: \'photo\' }">');
+    site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/grace_hopper.jpg': PHOTO,
+      '/models/': join(ROOT, 'models'), '/wasm/': TFJS_WASM, '/ort/': ORT_WASM });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((ok) => (site ? site.server.close(ok) : ok(undefined)));
+  });
+
+  it('classifies and embeds on onnxruntime-web (wasm) as tfjs does, leaving no tfjs tensor', async () => {
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${site!.url}/`);
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 180_000, polling: 500 })
+      .catch(() => undefined);
+    const r = await page.evaluate(() => (window as unknown as { __result?: unknown }).__result) as {
+      runtime: string; ref: string; top5: { index: number; label: string; probability: number }[]; refTop5: { index: number; probability: number }[];
+      embedErr: number; leaked: number;
+    } | undefined;
+    expect(errors, 'page errors').to.deep.equal([]);
+    expect(r, 'the app finished').to.not.equal(undefined);
+    console.log(`      ${r!.runtime} vs ${r!.ref}: ${r!.top5.map((p) => `${p.label} ${(100 * p.probability).toFixed(2)}%`).join(', ')}; embedding max rel err ${r!.embedErr.toExponential(2)}`);
+    expect(r!.runtime).to.equal('onnxruntime-web');
+    expect(r!.ref).to.equal('tfjs');
+    expect(r!.top5.map((p) => p.index)).to.deep.equal(r!.refTop5.map((p) => p.index));
+    r!.top5.forEach((p, i) => expect(p.probability).to.be.closeTo(r!.refTop5[i]!.probability, 1e-4));
+    expect(r!.embedErr).to.be.below(1e-4);
+    expect(r!.leaked, 'tfjs tensors left').to.equal(0);
+    await page.close();
+  });
+});
