@@ -67,7 +67,7 @@ describe('CLI paper cuts', function () {
     const results = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { image: string; model: string; backend: string; top: object[] }[];
     expect(results).to.have.length(1);
     expect(results[0]!.image).to.equal(GRACE_HOPPER);
-    expect(results[0]!.backend).to.match(/^wasm \(/);
+    expect(results[0]!.backend).to.match(/^onnxruntime-node \(/); // --runtime auto: installed in a checkout
     expect(Object.keys(results[0]!.top[0]!).sort()).to.deep.equal(['index', 'label', 'probability', 'wnid']);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).to.have.length(2);
@@ -75,9 +75,12 @@ describe('CLI paper cuts', function () {
     expect(lines[1]).to.match(/^cnn-zoo: \S*truncated\.jpg: not a readable image/);
     for (const line of lines) expect(line.split(tmp).length - 1, line).to.equal(1); // the file is named once
     expect(lines[1]!.match(/premature end of JPEG image/g)).to.have.length(1); // libvips' repeats collapsed
-    // Text output says once which model and backend ran.
+    // Text output says once which model and runtime (backend) ran.
     const text = cli('classify', GRACE_HOPPER);
-    expect(text.stdout.split('\n')[0]).to.match(/^tf_mobilenet_v2_100 \(.*\) on wasm \(/);
+    expect(text.stdout.split('\n')[0]).to.match(/^tf_mobilenet_v2_100 \(.*\) on onnxruntime-node \(CPU\)$/);
+    const tfjs = cli('classify', GRACE_HOPPER, '--runtime', 'tfjs');
+    expect(tfjs.stdout.split('\n')[0]).to.match(/^tf_mobilenet_v2_100 \(.*\) on wasm \(/);
+    expect(cli('classify', GRACE_HOPPER, '--backend', 'wasm').stdout.split('\n')[0], '--backend alone: tfjs').to.match(/ on wasm \(/);
   });
 
   it('errors use CLI syntax: --weights random, --model NAME --weights FILE', () => {
@@ -94,7 +97,7 @@ describe('CLI paper cuts', function () {
   it('classify --model NAME --weights FILE.pth converts the checkpoint into the cache and classifies; --weights random runs', () => {
     const r = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', SQUEEZE_PTH, '--top', '1');
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^squeezenet1_1 \(torch float32\) on wasm/);
+    expect(r.stdout).to.match(/^squeezenet1_1 \(torch float32\) on onnxruntime-node/);
     expect(readdirSync(join(cache, 'models', 'squeezenet1_1'))[0]).to.match(/^file-[0-9a-f]{16}-float32$/);
     const random = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', 'random', '--top', '1');
     expect(random.status, random.stderr).to.equal(0);

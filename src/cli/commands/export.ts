@@ -58,7 +58,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(count) || count < 1) throw new CnnZooError(`--calibration-images must be a positive integer, got "${values['calibration-images']}".`, 'BAD_ARGS');
   const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
   await useBackend(values.backend as BackendName);
-  const model = await load(positionals[0]!, { inference: !values['training-form'], ...(values.weights ? { weights: values.weights } : {}) });
+  // runtime 'tfjs': this command exports model.model itself (no session to start).
+  const model = await load(positionals[0]!, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: values.weights } : {}) });
   try {
     const int8 = values.int8 ? await calibrate(model.model, batches(model, images)) : undefined;
     const { bytes, io } = await exportOnnxWithIo(model.model, {
