@@ -21,6 +21,7 @@ export { predictChecked } from './zoo/input-check.js';
 export { toInference } from './inference/index.js';
 export { CnnZooError } from './errors.js';
 export { useBackend, pickBackend, type BackendName, type BackendChoice } from './backend.js';
+export { setOnnxRuntime, type RuntimeName } from './onnx/runtime.js';
 export { fromFileMap, type WeightsSource } from './artifacts/read.js';
 export { modelMetadata, type CnnZooMetadata } from './artifacts/metadata.js';
 export { fetchWeightsBrowser, checkpointsFor, type PublishedCheckpoint } from './pretrained/index.js';

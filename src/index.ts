@@ -20,6 +20,7 @@ export { toInference } from './inference/index.js';
 export { CnnZooError } from './errors.js';
 // Backends
 export { useBackend, pickBackend, type BackendName, type BackendChoice } from './backend.js';
+export { setOnnxRuntime, type RuntimeName } from './onnx/runtime.js';
 // Weights
 export { nodeFileSystem } from './artifacts/node-fs.js';
 export { fromFileMap, type WeightsSource } from './artifacts/read.js';

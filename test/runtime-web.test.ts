@@ -1,6 +1,6 @@
 /**
  * `load(name, { runtime: 'onnxruntime' })` in Debian's Chromium (headless, no GPU): an app bundled with esbuild
- * against the package's browser build (which leaves `import('onnxruntime-web')` to the app's bundler), served on
+ * against the package's browser build, handing over its onnxruntime-web with `setOnnxRuntime(ort)`, served on
  * 127.0.0.1 with the shipped weights, tfjs's wasm binaries and onnxruntime-web's; the model runs on onnxruntime-web's
  * wasm and agrees with the same model on tfjs (wasm) in the same page.
  */
@@ -48,12 +48,15 @@ describe('runtime: onnxruntime-web in Chromium', function () {
     writeFileSync(join(WORK, 'app.js'), `import * as ort from 'onnxruntime-web';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { load, useBackend } from 'cnn-zoo';
-ort.env.wasm.wasmPaths = '/ort/';
+import { load, setOnnxRuntime, useBackend } from 'cnn-zoo';
 setWasmPaths('/wasm/');
 await useBackend('wasm');
 const img = document.querySelector('img');
 const weights = '/models/tf_mobilenet_v2_100/';
+let missing = '';
+try { await load('tf_mobilenet_v2_100', { weights, runtime: 'onnxruntime' }); } catch (e) { missing = e.message; }
+ort.env.wasm.wasmPaths = '/ort/';
+setOnnxRuntime(ort);
 const onnx = await load('tf_mobilenet_v2_100', { weights, runtime: 'onnxruntime' });
 const tfjs = await load('tf_mobilenet_v2_100', { weights, runtime: 'tfjs' });
 const tensors = tf.memory().numTensors;
@@ -62,7 +65,7 @@ const ref = await tfjs.classify(img);
 const [e] = await onnx.embed(img);
 const [eRef] = await tfjs.embed(img);
 const embedErr = Math.max(...e.map((v, i) => Math.abs(v - eRef[i]))) / Math.max(...eRef.map(Math.abs));
-window.__result = { runtime: onnx.runtime, ref: tfjs.runtime, top5, refTop5: ref, embedErr, leaked: tf.memory().numTensors - tensors };
+window.__result = { runtime: onnx.runtime, ref: tfjs.runtime, top5, refTop5: ref, embedErr, leaked: tf.memory().numTensors - tensors, missing };
 onnx.dispose();
 tfjs.dispose();
 `);
@@ -80,7 +83,7 @@ tfjs.dispose();
     await new Promise((ok) => (site ? site.server.close(ok) : ok(undefined)));
   });
 
-  it('classifies and embeds on onnxruntime-web (wasm) as tfjs does, leaving no tfjs tensor', async () => {
+  it('classifies and embeds on onnxruntime-web (wasm) as tfjs does, leaving no tfjs tensor; without setOnnxRuntime it says how', async () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -89,11 +92,13 @@ tfjs.dispose();
       .catch(() => undefined);
     const r = await page.evaluate(() => (window as unknown as { __result?: unknown }).__result) as {
       runtime: string; ref: string; top5: { index: number; label: string; probability: number }[]; refTop5: { index: number; probability: number }[];
-      embedErr: number; leaked: number;
+      embedErr: number; leaked: number; missing: string;
     } | undefined;
     expect(errors, 'page errors').to.deep.equal([]);
     expect(r, 'the app finished').to.not.equal(undefined);
     console.log(`      ${r!.runtime} vs ${r!.ref}: ${r!.top5.map((p) => `${p.label} ${(100 * p.probability).toFixed(2)}%`).join(', ')}; embedding max rel err ${r!.embedErr.toExponential(2)}`);
+    // Before the app hands its module over, cnn-zoo does not find it (it never imports it by name) and says how.
+    expect(r!.missing).to.include('setOnnxRuntime(ort)').and.include('npm install onnxruntime-web');
     expect(r!.runtime).to.equal('onnxruntime-web');
     expect(r!.ref).to.equal('tfjs');
     expect(r!.top5.map((p) => p.index)).to.deep.equal(r!.refTop5.map((p) => p.index));

@@ -60,11 +60,12 @@ export async function buildBrowserBundle({ outdir = DEFAULT_OUTDIR, quiet = fals
     throw new Error(`The browser bundle would load Node-only modules at start: ${eager.join('; ')}. ` +
       'Import them lazily (`await import(...)` on the Node path), or keep the module out of src/browser.ts\'s imports.');
   }
-  // onnxruntime-web (an optional peer) stays an import the app's bundler resolves, made only on demand; never Node's.
+  // onnxruntime-web/-node (optional peers) are never imported by name: an app without them must still bundle (an
+  // unresolved import fails Vite's build); browsers get onnxruntime-web from the app: setOnnxRuntime(ort).
   const ort = Object.entries(result.metafile.inputs).flatMap(([file, input]) => input.imports
-    .filter((i) => /^onnxruntime-(web|node)/.test(i.path) && (i.kind !== 'dynamic-import' || !i.external || i.path.startsWith('onnxruntime-node')))
+    .filter((i) => /^onnxruntime-(web|node)/.test(i.path))
     .map((i) => `${file}: ${i.kind} ${i.path}`));
-  if (ort.length) throw new Error(`The browser bundle must import onnxruntime-web dynamically, as an external, and never onnxruntime-node: ${ort.join('; ')}.`);
+  if (ort.length) throw new Error(`The browser bundle must not import onnxruntime by name (setOnnxRuntime(ort) hands it over): ${ort.join('; ')}.`);
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   const file = join(outdir, 'cnn-zoo.js');

@@ -53,15 +53,16 @@ const notFound = (e: unknown): boolean => {
 };
 
 /**
- * onnxruntime-node (Node) or onnxruntime-web (browsers), imported once; null when it is not installed. Node's is
- * imported by a name bundlers do not follow; the browser's is a plain dynamic import that the app's bundler
- * resolves (the package's browser build keeps it external).
+ * onnxruntime-node (Node) or onnxruntime-web (browsers), imported once by a name bundlers do not follow; null when
+ * it is not installed. In browsers a bare name resolves only through an import map, so an app hands its bundled
+ * module over with `setOnnxRuntime(ort)` (a static `import('onnxruntime-web')` here would make every app's bundler
+ * fail without the optional peer installed: Vite/Rolldown refuse an unresolved import).
  */
 export function importOnnxRuntime(): Promise<OrtModule | null> {
   if (hidden) return Promise.resolve(null);
   ortModule ??= (async () => {
     try {
-      const mod = isNode ? await import(/* @vite-ignore */ ORT_PACKAGE) as unknown : await import('onnxruntime-web') as unknown;
+      const mod = await import(/* @vite-ignore */ ORT_PACKAGE) as unknown;
       const top = mod as Partial<OrtModule> & { default?: OrtModule };
       const m = (top.InferenceSession ? top : top.default ?? top) as OrtModule;
       return m.InferenceSession ? m : null;
@@ -73,10 +74,24 @@ export function importOnnxRuntime(): Promise<OrtModule | null> {
   return ortModule;
 }
 
+/**
+ * The onnxruntime module `runtime: 'onnxruntime'` uses: in browsers, `import * as ort from 'onnxruntime-web';
+ * setOnnxRuntime(ort)` (configure `ort.env` as you like first); in Node it is found by itself.
+ */
+export function setOnnxRuntime(ort: unknown): void {
+  const m = ort as Partial<OrtModule>;
+  if (typeof m?.InferenceSession?.create !== 'function' || typeof m.Tensor !== 'function') {
+    throw new CnnZooError('setOnnxRuntime(ort): pass the onnxruntime-web (or onnxruntime-node) module, e.g. import * as ort from \'onnxruntime-web\'.', 'BAD_ARGS');
+  }
+  hidden = false;
+  ortModule = Promise.resolve(m as OrtModule);
+}
+
 /** The error of `runtime: 'onnxruntime'` without the peer installed. */
 export function missingRuntimeError(where: string): CnnZooError {
-  return new CnnZooError(`${where}: runtime 'onnxruntime' needs the optional peer ${ORT_PACKAGE}, which is not installed: ` +
-    `npm install ${ORT_PACKAGE} (or use runtime: 'tfjs', or 'auto' to take it when present).`, 'NO_RUNTIME');
+  const how = isNode ? 'npm install onnxruntime-node' : "npm install onnxruntime-web, then import * as ort from 'onnxruntime-web' and setOnnxRuntime(ort)";
+  return new CnnZooError(`${where}: runtime 'onnxruntime' needs the optional peer ${ORT_PACKAGE}, which is not found: ` +
+    `${how} (or use runtime: 'tfjs', or 'auto' to take it when present).`, 'NO_RUNTIME');
 }
 
 /** A hex hash of the export version, the model's topology and its weights (what decides the exported file). */
