@@ -13,7 +13,7 @@ type Ort = typeof import('onnxruntime-node');
 type OrtSession = import('onnxruntime-node').InferenceSession;
 
 /** onnxruntime-node, or an error naming the package to install. */
-export async function onnxRuntime(): Promise<Ort> {
+async function onnxRuntime(): Promise<Ort> {
   try {
     return await import('onnxruntime-node');
   } catch (e) {
