@@ -28,7 +28,7 @@ import { sizeFixturePath } from './helpers/size-fixtures.js';
  * family -> fixture file (`<name>` in ../shared/fixtures/parity, `<name>-HxW` in test/fixtures/parity-sizes), and
  * whether CI runs it. The comment is the forward pass in the page on SwiftShader, shader compiles and weight upload
  * included, measured on the 2-core dev machine under load (~14): all 18 take 14 min, beyond the ~3 min CI grants
- * this file, so CI runs the 8 cheapest (5 families, ~2 min there) and `CNN_ZOO_WEBGL=all npx mocha
+ * this file, so CI runs the 8 cheapest (5 families, 3 min 5 s here) and `CNN_ZOO_WEBGL=all npx mocha
  * test/parity-webgl.test.ts` runs every family (docs/PARITY.md has its numbers). Speeds are never asserted.
  */
 export const WEBGL_FIXTURES: readonly (readonly [family: string, fixture: string, ci: boolean])[] = [
