@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   list: { about: 'the registry as a table', load: () => import('./commands/list.js') },
   info: { about: 'card, params, FLOPs and MACs of one model', load: () => import('./commands/info.js') },
   parity: { about: 'reproduce parity fixtures (PASS/FAIL per fixture)', load: () => import('./commands/parity.js') },
+  verify: { about: 'a model\'s certificate: fixture error at each size, converted weights vs their original runtime', load: () => import('./commands/verify.js') },
   eval: { about: 'Top-1/Top-5 and images/s of a model on a labelled image folder', load: () => import('./commands/eval.js') },
   bench: { about: 'params, FLOPs, tf.profile, latency/throughput/memory per batch size', load: () => import('./commands/bench.js') },
   report: { about: 'merge bench/eval results into CSV, Markdown and SVG charts', load: () => import('./commands/report.js') },

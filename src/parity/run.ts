@@ -73,9 +73,8 @@ export interface ParityOptions {
   inspect?: (model: tf.LayersModel) => Promise<void>;
 }
 
-/** Build the fixture's model, load its weights, predict its input (read asynchronously: WebGPU needs it). */
-export async function runParity(fx: Fixture, opts: ParityOptions = {}): Promise<ParityResult> {
-  const t0 = performance.now();
+/** The model a fixture names, built at the fixture's input size with the fixture's weights loaded (dispose it). */
+export function fixtureModel(fx: Fixture): { spec: ModelSpec; model: tf.LayersModel } {
   const { spec, fixture } = findByFixture(fx.name);
   const ctx = resolveOptions(spec, { ...fixture.options, inputSize: [fx.inputShape[2], fx.inputShape[3]], numClasses: fx.logitsShape[1] });
   const model = withoutInitialisation(() => spec.build(ctx));
@@ -83,6 +82,18 @@ export async function runParity(fx: Fixture, opts: ParityOptions = {}): Promise<
     const rule = fixture.layout ? spec.keyRules?.[fixture.layout] : undefined;
     if (fixture.layout && !rule) throw new Error(`${spec.name}: fixture ${fx.name} names layout "${fixture.layout}", which the spec lacks`);
     loadStateDict(model, fx.stateDict, { rule, source: `fixture ${fx.name}` });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { spec, model };
+}
+
+/** Build the fixture's model, load its weights, predict its input (read asynchronously: WebGPU needs it). */
+export async function runParity(fx: Fixture, opts: ParityOptions = {}): Promise<ParityResult> {
+  const t0 = performance.now();
+  const { spec, model } = fixtureModel(fx);
+  try {
     const t1 = performance.now();
     const out = tf.tidy(() => {
       const x = nchwToNhwc(fx.input, fx.inputShape);

@@ -1,0 +1,78 @@
+/**
+ * `cnn-zoo verify NAME [--weights W] [--backend B | --runtime R] [--sizes ...] [--images DIR --limit N] [--json]`:
+ * the certificate of src/parity/verify.ts, printed; non-zero exit when a check fails or nothing could be checked.
+ */
+import { writeFile } from 'node:fs/promises';
+import { CnnZooError } from '../../errors.js';
+import { parseSize, verify, VERIFY_RUNTIMES, type VerifyReport, type VerifyRuntime } from '../../parity/verify.js';
+import { parse } from '../args.js';
+import { startBackend } from '../backend.js';
+
+export const usage = 'cnn-zoo verify NAME [--weights DIR|FILE] [--backend wasm|cpu|webgpu|tensorflow | --runtime onnxruntime] ' +
+  '[--sizes 224,128x192] [--fixtures DIR[,DIR]] [--original FILE[,FILE]] [--images DIR] [--limit N] [--json [--out FILE]]\n' +
+  '  Fixture error at each size a parity fixture exists for (default: CNN_ZOO_FIXTURES, else the dev checkout\'s\n' +
+  '  ../shared/fixtures/parity and test/fixtures/parity-sizes), pass/fail against its tolerance; with --weights, the\n' +
+  '  agreement of converted weights with their original runtime (ONNX: onnxruntime-node; TFLite: the interpreter in\n' +
+  '  headless Chromium) on labelled images (default ../shared/imagenet/val-subset). --json prints the report as JSON (--out FILE writes it there).';
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+/** The report as text lines. */
+export function certificate(r: VerifyReport): string[] {
+  const lines = [`cnn-zoo verify ${r.model}: backend ${r.backend}${r.runtime === 'onnxruntime' ? ' (exported to ONNX)' : ''}`];
+  if (r.fixtures.length > 0) {
+    lines.push('  parity fixtures (max|ours - ref| / max|ref| against the fixture\'s tolerance):');
+    const w = Math.max(...r.fixtures.map((f) => f.fixture.length));
+    for (const f of r.fixtures) {
+      lines.push(`    ${f.fixture.padEnd(w)}  ${f.size.padEnd(7)}  ${f.maxRelErr.toExponential(2)} < ${f.tolerance.toExponential(1)}  ` +
+        `top-5 ${f.top5Agree ? 'agrees' : 'DIFFERS'}  ${f.pass ? 'PASS' : 'FAIL'}`);
+    }
+  } else lines.push(`  parity fixtures: none checked: ${r.fixtureNote}`);
+  const wc = r.weights;
+  if (wc) {
+    lines.push(`  weights ${wc.weights} (${wc.format} checkpoint)`);
+    if (wc.agreement) {
+      const a = wc.agreement;
+      lines.push(`    original runtime ${a.runtime}: ${a.original.join(' + ')}`,
+        `    on ${a.images} images: top-1 agrees on ${pct(a.top1Agreement)}; max |p_ours - p_original| ${a.maxProbDiff.toFixed(3)}; ` +
+        `Top-1 ours ${pct(a.top1.ours)}, original ${pct(a.top1.original)}`);
+    } else lines.push(`    agreement not measured: ${wc.note}`);
+  }
+  lines.push(r.pass ? 'PASS' : r.fixtures.some((f) => !f.pass) ? 'FAIL' : 'NOTHING VERIFIED (no fixture or runtime found; see above)');
+  return lines;
+}
+
+const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    weights: { type: 'string' }, backend: { type: 'string' }, runtime: { type: 'string' }, sizes: { type: 'string' },
+    fixtures: { type: 'string' }, original: { type: 'string' }, images: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
+    out: { type: 'string' },
+  }, usage);
+  if (positionals.length !== 1) throw new CnnZooError(`verify needs one model name.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (values.backend && values.runtime) throw new CnnZooError(`Give --backend or --runtime, not both.\nUsage: ${usage}`, 'BAD_ARGS');
+  const runtime = (values.runtime ?? 'tfjs') as VerifyRuntime;
+  if (!VERIFY_RUNTIMES.includes(runtime)) throw new CnnZooError(`Unknown runtime "${values.runtime}"; runtimes: ${VERIFY_RUNTIMES.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
+  let limit: number | undefined;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new CnnZooError(`--limit must be a positive integer, got "${values.limit}".\nUsage: ${usage}`, 'BAD_ARGS');
+  }
+  const sizes = list(values.sizes)?.map(parseSize);
+  // The agreement's converted model and the tfjs fixture runs use the backend; onnxruntime needs none, wasm does the rest.
+  await startBackend(values.backend ?? 'wasm');
+  const report = await verify(positionals[0]!, {
+    runtime, ...(values.weights !== undefined ? { weights: values.weights } : {}),
+    ...(sizes ? { sizes } : {}), ...(values.fixtures ? { fixtureDirs: list(values.fixtures)! } : {}),
+    ...(values.original ? { original: list(values.original)! } : {}), ...(values.images ? { images: values.images } : {}),
+    ...(limit ? { limit } : {}),
+    onProgress: values.json ? undefined : (line) => process.stderr.write(`  ${line}\n`),
+  });
+  if (values.json) {
+    const text = JSON.stringify(report, null, 1);
+    if (values.out) await writeFile(values.out, text); else console.log(text);
+  }
+  if (!values.json || values.out) for (const line of certificate(report)) console.log(line);
+  return report.pass ? 0 : 1;
+}
