@@ -216,6 +216,53 @@ describe('train: registerWasmGradients', () => {
     for (const [name, fn] of Object.entries(WASM_GRADIENT_KERNELS)) expect(tf.getKernel(name, 'wasm')?.kernelFunc).to.equal(fn);
   });
 
+  it('Identity and same-dtype Cast share their input\'s data (no copy); other casts convert; the tape\'s saved tensors share data (fewer buffers than copies)', async () => {
+    await useBackend('wasm');
+    const backend = tf.backend();
+    const x = tf.tensor2d([[1.5, -2], [3, 4.25]]);
+    const id = tf.engine().runKernel('Identity', { x }) as tf.Tensor;
+    const same = tf.engine().runKernel('Cast', { x }, { dtype: 'float32' }) as tf.Tensor;
+    const ints = tf.engine().runKernel('Cast', { x }, { dtype: 'int32' }) as tf.Tensor;
+    expect(id.dataId).to.equal(x.dataId);
+    expect(same.dataId).to.equal(x.dataId);
+    expect(ints.dataId).to.not.equal(x.dataId);
+    expect(Array.from(ints.dataSync())).to.deep.equal([1, -2, 3, 4]);
+    x.dispose();
+    expect(Array.from(id.dataSync())).to.deep.equal([1.5, -2, 3, 4.25]); // the data outlives the first handle
+    tf.dispose([id, same, ints]);
+
+    // conv -> batch norm (training) -> relu6 -> mean under the tape: data buffers made by the forward pass, with
+    // Identity sharing (ours) and copying (as wasm's own did: every tensor the tape saves became a second buffer).
+    const inp = tf.input({ shape: [8, 8, 4] });
+    const net = tf.model({ inputs: inp, outputs: activation(batchNorm(conv2d(inp, 'c', { filters: 6, kernel: 3, padding: 1 }), 'bn'), 'act', 'relu6') as Sym });
+    const xs = tf.randomNormal([2, 8, 8, 4]);
+    const taped = (): number => {
+      let n = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const before = backend.numDataIds();
+        const y = tf.mean(net.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar;
+        n = backend.numDataIds() - before;
+        return y;
+      });
+      tf.dispose([value, ...Object.values(grads)]);
+      return n;
+    };
+    const shared = taped();
+    const copy: tf.KernelFunc = ({ inputs }) => {
+      const { x } = inputs as unknown as { x: tf.TensorInfo };
+      return { dataId: backend.write((backend.readSync(x.dataId) as Float32Array).slice(), x.shape, x.dtype), shape: x.shape, dtype: x.dtype };
+    };
+    tf.unregisterKernel('Identity', 'wasm');
+    tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: copy });
+    let copied: number;
+    try { copied = taped(); } finally { registerWasmGradients(); }
+    console.log(`      buffers made by a taped forward pass: ${shared} (shared), ${copied} (copied)`);
+    expect(tf.getKernel('Identity', 'wasm')?.kernelFunc).to.equal(WASM_GRADIENT_KERNELS.Identity);
+    expect(shared).to.be.below(copied);
+    tf.dispose(xs);
+    net.dispose();
+  });
+
   it('rejects NCHW with a CnnZooError that says to transpose', async () => {
     await useBackend('wasm');
     const dy = tf.zeros([1, 2, 4, 4]), f = tf.zeros([3, 3, 2, 2]);

@@ -3,8 +3,9 @@
  * the app with Vite, serve it from 127.0.0.1, classify Grace Hopper on wasm through the page's file input
  * ("military uniform" in the top 5), then reload and check that the weights now come from IndexedDB (no second
  * download). The page's probabilities must equal Node's (same model, wasm in both) to 1e-4, which checks the
- * browser bundle's decoding and preprocessing. Chromium's fake camera drives the camera path. A screenshot goes to
- * test-artifacts/web-e2e.png.
+ * browser bundle's decoding and preprocessing. Chromium's fake camera drives the camera path. "Teach it your own
+ * classes": images per class from files and a camera frame, train in the page, classify with the new class names.
+ * Screenshots go to test-artifacts/web-e2e.png and web-teach.png.
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -192,6 +193,52 @@ describe('web app in Chromium (end to end)', function () {
       expect(await page.$$('#results li')).to.have.length(5);
       await page.click('#camera-button');
       expect(await page.isHidden('#camera')).to.equal(true);
+      expect(pageErrors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('teaches it your own classes: images per class from files and the camera, train with progress, classify with the new classes', async () => {
+    const context = await browser!.newContext({ permissions: ['camera'] });
+    const sample = (f: string) => join(SHARED, 'imagenet', 'one-per-class', `${f}.JPEG`);
+    try {
+      const page = await context.newPage();
+      await open(page);
+      await page.fill('#teach-name-0', 'beetle');
+      await page.setInputFiles('#teach-files-0', ['n02165105_tiger_beetle', 'n02165456_ladybug', 'n02167151_ground_beetle'].map(sample));
+      await page.fill('#teach-name-1', 'dog');
+      await page.setInputFiles('#teach-files-1', ['n02085620_Chihuahua', 'n02085782_Japanese_spaniel', 'n02085936_Maltese_dog'].map(sample));
+      await page.click('#teach-camera-1'); // starts Chromium's fake camera and adds its frame to "dog"
+      await page.waitForSelector('#teach-classes .teach-class:nth-child(2) .count:text-is("4 images")', { timeout: HANG_MS });
+      await page.click('#camera-button');
+      expect(await page.textContent('#teach-classes .teach-class:nth-child(1) .count')).to.equal('3 images');
+      // Every line the training status shows, in order.
+      await page.evaluate(() => {
+        const el = document.getElementById('teach-status')!;
+        const log: string[] = ((window as unknown as { teachLog: string[] }).teachLog = []);
+        new MutationObserver(() => log.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+      });
+      await page.click('#teach-train');
+      await page.waitForSelector('#teach-status[data-state=done], #teach-status[data-state=error]', { timeout: HANG_MS });
+      const status = (await page.textContent('#teach-status'))!;
+      console.log(`      ${status}`);
+      expect(status).to.match(/^Taught beetle, dog \(7 images\) in [\d.]+ s on wasm: training accuracy \d+%/);
+      const log = await page.evaluate(() => (window as unknown as { teachLog: string[] }).teachLog);
+      expect(log.some((l) => /^Features of the images: 21 \/ 21$/.test(l)), 'feature progress shown').to.equal(true);
+      expect(log.some((l) => /^Training the new head: epoch 20 \/ 20, loss/.test(l)), 'epoch progress shown').to.equal(true);
+      expect(await page.$eval('#teach-progress', (e) => (e as HTMLProgressElement).value)).to.equal(1);
+
+      await page.evaluate(() => { document.getElementById('results')!.replaceChildren(); });
+      await page.setInputFiles('#file', sample('n02086079_Pekinese'));
+      await page.waitForSelector('#results li:nth-child(2), #status[data-state=error]', { timeout: HANG_MS });
+      expect(await page.textContent('#status')).to.equal('Classified n02086079_Pekinese.JPEG with your classes (taught on tf_mobilenet_v2_100) on wasm.');
+      expect(await page.$$eval('#results li .name', (els) => els.map((e) => e.textContent))).to.deep.equal(['dog', 'beetle']);
+      await page.screenshot({ path: join(ARTIFACTS, 'web-teach.png'), fullPage: true });
+
+      await page.click('#teach-forget');
+      await page.waitForSelector('#teach-status:text-is("Back to the ImageNet classes.")', { timeout: HANG_MS });
+      expect((await classifyGrace(page)).map((p) => p.label)).to.include('military uniform');
       expect(pageErrors).to.deep.equal([]);
     } finally {
       await context.close();

@@ -1,20 +1,31 @@
 /**
  * Training throughput (images/s of forward + backward + SGD update, batch norm in training mode) of zoo models
  * on one tfjs backend: `npx tsx tools/bench/train.ts [--backend wasm|cpu] [--threads 1] [--models a,b]
- * [--batches 16,32] [--size 224] [--steps 2]`. One warm-up step, then `steps` timed steps (each waits for
- * its loss). Threads are fixed when wasm starts, so run one process per thread count; a configuration that
- * outgrows wasm's heap aborts the wasm module (measured: MobileNet v2, batch 16 at 224 px), so run one process
- * per model and batch when probing the limits. PyTorch's numbers on the
- * same machine: tools/bench/train_torch.py. Timings are noisy on a shared machine; never asserted in tests.
+ * [--batches 16,32] [--size 224] [--steps 2] [--warmup 1] [--micro N] [--csv docs/bench-results.csv] [--label TEXT]`.
+ * `warmup` untimed steps, then `steps` timed steps (each waits for its loss); the minimum step time is reported.
+ * Threads are fixed when wasm starts, so run one process per thread count.
+ *
+ * Memory: tfjs keeps every tensor of the forward pass, and every gradient of the backward pass, until the step
+ * ends, and wasm's heap stops at 4 GB: at 224 px a step of MobileNet v2 holds ~420 MB per image at its peak, so
+ * batches above 8 abort the wasm module (docs/PERFORMANCE.md "Training"). `--micro N` runs a batch as
+ * micro-batches of N images whose gradients are summed before the one update (batch norm then normalises over
+ * each micro-batch); run one process per model when probing the limits. PyTorch's numbers on the same machine:
+ * tools/bench/train_torch.py. Timings are noisy on a shared machine; never asserted in tests.
  */
 import * as tf from '@tensorflow/tfjs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { useBackend, type BackendName } from '../../src/backend.js';
 import { create } from '../../src/zoo/registry.js';
+import { machine, peakRssMb } from './common.js';
 
-interface Options { backend: BackendName; threads: number; models: string[]; batches: number[]; size: number; steps: number }
+interface Options {
+  backend: BackendName; threads: number; models: string[]; batches: number[]; size: number; steps: number; warmup: number;
+  micro: number; csv: string; label: string;
+}
 
 function parse(argv: string[]): Options {
-  const o: Options = { backend: 'wasm', threads: 1, models: ['mobilenet_v2', 'resnet18', 'resnet50'], batches: [16, 32], size: 224, steps: 2 };
+  const o: Options = { backend: 'wasm', threads: 1, models: ['mobilenet_v2', 'resnet18', 'resnet50'], batches: [16, 32], size: 224, steps: 2, warmup: 1,
+    micro: 0, csv: '', label: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i]!, argv[i + 1] ?? ''];
     if (k === '--backend') o.backend = v as BackendName;
@@ -23,41 +34,79 @@ function parse(argv: string[]): Options {
     else if (k === '--batches') o.batches = v.split(',').map(Number);
     else if (k === '--size') o.size = Number(v);
     else if (k === '--steps') o.steps = Number(v);
+    else if (k === '--warmup') o.warmup = Number(v);
+    else if (k === '--micro') o.micro = Number(v);
+    else if (k === '--csv') o.csv = v;
+    else if (k === '--label') o.label = v;
     else throw new Error(`unknown option ${k}`);
   }
   return o;
 }
 
-async function step(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf.Tensor): Promise<number> {
-  const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
-  const v = (await loss.data())[0]!;
-  loss.dispose();
-  return v;
+const lossOf = (model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): tf.Scalar =>
+  tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+
+/** One SGD step on the batch, as micro-batches of `micro` images (0: all at once) whose gradients are summed. */
+async function step(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf.Tensor, micro: number): Promise<number> {
+  const n = x.shape[0]!;
+  if (micro <= 0 || micro >= n) {
+    const loss = opt.minimize(() => lossOf(model, x, y), true)!;
+    try { return (await loss.data())[0]!; } finally { loss.dispose(); }
+  }
+  let sum: Record<string, tf.Tensor> = {};
+  let total = 0;
+  for (let i = 0; i < n; i += micro) {
+    const m = Math.min(micro, n - i);
+    const xs = x.slice(i, m), ys = y.slice(i, m);
+    const { value, grads } = tf.variableGrads(() => tf.mul(lossOf(model, xs, ys), m / n));
+    total += (await value.data())[0]!;
+    const next: Record<string, tf.Tensor> = {};
+    for (const [k, g] of Object.entries(grads)) next[k] = sum[k] ? tf.add(sum[k]!, g) : g;
+    tf.dispose([value, xs, ys, ...Object.values(sum), ...Object.entries(grads).filter(([k]) => sum[k]).map(([, g]) => g)]);
+    sum = next;
+  }
+  opt.applyGradients(sum as tf.NamedTensorMap);
+  tf.dispose(Object.values(sum));
+  return total;
 }
+
+const CSV_HEADER = 'date,label,host,cpu,cores,mem_gb,os,node,gpu,model,batch,runtime,backend,form,threads,setup_ms,cold_ms,warm_ms,warm_p90_ms,runs,img_per_s,peak_rss_mb,device_mb,kernels,kernel_ms,ort_warm_ms,ratio_warm_vs_ort,ratio_cold_vs_ort,max_rel_err_vs_ort,flags,note';
+const cell = (v: unknown): string => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const detail = await useBackend(o.backend, o.backend === 'wasm' ? { wasmThreads: o.threads } : {});
-  console.log(`# ${detail}; ${o.size} px; ${o.steps} timed steps after 1 warm-up`);
+  const threads = o.backend === 'wasm' ? o.threads : 1;
+  console.log(`# ${detail}; ${o.size} px; min of ${o.steps} timed steps after ${o.warmup} warm-up${o.micro ? `; micro-batches of ${o.micro}` : ''}`);
   console.log('| backend | model | batch | s/step | images/s |');
   console.log('|---|---|---|---|---|');
+  if (o.csv && existsSync(o.csv) && readFileSync(o.csv, 'utf8').split('\n')[0] !== CSV_HEADER) throw new Error(`${o.csv} has other columns`);
+  const m = machine();
+  const date = new Date().toISOString();
   for (const name of o.models) {
     for (const batch of o.batches) {
       const model = create(name, { inputSize: o.size });
       const x = tf.randomNormal([batch, o.size, o.size, 3]);
       const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 1000), 'int32'), 1000));
       const opt = tf.train.sgd(1e-3);
-      let cell: string;
+      let cell1: string;
       try {
-        await step(model, opt, x, y);
-        const t0 = performance.now();
-        for (let s = 0; s < o.steps; s++) await step(model, opt, x, y);
-        const sec = (performance.now() - t0) / 1000 / o.steps;
-        cell = `${sec.toFixed(2)} | ${(batch / sec).toFixed(2)}`;
+        let cold = 0;
+        for (let s = 0; s < o.warmup; s++) { const t = performance.now(); await step(model, opt, x, y, o.micro); cold ||= performance.now() - t; }
+        let best = Infinity;
+        for (let s = 0; s < o.steps; s++) { const t = performance.now(); await step(model, opt, x, y, o.micro); best = Math.min(best, performance.now() - t); }
+        const sec = best / 1000;
+        cell1 = `${sec.toFixed(2)} | ${(batch / sec).toFixed(2)}`;
+        if (o.csv) {
+          const row = [date, o.label, m.host, m.cpu, m.cores, m.memGb, m.os, m.node, '', name, batch, 'cnn-zoo', o.backend, 'fit', threads, '', o.warmup ? cold.toFixed(0) : '',
+            best.toFixed(0), '', o.steps, (batch / sec).toFixed(3), peakRssMb().toFixed(0), '', '', '', '', '', '', '', o.micro ? `micro ${o.micro}` : '',
+            `train step ${o.size} px, SGD, batch norm in training mode: ${detail}`];
+          appendFileSync(o.csv, (existsSync(o.csv) ? '' : CSV_HEADER + '\n') + row.map(cell).join(',') + '\n');
+        }
       } catch (e) {
-        cell = `failed: ${(e as Error).message.split('\n')[0]!.slice(0, 80)} | -`;
+        cell1 = `failed: ${(e as Error).message.split('\n')[0]!.slice(0, 80)} | -`;
       }
-      console.log(`| ${detail} | ${name} | ${batch} | ${cell} |`);
+      console.log(`| ${detail} | ${name} | ${batch} | ${cell1} |`);
       opt.dispose();
       tf.dispose([x, y]);
       model.dispose();

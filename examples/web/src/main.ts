@@ -1,9 +1,11 @@
 /**
  * The web app: pick a model and a backend, drop or choose an image (or use the camera), see the top 5 with
- * probabilities and the latency. Weights are cached in IndexedDB after the first load.
+ * probabilities and the latency; or teach it your own classes (teach.ts) and classify with those. Weights are
+ * cached in IndexedDB after the first load.
  */
-import { CnnZooError, list, type ImageInput } from 'cnn-zoo';
-import { classifyTimed, loadModel, SHIPPED_WEIGHTS, type Loaded, type ModelChoice } from './session.js';
+import { CnnZooError, list, type ImageInput, type ZooModel } from 'cnn-zoo';
+import { classifyTimed, loadModel, SHIPPED_WEIGHTS, weightsUrlOf, type Loaded, type ModelChoice } from './session.js';
+import { setupTeach } from './teach.js';
 import { renderResults, setStatus } from './view.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -44,6 +46,12 @@ const choice = (): ModelChoice => ({
 const sameChoice = (a: ModelChoice, b: ModelChoice): boolean => a.name === b.name && a.backend === b.backend && a.weightsUrl === b.weightsUrl;
 
 let loaded: (Loaded & { choice: ModelChoice }) | null = null;
+/** A classifier taught your own classes (teach.ts); classifies instead of the loaded model while set. */
+let taught: ZooModel | null = null;
+function setTaught(model: ZooModel | null): void {
+  if (taught !== model) taught?.dispose();
+  taught = model;
+}
 /** One operation at a time (load, classify), in order. */
 let queue: Promise<unknown> = Promise.resolve();
 const serial = <T>(job: () => Promise<T>): Promise<T | undefined> => {
@@ -57,9 +65,10 @@ const serial = <T>(job: () => Promise<T>): Promise<T | undefined> => {
   return next;
 };
 
-async function ensureModel(): Promise<Loaded> {
+async function ensureModel(): Promise<Loaded & { choice: ModelChoice }> {
   const want = choice();
   if (loaded && sameChoice(loaded.choice, want)) return loaded;
+  setTaught(null); // taught on the previous model and backend
   loaded?.model.dispose();
   loaded = null;
   setStatus('loading', `Loading ${want.name} on ${want.backend}…`);
@@ -77,9 +86,10 @@ async function classify(image: ImageInput, what: string): Promise<void> {
   await serial(async () => {
     const l = await ensureModel();
     setStatus('busy', `Classifying ${what}…`);
-    const result = await classifyTimed(l.model, image);
+    const result = await classifyTimed(taught ?? l.model, image);
     renderResults(result);
-    setStatus('ready', `Classified ${what} with ${l.model.name} on ${l.backend}.`);
+    const by = taught ? `your classes (taught on ${l.model.name})` : l.model.name;
+    setStatus('ready', `Classified ${what} with ${by} on ${l.backend}.`);
   });
 }
 
@@ -123,11 +133,28 @@ async function toggleCamera(): Promise<void> {
   void cameraLoop();
 }
 
+/** The camera's current frame as pixels (starting the camera first when it is off); null without a camera. */
+async function cameraFrame(): Promise<ImageData | null> {
+  if (!stream) await toggleCamera();
+  if (!stream) return null;
+  while (video.readyState < 2) await new Promise((r) => requestAnimationFrame(r));
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const g = canvas.getContext('2d')!;
+  g.drawImage(video, 0, 0);
+  return g.getImageData(0, 0, canvas.width, canvas.height);
+}
+
 // --- wiring --------------------------------------------------------------------------------------------------
 fillModels();
 fileInput.addEventListener('change', () => { const f = fileInput.files?.[0]; if (f) void classifyFile(f); });
 cameraButton.addEventListener('click', () => { void toggleCamera(); });
-for (const el of [modelSelect, backendSelect, weightsInput]) el.addEventListener('change', () => { void serial(ensureModel); });
+for (const el of [modelSelect, backendSelect, weightsInput]) el.addEventListener('change', () => { setupTeach({
+  base: async () => { const l = await ensureModel(); return { name: l.model.name, weightsUrl: weightsUrlOf(l.choice) }; },
+  cameraFrame, serial, onModel: setTaught,
+});
+void serial(ensureModel); });
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {
@@ -135,5 +162,9 @@ drop.addEventListener('drop', (e) => {
   drop.classList.remove('over');
   const f = e.dataTransfer?.files[0];
   if (f) void classifyFile(f);
+});
+setupTeach({
+  base: async () => { const l = await ensureModel(); return { name: l.model.name, weightsUrl: weightsUrlOf(l.choice) }; },
+  cameraFrame, serial, onModel: setTaught,
 });
 void serial(ensureModel);

@@ -59,12 +59,16 @@ async function startBackend(choice: ModelChoice['backend']): Promise<string> {
   return choice;
 }
 
+/** URL of the weights of a choice: the one given, else the app's shipped weights; '' for none (random weights). */
+export const weightsUrlOf = (choice: ModelChoice): string =>
+  choice.weightsUrl || (SHIPPED_WEIGHTS.includes(choice.name) ? `models/${choice.name}/` : '');
+
 /** Switch backend and load a model; weights come from IndexedDB when this URL was loaded before. */
 export async function loadModel(choice: ModelChoice): Promise<Loaded> {
   const started = performance.now();
   const backend = await startBackend(choice.backend);
   // A relative URL: load() resolves it against the page (so the app works from any folder it is served from).
-  const url = choice.weightsUrl || (SHIPPED_WEIGHTS.includes(choice.name) ? `models/${choice.name}/` : '');
+  const url = weightsUrlOf(choice);
   if (!url) {
     const model = await load(choice.name, { weights: null });
     await model.warmup();
