@@ -35,6 +35,8 @@ export interface OnnxExportOptions {
   metadata?: Readonly<Record<string, string>>;
   /** Graph name (default: the model's name). */
   name?: string;
+  /** Name of the graph input (default `input`; e.g. `pixel_values`, which transformers.js feeds). */
+  inputName?: string;
   /**
    * Static int8 (QDQ): the activation ranges `calibrate` measured. Conv/dense weights become int8 per output
    * channel, biases int32, calibrated activations uint8 (src/onnx/quantize.ts).
@@ -42,7 +44,7 @@ export interface OnnxExportOptions {
   int8?: ActivationRanges;
 }
 
-export const ONNX_EXPORT_OPTIONS = ['outputs', 'layout', 'metadata', 'name', 'int8'] as const satisfies readonly (keyof OnnxExportOptions)[];
+export const ONNX_EXPORT_OPTIONS = ['outputs', 'layout', 'metadata', 'name', 'inputName', 'int8'] as const satisfies readonly (keyof OnnxExportOptions)[];
 export const ONNX_OPSET = 13;
 
 /** A tensor of the tfjs graph in the ONNX graph: its name and tfjs shape (rank-4 values are NCHW in ONNX). */
@@ -447,7 +449,10 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   const g = new GraphWriter();
   const values = new Map<number, Value>();
   const [, h, w, ch] = inShape as number[];
-  const inputName = g.reserve('input');
+  if (options.inputName !== undefined && !/^[A-Za-z_][\w.]*$/.test(options.inputName)) {
+    throw new CnnZooError(`exportOnnx: inputName must be an identifier (letters, digits, _ and .), got ${JSON.stringify(options.inputName)}.`, 'BAD_OPTION');
+  }
+  const inputName = g.reserve(options.inputName ?? 'input');
   const mainNames = model.outputs.map((t, i) => g.reserve(i === 0 ? (t.shape.length === 2 ? 'logits' : 'features') : `output_${i}`));
   const extraNames = extraLayers.map((l) => g.reserve(`features/${l}`));
   const inputDims: (number | string)[] = layout === 'NHWC' ? ['N', h!, w!, ch!] : ['N', ch!, h!, w!];
