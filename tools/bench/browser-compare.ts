@@ -48,7 +48,7 @@ export async function browserCompare(o: { root: string; weightsDir: string; onnx
   const { file } = await buildBrowserBundle({ outdir: o.bundleDir, quiet: true });
   const require = createRequire(join(o.root, 'package.json'));
   const tfjsWasmDist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-  const ortDist = join(dirname(require.resolve('onnxruntime-web/package.json')), 'dist');
+  const ortDist = join(o.root, 'node_modules', 'onnxruntime-web', 'dist'); // its exports map hides package.json
   const page = `
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -100,8 +100,8 @@ window.bench = async (rounds) => {
     const tab = await browser.newPage();
     tab.setDefaultTimeout(600000);
     await tab.goto(`${url}/`);
-    const res = await tab.evaluate((n) => (window as unknown as { bench(n: number): Promise<Omit<BrowserResult['info'], 'chromium'> & { rows: BrowserRow[] }> }).bench(n), o.rounds);
-    return { rows: res.rows, info: { chromium: browser.version(), isolated: res.isolated, backend: res.backend, threads: res.threads, top5: res.top5 } };
+    const res = await tab.evaluate((n) => (window as unknown as { bench(n: number): Promise<{ rows: BrowserRow[]; info: Omit<BrowserResult['info'], 'chromium'> }> }).bench(n), o.rounds);
+    return { rows: res.rows, info: { chromium: browser.version(), ...res.info } };
   } finally {
     await browser.close();
     server.close();

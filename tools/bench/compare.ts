@@ -30,7 +30,7 @@ const REAL: Record<string, string> = { mobilenet_v2: 'onnx_mobilenet_v2_int8', s
 const RUNTIMES = ['onnxruntime', 'tfjs'];
 
 const USAGE = `npm run bench -- compare [--models mobilenet_v2,resnet50,densenet121,squeezenet1_1] [--rounds 10]
-  [--image ../shared/images/parrot.jpg] [--out out/bench-compare] [--csv docs/bench-results.csv] [--label TEXT] [--no-torch] [--no-browser]`;
+  [--image ../shared/images/parrot.jpg] [--out out/bench-compare] [--csv docs/bench-results.csv] [--label TEXT] [--no-torch] [--torch-threads 1] [--no-browser]`;
 
 class Worker {
   private readonly lines: string[] = [];
@@ -77,8 +77,8 @@ class Worker {
 }
 
 /** Starts a worker and waits for its `@@ready` (or `@@failed`) line. */
-async function start(name: string, cmd: string, args: string[]): Promise<{ worker?: Worker; info: Record<string, unknown> }> {
-  const w = new Worker(name, spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+async function start(name: string, cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ worker?: Worker; info: Record<string, unknown> }> {
+  const w = new Worker(name, spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
   const line = await w.next(900);
   if (line?.startsWith('@@ready ')) return { worker: w, info: JSON.parse(line.slice(8)) as Record<string, unknown> };
   w.stop();
@@ -137,7 +137,7 @@ export async function compareMain(argv: string[]): Promise<void> {
     models: { type: 'string', default: 'mobilenet_v2,resnet50,densenet121,squeezenet1_1' }, rounds: { type: 'string', default: '10' },
     image: { type: 'string' }, out: { type: 'string', default: join(ROOT, 'out', 'bench-compare') },
     csv: { type: 'string', default: 'docs/bench-results.csv' }, label: { type: 'string', default: 'compare' },
-    'no-torch': { type: 'boolean', default: false }, 'no-browser': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false }, 'torch-threads': { type: 'string', default: '1' }, 'no-browser': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
   } });
   if (values.help) { console.log(USAGE); return; }
   const rounds = Number(values.rounds);
@@ -194,11 +194,13 @@ export async function compareMain(argv: string[]): Promise<void> {
     }
     await add('cnn-zoo model alone', await nodeWorker('cnn-zoo model', { kind: 'zoo', ...base, what: 'model' }), (i) => String(i.runtime));
     const hfInfo = await add('transformers.js', await nodeWorker('transformers.js', { kind: 'hf', image, root: hfRoot, id: model }), () => 'pipeline(image-classification), onnxruntime-node');
-    const same = JSON.stringify(hfInfo.top5) === JSON.stringify(zooInfo.top5);
-    console.log(`  top-5 cnn-zoo:         ${JSON.stringify(zooInfo.top5)}\n  top-5 transformers.js: ${JSON.stringify(hfInfo.top5)} (${same ? 'same' : 'DIFFERENT'})`);
-    if (!same) notes.push(`${model}: transformers.js top-5 differs from cnn-zoo's on ${image}`);
+    const ours = (zooInfo.top5 ?? []) as string[], theirs = (hfInfo.top5 ?? []) as string[];
+    const same = JSON.stringify(theirs) === JSON.stringify(ours);
+    const shared = theirs.filter((l) => ours.includes(l)).length;
+    console.log(`  top-5 cnn-zoo:         ${JSON.stringify(ours)}\n  top-5 transformers.js: ${JSON.stringify(theirs)} (${same ? 'same' : `top-1 ${theirs[0] === ours[0] ? 'same' : 'different'}, ${shared} of 5 shared`})`);
+    if (!same) notes.push(`${model}: transformers.js's pipeline top-5 on ${image.split('/').pop()} differs from cnn-zoo's (top-1 ${theirs[0] === ours[0] ? 'same' : 'different'}, ${shared} of 5 shared): it resizes with sharp's bilinear without antialiasing, we as PIL; on the same pixels the folder's model gives our top-5 (test/bench-hf-folder.test.ts)`);
     if (tvOnnx) await add('onnxruntime-node, torchvision export', await nodeWorker('ort', { kind: 'ort', image, onnxPath: tvOnnx }), () => 'model alone');
-    if (py && pth) await add('PyTorch + PIL', await start('pytorch', py, [torchScript, 'worker', model, pth, image]), (i) => `torch ${String(i.torch)}, ${String(i.threads)} threads, end to end`);
+    if (py && pth) await add('PyTorch + PIL', await start('pytorch', py, [torchScript, 'worker', model, pth, image], { BENCH_TORCH_THREADS: values['torch-threads']! }), (i) => `torch ${String(i.torch)}, ${String(i.threads)} threads, end to end`);
 
     const times = await interleave(contenders.map((c) => () => c.worker.run()), rounds);
     for (const c of contenders) c.worker.stop();

@@ -5,7 +5,7 @@ export MODEL OUTDIR: torchvision's MODEL with its default initialisation under t
     which cnn-zoo converts) and OUTDIR/MODEL.torchvision.onnx (torch.onnx.export, opset 13, input `input` NCHW,
     output `logits`, dynamic batch).
 worker MODEL PTH IMAGE: PyTorch with PIL end to end (open, convert RGB, Resize(256), CenterCrop(224), ToTensor,
-    Normalize, model, softmax, top-5), one call per `run` line read on stdin, answering `@@t <ms>` (`@@ready` first).
+    Normalize, model, softmax, top-5; BENCH_TORCH_THREADS threads, default 1), one call per `run` line read on stdin, answering `@@t <ms>` (`@@ready` first).
 Usage: python3 tools/bench/torch_compare.py export|worker ..."""
 import json
 import os
@@ -31,6 +31,9 @@ def export(model_name, outdir):
 
 
 def worker(model_name, pth, image):
+    # One thread: on the shared 2-core machine two threads were 2-3x slower (SqueezeNet 1.2 s against 0.43 s), as
+    # for cnn-zoo's wasm (1 thread by default in Node); `npm run bench -- compare --torch-threads N` overrides it.
+    torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", "1")))
     model = getattr(torchvision.models, model_name)().eval()
     model.load_state_dict(torch.load(pth))
     tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
