@@ -16,12 +16,13 @@ import { build } from 'esbuild';
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.jpg': 'image/jpeg', '.html': 'text/html' };
 
 export interface BrowserRow { contender: string; min: number; median: number }
-export interface BrowserResult { rows: BrowserRow[]; info: { chromium: string; isolated: boolean; backend: string; threads: number; top5: string[] } }
+export interface BrowserResult { rows: BrowserRow[]; info: { chromium: string; isolated: boolean; backend: string; threads: number; multithread: boolean; top5: string[]; wasmFiles?: string[] } }
 
 /** Serves `files` (URL path prefix -> folder or file) on 127.0.0.1 with COOP/COEP, so the page is cross-origin isolated. */
-function serve(routes: Record<string, string | Buffer>): Promise<{ server: Server; url: string }> {
+function serve(routes: Record<string, string | Buffer>, served: string[]): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+    served.push(path);
     const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
     try {
       const prefix = Object.keys(routes).filter((p) => path === p || (p.endsWith('/') && path.startsWith(p))).sort((a, b) => b.length - a.length)[0];
@@ -43,7 +44,7 @@ function serve(routes: Record<string, string | Buffer>): Promise<{ server: Serve
   }));
 }
 
-export async function browserCompare(o: { root: string; weightsDir: string; onnxPath: string; image: string; rounds: number; bundleDir: string }): Promise<BrowserResult> {
+export async function browserCompare(o: { root: string; weightsDir: string; onnxPath: string; image: string; rounds: number; bundleDir: string; hardwareConcurrency?: number }): Promise<BrowserResult> {
   const { buildBrowserBundle } = (await import(join(o.root, 'tools', 'build-browser.mjs'))) as { buildBrowserBundle(a: { outdir: string; quiet: boolean }): Promise<{ file: string }> };
   const { file } = await buildBrowserBundle({ outdir: o.bundleDir, quiet: true });
   const require = createRequire(join(o.root, 'package.json'));
@@ -51,7 +52,7 @@ export async function browserCompare(o: { root: string; weightsDir: string; onnx
   const ortDist = join(o.root, 'node_modules', 'onnxruntime-web', 'dist'); // its exports map hides package.json
   const page = `
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { load, useBackend } from ${JSON.stringify(file)};
 window.bench = async (rounds) => {
   setWasmPaths(location.origin + '/wasm/');
@@ -83,14 +84,15 @@ window.bench = async (rounds) => {
     }
   }
   const rows = variants.map(([contender], i) => { const s = times[i].sort((a, b) => a - b); return { contender, min: s[0], median: s[Math.floor(s.length / 2)] }; });
-  return { rows, info: { isolated: crossOriginIsolated, backend: tf.getBackend(), threads: tf.backend().getThreadsCount?.() ?? 0, top5 } };
+  return { rows, info: { isolated: crossOriginIsolated, backend: tf.getBackend(), threads: getThreadsCount(), multithread: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'), top5 } };
 };`;
   const bundle = await build({ stdin: { contents: page, resolveDir: o.root, loader: 'js' }, bundle: true, write: false, format: 'iife', target: 'es2022', platform: 'browser', logLevel: 'error' });
   const html = '<!doctype html><html><head><script src="/ort/ort.wasm.min.js"></script><script src="/page.js"></script></head><body></body></html>';
+  const served: string[] = [];
   const { server, url } = await serve({
     '/': Buffer.from(html), '/page.js': Buffer.from(bundle.outputFiles[0]!.text), '/wasm/': tfjsWasmDist, '/ort/': ortDist,
     '/weights/': o.weightsDir, '/model.onnx': o.onnxPath, '/image.jpg': o.image,
-  });
+  }, served);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -98,10 +100,13 @@ window.bench = async (rounds) => {
   });
   try {
     const tab = await browser.newPage();
+    // tfjs-backend-wasm's threaded build starts hardwareConcurrency / 2 pthread workers (1 on this 2-core machine),
+    // so XNNPACK gets 1 thread whatever setThreadsCount asks; report 4 cores to the page so 2 threads run.
+    if (o.hardwareConcurrency) await tab.addInitScript(`Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => ${o.hardwareConcurrency} });`);
     tab.setDefaultTimeout(600000);
     await tab.goto(`${url}/`);
     const res = await tab.evaluate((n) => (window as unknown as { bench(n: number): Promise<{ rows: BrowserRow[]; info: Omit<BrowserResult['info'], 'chromium'> }> }).bench(n), o.rounds);
-    return { rows: res.rows, info: { chromium: browser.version(), ...res.info } };
+    return { rows: res.rows, info: { chromium: browser.version(), ...res.info, wasmFiles: served.filter((p) => /\.(wasm|mjs)$/.test(p)) } };
   } finally {
     await browser.close();
     server.close();
