@@ -110,3 +110,42 @@ export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tens
   if (p !== undefined) for (const r of Object.values(ranges)) { r[0] /= seen; r[1] /= seen; }
   return ranges;
 }
+
+/** float32 -> IEEE float16 bits, round to nearest even (overflow to infinity, subnormals kept), as ONNX stores FLOAT16. */
+export function toFloat16(a: Float32Array): Uint16Array {
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const out = new Uint16Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = bits[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    if (exp === 0xff) { out[i] = sign | 0x7c00 | (mant ? 0x200 : 0); continue; } // inf, NaN
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) { out[i] = sign | 0x7c00; continue; } // overflow
+    if (e <= 0) { // subnormal half (or zero)
+      if (e < -10) { out[i] = sign; continue; }
+      const m = mant | 0x800000, shift = 14 - e;
+      let h = m >>> shift;
+      const rest = m & ((1 << shift) - 1), half = 1 << (shift - 1);
+      if (rest > half || (rest === half && (h & 1))) h++;
+      out[i] = sign | h;
+      continue;
+    }
+    let h = (e << 10) | (mant >>> 13);
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right
+    out[i] = sign | h;
+  }
+  return out;
+}
+
+/** IEEE float16 bits -> float32 values. */
+export function fromFloat16(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const x = h[i]!, sign = x & 0x8000 ? -1 : 1, e = (x >>> 10) & 0x1f, m = x & 0x3ff;
+    out[i] = e === 0 ? sign * m * 2 ** -24 : e === 0x1f ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return out;
+}
