@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { featureStages } from '../zoo/heads.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
-import { activationQuant, quantizePerChannel, type ActivationQuant, type ActivationRanges } from './quantize.js';
+import { activationQuant, quantizePerChannel, toFloat16, type ActivationQuant, type ActivationRanges } from './quantize.js';
 import { AttrType, DataType, encodeModel, type Attribute, type NodeDef, type TensorDef, type ValueInfoDef } from './proto.js';
 
 export type OnnxLayout = 'NHWC' | 'NCHW';
@@ -35,14 +35,21 @@ export interface OnnxExportOptions {
   metadata?: Readonly<Record<string, string>>;
   /** Graph name (default: the model's name). */
   name?: string;
+  /** Name of the graph input (default `input`; e.g. `pixel_values`, which transformers.js feeds). */
+  inputName?: string;
   /**
    * Static int8 (QDQ): the activation ranges `calibrate` measured. Conv/dense weights become int8 per output
    * channel, biases int32, calibrated activations uint8 (src/onnx/quantize.ts).
    */
   int8?: ActivationRanges;
+  /**
+   * Conv/dense weights and biases stored as float16 (half the file, e.g. for WebGPU downloads), each cast to float32
+   * in the graph, so the arithmetic stays float32 on the float16-rounded weights. Not with `int8`.
+   */
+  fp16?: boolean;
 }
 
-export const ONNX_EXPORT_OPTIONS = ['outputs', 'layout', 'metadata', 'name', 'int8'] as const satisfies readonly (keyof OnnxExportOptions)[];
+export const ONNX_EXPORT_OPTIONS = ['outputs', 'layout', 'metadata', 'name', 'inputName', 'int8', 'fp16'] as const satisfies readonly (keyof OnnxExportOptions)[];
 export const ONNX_OPSET = 13;
 
 /** A tensor of the tfjs graph in the ONNX graph: its name and tfjs shape (rank-4 values are NCHW in ONNX). */
@@ -118,11 +125,15 @@ class GraphWriter {
     return name;
   }
 
-  constant(name: string, data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array, dims: number[]): string {
+  /** Conv/dense weights as float16 (`fp16` option). */
+  fp16 = false;
+
+  /** An initializer; a Uint16Array holds float16 bits. */
+  constant(name: string, data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array, dims: number[]): string {
     const unique = this.unique(name);
     const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const dataType = data instanceof BigInt64Array ? DataType.INT64 : data instanceof Int32Array ? DataType.INT32
-      : data instanceof Int8Array ? DataType.INT8 : data instanceof Uint8Array ? DataType.UINT8 : DataType.FLOAT;
+      : data instanceof Int8Array ? DataType.INT8 : data instanceof Uint8Array ? DataType.UINT8 : data instanceof Uint16Array ? DataType.FLOAT16 : DataType.FLOAT;
     this.initializers.push({ name: unique, dims, dataType, raw });
     return unique;
   }
@@ -139,6 +150,11 @@ class GraphWriter {
    * `axis` and int32 biases, each behind a DequantizeLinear.
    */
   weightInputs(name: string, w: Float32Array, dims: number[], axis: number, bias: Float32Array | undefined, xq: ActivationQuant | undefined): string[] {
+    if (!xq && this.fp16) {
+      const half = (role: string, v: Float32Array, d: number[]) =>
+        this.node('Cast', [this.constant(`${name}.${role}_fp16`, toFloat16(v), d)], `${name}.${role}`, [int('to', DataType.FLOAT)]);
+      return [half('weight', w, dims), ...(bias ? [half('bias', bias, [bias.length])] : [])];
+    }
     if (!xq) return [this.constant(`${name}.weight`, w, dims), ...(bias ? [this.constant(`${name}.bias`, bias, [bias.length])] : [])];
     const { q, scales } = quantizePerChannel(w, dims, axis);
     const n = scales.length;
@@ -444,10 +460,15 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
     }
   }
 
+  if (options.fp16 && options.int8) throw new CnnZooError('exportOnnx: choose fp16 or int8 weights, not both.', 'BAD_OPTION');
   const g = new GraphWriter();
+  g.fp16 = options.fp16 === true;
   const values = new Map<number, Value>();
   const [, h, w, ch] = inShape as number[];
-  const inputName = g.reserve('input');
+  if (options.inputName !== undefined && !/^[A-Za-z_][\w.]*$/.test(options.inputName)) {
+    throw new CnnZooError(`exportOnnx: inputName must be an identifier (letters, digits, _ and .), got ${JSON.stringify(options.inputName)}.`, 'BAD_OPTION');
+  }
+  const inputName = g.reserve(options.inputName ?? 'input');
   const mainNames = model.outputs.map((t, i) => g.reserve(i === 0 ? (t.shape.length === 2 ? 'logits' : 'features') : `output_${i}`));
   const extraNames = extraLayers.map((l) => g.reserve(`features/${l}`));
   const inputDims: (number | string)[] = layout === 'NHWC' ? ['N', h!, w!, ch!] : ['N', ch!, h!, w!];
@@ -501,6 +522,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   const metadata: Record<string, string> = {
     ...(cnnZoo === undefined ? {} : { cnnZoo: JSON.stringify(cnnZoo) }),
     'cnnZoo.io': JSON.stringify(io),
+    ...(options.fp16 ? { 'cnnZoo.fp16': 'conv/dense weights and biases float16, cast to float32 in the graph' } : {}),
     ...(options.int8 ? { 'cnnZoo.int8': `QDQ static int8: conv/dense weights int8 per output channel (symmetric), biases int32, ${Object.keys(options.int8).length} activations uint8 per tensor (calibrated min/max)` } : {}),
     ...options.metadata,
   };

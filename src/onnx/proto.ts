@@ -103,7 +103,7 @@ export class ProtoMessage {
 }
 
 /** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT8: 3, INT32: 6, INT64: 7, UINT8: 2 } as const;
+export const DataType = { FLOAT: 1, INT8: 3, INT32: 6, INT64: 7, UINT8: 2, FLOAT16: 10 } as const;
 /** AttributeProto.AttributeType values used here. */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 

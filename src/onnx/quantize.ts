@@ -2,7 +2,7 @@
  * Static int8 quantization of an ONNX export, in the QDQ form onnxruntime fuses into QLinearConv / QGemm:
  * weights int8 per output channel (symmetric), biases int32 at scale x_scale * w_scale, and every activation
  * that enters or leaves a conv/dense layer uint8 per tensor (asymmetric), with ranges calibrated in tfjs on
- * images (`calibrate`: min/max over the batches given). `exportOnnx(model, { int8: ranges })` writes it.
+ * images (`calibrate`: min/max over the batches given, or clipped at a percentile). `exportOnnx(model, { int8: ranges })` writes it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
@@ -51,26 +51,101 @@ export function calibrationTensors(model: tf.LayersModel): tf.SymbolicTensor[] {
   return [...byLayer.values()];
 }
 
+/** How `calibrate` turns activations into ranges. */
+export interface CalibrateOptions {
+  /**
+   * Clip each range at this percentile of the values (and at 100 - it below), averaged over the batches, instead of
+   * the min/max over all of them: outliers then no longer stretch the uint8 step (e.g. 99.99). Default: min/max.
+   */
+  percentile?: number;
+}
+
+/** Values sampled for a percentile: at most this many per tensor and batch (an even stride through the tensor). */
+const PERCENTILE_SAMPLES = 1 << 18;
+
+/** The `p`-th and `(100 - p)`-th percentiles of `v` (nearest rank, on an even-strided sample of at most PERCENTILE_SAMPLES values). */
+function percentileRange(v: Float32Array, p: number): [number, number] {
+  const stride = Math.max(1, Math.ceil(v.length / PERCENTILE_SAMPLES));
+  const s = new Float32Array(Math.ceil(v.length / stride));
+  for (let i = 0, j = 0; i < v.length; i += stride, j++) s[j] = v[i]!;
+  s.sort();
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((q / 100) * s.length) - 1))]!;
+  return [at(100 - p), at(p)];
+}
+
 /**
- * Activation ranges of `model` over the calibration `batches` (preprocessed images, NHWC), min/max per tensor.
- * Each batch is read and left to the caller to dispose.
+ * Activation ranges of `model` over the calibration `batches` (preprocessed images, NHWC): min/max per tensor, or
+ * with `percentile` the mean over batches of each batch's percentile range. Each batch is read and left to the caller to dispose.
  */
-export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>): Promise<Record<string, [number, number]>> {
+export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>, opts: CalibrateOptions = {}): Promise<Record<string, [number, number]>> {
+  const p = opts.percentile;
+  if (p !== undefined && !(p > 50 && p <= 100)) throw new CnnZooError(`calibrate: percentile must be above 50 and at most 100 (e.g. 99.99), got ${p}.`, 'BAD_OPTION');
   const tensors = calibrationTensors(model);
   const probe = tf.model({ inputs: model.inputs, outputs: tensors });
   const ranges: Record<string, [number, number]> = {};
   let seen = 0;
   for await (const x of batches) {
-    const mins = tf.tidy(() => tf.stack(([probe.predict(x)].flat() as tf.Tensor[]).map((t) => tf.stack([t.min(), t.max()]))));
-    const v = (await mins.data()) as Float32Array;
-    mins.dispose();
-    tensors.forEach((t, i) => {
-      const name = t.sourceLayer.name;
-      const [lo, hi] = ranges[name] ?? [Infinity, -Infinity];
-      ranges[name] = [Math.min(lo, v[2 * i]!), Math.max(hi, v[2 * i + 1]!)];
-    });
+    if (p === undefined) {
+      const mins = tf.tidy(() => tf.stack(([probe.predict(x)].flat() as tf.Tensor[]).map((t) => tf.stack([t.min(), t.max()]))));
+      const v = (await mins.data()) as Float32Array;
+      mins.dispose();
+      tensors.forEach((t, i) => {
+        const name = t.sourceLayer.name;
+        const [lo, hi] = ranges[name] ?? [Infinity, -Infinity];
+        ranges[name] = [Math.min(lo, v[2 * i]!), Math.max(hi, v[2 * i + 1]!)];
+      });
+    } else {
+      const outs = [probe.predict(x)].flat() as tf.Tensor[];
+      for (const [i, t] of tensors.entries()) {
+        const [lo, hi] = percentileRange((await outs[i]!.data()) as Float32Array, p);
+        const name = t.sourceLayer.name;
+        const [sumLo, sumHi] = ranges[name] ?? [0, 0];
+        ranges[name] = [sumLo + lo, sumHi + hi]; // sums; divided by the batch count below
+      }
+      tf.dispose(outs);
+    }
     seen++;
   }
   if (seen === 0) throw new CnnZooError('calibrate: no calibration images; pass at least one batch of preprocessed images.', 'BAD_INPUT');
+  if (p !== undefined) for (const r of Object.values(ranges)) { r[0] /= seen; r[1] /= seen; }
   return ranges;
+}
+
+/** float32 -> IEEE float16 bits, round to nearest even (overflow to infinity, subnormals kept), as ONNX stores FLOAT16. */
+export function toFloat16(a: Float32Array): Uint16Array {
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const out = new Uint16Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = bits[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    if (exp === 0xff) { out[i] = sign | 0x7c00 | (mant ? 0x200 : 0); continue; } // inf, NaN
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) { out[i] = sign | 0x7c00; continue; } // overflow
+    if (e <= 0) { // subnormal half (or zero)
+      if (e < -10) { out[i] = sign; continue; }
+      const m = mant | 0x800000, shift = 14 - e;
+      let h = m >>> shift;
+      const rest = m & ((1 << shift) - 1), half = 1 << (shift - 1);
+      if (rest > half || (rest === half && (h & 1))) h++;
+      out[i] = sign | h;
+      continue;
+    }
+    let h = (e << 10) | (mant >>> 13);
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right
+    out[i] = sign | h;
+  }
+  return out;
+}
+
+/** IEEE float16 bits -> float32 values. */
+export function fromFloat16(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const x = h[i]!, sign = x & 0x8000 ? -1 : 1, e = (x >>> 10) & 0x1f, m = x & 0x3ff;
+    out[i] = e === 0 ? sign * m * 2 ** -24 : e === 0x1f ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return out;
 }

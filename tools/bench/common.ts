@@ -114,15 +114,16 @@ export function machine(gpu = ''): Machine {
 
 /**
  * Interleaved timing: each round runs every variant once, in order, so machine noise spreads over all of them;
- * the first `warmup` rounds are not recorded. Returns the times (ms) per variant.
+ * the first `warmup` rounds are not recorded. Returns the times (ms) per variant. A variant that returns a number
+ * timed itself (e.g. in another process) and that number (ms) is recorded instead of the wall time of the call.
  */
-export async function interleave(runs: readonly (() => Promise<void>)[], rounds: number, warmup = 2): Promise<number[][]> {
+export async function interleave(runs: readonly (() => Promise<void | number>)[], rounds: number, warmup = 2): Promise<number[][]> {
   const times = runs.map(() => [] as number[]);
   for (let r = 0; r < rounds + warmup; r++) {
     for (const [i, run] of runs.entries()) {
       const t = performance.now();
-      await run();
-      if (r >= warmup) times[i]!.push(performance.now() - t);
+      const own = await run();
+      if (r >= warmup) times[i]!.push(typeof own === 'number' ? own : performance.now() - t);
     }
   }
   return times;

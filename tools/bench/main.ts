@@ -1,6 +1,7 @@
 /**
  * Entry point of the bench (`npm run bench`, or one bundled file on a GPU machine): `run` (default) is the
- * orchestrator, `worker <job>` one measurement, `probe` reports which tfjs backends start here.
+ * orchestrator, `worker <job>` one measurement, `probe` reports which tfjs backends start here; `compare` is the
+ * side-by-side bench against transformers.js, onnxruntime and PyTorch (tools/bench/compare.ts), `compare-worker` one of its contenders.
  */
 import { BACKENDS, useBackend } from '../../src/backend.js';
 
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === 'worker') await (await import('./worker.js')).workerMain(rest[0]!);
   else if (mode === 'probe') await probe();
+  else if (mode === 'compare') await (await import('./compare.js')).compareMain(rest);
+  else if (mode === 'compare-worker') await (await import('./compare-worker.js')).compareWorkerMain(rest[0]!);
   else await (await import('./run.js')).benchMain(mode === 'run' ? rest : process.argv.slice(2));
 }
 

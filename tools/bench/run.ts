@@ -118,7 +118,7 @@ async function probeBackends(): Promise<Probe> {
   return JSON.parse(line.slice(8)) as Probe;
 }
 
-function findPython(modules: string): string | null {
+export function findPython(modules: string): string | null {
   for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p)) {
     const r = spawnSync(py, ['-c', `import ${modules}`], { stdio: 'ignore', timeout: 60000 });
     if (r.status === 0) return py;
@@ -182,11 +182,11 @@ function printTable(model: string, rows: Result[]): void {
   for (const r of rows.filter((x) => x.kernelTop)) console.log(`  kernels of ${label(r)} at batch ${r.batch}: ${r.kernelTop}`);
 }
 
-const CSV_HEADER = ['date', 'label', 'host', 'cpu', 'cores', 'mem_gb', 'os', 'node', 'gpu', 'model', 'batch', 'runtime', 'backend', 'form',
+export const CSV_HEADER = ['date', 'label', 'host', 'cpu', 'cores', 'mem_gb', 'os', 'node', 'gpu', 'model', 'batch', 'runtime', 'backend', 'form',
   'threads', 'setup_ms', 'cold_ms', 'warm_ms', 'warm_p90_ms', 'runs', 'img_per_s', 'peak_rss_mb', 'device_mb', 'kernels', 'kernel_ms',
   'ort_warm_ms', 'ratio_warm_vs_ort', 'ratio_cold_vs_ort', 'max_rel_err_vs_ort', 'flags', 'note'];
 
-const csvCell = (v: unknown): string => {
+export const csvCell = (v: unknown): string => {
   const s = v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? '' : typeof v === 'number' ? String(+v.toFixed(4)) : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
