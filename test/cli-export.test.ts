@@ -1,7 +1,8 @@
 /**
  * `cnn-zoo export`: the shipped MobileNet v2 (tf_mobilenet_v2_100) as an ONNX file that onnxruntime runs with
  * cnn-zoo's results on a preprocessed photo (inference form, NHWC, with feature outputs; the training form too);
- * `--int8 --calibrate DIR` writes a static int8 model calibrated on the photos there; a model with no weights and
+ * `--int8 --calibrate DIR` writes a static int8 model calibrated on the photos there, `--fp16` one with float16
+ * weights; a model with no weights and
  * none shipped fails with the message `classify` gives.
  */
 import { expect } from 'chai';
@@ -40,6 +41,10 @@ describe('cnn-zoo export', () => {
     const r3 = cli('tf_mobilenet_v2_100', '--out', int8Path, '--int8', '--calibrate', join(SHARED, 'images'));
     expect(r3.status, r3.stderr).to.equal(0);
     expect(r3.stdout).to.match(/int8 calibrated on 6 images/);
+    const fp16Path = join(dir, 'mnv2-fp16.onnx');
+    const r4 = cli('tf_mobilenet_v2_100', '--out', fp16Path, '--fp16');
+    expect(r4.status, r4.stderr).to.equal(0);
+    expect(r4.stdout).to.match(/float16 weights/);
 
     const zoo = await load('tf_mobilenet_v2_100');
     try {
@@ -75,6 +80,15 @@ describe('cnn-zoo export', () => {
       console.log(`      int8: onnxruntime vs cnn-zoo float logits ${err.toExponential(2)}, top-5 ${top5.join(' ')}`);
       expect(top5).to.include(ours[0]!.indexOf(Math.max(...ours[0]!)));
       expect(err).to.be.below(0.25);
+      // float16 weights: about half the file (the graph itself stays float32); the same top-1, logits within the
+      // rounding of 11-bit mantissas (test/onnx-fp16.test.ts checks the export exactly against rounded weights).
+      const fp16Bytes = readFileSync(fp16Path);
+      expect(fp16Bytes.byteLength).to.be.below(0.55 * readFileSync(inferencePath).byteLength);
+      const s16 = await ort.InferenceSession.create(fp16Bytes, { intraOpNumThreads: 1 });
+      const half = (await s16.run({ input: new ort.Tensor('float32', data, [1, 224, 224, 3]) })).logits!.data as Float32Array;
+      await s16.release();
+      console.log(`      fp16: onnxruntime vs cnn-zoo float logits ${maxRelError(half, ours[0]!).toExponential(2)}`);
+      expect(half.indexOf(Math.max(...half))).to.equal(ours[0]!.indexOf(Math.max(...ours[0]!)));
     } finally {
       zoo.dispose();
     }
@@ -90,5 +104,8 @@ describe('cnn-zoo export', () => {
     const r3 = cli('tf_mobilenet_v2_100', '--out', join(dir, 'q.onnx'), '--int8');
     expect(r3.status).to.equal(1);
     expect(r3.stderr).to.match(/--int8 needs --calibrate IMAGE_DIR/);
+    const r4 = cli('tf_mobilenet_v2_100', '--out', join(dir, 'h.onnx'), '--fp16', '--int8', '--calibrate', dir);
+    expect(r4.status).to.equal(1);
+    expect(r4.stderr).to.match(/choose --fp16 or --int8, not both/);
   });
 });

@@ -3,7 +3,8 @@
  * weights (shipped, a converted folder, a URL, or `imagenet` / `<publisher>[:<tag>]`, as `classify --weights`) as
  * an ONNX file (src/onnx/export.ts): the inference form by default, NHWC input with a dynamic batch axis,
  * metadata (preprocessing, labels, source, licence) in `metadata_props`. `--int8 --calibrate DIR`: static int8
- * (QDQ) with activation ranges calibrated on the first `--calibration-images` images of DIR (sorted, recursive).
+ * (QDQ) with activation ranges calibrated on the first `--calibration-images` images of DIR (sorted, recursive);
+ * `--fp16`: conv/dense weights stored as float16 (half the file, e.g. for WebGPU downloads), cast to float32 in the graph.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import type { ZooModel } from '../../api/zoo-model.js';
 import { parse } from '../args.js';
 
 export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]] --out FILE.onnx [--training-form] ' +
-  '[--features] [--nchw] [--int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
+  '[--features] [--nchw] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
 
 const IMAGE_FILE = /\.(jpe?g|png|bmp|webp)$/i;
 const CALIBRATION_BATCH = 8;
@@ -46,7 +47,7 @@ async function* batches(model: ZooModel, files: string[]): AsyncGenerator<tf.Ten
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, out: { type: 'string' }, 'training-form': { type: 'boolean' }, features: { type: 'boolean' },
-    nchw: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
+    nchw: { type: 'boolean' }, fp16: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
   }, usage);
   if (positionals.length !== 1) throw new CnnZooError(`export needs one model name, got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
@@ -54,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   if (Boolean(values.int8) !== (values.calibrate !== undefined)) {
     throw new CnnZooError(`${values.int8 ? '--int8 needs --calibrate IMAGE_DIR' : '--calibrate needs --int8'} (static int8 calibrates activation ranges on images).\nUsage: ${usage}`, 'BAD_ARGS');
   }
+  if (values.fp16 && values.int8) throw new CnnZooError(`choose --fp16 or --int8, not both (weights are stored one way).\nUsage: ${usage}`, 'BAD_ARGS');
   const count = Number(values['calibration-images']);
   if (!Number.isInteger(count) || count < 1) throw new CnnZooError(`--calibration-images must be a positive integer, got "${values['calibration-images']}".`, 'BAD_ARGS');
   const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
@@ -65,11 +67,12 @@ export async function run(argv: string[]): Promise<number> {
     const { bytes, io } = await exportOnnxWithIo(model.model, {
       layout: values.nchw ? 'NCHW' : 'NHWC',
       ...(int8 ? { int8 } : {}),
+      ...(values.fp16 ? { fp16: true } : {}),
       ...(values.features ? { outputs: model.stages.map((s) => s.layer) } : {}),
     });
     await mkdir(dirname(values.out), { recursive: true });
     await writeFile(values.out, bytes);
-    const form = (values['training-form'] ? 'training form' : 'inference form') + (int8 ? `, int8 calibrated on ${images.length} images` : '');
+    const form = (values['training-form'] ? 'training form' : 'inference form') + (int8 ? `, int8 calibrated on ${images.length} images` : '') + (values.fp16 ? ', float16 weights' : '');
     if (values.json) console.log(JSON.stringify({ out: values.out, bytes: bytes.byteLength, model: model.name, form, ...io }, null, 2));
     else {
       console.log(`${values.out}: ${model.name} (${form}), ${(bytes.byteLength / 1e6).toFixed(1)} MB, ONNX opset 13`);
