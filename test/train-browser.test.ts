@@ -78,7 +78,7 @@ window.runFit = async (backend, classes) => {
   const before = await kernel();
   const phases = [];
   const history = await clf.fit({ classes: names, items }, {
-    epochs: 4, fineTune: 8, fineTuneEpochs: 3, augment: 0, validationSplit: 0, batchSize: 4,
+    epochs: 4, fineTune: 8, fineTuneEpochs: 3, fineTuneLearningRate: 1e-4, augment: 0, validationSplit: 0, batchSize: 4,
     onProgress: (p) => { if (phases.at(-1) !== p.phase) phases.push(p.phase); },
   });
   const after = await kernel();

@@ -42,7 +42,7 @@ export interface FitOptions {
   validationSplit?: number;
   /** Images per step (default 32 for the head, 8 for fine-tuning unless given). */
   batchSize?: number;
-  /** Adam learning rate of the head (default 1e-3) and of fine-tuning (default 1e-4). */
+  /** Adam learning rate of the head (default 1e-3) and of fine-tuning (default 1e-5, as Keras' transfer-learning guide). */
   learningRate?: number;
   fineTuneLearningRate?: number;
   /** Seed of the split, the augmentation and the shuffles (default 1). */

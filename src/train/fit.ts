@@ -122,7 +122,7 @@ function settingsOf(o: FitOptions, where: string): Settings {
   return {
     epochs: int(o.epochs, 20, 1, 'epochs'), fineTune: int(o.fineTune, 0, 0, 'fineTune'), fineTuneEpochs: int(o.fineTuneEpochs, 2, 1, 'fineTuneEpochs'),
     augment: int(o.augment, 2, 0, 'augment'), validationSplit, batchSize: int(o.batchSize, 32, 1, 'batchSize'),
-    learningRate: positive(o.learningRate, 1e-3, 'learningRate'), fineTuneLearningRate: positive(o.fineTuneLearningRate, 1e-4, 'fineTuneLearningRate'),
+    learningRate: positive(o.learningRate, 1e-3, 'learningRate'), fineTuneLearningRate: positive(o.fineTuneLearningRate, 1e-5, 'fineTuneLearningRate'),
     seed: int(o.seed, 1, 0, 'seed'),
   };
 }
