@@ -38,6 +38,13 @@ async function setup(job: CompareJob): Promise<{ call: Call; info: Record<string
     const info = { runtime: typeof runtime === 'string' ? runtime : `tfjs ${tf.getBackend()}`, top5: (await zoo.classify(job.image)).map((p) => p.label) };
     if (job.what === 'model') {
       const x = await zoo.preprocess(job.image);
+      if (zoo.runtime !== 'tfjs') {
+        // The model alone on the runtime classify() uses: a session of the same export, as src/onnx/runtime.ts opens it.
+        const { OnnxSession, importOnnxRuntime } = await import('../../src/onnx/runtime.js');
+        const session = await OnnxSession.create((await importOnnxRuntime())!, zoo.model);
+        const data = (await x.data()) as Float32Array, shape = x.shape;
+        return { info, call: async () => { await session.run(data, shape); } };
+      }
       return { info, call: async () => { const y = zoo.model.predict(x) as import('@tensorflow/tfjs').Tensor; await y.data(); y.dispose(); } };
     }
     return { info, call: () => zoo.classify(job.image) };
