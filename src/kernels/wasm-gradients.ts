@@ -10,12 +10,15 @@
  * on the cpu backend (measured: MobileNet v2 at 224 px in training mode, 261 -> 131 MB per image of tensors held
  * after the forward pass; docs/PERFORMANCE.md "Training").
  *
- * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it.
+ * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it. It also replaces
+ * tfjs-core's batch-norm gradient by one without a full-size Tile, bit-identical on every backend
+ * (batch-norm-gradient.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { KernelScope } from './kernel-scope.js';
 import { maxPoolBackprop } from './pool-backprop.js';
+import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
 
 const BACKEND = 'wasm';
@@ -122,4 +125,5 @@ export function registerWasmGradients(): void {
     }
     tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
   }
+  registerBatchNormGradient();
 }

@@ -1,7 +1,9 @@
 /**
  * Training throughput (images/s of forward + backward + SGD update, batch norm in training mode) of zoo models
  * on one tfjs backend: `npx tsx tools/bench/train.ts [--backend wasm|cpu] [--threads 1] [--models a,b]
- * [--batches 16,32] [--size 224] [--steps 2] [--warmup 1] [--micro N] [--csv docs/bench-results.csv] [--label TEXT]`.
+ * [--batches 16,32] [--size 224] [--steps 2] [--warmup 1] [--micro N] [--csv docs/bench-results.csv] [--label TEXT]
+ * [--profile]`. `--profile`: after the timed steps, one more step under `tf.profile`, kernel time summed per kernel
+ * (the ten largest, with their share).
  * `warmup` untimed steps, then `steps` timed steps (each waits for its loss); the minimum step time is reported.
  * Threads are fixed when wasm starts, so run one process per thread count.
  *
@@ -20,14 +22,15 @@ import { machine, peakRssMb } from './common.js';
 
 interface Options {
   backend: BackendName; threads: number; models: string[]; batches: number[]; size: number; steps: number; warmup: number;
-  micro: number; csv: string; label: string;
+  micro: number; csv: string; label: string; profile: boolean;
 }
 
 function parse(argv: string[]): Options {
   const o: Options = { backend: 'wasm', threads: 1, models: ['mobilenet_v2', 'resnet18', 'resnet50'], batches: [16, 32], size: 224, steps: 2, warmup: 1,
-    micro: 0, csv: '', label: '' };
+    micro: 0, csv: '', label: '', profile: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i]!, argv[i + 1] ?? ''];
+    if (k === '--profile') { o.profile = true; i--; continue; }
     if (k === '--backend') o.backend = v as BackendName;
     else if (k === '--threads') o.threads = Number(v);
     else if (k === '--models') o.models = v.split(',');
@@ -70,6 +73,22 @@ async function step(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: t
   return total;
 }
 
+/** Kernel time of one profiled step, summed per kernel name: the ten largest. */
+function printProfile(info: Awaited<ReturnType<typeof tf.profile>>, what: string): void {
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+  console.log(`# profile of one step (${what}): ${info.kernels.length} kernels, ${(total / 1000).toFixed(2)} s of kernel time`);
+  for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) {
+    console.log(`#   ${name.padEnd(36)} ${(e.ms / 1000).toFixed(2).padStart(7)} s  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.calls} calls`);
+  }
+}
+
 const CSV_HEADER = 'date,label,host,cpu,cores,mem_gb,os,node,gpu,model,batch,runtime,backend,form,threads,setup_ms,cold_ms,warm_ms,warm_p90_ms,runs,img_per_s,peak_rss_mb,device_mb,kernels,kernel_ms,ort_warm_ms,ratio_warm_vs_ort,ratio_cold_vs_ort,max_rel_err_vs_ort,flags,note';
 const cell = (v: unknown): string => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 
@@ -97,6 +116,7 @@ async function main(): Promise<void> {
         for (let s = 0; s < o.steps; s++) { const t = performance.now(); await step(model, opt, x, y, o.micro); best = Math.min(best, performance.now() - t); }
         const sec = best / 1000;
         cell1 = `${sec.toFixed(2)} | ${(batch / sec).toFixed(2)}`;
+        if (o.profile) printProfile(await tf.profile(() => step(model, opt, x, y, o.micro)), `${name}, batch ${batch}`);
         if (o.csv) {
           const row = [date, o.label, m.host, m.cpu, m.cores, m.memGb, m.os, m.node, '', name, batch, 'cnn-zoo', o.backend, 'fit', threads, '', o.warmup ? cold.toFixed(0) : '',
             best.toFixed(0), '', o.steps, (batch / sec).toFixed(3), peakRssMb().toFixed(0), '', '', '', '', '', '', '', o.micro ? `micro ${o.micro}` : '',
