@@ -71,6 +71,9 @@ const CASES: LayerCase[] = [
   // Pooling: tfjs layers, and Pool2D (torch padding, ceil mode, count_include_pad, TF SAME).
   { name: 'MaxPooling2D 2x2', input: [8, 6, 3], build: (x) => maxPool(x, 'pool', { kernel: 2 }) },
   { name: 'MaxPooling2D 3x3 s2 "same" (tfjs)', input: [9, 8, 3], build: (x) => tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as Sym },
+  { name: 'MaxPooling2D 3x3 s1 "same" (stride 1: one phase)', input: [7, 6, 3], build: (x) => tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same' }).apply(x) as Sym },
+  { name: 'MaxPooling2D 1x1 s2 (window smaller than the stride: phases with no gradient)', input: [7, 6, 3], build: (x) => tf.layers.maxPooling2d({ poolSize: 1, strides: 2 }).apply(x) as Sym },
+  { name: 'MaxPooling2D 2x3 s3x2 "valid" (uneven window and strides)', input: [11, 9, 3], build: (x) => tf.layers.maxPooling2d({ poolSize: [2, 3], strides: [3, 2] }).apply(x) as Sym },
   { name: 'AveragePooling2D 2x2', input: [8, 6, 3], build: (x) => avgPool(x, 'pool', { kernel: 2 }) },
   { name: 'AveragePooling2D 3x3 s2 "same" (tfjs)', input: [9, 8, 3], build: (x) => tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as Sym },
   { name: 'Pool2D max 3x3 s2 ceil', input: [8, 9, 3], build: (x) => maxPool(x, 'pool', { kernel: 3, stride: 2, ceil: true }) },
