@@ -10,20 +10,18 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { ROOT } from './helpers/shared.js';
+import { serve } from './helpers/serve.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WORK = join(ROOT, 'test-artifacts', 'readme-browser');
 const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
 const WASM_DIR = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.jpg': 'image/jpeg' };
 
 /** The first ```js block of the README's "## Web app" section. */
 function browserSnippet(): string {
@@ -44,18 +42,6 @@ function consumer(dir: string): void {
   symlinkSync(ROOT, join(dir, 'node_modules', 'cnn-zoo'), 'dir');
 }
 
-/** Static files on 127.0.0.1: URL path prefix -> folder (or exact path -> file). */
-function serve(routes: Record<string, string>): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const prefix = Object.keys(routes).filter((p) => path === p || (p.endsWith('/') && path.startsWith(p))).sort((a, b) => b.length - a.length)[0];
-    const file = prefix === undefined ? '' : normalize(prefix.endsWith('/') ? join(routes[prefix]!, path.slice(prefix.length)) : routes[prefix]!);
-    if (!file || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end('not found'); return; }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'text/html' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
-}
 
 describe('README browser snippet in Chromium (as written)', function () {
   this.timeout(240_000);
