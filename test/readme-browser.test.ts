@@ -14,11 +14,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync,
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ROOT } from './helpers/shared.js';
 import { serve } from './helpers/serve.js';
+import { launchChromium, pageResult } from './helpers/page-result.js';
+import { CHROMIUM_PATH } from '../src/parity/runtimes.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH();
 const WORK = join(ROOT, 'test-artifacts', 'readme-browser');
 const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
 const WASM_DIR = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
@@ -65,8 +67,7 @@ window.__result = { top5, backend, webgl };
       '<!doctype html><img src="/grace_hopper.jpg" onload="import(\'/app.js\')" onerror="window.__result = { error: \'photo\' }">');
     site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/grace_hopper.jpg': PHOTO,
       '/models/': join(ROOT, 'models'), '/wasm/': WASM_DIR });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -74,14 +75,7 @@ window.__result = { top5, backend, webgl };
   });
 
   it('classifies the photo with the shipped weights at /models/ (root-relative URL) on wasm, never on software WebGL', async () => {
-    const page = await browser!.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${site!.url}/`);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 180_000, polling: 500 })
-      .catch(() => undefined);
-    const result = await page.evaluate(() => (window as unknown as { __result?: unknown }).__result) as
-      { top5: { label: string; probability: number }[]; backend: string; webgl: string } | undefined;
+    const { result, errors } = await pageResult<{ top5: { label: string; probability: number }[]; backend: string; webgl: string }>(browser!, `${site!.url}/`);
     expect(errors, 'page errors').to.deep.equal([]);
     expect(result, 'the snippet finished').to.not.equal(undefined);
     console.log(`      ${result!.backend}; webgl: ${result!.webgl}; top 5: ${result!.top5.map((p) => `${p.label} ${(100 * p.probability).toFixed(1)}%`).join(', ')}`);
@@ -91,7 +85,6 @@ window.__result = { top5, backend, webgl };
     expect(result!.top5.map((p) => p.label)).to.deep.equal(['mortarboard', 'military uniform', 'academic gown', 'comic book', 'suit']);
     const node = [0.3611, 0.2683, 0.2087, 0.0372, 0.0248];
     result!.top5.forEach((p, i) => expect(p.probability).to.be.closeTo(node[i]!, 0.005));
-    await page.close();
   });
 });
 

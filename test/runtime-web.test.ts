@@ -9,11 +9,13 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ROOT } from './helpers/shared.js';
 import { serve } from './helpers/serve.js';
+import { launchChromium, pageResult } from './helpers/page-result.js';
+import { CHROMIUM_PATH } from '../src/parity/runtimes.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH();
 const WORK = join(ROOT, 'test-artifacts', 'runtime-web');
 const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
 const require = createRequire(import.meta.url);
@@ -62,8 +64,7 @@ tfjs.dispose();
       '<!doctype html><img src="/grace_hopper.jpg" onload="import(\'/app.js\')" onerror="window.__result = { error: \'photo\' }">');
     site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/grace_hopper.jpg': PHOTO,
       '/models/': join(ROOT, 'models'), '/wasm/': TFJS_WASM, '/ort/': ORT_WASM });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -71,16 +72,10 @@ tfjs.dispose();
   });
 
   it('classifies and embeds on onnxruntime-web (wasm) as tfjs does, leaving no tfjs tensor; without setOnnxRuntime it says how', async () => {
-    const page = await browser!.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${site!.url}/`);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 180_000, polling: 500 })
-      .catch(() => undefined);
-    const r = await page.evaluate(() => (window as unknown as { __result?: unknown }).__result) as {
+    const { result: r, errors } = await pageResult<{
       runtime: string; ref: string; top5: { index: number; label: string; probability: number }[]; refTop5: { index: number; probability: number }[];
       embedErr: number; leaked: number; missing: string;
-    } | undefined;
+    }>(browser!, `${site!.url}/`);
     expect(errors, 'page errors').to.deep.equal([]);
     expect(r, 'the app finished').to.not.equal(undefined);
     console.log(`      ${r!.runtime} vs ${r!.ref}: ${r!.top5.map((p) => `${p.label} ${(100 * p.probability).toFixed(2)}%`).join(', ')}; embedding max rel err ${r!.embedErr.toExponential(2)}`);
@@ -92,6 +87,5 @@ tfjs.dispose();
     r!.top5.forEach((p, i) => expect(p.probability).to.be.closeTo(r!.refTop5[i]!.probability, 1e-4));
     expect(r!.embedErr).to.be.below(1e-4);
     expect(r!.leaked, 'tfjs tensors left').to.equal(0);
-    await page.close();
   });
 });
