@@ -128,8 +128,8 @@ describe('CLI paper cuts', function () {
     const r = cli('parity', fixturePath('squeezenet1_1'));
     expect(r.status, r.stderr).to.equal(0);
     const lines = r.stdout.split('\n');
-    expect(lines[1]).to.match(/^fixture\s+max_rel_err\s+tolerance\s+result/);
-    expect(lines[2]).to.match(/^squeezenet1_1\s+\S+\s+\S+\s+PASS/);
+    expect(lines[1]).to.match(/^fixture \(input HxW\)\s+max_rel_err\s+tolerance\s+result/);
+    expect(lines[2]).to.match(/^squeezenet1_1 224x224\s+\S+\s+\S+\s+PASS/);
   });
 
   it('every command has --help with its usage; classify\'s names --weights imagenet; `help CMD` is `CMD --help`', async () => {

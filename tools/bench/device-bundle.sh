@@ -5,7 +5,7 @@
 # On the device:  bash .device-carry/setup.sh && /tmp/node .device-carry/bench.cjs --backends webgpu ...
 #                  /tmp/node .device-carry/cli.cjs parity .device-fixtures/*.json.gz --backend webgpu
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 dir=.device-carry
 [ -f "$dir/node.xz" ] || bash ../shared/tools/prepare-device-carry.sh "$dir"
 # The NVIDIA Vulkan ICD (libGLX_nvidia.so.0) needs the GL dispatch libraries too, or Dawn finds no adapter.
@@ -24,16 +24,26 @@ w=node_modules/@tensorflow/tfjs-backend-wasm
 cp $w/package.json "$nm/@tensorflow/tfjs-backend-wasm/"
 cp $w/dist/*.wasm "$nm/@tensorflow/tfjs-backend-wasm/dist/"
 cp $w/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js $w/wasm-out/tfjs-backend-wasm-threaded-simd.js "$nm/@tensorflow/tfjs-backend-wasm/wasm-out/"
-npx esbuild tools/bench/main.ts --bundle --platform=node --format=cjs --outfile="$dir/bench.cjs" \
-  --external:onnxruntime-node --external:webgpu --log-level=warning \
-  --banner:js="const __cnnZooImportMetaUrl = require('url').pathToFileURL(__filename).href;" \
-  --define:import.meta.url=__cnnZooImportMetaUrl
+# Bundles are minified and xz-compressed (the working tree and the carried folder travel within 64 MiB together);
+# setup.sh unpacks them.
+bundle() { # ENTRY OUT [esbuild flags...]
+  local entry=$1 out=$2; shift 2
+  npx esbuild "$entry" --bundle --minify --platform=node --format=cjs --outfile="$dir/$out" \
+    --external:onnxruntime-node --external:onnxruntime-web --external:webgpu --external:sharp \
+    --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --log-level=error \
+    --banner:js="const __cnnZooImportMetaUrl = require('url').pathToFileURL(__filename).href;" \
+    --define:import.meta.url=__cnnZooImportMetaUrl "$@"
+  xz -T2 -6 -f "$dir/$out"
+}
+bundle tools/bench/main.ts bench.cjs
 # The CLI too (e.g. `cnn-zoo parity FIXTURES --backend webgpu` on the GPU; fixtures travel in .device-fixtures/).
-npx esbuild src/cli/main.ts --bundle --platform=node --format=cjs --outfile="$dir/cli.cjs" \
-  --external:onnxruntime-node --external:webgpu --external:sharp --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
-  --log-level=warning \
-  --banner:js="const __cnnZooImportMetaUrl = require('url').pathToFileURL(__filename).href;" \
-  --define:import.meta.url=__cnnZooImportMetaUrl
+bundle src/cli/main.ts cli.cjs
+# tfjs-webgpu against onnxruntime-web's WebGPU EP (float32 and float16 weights), with onnxruntime-web's WebGPU build.
+bundle tools/bench/webgpu-runtimes.ts webgpu-runtimes.cjs
+o=node_modules/onnxruntime-web/dist
+mkdir -p "$dir/ort"
+cp $o/ort.webgpu.min.mjs $o/ort-wasm-simd-threaded.asyncify.mjs $o/ort.all.min.mjs $o/ort-wasm-simd-threaded.jsep.mjs "$dir/ort/"
+for w in asyncify jsep; do xz -T2 -6 -c $o/ort-wasm-simd-threaded.$w.wasm > "$dir/ort/ort-wasm-simd-threaded.$w.wasm.xz"; done
 cp tools/bench/py_bench.py tools/bench/det.py "$dir/"
 cat > "$dir/setup.sh" <<'SETUP'
 # Unpacks what .device-carry holds: the Vulkan loader, node, Dawn's addon. Run from the repository root.
@@ -41,6 +51,7 @@ set -e
 for f in .device-carry/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
 xz -dc .device-carry/node.xz > /tmp/node && chmod +x /tmp/node
 xz -dc .device-carry/dawn.node.xz > .device-carry/node_modules/webgpu/dist/linux-x64/dawn.node
+for f in .device-carry/*.cjs.xz .device-carry/ort/*.xz; do xz -dkf "$f"; done
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 SETUP
 du -sh "$dir"

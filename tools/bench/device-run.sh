@@ -3,13 +3,25 @@
 #   all (default): four models on WebGPU vs onnxruntime (CPU) vs PyTorch (CUDA), ResNet-50 tuning variants,
 #                  wasm threads on this machine's cores
 #   vgg:           VGG-16 the same way (a 550 MB ONNX export)
+#   runtimes:      tfjs-webgpu against onnxruntime-web's WebGPU EP (fp32 / fp16 weights), the size fixtures
+#                  (test/fixtures/parity-sizes) on webgpu, and the shipped checkpoint classified on webgpu
+#   fixtures:      the fixtures carried in .device-fixtures/ (../shared/fixtures/parity does not travel) on webgpu,
+#                  and `cnn-zoo verify mobilenet_v2 --backend webgpu`
 # Results: $OUT/results.csv and $OUT/*.log
 set -uo pipefail
 source .device-carry/setup.sh
+set +e # setup.sh's -e would end the run at the first failing step
+export XDG_RUNTIME_DIR=/tmp
 out=${OUT:-/tmp/out}; mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 python3 -c "import torch, onnxruntime; print('torch', torch.__version__, 'onnxruntime', onnxruntime.__version__)"
 bench() { /tmp/node .device-carry/bench.cjs --csv "$out/results.csv" "$@"; }
+# `cnn-zoo parity` on webgpu over FILES, in $jobs processes (the weights are generated on the CPU, one core each).
+parity() { # LOG FILES...
+  local log=$1; shift
+  printf '%s\n' "$@" | xargs -P "${jobs:-6}" -n 8 /tmp/node .device-carry/cli.cjs parity --backend webgpu > "$log" 2>&1
+  grep -c ' PASS ' "$log"; grep -E ' FAIL|rror' "$log" | head -20; echo "($# fixtures)"
+}
 case "${1:-all}" in
   short)
     bench --models resnet50,mobilenet_v2 --batch 1,8,32,64 --backends webgpu --runs 15 --max-seconds 1.5 --label h100 2>&1 | tee "$out/main.log"
@@ -29,6 +41,16 @@ case "${1:-all}" in
     bench --models squeezenet1_1,densenet121,vgg16 --batch 1,8,32,64 --backends webgpu --runs 10 --max-seconds 1.5 --label h100 2>&1 | tee "$out/rest.log"
     bench --models resnet50 --batch 1 --backends webgpu --no-ort --no-torch --runs 15 --max-seconds 1.5 --label "h100 kernels" 2>&1 | tee "$out/kernels.log"
     bench --models mobilenet_v2,resnet50 --batch 1 --backends wasm --wasm-threads 1,2,4,8 --no-torch --runs 10 --max-seconds 2 --label "h100 host cpu: wasm threads" 2>&1 | tee "$out/wasm-threads.log" ;;
+  runtimes)
+    for v in "--ort-build all --ort-device ort" "--ort-build webgpu --ort-device ort" "--ort-build webgpu --ort-device dawn"; do
+      echo "=== onnxruntime-web variant: $v"
+      timeout 150 /tmp/node .device-carry/webgpu-runtimes.cjs --ort-dist "$PWD/.device-carry/ort" --csv "$out/webgpu-runtimes.csv" \
+        --models "${MODELS:-mobilenet_v2,resnet50}" --rounds 15 $v 2>&1 | grep -v '^|' | tee -a "$out/webgpu-runtimes.log"
+    done
+    [ -n "${NO_PARITY:-}" ] || time timeout 200 bash -c "$(declare -f parity); parity $out/parity-sizes.log test/fixtures/parity-sizes/*.json.gz" ;;
+  fixtures)
+    time timeout 420 bash -c "$(declare -f parity); parity $out/parity-shared.log .device-fixtures/*.json.gz"
+    timeout 120 /tmp/node .device-carry/cli.cjs verify mobilenet_v2 --backend webgpu --fixtures .device-fixtures 2>&1 | tee "$out/verify.log" ;;
   vgg)
     bench --models vgg16 --batch 1,8,32,64 --backends webgpu --runs 10 --max-seconds 2 --label h100 2>&1 | tee "$out/vgg.log" ;;
 esac

@@ -12,7 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   const backend = await startBackend(values.backend!);
   let failed = 0;
   console.log(`backend ${backend.name} (${backend.detail})`);
-  console.log(`${'fixture'.padEnd(32)}  ${'max_rel_err'.padEnd(9)}  ${'tolerance'.padEnd(7)}  result  (model, time; differences)`);
+  console.log(`${'fixture (input HxW)'.padEnd(32)}  ${'max_rel_err'.padEnd(9)}  ${'tolerance'.padEnd(7)}  result  (model, time; differences)`);
   for (const path of positionals) {
     try {
       const fx = await loadFixture(path);
@@ -21,7 +21,8 @@ export async function run(argv: string[]): Promise<number> {
       const extra = [r.top5Agree ? '' : 'top-5 differs',
         r.params !== fx.paramCount ? `params ${r.params} != ${fx.paramCount}` : '',
         fx.flops !== null && r.flops !== fx.flops ? `flops ${r.flops} != ${fx.flops}` : ''].filter(Boolean).join('; ');
-      console.log(`${r.fixture.padEnd(32)}  ${r.maxRelErr.toExponential(3)}  ${r.tolerance.toExponential(1)}  ${r.pass ? 'PASS' : 'FAIL'}` +
+      const label = `${r.fixture} ${fx.inputSize[0]}x${fx.inputSize[1]}`;
+      console.log(`${label.padEnd(32)}  ${r.maxRelErr.toExponential(3)}  ${r.tolerance.toExponential(1)}  ${r.pass ? 'PASS' : 'FAIL'}` +
         `  (${r.model}, ${(r.runMs / 1000).toFixed(2)} s${extra ? '; ' + extra : ''})`);
     } catch (e) {
       failed++;
