@@ -49,7 +49,7 @@ describe('image decoding', () => {
     }
   });
 
-  it('converts grey, 1-bit, palette, alpha and CMYK images to RGB exactly like PIL', async () => {
+  it('converts grey, 1-bit, palette, alpha and CMYK images, and RGB ones tagged with a Display P3 profile, to RGB exactly like PIL (no colour management)', async () => {
     expect(REF.formats.map((f) => f.mode)).to.include.members(['1', 'L', 'P', 'LA', 'RGBA', 'CMYK']);
     for (const f of REF.formats) {
       const img = await decodeImage(new Uint8Array(readFileSync(join(ROOT, 'test', 'fixtures', 'images', f.file))));

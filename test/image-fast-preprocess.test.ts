@@ -9,7 +9,8 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage, jpegFrame } from '../src/image/decode.js';
+import { decodeImage, jpegFrame, stripJpegMetadata } from '../src/image/decode.js';
+import sharp from 'sharp';
 import { CnnZooError } from '../src/errors.js';
 import { IMAGENET_DEFAULT, centerCrop, preprocessBatch, resizeAndCrop, resizedSize } from '../src/image/preprocess.js';
 import { resizePil } from '../src/image/resample.js';
@@ -58,8 +59,8 @@ describe('fast preprocessing equals the reference path', () => {
     for (const f of readdirSync(val).sort().slice(0, 3)) images.push([f, await decodeImage(join(val, f))]);
   });
 
-  it('on fixture images (grey, palette, RGBA, CMYK, 1-bit; 21x13: upscaled), photos and ImageNet validation images', () => {
-    expect(images.length).to.equal(11 + 4 + 3);
+  it('on fixture images (grey, palette, RGBA, CMYK, 1-bit, ICC-tagged; 21x13: upscaled), photos and ImageNet validation images', () => {
+    expect(images.length).to.equal(13 + 4 + 3);
     for (const [name, img] of images) {
       for (const interpolation of FILTERS) {
         for (const cropFraction of FRACTIONS) {
@@ -143,6 +144,27 @@ describe('JPEG decoding in one libvips call (frame header read in JS)', () => {
     expect(jpegFrame(fixture('rgba.png'))).to.equal(undefined);
     expect(jpegFrame(fixture('rgb24.bmp'))).to.equal(undefined);
     expect(jpegFrame(Uint8Array.of(0xff, 0xd8, 0xff))).to.equal(undefined);
+  });
+
+  it('hands libvips the JPEG without EXIF, XMP, ICC and Photoshop segments; the pixels stay the same', async () => {
+    const segments = (b: Uint8Array): number[] => {
+      const markers: number[] = [];
+      for (let i = 2; i + 4 <= b.length && b[i + 1] !== 0xda; i += 2 + ((b[i + 2]! << 8) | b[i + 3]!)) markers.push(b[i + 1]!);
+      return markers;
+    };
+    const raw = async (b: Uint8Array): Promise<Buffer> => sharp(b, { ignoreIcc: true }).raw().toBuffer();
+    const bytes = new Uint8Array(readFileSync(join(SHARED, 'images', 'hot_dog.jpg')));
+    expect(segments(bytes).filter((m) => m >= 0xe0 && m <= 0xef)).to.deep.equal([0xe0, 0xed, 0xe1, 0xe2, 0xe1]);
+    const stripped = stripJpegMetadata(bytes);
+    expect(segments(stripped).filter((m) => m >= 0xe0 && m <= 0xef)).to.deep.equal([0xe0]); // JFIF stays
+    expect(bytes.length - stripped.length).to.equal(4 * 2 + 5902 + 5222 + 3160 + 16996); // 4 markers + their lengths
+    expect((await raw(stripped)).equals(await raw(bytes))).to.equal(true);
+    // Adobe APP14 (the colour transform) stays; nothing to drop returns the same bytes.
+    const cmyk = new Uint8Array(readFileSync(join(ROOT, 'test', 'fixtures', 'images', 'cmyk.jpg')));
+    expect(segments(stripJpegMetadata(cmyk))).to.deep.equal(segments(cmyk).filter((m) => !(m >= 0xe1 && m <= 0xed) && m !== 0xef && m !== 0xfe));
+    const plain = stripJpegMetadata(stripped);
+    expect(plain).to.equal(stripped);
+    expect(stripJpegMetadata(Uint8Array.of(0xff, 0xd8, 0xff, 0xe1, 0x00, 0x40))).to.have.length(6); // truncated: as it is
   });
 
   it('refuses a JPEG over maxPixels from its header, before decoding', async () => {

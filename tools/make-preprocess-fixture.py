@@ -4,8 +4,10 @@
 Run from the repository root (with ../shared beside it):
     /usr/bin/python3 tools/make-preprocess-fixture.py > test/fixtures/preprocess-reference.json
 
-- formats: tiny images in other modes (palette/grey/1-bit/32-bit BMP, LA/P PNG, CMYK/grey JPEG) written to
-  test/fixtures/images/, with the sha256 of PIL's RGB conversion.
+- formats: tiny images in other modes (palette/grey/1-bit/32-bit BMP, LA/P PNG, CMYK/grey JPEG, and an RGB JPEG
+  and PNG carrying a Display P3 ICC profile, test/fixtures/display-p3.icc, saucecontrol's CC0 compact
+  profile as libvips ships it: PIL ignores embedded profiles) written to test/fixtures/images/, with the sha256 of
+  PIL's RGB conversion.
 - decode: sha256 of `Image.open(f).convert('RGB').tobytes()` (torchvision's pil_loader) per image.
 - resize: tiny synthetic images resized with PIL (all three filters, up and down), full outputs (base64).
 - pipelines: timm/torchvision eval transforms (Resize(floor(size / crop_pct)), CenterCrop(size), ToTensor,
@@ -83,10 +85,15 @@ def formats():
         'grey-alpha.png': base.convert('LA'), 'palette.png': base.convert('P'), 'rgba.png': base.convert('RGBA'),
         'cmyk.jpg': base.convert('CMYK'), 'grey.jpg': base.convert('L'),
     }
+    with open(os.path.join(out_dir, '..', 'display-p3.icc'), 'rb') as f:
+        p3 = f.read()
+    save_options = {'icc-p3.jpg': {'icc_profile': p3, 'quality': 90}, 'icc-p3.png': {'icc_profile': p3}}
+    variants['icc-p3.jpg'] = base
+    variants['icc-p3.png'] = base
     rows = []
     for name, im in variants.items():
         path = os.path.join(out_dir, name)
-        im.save(path)
+        im.save(path, **save_options.get(name, {}))
         with open(path, 'rb') as f:
             back = Image.open(f)
             rows.append({'file': name, 'mode': back.mode, 'sha256': sha(back.convert('RGB').tobytes())})

@@ -98,10 +98,45 @@ function tooLarge(name: string, width: number, height: number, maxPixels: number
     '(a guard against decompression bombs). Downscale it, or pass a larger maxPixels.', 'IMAGE_TOO_LARGE');
 }
 
-/** Grey or colour (not CMYK) image bytes -> 8-bit RGB in one libvips pipeline. */
+/**
+ * The JPEG without the APPn segments that do not change its pixels (EXIF, XMP, ICC, Photoshop, ...: APP1-APP13,
+ * APP15) and comments; APP0 (JFIF) and APP14 (Adobe) stay, since libjpeg reads the colour transform from them. libvips
+ * parses what it is given (EXIF and XMP alone cost about 0.5 ms for a phone photo's); PIL ignores them too. Returns
+ * `bytes` itself when there is nothing to drop.
+ */
+export function stripJpegMetadata(bytes: Uint8Array): Uint8Array {
+  const keep: [number, number][] = [];
+  let i = 2;
+  let dropped = false;
+  while (i + 4 <= bytes.length && bytes[i] === 0xff) {
+    const marker = bytes[i + 1]!;
+    if (marker === 0xda || marker === 0xd9) break; // scan data (or the end): the rest stays as it is
+    if (marker === 0xff) { i++; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { keep.push([i, i + 2]); i += 2; continue; }
+    const end = i + 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
+    if ((marker >= 0xe1 && marker <= 0xed) || marker === 0xef || marker === 0xfe) dropped = true;
+    else keep.push([i, end]);
+    i = end;
+  }
+  if (!dropped || i > bytes.length) return bytes;
+  let n = 2 + (bytes.length - i);
+  for (const [a, b] of keep) n += b - a;
+  const out = new Uint8Array(n);
+  out.set(bytes.subarray(0, 2));
+  let o = 2;
+  for (const [a, b] of keep) { out.set(bytes.subarray(a, b), o); o += b - a; }
+  out.set(bytes.subarray(i), o);
+  return out;
+}
+
+/**
+ * Grey or colour (not CMYK) image bytes -> 8-bit RGB in one libvips pipeline. `ignoreIcc`: PIL (torchvision's
+ * loader) does not apply embedded colour profiles, so neither do we (sharp would convert e.g. a phone's Display P3
+ * photo to sRGB, changing its pixels; and even an sRGB profile's identity transform costs 3-4 ms per photo).
+ */
 async function decodeRgb(sharp: Sharp, bytes: Uint8Array, maxPixels: number, name: string, format: string): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', ignoreIcc: true })
       .toColourspace('srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
@@ -127,7 +162,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   const frame = jpegFrame(bytes);
   if (frame && (frame.components === 1 || frame.components === 3) && frame.width > 0 && frame.height > 0) {
     if (frame.width * frame.height > maxPixels) throw tooLarge(name, frame.width, frame.height, maxPixels);
-    return decodeRgb(sharp, bytes, maxPixels, name, 'jpeg');
+    return decodeRgb(sharp, stripJpegMetadata(bytes), maxPixels, name, 'jpeg');
   }
   let meta: Awaited<ReturnType<ReturnType<Sharp>['metadata']>>;
   try {
@@ -144,7 +179,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   if (width * height > maxPixels) throw tooLarge(name, width, height, maxPixels);
   if (meta.space !== 'cmyk') return decodeRgb(sharp, bytes, maxPixels, name, meta.format ?? 'image');
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', ignoreIcc: true })
       .pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) throw new Error(`decoded CMYK to ${info.channels} channels, expected 4`);
     return { width: info.width, height: info.height, data: cmykToRgb(data) };
