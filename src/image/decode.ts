@@ -70,25 +70,38 @@ function cmykToRgb(cmyk: Uint8Array): Uint8Array {
 }
 
 /**
+ * The marker segments of a JPEG's header, in order, up to the first scan (SOS) or the end: `[marker, start, end)`
+ * byte ranges, the marker's own two bytes included; `scan` is where the scan data (or the end) starts, `undefined`
+ * when a segment runs past the bytes or a byte that is no marker sits where one belongs. `undefined` for a non-JPEG.
+ */
+function jpegSegments(bytes: Uint8Array): { segments: [marker: number, start: number, end: number][]; scan: number | undefined } | undefined {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  const segments: [number, number, number][] = [];
+  let i = 2;
+  while (i + 4 <= bytes.length) {
+    if (bytes[i] !== 0xff) return { segments, scan: undefined };
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) { i++; continue; } // fill byte
+    if (marker === 0xda || marker === 0xd9) return { segments, scan: i }; // scan data / end
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { segments.push([marker, i, i + 2]); i += 2; continue; } // no length
+    const end = i + 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
+    segments.push([marker, i, end]);
+    if (end > bytes.length) return { segments, scan: undefined };
+    i = end;
+  }
+  return { segments, scan: undefined };
+}
+
+/**
  * Size and component count of a JPEG from its frame header (SOFn), without decoding; `undefined` when `bytes` is
  * not a JPEG or the header cannot be found (the caller then asks libvips).
  */
 export function jpegFrame(bytes: Uint8Array): { width: number; height: number; components: number } | undefined {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
-  let i = 2;
-  while (i + 4 <= bytes.length) {
-    if (bytes[i] !== 0xff) return undefined;
-    const marker = bytes[i + 1]!;
-    if (marker === 0xff) { i++; continue; } // fill byte
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { i += 2; continue; } // no length
-    if (marker === 0xda || marker === 0xd9) return undefined; // scan data / end before a frame header
-    const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+  for (const [marker, i] of jpegSegments(bytes)?.segments ?? []) {
     const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (sof) {
-      if (i + 10 > bytes.length) return undefined;
-      return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]!, components: bytes[i + 9]! };
-    }
-    i += 2 + len;
+    if (!sof) continue;
+    if (i + 10 > bytes.length) return undefined;
+    return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]!, components: bytes[i + 9]! };
   }
   return undefined;
 }
@@ -105,27 +118,16 @@ function tooLarge(name: string, width: number, height: number, maxPixels: number
  * `bytes` itself when there is nothing to drop.
  */
 export function stripJpegMetadata(bytes: Uint8Array): Uint8Array {
-  const keep: [number, number][] = [];
-  let i = 2;
-  let dropped = false;
-  while (i + 4 <= bytes.length && bytes[i] === 0xff) {
-    const marker = bytes[i + 1]!;
-    if (marker === 0xda || marker === 0xd9) break; // scan data (or the end): the rest stays as it is
-    if (marker === 0xff) { i++; continue; }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { keep.push([i, i + 2]); i += 2; continue; }
-    const end = i + 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
-    if ((marker >= 0xe1 && marker <= 0xed) || marker === 0xef || marker === 0xfe) dropped = true;
-    else keep.push([i, end]);
-    i = end;
-  }
-  if (!dropped || i > bytes.length) return bytes;
-  let n = 2 + (bytes.length - i);
-  for (const [a, b] of keep) n += b - a;
-  const out = new Uint8Array(n);
+  const header = jpegSegments(bytes);
+  if (header?.scan === undefined) return bytes; // not a JPEG, or a header we cannot walk: libvips gets it as it is
+  const metadata = (m: number): boolean => (m >= 0xe1 && m <= 0xed) || m === 0xef || m === 0xfe;
+  if (!header.segments.some(([m]) => metadata(m))) return bytes;
+  const keep = header.segments.filter(([m]) => !metadata(m));
+  const out = new Uint8Array(2 + keep.reduce((n, [, a, b]) => n + b - a, 0) + bytes.length - header.scan);
   out.set(bytes.subarray(0, 2));
   let o = 2;
-  for (const [a, b] of keep) { out.set(bytes.subarray(a, b), o); o += b - a; }
-  out.set(bytes.subarray(i), o);
+  for (const [, a, b] of keep) { out.set(bytes.subarray(a, b), o); o += b - a; }
+  out.set(bytes.subarray(header.scan), o);
   return out;
 }
 
