@@ -3,10 +3,12 @@
 #   all (default): four models on WebGPU vs onnxruntime (CPU) vs PyTorch (CUDA), ResNet-50 tuning variants,
 #                  wasm threads on this machine's cores
 #   vgg:           VGG-16 the same way (a 550 MB ONNX export)
-#   runtimes:      tfjs-webgpu against onnxruntime-web's WebGPU EP (fp32 / fp16 weights), the size fixtures
-#                  (test/fixtures/parity-sizes) on webgpu, and the shipped checkpoint classified on webgpu
-#   fixtures:      the fixtures carried in .device-fixtures/ (../shared/fixtures/parity does not travel) on webgpu,
-#                  and `cnn-zoo verify mobilenet_v2 --backend webgpu`
+#   runtimes:      tfjs-webgpu against onnxruntime-web's WebGPU EP (fp32 / fp16 weights; MODELS=a,b), then the size
+#                  fixtures (test/fixtures/parity-sizes) on webgpu (NO_PARITY=1 leaves them out)
+#   fixtures:      the fixtures carried in .device-fixtures/ on webgpu (../shared/fixtures/parity does not travel:
+#                  here, `mkdir .device-fixtures && cp ../shared/fixtures/parity/*.json.gz
+#                  test/fixtures/parity-sizes/mobilenet_v2*.json.gz .device-fixtures/`), and
+#                  `cnn-zoo verify mobilenet_v2 --backend webgpu`
 # Results: $OUT/results.csv and $OUT/*.log
 set -uo pipefail
 source .device-carry/setup.sh
