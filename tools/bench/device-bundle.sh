@@ -2,6 +2,8 @@
 # Builds .device-carry/ for running the bench on a GPU machine that has no Node and no node_modules:
 # a node binary, the Vulkan loader and Dawn (../shared/tools/prepare-device-carry.sh), the bench bundled to one
 # CommonJS file, and the few package files it reads at run time (Dawn's addon, tfjs-backend-wasm's binaries).
+# The working tree and the carried folder travel within 64 MiB together: for the `runtimes` phase leave out what it
+# does not read (mv .device-carry/{bench,cli}.cjs.xz .device-carry/node_modules/@tensorflow elsewhere first).
 # On the device:  bash .device-carry/setup.sh && /tmp/node .device-carry/bench.cjs --backends webgpu ...
 #                  /tmp/node .device-carry/cli.cjs parity .device-fixtures/*.json.gz --backend webgpu
 set -euo pipefail
@@ -44,6 +46,7 @@ o=node_modules/onnxruntime-web/dist
 mkdir -p "$dir/ort"
 cp $o/ort.webgpu.min.mjs $o/ort-wasm-simd-threaded.asyncify.mjs $o/ort.all.min.mjs $o/ort-wasm-simd-threaded.jsep.mjs "$dir/ort/"
 for w in asyncify jsep; do xz -T2 -6 -c $o/ort-wasm-simd-threaded.$w.wasm > "$dir/ort/ort-wasm-simd-threaded.$w.wasm.xz"; done
+xz -9 -f "$dir"/ort/*.mjs
 cp tools/bench/py_bench.py tools/bench/det.py "$dir/"
 cat > "$dir/setup.sh" <<'SETUP'
 # Unpacks what .device-carry holds: the Vulkan loader, node, Dawn's addon. Run from the repository root.

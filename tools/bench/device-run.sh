@@ -3,7 +3,8 @@
 #   all (default): four models on WebGPU vs onnxruntime (CPU) vs PyTorch (CUDA), ResNet-50 tuning variants,
 #                  wasm threads on this machine's cores
 #   vgg:           VGG-16 the same way (a 550 MB ONNX export)
-#   runtimes:      tfjs-webgpu against onnxruntime-web's WebGPU EP (fp32 / fp16 weights; MODELS=a,b), then the size
+#   runtimes:      tfjs-webgpu against onnxruntime-web's WebGPU EPs, native and JSEP (fp32 / fp16 weights;
+#                  MODELS=a,b; rows as in docs/webgpu-runtimes.csv), then the size
 #                  fixtures (test/fixtures/parity-sizes) on webgpu (NO_PARITY=1 leaves them out)
 #   fixtures:      the fixtures carried in .device-fixtures/ on webgpu (../shared/fixtures/parity does not travel:
 #                  here, `mkdir .device-fixtures && cp ../shared/fixtures/parity/*.json.gz
@@ -44,10 +45,10 @@ case "${1:-all}" in
     bench --models resnet50 --batch 1 --backends webgpu --no-ort --no-torch --runs 15 --max-seconds 1.5 --label "h100 kernels" 2>&1 | tee "$out/kernels.log"
     bench --models mobilenet_v2,resnet50 --batch 1 --backends wasm --wasm-threads 1,2,4,8 --no-torch --runs 10 --max-seconds 2 --label "h100 host cpu: wasm threads" 2>&1 | tee "$out/wasm-threads.log" ;;
   runtimes)
-    for v in "--ort-build all --ort-device ort" "--ort-build webgpu --ort-device ort" "--ort-build webgpu --ort-device dawn"; do
+    for v in "--ort-build webgpu --ort-device ort" "--ort-build all --ort-device ort"; do
       echo "=== onnxruntime-web variant: $v"
       timeout 150 /tmp/node .device-carry/webgpu-runtimes.cjs --ort-dist "$PWD/.device-carry/ort" --csv "$out/webgpu-runtimes.csv" \
-        --models "${MODELS:-mobilenet_v2,resnet50}" --rounds 15 $v 2>&1 | grep -v '^|' | tee -a "$out/webgpu-runtimes.log"
+        --models "${MODELS:-mobilenet_v2,resnet50,squeezenet1_1,densenet121}" --rounds 15 $v 2>&1 | grep -v '^|' | tee -a "$out/webgpu-runtimes.log"
     done
     [ -n "${NO_PARITY:-}" ] || time timeout 200 bash -c "$(declare -f parity); parity $out/parity-sizes.log test/fixtures/parity-sizes/*.json.gz" ;;
   fixtures)

@@ -36,6 +36,8 @@ const { values } = parseArgs({ options: {
   'ort-build': { type: 'string', default: 'webgpu' },
   // ort: onnxruntime-web asks navigator.gpu for its device; dawn: this script makes the GPUDevice and hands it over
   'ort-device': { type: 'string', default: 'ort' },
+  // onnxruntime-web's log level (verbose, info, warning, error, fatal): why a session fails
+  'ort-log': { type: 'string', default: 'warning' },
 } });
 const rounds = Number(values.rounds);
 process.env.CNN_ZOO_QUIET = '1';
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   console.log('tfjs backend:', await useBackend(values['tfjs-backend'] as 'webgpu'));
   const adapter = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
   console.log('adapter:', JSON.stringify(adapter ?? {}));
+  const gpuName = [adapter?.vendor, adapter?.architecture].filter((x) => x).join(' ') || values['tfjs-backend']!;
 
   // onnxruntime-web's wasm memory is a SharedArrayBuffer (its threaded builds), and Dawn's Node addon refuses views
   // of one in GPUQueue.writeBuffer ("no overload matched for writeBuffer"), which browsers accept: copy such data.
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
   const ort = (await import(dist ? `${dist}/ort.${build}.min.mjs` : `onnxruntime-web/${build}`)) as unknown as OrtModule;
   if (dist) ort.env.wasm.wasmPaths = `${dist}/`;
   ort.env.wasm.numThreads = 1;
+  (ort.env as unknown as { logLevel: string }).logLevel = values['ort-log']!;
   console.log('onnxruntime-web', JSON.stringify(ort.env.versions ?? {}), `ort.${build}`, `device from ${values['ort-device']}`);
   if (values['ort-device'] === 'dawn' && values.ep === 'webgpu') {
     type Gpu = { requestAdapter(o: object): Promise<{ features: Set<string>; limits: Record<string, number>; requestDevice(d: object): Promise<unknown> } | null> };
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
     console.log('device features:', wanted.filter((f) => a.features.has(f)).join(','));
   }
 
-  const header = 'date,model,batch,runtime,weights,onnx_mb,min_ms,median_ms,rel_diff_vs_tfjs_webgpu';
+  const header = 'date,gpu,ort_build,ort_device,model,batch,runtime,weights,onnx_mb,min_ms,median_ms,rel_diff_vs_tfjs_webgpu';
   if (values.csv && !existsSync(values.csv)) writeFileSync(values.csv, `${header}\n`);
   const rows = ['| model | batch | tfjs webgpu ms | ORT webgpu fp32 ms | ORT webgpu fp16 weights ms | rel. diff fp32 / fp16 vs tfjs | ONNX MB fp32 / fp16 |', '|---|---|---|---|---|---|---|'];
   const date = new Date().toISOString().slice(0, 16);
@@ -147,7 +151,8 @@ async function main(): Promise<void> {
           if (!times[k]!.length) continue;
           const s = stats(times[k]!);
           const size = k === 'tfjs' ? '' : mb(k);
-          appendFileSync(values.csv, `${date},${name},${b},${label},${weights},${size},${s.min.toFixed(3)},${s.median.toFixed(3)},${k === 'tfjs' ? '' : diff(k)}\n`);
+          const variant = k === 'tfjs' ? ',' : `${build === 'all' ? 'all (JSEP)' : 'webgpu (native EP)'},${values['ort-device']}`;
+          appendFileSync(values.csv, `${date},${gpuName.replaceAll(',', ' ')},${variant},${name},${b},${label},${weights},${size},${s.min.toFixed(3)},${s.median.toFixed(3)},${k === 'tfjs' ? '' : diff(k)}\n`);
         }
       }
     }
