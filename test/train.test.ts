@@ -177,12 +177,15 @@ describe('training: fine-tuning the last backbone layers (cpu, which has convolu
     await useBackend('cpu');
     const clf = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
     const before = new Map(await Promise.all(clf.model.weights.map(async (w) => [w.originalName, await w.read().data()] as const)));
-    const h = await clf.fit(data, { epochs: 2, augment: 0, validationSplit: 0.5, fineTune: 2, fineTuneEpochs: 1 });
+    const events: FitProgress[] = [];
+    const h = await clf.fit(data, { epochs: 2, augment: 0, validationSplit: 0.5, fineTune: 2, fineTuneEpochs: 1, onProgress: (p) => events.push(p) });
     console.log(`      held-out ${h.headValidationAccuracy} -> ${h.validationAccuracy}, ${h.seconds.fineTune.toFixed(1)} s fine-tuning`);
     expect(h).to.include({ trainImages: 3, validationImages: 3 });
     expect(h.epochs.map((e) => `${e.phase}${e.epoch}`)).to.deep.equal(['head1', 'head2', 'fine-tune1']);
     expect(h.validationAccuracy).to.be.within(0, 1);
     expect(h.epochs.at(-1)!.valAccuracy).to.equal(h.validationAccuracy);
+    // Each fine-tuning epoch ends with the whole model's held-out accuracy, in the history and in the progress.
+    expect(events.at(-1)).to.deep.include({ phase: 'fine-tune', epoch: 1, done: 3, total: 3, valAccuracy: h.validationAccuracy });
 
     const backbone = featureLayerNames(getSpec(BASE), 224);
     const withWeights = clf.model.layers.filter((l) => l.weights.length > 0);

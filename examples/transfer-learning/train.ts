@@ -74,8 +74,9 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
       log(`features: ${p.done}/${p.total} images`);
     } else if (p.phase === 'head' && (p.epoch % 20 === 0 || p.epoch === p.epochs)) {
       log(`head epoch ${p.epoch}/${p.epochs}: training loss ${p.loss.toFixed(4)}`);
-    } else if (p.phase === 'fine-tune' && p.done === p.total) {
-      log(`fine-tune epoch ${p.epoch}/${p.epochs}: training loss ${p.loss.toFixed(4)}`);
+    } else if (p.phase === 'fine-tune' && p.done === p.total && (p.valAccuracy !== null || o.testFraction === 0)) {
+      const held = p.valAccuracy === null ? '' : `, held-out accuracy ${(100 * p.valAccuracy).toFixed(1)}%`;
+      log(`fine-tune epoch ${p.epoch}/${p.epochs}: training loss ${p.loss.toFixed(4)}${held}`);
     }
   };
   const h = await clf.fit(o.data, {

@@ -23,11 +23,11 @@ export interface LabelledImages {
 /** What `fit()` trains on: a folder with one sub-folder of images per class (Node), or labelled images. */
 export type TrainingData = string | LabelledImages;
 
-/** Progress of `fit()`: features extracted (images), head epochs, fine-tuning steps (images). */
+/** Progress of `fit()`: features extracted (images), head epochs, fine-tuning steps (images; held-out accuracy at each epoch's end). */
 export type FitProgress =
   | { phase: 'features'; done: number; total: number }
   | { phase: 'head'; epoch: number; epochs: number; loss: number; accuracy: number; valAccuracy: number | null }
-  | { phase: 'fine-tune'; epoch: number; epochs: number; done: number; total: number; loss: number };
+  | { phase: 'fine-tune'; epoch: number; epochs: number; done: number; total: number; loss: number; valAccuracy: number | null };
 
 export interface FitOptions {
   /** Epochs of the head on frozen features (default 20). */

@@ -234,7 +234,20 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
   const headSeconds = (performance.now() - t0) / 1000;
   const headValidationAccuracy = epochs.at(-1)?.valAccuracy ?? null;
 
-  // 3. Fine-tuning: the backbone's last N layers with weights and the head, end to end on augmented images.
+  // 3. Fine-tuning: the backbone's last N layers with weights and the head, end to end on augmented images; held-out
+  // accuracy of the whole model after each epoch.
+  const modelAccuracy = async (): Promise<number | null> => {
+    if (!test.length) return null;
+    let right = 0;
+    for (let i = 0; i < test.length; i += EXTRACT_BATCH) {
+      const batch = test.slice(i, i + EXTRACT_BATCH);
+      const x = await ctx.preprocess(batch.map((b) => b.image));
+      const yb = tf.tensor1d(batch.map((b) => b.label), 'int32');
+      right += await scalar(tf.tidy(() => correct(ctx.model.predict(x) as tf.Tensor2D, yb)));
+      tf.dispose([x, yb]);
+    }
+    return right / test.length;
+  };
   let validationAccuracy = headValidationAccuracy;
   t0 = performance.now();
   if (s.fineTune > 0) {
@@ -261,25 +274,16 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
           lossSum += (await scalar(cost)) * batch.length;
           right += await scalar(hits!);
           tf.dispose([raw, x, yb, oneHot]);
-          progress({ phase: 'fine-tune', epoch, epochs: s.fineTuneEpochs, done: Math.min(i + batchSize, order.length), total: order.length, loss: lossSum / Math.min(i + batchSize, order.length) });
+          progress({ phase: 'fine-tune', epoch, epochs: s.fineTuneEpochs, done: Math.min(i + batchSize, order.length), total: order.length, loss: lossSum / Math.min(i + batchSize, order.length), valAccuracy: null });
         }
-        epochs.push({ phase: 'fine-tune', epoch, loss: lossSum / order.length, accuracy: right / order.length, valAccuracy: null });
+        const valAccuracy = await modelAccuracy();
+        if (valAccuracy !== null) progress({ phase: 'fine-tune', epoch, epochs: s.fineTuneEpochs, done: order.length, total: order.length, loss: lossSum / order.length, valAccuracy });
+        epochs.push({ phase: 'fine-tune', epoch, loss: lossSum / order.length, accuracy: right / order.length, valAccuracy });
       }
     } finally {
       ft.dispose();
     }
-    if (test.length) {
-      let right = 0;
-      for (let i = 0; i < test.length; i += EXTRACT_BATCH) {
-        const batch = test.slice(i, i + EXTRACT_BATCH);
-        const x = await ctx.preprocess(batch.map((b) => b.image));
-        const yb = tf.tensor1d(batch.map((b) => b.label), 'int32');
-        right += await scalar(tf.tidy(() => correct(ctx.model.predict(x) as tf.Tensor2D, yb)));
-        tf.dispose([x, yb]);
-      }
-      validationAccuracy = right / test.length;
-      epochs.at(-1)!.valAccuracy = validationAccuracy;
-    }
+    if (test.length) validationAccuracy = epochs.at(-1)!.valAccuracy;
   }
   const fineTuneSeconds = s.fineTune > 0 ? (performance.now() - t0) / 1000 : 0;
 

@@ -25,7 +25,8 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 export function describeProgress(p: FitProgress): { text: string; fraction: number } {
   if (p.phase === 'features') return { text: `Features of the images: ${p.done} / ${p.total}`, fraction: p.total ? p.done / p.total : 0 };
   if (p.phase === 'head') return { text: `Training the new head: epoch ${p.epoch} / ${p.epochs}, loss ${p.loss.toFixed(3)}, accuracy ${(100 * p.accuracy).toFixed(0)}%`, fraction: p.epoch / p.epochs };
-  return { text: `Fine-tuning: epoch ${p.epoch} / ${p.epochs}, ${p.done} / ${p.total} images, loss ${p.loss.toFixed(3)}`, fraction: (p.epoch - 1 + p.done / p.total) / p.epochs };
+  const held = p.valAccuracy === null ? '' : `, held-out ${(100 * p.valAccuracy).toFixed(0)}%`;
+  return { text: `Fine-tuning: epoch ${p.epoch} / ${p.epochs}, ${p.done} / ${p.total} images, loss ${p.loss.toFixed(3)}${held}`, fraction: (p.epoch - 1 + p.done / p.total) / p.epochs };
 }
 
 export function setupTeach(o: TeachOptions): void {

@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: (p) => {
         if (p.phase === 'features') bar(p.phase).update(p.done, p.total, 'images');
         else if (p.phase === 'head') bar(p.phase).update(p.epoch, p.epochs, `loss ${p.loss.toFixed(4)}${p.valAccuracy === null ? '' : `  held-out ${(100 * p.valAccuracy).toFixed(1)}%`}`);
-        else bar(p.phase).update(p.done, p.total, `epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)}`);
+        else bar(p.phase).update(p.done, p.total, `epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)}${p.valAccuracy === null ? '' : `  held-out ${(100 * p.valAccuracy).toFixed(1)}%`}`);
       },
     });
     for (const b of bars.values()) b.finish();
