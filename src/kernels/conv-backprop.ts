@@ -7,7 +7,8 @@
  *
  * - dx: dx[h] = sum_i dyS[h + p0 - i*d] w[i], where dyS is dy with s-1 zeros after each element. That is a
  *   stride-1 convolution (dilation d) of dyS with the spatially flipped, in/out-swapped filter, padded by
- *   E-1-p0 before and (H + p0 - len(dyS)) after (a negative pad crops).
+ *   E-1-p0 before and (H + p0 - len(dyS)) after (a negative pad crops). With stride > 1 and dilation 1 it runs
+ *   by output phases instead (phasedBackpropInput: no multiply-adds with the inserted zeros).
  * - dw: dw[i] = sum_{n,o} x[n, o*s + i*d - p0] dy[n, o]: a convolution whose batch is the input channels
  *   (x -> [Cin, H, W, N]) and whose filter is dy (-> [Ho, Wo, N, Cout]), with stride d and dilation s,
  *   padded by p0 before and by whatever makes its output exactly k long after.
@@ -71,6 +72,24 @@ function strideDilate(scope: KernelScope, dy: Info, sh: number, sw: number): Inf
   return scope.reshape(p, [n, ho * sh, wo * sw, c]);
 }
 
+/**
+ * The filter [kh, kw, Cin, Cout] at taps rows x cols (in that order, e.g. reversed to flip it): one contiguous Slice
+ * per tap and Concats. wasm's Reverse, StridedSlice with a stride and Slice above rank 4 are slow generic paths
+ * (34, 58 and 340 ms for a 3x3x256x512 filter, against 0.3 ms for a tap).
+ */
+function filterTaps(scope: KernelScope, filter: Info, rows: readonly number[], cols: readonly number[]): Info {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  if (rows.length === kh && cols.length === kw && rows.every((r, i) => r === i) && cols.every((c, i) => c === i)) return filter;
+  const row = (r: number): Info => {
+    const taps = cols.map((c) => scope.slice(filter, [r, c, 0, 0], [1, 1, cin, cout]));
+    return taps.length > 1 ? scope.run('Concat', taps, { axis: 1 }) : taps[0]!;
+  };
+  const out = rows.map(row);
+  return out.length > 1 ? scope.run('Concat', out, { axis: 0 }) : out[0]!;
+}
+
+const range = (first: number, count: number, step: number): number[] => Array.from({ length: count }, (_, i) => first + i * step);
+
 /** The input padding of dx's convolution (see the file comment), per axis. */
 function backpropInputPads(g: ConvGeometry, dyS: Info): [[number, number], [number, number]] {
   const eh = (g.kh - 1) * g.dh + 1, ew = (g.kw - 1) * g.dw + 1;
@@ -80,11 +99,63 @@ function backpropInputPads(g: ConvGeometry, dyS: Info): [[number, number], [numb
   ];
 }
 
+/**
+ * One axis of a strided dx by phases: the outputs h = s*q + r (phase r) take only the taps i = s*m + t with
+ * t = (r + p0) mod s, from dy[q + c - m] with c = floor((r + p0) / s). So each phase is a stride-1 convolution of dy
+ * (not of the zero-dilated dyS) with the sub-filter of those taps, flipped: `taps` of them from `first`, leading
+ * pad `k - 1 - c` and trailing pad making `len` outputs (negative pads crop).
+ */
+interface Phase { first: number; taps: number; len: number; pads: [number, number] }
+
+function phases(size: number, outSize: number, k: number, s: number, p0: number): Phase[] {
+  return Array.from({ length: s }, (_, r) => {
+    const first = (r + p0) % s, c = Math.floor((r + p0) / s);
+    const taps = Math.max(0, Math.ceil((k - first) / s)), len = Math.max(0, Math.ceil((size - r) / s));
+    const before = taps - 1 - c;
+    return { first, taps, len, pads: [before, len + taps - 1 - before - outSize] };
+  });
+}
+
+/**
+ * Strided dx (dilation 1) as sh*sw stride-1 convolutions, one per output phase, interleaved: s^2 fewer
+ * multiply-adds than the convolution of the zero-dilated dy (ResNets' stride-2 3x3 and 1x1 convolutions).
+ */
+function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
+  const ph = phases(g.inH, g.outH, g.kh, g.sh, g.top), pw = phases(g.inW, g.outW, g.kw, g.sw, g.left);
+  const qh = Math.ceil(g.inH / g.sh), qw = Math.ceil(g.inW / g.sw);
+  const rows: Info[] = [];
+  for (const a of ph) {
+    const row: Info[] = [];
+    for (const b of pw) {
+      let out: Info;
+      if (a.taps === 0 || b.taps === 0 || a.len === 0 || b.len === 0) {
+        out = scope.run('Fill', [], { shape: [g.n, qh, qw, g.inC], value: 0, dtype: 'float32' });
+      } else {
+        // The phase's taps, flipped: first + s*(taps-1) down to first.
+        const flipped = filterTaps(scope, filter, range(a.first + (a.taps - 1) * g.sh, a.taps, -g.sh), range(b.first + (b.taps - 1) * g.sw, b.taps, -g.sw));
+        const w = scope.transpose(flipped, [0, 1, 3, 2]);
+        const { x, pad } = cropForConv(scope, dy, [a.pads, b.pads]);
+        const y = scope.run('Conv2D', { x, filter: w }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
+        checkShape(y, [g.n, a.len, b.len, g.inC], 'Conv2DBackpropInput phase');
+        out = scope.pad(y, [[0, 0], [0, qh - a.len], [0, qw - b.len], [0, 0]]);
+      }
+      row.push(scope.reshape(out, [g.n, qh, 1, qw, 1, g.inC]));
+    }
+    rows.push(row.length > 1 ? scope.run('Concat', row, { axis: 4 }) : row[0]!);
+  }
+  const all = rows.length > 1 ? scope.run('Concat', rows, { axis: 2 }) : rows[0]!;
+  const full = scope.reshape(all, [g.n, qh * g.sh, qw * g.sw, g.inC]);
+  return scope.slice(full, [0, 0, 0, 0], [g.n, g.inH, g.inW, g.inC]);
+}
+
 /** Conv2DBackpropInput: dy [N, Ho, Wo, Cout], filter [kh, kw, Cin, Cout] -> dx [N, H, W, Cin]. */
 export function conv2dBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
+  if ((g.sh > 1 || g.sw > 1) && g.dh === 1 && g.dw === 1) {
+    return checkShape(phasedBackpropInput(scope, dy, filter, g), [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
+  }
   const dyS = strideDilate(scope, dy, g.sh, g.sw);
   const { x, pad } = cropForConv(scope, dyS, backpropInputPads(g, dyS));
-  const flipped = g.kh * g.kw > 1 ? scope.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;
+  const flipped = filterTaps(scope, filter, range(g.kh - 1, g.kh, -1), range(g.kw - 1, g.kw, -1));
   const w = scope.transpose(flipped, [0, 1, 3, 2]);
   const dx = scope.run('Conv2D', { x, filter: w }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [g.dh, g.dw] });
   return checkShape(dx, [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
