@@ -67,6 +67,8 @@ const CASES: LayerCase[] = [
   { name: 'DepthwiseConv2D 5x5 s2 pad 2', input: [11, 10, 4], build: conv({ filters: 4, kernel: 5, stride: 2, padding: 2, groups: 4 }) },
   { name: 'DepthwiseConv2D 3x3 s2 TF SAME', input: [8, 8, 4], build: conv({ filters: 4, kernel: 3, stride: 2, padding: [[0, 1], [0, 1]], groups: 4 }) },
   { name: 'DepthwiseConv2D 3x3 multiplier 2', input: [7, 7, 3], build: conv({ filters: 6, kernel: 3, padding: 1, groups: 3 }) },
+  { name: 'DepthwiseConv2D 3x3 s2 multiplier 2 (phases, summed over the multiplier)', input: [9, 8, 3], build: conv({ filters: 6, kernel: 3, stride: 2, padding: 1, groups: 3 }) },
+  { name: 'DepthwiseConv2D 2x2 s3 "valid" (taps fewer than the stride)', input: [10, 11, 4], build: (x) => tf.layers.depthwiseConv2d({ kernelSize: 2, strides: 3 }).apply(x) as Sym },
   { name: 'DepthwiseConv2D 3x3 s2 "same" (tfjs)', input: [9, 8, 4], build: (x) => tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }).apply(x) as Sym },
   { name: 'GroupedConv2D 3x3 groups 2', input: [7, 8, 8], build: conv({ filters: 6, kernel: 3, padding: 1, groups: 2 }) },
   { name: 'GroupedConv2D 3x3 s2 groups 4', input: [9, 9, 8], build: conv({ filters: 8, kernel: 3, stride: 2, padding: 1, groups: 4, bias: false }) },

@@ -118,9 +118,11 @@ function phases(size: number, outSize: number, k: number, s: number, p0: number)
 
 /**
  * Strided dx (dilation 1) as sh*sw stride-1 convolutions, one per output phase, interleaved: s^2 fewer
- * multiply-adds than the convolution of the zero-dilated dy (ResNets' stride-2 3x3 and 1x1 convolutions).
+ * multiply-adds than the convolution of the zero-dilated dy (ResNets' stride-2 3x3 and 1x1 convolutions, the
+ * MobileNets' stride-2 depthwise ones). `conv` is the stride-1 convolution of dy with a phase's flipped taps.
  */
-function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
+function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry,
+  conv: (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info) => Info): Info {
   const ph = phases(g.inH, g.outH, g.kh, g.sh, g.top), pw = phases(g.inW, g.outW, g.kw, g.sw, g.left);
   const qh = Math.ceil(g.inH / g.sh), qw = Math.ceil(g.inW / g.sw);
   const rows: Info[] = [];
@@ -133,10 +135,8 @@ function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: Conv
       } else {
         // The phase's taps, flipped: first + s*(taps-1) down to first.
         const flipped = filterTaps(scope, filter, range(a.first + (a.taps - 1) * g.sh, a.taps, -g.sh), range(b.first + (b.taps - 1) * g.sw, b.taps, -g.sw));
-        const w = scope.transpose(flipped, [0, 1, 3, 2]);
         const { x, pad } = cropForConv(scope, dy, [a.pads, b.pads]);
-        const y = scope.run('Conv2D', { x, filter: w }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
-        checkShape(y, [g.n, a.len, b.len, g.inC], 'Conv2DBackpropInput phase');
+        const y = checkShape(conv(x, pad, flipped), [g.n, a.len, b.len, g.inC], 'backprop input phase');
         out = scope.pad(y, [[0, 0], [0, qh - a.len], [0, qw - b.len], [0, 0]]);
       }
       row.push(scope.reshape(out, [g.n, qh, 1, qw, 1, g.inC]));
@@ -148,16 +148,19 @@ function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: Conv
   return scope.slice(full, [0, 0, 0, 0], [g.n, g.inH, g.inW, g.inC]);
 }
 
+/** Whether dx runs by phases: a stride above 1 without dilation. */
+const phased = (g: ConvGeometry): boolean => (g.sh > 1 || g.sw > 1) && g.dh === 1 && g.dw === 1;
+
 /** Conv2DBackpropInput: dy [N, Ho, Wo, Cout], filter [kh, kw, Cin, Cout] -> dx [N, H, W, Cin]. */
 export function conv2dBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
-  if ((g.sh > 1 || g.sw > 1) && g.dh === 1 && g.dw === 1) {
-    return checkShape(phasedBackpropInput(scope, dy, filter, g), [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
+  const conv = (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info, dilations: [number, number]): Info =>
+    scope.run('Conv2D', { x, filter: scope.transpose(flipped, [0, 1, 3, 2]) }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations });
+  if (phased(g)) {
+    return checkShape(phasedBackpropInput(scope, dy, filter, g, (x, pad, f) => conv(x, pad, f, [1, 1])), [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
   }
   const dyS = strideDilate(scope, dy, g.sh, g.sw);
   const { x, pad } = cropForConv(scope, dyS, backpropInputPads(g, dyS));
-  const flipped = filterTaps(scope, filter, range(g.kh - 1, g.kh, -1), range(g.kw - 1, g.kw, -1));
-  const w = scope.transpose(flipped, [0, 1, 3, 2]);
-  const dx = scope.run('Conv2D', { x, filter: w }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [g.dh, g.dw] });
+  const dx = conv(x, pad, filterTaps(scope, filter, range(g.kh - 1, g.kh, -1), range(g.kw - 1, g.kw, -1)), [g.dh, g.dw]);
   return checkShape(dx, [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
 }
 
@@ -175,14 +178,22 @@ export function conv2dBackpropFilter(scope: KernelScope, x: Info, dy: Info, g: C
 /** DepthwiseConv2dNativeBackpropInput: dy [N, Ho, Wo, C*M], filter [kh, kw, C, M] -> dx [N, H, W, C]. */
 export function depthwiseBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
   const [kh, kw, c, m] = filter.shape as [number, number, number, number];
+  // Each channel's M outputs convolved with its flipped taps, summed over M.
+  const conv = (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info, dilations: [number, number]): Info => {
+    const [th, tw] = flipped.shape as [number, number];
+    const w = scope.reshape(flipped, [th, tw, c * m, 1]);
+    const out = scope.run('DepthwiseConv2dNative', { x, filter: w }, { strides: [1, 1], pad, dilations });
+    if (m === 1) return out;
+    const [n, h, wd] = out.shape as [number, number, number];
+    return scope.run('Sum', { x: scope.reshape(out, [n, h, wd, c, m]) }, { axis: [4], keepDims: false });
+  };
+  if (phased(g)) {
+    return checkShape(phasedBackpropInput(scope, dy, filter, g, (x, pad, f) => conv(x, pad, f, [1, 1])), [g.n, g.inH, g.inW, c], 'DepthwiseConv2dNativeBackpropInput');
+  }
   const dyS = strideDilate(scope, dy, g.sh, g.sw);
   const { x, pad } = cropForConv(scope, dyS, backpropInputPads(g, dyS));
-  const flipped = kh * kw > 1 ? scope.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;
-  const w = scope.reshape(flipped, [kh, kw, c * m, 1]);
-  const dx = scope.run('DepthwiseConv2dNative', { x, filter: w }, { strides: [1, 1], pad, dilations: [g.dh, g.dw] });
-  if (m === 1) return checkShape(dx, [g.n, g.inH, g.inW, c], 'DepthwiseConv2dNativeBackpropInput');
-  const per = scope.reshape(dx, [g.n, g.inH, g.inW, c, m]);
-  return checkShape(scope.run('Sum', { x: per }, { axis: [4], keepDims: false }), [g.n, g.inH, g.inW, c], 'DepthwiseConv2dNativeBackpropInput');
+  const dx = conv(x, pad, filterTaps(scope, filter, range(kh - 1, kh, -1), range(kw - 1, kw, -1)), [g.dh, g.dw]);
+  return checkShape(dx, [g.n, g.inH, g.inW, c], 'DepthwiseConv2dNativeBackpropInput');
 }
 
 /** DepthwiseConv2dNativeBackpropFilter: x [N, H, W, C], dy [N, Ho, Wo, C*M] -> dw [kh, kw, C, M]. */
