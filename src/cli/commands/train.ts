@@ -10,8 +10,8 @@ import { archName, parse } from '../args.js';
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
   '[--augment 2] [--validation-split 0.2] [--batch 32] [--seed 1] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
-  '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (needs\n' +
-  '  convolution gradients: --backend cpu, tensorflow, webgl or webgpu). Then: cnn-zoo classify IMAGE --weights DIR';
+  '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
+  '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). Then: cnn-zoo classify IMAGE --weights DIR';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
