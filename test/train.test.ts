@@ -37,7 +37,7 @@ function makeFolder(dir: string, classes: Record<string, string[]>): string {
   return dir;
 }
 
-describe('training: a fine-tuned model is a zoo model (wasm, head only)', function () {
+describe('training: a fine-tuned model is a zoo model (wasm; head only but for the CLI's --fine-tune 2)', function () {
   this.timeout(600_000);
   let tmp = '', data = '', saved = '';
   let clf: ZooModel;
@@ -117,17 +117,21 @@ describe('training: a fine-tuned model is a zoo model (wasm, head only)', functi
     expect(text).to.match(new RegExp(`1\\. +\\d+\\.\\d\\d% +\\d +${a[3]![0]!.label}`));
   });
 
-  it('cnn-zoo train DATA --model NAME --out DIR: progress, held-out accuracy, a classifier classify reads', () => {
+  it('cnn-zoo train DATA --model NAME --out DIR --fine-tune 2: progress, held-out accuracy (per fine-tuning epoch too), a classifier classify reads', () => {
     const out = join(tmp, 'cli-classifier');
-    const run = cli(['train', data, '--model', BASE, '--out', out, '--epochs', '3', '--augment', '0', '--validation-split', '0.25']);
+    const run = cli(['train', data, '--model', BASE, '--out', out, '--epochs', '3', '--augment', '0', '--validation-split', '0.25',
+      '--fine-tune', '2', '--fine-tune-epochs', '1']);
     console.log(run.stdout.trim().split('\n').map((l) => `      ${l}`).join('\n'));
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stderr).to.match(/features \[#+\] 12\/12/);
     expect(run.stderr).to.match(/head \[#+\] 3\/3/);
+    // Without a terminal the bar prints its finished line again once the epoch's held-out accuracy is measured.
+    expect(run.stderr).to.match(/fine-tune \[#+\] 9\/9 epoch 1\/1 +loss \d+\.\d{4} +held-out \d+\.\d%/);
+    expect(run.stdout).to.match(/held-out accuracy of the head before fine-tuning: \d+\.\d%/);
     expect(run.stdout).to.match(/held-out accuracy: \d+\.\d% \(\d\/3; chance 33\.3%\)/);
     const meta = (JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as { userDefinedMetadata: { cnnZoo: CnnZooMetadata } }).userDefinedMetadata.cnnZoo;
     expect(meta.labels).to.deep.equal(['beetle', 'dog', 'fish']);
-    expect(meta.training!.fit).to.include({ epochs: 3, augment: 0, trainImages: 9 });
+    expect(meta.training!.fit).to.include({ epochs: 3, augment: 0, trainImages: 9, fineTune: 2, fineTuneEpochs: 1 });
     const classified = cli(['classify', PARROT, '--weights', out, '--json']);
     expect(classified.status, classified.stderr).to.equal(0);
     expect((JSON.parse(classified.stdout) as { top: { label: string }[] }[])[0]!.top.map((p) => p.label).sort()).to.deep.equal(['beetle', 'dog', 'fish']);

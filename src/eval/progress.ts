@@ -11,6 +11,7 @@ interface Out { write(s: string): unknown; isTTY?: boolean }
 
 export function progressBar(label: string, out: Out = process.stderr, width = 30): ProgressBar {
   let lastDecile = -1;
+  let lastLine = '';
   let drawn = false;
   return {
     update(done, total, suffix = '') {
@@ -20,9 +21,12 @@ export function progressBar(label: string, out: Out = process.stderr, width = 30
         out.write(`\r${line}\x1b[K`);
         drawn = true;
       } else {
+        // Without a terminal: a line per tenth, and the finished line again when its text changes (e.g. a
+        // held-out accuracy measured after the last step).
         const decile = Math.floor(frac * 10);
-        if (decile !== lastDecile) {
+        if (decile !== lastDecile || (frac === 1 && line !== lastLine)) {
           lastDecile = decile;
+          lastLine = line;
           out.write(`${line}\n`);
         }
       }
