@@ -54,6 +54,7 @@ set -e
 for f in .device-carry/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
 xz -dc .device-carry/node.xz > /tmp/node && chmod +x /tmp/node
 xz -dc .device-carry/dawn.node.xz > .device-carry/node_modules/webgpu/dist/linux-x64/dawn.node
+shopt -s nullglob # what was left out of the carry (see above) is simply not there
 for f in .device-carry/*.cjs.xz .device-carry/ort/*.xz; do xz -dkf "$f"; done
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 SETUP
