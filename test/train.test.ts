@@ -37,7 +37,7 @@ function makeFolder(dir: string, classes: Record<string, string[]>): string {
   return dir;
 }
 
-describe('training: a fine-tuned model is a zoo model (wasm; head only but for the CLI's --fine-tune 2)', function () {
+describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fine-tune 2 in the CLI test)', function () {
   this.timeout(600_000);
   let tmp = '', data = '', saved = '';
   let clf: ZooModel;
