@@ -148,19 +148,23 @@ function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: Conv
   return scope.slice(full, [0, 0, 0, 0], [g.n, g.inH, g.inW, g.inC]);
 }
 
-/** Whether dx runs by phases: a stride above 1 without dilation. */
-const phased = (g: ConvGeometry): boolean => (g.sh > 1 || g.sw > 1) && g.dh === 1 && g.dw === 1;
+type StrideOneConv = (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info, dilations: [number, number]) => Info;
+
+/**
+ * dx of either convolution kind, given `conv`, its stride-1 convolution of (a crop of) dy with flipped taps: by output
+ * phases for a stride above 1 without dilation, else of the zero-dilated dy with the whole flipped filter.
+ */
+function backpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry, conv: StrideOneConv): Info {
+  if ((g.sh > 1 || g.sw > 1) && g.dh === 1 && g.dw === 1) return phasedBackpropInput(scope, dy, filter, g, (x, pad, f) => conv(x, pad, f, [1, 1]));
+  const dyS = strideDilate(scope, dy, g.sh, g.sw);
+  const { x, pad } = cropForConv(scope, dyS, backpropInputPads(g, dyS));
+  return conv(x, pad, filterTaps(scope, filter, range(g.kh - 1, g.kh, -1), range(g.kw - 1, g.kw, -1)), [g.dh, g.dw]);
+}
 
 /** Conv2DBackpropInput: dy [N, Ho, Wo, Cout], filter [kh, kw, Cin, Cout] -> dx [N, H, W, Cin]. */
 export function conv2dBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
-  const conv = (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info, dilations: [number, number]): Info =>
-    scope.run('Conv2D', { x, filter: scope.transpose(flipped, [0, 1, 3, 2]) }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations });
-  if (phased(g)) {
-    return checkShape(phasedBackpropInput(scope, dy, filter, g, (x, pad, f) => conv(x, pad, f, [1, 1])), [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
-  }
-  const dyS = strideDilate(scope, dy, g.sh, g.sw);
-  const { x, pad } = cropForConv(scope, dyS, backpropInputPads(g, dyS));
-  const dx = conv(x, pad, filterTaps(scope, filter, range(g.kh - 1, g.kh, -1), range(g.kw - 1, g.kw, -1)), [g.dh, g.dw]);
+  const dx = backpropInput(scope, dy, filter, g, (x, pad, flipped, dilations) =>
+    scope.run('Conv2D', { x, filter: scope.transpose(flipped, [0, 1, 3, 2]) }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations }));
   return checkShape(dx, [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
 }
 
@@ -177,22 +181,15 @@ export function conv2dBackpropFilter(scope: KernelScope, x: Info, dy: Info, g: C
 
 /** DepthwiseConv2dNativeBackpropInput: dy [N, Ho, Wo, C*M], filter [kh, kw, C, M] -> dx [N, H, W, C]. */
 export function depthwiseBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
-  const [kh, kw, c, m] = filter.shape as [number, number, number, number];
+  const [, , c, m] = filter.shape as [number, number, number, number];
   // Each channel's M outputs convolved with its flipped taps, summed over M.
-  const conv = (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info, dilations: [number, number]): Info => {
+  const dx = backpropInput(scope, dy, filter, g, (x, pad, flipped, dilations) => {
     const [th, tw] = flipped.shape as [number, number];
-    const w = scope.reshape(flipped, [th, tw, c * m, 1]);
-    const out = scope.run('DepthwiseConv2dNative', { x, filter: w }, { strides: [1, 1], pad, dilations });
+    const out = scope.run('DepthwiseConv2dNative', { x, filter: scope.reshape(flipped, [th, tw, c * m, 1]) }, { strides: [1, 1], pad, dilations });
     if (m === 1) return out;
-    const [n, h, wd] = out.shape as [number, number, number];
-    return scope.run('Sum', { x: scope.reshape(out, [n, h, wd, c, m]) }, { axis: [4], keepDims: false });
-  };
-  if (phased(g)) {
-    return checkShape(phasedBackpropInput(scope, dy, filter, g, (x, pad, f) => conv(x, pad, f, [1, 1])), [g.n, g.inH, g.inW, c], 'DepthwiseConv2dNativeBackpropInput');
-  }
-  const dyS = strideDilate(scope, dy, g.sh, g.sw);
-  const { x, pad } = cropForConv(scope, dyS, backpropInputPads(g, dyS));
-  const dx = conv(x, pad, filterTaps(scope, filter, range(kh - 1, kh, -1), range(kw - 1, kw, -1)), [g.dh, g.dw]);
+    const [n, h, w] = out.shape as [number, number, number];
+    return scope.run('Sum', { x: scope.reshape(out, [n, h, w, c, m]) }, { axis: [4], keepDims: false });
+  });
   return checkShape(dx, [g.n, g.inH, g.inW, c], 'DepthwiseConv2dNativeBackpropInput');
 }
 

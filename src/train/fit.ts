@@ -276,14 +276,14 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
           tf.dispose([raw, x, yb, oneHot]);
           progress({ phase: 'fine-tune', epoch, epochs: s.fineTuneEpochs, done: Math.min(i + batchSize, order.length), total: order.length, loss: lossSum / Math.min(i + batchSize, order.length), valAccuracy: null });
         }
-        const valAccuracy = await modelAccuracy();
-        if (valAccuracy !== null) progress({ phase: 'fine-tune', epoch, epochs: s.fineTuneEpochs, done: order.length, total: order.length, loss: lossSum / order.length, valAccuracy });
-        epochs.push({ phase: 'fine-tune', epoch, loss: lossSum / order.length, accuracy: right / order.length, valAccuracy });
+        const stats = { phase: 'fine-tune' as const, epoch, loss: lossSum / order.length, accuracy: right / order.length, valAccuracy: await modelAccuracy() };
+        epochs.push(stats);
+        if (stats.valAccuracy !== null) progress({ ...stats, epochs: s.fineTuneEpochs, done: order.length, total: order.length });
       }
     } finally {
       ft.dispose();
     }
-    if (test.length) validationAccuracy = epochs.at(-1)!.valAccuracy;
+    validationAccuracy = epochs.at(-1)!.valAccuracy;
   }
   const fineTuneSeconds = s.fineTune > 0 ? (performance.now() - t0) / 1000 : 0;
 
