@@ -231,7 +231,8 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       const batches = [0, 1].map((b) => tf.tensor4d(det(`cal${b}`, 4 * 96 * 96 * 3, 1), [4, 96, 96, 3]));
       const ranges = await calibrate(model, batches);
       batches.forEach((b) => b.dispose());
-      expect(Object.keys(ranges)).to.have.length(calibrationTensors(model).length);
+      expect(Object.keys(ranges.ranges)).to.have.length(calibrationTensors(model).length);
+      expect(Object.keys(ranges.means)).to.have.length(calibrationTensors(model).length);
       const optimized = join(dir, 'optimized.onnx');
       const int8 = await ort.InferenceSession.create(await exportOnnx(model, { int8: ranges }), { intraOpNumThreads: 1, optimizedModelFilePath: optimized });
       const float = await ort.InferenceSession.create(await exportOnnx(model), { intraOpNumThreads: 1 });

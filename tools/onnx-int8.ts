@@ -1,7 +1,8 @@
 /**
  * Static int8 ONNX (src/onnx/quantize.ts) against the float ONNX export of the same weights: Top-1/Top-5 on a
  * labelled image folder and batch-1 latency in onnxruntime-node (interleaved rounds, so both see the same load).
- * Calibration uses the first `--calibrate` images of the sorted dataset; accuracy is measured on the others only.
+ * Calibration uses the first `--calibrate` images of the sorted dataset; accuracy is measured on the others only,
+ * for float, int8, and the same int8 without bias correction (the weights' rounding shift left in the biases).
  *
  * One model (`--model NAME [--weights W]`, with cnn-zoo's own wasm inference form timed for reference), or the real
  * checkpoints of ../shared/weights (`--checkpoints all` or `--checkpoints ID,...`, the ids of
@@ -24,7 +25,7 @@ import { useBackend } from '../src/backend.js';
 import { load, type ZooModel } from '../src/api/index.js';
 import { openDataset, type ImageDataset as Dataset } from '../src/eval/dataset.js';
 import { exportOnnx } from '../src/onnx/export.js';
-import { calibrate, QUANTIZED_CLASSES } from '../src/onnx/quantize.js';
+import { calibrate, QUANTIZED_CLASSES, type Int8Calibration } from '../src/onnx/quantize.js';
 import { modelMetadata } from '../src/artifacts/metadata.js';
 import { saveConverted } from '../src/artifacts/save.js';
 import { nodeFileSystem } from '../src/artifacts/node-fs.js';
@@ -45,8 +46,8 @@ const maxLoss = Number(values['max-loss']);
 const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
 const BATCH = 8;
 
-/** Calibrated ranges without the first conv's input and the last dense layer's input and output: those layers stay float. */
-function withoutEnds(model: tf.LayersModel, ranges: Record<string, [number, number]>): Record<string, [number, number]> {
+/** The calibration without the first conv's input and the last dense layer's input and output: those layers stay float. */
+function withoutEnds(model: tf.LayersModel, cal: Int8Calibration): Int8Calibration {
   const quantized = model.layers.filter((l) => QUANTIZED_CLASSES.has(l.getClassName()));
   const drop = new Set<string>();
   const inputsOf = (l: tf.layers.Layer) => (l as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[] }[] }).inboundNodes[0]!.inputTensors;
@@ -56,12 +57,13 @@ function withoutEnds(model: tf.LayersModel, ranges: Record<string, [number, numb
     for (const t of inputsOf(last)) drop.add(t.sourceLayer.name);
     drop.add(last.name);
   }
-  return Object.fromEntries(Object.entries(ranges).filter(([k]) => !drop.has(k)));
+  const keep = <T>(r: Readonly<Record<string, T>>) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.has(k)));
+  return { ranges: keep(cal.ranges), means: keep(cal.means) };
 }
 
 interface Measured {
   name: string; images: number; calImages: number; calS: number; floatMb: number; int8Mb: number;
-  float: [number, number]; int8: [number, number]; agree: number; keptEnds: boolean; percentile?: number;
+  float: [number, number]; int8: [number, number]; plain: [number, number]; agree: number; agreePlain: number; keptEnds: boolean; percentile?: number;
   floatMs: { min: number; median: number }; int8Ms: { min: number; median: number }; zooMs?: { min: number; median: number };
 }
 
@@ -81,17 +83,21 @@ async function measure(zoo: ZooModel, dataset: Dataset, opts: { keepEnds: boolea
   const t0 = performance.now();
   const measured = await calibrate(zoo.model, batchesOf(calItems.map((it) => it.path)), { percentile: opts.percentile });
   const calS = (performance.now() - t0) / 1000;
-  const ranges = opts.keepEnds ? withoutEnds(zoo.model, measured) : measured;
+  const cal = opts.keepEnds ? withoutEnds(zoo.model, measured) : measured;
   const floatBytes = await exportOnnx(zoo.model);
-  const int8Bytes = await exportOnnx(zoo.model, { int8: ranges });
+  const int8Bytes = await exportOnnx(zoo.model, { int8: cal });
   const sessOpts = { intraOpNumThreads: threads, graphOptimizationLevel: 'all' as const };
-  const sessions = { float: await ort.InferenceSession.create(floatBytes, sessOpts), int8: await ort.InferenceSession.create(int8Bytes, sessOpts) };
-  console.log(`${zoo.name}: calibrated ${Object.keys(ranges).length} activations on ${calItems.length} images in ${calS.toFixed(1)} s` +
+  const sessions = {
+    float: await ort.InferenceSession.create(floatBytes, sessOpts), int8: await ort.InferenceSession.create(int8Bytes, sessOpts),
+    // The same int8 model without bias correction (no channel means), for accuracy only.
+    plain: await ort.InferenceSession.create(await exportOnnx(zoo.model, { int8: { ranges: cal.ranges, means: {} } }), sessOpts),
+  };
+  console.log(`${zoo.name}: calibrated ${Object.keys(cal.ranges).length} activations on ${calItems.length} images in ${calS.toFixed(1)} s` +
     `${opts.keepEnds ? ' (first conv and last dense left in float)' : ''}${opts.percentile ? ` (ranges at the ${opts.percentile}th percentile)` : ''}; float ${(floatBytes.length / 1e6).toFixed(1)} MB, int8 ${(int8Bytes.length / 1e6).toFixed(1)} MB`);
 
   const [, h, w, c] = zoo.model.inputs[0]!.shape as number[];
-  const hits = { float: [0, 0] as [number, number], int8: [0, 0] as [number, number] };
-  let agree = 0, n = 0;
+  const hits = { float: [0, 0] as [number, number], int8: [0, 0] as [number, number], plain: [0, 0] as [number, number] };
+  let agree = 0, agreePlain = 0, n = 0;
   let first: Float32Array | undefined;
   for (let i = 0; i < evalItems.length; i += BATCH) {
     const items = evalItems.slice(i, i + BATCH);
@@ -109,18 +115,19 @@ async function measure(zoo: ZooModel, dataset: Dataset, opts: { keepEnds: boolea
       });
     }
     items.forEach((it, r) => {
-      for (const name of ['float', 'int8'] as const) {
+      for (const name of ['float', 'int8', 'plain'] as const) {
         const top = tops[name]![r]!;
         if (top[0] === it.label) hits[name][0]++;
         if (top.includes(it.label)) hits[name][1]++;
       }
       if (tops.float![r]![0] === tops.int8![r]![0]) agree++;
+      if (tops.float![r]![0] === tops.plain![r]![0]) agreePlain++;
       n++;
     });
   }
   console.log(`  accuracy on ${n} images of ${dataset.name} (not the calibration images):`);
-  for (const name of ['float', 'int8'] as const) console.log(`    ${name.padEnd(5)} Top-1 ${pct(hits[name][0], n).toFixed(2)}%  Top-5 ${pct(hits[name][1], n).toFixed(2)}%`);
-  console.log(`    Top-1 change ${(pct(hits.int8[0] - hits.float[0], n)).toFixed(2)} points, Top-5 change ${pct(hits.int8[1] - hits.float[1], n).toFixed(2)} points; same top-1 class on ${pct(agree, n).toFixed(2)}%`);
+  for (const name of ['float', 'int8', 'plain'] as const) console.log(`    ${name === 'plain' ? 'int8 without bias correction' : name.padEnd(5)} Top-1 ${pct(hits[name][0], n).toFixed(2)}%  Top-5 ${pct(hits[name][1], n).toFixed(2)}%`);
+  console.log(`    Top-1 change ${(pct(hits.int8[0] - hits.float[0], n)).toFixed(2)} points, Top-5 change ${pct(hits.int8[1] - hits.float[1], n).toFixed(2)} points; same top-1 class on ${pct(agree, n).toFixed(2)}% (${pct(agreePlain, n).toFixed(2)}% without bias correction)`);
 
   // Latency, batch 1, interleaved rounds: ORT float, ORT int8 (and cnn-zoo's wasm inference form for one model).
   const feeds = { input: new ort.Tensor('float32', first!, [1, h!, w!, c!]) };
@@ -138,19 +145,19 @@ async function measure(zoo: ZooModel, dataset: Dataset, opts: { keepEnds: boolea
   for (const s of Object.values(sessions)) await s.release();
   return {
     name: zoo.name, images: n, calImages: calItems.length, calS, floatMb: floatBytes.length / 1e6, int8Mb: int8Bytes.length / 1e6,
-    float: hits.float, int8: hits.int8, agree, keptEnds: opts.keepEnds, percentile: opts.percentile, floatMs: stat[0]!, int8Ms: stat[1]!, zooMs: stat[2],
+    float: hits.float, int8: hits.int8, plain: hits.plain, agree, agreePlain, keptEnds: opts.keepEnds, percentile: opts.percentile, floatMs: stat[0]!, int8Ms: stat[1]!, zooMs: stat[2],
   };
 }
 
 function table(rows: { id: string; arch: string; m: Measured }[]): string {
-  const lines = ['| checkpoint | model | float Top-1 / Top-5 | int8 Top-1 / Top-5 | change (points) | same top-1 | MB float → int8 | float ms (min / median) | int8 ms (min / median) | speed-up (min / median) |',
-    '|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| checkpoint | model | float Top-1 / Top-5 | int8 Top-1 / Top-5 | change (points) | change without bias correction | same top-1 as float (without bias correction) | MB float → int8 | float ms (min / median) | int8 ms (min / median) | speed-up (min / median) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const { id, arch, m } of rows) {
     const p = (v: number) => pct(v, m.images).toFixed(2);
     const d = (a: number, b: number) => { const v = pct(a - b, m.images); return `${v >= 0 ? '+' : ''}${v.toFixed(2)}`; };
     const how = [m.keptEnds ? 'first conv, last dense float' : '', m.percentile ? `${m.percentile}th percentile ranges` : ''].filter((x) => x).join('; ');
     lines.push(`| ${id}${how ? ` (${how})` : ''} | ${arch} | ${p(m.float[0])} / ${p(m.float[1])} | ${p(m.int8[0])} / ${p(m.int8[1])} | ` +
-      `${d(m.int8[0], m.float[0])} / ${d(m.int8[1], m.float[1])} | ${p(m.agree)}% | ${m.floatMb.toFixed(1)} → ${m.int8Mb.toFixed(1)} | ` +
+      `${d(m.int8[0], m.float[0])} / ${d(m.int8[1], m.float[1])} | ${d(m.plain[0], m.float[0])} / ${d(m.plain[1], m.float[1])} | ${p(m.agree)}% (${p(m.agreePlain)}%) | ${m.floatMb.toFixed(1)} → ${m.int8Mb.toFixed(1)} | ` +
       `${m.floatMs.min.toFixed(2)} / ${m.floatMs.median.toFixed(2)} | ${m.int8Ms.min.toFixed(2)} / ${m.int8Ms.median.toFixed(2)} | ` +
       `${(m.floatMs.min / m.int8Ms.min).toFixed(2)}x / ${(m.floatMs.median / m.int8Ms.median).toFixed(2)}x |`);
   }

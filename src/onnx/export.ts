@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { featureStages } from '../zoo/heads.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
-import { activationQuant, quantizePerChannel, toFloat16, type ActivationQuant, type ActivationRanges } from './quantize.js';
+import { activationQuant, quantizePerChannel, tapCoverage, toFloat16, weightRoundingShift, type ActivationQuant, type Int8Calibration } from './quantize.js';
 import { AttrType, DataType, encodeModel, type Attribute, type NodeDef, type TensorDef, type ValueInfoDef } from './proto.js';
 
 export type OnnxLayout = 'NHWC' | 'NCHW';
@@ -38,10 +38,10 @@ export interface OnnxExportOptions {
   /** Name of the graph input (default `input`; e.g. `pixel_values`, which transformers.js feeds). */
   inputName?: string;
   /**
-   * Static int8 (QDQ): the activation ranges `calibrate` measured. Conv/dense weights become int8 per output
-   * channel, biases int32, calibrated activations uint8 (src/onnx/quantize.ts).
+   * Static int8 (QDQ): what `calibrate` measured. Conv/dense weights become int8 per output channel with their
+   * biases corrected for the rounding's mean shift and stored int32, calibrated activations uint8 (src/onnx/quantize.ts).
    */
-  int8?: ActivationRanges;
+  int8?: Int8Calibration;
   /**
    * Conv/dense weights and biases stored as float16 (half the file, e.g. for WebGPU downloads), each cast to float32
    * in the graph, so the arithmetic stays float32 on the float16-rounded weights. Not with `int8`.
@@ -52,8 +52,11 @@ export interface OnnxExportOptions {
 export const ONNX_EXPORT_OPTIONS = ['outputs', 'layout', 'metadata', 'name', 'inputName', 'int8', 'fp16'] as const satisfies readonly (keyof OnnxExportOptions)[];
 export const ONNX_OPSET = 13;
 
-/** A tensor of the tfjs graph in the ONNX graph: its name and tfjs shape (rank-4 values are NCHW in ONNX). */
-interface Value { name: string; shape: readonly (number | null)[]; q?: ActivationQuant }
+/**
+ * A tensor of the tfjs graph in the ONNX graph: its name and tfjs shape (rank-4 values are NCHW in ONNX), and with
+ * int8 its uint8 quantization and per-channel calibration mean.
+ */
+interface Value { name: string; shape: readonly (number | null)[]; q?: ActivationQuant; mean?: Float32Array }
 
 const ints = (name: string, v: number[]): Attribute => ({ name, type: AttrType.INTS, ints: v });
 const int = (name: string, v: number): Attribute => ({ name, type: AttrType.INT, i: v });
@@ -146,10 +149,12 @@ class GraphWriter {
   }
 
   /**
-   * The weight (and bias) inputs of a Conv/Gemm: float, or with the input quantized (`xq`) int8 per channel along
-   * `axis` and int32 biases, each behind a DequantizeLinear.
+   * The weight (and bias) inputs of a Conv/Gemm reading `x`: float, or with `x` quantized int8 per channel along
+   * `axis` and int32 biases (corrected by `x`'s channel means when it has them; `group` as the Conv's), each behind
+   * a DequantizeLinear.
    */
-  weightInputs(name: string, w: Float32Array, dims: number[], axis: number, bias: Float32Array | undefined, xq: ActivationQuant | undefined): string[] {
+  weightInputs(name: string, w: Float32Array, dims: number[], axis: 0 | 1, bias: Float32Array | undefined, x: Value, group = 1, taps?: Float32Array): string[] {
+    const xq = x.q;
     if (!xq && this.fp16) {
       const half = (role: string, v: Float32Array, d: number[]) =>
         this.node('Cast', [this.constant(`${name}.${role}_fp16`, toFloat16(v), d)], `${name}.${role}`, [int('to', DataType.FLOAT)]);
@@ -158,6 +163,10 @@ class GraphWriter {
     if (!xq) return [this.constant(`${name}.weight`, w, dims), ...(bias ? [this.constant(`${name}.bias`, bias, [bias.length])] : [])];
     const { q, scales } = quantizePerChannel(w, dims, axis);
     const n = scales.length;
+    if (x.mean) { // bias correction: take back the mean shift that rounding the weights puts on each output channel
+      const shift = weightRoundingShift(w, q, scales, dims, axis, x.mean, group, taps);
+      bias = Float32Array.from(bias ?? new Float32Array(n), (b, o) => b - shift[o]!);
+    }
     const weight = this.node('DequantizeLinear', [this.constant(`${name}.weight_int8`, q, dims), this.constant(`${name}.weight_scale`, scales, [n]),
       this.constant(`${name}.weight_zero_point`, new Int8Array(n), [n])], `${name}.weight`, [int('axis', axis)]);
     if (!bias) return [weight];
@@ -249,10 +258,12 @@ async function convNode(c: LayerContext, depthwise: boolean, out: string): Promi
     dims = [kernel.shape[3]!, kernel.shape[2]!, kernel.shape[0]!, kernel.shape[1]!];
     group = cin / kernel.shape[2]!;
   }
-  const inputs = [c.x, ...g.weightInputs(c.name, oihw, dims, 0, w.get('bias')?.data, c.ins[0]!.q)];
+  const pads = explicitPads(cfg.padding, inShape, k, s, d);
+  const sized = [inShape[1], inShape[2], c.outShape[1], c.outShape[2]].every((v) => typeof v === 'number');
+  const taps = sized ? tapCoverage([inShape[1]!, inShape[2]!], [c.outShape[1]!, c.outShape[2]!], k, s, d, [pads[0], pads[2]]) : undefined;
+  const inputs = [c.x, ...g.weightInputs(c.name, oihw, dims, 0, w.get('bias')?.data, c.ins[0]!, group, taps)];
   return g.node('Conv', inputs, out, [
-    ints('kernel_shape', k), ints('strides', s), ints('dilations', d), int('group', group),
-    ints('pads', onnxPads(explicitPads(cfg.padding, inShape, k, s, d))),
+    ints('kernel_shape', k), ints('strides', s), ints('dilations', d), int('group', group), ints('pads', onnxPads(pads)),
   ]);
 }
 
@@ -285,7 +296,7 @@ const dense: LayerExport = async (c) => {
   if (c.inShape.length !== 2) throw unsupported(c.layer, `takes a rank-${c.inShape.length} input; ONNX export supports Dense on [N, features]`);
   const w = await weightsOf(c.layer);
   const kernel = w.get('kernel')!;
-  const inputs = [c.x, ...c.g.weightInputs(c.name, kernel.data, kernel.shape, 1, w.get('bias')?.data, c.ins[0]!.q)];
+  const inputs = [c.x, ...c.g.weightInputs(c.name, kernel.data, kernel.shape, 1, w.get('bias')?.data, c.ins[0]!)];
   const act = String(c.cfg.activation ?? 'linear');
   const y = c.g.node('Gemm', inputs, act === 'linear' ? c.name : `${c.name}.gemm`);
   return c.g.activation(y, act, c.name, c.layer, c.cfg.leakyreluAlpha as number | undefined);
@@ -461,6 +472,9 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   }
 
   if (options.fp16 && options.int8) throw new CnnZooError('exportOnnx: choose fp16 or int8 weights, not both.', 'BAD_OPTION');
+  if (options.int8 && (typeof options.int8.ranges !== 'object' || typeof options.int8.means !== 'object')) {
+    throw new CnnZooError('exportOnnx: int8 takes what calibrate returns ({ ranges, means }): exportOnnx(model, { int8: await calibrateInt8(model, batches) }).', 'BAD_OPTION');
+  }
   const g = new GraphWriter();
   g.fp16 = options.fp16 === true;
   const values = new Map<number, Value>();
@@ -479,10 +493,10 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
     const node = nodes[0]!;
     const out = node.outputTensors[0]!;
     const quantize = (v: Value): Value => {
-      const range = options.int8?.[layer.name];
+      const range = options.int8?.ranges[layer.name];
       if (!range) return v;
       const q = activationQuant(range);
-      return { name: g.fakeQuant(v.name, q, layer.name), shape: v.shape, q };
+      return { name: g.fakeQuant(v.name, q, layer.name), shape: v.shape, q, mean: options.int8!.means[layer.name] };
     };
     if (layer.getClassName() === 'InputLayer') {
       values.set(out.id, quantize({ name: nchwInput, shape: out.shape }));
@@ -523,7 +537,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
     ...(cnnZoo === undefined ? {} : { cnnZoo: JSON.stringify(cnnZoo) }),
     'cnnZoo.io': JSON.stringify(io),
     ...(options.fp16 ? { 'cnnZoo.fp16': 'conv/dense weights and biases float16, cast to float32 in the graph' } : {}),
-    ...(options.int8 ? { 'cnnZoo.int8': `QDQ static int8: conv/dense weights int8 per output channel (symmetric), biases int32, ${Object.keys(options.int8).length} activations uint8 per tensor (calibrated min/max)` } : {}),
+    ...(options.int8 ? { 'cnnZoo.int8': `QDQ static int8: conv/dense weights int8 per output channel (symmetric), biases corrected for the weights' rounding (channel means of ${Object.keys(options.int8.means).length} activations) and int32, ${Object.keys(options.int8.ranges).length} activations uint8 per tensor (calibrated ranges)` } : {}),
     ...options.metadata,
   };
   const bytes = encodeModel({

@@ -2,7 +2,10 @@
  * Static int8 quantization of an ONNX export, in the QDQ form onnxruntime fuses into QLinearConv / QGemm:
  * weights int8 per output channel (symmetric), biases int32 at scale x_scale * w_scale, and every activation
  * that enters or leaves a conv/dense layer uint8 per tensor (asymmetric), with ranges calibrated in tfjs on
- * images (`calibrate`: min/max over the batches given, or clipped at a percentile). `exportOnnx(model, { int8: ranges })` writes it.
+ * images (`calibrate`: min/max over the batches given, or clipped at a percentile). Rounding the weights shifts
+ * each output channel's mean by (W_int8 - W) · E[x], the same for every image: bias correction (Nagel et al. 2019,
+ * "Data-Free Quantization", section 4.2, with E[x] measured per input channel on the calibration images) subtracts
+ * that shift from the bias. `exportOnnx(model, { int8: await calibrate(model, batches) })` writes it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
@@ -12,6 +15,17 @@ export const QUANTIZED_CLASSES: ReadonlySet<string> = new Set(['Conv2D', 'Depthw
 
 /** [min, max] of each calibrated activation, by the name of the layer that outputs it. */
 export type ActivationRanges = Readonly<Record<string, readonly [number, number]>>;
+
+/** What `calibrate` measured on the calibration images, by the name of the layer that outputs each activation. */
+export interface Int8Calibration {
+  /** [min, max] of each activation (uint8 range of its QuantizeLinear). */
+  ranges: ActivationRanges;
+  /**
+   * Mean of each activation per channel (last axis, over batch and positions): the E[x] of bias correction for the
+   * layers it enters. A layer whose input has no entry keeps its bias as it is.
+   */
+  means: Readonly<Record<string, Float32Array>>;
+}
 
 /** uint8 quantization of an activation range (0 always representable, so zero padding stays exact). */
 export interface ActivationQuant { scale: number; zeroPoint: number }
@@ -38,6 +52,60 @@ export function quantizePerChannel(w: Float32Array, dims: readonly number[], axi
   const q = new Int8Array(w.length);
   for (let i = 0; i < w.length; i++) q[i] = Math.round(w[i]! / scales[Math.floor(i / inner) % channels]!);
   return { q, scales };
+}
+
+/**
+ * The bias correction of a layer whose float weights `w` (dims `dims`, output channels along `axis`: 0 for ONNX
+ * OIHW conv weights, 1 for Gemm's [in, out]) were rounded to `q` * `scales`: per output channel, the mean over
+ * images and output positions of what the rounding adds, i.e. the sum over its inputs of (q * scale - w) * mean of
+ * that input channel, each conv tap weighted by the share of output positions where it reads the input rather than
+ * the zero padding (`taps`, row-major [kh, kw], from `tapCoverage`; default 1). A conv's `group` groups of input
+ * channels each feed dims[0] / group outputs. Subtract it from the bias.
+ */
+export function weightRoundingShift(w: Float32Array, q: Int8Array, scales: Float32Array, dims: readonly number[], axis: 0 | 1,
+  inputMean: Float32Array, group = 1, taps?: Float32Array): Float32Array {
+  const shift = new Float64Array(scales.length);
+  if (axis === 0) {
+    const out = dims[0]!, inPerGroup = dims[1]!, kernel = w.length / (out * inPerGroup), outPerGroup = out / group;
+    if (inputMean.length !== inPerGroup * group) throw new CnnZooError(`bias correction: ${inputMean.length} input channel means for a conv with ${inPerGroup * group} input channels.`, 'BAD_INPUT');
+    if (taps && taps.length !== kernel) throw new CnnZooError(`bias correction: ${taps.length} tap weights for a ${kernel}-tap kernel.`, 'BAD_INPUT');
+    for (let o = 0; o < out; o++) {
+      const first = Math.floor(o / outPerGroup) * inPerGroup;
+      let d = 0;
+      for (let i = 0; i < inPerGroup; i++) {
+        const m = inputMean[first + i]!, base = (o * inPerGroup + i) * kernel;
+        for (let k = 0; k < kernel; k++) d += (q[base + k]! * scales[o]! - w[base + k]!) * m * (taps ? taps[k]! : 1);
+      }
+      shift[o] = d;
+    }
+  } else {
+    const [inputs, outputs] = dims as [number, number];
+    if (inputMean.length !== inputs) throw new CnnZooError(`bias correction: ${inputMean.length} input means for a dense layer with ${inputs} inputs.`, 'BAD_INPUT');
+    for (let i = 0; i < inputs; i++) {
+      const m = inputMean[i]!;
+      for (let o = 0; o < outputs; o++) shift[o] += (q[i * outputs + o]! * scales[o]! - w[i * outputs + o]!) * m;
+    }
+  }
+  return Float32Array.from(shift);
+}
+
+/**
+ * For each tap of a conv kernel (row-major [kh, kw]), the share of the output positions where it reads the input
+ * rather than zero padding: `input`/`output` [height, width], `kernel`, `strides`, `dilations`, and the top and left
+ * padding (`before`).
+ */
+export function tapCoverage(input: readonly [number, number], output: readonly [number, number], kernel: readonly [number, number],
+  strides: readonly [number, number], dilations: readonly [number, number], before: readonly [number, number]): Float32Array {
+  const axis = (a: 0 | 1) => Array.from({ length: kernel[a] }, (_, t) => {
+    let inside = 0;
+    for (let o = 0; o < output[a]; o++) {
+      const at = o * strides[a] - before[a] + t * dilations[a];
+      if (at >= 0 && at < input[a]) inside++;
+    }
+    return inside / output[a];
+  });
+  const rows = axis(0), cols = axis(1);
+  return Float32Array.from({ length: kernel[0] * kernel[1] }, (_, k) => rows[Math.floor(k / kernel[1])]! * cols[k % kernel[1]]!);
 }
 
 /** The tensors calibrated: inputs and outputs of the quantized layers (one name per producing layer). */
@@ -75,18 +143,32 @@ function percentileRange(v: Float32Array, p: number): [number, number] {
 
 /**
  * Activation ranges of `model` over the calibration `batches` (preprocessed images, NHWC): min/max per tensor, or
- * with `percentile` the mean over batches of each batch's percentile range. Each batch is read and left to the caller to dispose.
+ * with `percentile` the mean over batches of each batch's percentile range; and each activation's per-channel mean
+ * (for bias correction). Each batch is read and left to the caller to dispose.
  */
-export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>, opts: CalibrateOptions = {}): Promise<Record<string, [number, number]>> {
+export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>, opts: CalibrateOptions = {}): Promise<Int8Calibration> {
   const p = opts.percentile;
   if (p !== undefined && !(p > 50 && p <= 100)) throw new CnnZooError(`calibrate: percentile must be above 50 and at most 100 (e.g. 99.99), got ${p}.`, 'BAD_OPTION');
   const tensors = calibrationTensors(model);
   const probe = tf.model({ inputs: model.inputs, outputs: tensors });
   const ranges: Record<string, [number, number]> = {};
-  let seen = 0;
+  const sums: Record<string, Float64Array> = {};
+  let seen = 0, images = 0;
   for await (const x of batches) {
+    const outs = [probe.predict(x)].flat() as tf.Tensor[];
+    try {
+    // Per-channel sums over batch and positions (means below, weighted by images).
+    const channelSums = tf.tidy(() => outs.map((t) => t.reshape([-1, t.shape[t.rank - 1]!]).sum(0)));
+    for (const [i, t] of tensors.entries()) {
+      const v = (await channelSums[i]!.data()) as Float32Array, name = t.sourceLayer.name;
+      const acc = (sums[name] ??= new Float64Array(v.length));
+      const positions = outs[i]!.size / outs[i]!.shape[0]! / v.length;
+      v.forEach((s, c) => { acc[c] += s / positions; });
+    }
+    tf.dispose(channelSums);
+    images += x.shape[0];
     if (p === undefined) {
-      const mins = tf.tidy(() => tf.stack(([probe.predict(x)].flat() as tf.Tensor[]).map((t) => tf.stack([t.min(), t.max()]))));
+      const mins = tf.tidy(() => tf.stack(outs.map((t) => tf.stack([t.min(), t.max()]))));
       const v = (await mins.data()) as Float32Array;
       mins.dispose();
       tensors.forEach((t, i) => {
@@ -95,20 +177,22 @@ export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tens
         ranges[name] = [Math.min(lo, v[2 * i]!), Math.max(hi, v[2 * i + 1]!)];
       });
     } else {
-      const outs = [probe.predict(x)].flat() as tf.Tensor[];
       for (const [i, t] of tensors.entries()) {
         const [lo, hi] = percentileRange((await outs[i]!.data()) as Float32Array, p);
         const name = t.sourceLayer.name;
         const [sumLo, sumHi] = ranges[name] ?? [0, 0];
         ranges[name] = [sumLo + lo, sumHi + hi]; // sums; divided by the batch count below
       }
+    }
+    } finally {
       tf.dispose(outs);
     }
     seen++;
   }
   if (seen === 0) throw new CnnZooError('calibrate: no calibration images; pass at least one batch of preprocessed images.', 'BAD_INPUT');
   if (p !== undefined) for (const r of Object.values(ranges)) { r[0] /= seen; r[1] /= seen; }
-  return ranges;
+  const means = Object.fromEntries(Object.entries(sums).map(([name, s]) => [name, Float32Array.from(s, (v) => v / images)]));
+  return { ranges, means };
 }
 
 /** float32 -> IEEE float16 bits, round to nearest even (overflow to infinity, subnormals kept), as ONNX stores FLOAT16. */
