@@ -203,6 +203,13 @@ function webglRenderer(): string | null {
 let wasmPrepared: { threads: number } | null = null;
 
 /**
+ * wasm's pthread workers in Node. Once the backend has started they are unref'd, so that they no longer keep the
+ * process alive (a script or the CLI with 2 threads exited only by process.exit): the pool blocks the main thread
+ * while it computes, so it needs no event loop. Until then they stay ref'd: the start awaits their first messages.
+ */
+const pthreadWorkers: { started: boolean; starting: { unref(): void }[] } = { started: false, starting: [] };
+
+/**
  * Whether the wasm backend has finished starting. Not `tf.findBackend('wasm')`: for an async backend that call
  * STARTS initialising it, so asking before `tf.setBackend('wasm')` started two wasm modules (two pthread pools),
  * and the one that finished last set the thread count that `getThreadsCount()` reports; under load the first
@@ -226,6 +233,8 @@ async function enableNodeWasmThreads(dir: string, join: (...p: string[]) => stri
   class ScriptWorker extends NodeWorker {
     constructor() {
       super(source, { eval: true });
+      if (pthreadWorkers.started) this.unref();
+      else pthreadWorkers.starting.push(this);
     }
   }
   // Emscripten takes `require("worker_threads").Worker` when the module starts.
@@ -269,6 +278,8 @@ async function startWasm(threads: number): Promise<boolean> {
     return await tf.setBackend('wasm');
   } finally {
     os.cpus = cpus;
+    pthreadWorkers.started = true;
+    for (const w of pthreadWorkers.starting.splice(0)) w.unref();
   }
 }
 

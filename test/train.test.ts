@@ -117,12 +117,13 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(text).to.match(new RegExp(`1\\. +\\d+\\.\\d\\d% +\\d +${a[3]![0]!.label}`));
   });
 
-  it('cnn-zoo train DATA --model NAME --out DIR --fine-tune 2: progress, held-out accuracy (per fine-tuning epoch too), a classifier classify reads', () => {
+  it('cnn-zoo train DATA --model NAME --out DIR --fine-tune 2 --threads 2: progress, held-out accuracy (per fine-tuning epoch too), a classifier classify reads', () => {
     const out = join(tmp, 'cli-classifier');
     const run = cli(['train', data, '--model', BASE, '--out', out, '--epochs', '3', '--augment', '0', '--validation-split', '0.25',
-      '--fine-tune', '2', '--fine-tune-epochs', '1']);
+      '--fine-tune', '2', '--fine-tune-epochs', '1', '--threads', '2']);
     console.log(run.stdout.trim().split('\n').map((l) => `      ${l}`).join('\n'));
     expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/ on wasm SIMD, 2 threads\n/);
     expect(run.stderr).to.match(/features \[#+\] 12\/12/);
     expect(run.stderr).to.match(/head \[#+\] 3\/3/);
     // Without a terminal the bar prints its finished line again once the epoch's held-out accuracy is measured.
@@ -154,6 +155,11 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       expect(run.status).to.equal(1);
       expect(run.stderr).to.match(why);
       expect(run.stderr).to.match(/at least two classes/);
+    }
+    for (const [args, why] of [[['--threads', '0'], /--threads must be at least 1/], [['--threads', '2', '--backend', 'cpu'], /--threads sets wasm's threads.*--backend wasm/]] as const) {
+      const run = cli(['train', data, '--model', BASE, '--out', join(tmp, 'never'), ...args]);
+      expect(run.status, args.join(' ')).to.equal(1);
+      expect(run.stderr).to.match(why);
     }
   });
 });
