@@ -32,7 +32,7 @@ export { decodeImage } from './image/decode.js';
 export { preprocess } from './image/preprocess.js';
 // ONNX
 export { exportOnnx, type OnnxExportOptions } from './onnx/export.js';
-export { calibrate as calibrateInt8 } from './onnx/quantize.js';
+export { calibrate as calibrateInt8, type Int8Calibration } from './onnx/quantize.js';
 // Training
 export { registerWasmGradients } from './kernels/wasm-gradients.js';
 export type { RgbImage, PreprocessConfig } from './image/types.js';
