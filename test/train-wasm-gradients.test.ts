@@ -271,6 +271,40 @@ describe('train: registerWasmGradients', () => {
     net.dispose();
   });
 
+  it('Slice equals indexing at ranks 1-6 (float32, int32, bool; contiguous, short and long rows) and reads no copy of its input', async () => {
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as { readSync(dataId: object): unknown };
+    const cases: [number[], number[], number[]][] = [ // shape, begin, size (-1: to the end)
+      [[10], [3], [5]], [[4, 7], [1, 2], [2, 4]], [[4, 40], [1, 3], [3, 30]], [[3, 4, 5], [0, 1, 2], [3, 2, -1]],
+      [[2, 6, 6, 3], [1, 1, 2, 0], [1, 4, 3, 3]], [[2, 6, 6, 20], [0, 2, 1, 4], [2, 3, 4, 16]], [[2, 6, 6, 3], [1, 0, 0, 0], [1, 6, 6, 3]],
+      [[2, 3, 4, 5, 6], [1, 0, 1, 2, 1], [1, 3, 2, 3, 4]], [[2, 2, 3, 2, 3, 4], [0, 1, 1, 0, 1, 1], [2, 1, 2, 2, 2, 3]],
+    ];
+    for (const [shape, begin, size] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: n }, (_, i) => (i * 7919) % 1000 - 500);
+      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      const sz = size.map((v, d) => (v === -1 ? shape[d]! - begin[d]! : v));
+      const want: number[] = [];
+      const walk = (d: number, offset: number): void => {
+        if (d === shape.length) { want.push(values[offset]!); return; }
+        for (let k = 0; k < sz[d]!; k++) walk(d + 1, offset + (begin[d]! + k) * strides[d]!);
+      };
+      walk(0, 0);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const x = tf.tensor(dtype === 'bool' ? values.map((v) => v > 0) : values, shape, dtype);
+        const readSync = backend.readSync;
+        let reads = 0;
+        backend.readSync = function (this: unknown, ...a: [object]) { reads++; return readSync.apply(this, a); };
+        let y: tf.Tensor;
+        try { y = tf.slice(x, begin, size); } finally { backend.readSync = readSync; }
+        expect(reads, `${dtype} ${shape}: reads of the input`).to.equal(0);
+        expect(y.shape, `${dtype} ${shape}`).to.deep.equal(sz);
+        expect(Array.from(await y.data()), `${dtype} ${shape} ${begin} ${size}`).to.deep.equal(dtype === 'bool' ? want.map((v) => (v > 0 ? 1 : 0)) : want);
+        tf.dispose([x, y]);
+      }
+    }
+  });
+
   it('rejects NCHW with a CnnZooError that says to transpose', async () => {
     await useBackend('wasm');
     const dy = tf.zeros([1, 2, 4, 4]), f = tf.zeros([3, 3, 2, 2]);

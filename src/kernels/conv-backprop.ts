@@ -125,26 +125,15 @@ function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: Conv
   conv: (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info) => Info): Info {
   const ph = phases(g.inH, g.outH, g.kh, g.sh, g.top), pw = phases(g.inW, g.outW, g.kw, g.sw, g.left);
   const qh = Math.ceil(g.inH / g.sh), qw = Math.ceil(g.inW / g.sw);
-  const rows: Info[] = [];
-  for (const a of ph) {
-    const row: Info[] = [];
-    for (const b of pw) {
-      let out: Info;
-      if (a.taps === 0 || b.taps === 0 || a.len === 0 || b.len === 0) {
-        out = scope.run('Fill', [], { shape: [g.n, qh, qw, g.inC], value: 0, dtype: 'float32' });
-      } else {
-        // The phase's taps, flipped: first + s*(taps-1) down to first.
-        const flipped = filterTaps(scope, filter, range(a.first + (a.taps - 1) * g.sh, a.taps, -g.sh), range(b.first + (b.taps - 1) * g.sw, b.taps, -g.sw));
-        const { x, pad } = cropForConv(scope, dy, [a.pads, b.pads]);
-        const y = checkShape(conv(x, pad, flipped), [g.n, a.len, b.len, g.inC], 'backprop input phase');
-        out = scope.pad(y, [[0, 0], [0, qh - a.len], [0, qw - b.len], [0, 0]]);
-      }
-      row.push(scope.reshape(out, [g.n, qh, 1, qw, 1, g.inC]));
-    }
-    rows.push(row.length > 1 ? scope.run('Concat', row, { axis: 4 }) : row[0]!);
-  }
-  const all = rows.length > 1 ? scope.run('Concat', rows, { axis: 2 }) : rows[0]!;
-  const full = scope.reshape(all, [g.n, qh * g.sh, qw * g.sw, g.inC]);
+  const grid = ph.map((a) => pw.map((b) => {
+    if (a.taps === 0 || b.taps === 0 || a.len === 0 || b.len === 0) return null;
+    // The phase's taps, flipped: first + s*(taps-1) down to first.
+    const flipped = filterTaps(scope, filter, range(a.first + (a.taps - 1) * g.sh, a.taps, -g.sh), range(b.first + (b.taps - 1) * g.sw, b.taps, -g.sw));
+    const { x, pad } = cropForConv(scope, dy, [a.pads, b.pads]);
+    const y = checkShape(conv(x, pad, flipped), [g.n, a.len, b.len, g.inC], 'backprop input phase');
+    return scope.pad(y, [[0, 0], [0, qh - a.len], [0, qw - b.len], [0, 0]]);
+  }));
+  const full = scope.interleave(grid, [g.n, qh, qw, g.inC]);
   return scope.slice(full, [0, 0, 0, 0], [g.n, g.inH, g.inW, g.inC]);
 }
 

@@ -43,6 +43,19 @@ export class KernelScope {
     return this.run('PadV2', { x }, { paddings, constantValue: 0 });
   }
 
+  /**
+   * Interleave phase maps: `grid[r][t]` ([n, qh, qw, c]) holds the rows r mod sh and columns t mod sw of the result,
+   * [n, qh * sh, qw * sw, c] (sh = grid.length, sw = grid[0].length). A `null` phase is zeros.
+   */
+  interleave(grid: (tf.TensorInfo | null)[][], [n, qh, qw, c]: readonly [number, number, number, number]): tf.TensorInfo {
+    const rows = grid.map((row) => {
+      const cells = row.map((cell) => this.reshape(cell ?? this.run('Fill', [], { shape: [n, qh, qw, c], value: 0, dtype: 'float32' }), [n, qh, 1, qw, 1, c]));
+      return cells.length > 1 ? this.run('Concat', cells, { axis: 4 }) : cells[0]!;
+    });
+    const all = rows.length > 1 ? this.run('Concat', rows, { axis: 2 }) : rows[0]!;
+    return this.reshape(all, [n, qh * grid.length, qw * grid[0]!.length, c]);
+  }
+
   /** Free one intermediate now (large ones inside loops). */
   free(t: tf.TensorInfo): void {
     const i = this.temps.indexOf(t);

@@ -8,7 +8,8 @@
  * the same dtype copy their input; the tape saves every tensor a gradient needs through Identity (tfjs-core's
  * `engine.clone`), so a training step held two copies of most activations: they share the input's data here, as
  * on the cpu backend (measured: MobileNet v2 at 224 px in training mode, 261 -> 131 MB per image of tensors held
- * after the forward pass; docs/PERFORMANCE.md "Training").
+ * after the forward pass; docs/PERFORMANCE.md "Training"). Its Slice copies its whole input out of the heap first
+ * (wasm-slice.ts): the gradient kernels slice large tensors many times.
  *
  * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it. It also replaces
  * tfjs-core's batch-norm gradient by one without a full-size Tile, bit-identical on every backend
@@ -19,6 +20,7 @@ import { CnnZooError } from '../errors.js';
 import { KernelScope } from './kernel-scope.js';
 import { maxPoolBackprop } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
+import { wasmSlice } from './wasm-slice.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
 
 const BACKEND = 'wasm';
@@ -95,6 +97,8 @@ const castKernel: tf.KernelFunc = (args) => {
   return x.dtype === (args.attrs as unknown as tf.CastAttrs).dtype && x.dtype !== 'string' ? share(x, args.backend) : wasmOwn.get('Cast')!(args);
 };
 
+const sliceKernel: tf.KernelFunc = (args) => wasmSlice(args, wasmOwn.get('Slice')!);
+
 /** The kernels registered for wasm, by tfjs kernel name. */
 export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2DBackpropInput: conv2dBackpropInputKernel,
@@ -104,11 +108,12 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   MaxPoolGrad: maxPoolGradKernel,
   Identity: identityKernel,
   Cast: castKernel,
+  Slice: sliceKernel,
 };
 
 /**
  * Register the gradient kernels for the wasm backend (idempotent; replaces wasm's own scalar
- * Conv2DBackpropInput, its MaxPoolGrad, and its copying Identity and same-dtype Cast). Call it after `@tensorflow/tfjs-backend-wasm` is imported, which registers the
+ * Conv2DBackpropInput, its MaxPoolGrad, its copying Identity and same-dtype Cast, and its Slice). Call it after `@tensorflow/tfjs-backend-wasm` is imported, which registers the
  * backend's kernels: `useBackend('wasm')` does both.
  */
 export function registerWasmGradients(): void {
