@@ -305,6 +305,34 @@ describe('train: registerWasmGradients', () => {
     }
   });
 
+  it('Sum and Mean over N, H, W (pooled) equal float64 per-channel sums; keepDims and negative axes; other reductions unchanged', async () => {
+    await useBackend('wasm');
+    const shape = [3, 20, 17, 5];
+    const values = det('wasm-reduce', 3 * 20 * 17 * 5, 2).map((v, i) => v + (i % 5)); // per-channel offsets 0..4
+    const ref = new Float64Array(5);
+    values.forEach((v, i) => { ref[i % 5] += v; });
+    const x = tf.tensor4d(values, shape as [number, number, number, number]);
+    const m = Math.max(...ref.map(Math.abs));
+    const close = async (t: tf.Tensor, want: number[], shapeWant: number[], what: string) => {
+      expect(t.shape, what).to.deep.equal(shapeWant);
+      const got = await t.data();
+      want.forEach((v, c) => expect(Math.abs(got[c]! - v) / m, `${what}[${c}]`).to.be.below(1e-6));
+    };
+    const count = 3 * 20 * 17;
+    await close(tf.sum(x, [0, 1, 2]), Array.from(ref), [5], 'sum');
+    await close(tf.sum(x, [-4, -3, -2], true), Array.from(ref), [1, 1, 1, 5], 'sum keepDims');
+    await close(tf.mean(x, [0, 1, 2]), Array.from(ref, (v) => v / count), [5], 'mean');
+    await close(tf.mean(x, [2, 0, 1], true), Array.from(ref, (v) => v / count), [1, 1, 1, 5], 'mean keepDims');
+    const moments = tf.moments(x, [0, 1, 2]);
+    await close(moments.mean, Array.from(ref, (v) => v / count), [5], 'moments');
+    // Another reduction (wasm's own kernel): H and W only.
+    const hw = await tf.sum(x, [1, 2]).data();
+    const want = new Float64Array(15);
+    values.forEach((v, i) => { want[Math.floor(i / (20 * 17 * 5)) * 5 + (i % 5)] += v; });
+    want.forEach((v, k) => expect(Math.abs(hw[k]! - v) / m).to.be.below(1e-5));
+    tf.dispose([x, moments.mean, moments.variance]);
+  });
+
   it('rejects NCHW with a CnnZooError that says to transpose', async () => {
     await useBackend('wasm');
     const dy = tf.zeros([1, 2, 4, 4]), f = tf.zeros([3, 3, 2, 2]);

@@ -23,6 +23,13 @@ export class KernelScope {
     return out;
   }
 
+  /** A float32 scalar, freed like the other intermediates. */
+  scalar(value: number): tf.TensorInfo {
+    const t: tf.TensorInfo = { dataId: this.backend.write(Float32Array.of(value), [], 'float32'), shape: [], dtype: 'float32' };
+    this.temps.push(t);
+    return t;
+  }
+
   reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
     return this.run('Reshape', { x }, { shape });
   }

@@ -9,7 +9,8 @@
  * `engine.clone`), so a training step held two copies of most activations: they share the input's data here, as
  * on the cpu backend (measured: MobileNet v2 at 224 px in training mode, 261 -> 131 MB per image of tensors held
  * after the forward pass; docs/PERFORMANCE.md "Training"). Its Slice copies its whole input out of the heap first
- * (wasm-slice.ts): the gradient kernels slice large tensors many times.
+ * (wasm-slice.ts): the gradient kernels slice large tensors many times. Its Sum and Mean over N, H, W (batch norm in
+ * training mode) transpose the whole tensor first and sum serially; wasm-reduce.ts pools instead.
  *
  * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it. It also replaces
  * tfjs-core's batch-norm gradient by one without a full-size Tile, bit-identical on every backend
@@ -21,6 +22,7 @@ import { KernelScope } from './kernel-scope.js';
 import { maxPoolBackprop } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { wasmSlice } from './wasm-slice.js';
+import { channelReduce, isChannelReduce } from './wasm-reduce.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
 
 const BACKEND = 'wasm';
@@ -99,6 +101,14 @@ const castKernel: tf.KernelFunc = (args) => {
 
 const sliceKernel: tf.KernelFunc = (args) => wasmSlice(args, wasmOwn.get('Slice')!);
 
+/** Sum / Mean over N, H, W of an NHWC tensor by XNNPACK's average pooling (wasm-reduce.ts); other reductions: wasm's own. */
+const reduceKernel = (name: 'Sum' | 'Mean', mean: boolean): tf.KernelFunc => (args) => {
+  const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+  if (!isChannelReduce(x, axis)) return wasmOwn.get(name)!(args);
+  return scoped(args.backend, (s) => channelReduce(s, x, mean, keepDims));
+};
+
 /** The kernels registered for wasm, by tfjs kernel name. */
 export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2DBackpropInput: conv2dBackpropInputKernel,
@@ -109,11 +119,14 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Identity: identityKernel,
   Cast: castKernel,
   Slice: sliceKernel,
+  Sum: reduceKernel('Sum', false),
+  Mean: reduceKernel('Mean', true),
 };
 
 /**
  * Register the gradient kernels for the wasm backend (idempotent; replaces wasm's own scalar
- * Conv2DBackpropInput, its MaxPoolGrad, its copying Identity and same-dtype Cast, and its Slice). Call it after `@tensorflow/tfjs-backend-wasm` is imported, which registers the
+ * Conv2DBackpropInput, its MaxPoolGrad, its copying Identity and same-dtype Cast, its Slice, and its Sum and Mean
+ * over N, H, W). Call it after `@tensorflow/tfjs-backend-wasm` is imported, which registers the
  * backend's kernels: `useBackend('wasm')` does both.
  */
 export function registerWasmGradients(): void {
