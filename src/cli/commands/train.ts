@@ -12,7 +12,7 @@ export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W] [-
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
   '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
   '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). --threads: wasm\'s threads (ResNet fine-tuning\n' +
-  '  is 1.3x faster on 2 than on 1). Then: cnn-zoo classify IMAGE --weights DIR';
+  '  is 1.5x faster on 2 than on 1). Then: cnn-zoo classify IMAGE --weights DIR';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
