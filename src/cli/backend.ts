@@ -5,12 +5,12 @@ import { CnnZooError } from '../errors.js';
 /** The backends a Node process can run (WebGL needs a browser). */
 export const NODE_BACKENDS: readonly BackendName[] = BACKENDS.filter((b) => b !== 'webgl');
 
-/** Switch to backend `name` (wasm with `threads` XNNPACK threads); returns its name. */
-export async function selectBackend(name: string, threads?: number): Promise<BackendName> {
-  return (await startBackend(name, threads)).name;
+/** Switch to backend `name`; returns its name. */
+export async function selectBackend(name: string): Promise<BackendName> {
+  return (await startBackend(name)).name;
 }
 
-/** Switch to backend `name`; returns its name and what runs (wasm build and threads, GPU adapter). */
+/** Switch to backend `name` (wasm with `threads` XNNPACK threads); returns its name and what runs (wasm build and threads, GPU adapter). */
 export async function startBackend(name: string, threads?: number): Promise<{ name: BackendName; detail: string }> {
   if (!(NODE_BACKENDS as readonly string[]).includes(name)) {
     const why = name === 'webgl' ? 'WebGL runs in browsers only. ' : `Unknown backend "${name}". `;
