@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from './errors.js';
 import { isNode } from './platform.js';
 import { registerWasmGradients } from './kernels/wasm-gradients.js';
+import { registerCpuKernels } from './kernels/cpu-kernels.js';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 /** Every backend, in the order `pickBackend()` tries them (fastest first where available). */
@@ -326,6 +327,7 @@ async function start(name: BackendName, o: BackendOptions, auto = false): Promis
   }
   await tf.ready();
   if (name === 'wasm') { registerWasmGradients(); detail = await wasmDetail(); }
+  if (name === 'cpu') registerCpuKernels();
   applyFlags(o.flags);
   return detail;
 }

@@ -1,0 +1,37 @@
+/**
+ * Copying a slice `x[begin : begin + size]` (any rank) out of a flat buffer by runs along the last axis, with an
+ * odometer over the other axes: what both the wasm and the cpu Slice kernels here do instead of tfjs's per-element
+ * index arithmetic (cpu) or whole-input copy (wasm).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Flat = Float32Array | Int32Array | Uint8Array;
+
+/** Innermost runs shorter than this are copied element by element (a subarray per run costs more). */
+const SHORT_RUN = 16;
+
+/** Write `xs` (shape `shape`) sliced at `begin` with `size` into `os` (length = product of `size`). */
+export function copySlice(xs: Flat, shape: readonly number[], begin: readonly number[], size: readonly number[], os: Flat): void {
+  const total = tf.util.sizeFromShape(size as number[]);
+  if (total === 0) return;
+  const rank = shape.length;
+  if (tf.slice_util.isSliceContinous(shape as number[], begin as number[], size as number[])) {
+    const offset = tf.slice_util.computeFlatOffset(begin as number[], tf.util.computeStrides(shape as number[]));
+    os.set(xs.subarray(offset, offset + total));
+    return;
+  }
+  const strides = [...tf.util.computeStrides(shape as number[]), 1];
+  const run = size[rank - 1]!, at = new Array<number>(rank - 1).fill(0);
+  let o = 0;
+  while (o < total) {
+    let from = begin[rank - 1]!;
+    for (let d = 0; d < rank - 1; d++) from += (begin[d]! + at[d]!) * strides[d]!;
+    if (run < SHORT_RUN) for (let k = 0; k < run; k++) os[o + k] = xs[from + k]!;
+    else os.set(xs.subarray(from, from + run), o);
+    o += run;
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++at[d]! < size[d]!) break;
+      at[d] = 0;
+    }
+  }
+}
