@@ -1,7 +1,7 @@
 /**
- * The cpu kernels (src/kernels/cpu-kernels.ts) against tfjs-backend-cpu's own: convolutions against a float64
- * reference (ours accumulate in float64 and round once, so their error must not exceed the backend's own
- * float32 loop's), Slice, SplitV and PadV2 bit for bit, every dtype, and no tensor data left behind.
+ * The cpu kernels (src/kernels/cpu-kernels.ts) against tfjs-backend-cpu's own: convolutions and the filter gradient
+ * against a float64 reference (ours accumulate in float64 and round once, so their error must not exceed the
+ * backend's own float32 loop's), Slice, SplitV and PadV2 bit for bit, every dtype, and no tensor data left behind.
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
@@ -90,6 +90,54 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
     });
   }
 
+  for (const c of CONVS.filter((cc) => cc.dilations[0] === 1 && cc.dilations[1] === 1)) {
+    it(`Conv2DBackpropFilter ${c.x.join('x')} * ${c.f.join('x')} stride ${c.strides} pad ${JSON.stringify(c.pad)}: no farther from float64 than tfjs's own`, () => {
+      const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.strides, 1, c.pad);
+      const xs = data(c.x, 11), dys = data(info.outShape, 12);
+      const [kh, kw, ch, o] = c.f, ref = new Float64Array(kh * kw * ch * o);
+      for (let n = 0; n < info.batchSize; n++) for (let y = 0; y < info.outHeight; y++) for (let xx = 0; xx < info.outWidth; xx++) {
+        for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+          const iy = y * info.strideHeight - info.padInfo.top + ky, ix = xx * info.strideWidth - info.padInfo.left + kx;
+          if (iy < 0 || iy >= info.inHeight || ix < 0 || ix >= info.inWidth) continue;
+          for (let i = 0; i < ch; i++) for (let j = 0; j < o; j++) {
+            ref[((ky * kw + kx) * ch + i) * o + j] += xs[((n * info.inHeight + iy) * info.inWidth + ix) * ch + i]! * dys[((n * info.outHeight + y) * info.outWidth + xx) * o + j]!;
+          }
+        }
+      }
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
+      const x = tf.tensor4d(xs, c.x), dy = tf.tensor4d(dys, info.outShape);
+      const [ours] = run(CPU_KERNELS.Conv2DBackpropFilter!, { x, dy }, attrs);
+      const [theirs] = run(ownCpuKernel('Conv2DBackpropFilter')!, { x, dy }, attrs);
+      expect(relErr(ours!, ref)).to.be.at.most(relErr(theirs!, ref)).and.below(1e-6);
+      tf.dispose([x, dy]);
+    });
+  }
+
+  const DEPTHWISE: ConvCase[] = [
+    { x: [2, 13, 11, 8], f: [3, 3, 8, 1], strides: [1, 1], dilations: [1, 1], pad: 'same' },
+    { x: [1, 14, 15, 5], f: [5, 5, 5, 1], strides: [2, 2], dilations: [1, 1], pad: 'same' }, // TF-SAME, asymmetric
+    { x: [1, 9, 10, 3], f: [3, 3, 3, 1], strides: [1, 1], dilations: [2, 2], pad: 'valid' },
+    { x: [2, 8, 7, 6], f: [7, 7, 6, 1], strides: [2, 2], dilations: [1, 1], pad: [[0, 0], [3, 2], [1, 3], [0, 0]] },
+    { x: [1, 6, 6, 4], f: [3, 3, 4, 2], strides: [1, 1], dilations: [1, 1], pad: 'same' }, // multiplier 2: backend's own
+  ];
+  for (const c of DEPTHWISE) {
+    it(`DepthwiseConv2dNative ${c.x.join('x')} * ${c.f.join('x')} stride ${c.strides} dilation ${c.dilations} pad ${JSON.stringify(c.pad)}: no farther from float64 than tfjs's own`, () => {
+      const xs = data(c.x, 9), fs = data(c.f, 10);
+      const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.strides, c.dilations, c.pad, undefined, true);
+      // A depthwise conv is a conv whose filter is zero between different channels.
+      const [kh, kw, ch, m] = c.f, dense = new Float32Array(kh * kw * ch * ch * m);
+      for (let t = 0; t < kh * kw; t++) for (let i = 0; i < ch; i++) for (let j = 0; j < m; j++) dense[(t * ch + i) * ch * m + i * m + j] = fs[(t * ch + i) * m + j]!;
+      const ref = reference(xs, dense, tf.backend_util.computeConv2DInfo(c.x, [kh, kw, ch, ch * m], c.strides, c.dilations, c.pad));
+      const attrs = { strides: c.strides, dilations: c.dilations, pad: c.pad, dataFormat: 'NHWC' };
+      const x = tf.tensor4d(xs, c.x), f = tf.tensor4d(fs, c.f);
+      const [ours] = run(CPU_KERNELS.DepthwiseConv2dNative!, { x, filter: f }, attrs);
+      const [theirs] = run(ownCpuKernel('DepthwiseConv2dNative')!, { x, filter: f }, attrs);
+      expect(info.outShape.reduce((a, b) => a * b, 1)).to.equal(ours!.length);
+      expect(relErr(ours!, ref)).to.be.at.most(relErr(theirs!, ref)).and.below(1e-6);
+      tf.dispose([x, f]);
+    });
+  }
+
   const ACTIVATIONS: Record<string, (v: number, channel: number, alpha: Float32Array) => number> = {
     linear: (v) => v,
     relu: (v) => Math.max(v, 0),
@@ -106,7 +154,7 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
       const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.strides, c.dilations, c.pad);
       const ref = reference(xs, fs, info).map((v, i) => fn(v + bs[i % o]!, i % o, as));
       const x = tf.tensor4d(xs, c.x), f = tf.tensor4d(fs, c.f), bias = tf.tensor1d(bs), alpha = tf.tensor1d(as);
-      const inputs = activation === 'prelu' ? { x, filter: f, bias, preluActivationWeights: alpha } : { x, filter: f, bias };
+      const inputs: Record<string, tf.Tensor> = activation === 'prelu' ? { x, filter: f, bias, preluActivationWeights: alpha } : { x, filter: f, bias };
       const attrs = { strides: c.strides, dilations: c.dilations, pad: c.pad, dataFormat: 'NHWC', activation, leakyreluAlpha: 0.1 };
       const before = tf.engine().backend.numDataIds();
       const [ours] = run(CPU_KERNELS.FusedConv2D!, inputs, attrs);

@@ -1,5 +1,5 @@
 import { parityCases } from './helpers/parity.js';
 
-describe('parity: DarkNet-53 (wasm)', () => {
+describe('parity: DarkNet-53 (wasm and cpu)', () => {
   parityCases(['timm_darknet53']);
 });

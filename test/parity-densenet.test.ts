@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { create } from '../src/zoo/registry.js';
 import { parityCases } from './helpers/parity.js';
 
-describe('parity: DenseNet (wasm)', () => {
+describe('parity: DenseNet (wasm and cpu)', () => {
   parityCases(['densenet121', 'densenet161', 'densenet169', 'densenet201']);
 
   it('densenet121 keeps the dense-block concatenations bounded in predict() (batch 1)', async () => {

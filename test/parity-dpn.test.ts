@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { create } from '../src/zoo/registry.js';
 import { parityCases } from './helpers/parity.js';
 
-describe('parity: DPN (wasm)', () => {
+describe('parity: DPN (wasm and cpu)', () => {
   parityCases(['timm_dpn68', 'timm_dpn68b', 'timm_dpn92', 'timm_dpn98', 'timm_dpn107', 'timm_dpn131']);
 
   it('runs at its minimum input size (1 px); without the top it ends at 832 channels', () => {

@@ -11,7 +11,7 @@ import { create } from '../src/zoo/registry.js';
 import { parityCases } from './helpers/parity.js';
 import { SHARED } from './helpers/shared.js';
 
-describe('parity: GoogLeNet, BN-Inception, Inception v3/v4, Inception-ResNet-v2 (wasm)', () => {
+describe('parity: GoogLeNet, BN-Inception, Inception v3/v4, Inception-ResNet-v2 (wasm and cpu)', () => {
   parityCases(['googlenet', 'bninception', 'inception_v3', 'timm_inception_v4', 'timm_inception_resnet_v2']);
 });
 

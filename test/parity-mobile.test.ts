@@ -11,7 +11,7 @@ import { ChannelSlice } from '../src/layers/channel-slice.js';
 import { CnnZooError } from '../src/errors.js';
 import type { ModelSpec } from '../src/zoo/types.js';
 
-describe('parity: MobileNet v1/v2, ShuffleNet v1/v2 (wasm)', () => {
+describe('parity: MobileNet v1/v2, ShuffleNet v1/v2 (wasm and cpu)', () => {
   parityCases([
     'mobilenet_v2',
     'timm_mobilenetv1_025', 'timm_mobilenetv1_050', 'timm_mobilenetv1_075', 'timm_mobilenetv1_100',

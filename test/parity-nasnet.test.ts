@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { create, CnnZooError } from '../src/index.js';
 import { parityCases } from './helpers/parity.js';
 
-describe('parity: NASNet-A Mobile (Cadene) and Large (timm) (wasm)', () => {
+describe('parity: NASNet-A Mobile (Cadene) and Large (timm) (wasm and cpu)', () => {
   parityCases(['nasnetamobile', 'timm_nasnetalarge']);
 });
 

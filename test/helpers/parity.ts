@@ -5,7 +5,8 @@
  * The same case exports the model (fixture weights loaded) to ONNX (src/onnx) and runs it in onnxruntime-node on
  * the fixture input: the ONNX logits must meet the same bound. For the first fixture of each `parityCases` list
  * (`inferenceForm` to choose others) the inference form (`toInference`) is exported too and run at batch 1 and 3
- * (the dynamic batch axis).
+ * (the dynamic batch axis). Every fixture runs on every backend of `PARITY_BACKENDS` (wasm and cpu), each its own
+ * case, with the same bound.
  */
 import { expect } from 'chai';
 import type * as tf from '@tensorflow/tfjs';
@@ -56,7 +57,12 @@ async function onnxChecks(model: tf.LayersModel, fx: Fixture, batches: readonly 
   }
 }
 
+/** The backends every parity fixture runs on in CI: wasm (the default in Node) and tfjs's pure-JavaScript cpu. */
+export const PARITY_BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
+
 export interface ParityCaseOptions {
+  /** Backends, one case each per fixture (default `PARITY_BACKENDS`); the ONNX checks run with the first. */
+  backends?: readonly BackendName[];
   /** Fixtures also exported in the inference form at batch 1 and 3 (default: the first). */
   inferenceForm?: readonly string[];
   /** Where a fixture's file is (default: ../shared/fixtures/parity/<name>.json.gz). */
@@ -65,43 +71,59 @@ export interface ParityCaseOptions {
   onnx?: boolean;
 }
 
-export function parityCases(fixtures: readonly string[], backend: BackendName = 'wasm', opts: ParityCaseOptions = {}): void {
+/**
+ * A case per fixture and backend, in fixture order (each fixture's file is read once for all its backends). Each
+ * case switches to its backend first.
+ */
+export function parityCases(fixtures: readonly string[], opts: ParityCaseOptions = {}): void {
+  const backends = opts.backends ?? PARITY_BACKENDS;
   const inferenceForm = opts.inferenceForm ?? fixtures.slice(0, 1);
   const pathOf = opts.pathOf ?? fixturePath;
-  const onnx = opts.onnx ?? true;
-  before(async () => { await useBackend(backend); });
+  after(async () => { await useBackend(backends[0]!); }); // later files in this mocha worker find the first backend
   for (const name of fixtures) {
-    it(`${name} reproduces its fixture on ${backend}${onnx ? ', also exported to ONNX' : ''}`, async () => {
-      const fx = await loadFixture(pathOf(name));
-      const checks: { form: string; check: OnnxCheck }[] = [];
-      let onnxMs = 0;
-      const r = await runParity(fx, !onnx ? {} : {
-        inspect: async (model) => {
-          const t0 = performance.now();
-          for (const check of await onnxChecks(model, fx, [[0, 1]])) checks.push({ form: 'training form', check });
-          if (inferenceForm.includes(name)) {
-            const inference = toInference(model);
-            try {
-              for (const check of await onnxChecks(inference, fx, [[0], [0, 1, 0]])) checks.push({ form: 'inference form', check });
-            } finally {
-              inference.dispose();
-            }
-          }
-          onnxMs = performance.now() - t0;
-        },
+    let loaded: Promise<Fixture> | undefined;
+    backends.forEach((backend, i) => {
+      const onnx = (opts.onnx ?? true) && i === 0;
+      const last = i === backends.length - 1;
+      it(`${name} reproduces its fixture on ${backend}${onnx ? ', also exported to ONNX' : ''}`, async () => {
+        await useBackend(backend);
+        loaded ??= loadFixture(pathOf(name));
+        const fx = await loaded.finally(() => { if (last) loaded = undefined; });
+        await checkFixture(fx, name, onnx, inferenceForm.includes(name));
       });
-      console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s` + (!onnx ? '' :
-        `; onnxruntime ${checks.map(({ form, check }) => `${check.err.toExponential(3)} (${form}, batch ${check.batch})`).join(', ')}, ` +
-        `export+run ${(onnxMs / 1000).toFixed(2)} s`));
-      expect(r.maxRelErr, 'max|ours-ref|/max|ref|').to.be.below(fx.tolerance);
-      expect(r.top5Agree, 'top-5 classes agree').to.equal(true);
-      expect(r.params, 'params').to.equal(fx.paramCount);
-      if (fx.flops !== null) expect(r.flops, 'conv+linear FLOPs').to.equal(fx.flops);
-      expect(checks.length, 'ONNX checks run').to.equal(!onnx ? 0 : inferenceForm.includes(name) ? 3 : 1);
-      for (const { form, check } of checks) {
-        expect(check.err, `onnxruntime ${form} batch ${check.batch}: max|onnx-ref|/max|ref|`).to.be.below(fx.tolerance);
-        expect(check.agree, `onnxruntime ${form} batch ${check.batch}: top-5 classes agree`).to.equal(true);
-      }
     });
+  }
+}
+
+/** Run `fx` on the current backend (and, with `onnx`, exported to onnxruntime) and assert the parity contract. */
+async function checkFixture(fx: Fixture, name: string, onnx: boolean, inference: boolean): Promise<void> {
+  const checks: { form: string; check: OnnxCheck }[] = [];
+  let onnxMs = 0;
+  const r = await runParity(fx, !onnx ? {} : {
+    inspect: async (model) => {
+      const t0 = performance.now();
+      for (const check of await onnxChecks(model, fx, [[0, 1]])) checks.push({ form: 'training form', check });
+      if (inference) {
+        const inferenceModel = toInference(model);
+        try {
+          for (const check of await onnxChecks(inferenceModel, fx, [[0], [0, 1, 0]])) checks.push({ form: 'inference form', check });
+        } finally {
+          inferenceModel.dispose();
+        }
+      }
+      onnxMs = performance.now() - t0;
+    },
+  });
+  console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s` + (!onnx ? '' :
+    `; onnxruntime ${checks.map(({ form, check }) => `${check.err.toExponential(3)} (${form}, batch ${check.batch})`).join(', ')}, ` +
+    `export+run ${(onnxMs / 1000).toFixed(2)} s`));
+  expect(r.maxRelErr, 'max|ours-ref|/max|ref|').to.be.below(fx.tolerance);
+  expect(r.top5Agree, 'top-5 classes agree').to.equal(true);
+  expect(r.params, 'params').to.equal(fx.paramCount);
+  if (fx.flops !== null) expect(r.flops, 'conv+linear FLOPs').to.equal(fx.flops);
+  expect(checks.length, 'ONNX checks run').to.equal(!onnx ? 0 : inference ? 3 : 1);
+  for (const { form, check } of checks) {
+    expect(check.err, `onnxruntime ${form} batch ${check.batch}: max|onnx-ref|/max|ref|`).to.be.below(fx.tolerance);
+    expect(check.agree, `onnxruntime ${form} batch ${check.batch}: top-5 classes agree`).to.equal(true);
   }
 }
