@@ -1,12 +1,13 @@
 /**
  * The cpu kernels (src/kernels/cpu-kernels.ts) against tfjs-backend-cpu's own: convolutions and the filter gradient
  * against a float64 reference (ours accumulate in float64 and round once, so their error must not exceed the
- * backend's own float32 loop's), Slice, SplitV and PadV2 bit for bit, every dtype, and no tensor data left behind.
+ * backend's own float32 loop's); Slice, SplitV, PadV2, Add, Multiply, Relu and FusedBatchNorm bit for bit; no tensor
+ * data left behind.
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend.js';
-import { CPU_KERNELS, ownCpuKernel } from '../src/kernels/cpu-kernels.js';
+import { CPU_KERNELS, ownCpuKernel, registerCpuKernels, unregisterCpuKernels } from '../src/kernels/cpu-kernels.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface ConvCase { x: [number, number, number, number]; f: [number, number, number, number]; strides: [number, number]; dilations: [number, number]; pad: Pad }
@@ -73,6 +74,10 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
       expect(tf.getKernel(name, 'cpu')?.kernelFunc, name).to.equal(fn);
       expect(ownCpuKernel(name), name).to.be.a('function').and.not.equal(fn);
     }
+    unregisterCpuKernels(); // the bench's baseline: tfjs's own
+    for (const name of Object.keys(CPU_KERNELS)) expect(tf.getKernel(name, 'cpu')?.kernelFunc, name).to.equal(ownCpuKernel(name));
+    registerCpuKernels();
+    for (const [name, fn] of Object.entries(CPU_KERNELS)) expect(tf.getKernel(name, 'cpu')?.kernelFunc, name).to.equal(fn);
   });
 
   for (const c of CONVS) {
@@ -198,6 +203,42 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
       }
     });
   }
+
+  const bits = (v: Float32Array | Int32Array | Uint8Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length * 4 / v.BYTES_PER_ELEMENT).slice(0, v.BYTES_PER_ELEMENT === 4 ? v.length : undefined));
+  const BROADCASTS: [number[], number[]][] = [
+    [[2, 5, 6, 7], [2, 5, 6, 7]], [[2, 5, 6, 7], [7]], [[2, 5, 6, 7], [2, 1, 1, 7]], [[1, 5, 6, 1], [2, 5, 6, 7]],
+    [[2, 5, 6, 7], []], [[3, 1], [1, 4]], [[4], [3, 1]], [[2, 1, 6, 1], [5, 1, 7]], [[0, 3], [3]],
+  ];
+  for (const [kernel, op] of [['Add', 'add'], ['Multiply', 'mul']] as const) {
+    it(`${kernel} equals the backend's own bit for bit, with and without broadcasting`, () => {
+      for (const [sa, sb] of BROADCASTS) {
+        const a = tf.tensor(data([sa.reduce((x, y) => x * y, 1)], 13), sa), b = tf.tensor(data([sb.reduce((x, y) => x * y, 1)], 14), sb);
+        const [ours] = run(CPU_KERNELS[kernel]!, { a, b }, {}), [theirs] = run(ownCpuKernel(kernel)!, { a, b }, {});
+        expect(bits(ours!), `${op} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`).to.deep.equal(bits(theirs!));
+        tf.dispose([a, b]);
+      }
+      const i = tf.tensor1d([1, 2, 3], 'int32'); // other dtypes: the backend's own
+      expect(Array.from(run(CPU_KERNELS[kernel]!, { a: i, b: i }, {})[0]!)).to.deep.equal(op === 'add' ? [2, 4, 6] : [1, 4, 9]);
+      i.dispose();
+    });
+  }
+
+  it('Relu and FusedBatchNorm equal the backend\'s own bit for bit (NaN, -0 and infinities too)', () => {
+    const xs = data([2 * 3 * 4 * 6], 15);
+    xs.set([NaN, -0, 0, Infinity, -Infinity, 1e-45]);
+    const x = tf.tensor4d(xs, [2, 3, 4, 6]);
+    expect(bits(run(CPU_KERNELS.Relu!, { x }, {})[0]!)).to.deep.equal(bits(run(ownCpuKernel('Relu')!, { x }, {})[0]!));
+    const [mean, offset] = [tf.tensor1d(data([6], 16)), tf.tensor1d(data([6], 17))];
+    const [variance, scale] = [tf.tensor1d(data([6], 18).map(Math.abs)), tf.tensor1d(data([6], 19))];
+    for (const inputs of [{ x, mean, variance, offset, scale }, { x, mean, variance }, { x, mean, variance, scale }] as Record<string, tf.Tensor>[]) {
+      for (const attrs of [{ varianceEpsilon: 1e-5 }, {}]) {
+        expect(bits(run(CPU_KERNELS.FusedBatchNorm!, inputs, attrs)[0]!), Object.keys(inputs).join()).to.deep.equal(bits(run(ownCpuKernel('FusedBatchNorm')!, inputs, attrs)[0]!));
+      }
+    }
+    const scale4d = tf.tensor4d(data([6], 19), [1, 1, 1, 6]); // ranks differ: the backend's own error
+    expect(() => run(CPU_KERNELS.FusedBatchNorm!, { x, mean, variance, scale: scale4d }, {})).to.throw(/equal ranks/);
+    tf.dispose([x, mean, offset, variance, scale, scale4d]);
+  });
 
   it('Slice and PadV2 of empty tensors, through the ops', () => {
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);

@@ -9,11 +9,14 @@
  * - Conv2DBackpropFilter (NHWC): the same product, transposed (tfjs's own took 80 of the 83 s of a ResNet-18
  *   training step at 96 px).
  * - Slice and SplitV: runs along the last axis (slice-runs.ts); PadV2: the input's rows copied into the filled output.
+ * - Add, Multiply (broadcasting), Relu and FusedBatchNorm over the last axis: row loops (cpu-elementwise.ts), the
+ *   same values as tfjs's.
  * Anything else (NCHW, other dtypes, broadcast biases) goes to the backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { convFilterGradNhwc, convNhwc, depthwiseNhwc, type Epilogue } from './cpu-conv.js';
 import { copySlice } from './slice-runs.js';
+import { batchNormLastAxis, broadcastBinary, relu, type BinaryOp } from './cpu-elementwise.js';
 
 const BACKEND = 'cpu';
 
@@ -148,6 +151,34 @@ const padV2Kernel: tf.KernelFunc = (args) => {
   return b.makeTensorInfo(shape, x.dtype, os);
 };
 
+const binaryKernel = (name: string, op: BinaryOp): tf.KernelFunc => (args) => {
+  const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return own(name, args);
+  const be = args.backend as unknown as CpuBackend;
+  const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  return be.makeTensorInfo(shape, 'float32', broadcastBinary(op, values(be, a), a.shape, values(be, b), b.shape, shape));
+};
+
+const reluKernel: tf.KernelFunc = (args) => {
+  const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+  if (x.dtype !== 'float32') return own('Relu', args);
+  const b = args.backend as unknown as CpuBackend;
+  return b.makeTensorInfo(x.shape, 'float32', relu(values(b, x)));
+};
+
+const batchNormKernel: tf.KernelFunc = (args) => {
+  const { x, mean, variance, offset, scale } = args.inputs as unknown as
+    { x: tf.TensorInfo; mean: tf.TensorInfo; variance: tf.TensorInfo; offset?: tf.TensorInfo; scale?: tf.TensorInfo };
+  const c = x.shape.at(-1) ?? 0;
+  const perChannel = (t?: tf.TensorInfo) => !t || (t.dtype === 'float32' && t.shape.length === mean.shape.length && t.shape.at(-1) === c &&
+    tf.util.sizeFromShape(t.shape) === c);
+  if (x.dtype !== 'float32' || c === 0 || ![mean, variance, offset, scale].every(perChannel)) return own('FusedBatchNorm', args);
+  const b = args.backend as unknown as CpuBackend;
+  const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+  return b.makeTensorInfo(x.shape, 'float32', batchNormLastAxis(values(b, x), c, values(b, mean), values(b, variance),
+    offset && values(b, offset), scale && values(b, scale), varianceEpsilon ?? 0.001));
+};
+
 /** The kernels registered for cpu, by tfjs kernel name. */
 export const CPU_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2D: conv2dKernel,
@@ -157,6 +188,10 @@ export const CPU_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Slice: sliceKernel,
   SplitV: splitVKernel,
   PadV2: padV2Kernel,
+  Add: binaryKernel('Add', 'add'),
+  Multiply: binaryKernel('Multiply', 'mul'),
+  Relu: reluKernel,
+  FusedBatchNorm: batchNormKernel,
 };
 
 /** Register the cpu kernels (idempotent); `useBackend('cpu')` calls it. */
@@ -175,4 +210,12 @@ export function registerCpuKernels(): void {
 /** The backend's own kernel that `name` replaces (for tests comparing the two); undefined before registration. */
 export function ownCpuKernel(name: string): tf.KernelFunc | undefined {
   return cpuOwn.get(name);
+}
+
+/** Put the backend's own kernels back (the bench's "tfjs's own cpu" baseline); `registerCpuKernels()` undoes it. */
+export function unregisterCpuKernels(): void {
+  for (const [kernelName, kernelFunc] of cpuOwn) {
+    tf.unregisterKernel(kernelName, BACKEND);
+    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+  }
 }

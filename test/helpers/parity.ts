@@ -6,10 +6,10 @@
  * the fixture input: the ONNX logits must meet the same bound. For the first fixture of each `parityCases` list
  * (`inferenceForm` to choose others) the inference form (`toInference`) is exported too and run at batch 1 and 3
  * (the dynamic batch axis). Every fixture runs on every backend of `PARITY_BACKENDS` (wasm and cpu), each its own
- * case, with the same bound.
+ * case, with the same bound (on cpu, the fixture's first image: `CPU_IMAGES`).
  */
 import { expect } from 'chai';
-import type * as tf from '@tensorflow/tfjs';
+import { getBackend, type LayersModel } from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { useBackend, type BackendName } from '../../src/backend.js';
 import { loadFixture, type Fixture } from '../../src/parity/fixture.js';
@@ -40,7 +40,7 @@ function logitRows(fx: Fixture, rows: readonly number[]): Float32Array {
 interface OnnxCheck { batch: number; err: number; agree: boolean }
 
 /** Export `model`, run onnxruntime on the fixture rows for each batch, compare with the reference. */
-async function onnxChecks(model: tf.LayersModel, fx: Fixture, batches: readonly (readonly number[])[]): Promise<OnnxCheck[]> {
+async function onnxChecks(model: LayersModel, fx: Fixture, batches: readonly (readonly number[])[]): Promise<OnnxCheck[]> {
   const session = await ort.InferenceSession.create(await exportOnnx(model), { intraOpNumThreads: 1 });
   try {
     const [, , h, w] = fx.inputShape;
@@ -59,6 +59,20 @@ async function onnxChecks(model: tf.LayersModel, fx: Fixture, batches: readonly 
 
 /** The backends every parity fixture runs on in CI: wasm (the default in Node) and tfjs's pure-JavaScript cpu. */
 export const PARITY_BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
+
+/**
+ * Images of each fixture that the cpu case runs: the first of its two (pure JavaScript takes ~8x wasm's time, and
+ * both images on cpu would put CI past 30 minutes: docs/PARITY.md); `CNN_ZOO_CPU=all` runs both. The batch axis
+ * on cpu is checked by test/cpu-kernels.test.ts (batches 2 and 3) and the PyTorch gradient fixture (batch 2).
+ */
+const CPU_IMAGES = process.env.CNN_ZOO_CPU === 'all' ? Infinity : 1;
+
+/** The fixture with only its first `n` images (and their logits). */
+function firstImages(fx: Fixture, n: number): Fixture {
+  if (n >= fx.inputShape[0]) return fx;
+  const [, c, h, w] = fx.inputShape, k = fx.logitsShape[1];
+  return { ...fx, input: fx.input.subarray(0, n * c * h * w), inputShape: [n, c, h, w], logits: fx.logits.subarray(0, n * k), logitsShape: [n, k] };
+}
 
 export interface ParityCaseOptions {
   /** Backends, one case each per fixture (default `PARITY_BACKENDS`); the ONNX checks run with the first. */
@@ -85,11 +99,12 @@ export function parityCases(fixtures: readonly string[], opts: ParityCaseOptions
     backends.forEach((backend, i) => {
       const onnx = (opts.onnx ?? true) && i === 0;
       const last = i === backends.length - 1;
-      it(`${name} reproduces its fixture on ${backend}${onnx ? ', also exported to ONNX' : ''}`, async () => {
+      const images = backend === 'cpu' ? CPU_IMAGES : Infinity;
+      it(`${name} reproduces its fixture on ${backend}${images === 1 ? ' (first image)' : ''}${onnx ? ', also exported to ONNX' : ''}`, async () => {
         await useBackend(backend);
         loaded ??= loadFixture(pathOf(name));
         const fx = await loaded.finally(() => { if (last) loaded = undefined; });
-        await checkFixture(fx, name, onnx, inferenceForm.includes(name));
+        await checkFixture(firstImages(fx, images), name, onnx, inferenceForm.includes(name));
       });
     });
   }
@@ -114,7 +129,7 @@ async function checkFixture(fx: Fixture, name: string, onnx: boolean, inference:
       onnxMs = performance.now() - t0;
     },
   });
-  console.log(`      ${name}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s` + (!onnx ? '' :
+  console.log(`      ${name} on ${getBackend()}: max_rel_err ${r.maxRelErr.toExponential(3)} (tolerance ${fx.tolerance}), run ${(r.runMs / 1000).toFixed(2)} s` + (!onnx ? '' :
     `; onnxruntime ${checks.map(({ form, check }) => `${check.err.toExponential(3)} (${form}, batch ${check.batch})`).join(', ')}, ` +
     `export+run ${(onnxMs / 1000).toFixed(2)} s`));
   expect(r.maxRelErr, 'max|ours-ref|/max|ref|').to.be.below(fx.tolerance);

@@ -2,8 +2,9 @@
  * Training throughput (images/s of forward + backward + SGD update, batch norm in training mode) of zoo models
  * on one tfjs backend: `npx tsx tools/bench/train.ts [--backend wasm|cpu] [--threads 1] [--models a,b]
  * [--batches 16,32] [--size 224] [--steps 2] [--warmup 1] [--micro N] [--csv docs/bench-results.csv] [--label TEXT]
- * [--profile]`. `--profile`: after the timed steps, one more step under `tf.profile`, kernel time summed per kernel
- * (the ten largest, with their share).
+ * [--profile] [--stock]`. `--profile`: after the timed steps, one more step under `tf.profile`, kernel time summed per
+ * kernel (the ten largest, with their share). `--stock` (cpu): tfjs's own cpu kernels instead of cnn-zoo's
+ * (src/kernels/cpu-kernels.ts), the pure-JavaScript baseline users of stock tfjs get.
  * `warmup` untimed steps, then `steps` timed steps (each waits for its loss); the minimum step time is reported.
  * Threads are fixed when wasm starts, so run one process per thread count.
  *
@@ -17,20 +18,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { useBackend, type BackendName } from '../../src/backend.js';
+import { unregisterCpuKernels } from '../../src/kernels/cpu-kernels.js';
 import { create } from '../../src/zoo/registry.js';
 import { machine, peakRssMb } from './common.js';
 
 interface Options {
   backend: BackendName; threads: number; models: string[]; batches: number[]; size: number; steps: number; warmup: number;
-  micro: number; csv: string; label: string; profile: boolean;
+  micro: number; csv: string; label: string; profile: boolean; stock: boolean;
 }
 
 function parse(argv: string[]): Options {
   const o: Options = { backend: 'wasm', threads: 1, models: ['mobilenet_v2', 'resnet18', 'resnet50'], batches: [16, 32], size: 224, steps: 2, warmup: 1,
-    micro: 0, csv: '', label: '', profile: false };
+    micro: 0, csv: '', label: '', profile: false, stock: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i]!, argv[i + 1] ?? ''];
     if (k === '--profile') { o.profile = true; i--; continue; }
+    if (k === '--stock') { o.stock = true; i--; continue; }
     if (k === '--backend') o.backend = v as BackendName;
     else if (k === '--threads') o.threads = Number(v);
     else if (k === '--models') o.models = v.split(',');
@@ -94,7 +97,12 @@ const cell = (v: unknown): string => (/[",\n]/.test(String(v)) ? `"${String(v).r
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
-  const detail = await useBackend(o.backend, o.backend === 'wasm' ? { wasmThreads: o.threads } : {});
+  let detail = await useBackend(o.backend, o.backend === 'wasm' ? { wasmThreads: o.threads } : {});
+  if (o.stock) {
+    if (o.backend !== 'cpu') throw new Error('--stock: tfjs\'s own kernels instead of cnn-zoo\'s exist for --backend cpu only');
+    unregisterCpuKernels();
+    detail += ', tfjs\'s own kernels (not cnn-zoo\'s)';
+  }
   const threads = o.backend === 'wasm' ? o.threads : 1;
   console.log(`# ${detail}; ${o.size} px; min of ${o.steps} timed steps after ${o.warmup} warm-up${o.micro ? `; micro-batches of ${o.micro}` : ''}`);
   console.log('| backend | model | batch | s/step | images/s |');
