@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convFilterGradNhwc, convNhwc, depthwiseNhwc, type Epilogue } from './cpu-conv.js';
 import { copySlice } from './slice-runs.js';
+import { replaceKernels } from './register.js';
 import { batchNormLastAxis, broadcastBinary, relu, type BinaryOp } from './cpu-elementwise.js';
 
 const BACKEND = 'cpu';
@@ -196,15 +197,7 @@ export const CPU_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
 
 /** Register the cpu kernels (idempotent); `useBackend('cpu')` calls it. */
 export function registerCpuKernels(): void {
-  for (const [kernelName, kernelFunc] of Object.entries(CPU_KERNELS)) {
-    const current = tf.getKernel(kernelName, BACKEND)?.kernelFunc;
-    if (current === kernelFunc) continue;
-    if (current) {
-      if (!cpuOwn.has(kernelName)) cpuOwn.set(kernelName, current);
-      tf.unregisterKernel(kernelName, BACKEND);
-    }
-    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
-  }
+  replaceKernels(BACKEND, CPU_KERNELS, cpuOwn);
 }
 
 /** The backend's own kernel that `name` replaces (for tests comparing the two); undefined before registration. */

@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { KernelScope } from './kernel-scope.js';
+import { replaceKernels } from './register.js';
 import { maxPoolBackprop } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { wasmSlice } from './wasm-slice.js';
@@ -134,14 +135,6 @@ export function registerWasmGradients(): void {
     throw new CnnZooError('registerWasmGradients(): the wasm backend is not loaded; call useBackend("wasm") ' +
       '(or import "@tensorflow/tfjs-backend-wasm") first.', 'NO_BACKEND');
   }
-  for (const [kernelName, kernelFunc] of Object.entries(WASM_GRADIENT_KERNELS)) {
-    const own = tf.getKernel(kernelName, BACKEND)?.kernelFunc;
-    if (own === kernelFunc) continue;
-    if (own) {
-      if (!wasmOwn.has(kernelName)) wasmOwn.set(kernelName, own);
-      tf.unregisterKernel(kernelName, BACKEND);
-    }
-    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
-  }
+  replaceKernels(BACKEND, WASM_GRADIENT_KERNELS, wasmOwn);
   registerBatchNormGradient();
 }
