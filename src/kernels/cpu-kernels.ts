@@ -34,15 +34,21 @@ const own = (name: string, args: Parameters<tf.KernelFunc>[0]) => cpuOwn.get(nam
 
 const values = (b: CpuBackend, t: tf.TensorInfo) => b.readSync(t.dataId) as Float32Array;
 
-function convInfo(x: tf.TensorInfo, filter: tf.TensorInfo, a: tf.Conv2DAttrs): tf.backend_util.Conv2DInfo | undefined {
-  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (a.dataFormat ?? 'NHWC') !== 'NHWC') return undefined;
-  return tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, false, 'channelsLast');
+/**
+ * The geometry of an NHWC float32 convolution (its filter gradient too), or undefined where the backend's own kernel
+ * runs instead (NCHW, other dtypes).
+ */
+function convInfo(tensors: readonly tf.TensorInfo[], xShape: number[], filterShape: number[],
+  a: { strides: number | [number, number]; pad: tf.Conv2DAttrs['pad']; dataFormat?: string; dilations?: number | [number, number];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil' }, depthwise = false): tf.backend_util.Conv2DInfo | undefined {
+  if (tensors.some((t) => t.dtype !== 'float32') || (a.dataFormat ?? 'NHWC') !== 'NHWC') return undefined;
+  return tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise, 'channelsLast');
 }
 
 const conv2dKernel: tf.KernelFunc = (args) => {
   const { x, filter } = args.inputs as unknown as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const info = convInfo(x, filter, args.attrs as unknown as tf.Conv2DAttrs);
+  const info = convInfo([x, filter], x.shape, filter.shape, args.attrs as unknown as tf.Conv2DAttrs);
   if (!info) return own('Conv2D', args);
   const b = args.backend as unknown as CpuBackend;
   return b.makeTensorInfo(info.outShape, 'float32', convNhwc(values(b, x), values(b, filter), info));
@@ -51,11 +57,8 @@ const conv2dKernel: tf.KernelFunc = (args) => {
 const depthwiseKernel: tf.KernelFunc = (args) => {
   const { x, filter } = args.inputs as unknown as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const a = args.attrs as unknown as tf.DepthwiseConv2dNativeAttrs;
-  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (a.dataFormat ?? 'NHWC') !== 'NHWC' || filter.shape[3] !== 1) {
-    return own('DepthwiseConv2dNative', args);
-  }
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true, 'channelsLast');
+  const info = filter.shape[3] === 1 ? convInfo([x, filter], x.shape, filter.shape, a, true) : undefined;
+  if (!info) return own('DepthwiseConv2dNative', args);
   const b = args.backend as unknown as CpuBackend;
   return b.makeTensorInfo(info.outShape, 'float32', depthwiseNhwc(values(b, x), values(b, filter), info));
 };
@@ -63,9 +66,8 @@ const depthwiseKernel: tf.KernelFunc = (args) => {
 const conv2dBackpropFilterKernel: tf.KernelFunc = (args) => {
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || (a.dataFormat ?? 'NHWC') !== 'NHWC') return own('Conv2DBackpropFilter', args);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape,
-    a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const info = convInfo([x, dy], x.shape, a.filterShape, a);
+  if (!info) return own('Conv2DBackpropFilter', args);
   const b = args.backend as unknown as CpuBackend;
   return b.makeTensorInfo(a.filterShape, 'float32', convFilterGradNhwc(values(b, x), values(b, dy), info));
 };
@@ -77,7 +79,7 @@ const fusedConv2dKernel: tf.KernelFunc = (args) => {
   const { x, filter, bias, preluActivationWeights } = args.inputs as unknown as
     { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
   const a = args.attrs as unknown as tf.FusedConv2DAttrs;
-  const info = convInfo(x, filter, a);
+  const info = convInfo([x, filter], x.shape, filter.shape, a);
   const o = filter.shape[3]!;
   const perChannelBias = !bias || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === o && bias.shape.at(-1) === o);
   const act = a.activation ?? 'linear';
