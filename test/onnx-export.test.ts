@@ -2,7 +2,7 @@
  * ONNX export (src/onnx): onnxruntime-node runs the exported graph of cnn-zoo models, in training and inference
  * form, at batch 1 and 3 (dynamic batch), and computes cnn-zoo's outputs. The models cover every layer class the
  * export supports where the parity fixtures (test/helpers/parity.ts exports all of them) do not: LRN (BVLC
- * GoogLeNet), Reshape and TF-SAME convs (Keras MobileNet v1), flatten + dense row order (a small VGG-style head), and a synthetic model with every pooling variant (ceil mode,
+ * GoogLeNet; other windows and powers in the synthetic model), Reshape and TF-SAME convs (Keras MobileNet v1), flatten + dense row order (a small VGG-style head), and a synthetic model with every pooling variant (ceil mode,
  * count_include_pad, asymmetric padding, TF 'same', adaptive average pooling as matmuls), Cropping2D, Rescaling, ELU, channel shuffle and slice.
  * Also: extra outputs at the feature stages (NHWC, equal to the tfjs layer outputs), the NCHW layout,
  * metadata_props, and the errors (unsupported layer, unknown option or layer). Static int8 (QDQ): onnxruntime fuses
@@ -19,7 +19,7 @@ import { maxRelError } from '../src/parity/run.js';
 import { det } from '../src/parity/det.js';
 import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
 import { featureStages } from '../src/zoo/heads.js';
-import { AdaptiveAvgPool2D, ChannelShuffle, ChannelSlice, Pool2D } from '../src/layers/index.js';
+import { AdaptiveAvgPool2D, ChannelShuffle, ChannelSlice, LRN, Pool2D } from '../src/layers/index.js';
 import { concat, conv2d, flatten, input, linear, maxPool, relu, type Sym } from '../src/zoo/ops.js';
 import { exportOnnx, exportOnnxWithIo } from '../src/onnx/export.js';
 import { CnnZooError } from '../src/errors.js';
@@ -80,6 +80,10 @@ function layerZoo(): tf.LayersModel {
   const apply = (l: tf.layers.Layer, x: Sym | Sym[]) => l.apply(x) as Sym;
   let x = conv2d(inp, 'stem', { filters: 12, kernel: 3, padding: 1 });
   x = apply(tf.layers.elu({ name: 'stem.act' }), x);
+  // LRN's written-out export: an even window (1 before, 2 after), the generic power, the square root, no power.
+  x = apply(new LRN({ name: 'lrn.even', size: 4, alpha: 0.5, beta: 0.6, k: 2 }), x);
+  x = apply(new LRN({ name: 'lrn.sqrt', size: 3, alpha: 1, beta: 0.5, k: 1 }), x);
+  x = apply(new LRN({ name: 'lrn.one', size: 1, alpha: 0.25, beta: 1, k: 1.5 }), x);
   const branches = [
     apply(new Pool2D({ name: 'p.avg_ceil_excl', mode: 'avg', poolSize: [3, 3], strides: [2, 2], padding: [[1, 0], [0, 1]], ceilMode: true, countIncludePad: false }), x),
     apply(new Pool2D({ name: 'p.avg_ceil_incl', mode: 'avg', poolSize: [3, 3], strides: [2, 2], padding: [[1, 1], [1, 1]], ceilMode: true, countIncludePad: true }), x),
