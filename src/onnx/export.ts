@@ -446,11 +446,11 @@ const LAYERS: Readonly<Record<string, LayerExport>> = {
 function lrn(c: LayerContext): string {
   const { g, name } = c;
   const size = Number(c.cfg.size), alpha = Number(c.cfg.alpha), beta = Number(c.cfg.beta), k = Number(c.cfg.k);
-  const [, h, w, ch] = c.inShape as number[];
+  const ch = c.inShape[3]!;
   const before = Math.floor((size - 1) / 2), after = size - 1 - before;
   const sq = g.node('Mul', [c.x, c.x], `${name}.square`);
   const padded = g.node('Pad', [sq, g.int64s(`${name}.pads`, [0, before, 0, 0, 0, after, 0, 0])], `${name}.padded`);
-  const terms = Array.from({ length: size }, (_, i) => g.node('Slice', [padded, g.int64s(`${name}.start${i}`, [i]), g.int64s(`${name}.end${i}`, [i + ch!]),
+  const terms = Array.from({ length: size }, (_, i) => g.node('Slice', [padded, g.int64s(`${name}.start${i}`, [i]), g.int64s(`${name}.end${i}`, [i + ch]),
     g.int64s(`${name}.axis${i}`, [1])], `${name}.term${i}`));
   const total = size === 1 ? terms[0]! : g.node('Sum', terms, `${name}.window_sum`);
   const scaled = g.node('Mul', [total, g.scalar(`${name}.alpha`, alpha / size)], `${name}.scaled`);
