@@ -305,6 +305,41 @@ describe('train: registerWasmGradients', () => {
     }
   });
 
+  it('SplitV equals consecutive slices (float32, int32, bool; counts, sizes with -1, negative axes) and reads no copy of its input', async () => {
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as { readSync(dataId: object): unknown };
+    const cases: [number[], number | number[], number][] = [ // shape, numOrSizeSplits, axis
+      [[12], 3, 0], [[4, 10], [3, -1, 2], 1], [[2, 5, 5, 96], 32, 3], [[2, 5, 5, 96], 32, -1], [[2, 5, 5, 24], [4, 20], -1],
+      [[3, 6, 4], [1, 2, 3], 1], [[4, 3, 2, 2, 5], 2, 0],
+    ];
+    for (const [shape, splits, axis] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: n }, (_, i) => (i * 7919) % 1000 - 500);
+      const ax = axis < 0 ? axis + shape.length : axis;
+      const sizes = typeof splits === 'number' ? new Array<number>(splits).fill(shape[ax]! / splits)
+        : splits.map((v) => (v === -1 ? shape[ax]! - splits.reduce((a, b) => a + (b === -1 ? 0 : b), 0) : v));
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const x = tf.tensor(dtype === 'bool' ? values.map((v) => v > 0) : values, shape, dtype);
+        const readSync = backend.readSync;
+        let reads = 0;
+        backend.readSync = function (this: unknown, ...a: [object]) { reads++; return readSync.apply(this, a); };
+        let parts: tf.Tensor[];
+        try { parts = tf.split(x, splits, axis); } finally { backend.readSync = readSync; }
+        expect(reads, `${dtype} ${shape}: reads of the input`).to.equal(0);
+        expect(parts.map((p) => p.shape[ax]), `${dtype} ${shape} ${splits}`).to.deep.equal(sizes);
+        let start = 0;
+        for (const [i, part] of parts.entries()) {
+          const begin = shape.map((_, d) => (d === ax ? start : 0)), size = shape.map((v, d) => (d === ax ? sizes[i]! : v));
+          const want = tf.slice(x, begin, size);
+          expect(Array.from(await part.data()), `${dtype} ${shape} ${splits} part ${i}`).to.deep.equal(Array.from(await want.data()));
+          want.dispose();
+          start += sizes[i]!;
+        }
+        tf.dispose([x, ...parts]);
+      }
+    }
+  });
+
   it('Sum and Mean over N, H, W (pooled) equal float64 per-channel sums; keepDims and negative axes; other reductions unchanged', async () => {
     await useBackend('wasm');
     const shape = [3, 20, 17, 5];

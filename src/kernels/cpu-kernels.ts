@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convFilterGradNhwc, convNhwc, depthwiseNhwc, type Epilogue } from './cpu-conv.js';
-import { copySlice } from './slice-runs.js';
+import { copySlice, splitBySlices } from './slice-runs.js';
 import { replaceKernels } from './register.js';
 import { batchNormLastAxis, broadcastBinary, relu, type BinaryOp } from './cpu-elementwise.js';
 
@@ -117,17 +117,7 @@ const sliceKernel: tf.KernelFunc = (args) => {
 const splitVKernel: tf.KernelFunc = (args) => {
   const { x } = args.inputs as unknown as { x: tf.TensorInfo };
   if (!numeric(x)) return own('SplitV', args);
-  const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
-  const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
-  const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
-  const begin = new Array<number>(x.shape.length).fill(0);
-  return sizes.map((n) => {
-    const size = [...x.shape];
-    size[$axis] = n;
-    const part = slice(args.backend as unknown as CpuBackend, x, begin, size);
-    begin[$axis]! += n;
-    return part;
-  });
+  return splitBySlices(x, args.attrs as unknown as tf.SplitVAttrs, (begin, size) => slice(args.backend as unknown as CpuBackend, x, begin, size));
 };
 
 const padV2Kernel: tf.KernelFunc = (args) => {

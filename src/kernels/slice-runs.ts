@@ -1,7 +1,7 @@
 /**
  * Copying a slice `x[begin : begin + size]` (any rank) out of a flat buffer by runs along the last axis, with an
- * odometer over the other axes: what both the wasm and the cpu Slice kernels here do instead of tfjs's per-element
- * index arithmetic (cpu) or whole-input copy (wasm).
+ * odometer over the other axes: what both the wasm and the cpu Slice and SplitV kernels here do instead of tfjs's
+ * per-element index arithmetic (cpu) or whole-input copy (wasm).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -34,4 +34,17 @@ export function copySlice(xs: Flat, shape: readonly number[], begin: readonly nu
       at[d] = 0;
     }
   }
+}
+
+/** SplitV as consecutive slices along its axis: `slice(begin, size)` makes each part. */
+export function splitBySlices(x: tf.TensorInfo, attrs: tf.SplitVAttrs, slice: (begin: number[], size: number[]) => tf.TensorInfo): tf.TensorInfo[] {
+  const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]!;
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis).map((n) => {
+    const size = [...x.shape];
+    size[axis] = n;
+    const part = slice([...begin], size);
+    begin[axis]! += n;
+    return part;
+  });
 }

@@ -1,19 +1,28 @@
 /**
- * Slice for tfjs-backend-wasm without a copy of its whole input. wasm's own Slice starts with `readSync(x)`, which
+ * Slice and SplitV for tfjs-backend-wasm without a copy of their whole input. wasm's own Slice starts with `readSync(x)`, which
  * copies all of `x` out of the wasm heap (`HEAPU8.slice`) before it copies the slice: every call costs a pass over
  * its whole input and a fresh JavaScript buffer of that size. The gradient kernels slice large tensors many times
  * (a max pool's window taps out of its padded input, dy crops and filter taps in the convolution gradients), and
  * inference slices too (channel splits). This one reads the input through a view of the heap, taken after the
  * output is allocated (allocating may grow the heap, which replaces its buffer), and copies the same rows
- * (slice-runs.ts).
+ * (slice-runs.ts). wasm's SplitV calls that Slice once per part, so it copied its whole input once per part:
+ * a grouped convolution's channel split into 32 groups (DPN, ResNeXt, ShuffleNet v1) made 32 full copies.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copySlice } from './slice-runs.js';
+import { copySlice, splitBySlices } from './slice-runs.js';
 
 /** The parts of tfjs-backend-wasm's backend this kernel uses. */
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** `x[begin : begin + size]` (already parsed) into a new wasm tensor. */
+function sliceOf(backend: WasmHeapBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  if (tf.util.sizeFromShape(size) === 0) return out;
+  copySlice(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
+  return out;
 }
 
 /** `x[begin : begin + size]`, any rank; `fallback` (wasm's own kernel) for strings. */
@@ -22,9 +31,12 @@ export function wasmSlice(args: Parameters<tf.KernelFunc>[0], fallback: tf.Kerne
   if (x.dtype === 'string') return fallback(args) as tf.TensorInfo;
   const { begin, size } = args.attrs as unknown as tf.SliceAttrs;
   const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-  const backend = args.backend as unknown as WasmHeapBackend;
-  const out = backend.makeOutput(s, x.dtype);
-  if (tf.util.sizeFromShape(s) === 0) return out;
-  copySlice(backend.typedArrayFromHeap(x), x.shape, b, s, backend.typedArrayFromHeap(out));
-  return out;
+  return sliceOf(args.backend as unknown as WasmHeapBackend, x, b, s);
+}
+
+/** SplitV as slices of the heap; `fallback` (wasm's own kernel) for strings. */
+export function wasmSplitV(args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc): tf.TensorInfo[] {
+  const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+  if (x.dtype === 'string') return fallback(args) as tf.TensorInfo[];
+  return splitBySlices(x, args.attrs as unknown as tf.SplitVAttrs, (begin, size) => sliceOf(args.backend as unknown as WasmHeapBackend, x, begin, size));
 }
