@@ -1,7 +1,7 @@
 /**
  * The cpu kernels (src/kernels/cpu-kernels.ts) against tfjs-backend-cpu's own: convolutions and the filter gradient
  * against a float64 reference (ours accumulate in float64 and round once, so their error must not exceed the
- * backend's own float32 loop's); Slice, SplitV, PadV2, Add, Multiply, Relu and FusedBatchNorm bit for bit; no tensor
+ * backend's own float32 loop's); Slice, SplitV, Transpose, PadV2, Add, Multiply, Relu and FusedBatchNorm bit for bit; no tensor
  * data left behind.
  */
 import { expect } from 'chai';
@@ -182,7 +182,7 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
   });
 
   for (const dtype of ['float32', 'int32', 'bool'] as const) {
-    it(`Slice, SplitV and PadV2 equal the backend's own bit for bit (${dtype}, ranks 1-5)`, () => {
+    it(`Slice, SplitV, Transpose and PadV2 equal the backend's own bit for bit (${dtype}, ranks 1-5)`, () => {
       const shapes = [[11], [4, 7], [3, 5, 20], [2, 3, 4, 18], [2, 2, 3, 2, 5]];
       for (const shape of shapes) {
         const n = shape.reduce((a, b) => a * b, 1);
@@ -195,6 +195,9 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
         const axis = shape.length - 1, last = shape[axis]!;
         const splitAttrs = { numOrSizeSplits: [1, -1, Math.floor(last / 2)], axis };
         expect(run(CPU_KERNELS.SplitV!, { x }, splitAttrs), `SplitV ${shape}`).to.deep.equal(run(ownCpuKernel('SplitV')!, { x }, splitAttrs));
+        for (const perm of [[...shape.keys()].reverse(), [...shape.keys()].map((i) => (i + 1) % shape.length), [...shape.keys()]]) {
+          expect(run(CPU_KERNELS.Transpose!, { x }, { perm }), `Transpose ${shape} ${perm}`).to.deep.equal(run(ownCpuKernel('Transpose')!, { x }, { perm }));
+        }
         for (const constantValue of [0, 1, -2.5]) {
           const padAttrs = { paddings: shape.map((_, i) => [i % 2, (i + 1) % 3]), constantValue };
           expect(run(CPU_KERNELS.PadV2!, { x }, padAttrs), `PadV2 ${shape} ${constantValue}`).to.deep.equal(run(ownCpuKernel('PadV2')!, { x }, padAttrs));
@@ -238,6 +241,15 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
     const scale4d = tf.tensor4d(data([6], 19), [1, 1, 1, 6]); // ranks differ: the backend's own error
     expect(() => run(CPU_KERNELS.FusedBatchNorm!, { x, mean, variance, scale: scale4d }, {})).to.throw(/equal ranks/);
     tf.dispose([x, mean, offset, variance, scale, scale4d]);
+  });
+
+  it('Transpose by tiles (both crossed axes long) and with size-1 axes equals the backend\'s own bit for bit', () => {
+    for (const [shape, perm] of [[[70, 130], [1, 0]], [[2, 3, 64, 80], [0, 1, 3, 2]], [[1, 70, 1, 90], [3, 2, 1, 0]], [[2, 20, 1, 3, 17, 2], [4, 1, 0, 5, 3, 2]]] as const) {
+      const n = shape.reduce((a: number, b: number) => a * b, 1);
+      const x = tf.tensor(data([n], shape.length), [...shape]);
+      expect(run(CPU_KERNELS.Transpose!, { x }, { perm }), `Transpose ${shape} ${perm}`).to.deep.equal(run(ownCpuKernel('Transpose')!, { x }, { perm }));
+      x.dispose();
+    }
   });
 
   it('Slice and PadV2 of empty tensors, through the ops', () => {

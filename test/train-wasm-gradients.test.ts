@@ -53,6 +53,10 @@ const CASES: LayerCase[] = [
   { name: 'Conv2D 5x5 s1 pad 2', input: [8, 8, 4], build: conv({ filters: 3, kernel: 5, padding: 2, bias: false }) },
   { name: 'Conv2D 1x1 s1', input: [6, 7, 8], build: conv({ filters: 5, kernel: 1 }) },
   { name: 'Conv2D 1x1 s2', input: [7, 8, 8], build: conv({ filters: 5, kernel: 1, stride: 2 }) },
+  // 1x1 filter gradients are one matrix product; the operand with fewer channels is transposed (both ways here).
+  { name: 'Conv2D 1x1 s1, fewer input than output channels', input: [6, 5, 3], build: conv({ filters: 7, kernel: 1 }) },
+  { name: 'Conv2D 1x1 s2 on odd sizes, fewer input channels', input: [9, 7, 3], build: conv({ filters: 8, kernel: 1, stride: 2, bias: false }) },
+  { name: 'Conv2D 1x1 s3x2 "same" (tfjs)', input: [8, 7, 5], build: (x) => tf.layers.conv2d({ filters: 4, kernelSize: 1, strides: [3, 2], padding: 'same' }).apply(x) as Sym },
   { name: 'Conv2D 2x3 s3x2 "valid" (taps fewer than the stride: phases with no gradient)', input: [11, 9, 3],
     build: (x) => tf.layers.conv2d({ filters: 4, kernelSize: [2, 3], strides: [3, 2] }).apply(x) as Sym },
   { name: 'Conv2D 3x3 s2x1 pad 1 (one axis strided)', input: [9, 7, 4], build: (x) => tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: [2, 1], padding: 'same' }).apply(x) as Sym },
@@ -175,12 +179,15 @@ function undilate(w: Float32Array, shape: [number, number, number, number], d: n
   return out;
 }
 
-describe('train: wasm conv backprop with dilation (called directly; tfjs has no dilated conv gradient)', () => {
+describe('train: wasm conv backprop with dilation or explicit 1x1 padding (called directly; tfjs has no dilated conv gradient)', () => {
   const cases = [
     { depthwise: false, x: [2, 11, 10, 3], k: [3, 3], out: 4, s: 1, d: 2, pad: [[2, 2], [2, 2]] },
     { depthwise: false, x: [2, 13, 12, 3], k: [3, 2], out: 4, s: 2, d: 2, pad: [[1, 2], [0, 1]] },
     { depthwise: true, x: [2, 11, 10, 4], k: [3, 3], out: 1, s: 1, d: 3, pad: [[3, 3], [3, 3]] },
     { depthwise: true, x: [2, 12, 11, 3], k: [3, 3], out: 2, s: 2, d: 2, pad: [[1, 2], [2, 1]] },
+    // A padded 1x1 (its filter gradient is a matrix product of the pixels read: padding and crops around it).
+    { depthwise: false, x: [2, 7, 8, 3], k: [1, 1], out: 5, s: 2, d: 1, pad: [[1, 0], [2, 1]] },
+    { depthwise: false, x: [2, 6, 5, 6], k: [1, 1], out: 4, s: 1, d: 1, pad: [[1, 1], [0, 2]] },
   ] as const;
   for (const c of cases) {
     it(`${c.depthwise ? 'depthwise' : 'conv2d'} ${c.k.join('x')} stride ${c.s} dilation ${c.d} pad ${JSON.stringify(c.pad)}`, async () => {
@@ -336,6 +343,34 @@ describe('train: registerWasmGradients', () => {
           start += sizes[i]!;
         }
         tf.dispose([x, ...parts]);
+      }
+    }
+  });
+
+  it('Transpose equals indexing (float32, int32, bool; ranks 2-6, size-1 axes; tiled and wasm\'s own)', async () => {
+    await useBackend('wasm');
+    const cases: [number[], number[]][] = [ // the first five cross two axes of at least 64: the tiled copy
+      [[70, 130], [1, 0]], [[2, 3, 64, 80], [0, 1, 3, 2]], [[65, 2, 66], [2, 1, 0]], [[1, 70, 1, 90], [3, 2, 1, 0]],
+      [[2, 64, 1, 3, 65, 2], [4, 1, 0, 5, 3, 2]],
+      [[5, 7], [1, 0]], [[2, 3, 4, 5], [3, 1, 2, 0]], [[2, 3, 4, 5], [1, 2, 0, 3]], [[100, 8], [1, 0]], [[3, 1, 4], [1, 2, 0]],
+    ];
+    for (const [shape, perm] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: n }, (_, i) => (i * 7919) % 1000 - 500);
+      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      const outShape = perm.map((p) => shape[p]!);
+      const want: number[] = [];
+      const walk = (d: number, offset: number): void => {
+        if (d === outShape.length) { want.push(values[offset]!); return; }
+        for (let k = 0; k < outShape[d]!; k++) walk(d + 1, offset + k * strides[perm[d]!]!);
+      };
+      walk(0, 0);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const x = tf.tensor(dtype === 'bool' ? values.map((v) => v > 0) : values, shape, dtype);
+        const y = tf.transpose(x, perm);
+        expect(y.shape, `${dtype} ${shape} ${perm}`).to.deep.equal(outShape);
+        expect(Array.from(await y.data()), `${dtype} ${shape} ${perm}`).to.deep.equal(dtype === 'bool' ? want.map((v) => (v > 0 ? 1 : 0)) : want);
+        tf.dispose([x, y]);
       }
     }
   });

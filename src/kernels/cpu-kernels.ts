@@ -8,7 +8,8 @@
  * - DepthwiseConv2dNative (NHWC, channel multiplier 1): taps summed in registers over a padded copy, 3-4x.
  * - Conv2DBackpropFilter (NHWC): the same product, transposed (tfjs's own took 80 of the 83 s of a ResNet-18
  *   training step at 96 px).
- * - Slice and SplitV: runs along the last axis (slice-runs.ts); PadV2: the input's rows copied into the filled output.
+ * - Slice and SplitV: runs along the last axis (slice-runs.ts); PadV2: the input's rows copied into the filled output;
+ *   Transpose: runs or tiles (transpose-copy.ts).
  * - Add, Multiply (broadcasting), Relu and FusedBatchNorm over the last axis: row loops (cpu-elementwise.ts), the
  *   same values as tfjs's.
  * Anything else (NCHW, other dtypes, broadcast biases) goes to the backend's own kernel.
@@ -16,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convFilterGradNhwc, convNhwc, depthwiseNhwc, type Epilogue } from './cpu-conv.js';
 import { copySlice, splitBySlices } from './slice-runs.js';
+import { copyTranspose } from './transpose-copy.js';
 import { replaceKernels } from './register.js';
 import { batchNormLastAxis, broadcastBinary, relu, type BinaryOp } from './cpu-elementwise.js';
 
@@ -120,6 +122,17 @@ const splitVKernel: tf.KernelFunc = (args) => {
   return splitBySlices(x, args.attrs as unknown as tf.SplitVAttrs, (begin, size) => slice(args.backend as unknown as CpuBackend, x, begin, size));
 };
 
+const transposeKernel: tf.KernelFunc = (args) => {
+  const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+  if (!numeric(x)) return own('Transpose', args);
+  const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+  const b = args.backend as unknown as CpuBackend;
+  const xs = b.readSync(x.dataId) as Float32Array | Int32Array | Uint8Array;
+  const os = new (xs.constructor as new (n: number) => typeof xs)(xs.length);
+  copyTranspose(xs, x.shape, perm, os);
+  return b.makeTensorInfo(perm.map((p) => x.shape[p]!), x.dtype, os);
+};
+
 const padV2Kernel: tf.KernelFunc = (args) => {
   const { x } = args.inputs as unknown as { x: tf.TensorInfo };
   if (!numeric(x) || x.shape.length === 0) return own('PadV2', args);
@@ -180,6 +193,7 @@ export const CPU_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Conv2DBackpropFilter: conv2dBackpropFilterKernel,
   Slice: sliceKernel,
   SplitV: splitVKernel,
+  Transpose: transposeKernel,
   PadV2: padV2Kernel,
   Add: binaryKernel('Add', 'add'),
   Multiply: binaryKernel('Multiply', 'mul'),

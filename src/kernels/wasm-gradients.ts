@@ -9,8 +9,9 @@
  * `engine.clone`), so a training step held two copies of most activations: they share the input's data here, as
  * on the cpu backend (measured: MobileNet v2 at 224 px in training mode, 261 -> 131 MB per image of tensors held
  * after the forward pass; docs/PERFORMANCE.md "Training"). Its Slice copies its whole input out of the heap first
- * (wasm-slice.ts): the gradient kernels slice large tensors many times, and its SplitV (grouped convolutions' channel
- * splits) calls that Slice once per part. Its Sum and Mean over N, H, W (batch norm in
+ * (wasm-copy.ts): the gradient kernels slice large tensors many times, and its SplitV (grouped convolutions' channel
+ * splits) calls that Slice once per part. Its Transpose has no locality when both axes it crosses are long (a 1x1
+ * filter gradient's [K, C] operands, the filter swaps of dx): tiled there (wasm-copy.ts). Its Sum and Mean over N, H, W (batch norm in
  * training mode) transpose the whole tensor first and sum serially; wasm-reduce.ts pools instead.
  *
  * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it. It also replaces
@@ -23,7 +24,7 @@ import { KernelScope } from './kernel-scope.js';
 import { replaceKernels } from './register.js';
 import { maxPoolBackprop } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
-import { wasmSlice, wasmSplitV } from './wasm-slice.js';
+import { wasmSlice, wasmSplitV, wasmTranspose } from './wasm-copy.js';
 import { channelReduce, isChannelReduce } from './wasm-reduce.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
 
@@ -103,6 +104,7 @@ const castKernel: tf.KernelFunc = (args) => {
 
 const sliceKernel: tf.KernelFunc = (args) => wasmSlice(args, wasmOwn.get('Slice')!);
 const splitVKernel: tf.KernelFunc = (args) => wasmSplitV(args, wasmOwn.get('SplitV')!);
+const transposeKernel: tf.KernelFunc = (args) => wasmTranspose(args, wasmOwn.get('Transpose')!);
 
 /** Sum / Mean over N, H, W of an NHWC tensor by XNNPACK's average pooling (wasm-reduce.ts); other reductions: wasm's own. */
 const reduceKernel = (name: 'Sum' | 'Mean', mean: boolean): tf.KernelFunc => (args) => {
@@ -123,13 +125,14 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Cast: castKernel,
   Slice: sliceKernel,
   SplitV: splitVKernel,
+  Transpose: transposeKernel,
   Sum: reduceKernel('Sum', false),
   Mean: reduceKernel('Mean', true),
 };
 
 /**
  * Register the gradient kernels for the wasm backend (idempotent; replaces wasm's own scalar
- * Conv2DBackpropInput, its MaxPoolGrad, its copying Identity and same-dtype Cast, its Slice and SplitV, and its Sum and Mean
+ * Conv2DBackpropInput, its MaxPoolGrad, its copying Identity and same-dtype Cast, its Slice, SplitV and Transpose, and its Sum and Mean
  * over N, H, W). Call it after `@tensorflow/tfjs-backend-wasm` is imported, which registers the
  * backend's kernels: `useBackend('wasm')` does both.
  */

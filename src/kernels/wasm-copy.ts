@@ -1,5 +1,7 @@
 /**
- * Slice and SplitV for tfjs-backend-wasm without a copy of their whole input. wasm's own Slice starts with `readSync(x)`, which
+ * Slice, SplitV and Transpose for tfjs-backend-wasm, copying through views of the wasm heap.
+ *
+ * Slice and SplitV without a copy of their whole input. wasm's own Slice starts with `readSync(x)`, which
  * copies all of `x` out of the wasm heap (`HEAPU8.slice`) before it copies the slice: every call costs a pass over
  * its whole input and a fresh JavaScript buffer of that size. The gradient kernels slice large tensors many times
  * (a max pool's window taps out of its padded input, dy crops and filter taps in the convolution gradients), and
@@ -7,9 +9,14 @@
  * output is allocated (allocating may grow the heap, which replaces its buffer), and copies the same rows
  * (slice-runs.ts). wasm's SplitV calls that Slice once per part, so it copied its whole input once per part:
  * a grouped convolution's channel split into 32 groups (DPN, ResNeXt, ShuffleNet v1) made 32 full copies.
+ *
+ * Transpose by tiles (transpose-copy.ts) where wasm's own loop has no locality: both axes the transpose crosses at
+ * least TILED_MIN long (a [K, C] matrix of a 1x1 convolution's filter gradient, a filter's in/out swap in dx);
+ * wasm's own, a C++ loop, is faster for the rest (a short axis, or runs of the innermost axis).
  */
 import * as tf from '@tensorflow/tfjs';
 import { copySlice, splitBySlices } from './slice-runs.js';
+import { copyTranspose, crossedAxes, reduceTranspose } from './transpose-copy.js';
 
 /** The parts of tfjs-backend-wasm's backend this kernel uses. */
 interface WasmHeapBackend {
@@ -39,4 +46,19 @@ export function wasmSplitV(args: Parameters<tf.KernelFunc>[0], fallback: tf.Kern
   const { x } = args.inputs as unknown as { x: tf.TensorInfo };
   if (x.dtype === 'string') return fallback(args) as tf.TensorInfo[];
   return splitBySlices(x, args.attrs as unknown as tf.SplitVAttrs, (begin, size) => sliceOf(args.backend as unknown as WasmHeapBackend, x, begin, size));
+}
+
+/** Both crossed axes at least this long: the tiled copy (measured faster from 64 on; wasm's own below). */
+const TILED_MIN = 64;
+
+/** `x` transposed by `perm`: tiled where wasm's own loop has no locality, else `fallback` (wasm's own kernel). */
+export function wasmTranspose(args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc): tf.TensorInfo {
+  const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+  const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+  const crossed = x.dtype === 'string' || x.dtype === 'complex64' ? null : crossedAxes(reduceTranspose(x.shape, perm));
+  if (!crossed || Math.min(...crossed) < TILED_MIN) return fallback(args) as tf.TensorInfo;
+  const backend = args.backend as unknown as WasmHeapBackend;
+  const out = backend.makeOutput(perm.map((p) => x.shape[p]!), x.dtype);
+  copyTranspose(backend.typedArrayFromHeap(x), x.shape, perm, backend.typedArrayFromHeap(out));
+  return out;
 }
