@@ -403,6 +403,43 @@ describe('train: registerWasmGradients', () => {
     tf.dispose([x, moments.mean, moments.variance]);
   });
 
+  it('batch norm in training mode: dx, dgamma and dbeta equal the float64 closed form on wasm and cpu', async () => {
+    const [n, h, w, c] = [2, 5, 6, 4], eps = 1e-3, m = n * h * w;
+    const xData = det('bn-grad/x', n * h * w * c, 2).map((v, i) => v * (1 + (i % c)) + (i % c)); // per-channel scales and offsets
+    const rData = det('bn-grad/r', n * h * w * c, 1), gamma = [0.5, 1.5, -0.7, 2], beta = [0.1, -0.2, 0.3, 0];
+    // float64: xhat = (x - mean) / sqrt(var + eps); dx = gamma / sqrt(var + eps) / M * (M r - sum r - xhat sum(r xhat)).
+    const want = { dx: new Float64Array(xData.length), dgamma: new Float64Array(c), dbeta: new Float64Array(c) };
+    for (let ch = 0; ch < c; ch++) {
+      const idx = Array.from({ length: m }, (_, i) => i * c + ch);
+      const mu = idx.reduce((a, i) => a + xData[i]!, 0) / m;
+      const v = idx.reduce((a, i) => a + (xData[i]! - mu) ** 2, 0) / m, inv = 1 / Math.sqrt(v + eps);
+      const sumR = idx.reduce((a, i) => a + rData[i]!, 0), sumRX = idx.reduce((a, i) => a + rData[i]! * (xData[i]! - mu) * inv, 0);
+      want.dbeta[ch] = sumR;
+      want.dgamma[ch] = sumRX;
+      for (const i of idx) want.dx[i] = (gamma[ch]! * inv / m) * (m * rData[i]! - sumR - (xData[i]! - mu) * inv * sumRX);
+    }
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useBackend(backend);
+      const layer = tf.layers.batchNormalization({ epsilon: eps });
+      const x = tf.variable(tf.tensor4d(xData, [n, h, w, c]));
+      layer.apply(tf.input({ shape: [h, w, c] }));
+      layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.zeros([c]), tf.ones([c])]);
+      const r = tf.tensor4d(rData, [n, h, w, c]);
+      const vars = [x, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)];
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, r)), vars);
+      const [dx, dgamma, dbeta] = vars.map((v) => grads[v.name]!.dataSync() as Float32Array);
+      const close = (got: Float32Array, ref: Float64Array, what: string) => {
+        const scale = Math.max(...ref.map(Math.abs));
+        got.forEach((g, i) => expect(Math.abs(g - ref[i]!) / scale, `${backend} ${what}[${i}]`).to.be.below(1e-5));
+      };
+      close(dx!, want.dx, 'dx');
+      close(dgamma!, want.dgamma, 'dgamma');
+      close(dbeta!, want.dbeta, 'dbeta');
+      tf.dispose([value, x, r, ...Object.values(grads)]);
+      layer.dispose();
+    }
+  });
+
   it('rejects NCHW with a CnnZooError that says to transpose', async () => {
     await useBackend('wasm');
     const dy = tf.zeros([1, 2, 4, 4]), f = tf.zeros([3, 3, 2, 2]);
