@@ -252,6 +252,29 @@ describe('cpu kernels (src/kernels/cpu-kernels.ts)', () => {
     }
   });
 
+  it('MaxPoolGrad routes every gradient to the cell tfjs\'s own does (ties, all-negative, -Infinity and NaN windows, padding)', () => {
+    const cases: [number[], [number, number], [number, number], 'valid' | 'same' | number][] = [ // x shape, window, strides, pad
+      [[2, 8, 6, 5], [2, 2], [2, 2], 'valid'], [[2, 9, 8, 5], [3, 3], [2, 2], 'same'], [[1, 7, 6, 4], [3, 3], [1, 1], 'same'],
+      [[2, 9, 8, 3], [3, 3], [2, 2], 1], [[1, 11, 9, 3], [2, 3], [3, 2], 'valid'], [[1, 7, 6, 3], [1, 1], [2, 2], 'valid'],
+    ];
+    for (const [shape, filterSize, strides, pad] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      // Quarter steps: many ties; negative offsets per channel: all-negative windows; one -Infinity window, one NaN.
+      const v = Float32Array.from(data([n], 7), (d, i) => Math.round(d * 4) / 4 - (i % shape[3]! === 1 ? 5 : 0));
+      v.fill(-Infinity, 0, shape[3]! * 2 * shape[2]!);
+      v[shape[3]! * 3] = NaN;
+      const x = tf.tensor4d(v, shape as [number, number, number, number]);
+      const y = tf.maxPool(x, filterSize, strides, pad);
+      const dy = tf.tensor(data([y.size], 3), y.shape);
+      const attrs = { filterSize, strides, pad, dimRoundingMode: undefined };
+      const [ours] = run(CPU_KERNELS.MaxPoolGrad!, { dy, input: x, output: y }, attrs);
+      const [theirs] = run(ownCpuKernel('MaxPoolGrad')!, { dy, input: x, output: y }, attrs);
+      const m = Math.max(...Array.from(theirs!, Math.abs));
+      theirs!.forEach((t, i) => expect(Math.abs(ours![i]! - t), `${shape} ${filterSize} ${strides} ${pad} [${i}]`).to.be.at.most(1e-6 * m));
+      tf.dispose([x, y, dy]);
+    }
+  });
+
   it('Slice and PadV2 of empty tensors, through the ops', () => {
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
     expect(tf.slice(x, [0, 1], [2, 0]).shape).to.deep.equal([2, 0]);

@@ -7,7 +7,7 @@
  *   a bias per output channel and relu/relu6 are applied in the store, other activations by the backend's kernels.
  * - DepthwiseConv2dNative (NHWC, channel multiplier 1): taps summed in registers over a padded copy, 3-4x.
  * - Conv2DBackpropFilter (NHWC): the same product, transposed (tfjs's own took 80 of the 83 s of a ResNet-18
- *   training step at 96 px).
+ *   training step at 96 px). MaxPoolGrad: one pass over the pooled outputs (pool-backprop.ts, shared with wasm).
  * - Slice and SplitV: runs along the last axis (slice-runs.ts); PadV2: the input's rows copied into the filled output;
  *   Transpose: runs or tiles (transpose-copy.ts).
  * - Add, Multiply (broadcasting), Relu and FusedBatchNorm over the last axis: row loops (cpu-elementwise.ts), the
@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { convFilterGradNhwc, convNhwc, depthwiseNhwc, type Epilogue } from './cpu-conv.js';
 import { copySlice, splitBySlices } from './slice-runs.js';
 import { copyTranspose } from './transpose-copy.js';
+import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { replaceKernels } from './register.js';
 import { batchNormLastAxis, broadcastBinary, relu, type BinaryOp } from './cpu-elementwise.js';
 
@@ -133,6 +134,16 @@ const transposeKernel: tf.KernelFunc = (args) => {
   return b.makeTensorInfo(perm.map((p) => x.shape[p]!), x.dtype, os);
 };
 
+const maxPoolGradKernel: tf.KernelFunc = (args) => {
+  const { dy, input, output } = args.inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
+  if (input.dtype !== 'float32') return own('MaxPoolGrad', args);
+  const b = args.backend as unknown as CpuBackend;
+  const dx = new Float32Array(tf.util.sizeFromShape(input.shape));
+  maxPoolGradNhwc(b.readSync(input.dataId) as Float32Array, b.readSync(output.dataId) as Float32Array, b.readSync(dy.dataId) as Float32Array,
+    poolInfo(input.shape, args.attrs as unknown as tf.MaxPoolGradAttrs), dx);
+  return b.makeTensorInfo([...input.shape], 'float32', dx);
+};
+
 const padV2Kernel: tf.KernelFunc = (args) => {
   const { x } = args.inputs as unknown as { x: tf.TensorInfo };
   if (!numeric(x) || x.shape.length === 0) return own('PadV2', args);
@@ -191,6 +202,7 @@ export const CPU_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   FusedConv2D: fusedConv2dKernel,
   DepthwiseConv2dNative: depthwiseKernel,
   Conv2DBackpropFilter: conv2dBackpropFilterKernel,
+  MaxPoolGrad: maxPoolGradKernel,
   Slice: sliceKernel,
   SplitV: splitVKernel,
   Transpose: transposeKernel,

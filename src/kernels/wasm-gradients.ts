@@ -3,7 +3,7 @@
  * browsers). tfjs-backend-wasm 4.x has no Conv2DBackpropFilter and no depthwise backprop kernels, and its
  * Conv2DBackpropInput is a scalar loop; these are built on its XNNPACK Conv2D / DepthwiseConv2dNative and its
  * Transpose / Pad / BatchMatMul kernels (see conv-backprop.ts). Its MaxPoolGrad sends the gradient of an
- * all-negative window to the wrong cell, so it is replaced too (pool-backprop.ts); its AvgPoolGrad and LRNGrad
+ * all-negative window to the wrong cell, so it is replaced too (pool-backprop.ts, one pass in JavaScript over views of the heap); its AvgPoolGrad and LRNGrad
  * are kept (test/train-wasm-gradients.test.ts checks them against the cpu backend). Its Identity and its Cast to
  * the same dtype copy their input; the tape saves every tensor a gradient needs through Identity (tfjs-core's
  * `engine.clone`), so a training step held two copies of most activations: they share the input's data here, as
@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { KernelScope } from './kernel-scope.js';
 import { replaceKernels } from './register.js';
-import { maxPoolBackprop } from './pool-backprop.js';
+import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { wasmSlice, wasmSplitV, wasmTranspose } from './wasm-copy.js';
 import { channelReduce, isChannelReduce } from './wasm-reduce.js';
@@ -80,7 +80,11 @@ const depthwiseBackpropFilterKernel: tf.KernelFunc = ({ inputs, backend, attrs }
 
 const maxPoolGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input, output } = inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
-  return scoped(backend, (s) => maxPoolBackprop(s, dy, input, output, attrs as unknown as tf.MaxPoolGradAttrs));
+  const b = backend as unknown as { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+  const dx = b.makeOutput([...input.shape], 'float32');
+  maxPoolGradNhwc(b.typedArrayFromHeap(input), b.typedArrayFromHeap(output), b.typedArrayFromHeap(dy),
+    poolInfo(input.shape, attrs as unknown as tf.MaxPoolGradAttrs), b.typedArrayFromHeap(dx));
+  return dx;
 };
 
 /** wasm's own kernels that ours replace and fall back to (captured at registration). */
