@@ -113,7 +113,7 @@ const CASES: LayerCase[] = [
 /** Deterministic weights for a model (BN variance positive), by weight index. */
 function weightsFor(model: tf.LayersModel, caseName: string): tf.Tensor[] {
   return model.weights.map((w, i) => {
-    const n = w.shape.reduce((a, b) => a * (b ?? 1), 1);
+    const n = w.shape.reduce<number>((a, b) => a * (b ?? 1), 1);
     const v = det(`${caseName}/${i}`, n, 0.5);
     if (/moving_variance|gamma/.test(w.name)) for (let j = 0; j < n; j++) v[j] = 1 + v[j]!;
     return tf.tensor(v, w.shape as number[]);
