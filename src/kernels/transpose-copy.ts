@@ -49,11 +49,12 @@ export function crossedAxes(r: ReducedTranspose): [number, number] | null {
   return [r.shape[r.perm[last]!]!, r.shape[last]!];
 }
 
-/** Write `xs` (shape `shape`) transposed by `perm` into `os` (the same length). */
-export function copyTranspose(xs: Flat, shape: readonly number[], perm: readonly number[], os: Flat): void {
+/** Write `xs` (shape `shape`) transposed by `perm` into `os` (the same length); `reduced` if the caller has it. */
+export function copyTranspose(xs: Flat, shape: readonly number[], perm: readonly number[], os: Flat,
+  reduced: ReducedTranspose = reduceTranspose(shape, perm)): void {
   const total = os.length;
   if (total === 0) return;
-  const { shape: s, perm: p } = reduceTranspose(shape, perm);
+  const { shape: s, perm: p } = reduced;
   const r = s.length;
   if (r <= 1) { os.set(xs.subarray(0, total)); return; }
   const inStrides = new Array<number>(r);

@@ -18,8 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 import { copySlice, splitBySlices } from './slice-runs.js';
 import { copyTranspose, crossedAxes, reduceTranspose } from './transpose-copy.js';
 
-/** The parts of tfjs-backend-wasm's backend this kernel uses. */
-interface WasmHeapBackend {
+/** The parts of tfjs-backend-wasm's backend the kernels that read and write its heap use. */
+export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -55,10 +55,11 @@ const TILED_MIN = 64;
 export function wasmTranspose(args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc): tf.TensorInfo {
   const { x } = args.inputs as unknown as { x: tf.TensorInfo };
   const { perm } = args.attrs as unknown as tf.TransposeAttrs;
-  const crossed = x.dtype === 'string' || x.dtype === 'complex64' ? null : crossedAxes(reduceTranspose(x.shape, perm));
+  if (x.dtype === 'string' || x.dtype === 'complex64') return fallback(args) as tf.TensorInfo;
+  const reduced = reduceTranspose(x.shape, perm), crossed = crossedAxes(reduced);
   if (!crossed || Math.min(...crossed) < TILED_MIN) return fallback(args) as tf.TensorInfo;
   const backend = args.backend as unknown as WasmHeapBackend;
   const out = backend.makeOutput(perm.map((p) => x.shape[p]!), x.dtype);
-  copyTranspose(backend.typedArrayFromHeap(x), x.shape, perm, backend.typedArrayFromHeap(out));
+  copyTranspose(backend.typedArrayFromHeap(x), x.shape, perm, backend.typedArrayFromHeap(out), reduced);
   return out;
 }

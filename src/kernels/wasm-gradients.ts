@@ -24,7 +24,7 @@ import { KernelScope } from './kernel-scope.js';
 import { replaceKernels } from './register.js';
 import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
-import { wasmSlice, wasmSplitV, wasmTranspose } from './wasm-copy.js';
+import { wasmSlice, wasmSplitV, wasmTranspose, type WasmHeapBackend } from './wasm-copy.js';
 import { channelReduce, isChannelReduce } from './wasm-reduce.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
 
@@ -80,10 +80,10 @@ const depthwiseBackpropFilterKernel: tf.KernelFunc = ({ inputs, backend, attrs }
 
 const maxPoolGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input, output } = inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
-  const b = backend as unknown as { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+  const b = backend as unknown as WasmHeapBackend;
   const dx = b.makeOutput([...input.shape], 'float32');
-  maxPoolGradNhwc(b.typedArrayFromHeap(input), b.typedArrayFromHeap(output), b.typedArrayFromHeap(dy),
-    poolInfo(input.shape, attrs as unknown as tf.MaxPoolGradAttrs), b.typedArrayFromHeap(dx));
+  const f32 = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array; // views taken after the output is allocated
+  maxPoolGradNhwc(f32(input), f32(output), f32(dy), poolInfo(input.shape, attrs as unknown as tf.MaxPoolGradAttrs), f32(dx));
   return dx;
 };
 
