@@ -21,6 +21,7 @@ import { LRN } from '../src/layers/lrn.js';
 import { KernelScope } from '../src/kernels/kernel-scope.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, type ConvGeometry } from '../src/kernels/conv-backprop.js';
 import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/kernels/wasm-gradients.js';
+import { trainingStep, unreadInputFilters } from '../src/train/input-gradients.js';
 
 const BOUND = 1e-5;
 
@@ -438,6 +439,40 @@ describe('train: registerWasmGradients', () => {
       tf.dispose([value, x, r, ...Object.values(grads)]);
       layer.dispose();
     }
+  });
+
+  it('a training step skips the input gradients it never reads (first trained convolution) and its weight gradients are unchanged', async () => {
+    await useBackend('wasm');
+    const inp = tf.input({ shape: [15, 13, 3] });
+    let y = activation(batchNorm(conv2d(inp, 'stem', { filters: 8, kernel: 7, stride: 2, padding: 3, bias: false }), 'stem.bn'), 'stem.relu');
+    y = conv2d(y, 'dw', { filters: 8, kernel: 3, padding: 1, groups: 8, bias: false });
+    y = conv2d(y, 'pw', { filters: 6, kernel: 1 });
+    const model = tf.model({ inputs: inp, outputs: linear(globalPool(y, 'pool'), 'fc', 4) });
+    const weights = (names: string[]) => model.layers.filter((l) => names.includes(l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+    const all = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const kernel = (layer: string) => model.getLayer(layer).trainableWeights[0]!.read();
+    // Trained whole: the stem (behind its ZeroPadding2D) reads the input only; fine-tuning from the depthwise layer on: that one.
+    expect(unreadInputFilters(model, all)).to.deep.equal([kernel('stem')]);
+    expect(unreadInputFilters(model, weights(['dw', 'pw', 'fc']))).to.deep.equal([kernel('dw')]);
+    expect(unreadInputFilters(model, weights(['pw', 'fc']))).to.deep.equal([kernel('pw')]);
+    expect(unreadInputFilters(model, weights(['fc']))).to.deep.equal([]);
+
+    const x = tf.tensor4d(det('unread/x', 2 * 15 * 13 * 3, 1), [2, 15, 13, 3]);
+    const r = tf.tensor2d(det('unread/r', 2 * 4, 1), [2, 4]);
+    const loss = () => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar;
+    const plain = tf.variableGrads(loss, all);
+    const before = tf.memory().numTensors;
+    const skipped = trainingStep(model, all, () => tf.variableGrads(loss, all));
+    expect(tf.memory().numTensors - before, 'tensors of one step (value and gradients) only').to.equal(1 + all.length);
+    expect(skipped.value.dataSync()[0]).to.equal(plain.value.dataSync()[0]);
+    for (const v of all) expect(Array.from(skipped.grads[v.name]!.dataSync()), v.name).to.deep.equal(Array.from(plain.grads[v.name]!.dataSync()));
+    // Inside the step the stem's dx is zeros (not computed); outside it is the real gradient.
+    const dxStem = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(model.apply(t, { training: true }) as tf.Tensor, r)))(x);
+    const inside = trainingStep(model, all, dxStem), outside = dxStem();
+    expect(inside.dataSync().every((v) => v === 0)).to.equal(true);
+    expect(outside.dataSync().some((v) => v !== 0)).to.equal(true);
+    tf.dispose([x, r, inside, outside, plain.value, skipped.value, ...Object.values(plain.grads), ...Object.values(skipped.grads)]);
+    model.dispose();
   });
 
   it('rejects NCHW with a CnnZooError that says to transpose', async () => {

@@ -14,6 +14,9 @@
  * filter gradient's [K, C] operands, the filter swaps of dx): tiled there (wasm-copy.ts). Its Sum and Mean over N, H, W (batch norm in
  * training mode) transpose the whole tensor first and sum serially; wasm-reduce.ts pools instead.
  *
+ * The backprop-input kernels skip the dx a training step never reads (the first trained convolution's, whose
+ * input depends on no trained weight; unread-gradients.ts).
+ *
  * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it. It also replaces
  * tfjs-core's batch-norm gradient by one without a full-size Tile, bit-identical on every backend
  * (batch-norm-gradient.ts).
@@ -26,6 +29,7 @@ import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { wasmSlice, wasmSplitV, wasmTranspose, type WasmHeapBackend } from './wasm-copy.js';
 import { channelReduce, isChannelReduce } from './wasm-reduce.js';
+import { inputGradientUnread } from './unread-gradients.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
 
 const BACKEND = 'wasm';
@@ -48,10 +52,16 @@ function scoped(backend: unknown, body: (scope: KernelScope) => tf.TensorInfo): 
   }
 }
 
+/** The dx of a convolution whose input gradient the running step does not read (unread-gradients.ts). */
+function zeros(backend: unknown, shape: readonly number[]): tf.TensorInfo {
+  return scoped(backend, (s) => s.run('Fill', [], { shape: [...shape], value: 0, dtype: 'float32' }));
+}
+
 const conv2dBackpropInputKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   checkNhwc(a.dataFormat, 'Conv2DBackpropInput');
+  if (inputGradientUnread(filter)) return zeros(backend, a.inputShape);
   const g = geometry(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, false);
   return scoped(backend, (s) => conv2dBackpropInput(s, dy, filter, g));
 };
@@ -67,6 +77,7 @@ const conv2dBackpropFilterKernel: tf.KernelFunc = ({ inputs, backend, attrs }) =
 const depthwiseBackpropInputKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  if (inputGradientUnread(filter)) return zeros(backend, a.inputShape);
   const g = geometry(a.inputShape, filter.shape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
   return scoped(backend, (s) => depthwiseBackpropInput(s, dy, filter, g));
 };

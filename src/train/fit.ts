@@ -15,6 +15,7 @@ import type { TrainingInfo } from '../artifacts/metadata.js';
 import { augment } from './augment.js';
 import { labelledImages, splitPerClass, type LabelledImage } from './data.js';
 import { Random } from './random.js';
+import { trainingStep } from './input-gradients.js';
 
 /** Kernels the backward pass of a CNN backbone needs. */
 export const GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] as const;
@@ -266,11 +267,11 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
           const yb = tf.tensor1d(batch.map((b) => b.label), 'int32');
           const oneHot = tf.oneHot(yb, k);
           let hits: tf.Tensor | undefined;
-          const cost = ft.minimize(() => {
+          const cost = trainingStep(ctx.model, vars, () => ft.minimize(() => {
             const logits = ctx.model.apply(x, { training: false }) as tf.Tensor2D;
             hits = tf.keep(correct(logits, yb));
             return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-          }, true, vars)!;
+          }, true, vars))!;
           lossSum += (await scalar(cost)) * batch.length;
           right += await scalar(hits!);
           tf.dispose([raw, x, yb, oneHot]);
