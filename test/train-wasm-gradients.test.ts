@@ -21,7 +21,7 @@ import { LRN } from '../src/layers/lrn.js';
 import { KernelScope } from '../src/kernels/kernel-scope.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, type ConvGeometry } from '../src/kernels/conv-backprop.js';
 import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/kernels/wasm-gradients.js';
-import { trainingStep, unreadInputFilters } from '../src/train/input-gradients.js';
+import { batchGradients, trainingStep, unreadInputFilters } from '../src/train/step.js';
 
 const BOUND = 1e-5;
 
@@ -472,6 +472,63 @@ describe('train: registerWasmGradients', () => {
     expect(inside.dataSync().every((v) => v === 0)).to.equal(true);
     expect(outside.dataSync().some((v) => v !== 0)).to.equal(true);
     tf.dispose([x, r, inside, outside, plain.value, skipped.value, ...Object.values(plain.grads), ...Object.values(skipped.grads)]);
+    model.dispose();
+  });
+
+  it('a step of micro-batches derives each flipped filter once, frees them all when it ends, and equals the micro-batches run apart', async () => {
+    await useBackend('wasm');
+    const inp = tf.input({ shape: [11, 10, 4] });
+    let y = conv2d(inp, 'a', { filters: 6, kernel: 3, padding: 1 });
+    y = conv2d(y, 'b', { filters: 8, kernel: 3, stride: 2, padding: 1, bias: false }); // dx by phases
+    y = conv2d(y, 'dw', { filters: 8, kernel: 3, padding: 1, groups: 8, bias: false });
+    y = conv2d(y, 'pw', { filters: 5, kernel: 1 });
+    const model = tf.model({ inputs: inp, outputs: linear(globalPool(y, 'pool'), 'fc', 3) });
+    const all = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const xs = [0, 1].map((i) => tf.tensor4d(det(`derived/x${i}`, 2 * 11 * 10 * 4, 1), [2, 11, 10, 4]));
+    const r = tf.tensor2d(det('derived/r', 2 * 3, 1), [2, 3]);
+    const grads = (x: tf.Tensor) => tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar, all);
+    const values = (g: ReturnType<typeof grads>) => all.map((v) => Array.from(g.grads[v.name]!.dataSync()));
+    const release = (g: ReturnType<typeof grads>) => tf.dispose([g.value, ...Object.values(g.grads)]);
+    const apart = xs.map((x) => { const g = grads(x); const v = values(g); release(g); return v; });
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const base = backend.numDataIds();
+    const held: number[] = [];
+    const together = trainingStep(model, all, () => xs.map((x) => {
+      const g = grads(x);
+      const v = values(g);
+      release(g);
+      held.push(backend.numDataIds() - base);
+      return v;
+    }));
+    // Inside the step the derived filters stay (the dx of a, b's four phases, dw, pw; the first convolution's is
+    // unread), the second micro-batch derives none; after it, nothing is left.
+    expect(held[0]).to.be.greaterThan(0);
+    expect(held[1]).to.equal(held[0]);
+    expect(backend.numDataIds()).to.equal(base);
+    expect(together).to.deep.equal(apart);
+    tf.dispose([...xs, r]);
+    model.dispose();
+  });
+
+  it('batchGradients: a batch run as micro-batches gives the whole batch\'s mean loss and gradients (batch norm in inference mode)', async () => {
+    await useBackend('wasm');
+    const inp = tf.input({ shape: [9, 9, 3] });
+    let y = activation(batchNorm(conv2d(inp, 'stem', { filters: 6, kernel: 3, stride: 2, padding: 1, bias: false }), 'stem.bn'), 'stem.relu');
+    y = conv2d(y, 'dw', { filters: 6, kernel: 3, padding: 1, groups: 6 });
+    const model = tf.model({ inputs: inp, outputs: linear(globalPool(y, 'pool'), 'fc', 4) });
+    const all = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const x = tf.tensor4d(det('batch-grads/x', 7 * 9 * 9 * 3, 1), [7, 9, 9, 3]);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2], 'int32'), 4);
+    const loss = (xs: tf.Tensor, ys: tf.Tensor) => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: false }) as tf.Tensor) as tf.Scalar;
+    const whole = tf.variableGrads(() => loss(x, labels), all);
+    const sizes: number[] = [];
+    const before = tf.memory().numTensors;
+    const parts = batchGradients(model, all, 7, 3, (begin, size) => { sizes.push(size); return loss(x.slice(begin, size), labels.slice(begin, size)); });
+    expect(tf.memory().numTensors - before, 'the loss and one gradient per variable').to.equal(1 + all.length);
+    expect(sizes).to.deep.equal([3, 3, 1]);
+    expect(Math.abs(parts.loss.dataSync()[0]! - whole.value.dataSync()[0]!)).to.be.below(1e-6);
+    for (const v of all) expect(relErr(parts.grads[v.name]!.dataSync() as Float32Array, whole.grads[v.name]!.dataSync() as Float32Array), v.name).to.be.at.most(BOUND);
+    tf.dispose([x, labels, whole.value, parts.loss, ...Object.values(whole.grads), ...Object.values(parts.grads)]);
     model.dispose();
   });
 

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelScope } from './kernel-scope.js';
+import { derivedFilter } from './training-step.js';
 
 type Info = tf.TensorInfo;
 type Pad = tf.Conv2DBackpropFilterAttrs['pad'];
@@ -123,13 +124,13 @@ function phases(size: number, outSize: number, k: number, s: number, p0: number)
  * MobileNets' stride-2 depthwise ones). `conv` is the stride-1 convolution of dy with a phase's flipped taps.
  */
 function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry,
-  conv: (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info) => Info): Info {
+  conv: (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: FlippedTaps) => Info): Info {
   const ph = phases(g.inH, g.outH, g.kh, g.sh, g.top), pw = phases(g.inW, g.outW, g.kw, g.sw, g.left);
   const qh = Math.ceil(g.inH / g.sh), qw = Math.ceil(g.inW / g.sw);
   const grid = ph.map((a) => pw.map((b) => {
     if (a.taps === 0 || b.taps === 0 || a.len === 0 || b.len === 0) return null;
     // The phase's taps, flipped: first + s*(taps-1) down to first.
-    const flipped = filterTaps(scope, filter, range(a.first + (a.taps - 1) * g.sh, a.taps, -g.sh), range(b.first + (b.taps - 1) * g.sw, b.taps, -g.sw));
+    const flipped = taps(scope, filter, range(a.first + (a.taps - 1) * g.sh, a.taps, -g.sh), range(b.first + (b.taps - 1) * g.sw, b.taps, -g.sw));
     const { x, pad } = cropForConv(scope, dy, [a.pads, b.pads]);
     const y = checkShape(conv(x, pad, flipped), [g.n, a.len, b.len, g.inC], 'backprop input phase');
     return scope.pad(y, [[0, 0], [0, qh - a.len], [0, qw - b.len], [0, 0]]);
@@ -138,7 +139,17 @@ function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: Conv
   return scope.slice(full, [0, 0, 0, 0], [g.n, g.inH, g.inW, g.inC]);
 }
 
-type StrideOneConv = (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: Info, dilations: [number, number]) => Info;
+/**
+ * Some taps of a filter, in a given order (flipped), made on demand: `key` names the selection among the filter's
+ * derivations (training-step.ts keeps a derived filter for the rest of a training step).
+ */
+interface FlippedTaps { rows: number; cols: number; key: string; make(): Info }
+
+function taps(scope: KernelScope, filter: Info, rows: readonly number[], cols: readonly number[]): FlippedTaps {
+  return { rows: rows.length, cols: cols.length, key: `${rows}|${cols}`, make: () => filterTaps(scope, filter, rows, cols) };
+}
+
+type StrideOneConv = (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: FlippedTaps, dilations: [number, number]) => Info;
 
 /**
  * dx of either convolution kind, given `conv`, its stride-1 convolution of (a crop of) dy with flipped taps: by output
@@ -148,13 +159,15 @@ function backpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeomet
   if ((g.sh > 1 || g.sw > 1) && g.dh === 1 && g.dw === 1) return phasedBackpropInput(scope, dy, filter, g, (x, pad, f) => conv(x, pad, f, [1, 1]));
   const dyS = strideDilate(scope, dy, g.sh, g.sw);
   const { x, pad } = cropForConv(scope, dyS, backpropInputPads(g, dyS));
-  return conv(x, pad, filterTaps(scope, filter, range(g.kh - 1, g.kh, -1), range(g.kw - 1, g.kw, -1)), [g.dh, g.dw]);
+  return conv(x, pad, taps(scope, filter, range(g.kh - 1, g.kh, -1), range(g.kw - 1, g.kw, -1)), [g.dh, g.dw]);
 }
 
 /** Conv2DBackpropInput: dy [N, Ho, Wo, Cout], filter [kh, kw, Cin, Cout] -> dx [N, H, W, Cin]. */
 export function conv2dBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry): Info {
-  const dx = backpropInput(scope, dy, filter, g, (x, pad, flipped, dilations) =>
-    scope.run('Conv2D', { x, filter: scope.transpose(flipped, [0, 1, 3, 2]) }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations }));
+  const dx = backpropInput(scope, dy, filter, g, (x, pad, flipped, dilations) => {
+    const f = derivedFilter(scope, filter, `conv ${flipped.key}`, () => scope.transpose(flipped.make(), [0, 1, 3, 2]));
+    return scope.run('Conv2D', { x, filter: f }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations });
+  });
   return checkShape(dx, [g.n, g.inH, g.inW, g.inC], 'Conv2DBackpropInput');
 }
 
@@ -196,8 +209,8 @@ export function depthwiseBackpropInput(scope: KernelScope, dy: Info, filter: Inf
   const [, , c, m] = filter.shape as [number, number, number, number];
   // Each channel's M outputs convolved with its flipped taps, summed over M.
   const dx = backpropInput(scope, dy, filter, g, (x, pad, flipped, dilations) => {
-    const [th, tw] = flipped.shape as [number, number];
-    const out = scope.run('DepthwiseConv2dNative', { x, filter: scope.reshape(flipped, [th, tw, c * m, 1]) }, { strides: [1, 1], pad, dilations });
+    const f = derivedFilter(scope, filter, `depthwise ${flipped.key}`, () => scope.reshape(flipped.make(), [flipped.rows, flipped.cols, c * m, 1]));
+    const out = scope.run('DepthwiseConv2dNative', { x, filter: f }, { strides: [1, 1], pad, dilations });
     if (m === 1) return out;
     const [n, h, w] = out.shape as [number, number, number];
     return scope.run('Sum', { x: scope.reshape(out, [n, h, w, c, m]) }, { axis: [4], keepDims: false });

@@ -71,6 +71,14 @@ export class KernelScope {
     this.backend.disposeData(t.dataId);
   }
 
+  /** Hand an intermediate over to the caller, who frees it (false when `t` is not one of this scope's). */
+  detach(t: tf.TensorInfo): boolean {
+    const i = this.temps.indexOf(t);
+    if (i < 0) return false;
+    this.temps.splice(i, 1);
+    return true;
+  }
+
   /** Free every intermediate but `result` (which the caller hands to the engine). */
   finish(result: tf.TensorInfo): tf.TensorInfo {
     for (const t of this.temps) if (t !== result) this.backend.disposeData(t.dataId);

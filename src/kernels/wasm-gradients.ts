@@ -15,7 +15,7 @@
  * training mode) transpose the whole tensor first and sum serially; wasm-reduce.ts pools instead.
  *
  * The backprop-input kernels skip the dx a training step never reads (the first trained convolution's, whose
- * input depends on no trained weight; unread-gradients.ts).
+ * input depends on no trained weight), and derive each flipped filter once per step (training-step.ts).
  *
  * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it. It also replaces
  * tfjs-core's batch-norm gradient by one without a full-size Tile, bit-identical on every backend
@@ -29,7 +29,7 @@ import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { wasmSlice, wasmSplitV, wasmTranspose, type WasmHeapBackend } from './wasm-copy.js';
 import { channelReduce, isChannelReduce } from './wasm-reduce.js';
-import { inputGradientUnread } from './unread-gradients.js';
+import { inputGradientUnread } from './training-step.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
 
 const BACKEND = 'wasm';
@@ -52,7 +52,7 @@ function scoped(backend: unknown, body: (scope: KernelScope) => tf.TensorInfo): 
   }
 }
 
-/** The dx of a convolution whose input gradient the running step does not read (unread-gradients.ts). */
+/** The dx of a convolution whose input gradient the running step does not read (training-step.ts). */
 function zeros(backend: unknown, shape: readonly number[]): tf.TensorInfo {
   return scoped(backend, (s) => s.run('Fill', [], { shape: [...shape], value: 0, dtype: 'float32' }));
 }

@@ -15,7 +15,7 @@ import type { TrainingInfo } from '../artifacts/metadata.js';
 import { augment } from './augment.js';
 import { labelledImages, splitPerClass, type LabelledImage } from './data.js';
 import { Random } from './random.js';
-import { trainingStep } from './input-gradients.js';
+import { batchGradients } from './step.js';
 
 /** Kernels the backward pass of a CNN backbone needs. */
 export const GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] as const;
@@ -32,6 +32,13 @@ export function checkGradients(backend: string = tf.getBackend()): void {
 
 /** Images per forward pass while extracting features and measuring held-out accuracy. */
 const EXTRACT_BATCH = 8;
+
+/**
+ * Images per forward and backward pass while fine-tuning: a larger `batchSize` runs as micro-batches whose gradients
+ * are summed before its one update (the same update: the backbone's batch norm stays in inference mode), so that it
+ * fits wasm's 4 GB heap.
+ */
+const MICRO_BATCH = 8;
 
 const FROZEN_SAFE = (l: tf.layers.Layer): boolean => l.weights.length === 0 && !/Dropout|Noise/.test(l.getClassName());
 
@@ -266,14 +273,17 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
           const x = s.augment > 0 ? augment(raw, rng) : raw;
           const yb = tf.tensor1d(batch.map((b) => b.label), 'int32');
           const oneHot = tf.oneHot(yb, k);
-          let hits: tf.Tensor | undefined;
-          const cost = trainingStep(ctx.model, vars, () => ft.minimize(() => {
-            const logits = ctx.model.apply(x, { training: false }) as tf.Tensor2D;
-            hits = tf.keep(correct(logits, yb));
-            return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-          }, true, vars))!;
-          lossSum += (await scalar(cost)) * batch.length;
-          right += await scalar(hits!);
+          const hits: tf.Tensor[] = [];
+          const step = batchGradients(ctx.model, vars, batch.length, MICRO_BATCH, (begin, size) => {
+            const part = <T extends tf.Tensor>(t: T): T => (size === batch.length ? t : t.slice(begin, size));
+            const logits = ctx.model.apply(part(x), { training: false }) as tf.Tensor2D;
+            hits.push(tf.keep(correct(logits, part(yb))));
+            return tf.losses.softmaxCrossEntropy(part(oneHot), logits) as tf.Scalar;
+          });
+          ft.applyGradients(Object.entries(step.grads).map(([name, tensor]) => ({ name, tensor })));
+          tf.dispose(Object.values(step.grads));
+          lossSum += (await scalar(step.loss)) * batch.length;
+          for (const h of hits) right += await scalar(h);
           tf.dispose([raw, x, yb, oneHot]);
           progress({ phase: 'fine-tune', epoch, epochs: s.fineTuneEpochs, done: Math.min(i + batchSize, order.length), total: order.length, loss: lossSum / Math.min(i + batchSize, order.length), valAccuracy: null });
         }

@@ -20,7 +20,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { useBackend, type BackendName } from '../../src/backend.js';
 import { unregisterCpuKernels } from '../../src/kernels/cpu-kernels.js';
 import { create } from '../../src/zoo/registry.js';
-import { trainingStep } from '../../src/train/input-gradients.js';
+import { batchGradients } from '../../src/train/step.js';
 import { machine, peakRssMb } from './common.js';
 
 interface Options {
@@ -58,25 +58,11 @@ const trained = (model: tf.LayersModel): tf.Variable[] => model.trainableWeights
 /** One SGD step on the batch, as micro-batches of `micro` images (0: all at once) whose gradients are summed. */
 async function step(model: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, y: tf.Tensor, micro: number): Promise<number> {
   const n = x.shape[0]!;
-  if (micro <= 0 || micro >= n) {
-    const loss = trainingStep(model, trained(model), () => opt.minimize(() => lossOf(model, x, y), true))!;
-    try { return (await loss.data())[0]!; } finally { loss.dispose(); }
-  }
-  let sum: Record<string, tf.Tensor> = {};
-  let total = 0;
-  for (let i = 0; i < n; i += micro) {
-    const m = Math.min(micro, n - i);
-    const xs = x.slice(i, m), ys = y.slice(i, m);
-    const { value, grads } = trainingStep(model, trained(model), () => tf.variableGrads(() => tf.mul(lossOf(model, xs, ys), m / n)));
-    total += (await value.data())[0]!;
-    const next: Record<string, tf.Tensor> = {};
-    for (const [k, g] of Object.entries(grads)) next[k] = sum[k] ? tf.add(sum[k]!, g) : g;
-    tf.dispose([value, xs, ys, ...Object.values(sum), ...Object.entries(grads).filter(([k]) => sum[k]).map(([, g]) => g)]);
-    sum = next;
-  }
-  opt.applyGradients(sum as tf.NamedTensorMap);
-  tf.dispose(Object.values(sum));
-  return total;
+  const { loss, grads } = batchGradients(model, trained(model), n, micro > 0 ? micro : n,
+    (begin, size) => (size === n ? lossOf(model, x, y) : lossOf(model, x.slice(begin, size), y.slice(begin, size))));
+  opt.applyGradients(grads);
+  tf.dispose(Object.values(grads));
+  try { return (await loss.data())[0]!; } finally { loss.dispose(); }
 }
 
 /**
