@@ -40,7 +40,10 @@ export interface FitOptions {
   augment?: number;
   /** Fraction of each class held out to measure accuracy (default 0.2; 0: none). */
   validationSplit?: number;
-  /** Images per step (default 32 for the head, 8 for fine-tuning unless given). */
+  /**
+   * Images per step (default 32 for the head, 8 for fine-tuning unless given). A fine-tuning step of more than 8 images
+   * runs as micro-batches of at most 8 whose gradients are summed before its one update (the same update; less memory).
+   */
   batchSize?: number;
   /** Adam learning rate of the head (default 1e-3) and of fine-tuning (default 1e-5, as Keras' transfer-learning guide). */
   learningRate?: number;
