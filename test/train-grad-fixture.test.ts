@@ -83,7 +83,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const [n, , h, w] = gf.input.shape;
         const ctx = resolveOptions(spec, { ...fixture.options, inputSize: [h, w], numClasses: fx.logitsShape[1] });
         const model = withoutInitialisation(() => spec.build(ctx));
-        loadStateDict(model, fx.stateDict, { rule: fixture.layout ? spec.layouts?.[fixture.layout] : undefined, source: gf.name });
+        loadStateDict(model, fx.stateDict, { rule: fixture.layout ? spec.keyRules?.[fixture.layout] : undefined, source: gf.name });
         for (const layer of model.layers) if (layer.getClassName() === 'Dropout') (layer as unknown as { rate: number }).rate = 0;
         const targets = gf.grads.map((g) => variableFor(model, g.key));
         const x = nchwToNhwc(det(gf.input.seed, n * 3 * h * w, gf.input.scale), gf.input.shape);
