@@ -265,7 +265,9 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     const [a, b] = [fetched, direct.model].map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array));
     expect(maxRelError(a!, b!)).to.equal(0);
     expect(modelMetadata(fetched)!.preprocessing).to.deep.equal(c.preprocessing);
-    tf.dispose([x, fetched, direct.model]);
+    x.dispose();
+    fetched.dispose();
+    direct.model.dispose();
   });
 
   it('a Darknet .weights file (no shapes inside) is read against the cfg model and equals the same arrays loaded directly', async () => {
@@ -303,7 +305,9 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     mirror.files.set(c.file, short);
     const bad = await rejection(fetchWeights(c.arch, 'imagenet', { mirror: mirror.url, cacheDir: fresh(), sha256: sha256(short), ...fast }));
     expect(bad.code).to.equal('SHAPE_MISMATCH');
-    tf.dispose([x, model, ref]);
+    x.dispose();
+    model.dispose();
+    ref.dispose();
   });
 
   it('Hugging Face Hub files are verified against the sha256 the Hub declares (and need --sha256 through a mirror)', async () => {

@@ -65,7 +65,7 @@ describe('GroupedConv2D', () => {
     const c = CASES[0]!;
     const l = layerFor(c, null);
     const x = tf.randomNormal([1, 9, 9, 16]) as tf.Tensor4D;
-    tf.dispose(l.apply(x));
+    tf.dispose(l.apply(x) as tf.Tensor);
     const k2 = tf.randomNormal([3, 3, 2, 16]) as tf.Tensor4D;
     l.setWeights([k2]);
     const y = l.apply(x) as tf.Tensor4D;
@@ -80,7 +80,7 @@ describe('GroupedConv2D', () => {
     const x = tf.randomNormal([1, 11, 10, 12]) as tf.Tensor4D;
     for (const packing of [null, 1, 2, 4]) {
       const l = layerFor(c, packing);
-      tf.dispose(l.apply(x)); // fill the inference cache first
+      tf.dispose(l.apply(x) as tf.Tensor); // fill the inference cache first
       const kernel = l.trainableWeights[0]!.read() as tf.Variable;
       const { grads } = tf.variableGrads(() => tf.sum(tf.square(l.apply(x) as tf.Tensor)) as tf.Scalar, [kernel]);
       const expected = tf.grad((k: tf.Tensor) => tf.sum(tf.square(reference(x, k as tf.Tensor4D, l.getWeights()[1] as tf.Tensor1D, c))))(kernel);
@@ -97,9 +97,9 @@ describe('GroupedConv2D', () => {
     const x = tf.randomNormal([1, 9, 9, 16]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     const l = layerFor(c, 2);
-    tf.dispose(l.apply(x));
+    tf.dispose(l.apply(x) as tf.Tensor);
     const afterFirst = tf.memory().numTensors;
-    tf.dispose(l.apply(x));
+    tf.dispose(l.apply(x) as tf.Tensor);
     expect(tf.memory().numTensors, 'second call reuses the cache').to.equal(afterFirst);
     l.dispose();
     expect(tf.memory().numTensors, 'all freed').to.equal(before);

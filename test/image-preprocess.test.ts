@@ -58,7 +58,7 @@ describe('image preprocessing (vs torchvision/PIL reference)', () => {
       let maxErr = 0;
       p.sampleValues.forEach((want, i) => { maxErr = Math.max(maxErr, Math.abs(v[(i * 7919 + 13) % v.length]! - want)); });
       expect(maxErr, `${what}: max |ours - torchvision| at ${p.sampleValues.length} positions`).to.be.below(1e-6 * Math.max(1, Math.abs(p.mean)));
-      const mean = v.reduce((a, x) => a + x, 0) / v.length;
+      const mean = (v as Float32Array).reduce((a, x) => a + x, 0) / v.length;
       expect(Math.abs(mean - p.mean), `${what}: mean`).to.be.below(1e-6 * Math.max(1, Math.abs(p.mean)));
     }
   });

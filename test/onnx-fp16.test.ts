@@ -61,7 +61,7 @@ describe('ONNX export: fp16 weights', function () {
     const model = create('squeezenet1_1', { inputSize: 64 });
     try {
       let err: unknown;
-      try { await exportOnnx(model, { fp16: true, int8: {} }); } catch (e) { err = e; }
+      try { await exportOnnx(model, { fp16: true, int8: { ranges: {}, means: {} } }); } catch (e) { err = e; }
       expect(err).to.be.instanceOf(CnnZooError);
       expect((err as Error).message).to.match(/fp16 or int8/);
     } finally {
