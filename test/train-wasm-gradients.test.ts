@@ -286,6 +286,9 @@ describe('train: registerWasmGradients', () => {
       [[10], [3], [5]], [[4, 7], [1, 2], [2, 4]], [[4, 40], [1, 3], [3, 30]], [[3, 4, 5], [0, 1, 2], [3, 2, -1]],
       [[2, 6, 6, 3], [1, 1, 2, 0], [1, 4, 3, 3]], [[2, 6, 6, 20], [0, 2, 1, 4], [2, 3, 4, 16]], [[2, 6, 6, 3], [1, 0, 0, 0], [1, 6, 6, 3]],
       [[2, 3, 4, 5, 6], [1, 0, 1, 2, 1], [1, 3, 2, 3, 4]], [[2, 2, 3, 2, 3, 4], [0, 1, 1, 0, 1, 1], [2, 1, 2, 2, 2, 3]],
+      // A depthwise filter gradient's taps of the stride blocks [N, A, sh, B, sw, C]: length-1 and whole axes merge.
+      [[2, 5, 1, 6, 1, 8], [0, 1, 0, 2, 0, 0], [2, 3, 1, 3, 1, 8]], [[2, 5, 2, 6, 2, 8], [0, 1, 1, 2, 0, 0], [2, 3, 1, 3, 1, 8]],
+      [[1, 1, 4, 1], [0, 0, 1, 0], [1, 1, 2, 1]], [[1, 1, 1], [0, 0, 0], [1, 1, 1]],
     ];
     for (const [shape, begin, size] of cases) {
       const n = shape.reduce((a, b) => a * b, 1);
@@ -402,6 +405,43 @@ describe('train: registerWasmGradients', () => {
     values.forEach((v, i) => { want[Math.floor(i / (20 * 17 * 5)) * 5 + (i % 5)] += v; });
     want.forEach((v, k) => expect(Math.abs(hw[k]! - v) / m).to.be.below(1e-5));
     tf.dispose([x, moments.mean, moments.variance]);
+  });
+
+  it('the gradients of ClipByValue (ReLU6), Sum and Mean equal tfjs-core\'s bit for bit on wasm and cpu, and upload no array of the input\'s size to wasm', async () => {
+    const bits = async (t: tf.Tensor) => Array.from(new Int32Array((await t.data() as Float32Array).slice().buffer));
+    for (const name of ['wasm', 'cpu'] as const) {
+      await useBackend(name);
+      // Bounds, signed zeros, NaN and infinities among ordinary values; dy with signed zeros too.
+      const special = [-1, 0, -0, 6, 6.000001, 5.999999, NaN, Infinity, -Infinity, 3];
+      const xs = det('clip-grad/x', 2 * 7 * 5 * 6, 8).map((v, i) => (i % 13 < special.length ? special[i % 13]! : v + 3));
+      const dys = det('clip-grad/dy', xs.length, 2).map((v, i) => (i % 17 === 0 ? -0 : v));
+      const x = tf.tensor4d(xs, [2, 7, 5, 6]), dy = tf.tensor4d(dys, [2, 7, 5, 6]);
+      const got = tf.grad((a: tf.Tensor) => tf.clipByValue(a, 0, 6))(x, dy);
+      const want = tf.where(tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 6)), dy, tf.zerosLike(dy));
+      expect(await bits(got), `${name}: ClipByValue`).to.deep.equal(await bits(want));
+      // Sum and Mean over N, H, W (batch norm's moments) and over one axis; tfjs-core's dy * ones(x.shape) (/ n).
+      const backend = tf.backend() as unknown as { write(values: unknown, shape: number[], dtype: string): unknown };
+      const write = backend.write;
+      for (const [op, axis] of [['sum', [0, 1, 2]], ['mean', [0, 1, 2]], ['mean', [2]], ['sum', [-1]]] as const) {
+        const reduce = (a: tf.Tensor) => (op === 'sum' ? tf.sum(a, [...axis]) : tf.mean(a, [...axis]));
+        const up = tf.tidy(() => tf.add(tf.mul(reduce(x), 0), tf.range(0, reduce(x).size).reshape(reduce(x).shape).mul(0.37)));
+        let largest = 0;
+        backend.write = function (this: unknown, values: unknown, shape: number[], dtype: string) {
+          if (values != null) largest = Math.max(largest, tf.util.sizeFromShape(shape)); // null: an output the backend allocates
+          return write.call(this, values, shape, dtype);
+        };
+        let g: tf.Tensor;
+        try { g = tf.grad(reduce)(x.clipByValue(-1e3, 1e3), up); } finally { backend.write = write; }
+        // On wasm every tensor lives in the heap: an array written from JavaScript is an upload (cpu's tensors are arrays).
+        if (name === 'wasm') expect(largest, `${op} ${axis}: largest array uploaded`).to.be.below(x.size);
+        const axes = tf.util.parseAxisParam([...axis], x.shape), expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const n = axes.reduce((a, i) => a * x.shape[i]!, 1);
+        const ref = tf.tidy(() => { const p = tf.mul(tf.reshape(up, expanded), tf.ones(x.shape)); return op === 'sum' ? p : tf.div(p, n); });
+        expect(await bits(g), `${name} ${op} ${axis}`).to.deep.equal(await bits(ref));
+        tf.dispose([up, g, ref]);
+      }
+      tf.dispose([x, dy, got, want]);
+    }
   });
 
   it('batch norm in training mode: dx, dgamma and dbeta equal the float64 closed form on wasm and cpu', async () => {

@@ -13,13 +13,12 @@
  *   (x -> [Cin, H, W, N]) and whose filter is dy (-> [Ho, Wo, N, Cout]), with stride d and dilation s,
  *   padded by p0 before and by whatever makes its output exactly k long after; for a 1x1 filter, one matrix
  *   product of the pixels read and dy.
- * - depthwise dw: per filter tap, a batched dot product over (n, oh, ow) per channel: x -> [C, N, H, W]
- *   once, then one slice and one BatchMatMul (batch = channels) per tap; strided convolutions cut their taps
- *   from NHWC stride blocks with contiguous Slices instead (see stridedDepthwiseBackpropFilter).
+ * - depthwise dw: per filter tap, the pixels it reads times dy, summed per channel (see depthwiseBackpropFilter).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelScope } from './kernel-scope.js';
 import { derivedFilter } from './training-step.js';
+import { channelReduce } from './wasm-reduce.js';
 
 type Info = tf.TensorInfo;
 type Pad = tf.Conv2DBackpropFilterAttrs['pad'];
@@ -218,66 +217,32 @@ export function depthwiseBackpropInput(scope: KernelScope, dy: Info, filter: Inf
   return checkShape(dx, [g.n, g.inH, g.inW, c], 'DepthwiseConv2dNativeBackpropInput');
 }
 
-/** DepthwiseConv2dNativeBackpropFilter: x [N, H, W, C], dy [N, Ho, Wo, C*M] -> dw [kh, kw, C, M]. */
-export function depthwiseBackpropFilter(scope: KernelScope, x: Info, dy: Info, g: ConvGeometry, m: number): Info {
-  const c = g.inC, p = g.n * g.outH * g.outW;
-  const needH = (g.kh - 1) * g.dh + (g.outH - 1) * g.sh + 1, needW = (g.kw - 1) * g.dw + (g.outW - 1) * g.sw + 1;
-  if (g.sh > 1 || g.sw > 1) return stridedDepthwiseBackpropFilter(scope, x, dy, g, m, needH, needW);
-  const xT = scope.transpose(x, [3, 0, 1, 2]); // [C, N, H, W]
-  const xP = scope.pad(xT, [[0, 0], [0, 0], [g.top, Math.max(0, needH - g.top - g.inH)], [g.left, Math.max(0, needW - g.left - g.inW)]]);
-  if (xP !== xT) scope.free(xT);
-  const dy5 = scope.reshape(dy, [g.n, g.outH, g.outW, c, m]);
-  const dyT = scope.reshape(scope.transpose(dy5, [3, 0, 1, 2, 4]), [c, p, m]); // [C, N*Ho*Wo, M]
-  const taps: Info[] = [];
-  for (let i = 0; i < g.kh; i++) {
-    for (let j = 0; j < g.kw; j++) {
-      const h0 = i * g.dh, w0 = j * g.dw;
-      const s = scope.run('StridedSlice', { x: xP }, {
-        begin: [0, 0, h0, w0], end: [c, g.n, h0 + (g.outH - 1) * g.sh + 1, w0 + (g.outW - 1) * g.sw + 1],
-        strides: [1, 1, g.sh, g.sw], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-      });
-      const a = scope.reshape(s, [c, 1, p]);
-      const tap = scope.run('BatchMatMul', { a, b: dyT }, { transposeA: false, transposeB: false });
-      scope.free(a);
-      scope.free(s);
-      taps.push(scope.reshape(tap, [1, c * m]));
-    }
-  }
-  const all = taps.length === 1 ? taps[0]! : scope.run('Concat', taps, { axis: 0 });
-  return scope.reshape(all, [g.kh, g.kw, c, m]);
-}
-
 /**
- * The strided case of depthwiseBackpropFilter. wasm's StridedSlice with a stride above 1 is a slow generic path
- * (1.1 s of a 1.15 s call for MobileNet v2's 112 -> 56 layer at batch 4), so each tap is cut from the zero-padded
- * NHWC input seen in whole stride blocks, [N, A, sh, B*sw*C]: one Slice picks the tap's rows (block and phase),
- * a second, on [N*Ho, B, sw, C], its columns, each copying whole channel rows; a 2-D Transpose then gives the
- * [C, N*Ho*Wo] rows BatchMatMul takes, as in the stride-1 path (same products, same order).
+ * DepthwiseConv2dNativeBackpropFilter: x [N, H, W, C], dy [N, Ho, Wo, C*M] -> dw [kh, kw, C, M]. Per filter tap, the
+ * input pixels the tap reads (one Slice of the zero-padded input seen in whole stride blocks, [N, A, sh, B, sw, C],
+ * which picks each tap's block and phase per axis), times dy (broadcast over the multiplier), summed per channel over
+ * N, H, W (XNNPACK's average pooling, wasm-reduce.ts). Until 2026-12-05 each tap was a BatchMatMul with the channels
+ * as its batch ([1, P] x [P, M] per channel): 399 ms for MobileNet v2's 112 x 112 x 32 layer at batch 8 on two
+ * threads, 23 ms this way (docs/PERFORMANCE.md "Training").
  */
-function stridedDepthwiseBackpropFilter(scope: KernelScope, x: Info, dy: Info, g: ConvGeometry, m: number, needH: number, needW: number): Info {
-  const c = g.inC, p = g.n * g.outH * g.outW;
+export function depthwiseBackpropFilter(scope: KernelScope, x: Info, dy: Info, g: ConvGeometry, m: number): Info {
+  const c = g.inC;
+  const needH = (g.kh - 1) * g.dh + (g.outH - 1) * g.sh + 1, needW = (g.kw - 1) * g.dw + (g.outW - 1) * g.sw + 1;
   const a = Math.ceil(Math.max(g.top + g.inH, needH) / g.sh), b = Math.ceil(Math.max(g.left + g.inW, needW) / g.sw);
   const xP = scope.pad(x, [[0, 0], [g.top, a * g.sh - g.top - g.inH], [g.left, b * g.sw - g.left - g.inW], [0, 0]]);
-  const rows = scope.reshape(xP, [g.n, a, g.sh, b * g.sw * c]);
+  const blocks = scope.reshape(xP, [g.n, a, g.sh, b, g.sw, c]);
   const dy5 = scope.reshape(dy, [g.n, g.outH, g.outW, c, m]);
-  const dyT = scope.reshape(scope.transpose(dy5, [3, 0, 1, 2, 4]), [c, p, m]); // [C, N*Ho*Wo, M]
   const taps: Info[] = [];
   for (let i = 0; i < g.kh; i++) {
-    const h0 = i * g.dh; // padded rows h0 + oh*sh: block oh + floor(h0 / sh), phase h0 % sh
-    const r = scope.slice(rows, [0, Math.floor(h0 / g.sh), h0 % g.sh, 0], [g.n, g.outH, 1, b * g.sw * c]);
-    const cols = scope.reshape(r, [g.n * g.outH, b, g.sw, c]);
     for (let j = 0; j < g.kw; j++) {
-      const w0 = j * g.dw;
-      const t = scope.slice(cols, [0, Math.floor(w0 / g.sw), w0 % g.sw, 0], [g.n * g.outH, g.outW, 1, c]);
-      const t2 = scope.reshape(t, [p, c]);
-      const tT = scope.transpose(t2, [1, 0]); // [C, N*Ho*Wo]
-      const a3 = scope.reshape(tT, [c, 1, p]);
-      const tap = scope.run('BatchMatMul', { a: a3, b: dyT }, { transposeA: false, transposeB: false });
-      for (const u of [t, t2, tT, a3]) if (u !== cols) scope.free(u);
-      taps.push(scope.reshape(tap, [1, c * m]));
+      const h0 = i * g.dh, w0 = j * g.dw; // padded row h0 + oh*sh: block oh + floor(h0 / sh), phase h0 % sh
+      const t = scope.slice(blocks, [0, Math.floor(h0 / g.sh), h0 % g.sh, Math.floor(w0 / g.sw), w0 % g.sw, 0], [g.n, g.outH, 1, g.outW, 1, c]);
+      const t5 = scope.reshape(t, [g.n, g.outH, g.outW, c, 1]);
+      const prod = scope.run('Multiply', { a: t5, b: dy5 });
+      const prod4 = scope.reshape(prod, [g.n, g.outH, g.outW, c * m]);
+      taps.push(scope.reshape(channelReduce(scope, prod4, false, false), [1, c * m]));
+      for (const u of [prod4, prod, t5, t]) if (u !== blocks) scope.free(u);
     }
-    scope.free(cols);
-    if (r !== rows) scope.free(r);
   }
   const all = taps.length === 1 ? taps[0]! : scope.run('Concat', taps, { axis: 0 });
   return scope.reshape(all, [g.kh, g.kw, c, m]);

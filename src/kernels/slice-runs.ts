@@ -10,10 +10,31 @@ type Flat = Float32Array | Int32Array | Uint8Array;
 /** Innermost runs shorter than this are copied element by element (a subarray per run costs more). */
 const SHORT_RUN = 16;
 
+/**
+ * The same slice with fewer axes: an axis of length 1 is dropped and a whole axis (begin 0, full size) is merged into
+ * the axis before it, so that the runs copied are as long as the memory layout allows (a depthwise filter gradient's
+ * tap [N, Ho, 1, Wo, 1, C] of the stride blocks [N, A, 1, B, 1, C] copies runs of Wo * C, not of C).
+ */
+function mergeWholeAxes(shape: readonly number[], begin: readonly number[], size: readonly number[]): { shape: number[]; begin: number[]; size: number[] } {
+  const m = { shape: [] as number[], begin: [] as number[], size: [] as number[] };
+  shape.forEach((n, d) => {
+    const last = m.shape.length - 1;
+    if (n === 1 && shape.length > 1) return;
+    if (last >= 0 && begin[d] === 0 && size[d] === n) {
+      m.shape[last]! *= n; m.begin[last]! *= n; m.size[last]! *= n;
+    } else {
+      m.shape.push(n); m.begin.push(begin[d]!); m.size.push(size[d]!);
+    }
+  });
+  if (m.shape.length === 0) return { shape: [1], begin: [0], size: [1] };
+  return m;
+}
+
 /** Write `xs` (shape `shape`) sliced at `begin` with `size` into `os` (length = product of `size`). */
 export function copySlice(xs: Flat, shape: readonly number[], begin: readonly number[], size: readonly number[], os: Flat): void {
   const total = tf.util.sizeFromShape(size as number[]);
   if (total === 0) return;
+  ({ shape, begin, size } = mergeWholeAxes(shape, begin, size));
   const rank = shape.length;
   if (tf.slice_util.isSliceContinous(shape as number[], begin as number[], size as number[])) {
     const offset = tf.slice_util.computeFlatOffset(begin as number[], tf.util.computeStrides(shape as number[]));

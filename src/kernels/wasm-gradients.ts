@@ -19,7 +19,8 @@
  *
  * `registerWasmGradients()` registers them once (idempotent); `useBackend('wasm')` calls it. It also replaces
  * tfjs-core's batch-norm gradient by one without a full-size Tile, bit-identical on every backend
- * (batch-norm-gradient.ts).
+ * (batch-norm-gradient.ts), ClipByValue's (ReLU6) by one pass where the backend has the kernel (clip-gradient.ts),
+ * and Sum's and Mean's by ones the backend fills instead of a JavaScript array of the input's size (reduce-gradient.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
@@ -27,6 +28,8 @@ import { KernelScope } from './kernel-scope.js';
 import { replaceKernels } from './register.js';
 import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
+import { CLIP_GRAD_KERNEL, registerClipGradient, wasmClipGradKernel } from './clip-gradient.js';
+import { registerReduceGradients } from './reduce-gradient.js';
 import { wasmSlice, wasmSplitV, wasmTranspose, type WasmHeapBackend } from './wasm-copy.js';
 import { channelReduce, isChannelReduce } from './wasm-reduce.js';
 import { inputGradientUnread } from './training-step.js';
@@ -143,6 +146,7 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Transpose: transposeKernel,
   Sum: reduceKernel('Sum', false),
   Mean: reduceKernel('Mean', true),
+  [CLIP_GRAD_KERNEL]: wasmClipGradKernel,
 };
 
 /**
@@ -158,4 +162,6 @@ export function registerWasmGradients(): void {
   }
   replaceKernels(BACKEND, WASM_GRADIENT_KERNELS, wasmOwn);
   registerBatchNormGradient();
+  registerClipGradient();
+  registerReduceGradients();
 }
