@@ -444,6 +444,33 @@ describe('train: registerWasmGradients', () => {
     }
   });
 
+  it('batch norm with per-channel statistics equals the float64 formula (with and without scale and offset); other shapes: wasm\'s own kernel', async () => {
+    await useBackend('wasm');
+    const shape = [2, 9, 7, 6], c = 6, n = 2 * 9 * 7 * 6;
+    const xs = det('wasm-bn/x', n, 3).map((v, i) => v + 40 * ((i % c) - 2)); // channel means far from zero
+    const ms = Array.from({ length: c }, (_, k) => 40 * (k - 2) + 0.1 * k), vs = Array.from({ length: c }, (_, k) => 0.5 + k);
+    const ss = Array.from({ length: c }, (_, k) => 1.5 - 0.4 * k), os = Array.from({ length: c }, (_, k) => 0.25 * k - 1);
+    const x = tf.tensor4d(xs, shape as [number, number, number, number]);
+    const [m, v, sc, of] = [ms, vs, ss, os].map((a) => tf.tensor1d(a));
+    for (const [withScale, withOffset] of [[true, true], [false, true], [true, false], [false, false]]) {
+      const y = await tf.batchNorm(x, m!, v!, withOffset ? of : undefined, withScale ? sc : undefined, 1e-3).data();
+      let err = 0, max = 0;
+      xs.forEach((xv, i) => {
+        const k = i % c;
+        const want = (xv - ms[k]!) / Math.sqrt(vs[k]! + 1e-3) * (withScale ? ss[k]! : 1) + (withOffset ? os[k]! : 0);
+        err = Math.max(err, Math.abs(y[i]! - want));
+        max = Math.max(max, Math.abs(want));
+      });
+      expect(err / max, `scale ${withScale}, offset ${withOffset}`).to.be.below(1e-6);
+    }
+    // Statistics of x's full shape are not per-channel: wasm's own kernel, the same formula.
+    const full = (a: number[]) => tf.tidy(() => tf.mul(tf.ones(shape), tf.tensor1d(a)));
+    const [mf, vf, sf, off] = [full(ms), full(vs), full(ss), full(os)];
+    const yFull = await tf.batchNorm(x, mf, vf, off, sf, 1e-3).data(), yChan = await tf.batchNorm(x, m!, v!, of, sc, 1e-3).data();
+    yFull.forEach((val, i) => expect(Math.abs(val - yChan[i]!)).to.be.below(1e-4));
+    tf.dispose([x, m!, v!, sc!, of!, mf, vf, sf, off]);
+  });
+
   it('batch norm in training mode: dx, dgamma and dbeta equal the float64 closed form on wasm and cpu', async () => {
     const [n, h, w, c] = [2, 5, 6, 4], eps = 1e-3, m = n * h * w;
     const xData = det('bn-grad/x', n * h * w * c, 2).map((v, i) => v * (1 + (i % c)) + (i % c)); // per-channel scales and offsets
