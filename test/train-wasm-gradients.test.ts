@@ -411,17 +411,19 @@ describe('train: registerWasmGradients', () => {
     const bits = async (t: tf.Tensor) => Array.from(new Int32Array((await t.data() as Float32Array).slice().buffer));
     for (const name of ['wasm', 'cpu'] as const) {
       await useBackend(name);
+      const before = tf.memory().numTensors, dataBefore = tf.engine().backend.numDataIds();
       // Bounds, signed zeros, NaN and infinities among ordinary values; dy with signed zeros too.
       const special = [-1, 0, -0, 6, 6.000001, 5.999999, NaN, Infinity, -Infinity, 3];
       const xs = det('clip-grad/x', 2 * 7 * 5 * 6, 8).map((v, i) => (i % 13 < special.length ? special[i % 13]! : v + 3));
       const dys = det('clip-grad/dy', xs.length, 2).map((v, i) => (i % 17 === 0 ? -0 : v));
       const x = tf.tensor4d(xs, [2, 7, 5, 6]), dy = tf.tensor4d(dys, [2, 7, 5, 6]);
       const got = tf.grad((a: tf.Tensor) => tf.clipByValue(a, 0, 6))(x, dy);
-      const want = tf.where(tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 6)), dy, tf.zerosLike(dy));
+      const want = tf.tidy(() => tf.where(tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 6)), dy, tf.zerosLike(dy)));
       expect(await bits(got), `${name}: ClipByValue`).to.deep.equal(await bits(want));
       // Sum and Mean over N, H, W (batch norm's moments) and over one axis; tfjs-core's dy * ones(x.shape) (/ n).
       const backend = tf.backend() as unknown as { write(values: unknown, shape: number[], dtype: string): unknown };
       const write = backend.write;
+      const finite = tf.clipByValue(x, -1e3, 1e3);
       for (const [op, axis] of [['sum', [0, 1, 2]], ['mean', [0, 1, 2]], ['mean', [2]], ['sum', [-1]]] as const) {
         const reduce = (a: tf.Tensor) => (op === 'sum' ? tf.sum(a, [...axis]) : tf.mean(a, [...axis]));
         const up = tf.tidy(() => tf.add(tf.mul(reduce(x), 0), tf.range(0, reduce(x).size).reshape(reduce(x).shape).mul(0.37)));
@@ -431,7 +433,7 @@ describe('train: registerWasmGradients', () => {
           return write.call(this, values, shape, dtype);
         };
         let g: tf.Tensor;
-        try { g = tf.grad(reduce)(x.clipByValue(-1e3, 1e3), up); } finally { backend.write = write; }
+        try { g = tf.grad(reduce)(finite, up); } finally { backend.write = write; }
         // On wasm every tensor lives in the heap: an array written from JavaScript is an upload (cpu's tensors are arrays).
         if (name === 'wasm') expect(largest, `${op} ${axis}: largest array uploaded`).to.be.below(x.size);
         const axes = tf.util.parseAxisParam([...axis], x.shape), expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -440,7 +442,9 @@ describe('train: registerWasmGradients', () => {
         expect(await bits(g), `${name} ${op} ${axis}`).to.deep.equal(await bits(ref));
         tf.dispose([up, g, ref]);
       }
-      tf.dispose([x, dy, got, want]);
+      tf.dispose([x, dy, got, want, finite]);
+      expect(tf.memory().numTensors, `${name}: tensors left`).to.equal(before);
+      expect(tf.engine().backend.numDataIds(), `${name}: backend buffers left`).to.equal(dataBefore);
     }
   });
 
