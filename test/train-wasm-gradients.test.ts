@@ -19,7 +19,7 @@ import { ChannelShuffle } from '../src/layers/channel-shuffle.js';
 import { ChannelSlice } from '../src/layers/channel-slice.js';
 import { LRN } from '../src/layers/lrn.js';
 import { KernelScope } from '../src/kernels/kernel-scope.js';
-import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, type ConvGeometry } from '../src/kernels/conv-backprop.js';
+import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, fastDepthwiseKernel, type ConvGeometry } from '../src/kernels/conv-backprop.js';
 import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/kernels/wasm-gradients.js';
 import { batchGradients, trainingStep, unreadInputFilters } from '../src/train/step.js';
 
@@ -601,6 +601,35 @@ describe('train: registerWasmGradients', () => {
     for (const v of all) expect(relErr(parts.grads[v.name]!.dataSync() as Float32Array, whole.grads[v.name]!.dataSync() as Float32Array), v.name).to.be.at.most(BOUND);
     tf.dispose([x, labels, whole.value, parts.loss, ...Object.values(whole.grads), ...Object.values(parts.grads)]);
     model.dispose();
+  });
+
+  it('depthwise dx runs only the kernel sizes XNNPACK has kernels for (phases of slow sizes get zero taps), with the same gradients', async () => {
+    expect([[2, 1], [1, 2], [3, 2], [2, 3], [5, 1], [4, 2], [1, 1], [3, 1], [2, 2], [3, 3], [5, 5], [7, 7]].map(([r, c]) => fastDepthwiseKernel(r!, c!)))
+      .to.deep.equal([[3, 1], [1, 3], [3, 3], [3, 3], [9, 1], [5, 5], null, null, null, null, null, null]);
+    await useBackend('wasm');
+    const taps: number[] = [];
+    const run = KernelScope.prototype.run;
+    KernelScope.prototype.run = function (this: KernelScope, name: string, inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[], attrs?: Record<string, unknown>) {
+      if (name === 'DepthwiseConv2dNative') { const f = (inputs as Record<string, tf.TensorInfo>).filter!; taps.push(f.shape[0]! * f.shape[1]!); }
+      return run.call(this, name, inputs, attrs);
+    };
+    try {
+      for (const [k, s] of [[3, 2], [5, 2], [3, 1]] as const) {
+        const x = tf.tensor4d(det(`dw-fast/${k}/x`, 2 * 9 * 8 * 4, 1), [2, 9, 8, 4]), f = tf.tensor4d(det(`dw-fast/${k}/f`, k * k * 4, 1), [k, k, 4, 1]);
+        const loss = (a: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, f, s, 'same'), tf.range(1, 1 + tf.depthwiseConv2d(x, f, s, 'same').size).reshape(tf.depthwiseConv2d(x, f, s, 'same').shape)));
+        const before = taps.length;
+        const got = tf.tidy(() => tf.grad(loss)(x).dataSync() as Float32Array);
+        expect(taps.length, `${k}x${k} stride ${s}: depthwise convolutions run`).to.be.greaterThan(before);
+        expect(taps.slice(before).every((t) => [1, 3, 4, 9, 25].includes(t)), `${k}x${k} stride ${s}: taps ${taps.slice(before)}`).to.equal(true);
+        await useBackend('cpu');
+        const want = tf.tidy(() => tf.grad(loss)(x).dataSync() as Float32Array);
+        await useBackend('wasm');
+        expect(relErr(got, want), `${k}x${k} stride ${s}`).to.be.at.most(BOUND);
+        tf.dispose([x, f]);
+      }
+    } finally {
+      KernelScope.prototype.run = run;
+    }
   });
 
   it('rejects NCHW with a CnnZooError that says to transpose', async () => {
