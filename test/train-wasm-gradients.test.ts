@@ -632,6 +632,48 @@ describe('train: registerWasmGradients', () => {
     }
   });
 
+  it('interleave (strided dx\'s phases) writes each phase once on wasm, no Concat or PadV2; equal to indexing and to the padded-and-concatenated path (cpu)', async () => {
+    const cases = [
+      { n: 2, h: 7, w: 5, c: 3, sh: 2, sw: 2, zeros: ['0,1'] },
+      { n: 1, h: 6, w: 9, c: 20, sh: 2, sw: 3, zeros: [] as string[] },
+      { n: 2, h: 5, w: 4, c: 17, sh: 3, sw: 1, zeros: ['2,0'] },
+      { n: 3, h: 4, w: 7, c: 1, sh: 1, sw: 2, zeros: [] as string[] },
+    ];
+    const names: string[] = [];
+    const run = KernelScope.prototype.run;
+    KernelScope.prototype.run = function (this: KernelScope, name: string, inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[], attrs?: Record<string, unknown>) {
+      names.push(name);
+      return run.call(this, name, inputs, attrs);
+    };
+    try {
+      for (const c of cases) {
+        const cell = (r: number, t: number) => [c.n, Math.ceil((c.h - r) / c.sh), Math.ceil((c.w - t) / c.sw), c.c];
+        const data = (r: number, t: number) => det(`interleave/${r},${t}`, cell(r, t).reduce((a, b) => a * b), 1);
+        const want = new Float32Array(c.n * c.h * c.w * c.c);
+        for (let b = 0; b < c.n; b++) for (let y = 0; y < c.h; y++) for (let x = 0; x < c.w; x++) for (let k = 0; k < c.c; k++) {
+          const [r, t] = [y % c.sh, x % c.sw], s = cell(r, t);
+          if (!c.zeros.includes(`${r},${t}`)) want[((b * c.h + y) * c.w + x) * c.c + k] = data(r, t)[((b * s[1]! + Math.floor(y / c.sh)) * s[2]! + Math.floor(x / c.sw)) * c.c + k]!;
+        }
+        for (const backend of ['wasm', 'cpu'] as const) {
+          await useBackend(backend);
+          tf.fill([want.length * 2], 7).dispose(); // leaves the allocator's memory non-zero
+          const grid = Array.from({ length: c.sh }, (_, r) => Array.from({ length: c.sw }, (_, t) =>
+            c.zeros.includes(`${r},${t}`) ? null : tf.tensor(data(r, t), cell(r, t))));
+          names.length = 0;
+          const scope = new KernelScope(tf.backend(), backend);
+          const out = tf.engine().makeTensorFromTensorInfo(scope.finish(scope.interleave(grid, [c.n, c.h, c.w, c.c])));
+          expect(out.shape, `${backend} ${JSON.stringify(c)}`).to.deep.equal([c.n, c.h, c.w, c.c]);
+          expect(Array.from(out.dataSync()), `${backend} ${JSON.stringify(c)}`).to.deep.equal(Array.from(want));
+          if (backend === 'wasm') expect(names, JSON.stringify(c)).to.deep.equal([]);
+          else expect(names, JSON.stringify(c)).to.include('Concat');
+          tf.dispose([out, ...grid.flat().filter((g): g is tf.Tensor => g !== null)]);
+        }
+      }
+    } finally {
+      KernelScope.prototype.run = run;
+    }
+  });
+
   it('rejects NCHW with a CnnZooError that says to transpose', async () => {
     await useBackend('wasm');
     const dy = tf.zeros([1, 2, 4, 4]), f = tf.zeros([3, 3, 2, 2]);

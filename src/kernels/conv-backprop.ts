@@ -125,17 +125,14 @@ function phases(size: number, outSize: number, k: number, s: number, p0: number)
 function phasedBackpropInput(scope: KernelScope, dy: Info, filter: Info, g: ConvGeometry,
   conv: (x: Info, pad: tf.backend_util.ExplicitPadding, flipped: FlippedTaps) => Info): Info {
   const ph = phases(g.inH, g.outH, g.kh, g.sh, g.top), pw = phases(g.inW, g.outW, g.kw, g.sw, g.left);
-  const qh = Math.ceil(g.inH / g.sh), qw = Math.ceil(g.inW / g.sw);
   const grid = ph.map((a) => pw.map((b) => {
     if (a.taps === 0 || b.taps === 0 || a.len === 0 || b.len === 0) return null;
     // The phase's taps, flipped: first + s*(taps-1) down to first.
     const flipped = taps(scope, filter, range(a.first + (a.taps - 1) * g.sh, a.taps, -g.sh), range(b.first + (b.taps - 1) * g.sw, b.taps, -g.sw));
     const { x, pad } = cropForConv(scope, dy, [a.pads, b.pads]);
-    const y = checkShape(conv(x, pad, flipped), [g.n, a.len, b.len, g.inC], 'backprop input phase');
-    return scope.pad(y, [[0, 0], [0, qh - a.len], [0, qw - b.len], [0, 0]]);
+    return checkShape(conv(x, pad, flipped), [g.n, a.len, b.len, g.inC], 'backprop input phase');
   }));
-  const full = scope.interleave(grid, [g.n, qh, qw, g.inC]);
-  return scope.slice(full, [0, 0, 0, 0], [g.n, g.inH, g.inW, g.inC]);
+  return scope.interleave(grid, [g.n, g.inH, g.inW, g.inC]);
 }
 
 /**

@@ -5,6 +5,8 @@
  * backend counts references), so each output is released exactly once.
  */
 import * as tf from '@tensorflow/tfjs';
+import { writePhase } from './slice-runs.js';
+import type { WasmHeapBackend } from './wasm-copy.js';
 
 type Attrs = Record<string, unknown>;
 
@@ -51,16 +53,35 @@ export class KernelScope {
   }
 
   /**
-   * Interleave phase maps: `grid[r][t]` ([n, qh, qw, c]) holds the rows r mod sh and columns t mod sw of the result,
-   * [n, qh * sh, qw * sw, c] (sh = grid.length, sw = grid[0].length). A `null` phase is zeros.
+   * Interleave phase maps into [n, h, w, c]: `grid[r][t]` holds the rows r, r + sh, ... and columns t, t + sw, ... of
+   * the result, [n, ceil((h - r) / sh), ceil((w - t) / sw), c] (sh = grid.length, sw = grid[0].length); a `null`
+   * phase is zeros. On a backend whose heap the kernels read (wasm) each phase is written once into the result;
+   * elsewhere the phases are padded to one size, concatenated twice and cropped (four copies of the result).
    */
-  interleave(grid: (tf.TensorInfo | null)[][], [n, qh, qw, c]: readonly [number, number, number, number]): tf.TensorInfo {
+  interleave(grid: (tf.TensorInfo | null)[][], [n, h, w, c]: readonly [number, number, number, number]): tf.TensorInfo {
+    const sh = grid.length, sw = grid[0]!.length;
+    const heap = this.backend as unknown as Partial<WasmHeapBackend>;
+    if (heap.makeOutput && heap.typedArrayFromHeap) {
+      const out = heap.makeOutput([n, h, w, c], 'float32');
+      this.temps.push(out);
+      const view = (t: tf.TensorInfo) => heap.typedArrayFromHeap!(t); // taken after the output is allocated
+      if (grid.some((row) => row.includes(null))) view(out).fill(0);
+      grid.forEach((row, r) => row.forEach((cell, t) => {
+        if (cell) writePhase(view(cell), cell.shape, view(out), h, w, [r, t], [sh, sw]);
+      }));
+      return out;
+    }
+    const qh = Math.ceil(h / sh), qw = Math.ceil(w / sw);
     const rows = grid.map((row) => {
-      const cells = row.map((cell) => this.reshape(cell ?? this.run('Fill', [], { shape: [n, qh, qw, c], value: 0, dtype: 'float32' }), [n, qh, 1, qw, 1, c]));
+      const cells = row.map((cell) => {
+        const full = cell ? this.pad(cell, [[0, 0], [0, qh - cell.shape[1]!], [0, qw - cell.shape[2]!], [0, 0]])
+          : this.run('Fill', [], { shape: [n, qh, qw, c], value: 0, dtype: 'float32' });
+        return this.reshape(full, [n, qh, 1, qw, 1, c]);
+      });
       return cells.length > 1 ? this.run('Concat', cells, { axis: 4 }) : cells[0]!;
     });
     const all = rows.length > 1 ? this.run('Concat', rows, { axis: 2 }) : rows[0]!;
-    return this.reshape(all, [n, qh * grid.length, qw * grid[0]!.length, c]);
+    return this.slice(this.reshape(all, [n, qh * sh, qw * sw, c]), [0, 0, 0, 0], [n, h, w, c]);
   }
 
   /** Free one intermediate now (large ones inside loops). */

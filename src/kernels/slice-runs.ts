@@ -1,7 +1,8 @@
 /**
  * Copying a slice `x[begin : begin + size]` (any rank) out of a flat buffer by runs along the last axis, with an
  * odometer over the other axes: what both the wasm and the cpu Slice and SplitV kernels here do instead of tfjs's
- * per-element index arithmetic (cpu) or whole-input copy (wasm).
+ * per-element index arithmetic (cpu) or whole-input copy (wasm); and the inverse for the phases of a strided
+ * gradient (writePhase).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -53,6 +54,25 @@ export function copySlice(xs: Flat, shape: readonly number[], begin: readonly nu
     for (let d = rank - 2; d >= 0; d--) {
       if (++at[d]! < size[d]!) break;
       at[d] = 0;
+    }
+  }
+}
+
+/**
+ * The inverse of a strided slice, for the phases of a strided gradient: write `ps` ([N, A, B, C]) into `os` ([N, H, W,
+ * C]) at rows r, r + sh, ... and columns t, t + sw, ... (A = ceil((H - r) / sh), B = ceil((W - t) / sw)).
+ */
+export function writePhase(ps: Flat, [n, a, b, c]: readonly number[], os: Flat, h: number, w: number, [r, t]: readonly [number, number],
+  [sh, sw]: readonly [number, number]): void {
+  const run = sw === 1 ? b * c : c, runs = sw === 1 ? 1 : b, step = sw * c;
+  let from = 0;
+  for (let i = 0; i < n; i++) {
+    for (let y = 0; y < a; y++) {
+      let to = ((i * h + r + y * sh) * w + t) * c;
+      for (let x = 0; x < runs; x++, to += step, from += run) {
+        if (run < SHORT_RUN) for (let k = 0; k < run; k++) os[to + k] = ps[from + k]!;
+        else os.set(ps.subarray(from, from + run), to);
+      }
     }
   }
 }
