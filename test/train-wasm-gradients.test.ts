@@ -19,6 +19,7 @@ import { ChannelShuffle } from '../src/layers/channel-shuffle.js';
 import { ChannelSlice } from '../src/layers/channel-slice.js';
 import { LRN } from '../src/layers/lrn.js';
 import { KernelScope } from '../src/kernels/kernel-scope.js';
+import { BatchNorm } from '../src/layers/batch-norm.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, fastDepthwiseKernel, type ConvGeometry } from '../src/kernels/conv-backprop.js';
 import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/kernels/wasm-gradients.js';
 import { batchGradients, trainingStep, unreadInputFilters } from '../src/train/step.js';
@@ -475,7 +476,7 @@ describe('train: registerWasmGradients', () => {
     tf.dispose([x, m!, v!, sc!, of!, mf, vf, sf, off]);
   });
 
-  it('batch norm in training mode: dx, dgamma and dbeta equal the float64 closed form on wasm and cpu', async () => {
+  it('batch norm in training mode (tfjs-layers\' layer and the zoo\'s): dx, dgamma and dbeta equal the float64 closed form on wasm and cpu', async () => {
     const [n, h, w, c] = [2, 5, 6, 4], eps = 1e-3, m = n * h * w;
     const xData = det('bn-grad/x', n * h * w * c, 2).map((v, i) => v * (1 + (i % c)) + (i % c)); // per-channel scales and offsets
     const rData = det('bn-grad/r', n * h * w * c, 1), gamma = [0.5, 1.5, -0.7, 2], beta = [0.1, -0.2, 0.3, 0];
@@ -490,9 +491,9 @@ describe('train: registerWasmGradients', () => {
       want.dgamma[ch] = sumRX;
       for (const i of idx) want.dx[i] = (gamma[ch]! * inv / m) * (m * rData[i]! - sumR - (xData[i]! - mu) * inv * sumRX);
     }
-    for (const backend of ['wasm', 'cpu'] as const) {
+    for (const [backend, kind] of [['wasm', 'stock'], ['wasm', 'zoo'], ['cpu', 'stock'], ['cpu', 'zoo']] as const) {
       await useBackend(backend);
-      const layer = tf.layers.batchNormalization({ epsilon: eps });
+      const layer = kind === 'zoo' ? new BatchNorm({ epsilon: eps }) : tf.layers.batchNormalization({ epsilon: eps });
       const x = tf.variable(tf.tensor4d(xData, [n, h, w, c]));
       layer.apply(tf.input({ shape: [h, w, c] }));
       layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.zeros([c]), tf.ones([c])]);
@@ -502,13 +503,56 @@ describe('train: registerWasmGradients', () => {
       const [dx, dgamma, dbeta] = vars.map((v) => grads[v.name]!.dataSync() as Float32Array);
       const close = (got: Float32Array, ref: Float64Array, what: string) => {
         const scale = Math.max(...ref.map(Math.abs));
-        got.forEach((g, i) => expect(Math.abs(g - ref[i]!) / scale, `${backend} ${what}[${i}]`).to.be.below(1e-5));
+        got.forEach((g, i) => expect(Math.abs(g - ref[i]!) / scale, `${backend} ${kind} ${what}[${i}]`).to.be.below(1e-5));
       };
       close(dx!, want.dx, 'dx');
       close(dgamma!, want.dgamma, 'dgamma');
       close(dbeta!, want.dbeta, 'dbeta');
       tf.dispose([value, x, r, ...Object.values(grads)]);
       layer.dispose();
+    }
+  });
+
+  it('the zoo\'s BatchNorm in training mode: tfjs-layers\' outputs, moving statistics and gradients with one gradient node (fewer kernels), no tensor left; inference and saving as tfjs\'s own', async () => {
+    const shape = [3, 5, 4, 6];
+    const weights = () => [tf.tensor1d(det('bn-zoo/g', 6, 1)), tf.tensor1d(det('bn-zoo/b', 6, 1)), tf.tensor1d(det('bn-zoo/m', 6, 1)), tf.tensor1d(det('bn-zoo/v', 6, 1).map((v) => 1 + Math.abs(v)))];
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useBackend(backend);
+      const x = tf.tensor4d(det('bn-zoo/x', 360, 3).map((v, i) => v + (i % 6)), shape as [number, number, number, number]);
+      const r = tf.tensor4d(det('bn-zoo/r', 360, 1), shape as [number, number, number, number]);
+      const runs = [tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }), new BatchNorm({ epsilon: 1e-5, momentum: 0.9 })].map((layer) => {
+        layer.build(shape);
+        layer.setWeights(weights());
+        const before = tf.memory().numTensors;
+        const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+        const loss = (xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx, { training: true }) as tf.Tensor, r)) as tf.Scalar;
+        const gx = tf.grad(loss)(x);
+        const { value, grads } = tf.variableGrads(() => loss(x), vars);
+        const y = layer.apply(x, { training: true }) as tf.Tensor, yi = layer.apply(x, { training: false }) as tf.Tensor;
+        const out = { y: y.dataSync(), yi: yi.dataSync(), dx: gx.dataSync(), dg: grads[vars[0]!.name]!.dataSync(), db: grads[vars[1]!.name]!.dataSync(),
+          moving: layer.getWeights().slice(2).map((w) => Array.from(w.dataSync())) };
+        tf.dispose([gx, value, y, yi, ...Object.values(grads)]);
+        expect(tf.memory().numTensors - before, `${backend} ${layer.constructor.name}: tensors left`).to.equal(0);
+        return { layer, out };
+      });
+      const [stock, zoo] = runs as [typeof runs[0], typeof runs[0]];
+      expect(zoo.layer.getClassName()).to.equal('BatchNormalization');
+      expect(Array.from(zoo.out.yi), `${backend}: inference mode`).to.deep.equal(Array.from(stock.out.yi));
+      expect(zoo.out.moving, `${backend}: moving mean and variance after three training-mode calls`).to.deep.equal(stock.out.moving);
+      for (const k of ['y', 'dx', 'dg', 'db'] as const) expect(relErr(zoo.out[k] as Float32Array, stock.out[k] as Float32Array), `${backend} ${k}`).to.be.at.most(1e-6);
+      // Kernels of one training-mode forward and backward pass.
+      const count = async (layer: tf.layers.Layer) => (await tf.profile(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx, { training: true }) as tf.Tensor, r)))(x))).kernelNames.length;
+      const [ks, kz] = [await count(stock.layer), await count(zoo.layer)];
+      expect(kz, `${backend}: kernels ${kz} (zoo) vs ${ks} (tfjs-layers)`).to.be.below(ks);
+      // Saved and loaded again, it is tfjs-layers' own class.
+      const model = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: shape.slice(1) }), zoo.layer] });
+      const loaded = await tf.models.modelFromJSON(model.toJSON(undefined, false) as tf.serialization.ConfigDict);
+      const bn = loaded.layers.find((l) => l.name === zoo.layer.name);
+      expect(bn?.getClassName()).to.equal('BatchNormalization');
+      expect(bn).to.not.be.instanceOf(BatchNorm);
+      tf.dispose([x, r]);
+      const stockModel = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: shape.slice(1) }), stock.layer] });
+      for (const m of [loaded, model, stockModel]) m.dispose();
     }
   });
 

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GroupedConv2D } from '../layers/grouped-conv2d.js';
 import { Pool2D } from '../layers/pool2d.js';
 import { AdaptiveAvgPool2D } from '../layers/adaptive-avg-pool2d.js';
+import { BatchNorm } from '../layers/batch-norm.js';
 
 export type Sym = tf.SymbolicTensor;
 /** A number (symmetric), [h, w] (symmetric per axis), or [[top, bottom], [left, right]]. */
@@ -76,9 +77,12 @@ export function conv2d(x: Sym, name: string, o: ConvOptions): Sym {
   return tf.layers.conv2d({ name, filters: o.filters, kernelSize: k, strides: s, padding, dilationRate: d, useBias, kernelInitializer }).apply(y) as Sym;
 }
 
-/** `nn.BatchNorm2d(eps)` over channels (torch default eps 1e-5; tfjs would use 1e-3). */
+/**
+ * `nn.BatchNorm2d(eps)` over channels (torch default eps 1e-5; tfjs would use 1e-3): tfjs-layers' BatchNormalization
+ * with a one-node gradient in training mode (src/layers/batch-norm.ts).
+ */
 export function batchNorm(x: Sym, name: string, eps = 1e-5): Sym {
-  return tf.layers.batchNormalization({ name, axis: -1, epsilon: eps, momentum: 0.9 }).apply(x) as Sym;
+  return new BatchNorm({ name, axis: -1, epsilon: eps, momentum: 0.9 }).apply(x) as Sym;
 }
 
 export type ActivationName = 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'elu' | 'swish' | 'linear';
