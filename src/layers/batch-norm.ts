@@ -9,7 +9,7 @@
  *   dbeta = sum(dy),  s = sum(dy * c),  dgamma = s * r,
  *   dx = (dy - dbeta / m) * gamma * r - c * gamma * r^3 * s / m,
  *
- * two reductions and four elementwise passes, keeping c only. The forward values and the moving-average updates are
+ * two reductions and five elementwise passes, keeping c only. The forward values and the moving-average updates are
  * the stock layer's (the same formulas: the biased variance, `moving - (moving - value) * (1 - momentum)`); inference
  * mode, other axes than the last, layers without scale or centre, and other dtypes run the stock `call`. The class
  * name stays `BatchNormalization`, so saved models load with tfjs's own layer (the same function, the stock gradient).
@@ -61,10 +61,6 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
 }
 
 export class BatchNorm extends Stock {
-  constructor(args: BatchNormArgs) {
-    super(args);
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor | tf.Tensor[] {
     const s = this as unknown as StockState;
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
