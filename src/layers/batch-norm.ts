@@ -43,14 +43,13 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
     mean = tf.keep(tf.mean(xs, axes));
     const c = tf.sub(xs, mean);
     variance = tf.keep(tf.mean(tf.mul(c, c), axes));
-    const r = tf.rsqrt(tf.add(variance, epsilon));
-    save([c, r, g]);
+    const r = tf.rsqrt(tf.add(variance, epsilon)), k = tf.mul(g, r); // k = gamma * r, per channel
+    save([c, r, k]);
     return {
-      value: tf.add(tf.mul(c, tf.mul(g, r)), b),
+      value: tf.add(tf.mul(c, k), b),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor, [cs, rs, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const d = dy as tf.Tensor, [cs, rs, k] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const dbeta = tf.sum(d, axes), s = tf.sum(tf.mul(d, cs), axes);
-        const k = tf.mul(gs, rs);
         const dx = tf.sub(tf.mul(tf.sub(d, tf.div(dbeta, m)), k), tf.mul(cs, tf.mul(tf.mul(k, tf.mul(rs, rs)), tf.div(s, m))));
         return [dx, tf.mul(s, rs), dbeta];
       },
