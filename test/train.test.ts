@@ -76,6 +76,13 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     // Chance is 1/3; each held-out image is a species or breed the head never saw.
     expect(h.validationAccuracy).to.be.at.least(2 / 3);
     expect(h.validationAccuracy).to.equal(h.headValidationAccuracy);
+    // The seed repeats the run exactly: split, augmentation, shuffles, the head's initialisation and its dropout
+    // (MobileNet v2's Logits.Dropout, rate 0.001, drawn from the seed rather than tfjs's unseeded generator).
+    const again = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
+    const h2 = await again.fit(data, { epochs: 8, augment: 1, validationSplit: 0.25 });
+    expect(again.model.layers.some((l) => l.getClassName() === 'Dropout' && (l.getConfig() as { rate: number }).rate > 0), 'a head with dropout').to.equal(true);
+    expect(h2.epochs).to.deep.equal(h.epochs);
+    again.dispose();
 
     await clf.save(saved);
     const meta = (JSON.parse(readFileSync(join(saved, 'model.json'), 'utf8')) as { userDefinedMetadata: { cnnZoo: CnnZooMetadata } }).userDefinedMetadata.cnnZoo;

@@ -48,7 +48,7 @@ export interface FitOptions {
   /** Adam learning rate of the head (default 1e-3) and of fine-tuning (default 1e-5, as Keras' transfer-learning guide). */
   learningRate?: number;
   fineTuneLearningRate?: number;
-  /** Seed of the split, the augmentation and the shuffles (default 1). */
+  /** Seed of the split, the augmentation, the shuffles and the head's dropout (default 1): the same seed repeats a run. */
   seed?: number;
   onProgress?: (p: FitProgress) => void;
 }

@@ -71,8 +71,20 @@ interface HeadSplit {
   extractor: tf.LayersModel;
   /** Head layers with weights or training behaviour, in topological order. */
   layers: tf.layers.Layer[];
-  /** The head on concrete features (no graph nodes are added to the layers). */
-  run(features: readonly tf.Tensor[], training: boolean): tf.Tensor2D;
+  /**
+   * The head on concrete features (no graph nodes are added to the layers). With `rng`, in training, its dropout
+   * draws its masks from `rng` (tfjs's Dropout layer draws from an unseeded generator), so that a seed repeats a run.
+   */
+  run(features: readonly tf.Tensor[], training: boolean, rng?: Random): tf.Tensor2D;
+}
+
+/** A Dropout layer's own step, its mask seeded from `rng`; undefined for any other layer (or a noise shape). */
+function seededDropout(layer: tf.layers.Layer, x: tf.Tensor, rng: Random): tf.Tensor | undefined {
+  if (layer.getClassName() !== 'Dropout') return undefined;
+  const c = layer.getConfig() as { rate?: number; noiseShape?: number[] | null };
+  if (c.noiseShape) return undefined;
+  const rate = c.rate ?? 0;
+  return rate > 0 ? tf.dropout(x, rate, undefined, Math.floor(rng.next() * 2 ** 31)) : x;
 }
 
 export function splitHead(model: tf.LayersModel, featureLayers: ReadonlySet<string>): HeadSplit {
@@ -94,12 +106,15 @@ export function splitHead(model: tf.LayersModel, featureLayers: ReadonlySet<stri
   const outputId = model.outputs[0]!.id;
   return {
     extractor, layers,
-    run(features, training) {
+    run(features, training, rng) {
       const values = new Map<number, tf.Tensor>(boundary.map((b, i) => [b.id, features[i]!]));
       for (const layer of layers) {
         const node = layer.inboundNodes[0]!;
         const ins = node.inputTensors.map((t) => values.get(t.id)!);
-        const out = ins.length === 1 && pointwise(layer) ? pointwiseConv(layer, ins[0]!) : layer.apply(ins.length === 1 ? ins[0]! : ins, { training }) as tf.Tensor | tf.Tensor[];
+        const single = ins.length === 1 ? ins[0]! : undefined;
+        const out = (single && pointwise(layer) ? pointwiseConv(layer, single) : undefined) ??
+          (single && training && rng ? seededDropout(layer, single, rng) : undefined) ??
+          layer.apply(single ?? ins, { training }) as tf.Tensor | tf.Tensor[];
         (Array.isArray(out) ? out : [out]).forEach((t, i) => values.set(node.outputTensors[i]!.id, t));
       }
       return values.get(outputId)! as tf.Tensor2D;
@@ -222,7 +237,7 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
         const oneHot = tf.oneHot(yb, k);
         let hits: tf.Tensor | undefined;
         const cost = optimizer.minimize(() => {
-          const logits = split.run(xb, true);
+          const logits = split.run(xb, true, rng);
           hits = tf.keep(correct(logits, yb as tf.Tensor1D));
           return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
         }, true, headVars)!;
