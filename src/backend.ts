@@ -23,7 +23,8 @@ export const BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'webgl'
 export interface BackendOptions {
   /**
    * wasm: XNNPACK worker threads (1 = the single-threaded SIMD build). In Node the threaded build runs on
-   * worker_threads; default 1 in Node (measured: see docs/PERFORMANCE.md), the browser's default elsewhere.
+   * worker_threads; default 1 in Node (measured: see docs/PERFORMANCE.md), tfjs's default in browsers (half the
+   * cores). In a browser, threads need a cross-origin isolated page (COOP same-origin + COEP require-corp).
    */
   wasmThreads?: number;
   /** webgpu in Node: options for Dawn's `create()`, e.g. `['enable-dawn-features=skip_validation']`. */
@@ -269,9 +270,15 @@ async function prepareWasm(o: BackendOptions): Promise<string> {
   return 'wasm';
 }
 
-/** Start wasm; in Node its XNNPACK pool size comes from os.cpus() / 2, so `threads` are reported as 2x cores. */
+/**
+ * Start wasm with `threads` XNNPACK threads. tfjs-backend-wasm sizes its pool to half the logical cores it reads
+ * while it starts (Node: `os.cpus()`, browsers: `navigator.hardwareConcurrency`), whatever `setThreadsCount` asked:
+ * 1 thread on a 2-core machine. So while it starts, 2 x `threads` cores are reported (in a page, through an own
+ * `hardwareConcurrency` property on `navigator`, removed again once the backend has started).
+ */
 async function startWasm(threads: number): Promise<boolean> {
-  if (!isNode || threads <= 1 || wasmStarted()) return tf.setBackend('wasm');
+  if (threads <= 1 || wasmStarted()) return tf.setBackend('wasm');
+  if (!isNode) return withReportedCores(2 * threads, () => tf.setBackend('wasm'));
   const os = (await import('node:os')).default as unknown as { cpus: () => unknown[] };
   const cpus = os.cpus;
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
@@ -284,12 +291,30 @@ async function startWasm(threads: number): Promise<boolean> {
   }
 }
 
+/** Run `f` while `navigator.hardwareConcurrency` reads `cores` (unchanged where the page already pinned it). */
+async function withReportedCores<T>(cores: number, f: () => Promise<T>): Promise<T> {
+  const nav = globalThis.navigator as Navigator | undefined;
+  if (!nav || Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency') || !(cores > (nav.hardwareConcurrency ?? 0))) return f();
+  Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => cores });
+  try {
+    return await f();
+  } finally {
+    delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+}
+
 async function wasmDetail(): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   let threads = 1;
   try { threads = wasm.getThreadsCount(); } catch { /* not started */ }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  return `wasm${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const asked = wasmPrepared?.threads ?? 1;
+  // Browsers run threads only in a cross-origin isolated page (SharedArrayBuffer); say so instead of running on fewer.
+  const why = threads < asked && !isNode && !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+    ? ` (wasmThreads ${asked} asked: threads need a cross-origin isolated page; serve it with the headers ` +
+      "'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp')"
+    : '';
+  return `wasm${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}${why}`;
 }
 
 async function prepare(name: BackendName, o: BackendOptions, auto: boolean): Promise<string> {

@@ -44,7 +44,7 @@ function serve(routes: Record<string, string | Buffer>, served: string[]): Promi
   }));
 }
 
-export async function browserCompare(o: { root: string; weightsDir: string; onnxPath: string; image: string; rounds: number; bundleDir: string; hardwareConcurrency?: number }): Promise<BrowserResult> {
+export async function browserCompare(o: { root: string; weightsDir: string; onnxPath: string; image: string; rounds: number; bundleDir: string }): Promise<BrowserResult> {
   const { buildBrowserBundle } = (await import(join(o.root, 'tools', 'build-browser.mjs'))) as { buildBrowserBundle(a: { outdir: string; quiet: boolean }): Promise<{ file: string }> };
   const { file } = await buildBrowserBundle({ outdir: o.bundleDir, quiet: true });
   const require = createRequire(join(o.root, 'package.json'));
@@ -100,9 +100,6 @@ window.bench = async (rounds) => {
   });
   try {
     const tab = await browser.newPage();
-    // tfjs-backend-wasm's threaded build starts hardwareConcurrency / 2 pthread workers (1 on this 2-core machine),
-    // so XNNPACK gets 1 thread whatever setThreadsCount asks; report 4 cores to the page so 2 threads run.
-    if (o.hardwareConcurrency) await tab.addInitScript(`Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => ${o.hardwareConcurrency} });`);
     tab.setDefaultTimeout(600000);
     await tab.goto(`${url}/`);
     const res = await tab.evaluate((n) => (window as unknown as { bench(n: number): Promise<{ rows: BrowserRow[]; info: Omit<BrowserResult['info'], 'chromium'> }> }).bench(n), o.rounds);

@@ -214,8 +214,8 @@ export async function compareMain(argv: string[]): Promise<void> {
     if (!values['no-browser'] && existsSync('/usr/bin/chromium')) {
       const { browserCompare } = await import('./browser-compare.js');
       try {
-        const b = await browserCompare({ root: ROOT, weightsDir: zw.dir, onnxPath: join(hfRoot, model, 'onnx', 'model.onnx'), image, rounds, bundleDir: join(outDir, 'browser'), hardwareConcurrency: 4 });
-        const detail = `Chromium ${b.info.chromium}, ${b.info.backend}, ${b.info.threads} threads (navigator.hardwareConcurrency reported as 4: tfjs-wasm's pthread pool is half of it), crossOriginIsolated ${b.info.isolated}`;
+        const b = await browserCompare({ root: ROOT, weightsDir: zw.dir, onnxPath: join(hfRoot, model, 'onnx', 'model.onnx'), image, rounds, bundleDir: join(outDir, 'browser') });
+        const detail = `Chromium ${b.info.chromium}, ${b.info.backend}, ${b.info.threads} threads (useBackend('wasm', { wasmThreads: 2 })), crossOriginIsolated ${b.info.isolated}`;
         console.log(`  ${detail}; top-5 ${JSON.stringify(b.info.top5)}`);
         for (const r of b.rows) {
           rows.push({ model, weights: zw.weights, contender: `Chromium: ${r.contender}`, detail, min: r.min, median: r.median, rounds });

@@ -1,0 +1,93 @@
+/**
+ * `useBackend('wasm', { wasmThreads: 2 })` in Debian's Chromium (headless) on an app bundled with esbuild against the
+ * package's browser build. tfjs-backend-wasm sizes its pthread pool to half of `navigator.hardwareConcurrency`
+ * whatever `setThreadsCount` asks (1 thread on a 2-core machine); cnn-zoo reports 2 x threads cores while the
+ * backend starts, so a cross-origin isolated page gets the threads it asked for, and computes what `cpu` computes.
+ * A page that is not isolated cannot run threads: it runs on 1 and the backend's description says what to serve.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+import type { Browser } from 'playwright-core';
+import { ROOT } from './helpers/shared.js';
+import { serve, type Site } from './helpers/serve.js';
+import { launchChromium, pageResult } from './helpers/page-result.js';
+
+const WORK = join(ROOT, 'test-artifacts', 'wasm-threads-browser');
+const require = createRequire(import.meta.url);
+const TFJS_WASM = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+interface Result { isolated: boolean; cores: number; coresAfter: number; ownProperty: boolean; detail: string; threads: number; maxErr: number; scale: number }
+
+describe('wasm threads in Chromium', function () {
+  this.timeout(240_000);
+  let browser: Browser | undefined;
+  const sites: Site[] = [];
+
+  before(async () => {
+    expect(existsSync(join(ROOT, 'dist', 'browser', 'cnn-zoo.js')), 'the browser build (npm run build)').to.equal(true);
+    rmSync(WORK, { recursive: true, force: true });
+    mkdirSync(join(WORK, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(WORK, 'node_modules', 'cnn-zoo'), 'dir');
+    writeFileSync(join(WORK, 'app.js'), `import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { useBackend } from 'cnn-zoo';
+setWasmPaths('/wasm/');
+const cores = navigator.hardwareConcurrency;
+const detail = await useBackend('wasm', { wasmThreads: 2 });
+const conv = () => tf.tidy(() => {
+  const x = tf.range(0, 1 * 28 * 28 * 16).reshape([1, 28, 28, 16]).sin();
+  const w = tf.range(0, 3 * 3 * 16 * 32).reshape([3, 3, 16, 32]).cos().div(12);
+  return tf.conv2d(x, w, 1, 'same');
+});
+const y = await conv().data();
+await useBackend('cpu');
+const ref = await conv().data();
+window.__result = {
+  isolated: crossOriginIsolated, cores, coresAfter: navigator.hardwareConcurrency,
+  ownProperty: Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency') !== undefined,
+  detail, threads: getThreadsCount(),
+  maxErr: Math.max(...y.map((v, i) => Math.abs(v - ref[i]))), scale: Math.max(...ref.map(Math.abs)),
+};
+`);
+    await build({ entryPoints: [join(WORK, 'app.js')], outfile: join(WORK, 'out', 'app.js'), bundle: true, format: 'esm', platform: 'browser',
+      target: 'es2022', logLevel: 'error', nodePaths: [join(ROOT, 'node_modules')] });
+    writeFileSync(join(WORK, 'out', 'index.html'), '<!doctype html><script type="module" src="/app.js"></script>');
+    const routes = { '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/wasm/': TFJS_WASM };
+    sites.push(await serve(routes, ISOLATED), await serve(routes));
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    for (const s of sites) await s.close();
+  });
+
+  it('a cross-origin isolated page gets the 2 threads it asks for, whatever its cores, and the conv equals cpu\'s', async () => {
+    const { result: r, errors } = await pageResult<Result>(browser!, `${sites[0]!.url}/`);
+    expect(errors, 'page errors').to.deep.equal([]);
+    expect(r, 'the app finished').to.not.equal(undefined);
+    console.log(`      ${r!.cores} cores reported by Chromium; ${r!.detail}`);
+    expect(r!.isolated).to.equal(true);
+    expect(r!.threads).to.equal(2);
+    expect(r!.detail).to.equal('wasm SIMD, 2 threads');
+    // The page's navigator reads its own value again once the backend has started.
+    expect(r!.coresAfter).to.equal(r!.cores);
+    expect(r!.ownProperty).to.equal(false);
+    expect(r!.maxErr / r!.scale).to.be.below(1e-5);
+  });
+
+  it('a page that is not isolated runs on 1 thread and the backend description says which headers to serve', async () => {
+    const { result: r, errors } = await pageResult<Result>(browser!, `${sites[1]!.url}/`);
+    expect(errors, 'page errors').to.deep.equal([]);
+    expect(r, 'the app finished').to.not.equal(undefined);
+    expect(r!.isolated).to.equal(false);
+    expect(r!.threads).to.equal(1);
+    expect(r!.detail).to.match(/^wasm SIMD, 1 thread \(wasmThreads 2 asked: threads need a cross-origin isolated page/)
+      .and.include('Cross-Origin-Opener-Policy: same-origin').and.include('Cross-Origin-Embedder-Policy: require-corp');
+    expect(r!.coresAfter).to.equal(r!.cores);
+    expect(r!.maxErr / r!.scale).to.be.below(1e-5);
+  });
+});
