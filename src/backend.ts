@@ -11,7 +11,7 @@
  * vendor ICD); nothing is installed by this package.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from './errors.js';
+import { checkOptionNames, CnnZooError } from './errors.js';
 import { isNode } from './platform.js';
 import { registerWasmGradients } from './kernels/wasm-gradients.js';
 import { registerCpuKernels } from './kernels/cpu-kernels.js';
@@ -246,7 +246,7 @@ async function enableNodeWasmThreads(dir: string, join: (...p: string[]) => stri
 
 async function prepareWasm(o: BackendOptions): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const threads = Math.max(1, Math.floor(o.wasmThreads ?? (isNode ? 1 : 0)));
+  const threads = o.wasmThreads ?? 1;
   if (wasmPrepared === null) {
     if (isNode) {
       const { createRequire } = await import('node:module');
@@ -261,7 +261,7 @@ async function prepareWasm(o: BackendOptions): Promise<string> {
       });
       if (threads > 1) await enableNodeWasmThreads(dir, join);
     }
-    if (o.wasmThreads !== undefined && threads > 0) wasm.setThreadsCount(threads);
+    if (o.wasmThreads !== undefined) wasm.setThreadsCount(threads);
     wasmPrepared = { threads };
   } else if (o.wasmThreads !== undefined && wasmPrepared.threads !== threads && wasmStarted()) {
     throw new CnnZooError(`The wasm backend already runs with ${wasmPrepared.threads} thread(s); threads are fixed at start. ` +
@@ -357,11 +357,25 @@ async function start(name: BackendName, o: BackendOptions, auto = false): Promis
   return detail;
 }
 
+const BACKEND_OPTIONS = ['wasmThreads', 'dawnOptions', 'flags', 'adapterTimeoutMs'] as const satisfies readonly (keyof BackendOptions)[];
+const PICK_OPTIONS = [...BACKEND_OPTIONS, 'order', 'log'] as const satisfies readonly (keyof PickOptions)[];
+
+/** Refuses unknown option names and a `wasmThreads` that is not a whole number of at least 1. */
+function checkOptions(where: string, o: object, known: readonly string[]): void {
+  if (typeof o !== 'object' || o === null) throw new CnnZooError(`${where}: options must be an object, e.g. { wasmThreads: 2 }; got ${String(o)}.`, 'BAD_OPTION');
+  checkOptionNames(where, o, known);
+  const threads = (o as BackendOptions).wasmThreads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new CnnZooError(`${where}: wasmThreads must be a whole number of threads, 1 or more (1 = the single-threaded build), got ${typeof threads === 'string' ? JSON.stringify(threads) : String(threads)}.`, 'BAD_OPTION');
+  }
+}
+
 /**
  * Pick the fastest backend that runs here (order: tensorflow, webgpu, webgl, wasm, cpu) and switch tfjs to
  * it. Returns its name, what runs, and why each earlier backend did not.
  */
 export async function pickBackend(options: PickOptions = {}): Promise<BackendChoice> {
+  checkOptions('pickBackend()', options, PICK_OPTIONS);
   defaultSettled = true;
   const order = options.order ?? BACKENDS;
   order.forEach((n) => checkName(n));
@@ -387,6 +401,7 @@ export async function pickBackend(options: PickOptions = {}): Promise<BackendCho
  * build and threads). Throws a `CnnZooError` naming why the backend cannot run here and how to make it available.
  */
 export async function useBackend(name?: BackendName, options: BackendOptions = {}): Promise<string> {
+  checkOptions(`useBackend(${name === undefined ? '' : JSON.stringify(name)})`, options, name === undefined ? PICK_OPTIONS : BACKEND_OPTIONS);
   defaultSettled = true;
   if (name === undefined) return (await pickBackend(options)).detail;
   checkName(name);

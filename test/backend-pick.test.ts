@@ -68,6 +68,23 @@ describe('backend selection', () => {
     expect(String(err)).to.contain('Valid backends: tensorflow, webgpu, webgl, wasm, cpu');
   });
 
+  it('useBackend() and pickBackend() refuse an unknown option and a wasmThreads that is not a whole number, naming the fix', async () => {
+    const refusal = async (f: () => Promise<unknown>): Promise<string> => {
+      try { await f(); } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return (e as Error).message; }
+      throw new Error('accepted');
+    };
+    // A misspelt option would otherwise be ignored: wasm would start on 1 thread without a word.
+    expect(await refusal(() => useBackend('wasm', { threads: 2 } as never)))
+      .to.equal('useBackend("wasm"): unknown option "threads". Did you mean wasmThreads? Options: wasmThreads, dawnOptions, flags, adapterTimeoutMs.');
+    expect(await refusal(() => pickBackend({ ordr: ['cpu'] } as never))).to.match(/^pickBackend\(\): unknown option "ordr"\. Did you mean order\?/);
+    expect(await refusal(() => useBackend(undefined, { logs: true } as never))).to.match(/^useBackend\(\): unknown option "logs"\. Did you mean log\?/);
+    for (const bad of [0, -2, 1.5, Number.NaN, '2']) {
+      expect(await refusal(() => useBackend('wasm', { wasmThreads: bad as number })))
+        .to.equal(`useBackend("wasm"): wasmThreads must be a whole number of threads, 1 or more (1 = the single-threaded build), got ${typeof bad === 'string' ? `"${bad}"` : String(bad)}.`);
+    }
+    expect(await refusal(() => useBackend('wasm', 2 as never))).to.match(/options must be an object, e\.g\. \{ wasmThreads: 2 \}; got 2/);
+  });
+
   it('useBackend() says why an unavailable backend cannot run', async () => {
     let err: unknown;
     try { await useBackend('webgl'); } catch (e) { err = e; }
