@@ -9,7 +9,8 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage, jpegFrame, stripJpegMetadata } from '../src/image/decode.js';
+import { decodeImage } from '../src/image/decode.js';
+import { jpegFrame, stripJpegMetadata } from '../src/image/jpeg.js';
 import sharp from 'sharp';
 import { CnnZooError } from '../src/errors.js';
 import { IMAGENET_DEFAULT, centerCrop, preprocessBatch, resizeAndCrop, resizedSize } from '../src/image/preprocess.js';

@@ -1,0 +1,98 @@
+/**
+ * Image decoding in Debian's Chromium (headless): `decodePixels` of src/image/browser-decode.ts, the browser build's
+ * decoder, gives PIL's pixels for grey and colour JPEGs, the same bytes as Node's decoder (sharp, pinned to Pillow by
+ * test/image-decode.test.ts): with an ICC profile (Display P3), EXIF orientation, Photoshop and XMP segments too,
+ * which PIL ignores and a browser would apply. A JPEG whose header claims more than `maxPixels` is refused before
+ * it is decoded.
+ */
+import { expect } from 'chai';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { decodeImage } from '../src/image/decode.js';
+import { ROOT, SHARED } from './helpers/shared.js';
+import { serve, type Site } from './helpers/serve.js';
+import { launchChromium } from './helpers/page-result.js';
+
+const WORK = join(ROOT, 'test-artifacts', 'image-decode-browser');
+const IMAGES = join(WORK, 'img');
+
+/** The page: decode a URL with the browser build's decoder; RGB bytes as base64, or the error's code and message. */
+const ENTRY = `
+import { decodePixels } from ${JSON.stringify(join(ROOT, 'src', 'image', 'browser-decode.ts'))};
+window.decodeUrl = async (url, maxPixels) => {
+  try {
+    const { width, height, channels, data } = await decodePixels(url, { maxPixels });
+    let s = '';
+    for (let i = 0; i < data.length; i += channels) s += String.fromCharCode(data[i], data[i + 1], data[i + 2]);
+    return { width, height, rgb: btoa(s) };
+  } catch (e) {
+    return { code: e.code, message: e.message };
+  }
+};
+window.ready = true;
+`;
+
+type Decoded = { width: number; height: number; rgb: string } | { code: string; message: string };
+
+describe('image decoding in Chromium (the browser build)', function () {
+  this.timeout(120_000);
+  let browser: Browser | undefined;
+  let site: Site | undefined;
+  let page: Page | undefined;
+  const decode = (name: string, maxPixels?: number): Promise<Decoded> =>
+    page!.evaluate(([u, m]) => (window as unknown as { decodeUrl(u: string, m?: number): Promise<Decoded> }).decodeUrl(u, m), [`/img/${name}`, maxPixels] as const);
+
+  before(async () => {
+    rmSync(WORK, { recursive: true, force: true });
+    mkdirSync(IMAGES, { recursive: true });
+    for (const f of ['owl.jpg', 'parrot.jpg', 'hot_dog.jpg']) copyFileSync(join(SHARED, 'images', f), join(IMAGES, f));
+    for (const f of ['icc-p3.jpg', 'grey.jpg']) copyFileSync(join(ROOT, 'test', 'fixtures', 'images', f), join(IMAGES, f));
+    // EXIF orientation 6 ("rotate 90 degrees to view"): PIL keeps the stored 512x384, a browser would show 384x512.
+    writeFileSync(join(IMAGES, 'exif-rotated.jpg'), await sharp(join(SHARED, 'images', 'owl.jpg')).withMetadata({ orientation: 6 }).jpeg({ quality: 85 }).toBuffer());
+    // owl.jpg whose frame header claims 60000 x 60000 pixels.
+    const huge = new Uint8Array(readFileSync(join(SHARED, 'images', 'owl.jpg')));
+    let sof = 2;
+    while (huge[sof + 1]! < 0xc0 || huge[sof + 1]! > 0xc2) sof += 2 + ((huge[sof + 2]! << 8) | huge[sof + 3]!); // to the frame header
+    huge.set([60000 >> 8, 60000 & 255, 60000 >> 8, 60000 & 255], sof + 5);
+    writeFileSync(join(IMAGES, 'huge.jpg'), huge);
+    writeFileSync(join(WORK, 'entry.js'), ENTRY);
+    await build({ entryPoints: [join(WORK, 'entry.js')], outfile: join(WORK, 'page.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error' });
+    writeFileSync(join(WORK, 'index.html'), '<!doctype html><script type="module" src="/page.js"></script>');
+    site = await serve({ '/': join(WORK, 'index.html'), '/page.js': join(WORK, 'page.js'), '/img/': IMAGES });
+    browser = await launchChromium();
+    page = await browser.newPage();
+    await page.goto(`${site.url}/`);
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+
+  it('gives PIL\'s pixels for JPEGs, with ICC profiles, EXIF orientation and Photoshop segments ignored as PIL does', async () => {
+    const exif = (await sharp(join(IMAGES, 'exif-rotated.jpg')).metadata()).orientation;
+    expect(exif, 'the test image carries EXIF orientation 6').to.equal(6);
+    for (const name of ['owl.jpg', 'parrot.jpg', 'hot_dog.jpg', 'icc-p3.jpg', 'grey.jpg', 'exif-rotated.jpg']) {
+      const want = await decodeImage(join(IMAGES, name));
+      const got = await decode(name);
+      expect(got, name).to.not.have.property('code');
+      const { width, height, rgb } = got as { width: number; height: number; rgb: string };
+      expect([width, height], `${name}: size`).to.deep.equal([want.width, want.height]);
+      const pixels = Buffer.from(rgb, 'base64');
+      let differ = 0;
+      for (let i = 0; i < pixels.length; i++) if (pixels[i] !== want.data[i]) differ++;
+      expect(differ, `${name}: bytes that differ from PIL's (${want.width}x${want.height}x3)`).to.equal(0);
+    }
+  });
+
+  it('refuses a JPEG whose header claims more than maxPixels, before decoding it', async () => {
+    const huge = await decode('huge.jpg');
+    expect(huge).to.deep.include({ code: 'IMAGE_TOO_LARGE' });
+    expect((huge as { message: string }).message).to.equal(
+      '/img/huge.jpg: 60000x60000 has more than 89478485 pixels (a possible decompression bomb); pass a larger maxPixels if you trust it.');
+    expect(await decode('owl.jpg', 1000)).to.deep.include({ code: 'IMAGE_TOO_LARGE' });
+  });
+});
