@@ -4,7 +4,8 @@
  * image-preprocess.test.ts) + torchvision's `centerCrop` + the float32 formula of ToTensor/Normalize.
  * Byte for byte on the 8-bit crop, bit for bit on the floats, on every fixture image, shared photos, ImageNet
  * validation images (227x227: upscaled), and synthetic odd, tiny and extreme sizes, for all filters, crop
- * fractions 0.875/0.95/1.0 (and 1.25: padded), RGB and BGR.
+ * fractions 0.875/0.95/1.0 (and 1.25: padded), RGB and BGR; each with the WebAssembly SIMD passes (what runs where
+ * SIMD is: Node, browsers) and with the JavaScript passes (what runs without it).
  */
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { CnnZooError } from '../src/errors.js';
 import { IMAGENET_DEFAULT, centerCrop, preprocessBatch, resizeAndCrop, resizedSize } from '../src/image/preprocess.js';
 import { resizePil } from '../src/image/resample.js';
 import { resizeCropPixels } from '../src/image/resize-crop.js';
+import { setSimdResample } from '../src/image/resample-simd.js';
 import type { PreprocessConfig, RgbImage } from '../src/image/types.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 
@@ -50,9 +52,11 @@ function expectSame(img: RgbImage, cfg: PreprocessConfig, what: string): void {
   expect(firstDiff(got, want), `${what} ${img.width}x${img.height} ${cfg.interpolation} size ${cfg.size} crop ${cfg.cropFraction}: first differing byte`).to.equal(-1);
 }
 
-describe('fast preprocessing equals the reference path', () => {
+for (const simd of [true, false]) describe(`fast preprocessing equals the reference path (${simd ? 'WebAssembly SIMD' : 'JavaScript'} resampling passes)`, () => {
   const images: [string, RgbImage][] = [];
   before(async () => {
+    // Node 20 has WebAssembly SIMD: the SIMD passes must run there, not quietly fall back.
+    expect(setSimdResample(simd), 'SIMD passes run').to.equal(simd);
     const fixtures = join(ROOT, 'test', 'fixtures', 'images');
     for (const f of readdirSync(fixtures).sort()) images.push([f, await decodeImage(new Uint8Array(readFileSync(join(fixtures, f))))]);
     for (const f of ['grace_hopper.bmp', 'parrot.jpg', 'owl.jpg', 'cat.bmp']) images.push([f, await decodeImage(join(SHARED, 'images', f))]);
@@ -104,7 +108,12 @@ describe('fast preprocessing equals the reference path', () => {
       }
     }
   });
+  after(() => setSimdResample(true));
+});
 
+for (const simd of [true, false]) describe(`fast preprocessing: normalisation (${simd ? 'WebAssembly SIMD' : 'JavaScript'})`, () => {
+  before(() => expect(setSimdResample(simd), 'SIMD runs').to.equal(simd));
+  after(() => setSimdResample(true));
   it('normalises with the float32 steps of ToTensor + Normalize (RGB and BGR), a batch in one array', () => {
     const f = Math.fround;
     const configs: PreprocessConfig[] = [

@@ -5,8 +5,11 @@
  * crop's columns only, and the vertical pass only for the crop's rows. Normalisation is a 256-entry float32 table
  * per channel (the same float32 steps as `normalize`), written straight into the caller's Float32Array.
  * Input pixels may be RGB or RGBA (browsers' `ImageData`): the 4th byte is ignored, no conversion pass.
+ * When both axes are resized the two passes run in WebAssembly SIMD (resample-simd.ts, the same integer sums);
+ * the JavaScript passes below serve the other cases, and runtimes without SIMD.
  */
 import { FILTERS, HALF, PRECISION_BITS, precomputeCoeffs, resizeNearest, type Coeffs } from './resample.js';
+import { normalizeSimd, resampleSimd } from './resample-simd.js';
 import type { PreprocessConfig, RgbImage } from './types.js';
 
 /** Interleaved 8-bit pixels whose first three channels are R, G, B (`channels` 4: RGBA, the alpha is ignored). */
@@ -133,7 +136,7 @@ export function resizeCropPixels(src: PixelBuffer, short: number, size: number, 
         r0 = Math.min(r0, cy.bounds[i * 2]!);
         r1 = Math.max(r1, cy.bounds[i * 2]! + cy.bounds[i * 2 + 1]!);
       }
-      rows = vertical(horizontal(src, r0, r1, nx, cx, xa), nx * 3, r0, cy);
+      rows = (cx && resampleSimd(src.data, W, src.channels, r0, r1, cx, cy)) || vertical(horizontal(src, r0, r1, nx, cx, xa), nx * 3, r0, cy);
     } else {
       rows = horizontal(src, ya, yb, nx, cx, xa);
     }
@@ -186,8 +189,9 @@ export function normalizeTable(cfg: Pick<PreprocessConfig, 'scale' | 'mean' | 's
 
 /** Writes the normalised HWC values of 8-bit RGB `pixels` into `out` at `offset`. */
 export function normalizeInto(pixels: Uint8Array, cfg: Pick<PreprocessConfig, 'scale' | 'mean' | 'std' | 'channelOrder'>, out: Float32Array, offset = 0): void {
-  const lut = normalizeTable(cfg);
   const bgr = cfg.channelOrder === 'BGR';
+  if (normalizeSimd(pixels, cfg.scale, cfg.mean, cfg.std, bgr, out, offset)) return;
+  const lut = normalizeTable(cfg);
   const i0 = bgr ? 2 : 0, i2 = bgr ? 0 : 2;
   for (let p = 0, o = offset; p < pixels.length; p += 3, o += 3) {
     out[o] = lut[pixels[p + i0]!]!;

@@ -1,7 +1,8 @@
 /**
  * Node preprocessing speed: decode (sharp / our BMP reader) + PIL-exact resize of the shorter side + centre crop +
  * scale/mean/std into a Float32Array NHWC, per image, as median and min of many interleaved rounds (each round runs
- * every image and stage once, so machine load hits all of them alike). "before" is the previous pipeline in the
+ * every image and stage once, so machine load hits all of them alike). "prep in JS" is resize+crop+norm with the
+ * JavaScript passes (what runs without WebAssembly SIMD) instead of resample-simd.ts. "before" is the previous pipeline in the
  * same process: the extra libvips metadata() call it made per JPEG, then the full-image PIL resize (`resizePil`),
  * `centerCrop` and the per-pixel normalisation formula (the reference path of test/image-fast-preprocess.test.ts).
  * Usage: npx tsx tools/bench/preprocess.ts [--rounds 200] [--config imagenet|inception|caffe] [--val 3]
@@ -14,6 +15,7 @@ import sharp from 'sharp';
 import { IMAGENET_DEFAULT, centerCrop, normalize, resizeAndCrop, resizedSize } from '../../src/image/preprocess.js';
 import { isBmp } from '../../src/image/bmp.js';
 import { resizePil } from '../../src/image/resample.js';
+import { setSimdResample } from '../../src/image/resample-simd.js';
 import type { PreprocessConfig, RgbImage } from '../../src/image/types.js';
 
 const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
@@ -55,6 +57,10 @@ const stages: Stage[] = [
   ['decode', (im) => decodeImage(im.bytes)],
   ['resize+crop+norm', (im) => normalize(resizeAndCrop(im.decoded, cfg), cfg)],
   ['total', async (im) => normalize(resizeAndCrop(await decodeImage(im.bytes), cfg), cfg)],
+  ['prep in JS', (im) => {
+    setSimdResample(false);
+    try { return normalize(resizeAndCrop(im.decoded, cfg), cfg); } finally { setSimdResample(true); }
+  }],
   ['before: prep', (im) => before(im.decoded, cfg)],
   ['before: total', async (im) => {
     if (!isBmp(im.bytes)) await sharp(im.bytes, { limitInputPixels: false }).metadata();
