@@ -3,7 +3,8 @@
  * decoder, gives PIL's pixels for grey and colour JPEGs, the same bytes as Node's decoder (sharp, pinned to Pillow by
  * test/image-decode.test.ts): with an ICC profile (Display P3), EXIF orientation, Photoshop and XMP segments too,
  * which PIL ignores and a browser would apply. A JPEG whose header claims more than `maxPixels` is refused before
- * it is decoded.
+ * it is decoded. The preprocessing that follows (resize, crop, normalise: WebAssembly SIMD in Chromium, and the
+ * JavaScript passes) gives Node's floats bit for bit.
  */
 import { expect } from 'chai';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,9 @@ import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { decodeImage } from '../src/image/decode.js';
+import { IMAGENET_DEFAULT, preprocessBatch } from '../src/image/preprocess.js';
+import { PRESETS } from '../src/image/presets.js';
+import type { PreprocessConfig } from '../src/image/types.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 import { serve, type Site } from './helpers/serve.js';
 import { launchChromium } from './helpers/page-result.js';
@@ -22,6 +26,20 @@ const IMAGES = join(WORK, 'img');
 /** The page: decode a URL with the browser build's decoder; RGB bytes as base64, or the error's code and message. */
 const ENTRY = `
 import { decodePixels } from ${JSON.stringify(join(ROOT, 'src', 'image', 'browser-decode.ts'))};
+import { preprocessBatch } from ${JSON.stringify(join(ROOT, 'src', 'image', 'preprocess.ts'))};
+import { setSimdResample } from ${JSON.stringify(join(ROOT, 'src', 'image', 'resample-simd.ts'))};
+window.prepUrl = async (url, cfg, simd) => {
+  const ran = setSimdResample(simd);
+  try {
+    const x = preprocessBatch([await decodePixels(url)], cfg);
+    let s = '';
+    const bytes = new Uint8Array(x.buffer);
+    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+    return { simd: ran, floats: btoa(s) };
+  } finally {
+    setSimdResample(true);
+  }
+};
 window.decodeUrl = async (url, maxPixels) => {
   try {
     const { width, height, channels, data } = await decodePixels(url, { maxPixels });
@@ -94,5 +112,23 @@ describe('image decoding in Chromium (the browser build)', function () {
     expect((huge as { message: string }).message).to.equal(
       '/img/huge.jpg: 60000x60000 has more than 89478485 pixels (a possible decompression bomb); pass a larger maxPixels if you trust it.');
     expect(await decode('owl.jpg', 1000)).to.deep.include({ code: 'IMAGE_TOO_LARGE' });
+  });
+
+  it('preprocesses to Node\'s floats bit for bit, with the SIMD passes and with the JavaScript passes', async () => {
+    const configs: PreprocessConfig[] = [IMAGENET_DEFAULT, PRESETS.caffe(227), PRESETS.tf(299), { ...IMAGENET_DEFAULT, interpolation: 'bicubic' }];
+    for (const cfg of configs) {
+      for (const name of ['owl.jpg', 'parrot.jpg', 'grey.jpg']) {
+        const want = preprocessBatch([await decodeImage(join(IMAGES, name))], cfg);
+        for (const simd of [true, false]) {
+          const got = await page!.evaluate(([u, c, sd]) => (window as unknown as { prepUrl(u: string, c: unknown, s: boolean): Promise<{ simd: boolean; floats: string }> }).prepUrl(u, c, sd),
+            [`/img/${name}`, cfg, simd] as const);
+          expect(got.simd, 'Chromium runs the SIMD passes when asked').to.equal(simd);
+          const floats = new Float32Array(new Uint8Array(Buffer.from(got.floats, 'base64')).buffer);
+          expect(floats.length).to.equal(want.length);
+          const bad = want.findIndex((v, i) => !Object.is(v, floats[i]));
+          expect(bad, `${name} ${cfg.size}px ${cfg.interpolation} ${simd ? 'SIMD' : 'JavaScript'}: first value that differs`).to.equal(-1);
+        }
+      }
+    }
   });
 });
