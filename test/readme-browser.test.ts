@@ -10,12 +10,12 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { ROOT } from './helpers/shared.js';
+import { bundleApp, linkPackage } from './helpers/bundle-app.js';
 import { serve } from './helpers/serve.js';
 import { launchChromium, pageResult } from './helpers/page-result.js';
 import { CHROMIUM_PATH } from '../src/parity/runtimes.js';
@@ -37,13 +37,6 @@ function browserSnippet(): string {
   return m![1]!;
 }
 
-/** A folder that imports `cnn-zoo` as an installed package (node_modules/cnn-zoo -> this checkout). */
-function consumer(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, 'node_modules'), { recursive: true });
-  symlinkSync(ROOT, join(dir, 'node_modules', 'cnn-zoo'), 'dir');
-}
-
 
 describe('README browser snippet in Chromium (as written)', function () {
   this.timeout(240_000);
@@ -53,19 +46,17 @@ describe('README browser snippet in Chromium (as written)', function () {
   before(async () => {
     expect(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (CI installs it: apt-get install -y chromium)`).to.equal(true);
     expect(existsSync(join(ROOT, 'dist', 'browser', 'cnn-zoo.js')), 'the browser build (npm run build)').to.equal(true);
-    consumer(WORK);
     // The snippet unchanged, then what the test reads back (after its last line, in the same module).
-    writeFileSync(join(WORK, 'app.js'), `${browserSnippet()}
+    const app = await bundleApp(WORK, `${browserSnippet()}
 const tfjs = await import('@tensorflow/tfjs');
 const backend = tfjs.getBackend();
 const { pickBackend } = await import('cnn-zoo');
 const webgl = (await pickBackend({ order: ['webgl', 'cpu'] })).reasons.webgl ?? '';
 window.__result = { top5, backend, webgl };
 `);
-    await build({ entryPoints: [join(WORK, 'app.js')], outfile: join(WORK, 'out', 'app.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error' });
     writeFileSync(join(WORK, 'out', 'index.html'),
       '<!doctype html><img src="/grace_hopper.jpg" onload="import(\'/app.js\')" onerror="window.__result = { error: \'photo\' }">');
-    site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/grace_hopper.jpg': PHOTO,
+    site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': app, '/grace_hopper.jpg': PHOTO,
       '/models/': join(ROOT, 'models'), '/wasm/': WASM_DIR });
     browser = await launchChromium();
   });
@@ -93,7 +84,7 @@ describe('a user\'s Vite app importing cnn-zoo', function () {
 
   it('builds without warnings', () => {
     const app = join(ROOT, 'test-artifacts', 'vite-user-app');
-    consumer(app);
+    linkPackage(app);
     writeFileSync(join(app, 'index.html'), '<!doctype html><img id="photo" src="photo.jpg"><script type="module" src="./main.js"></script>');
     copyFileSync(PHOTO, join(app, 'photo.jpg'));
     writeFileSync(join(app, 'main.js'), `import { load, useBackend } from 'cnn-zoo';

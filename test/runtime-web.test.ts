@@ -5,12 +5,12 @@
  * wasm and agrees with the same model on tfjs (wasm) in the same page.
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { ROOT } from './helpers/shared.js';
+import { bundleApp } from './helpers/bundle-app.js';
 import { serve } from './helpers/serve.js';
 import { launchChromium, pageResult } from './helpers/page-result.js';
 import { CHROMIUM_PATH } from '../src/parity/runtimes.js';
@@ -31,10 +31,7 @@ describe('runtime: onnxruntime-web in Chromium', function () {
   before(async () => {
     expect(existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`).to.equal(true);
     expect(existsSync(join(ROOT, 'dist', 'browser', 'cnn-zoo.js')), 'the browser build (npm run build)').to.equal(true);
-    rmSync(WORK, { recursive: true, force: true });
-    mkdirSync(join(WORK, 'node_modules'), { recursive: true });
-    symlinkSync(ROOT, join(WORK, 'node_modules', 'cnn-zoo'), 'dir');
-    writeFileSync(join(WORK, 'app.js'), `import * as ort from 'onnxruntime-web';
+    const app = await bundleApp(WORK, `import * as ort from 'onnxruntime-web';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { load, setOnnxRuntime, useBackend } from 'cnn-zoo';
@@ -58,11 +55,9 @@ window.__result = { runtime: onnx.runtime, ref: tfjs.runtime, top5, refTop5: ref
 onnx.dispose();
 tfjs.dispose();
 `);
-    await build({ entryPoints: [join(WORK, 'app.js')], outfile: join(WORK, 'out', 'app.js'), bundle: true, format: 'esm', platform: 'browser',
-      target: 'es2022', logLevel: 'error', nodePaths: [join(ROOT, 'node_modules')] });
     writeFileSync(join(WORK, 'out', 'index.html'),
       '<!doctype html><img src="/grace_hopper.jpg" onload="import(\'/app.js\')" onerror="window.__result = { error: \'photo\' }">');
-    site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/grace_hopper.jpg': PHOTO,
+    site = await serve({ '/': join(WORK, 'out', 'index.html'), '/app.js': app, '/grace_hopper.jpg': PHOTO,
       '/models/': join(ROOT, 'models'), '/wasm/': TFJS_WASM, '/ort/': ORT_WASM });
     browser = await launchChromium();
   });

@@ -6,12 +6,12 @@
  * A page that is not isolated cannot run threads: it runs on 1 and the backend's description says what to serve.
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { ROOT } from './helpers/shared.js';
+import { bundleApp } from './helpers/bundle-app.js';
 import { serve, type Site } from './helpers/serve.js';
 import { launchChromium, pageResult } from './helpers/page-result.js';
 
@@ -29,10 +29,7 @@ describe('wasm threads in Chromium', function () {
 
   before(async () => {
     expect(existsSync(join(ROOT, 'dist', 'browser', 'cnn-zoo.js')), 'the browser build (npm run build)').to.equal(true);
-    rmSync(WORK, { recursive: true, force: true });
-    mkdirSync(join(WORK, 'node_modules'), { recursive: true });
-    symlinkSync(ROOT, join(WORK, 'node_modules', 'cnn-zoo'), 'dir');
-    writeFileSync(join(WORK, 'app.js'), `import * as tf from '@tensorflow/tfjs';
+    const app = await bundleApp(WORK, `import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { useBackend } from 'cnn-zoo';
 setWasmPaths('/wasm/');
@@ -53,10 +50,8 @@ window.__result = {
   maxErr: Math.max(...y.map((v, i) => Math.abs(v - ref[i]))), scale: Math.max(...ref.map(Math.abs)),
 };
 `);
-    await build({ entryPoints: [join(WORK, 'app.js')], outfile: join(WORK, 'out', 'app.js'), bundle: true, format: 'esm', platform: 'browser',
-      target: 'es2022', logLevel: 'error', nodePaths: [join(ROOT, 'node_modules')] });
     writeFileSync(join(WORK, 'out', 'index.html'), '<!doctype html><script type="module" src="/app.js"></script>');
-    const routes = { '/': join(WORK, 'out', 'index.html'), '/app.js': join(WORK, 'out', 'app.js'), '/wasm/': TFJS_WASM };
+    const routes = { '/': join(WORK, 'out', 'index.html'), '/app.js': app, '/wasm/': TFJS_WASM };
     sites.push(await serve(routes, ISOLATED), await serve(routes));
     browser = await launchChromium();
   });
