@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { CnnZooError } from '../src/errors.js';
 import { IMAGENET_DEFAULT, centerCrop, preprocessBatch, resizeAndCrop, resizedSize } from '../src/image/preprocess.js';
 import { resizePil } from '../src/image/resample.js';
-import { resizeCropPixels } from '../src/image/resize-crop.js';
+import { cropWindow, resizeCropPixels } from '../src/image/resize-crop.js';
 import { setSimdResample } from '../src/image/resample-simd.js';
 import type { PreprocessConfig, RgbImage } from '../src/image/types.js';
 import { ROOT, SHARED } from './helpers/shared.js';
@@ -91,6 +91,36 @@ for (const simd of [true, false]) describe(`fast preprocessing equals the refere
       }
     }
     expect(cases).to.equal(sizes.length * 3 * 8);
+  });
+
+  it('reads a buffer that holds only the window the preprocessing reads (cropWindow: what browsers read back)', () => {
+    let cases = 0, smaller = 0;
+    for (const [i, [w, h]] of ([[512, 384], [384, 512], [1155, 866], [333, 257], [256, 300], [300, 256], [227, 227], [21, 13], [1000, 9]] as const).entries()) {
+      const img = synthetic(w, h, 50 + i);
+      for (const interpolation of FILTERS) {
+        for (const [size, cropFraction] of [[224, 0.875], [299, 0.875], [227, 227 / 256], [224, 1.0], [160, 1.25]] as const) {
+          const cfg = { ...IMAGENET_DEFAULT, size, cropFraction, interpolation };
+          const win = cropWindow(w, h, cfg);
+          const data = new Uint8Array(win.width * win.height * 3);
+          for (let y = 0; y < win.height; y++) data.set(img.data.subarray(((win.top + y) * w + win.left) * 3, ((win.top + y) * w + win.left + win.width) * 3), y * win.width * 3);
+          const got = preprocessBatch([{ width: w, height: h, channels: 3, data, window: win }], cfg);
+          const want = preprocessBatch([img], cfg);
+          expect(want.findIndex((v, j) => !Object.is(v, got[j])), `${w}x${h} ${interpolation} ${size}/${cropFraction} window ${JSON.stringify(win)}`).to.equal(-1);
+          if (win.width * win.height < w * h) smaller++;
+          cases++;
+        }
+      }
+    }
+    expect(smaller, 'windows smaller than the image').to.be.at.least(cases / 2);
+    // A window without a pixel the preprocessing reads is refused, not read out of bounds.
+    const img = synthetic(512, 384, 1);
+    const win = cropWindow(512, 384, IMAGENET_DEFAULT);
+    const cut = { ...win, width: win.width - 1 };
+    const data = new Uint8Array(cut.width * cut.height * 3);
+    expect(() => preprocessBatch([{ width: 512, height: 384, channels: 3, data, window: cut }], IMAGENET_DEFAULT))
+      .to.throw(CnnZooError, /holds columns .* but this preprocessing reads columns .*Pass the whole image/);
+    expect(() => preprocessBatch([{ width: 512, height: 384, channels: 3, data: img.data, window: { ...win, left: 500 } }], IMAGENET_DEFAULT))
+      .to.throw(CnnZooError, /window/);
   });
 
   it('reads RGBA pixels (browser ImageData) as the RGB image they hold', () => {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import type { PixelBuffer } from '../image/resize-crop.js';
+import type { CropFor, PixelBuffer } from '../image/resize-crop.js';
 import type { RgbImage } from '../image/types.js';
 
 /** Browser pixel sources (structural, so Node type-checks without the DOM at run time). */
@@ -58,19 +58,20 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
 
 /**
  * Every image in `input` as pixels for the preprocessing: what `toRgbImages` gives, except that in browsers image
- * files and elements stay RGBA as the canvas returns them (read without tfjs ops, no conversion pass).
+ * files and elements stay RGBA as the canvas returns them (read without tfjs ops, no conversion pass), and with
+ * `crop` only the part that preprocessing reads.
  */
-export async function toPixelBuffers(input: ImageInput | readonly ImageInput[]): Promise<PixelBuffer[]> {
-  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x) => toPixelBuffers(x)))).flat();
+export async function toPixelBuffers(input: ImageInput | readonly ImageInput[], crop?: CropFor): Promise<PixelBuffer[]> {
+  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x) => toPixelBuffers(x, crop)))).flat();
   const x = input as ImageInput;
   if (typeof x === 'string' || x instanceof Uint8Array) {
     const { decodePixels } = await import('../image/decode.js'); // image/browser-decode.ts in the browser bundle
-    return [await decodePixels(x)];
+    return [await decodePixels(x, {}, crop)];
   }
   if (typeof x === 'object' && x !== null && !isRgbImage(x) && !(x instanceof tf.Tensor)) {
     const { isImageDataLike, sourcePixels } = await import('../image/browser-decode.js');
     const canvas = typeof OffscreenCanvas !== 'undefined' || typeof document !== 'undefined';
-    if (canvas || isImageDataLike(x)) return [sourcePixels(x)];
+    if (canvas || isImageDataLike(x)) return [sourcePixels(x, 'image', crop)];
   }
   return (await toRgbImages(x)).map((img) => ({ ...img, channels: 3 as const }));
 }

@@ -184,7 +184,7 @@ export class ZooModel {
 
   /** Decode and preprocess into one NHWC Float32Array (typed-array pipeline, no tensors). */
   private async inputArray(input: ImageInput | readonly ImageInput[]): Promise<{ data: Float32Array; n: number }> {
-    const images = await toPixelBuffers(input);
+    const images = await toPixelBuffers(input, this.preprocessing);
     if (images.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
     return { data: preprocessBatch(images, this.preprocessing), n: images.length };
   }

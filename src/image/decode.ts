@@ -135,7 +135,10 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   }
 }
 
-/** `decodeImage` as the preprocessing's pixel buffer (the browser build's `decodePixels` gives RGBA instead). */
-export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}): Promise<PixelBuffer> {
+/**
+ * `decodeImage` as the preprocessing's pixel buffer (the browser build's `decodePixels` gives RGBA instead, and only
+ * the part that `_crop`'s preprocessing reads: libvips decodes the whole image anyway, so here it is the whole).
+ */
+export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}, _crop?: unknown): Promise<PixelBuffer> {
   return { ...(await decodeImage(input, options)), channels: 3 };
 }

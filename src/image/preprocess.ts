@@ -75,13 +75,16 @@ export function normalize(img: RgbImage, cfg: PreprocessConfig): Float32Array {
 /** Checks an RgbImage (or RGBA pixel buffer) and returns it as the preprocessing's pixel buffer. */
 function checkImage(img: RgbImage | PixelBuffer): PixelBuffer {
   const channels = 'channels' in img && img.channels === 4 ? 4 : 3;
+  const win = 'window' in img ? img.window : undefined;
+  const inside = !win || ([win.left, win.top, win.width, win.height].every(Number.isInteger) && win.left >= 0 && win.top >= 0 &&
+    win.left + win.width <= img.width && win.top + win.height <= img.height);
   if (!img || !Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1 ||
-    !(img.data instanceof Uint8Array || (channels === 4 && img.data instanceof Uint8ClampedArray)) ||
-    img.data.length !== img.width * img.height * channels) {
+    !(img.data instanceof Uint8Array || (channels === 4 && img.data instanceof Uint8ClampedArray)) || !inside ||
+    img.data.length !== (win ? win.width * win.height : img.width * img.height) * channels) {
     throw new CnnZooError(`preprocess: expected an RgbImage with width * height * ${channels} bytes, got ` +
-      `${img?.width}x${img?.height} with ${img?.data?.length} bytes. Decode images with decodeImage().`, 'BAD_IMAGE');
+      `${img?.width}x${img?.height}${win ? ` (window ${JSON.stringify(win)})` : ''} with ${img?.data?.length} bytes. Decode images with decodeImage().`, 'BAD_IMAGE');
   }
-  return channels === 4 ? img as PixelBuffer : { width: img.width, height: img.height, data: img.data, channels: 3 };
+  return channels === 4 || win ? img as PixelBuffer : { width: img.width, height: img.height, data: img.data, channels: 3 };
 }
 
 /** The model input for one image: a [size, size, 3] float32 tensor. */

@@ -200,11 +200,12 @@ const PAD = 16;
 const align = (n: number): number => (n + PAD + 15) & ~15;
 
 /**
- * Both passes of the resample for input rows `r0..r1-1` of `src` (`channels` bytes per pixel, `width` wide): the
- * horizontal one for the output columns of `cx`, then the vertical one for the output rows of `cy`. RGB out, `nx`
- * (= cx's columns) wide; `undefined` when SIMD is missing or the job is larger than `MAX_BYTES`.
+ * Both passes of the resample for input rows `r0..r1-1` of `data` (`ch` bytes per pixel, `width` pixels a row; its
+ * first pixel is the image's (`left`, `top`)): the horizontal one for the output columns of `cx`, then the vertical
+ * one for the output rows of `cy`. RGB out, cx's columns wide; `undefined` when SIMD is missing or the job is larger
+ * than `MAX_BYTES`.
  */
-export function resampleSimd(data: Uint8Array | Uint8ClampedArray, width: number, ch: number, r0: number, r1: number, cx: Coeffs, cy: Coeffs): Uint8Array | undefined {
+export function resampleSimd(data: Uint8Array | Uint8ClampedArray, width: number, ch: number, r0: number, r1: number, cx: Coeffs, cy: Coeffs, left = 0, top = 0): Uint8Array | undefined {
   const nx = cx.bounds.length >> 1, ny = cy.bounds.length >> 1, rowLen = nx * 3, stride = width * ch;
   const srcBytes = (r1 - r0) * stride, midBytes = (r1 - r0) * rowLen, outBytes = ny * rowLen;
   const taps = new Int32Array(ny * 2);
@@ -222,8 +223,10 @@ export function resampleSimd(data: Uint8Array | Uint8ClampedArray, width: number
   parts.reduce((o, n) => (at.push(o), o + n), 0);
   const [pSrc, pMid, pOut, pBx, pKx, pTaps, pKy] = at as [number, number, number, number, number, number, number];
   const mem = new Uint8Array(m.memory.buffer);
-  mem.set(data.subarray(r0 * stride, r1 * stride), pSrc);
-  new Int32Array(m.memory.buffer, pBx, cx.bounds.length).set(cx.bounds);
+  mem.set(data.subarray((r0 - top) * stride, (r1 - top) * stride), pSrc);
+  const bx = new Int32Array(m.memory.buffer, pBx, cx.bounds.length);
+  bx.set(cx.bounds);
+  for (let i = 0; i < bx.length; i += 2) bx[i]! -= left;
   new Int32Array(m.memory.buffer, pKx, cx.kk.length).set(cx.kk);
   new Int32Array(m.memory.buffer, pTaps, taps.length).set(taps);
   new Int32Array(m.memory.buffer, pKy, cy.kk.length).set(cy.kk);

@@ -10,6 +10,7 @@
  */
 import { FILTERS, HALF, PRECISION_BITS, precomputeCoeffs, resizeNearest, type Coeffs } from './resample.js';
 import { normalizeSimd, resampleSimd } from './resample-simd.js';
+import { CnnZooError } from '../errors.js';
 import type { PreprocessConfig, RgbImage } from './types.js';
 
 /** Interleaved 8-bit pixels whose first three channels are R, G, B (`channels` 4: RGBA, the alpha is ignored). */
@@ -18,7 +19,18 @@ export interface PixelBuffer {
   height: number;
   channels: 3 | 4;
   data: Uint8Array | Uint8ClampedArray;
+  /**
+   * When set, `data` holds only this part of the image (`width` x `height` stay the whole image's size): at least
+   * the pixels the preprocessing reads (`cropWindow`). Browsers read back only these from their canvas.
+   */
+  window?: PixelWindow;
 }
+
+/** A rectangle of an image's pixels. */
+export interface PixelWindow { left: number; top: number; width: number; height: number }
+
+/** The preprocessing that pixels are read for (browsers read back only the part it reads: `cropWindow`). */
+export type CropFor = Pick<PreprocessConfig, 'size' | 'cropFraction' | 'interpolation'>;
 
 /** Output size of torchvision's `Resize(short)` for an image: shorter side `short`, the other truncated. */
 export function resizedSize(width: number, height: number, short: number): [number, number] {
@@ -42,14 +54,14 @@ export function cropStart(len: number, crop: number): number {
 
 /**
  * Horizontal pass of PIL's resample for input rows `r0..r1-1` and the output columns of `c` (RGB out, `nx` wide).
- * With no coefficients (width unchanged) it copies columns `x0..x0+nx-1`.
+ * With no coefficients (width unchanged) it copies columns `x0..x0+nx-1`. `win`: the part of the image `src` holds.
  */
-function horizontal(src: PixelBuffer, r0: number, r1: number, nx: number, c: Coeffs | undefined, x0: number): Uint8Array {
-  const { data, channels: ch, width } = src;
+function horizontal(src: PixelBuffer, win: PixelWindow, r0: number, r1: number, nx: number, c: Coeffs | undefined, x0: number): Uint8Array {
+  const { data, channels: ch } = src;
   const out = new Uint8Array((r1 - r0) * nx * 3);
   let o = 0;
   for (let y = r0; y < r1; y++) {
-    const row = y * width * ch;
+    const row = ((y - win.top) * win.width - win.left) * ch; // pixel (x, y) at row + x * ch
     if (!c) {
       for (let x = 0, p = row + x0 * ch; x < nx; x++, p += ch, o += 3) {
         out[o] = data[p]!;
@@ -113,33 +125,62 @@ function vertical(rows: Uint8Array, rowLen: number, r0: number, c: Coeffs): Uint
 }
 
 /**
+ * Where the centre crop of an image resized to shorter side `short` comes from: the resized image's columns xa..xb-1
+ * and rows ya..yb-1 inside the crop (`left`, `top`: the crop's corner, negative when it pads), the filter's weights
+ * for them, and the input rows r0..r1-1 and columns c0..c1-1 those weights read.
+ */
+function cropPlan(W: number, H: number, short: number, size: number, interpolation: PreprocessConfig['interpolation']) {
+  const [w, h] = resizedSize(W, H, short);
+  const left = cropStart(w, size), top = cropStart(h, size);
+  const xa = Math.max(0, left), xb = Math.min(w, left + size), ya = Math.max(0, top), yb = Math.min(h, top + size);
+  const nearest = interpolation === 'nearest' && (w !== W || h !== H);
+  const f = FILTERS[interpolation === 'nearest' ? 'bilinear' : interpolation]; // 'nearest' here: no resize at all
+  const cx = !nearest && w !== W ? precomputeCoeffs(W, w, f, xa, xb) : undefined;
+  const cy = !nearest && h !== H ? precomputeCoeffs(H, h, f, ya, yb) : undefined;
+  const span = (c: Coeffs | undefined, a: number, b: number, all: number): [number, number] => {
+    if (nearest) return [0, all];
+    if (!c) return [a, b];
+    let lo = all, hi = 0;
+    for (let i = 0; i < c.bounds.length; i += 2) {
+      lo = Math.min(lo, c.bounds[i]!);
+      hi = Math.max(hi, c.bounds[i]! + c.bounds[i + 1]!);
+    }
+    return [lo, hi];
+  };
+  const [c0, c1] = span(cx, xa, xb, W), [r0, r1] = span(cy, ya, yb, H);
+  return { w, h, left, top, xa, xb, ya, yb, nearest, cx, cy, c0, c1, r0, r1 };
+}
+
+/**
+ * The pixels of a `width` x `height` image that its preprocessing with `cfg` reads (the resize's filter support
+ * around the centre crop; the whole image for nearest-neighbour): a `PixelBuffer` may hold only these (`window`).
+ */
+export function cropWindow(width: number, height: number, cfg: CropFor): PixelWindow {
+  const p = cropPlan(width, height, Math.floor(cfg.size / cfg.cropFraction), cfg.size, cfg.interpolation);
+  return { left: p.c0, top: p.r0, width: Math.max(0, p.c1 - p.c0), height: Math.max(0, p.r1 - p.r0) };
+}
+
+/**
  * The 8-bit RGB `size` x `size` centre crop of `src` resized so its shorter side is `short` (torchvision's
  * `CenterCrop(size)(Resize(short, interpolation)(img))` on a PIL image, zero padding included).
  */
 export function resizeCropPixels(src: PixelBuffer, short: number, size: number, interpolation: PreprocessConfig['interpolation']): Uint8Array {
   const { width: W, height: H } = src;
-  const [w, h] = resizedSize(W, H, short);
-  const left = cropStart(w, size), top = cropStart(h, size);
-  // The part of the resized image inside the crop: columns xa..xb-1, rows ya..yb-1.
-  const xa = Math.max(0, left), xb = Math.min(w, left + size), ya = Math.max(0, top), yb = Math.min(h, top + size);
+  const { w, h, left, top, xa, xb, ya, yb, nearest, cx, cy, c0, c1, r0, r1 } = cropPlan(W, H, short, size, interpolation);
+  const win = src.window ?? { left: 0, top: 0, width: W, height: H };
+  if (c0 < win.left || r0 < win.top || c1 > win.left + win.width || r1 > win.top + win.height) {
+    throw new CnnZooError(`preprocess: the pixel buffer holds columns ${win.left}..${win.left + win.width - 1} and rows ${win.top}..${win.top + win.height - 1} ` +
+      `of the ${W}x${H} image, but this preprocessing reads columns ${c0}..${c1 - 1} and rows ${r0}..${r1 - 1}. Pass the whole image.`, 'BAD_IMAGE');
+  }
   const nx = xb - xa, ny = yb - ya;
   let rows: Uint8Array; // ny rows of nx RGB pixels: the resized image's crop window
-  if (interpolation === 'nearest' && (w !== W || h !== H)) {
+  if (nearest) {
     rows = resizeNearestWindow(src, w, h, xa, xb, ya, yb);
+  } else if (cy) {
+    rows = (cx && resampleSimd(src.data, win.width, src.channels, r0, r1, cx, cy, win.left, win.top)) ||
+      vertical(horizontal(src, win, r0, r1, nx, cx, xa), nx * 3, r0, cy);
   } else {
-    const f = FILTERS[interpolation === 'nearest' ? 'bilinear' : interpolation]; // 'nearest' here: no resize at all
-    const cx = w !== W ? precomputeCoeffs(W, w, f, xa, xb) : undefined;
-    if (h !== H) {
-      const cy = precomputeCoeffs(H, h, f, ya, yb);
-      let r0 = H, r1 = 0;
-      for (let i = 0; i < ny; i++) {
-        r0 = Math.min(r0, cy.bounds[i * 2]!);
-        r1 = Math.max(r1, cy.bounds[i * 2]! + cy.bounds[i * 2 + 1]!);
-      }
-      rows = (cx && resampleSimd(src.data, W, src.channels, r0, r1, cx, cy)) || vertical(horizontal(src, r0, r1, nx, cx, xa), nx * 3, r0, cy);
-    } else {
-      rows = horizontal(src, ya, yb, nx, cx, xa);
-    }
+    rows = horizontal(src, win, ya, yb, nx, cx, xa);
   }
   if (nx === size && ny === size) return rows;
   const out = new Uint8Array(size * size * 3); // zero padding around the window
@@ -149,6 +190,7 @@ export function resizeCropPixels(src: PixelBuffer, short: number, size: number, 
 
 /** PIL's nearest-neighbour resize (resample.ts) restricted to a window of the output. */
 function resizeNearestWindow(src: PixelBuffer, w: number, h: number, xa: number, xb: number, ya: number, yb: number): Uint8Array {
+  // (src holds the whole image: cropWindow asks for it, resizeCropPixels checks it)
   if (src.channels === 3 && xa === 0 && ya === 0 && xb === w && yb === h) {
     return resizeNearest(src as RgbImage, w, h).data;
   }

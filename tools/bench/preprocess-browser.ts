@@ -1,7 +1,8 @@
 /**
  * Browser preprocessing speed in headless Chromium (playwright-core): JPEG bytes -> createImageBitmap -> 2D canvas
- * RGBA -> PIL-exact resize of the shorter side + centre crop + normalise into a Float32Array, per image, median and
- * min of interleaved rounds. "before" is the previous pipeline (RGBA -> RGB copy, full-image resize, centre crop,
+ * RGBA (only the window the preprocessing reads, as `classify` reads it; "total, all read": the whole image) ->
+ * PIL-exact resize of the shorter side + centre crop + normalise into a Float32Array, per image, median and min of
+ * interleaved rounds. "before" is the previous pipeline (RGBA -> RGB copy, full-image resize, centre crop,
  * per-pixel normalisation formula); the page also checks that both give the same floats.
  * Usage: npx tsx tools/bench/preprocess-browser.ts [--rounds 100]
  */
@@ -42,9 +43,10 @@ window.bench = async (list, rounds) => {
   const imgs = list.map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
   const out = new Float32Array(cfg.size * cfg.size * 3);
   const stages = [
-    ['decode RGBA', (b) => decodePixels(b)],
+    ['decode RGBA', (b) => decodePixels(b, {}, cfg)],
     ['resize+crop+norm', async (b, px) => preprocessInto(px, cfg, out)],
-    ['total', async (b) => preprocessInto(await decodePixels(b), cfg, out)],
+    ['total', async (b) => preprocessInto(await decodePixels(b, {}, cfg), cfg, out)],
+    ['total, all read', async (b) => preprocessInto(await decodePixels(b), cfg, out)],
     ['before: prep', async (b, px, rgb) => before(rgb)],
     ['before: total', async (b) => before(await decodeImage(b))],
   ];
