@@ -17,7 +17,7 @@ import { CnnZooError } from '../src/errors.js';
 import { IMAGENET_DEFAULT, centerCrop, preprocessBatch, resizeAndCrop, resizedSize } from '../src/image/preprocess.js';
 import { resizePil } from '../src/image/resample.js';
 import { cropWindow, resizeCropPixels } from '../src/image/resize-crop.js';
-import { setSimdResample } from '../src/image/resample-simd.js';
+import { MAX_BYTES, setSimdResample, simdMemoryBytes } from '../src/image/resample-simd.js';
 import type { PreprocessConfig, RgbImage } from '../src/image/types.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 
@@ -168,6 +168,22 @@ for (const simd of [true, false]) describe(`fast preprocessing: normalisation ($
         expect(bad, `${JSON.stringify(cfg)} image ${b}: first differing value`).to.equal(-1);
       });
     }
+  });
+});
+
+describe('WebAssembly SIMD passes: memory', () => {
+  it('grow the module\'s memory only up to MAX_BYTES: a larger job runs in JavaScript, with the same floats', () => {
+    const fits = synthetic(3000, 2000, 7); // its crop reads about 16 MB of rows: SIMD
+    const big = synthetic(6000, 5000, 8); // about 79 MB of rows: JavaScript
+    expect(setSimdResample(true)).to.equal(true);
+    preprocessBatch([fits], IMAGENET_DEFAULT);
+    expect(simdMemoryBytes(), 'the module grew for the 3000x2000 image').to.be.at.least(15 << 20);
+    const simd = preprocessBatch([big], IMAGENET_DEFAULT);
+    expect(simdMemoryBytes()).to.be.at.most(MAX_BYTES + 65536);
+    setSimdResample(false);
+    const js = preprocessBatch([big], IMAGENET_DEFAULT);
+    setSimdResample(true);
+    expect(simd.findIndex((v, i) => !Object.is(v, js[i]))).to.equal(-1);
   });
 });
 

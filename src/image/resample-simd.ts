@@ -170,6 +170,11 @@ interface Passes { memory: WebAssembly.Memory; h: (...a: number[]) => void; v: (
 let passes: Passes | null | undefined;
 let enabled = true;
 
+/** Bytes the module's memory holds (0 before its first use): at most `MAX_BYTES`, rounded up to a 64 KB page. */
+export function simdMemoryBytes(): number {
+  return passes ? passes.memory.buffer.byteLength : 0;
+}
+
 /** Tests and the bench: run the JavaScript passes instead (`false`), or the SIMD ones where they run (`true`). Returns whether SIMD runs here. */
 export function setSimdResample(on: boolean): boolean {
   enabled = on;
@@ -195,7 +200,7 @@ function reserve(m: Passes, bytes: number): void {
 }
 
 /** Larger jobs run in JavaScript: the module's memory only grows, so it stays within this. */
-const MAX_BYTES = 64 << 20;
+export const MAX_BYTES = 64 << 20;
 const PAD = 16;
 const align = (n: number): number => (n + PAD + 15) & ~15;
 
