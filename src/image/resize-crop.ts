@@ -5,8 +5,9 @@
  * crop's columns only, and the vertical pass only for the crop's rows. Normalisation is a 256-entry float32 table
  * per channel (the same float32 steps as `normalize`), written straight into the caller's Float32Array.
  * Input pixels may be RGB or RGBA (browsers' `ImageData`): the 4th byte is ignored, no conversion pass.
- * When both axes are resized the two passes run in WebAssembly SIMD (resample-simd.ts, the same integer sums);
- * the JavaScript passes below serve the other cases, and runtimes without SIMD.
+ * When both axes are resized the two passes run in WebAssembly SIMD (resample-simd.ts, the same integer sums), and
+ * so does the normalisation (the same float32 steps); the JavaScript passes below serve the other cases, and
+ * runtimes without SIMD. A buffer may hold only the part of the image the preprocessing reads (`cropWindow`).
  */
 import { FILTERS, HALF, PRECISION_BITS, precomputeCoeffs, resizeNearest, type Coeffs } from './resample.js';
 import { normalizeSimd, resampleSimd } from './resample-simd.js';
