@@ -93,7 +93,7 @@ for (const simd of [true, false]) describe(`fast preprocessing equals the refere
     expect(cases).to.equal(sizes.length * 3 * 8);
   });
 
-  it('reads a buffer that holds only the window the preprocessing reads (cropWindow: what browsers read back)', () => {
+  it('reads a buffer (RGB or RGBA) that holds only the window the preprocessing reads (cropWindow: what browsers read back)', () => {
     let cases = 0, smaller = 0;
     for (const [i, [w, h]] of ([[512, 384], [384, 512], [1155, 866], [333, 257], [256, 300], [300, 256], [227, 227], [21, 13], [1000, 9]] as const).entries()) {
       const img = synthetic(w, h, 50 + i);
@@ -103,9 +103,16 @@ for (const simd of [true, false]) describe(`fast preprocessing equals the refere
           const win = cropWindow(w, h, cfg);
           const data = new Uint8Array(win.width * win.height * 3);
           for (let y = 0; y < win.height; y++) data.set(img.data.subarray(((win.top + y) * w + win.left) * 3, ((win.top + y) * w + win.left + win.width) * 3), y * win.width * 3);
-          const got = preprocessBatch([{ width: w, height: h, channels: 3, data, window: win }], cfg);
+          const rgba = new Uint8ClampedArray(win.width * win.height * 4); // as a browser's canvas gives it
+          for (let p = 0; p < win.width * win.height; p++) {
+            rgba.set(data.subarray(p * 3, p * 3 + 3), p * 4);
+            rgba[p * 4 + 3] = 255;
+          }
           const want = preprocessBatch([img], cfg);
-          expect(want.findIndex((v, j) => !Object.is(v, got[j])), `${w}x${h} ${interpolation} ${size}/${cropFraction} window ${JSON.stringify(win)}`).to.equal(-1);
+          for (const buf of [{ channels: 3 as const, data }, { channels: 4 as const, data: rgba }]) {
+            const got = preprocessBatch([{ width: w, height: h, ...buf, window: win }], cfg);
+            expect(want.findIndex((v, j) => !Object.is(v, got[j])), `${w}x${h} ${buf.channels} channels ${interpolation} ${size}/${cropFraction} window ${JSON.stringify(win)}`).to.equal(-1);
+          }
           if (win.width * win.height < w * h) smaller++;
           cases++;
         }
@@ -184,6 +191,27 @@ describe('WebAssembly SIMD passes: memory', () => {
     const js = preprocessBatch([big], IMAGENET_DEFAULT);
     setSimdResample(true);
     expect(simd.findIndex((v, i) => !Object.is(v, js[i]))).to.equal(-1);
+  });
+
+  it('run in JavaScript, with the same floats, when the runtime refuses to grow the memory', () => {
+    const img = synthetic(4000, 3000, 9); // about 32 MB of rows: more than the module holds after the test above
+    const have = simdMemoryBytes();
+    expect(have, 'the module holds less than this job needs').to.be.below(30 << 20);
+    const grow = WebAssembly.Memory.prototype.grow;
+    let refused = 0;
+    WebAssembly.Memory.prototype.grow = function () { refused++; throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'); };
+    let got: Float32Array;
+    try {
+      got = preprocessBatch([img], IMAGENET_DEFAULT);
+    } finally {
+      WebAssembly.Memory.prototype.grow = grow;
+    }
+    expect(refused).to.be.at.least(1);
+    expect(simdMemoryBytes()).to.equal(have);
+    setSimdResample(false);
+    const js = preprocessBatch([img], IMAGENET_DEFAULT);
+    setSimdResample(true);
+    expect(js.findIndex((v, i) => !Object.is(v, got[i]))).to.equal(-1);
   });
 });
 

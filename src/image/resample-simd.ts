@@ -194,9 +194,16 @@ function instance(): Passes | null {
   return passes;
 }
 
-function reserve(m: Passes, bytes: number): void {
+/** Grows the module's memory to `bytes`; false when the runtime refuses (a page short of memory): JavaScript then. */
+function reserve(m: Passes, bytes: number): boolean {
   const have = m.memory.buffer.byteLength;
-  if (have < bytes) m.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (have >= bytes) return true;
+  try {
+    m.memory.grow(Math.ceil((bytes - have) / 65536));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Larger jobs run in JavaScript: the module's memory only grows, so it stays within this. */
@@ -207,8 +214,8 @@ const align = (n: number): number => (n + PAD + 15) & ~15;
 /**
  * Both passes of the resample for input rows `r0..r1-1` of `data` (`ch` bytes per pixel, `width` pixels a row; its
  * first pixel is the image's (`left`, `top`)): the horizontal one for the output columns of `cx`, then the vertical
- * one for the output rows of `cy`. RGB out, cx's columns wide; `undefined` when SIMD is missing or the job is larger
- * than `MAX_BYTES`.
+ * one for the output rows of `cy`. RGB out, cx's columns wide; `undefined` when SIMD is missing, the job is larger
+ * than `MAX_BYTES` or its memory cannot be had.
  */
 export function resampleSimd(data: Uint8Array | Uint8ClampedArray, width: number, ch: number, r0: number, r1: number, cx: Coeffs, cy: Coeffs, left = 0, top = 0): Uint8Array | undefined {
   const nx = cx.bounds.length >> 1, ny = cy.bounds.length >> 1, rowLen = nx * 3, stride = width * ch;
@@ -223,7 +230,7 @@ export function resampleSimd(data: Uint8Array | Uint8ClampedArray, width: number
   if (!enabled || total > MAX_BYTES) return undefined;
   const m = instance();
   if (!m) return undefined;
-  reserve(m, total);
+  if (!reserve(m, total)) return undefined;
   const at: number[] = [];
   parts.reduce((o, n) => (at.push(o), o + n), 0);
   const [pSrc, pMid, pOut, pBx, pKx, pTaps, pKy] = at as [number, number, number, number, number, number, number];
@@ -242,7 +249,8 @@ export function resampleSimd(data: Uint8Array | Uint8ClampedArray, width: number
 
 /**
  * `normalizeInto` (resize-crop.ts) in SIMD: the normalised values of 8-bit RGB `pixels` written into `out` at `offset`,
- * channels read in `order` (RGB, or BGR: [2, 1, 0]); false when SIMD is missing or the job is too large.
+ * channels read in `order` (RGB, or BGR: [2, 1, 0]); false when SIMD is missing, the job is too large or its memory
+ * cannot be had.
  */
 export function normalizeSimd(pixels: Uint8Array, scale: number, mean: readonly number[], std: readonly number[], bgr: boolean, out: Float32Array, offset: number): boolean {
   const n = pixels.length, groups = Math.ceil(n / 12);
@@ -250,7 +258,7 @@ export function normalizeSimd(pixels: Uint8Array, scale: number, mean: readonly 
   if (!enabled || total > MAX_BYTES) return false;
   const m = instance();
   if (!m) return false;
-  reserve(m, total);
+  if (!reserve(m, total)) return false;
   const mem = new Uint8Array(m.memory.buffer);
   mem.set(pixels, 0);
   const order = bgr ? [2, 1, 0] : [0, 1, 2];
