@@ -56,7 +56,6 @@ function drawablePixels(source: Drawable, name: string, crop?: CropFor): PixelBu
   }
   const full = { left: 0, top: 0, width, height };
   const win = crop ? cropWindow(width, height, crop) : full;
-  if (win.width < 1 || win.height < 1) return { width, height, channels: 4, data: new Uint8ClampedArray(0), window: win };
   if (!scratch) {
     const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(win.width, win.height) : Object.assign(document.createElement('canvas'), { width: win.width, height: win.height });
     const ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;

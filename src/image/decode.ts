@@ -10,7 +10,7 @@
 import { CnnZooError } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
-import type { PixelBuffer } from './resize-crop.js';
+import type { CropFor, PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
 
 /**
@@ -139,6 +139,6 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
  * `decodeImage` as the preprocessing's pixel buffer (the browser build's `decodePixels` gives RGBA instead, and only
  * the part that `_crop`'s preprocessing reads: libvips decodes the whole image anyway, so here it is the whole).
  */
-export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}, _crop?: unknown): Promise<PixelBuffer> {
+export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}, _crop?: CropFor): Promise<PixelBuffer> {
   return { ...(await decodeImage(input, options)), channels: 3 };
 }
