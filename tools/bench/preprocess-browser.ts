@@ -2,7 +2,8 @@
  * Browser preprocessing speed in headless Chromium (playwright-core): JPEG bytes -> createImageBitmap -> 2D canvas
  * RGBA (only the window the preprocessing reads, as `classify` reads it; "total, all read": the whole image) ->
  * PIL-exact resize of the shorter side + centre crop + normalise into a Float32Array, per image, median and min of
- * interleaved rounds. "before" is the previous pipeline (RGBA -> RGB copy, full-image resize, centre crop,
+ * interleaved rounds. "decoded ImageBitmap" / "decoded <img>": an image the page has already decoded (what
+ * `classify(img)` gets in a web app), read back and preprocessed. "before" is the previous pipeline (RGBA -> RGB copy, full-image resize, centre crop,
  * per-pixel normalisation formula); the page also checks that both give the same floats.
  * Usage: npx tsx tools/bench/preprocess-browser.ts [--rounds 100]
  */
@@ -28,7 +29,7 @@ const images: [string, Buffer][] = [
 
 // The page's code: the browser decoder and the preprocessing from src/, plus the previous path for comparison.
 const page = `
-import { decodePixels, decodeImage } from './src/image/browser-decode.ts';
+import { decodePixels, decodeImage, sourcePixels } from './src/image/browser-decode.ts';
 import { preprocessInto } from './src/image/resize-crop.ts';
 import { resizePil } from './src/image/resample.ts';
 import { centerCrop, resizedSize, IMAGENET_DEFAULT as cfg } from './src/image/preprocess.ts';
@@ -47,12 +48,19 @@ window.bench = async (list, rounds) => {
     ['resize+crop+norm', async (b, px) => preprocessInto(px, cfg, out)],
     ['total', async (b) => preprocessInto(await decodePixels(b, {}, cfg), cfg, out)],
     ['total, all read', async (b) => preprocessInto(await decodePixels(b), cfg, out)],
+    ['decoded ImageBitmap', async (b, px, rgb, bmp) => preprocessInto(sourcePixels(bmp, 'bitmap', cfg), cfg, out)],
+    ['decoded <img>', async (b, px, rgb, bmp, img) => preprocessInto(sourcePixels(img, 'img', cfg), cfg, out)],
     ['before: prep', async (b, px, rgb) => before(rgb)],
     ['before: total', async (b) => before(await decodeImage(b))],
   ];
   const same = [];
-  const pixels = [], rgbs = [];
+  const pixels = [], rgbs = [], bitmaps = [], elements = [];
   for (const b of imgs) {
+    bitmaps.push(await createImageBitmap(new Blob([b])));
+    const el = new Image();
+    el.src = URL.createObjectURL(new Blob([b]));
+    await el.decode();
+    elements.push(el);
     rgbs.push(await decodeImage(b));
     const px = await decodePixels(b);
     pixels.push(px);
@@ -65,7 +73,7 @@ window.bench = async (list, rounds) => {
     for (let i = 0; i < imgs.length; i++) {
       for (let s = 0; s < stages.length; s++) {
         const t = performance.now();
-        await stages[s][1](imgs[i], pixels[i], rgbs[i]);
+        await stages[s][1](imgs[i], pixels[i], rgbs[i], bitmaps[i], elements[i]);
         if (r >= 5) times[i][s].push(performance.now() - t);
       }
     }
