@@ -6,6 +6,13 @@ export class CnnZooError extends Error {
   }
 }
 
+/** A value as an error message shows it: strings quoted and said to be strings (`"10"` is not 10). */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return `${JSON.stringify(v)} (a string)`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return v !== null && typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : String(v);
+}
+
 /** Levenshtein distance, for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -33,6 +40,9 @@ export function closest(name: string, candidates: readonly string[], n = 5): str
 
 /** Refuses option names a call does not know (a typo would otherwise be ignored silently), naming the closest. */
 export function checkOptionNames(where: string, opts: object, known: readonly string[]): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new CnnZooError(`${where}: options must be an object ({ ${known.join(', ')} }), got ${shown(opts)}.`, 'BAD_OPTION');
+  }
   for (const key of Object.keys(opts)) {
     if (!known.includes(key)) {
       throw new CnnZooError(`${where}: unknown option "${key}". Did you mean ${closest(key, known, 1)[0]}? Options: ${known.join(', ')}.`, 'BAD_OPTION');

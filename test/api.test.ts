@@ -24,6 +24,7 @@ describe('public API', () => {
     const i = info('squeezenet1_1');
     expect(i.counted).to.deep.equal({ inputSize: 224, params: 1235496, flops: 698303872, macs: 349151936 });
     expect(() => info('squeezenet2')).to.throw(CnnZooError, /Closest names: squeezenet/);
+    expect(() => info(5 as never)).to.throw(CnnZooError, /^A model is named by a string such as "resnet50", got 5. Run `cnn-zoo list`/);
   });
 
   it('load() without weights for a model that ships none says how to get them', async () => {
@@ -35,6 +36,16 @@ describe('public API', () => {
     try { await load('resnet50', { weigths: null } as never); } catch (e) { typo = e; }
     expect(typo).to.be.instanceOf(CnnZooError);
     expect((typo as Error).message).to.match(/load\("resnet50"\): unknown option "weigths"\. Did you mean weights\?/);
+    for (const [call, message] of [
+      [() => load(123 as never), /^load\(name\): name is a model name such as "resnet50" or the folder or URL of converted weights, got 123\.$/],
+      [() => load('resnet50', null as never), /^load\("resnet50"\): options must be an object \(\{ inputSize, .*\}\), got null\.$/],
+      [() => load('resnet18', { weights: null, numClasses: '10' as never }), /^resnet18: numClasses must be a positive integer, got "10" \(a string\)\.$/],
+    ] as const) {
+      let e: unknown;
+      try { await call(); } catch (x) { e = x; }
+      expect(e).to.be.instanceOf(CnnZooError);
+      expect((e as Error).message).to.match(message);
+    }
   });
 
   describe('the embedded MobileNet v2', () => {
@@ -70,6 +81,25 @@ describe('public API', () => {
       let err: unknown;
       try { await m.features(GRACE, { stages: [9] }); } catch (x) { err = x; }
       expect((err as Error).message).to.match(/stage 9 does not exist; valid stages are 0\.\.4/);
+    });
+
+    it('refuses bad options of classify/embed/features by name, and keeps more than the classes to all of them', async () => {
+      const img = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(128) };
+      const refused = async (call: () => Promise<unknown>): Promise<string> => {
+        try { await call(); } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return (e as Error).message; }
+        throw new Error('expected a CnnZooError');
+      };
+      for (const topK of [0, -1, 1.5]) {
+        expect(await refused(() => m.classify(img, { topK }))).to.equal(
+          `tf_mobilenet_v2_100.classify(): topK must be a positive integer (classes per image; more than the model has gives all), got ${topK}.`);
+      }
+      expect(await refused(() => m.classify(img, { topK: '3' } as never))).to.match(/topK must be a positive integer .*got "3" \(a string\)\.$/);
+      expect(await refused(() => m.classify(img, { top: 3 } as never))).to.match(/classify\(\): unknown option "top"\. Did you mean topK\?/);
+      expect(await refused(() => m.classify(img, null as never))).to.match(/classify\(\): options must be an object \(\{ topK, batchSize \}\), got null\./);
+      expect(await refused(() => m.classify([img], { batchSize: '8' } as never))).to.match(/batchSize must be a positive integer .*got "8" \(a string\)/);
+      expect(await refused(() => m.embed(img, { batch: 2 } as never))).to.match(/embed\(\): unknown option "batch"\. Did you mean batchSize\?/);
+      expect(await refused(() => m.features(img, { stages: 1 } as never))).to.match(/features\(\): stages must be an array of stage indices, got 1\./);
+      expect(await m.classify(img, { topK: 2000 })).to.have.length(1000);
     });
 
     it('preprocess() returns the model input batch', async () => {

@@ -11,7 +11,7 @@ import type { HubOptions } from '../pretrained/fetch.js';
 import { isCheckpointFile, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
-import { CnnZooError, checkOptionNames } from '../errors.js';
+import { CnnZooError, checkOptionNames, shown } from '../errors.js';
 import { modelAndWeights } from './weights.js';
 import { checkRuntime, startRuntime } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
@@ -103,6 +103,10 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   let source: WeightsSource | null = name;
   let shipped = false;
   let choice: BackendChoice | null = null;
+  if (typeof name !== 'string') {
+    throw new CnnZooError(`load(name): name is a model name such as "resnet50" or the folder or URL of converted weights, got ${shown(name)}.`, 'UNKNOWN_MODEL');
+  }
+  checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
   checkRuntime(opts.runtime, `load("${name}")`);
   const startBackend = async () => { if (opts.backend) await useBackend(opts.backend); else choice = await ensureBackend({ announce: false }); };
   if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {

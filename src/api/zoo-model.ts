@@ -3,7 +3,7 @@
  * takes images and returns plain JS objects (no tensors leak): classify, embed, features, preprocess.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, checkOptionNames } from '../errors.js';
+import { CnnZooError, checkOptionNames, shown } from '../errors.js';
 import { IMAGENET_DEFAULT, preprocessBatch } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { modelMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
@@ -47,6 +47,7 @@ export interface ClassifyOptions {
 }
 
 const DEFAULT_BATCH = 8;
+const CLASSIFY_OPTIONS = ['topK', 'batchSize'] as const satisfies readonly (keyof ClassifyOptions)[];
 
 
 export class ZooModel {
@@ -214,7 +215,7 @@ export class ZooModel {
   private async runRows<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, batchSize: number,
     read: (outs: OrtOutput[]) => T[]): Promise<T[]> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new CnnZooError(`batchSize must be a positive integer, got ${batchSize}.`, 'BAD_OPTION');
+      throw new CnnZooError(`${this.name}: batchSize must be a positive integer (images per forward pass), got ${shown(batchSize)}.`, 'BAD_OPTION');
     }
     const items = Array.isArray(input) ? (input as readonly ImageInput[]) : [input as ImageInput];
     if (items.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
@@ -243,7 +244,11 @@ export class ZooModel {
     if (!this.card || this.model.outputs[0]!.shape.length !== 2) {
       throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
     }
+    checkOptionNames(`${this.name}.classify()`, opts, CLASSIFY_OPTIONS);
     const k = opts.topK ?? 5;
+    if (!Number.isInteger(k) || k < 1) {
+      throw new CnnZooError(`${this.name}.classify(): topK must be a positive integer (classes per image; more than the model has gives all), got ${shown(k)}.`, 'BAD_OPTION');
+    }
     const rows = await this.runRows(input, this.model, opts.batchSize ?? DEFAULT_BATCH,
       ([logits]) => softmaxRows(logits!.data, logits!.shape[1]!).map((row) => predictions(row, this.classes, k)));
     const batch = Array.isArray(input) || (input instanceof tf.Tensor && input.rank === 4);
@@ -252,6 +257,7 @@ export class ZooModel {
 
   /** Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image. */
   async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
+    checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
     this.embedCache ??= embeddingModel(this.model, this.stages);
     return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
       const k = e!.shape[1]!;
@@ -264,8 +270,10 @@ export class ZooModel {
    * One list per call, images batched along the first axis.
    */
   async features(input: ImageInput | readonly ImageInput[], opts: { stages?: readonly number[] } = {}): Promise<FeatureMap[]> {
+    checkOptionNames(`${this.name}.features()`, opts, ['stages']);
     const all = this.stages;
     const picks = opts.stages ?? all.map((_, i) => i);
+    if (!Array.isArray(picks)) throw new CnnZooError(`${this.name}.features(): stages must be an array of stage indices, got ${shown(picks)}.`, 'BAD_OPTION');
     for (const i of picks) {
       if (!Number.isInteger(i) || i < 0 || i >= all.length) {
         throw new CnnZooError(`${this.name}: feature stage ${i} does not exist; valid stages are 0..${all.length - 1} ` +

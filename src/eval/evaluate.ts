@@ -5,7 +5,7 @@
  * are counted in `failed` (with the reason) and left out of the accuracy, never silently dropped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 import { decodeImage } from '../image/decode.js';
 import { resizeAndCrop } from '../image/preprocess.js';
 import { normalizeInto } from '../image/resize-crop.js';
@@ -88,9 +88,9 @@ async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<B
 /** Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. */
 export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
   const batchSize = options.batchSize ?? 16;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new CnnZooError(`batchSize must be a positive integer, got ${batchSize}.`, 'BAD_OPTION');
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new CnnZooError(`batchSize must be a positive integer, got ${shown(batchSize)}.`, 'BAD_OPTION');
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
-    throw new CnnZooError(`limit must be a positive integer, got ${options.limit}.`, 'BAD_OPTION');
+    throw new CnnZooError(`limit must be a positive integer, got ${shown(options.limit)}.`, 'BAD_OPTION');
   }
   const settings = modelSettings(model, options);
   const numClasses = dataset.classes.length;

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
-import { CnnZooError, checkOptionNames, closest } from '../errors.js';
+import { CnnZooError, checkOptionNames, closest, shown } from '../errors.js';
 import { checkInputShape } from './input-check.js';
 import { FAMILIES } from './families.js';
 import type { BuildContext, CreateOptions, ModelCard, ModelSpec } from './types.js';
@@ -41,6 +41,9 @@ export const familyNames = (): string[] => FAMILIES.filter((f) => f.models.lengt
 
 /** The spec named `name` (or an alias of it); throws with the closest names when unknown. */
 export function getSpec(name: string): ModelSpec {
+  if (typeof name !== 'string') {
+    throw new CnnZooError(`A model is named by a string such as "resnet50", got ${shown(name)}. Run \`cnn-zoo list\` for all ${BY_NAME.size} models.`, 'UNKNOWN_MODEL');
+  }
   const spec = BY_NAME.get(name) ?? BY_NAME.get(ALIASES.get(name) ?? '');
   if (spec) return spec;
   const names = [...BY_NAME.keys(), ...ALIASES.keys()];
@@ -66,11 +69,11 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
   }
   const numClasses = opts.numClasses ?? spec.numClasses;
   if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new CnnZooError(`${spec.name}: numClasses must be a positive integer, got ${numClasses}.`, 'BAD_OPTION');
+    throw new CnnZooError(`${spec.name}: numClasses must be a positive integer, got ${shown(numClasses)}.`, 'BAD_OPTION');
   }
   const pooling = opts.pooling ?? null;
   if (pooling !== null && pooling !== 'avg' && pooling !== 'max') {
-    throw new CnnZooError(`${spec.name}: pooling must be 'avg', 'max' or null, got ${String(pooling)}.`, 'BAD_OPTION');
+    throw new CnnZooError(`${spec.name}: pooling must be 'avg', 'max' or null, got ${shown(pooling)}.`, 'BAD_OPTION');
   }
   const globalPool = opts.globalPool ?? false;
   if (typeof globalPool !== 'boolean') {
