@@ -18,12 +18,15 @@ describe('public API', () => {
     expect(list({ family: 'vgg' }).map((c) => c.name)).to.include('vgg16_bn');
     expect(list({ maxParams: 2e6 }).every((c) => (c.meta.params ?? Infinity) <= 2e6)).to.equal(true);
     expect(list({ hasWeights: true }).map((c) => c.name)).to.deep.equal(['tf_mobilenet_v2_100']);
+    expect(() => list({ family: 'vg' })).to.throw(CnnZooError, /^list\(\): no family "vg"\. Did you mean vgg\? Families: alexnet, /);
+    expect(() => list({ maxParams: '5e6' as never })).to.throw(CnnZooError, /^list\(\): maxParams must be a positive number .*got "5e6" \(a string\)\.$/);
   });
 
   it('info() counts params and FLOPs', () => {
     const i = info('squeezenet1_1');
     expect(i.counted).to.deep.equal({ inputSize: 224, params: 1235496, flops: 698303872, macs: 349151936 });
     expect(() => info('squeezenet2')).to.throw(CnnZooError, /Closest names: squeezenet/);
+    expect(() => info('resnet18', { size: 3 } as never)).to.throw(CnnZooError, /^info\("resnet18"\): unknown option "size"\. Did you mean inputSize\?/);
     expect(() => info(5 as never)).to.throw(CnnZooError, /^A model is named by a string such as "resnet50", got 5. Run `cnn-zoo list`/);
   });
 

@@ -55,6 +55,10 @@ describe('CLI paper cuts', function () {
     expect(r.stderr).to.include('Usage: cnn-zoo classify');
     const missing = cli('classify', GRACE_HOPPER, '--top');
     expect(missing.stderr).to.include('Option --top needs a value (--top VALUE).');
+    const family = cli('list', '--family', 'vg'); // was an empty table
+    expect(family.status).to.equal(1);
+    expect(family.stderr).to.include('--family: no family "vg". Did you mean --family vgg? Families: alexnet, ');
+    expect(family.stderr).to.include('Usage: cnn-zoo list');
   });
 
   it('classify a.bmp notes.txt truncated.jpg --json: the good image in the API shape with the backend, one line per bad file, exit 1', () => {

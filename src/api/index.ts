@@ -1,7 +1,7 @@
 /**
  * The high-level API: `list`, `info`, `load`. Everything returns plain JS objects or a `ZooModel`.
  */
-import { CREATE_OPTIONS, getSpec, listSpecs, resolveOptions } from '../zoo/registry.js';
+import { CREATE_OPTIONS, familyNames, getSpec, listSpecs, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { cardOf, type Card } from './cards.js';
 import { countFlops, countParams } from '../zoo/count.js';
@@ -11,7 +11,7 @@ import type { HubOptions } from '../pretrained/fetch.js';
 import { isCheckpointFile, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
-import { CnnZooError, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkOptionNames, closest, shown } from '../errors.js';
 import { modelAndWeights } from './weights.js';
 import { checkRuntime, startRuntime } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
@@ -37,6 +37,13 @@ export function list(opts: ListOptions = {}): Card[] {
   if (want !== undefined && want !== 'shipped' && want !== 'published') {
     throw new CnnZooError(`list(): weights must be 'shipped' or 'published', got ${JSON.stringify(want)}.`, 'BAD_OPTION');
   }
+  if (opts.family !== undefined && !familyNames().includes(opts.family)) {
+    throw new CnnZooError(`list(): no family ${JSON.stringify(opts.family)}. Did you mean ${closest(String(opts.family), familyNames(), 1)[0]}? ` +
+      `Families: ${familyNames().join(', ')}.`, 'BAD_OPTION');
+  }
+  if (opts.maxParams !== undefined && !(typeof opts.maxParams === 'number' && opts.maxParams > 0)) {
+    throw new CnnZooError(`list(): maxParams must be a positive number of parameters (e.g. 5e6), got ${shown(opts.maxParams)}.`, 'BAD_OPTION');
+  }
   return listSpecs({ family: opts.family, maxParams: opts.maxParams })
     .map(cardOf)
     .filter((c) => want === undefined || (want === 'shipped' ? c.weights.shipped : c.weights.published.length > 0));
@@ -45,6 +52,7 @@ export function list(opts: ListOptions = {}): Card[] {
 /** A model's card with its params/FLOPs counted on the built model (at `inputSize`, default the card's). */
 export function info(name: string, opts: { inputSize?: number } = {}): Card & { counted: { inputSize: number; params: number; flops: number; macs: number } } {
   const spec = getSpec(name);
+  checkOptionNames(`info("${spec.name}")`, opts, ['inputSize']);
   const size = opts.inputSize ?? spec.inputSize;
   const model = spec.build(resolveOptions(spec, { inputSize: size }));
   try {
