@@ -10,7 +10,9 @@ export class CnnZooError extends Error {
 export function shown(v: unknown): string {
   if (typeof v === 'string') return `${JSON.stringify(v)} (a string)`;
   if (Array.isArray(v)) return `an array of ${v.length}`;
-  return v !== null && typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : String(v);
+  if (v === null || typeof v !== 'object') return String(v);
+  const kind = (v as object).constructor?.name;
+  return kind && kind !== 'Object' ? `a ${kind}` : 'an object';
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */

@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkGradients, load, useBackend, type FitProgress, type ZooModel } from '../src/index.js';
+import { checkGradients, CnnZooError, load, useBackend, type FitProgress, type ZooModel } from '../src/index.js';
 import type { CnnZooMetadata } from '../src/artifacts/metadata.js';
 import { featureLayerNames } from '../src/zoo/heads.js';
 import { getSpec } from '../src/zoo/registry.js';
@@ -162,6 +162,15 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       expect(run.status).to.equal(1);
       expect(run.stderr).to.match(why);
       expect(run.stderr).to.match(/at least two classes/);
+    }
+    for (const [call, why] of [
+      [() => clf.fit(data, { epochs: '2' as never }), /^.*\.fit\(\): epochs must be an integer of at least 1, got "2" \(a string\)\.$/],
+      [() => clf.save(5 as never), /\.save\(dest\): dest is a folder path \(Node\) or a tf\.io\.IOHandler with save\(\) .*; got 5\.$/],
+    ] as const) {
+      err = undefined;
+      try { await call(); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(CnnZooError);
+      expect((err as Error).message).to.match(why);
     }
     for (const [args, why] of [[['--threads', '0'], /--threads must be at least 1/], [['--threads', '2', '--backend', 'cpu'], /--threads sets wasm's threads.*--backend wasm/]] as const) {
       const run = cli(['train', data, '--model', BASE, '--out', join(tmp, 'never'), ...args]);

@@ -166,6 +166,9 @@ export class ZooModel {
       throw new CnnZooError(`${this.name} is in its inference form (fused layers), which load() cannot refill; ` +
         `load it with { inference: false } to save it.`, 'BAD_ARGS');
     }
+    if (typeof dest !== 'string' && typeof (dest as tf.io.IOHandler | null)?.save !== 'function') {
+      throw new CnnZooError(`${this.name}.save(dest): dest is a folder path (Node) or a tf.io.IOHandler with save() (e.g. tf.io.getSaveHandlers('indexeddb://my-model')[0] in a browser); got ${shown(dest)}.`, 'BAD_ARGS');
+    }
     const handler = typeof dest === 'string' ? nodeFileSystem(dest) : dest;
     await saveConverted(this.model, handler, { ...this.meta, dtype: 'float32' });
   }

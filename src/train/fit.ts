@@ -9,7 +9,7 @@
  * mode while fine-tuning (its moving statistics are kept, as Keras recommends).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 import type { FitHistory, FitOptions, FitProgress, EpochStats, TrainingContext, TrainingData } from '../api/training.js';
 import type { TrainingInfo } from '../artifacts/metadata.js';
 import { augment } from './augment.js';
@@ -130,17 +130,17 @@ interface Settings {
 function settingsOf(o: FitOptions, where: string): Settings {
   const int = (v: number | undefined, def: number, min: number, name: string): number => {
     const x = v ?? def;
-    if (!Number.isInteger(x) || x < min) throw new CnnZooError(`${where}: ${name} must be an integer of at least ${min}, got ${String(v)}.`, 'BAD_OPTION');
+    if (!Number.isInteger(x) || x < min) throw new CnnZooError(`${where}: ${name} must be an integer of at least ${min}, got ${shown(v)}.`, 'BAD_OPTION');
     return x;
   };
   const positive = (v: number | undefined, def: number, name: string): number => {
     const x = v ?? def;
-    if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new CnnZooError(`${where}: ${name} must be a positive number, got ${String(v)}.`, 'BAD_OPTION');
+    if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new CnnZooError(`${where}: ${name} must be a positive number, got ${shown(v)}.`, 'BAD_OPTION');
     return x;
   };
   const validationSplit = o.validationSplit ?? 0.2;
   if (!(typeof validationSplit === 'number' && validationSplit >= 0 && validationSplit < 1)) {
-    throw new CnnZooError(`${where}: validationSplit must be a fraction from 0 to below 1, got ${String(o.validationSplit)}.`, 'BAD_OPTION');
+    throw new CnnZooError(`${where}: validationSplit must be a fraction from 0 to below 1, got ${shown(o.validationSplit)}.`, 'BAD_OPTION');
   }
   return {
     epochs: int(o.epochs, 20, 1, 'epochs'), fineTune: int(o.fineTune, 0, 0, 'fineTune'), fineTuneEpochs: int(o.fineTuneEpochs, 2, 1, 'fineTuneEpochs'),
