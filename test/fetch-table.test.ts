@@ -93,6 +93,8 @@ describe('published weights table', () => {
     expect(throwsZoo(() => resolveCheckpoint('resnet50', 'torchvision:IMAGENET1K_V3'), 'NO_WEIGHTS').message).to.include('closest');
     expect(throwsZoo(() => resolveCheckpoint('effnet'), 'NO_WEIGHTS').message).to.include('CIFAR-10');
     throwsZoo(() => resolveCheckpoint('resnet50', 'nonsense'), 'BAD_ARGS');
+    expect(throwsZoo(() => resolveCheckpoint('resnet50', { mirror: 'x' } as never), 'BAD_ARGS').message)
+      .to.match(/^an object is not a weights source\..*\(fetchWeights\(arch, selector, options\): options come third\)\.$/);
   });
 
   it('manual-download checkpoints fail before any download unless a mirror serves them', async () => {

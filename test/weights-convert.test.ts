@@ -120,6 +120,17 @@ describe('weights: conversion, artifacts and loading', function () {
     try { await convertCheckpoint({ arch: 'squeezenet1_1', from: 'onnx', inputs: [onnx] }); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(CnnZooError);
     expect((err as Error).message).to.match(/has 53 weighted layers but model "squeezenet1_1" has 26/);
+    for (const [opts, why] of [
+      [onnx, /^convertCheckpoint: options must be an object \(\{ arch, from, inputs, .*\}\), got ".*\.onnx" \(a string\)\.$/],
+      [{ arch: 'mobilenet_v2', inputs: [onnx] }, /options need arch, from and inputs, e\.g\. .*; from is missing\.$/],
+      [{ arch: 'mobilenet_v2', from: 'onnx', input: [onnx] }, /unknown option "input"\. Did you mean inputs\?/],
+      [{ arch: 'mobilenet_v2', from: 'onnx', inputs: onnx }, /inputs is a list of checkpoint files or folders, got ".*" \(a string\)\.$/],
+    ] as const) {
+      err = undefined;
+      try { await convertCheckpoint(opts as never); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(CnnZooError);
+      expect((err as Error).message).to.match(why);
+    }
   });
 
   it('writes artifacts tfjs itself loads: metadata, <= 4 MB shards, uint8 and float16 quantization', async () => {

@@ -5,7 +5,7 @@
  * cnn-zoo metadata (preprocessing, labels, class offset, source with sha256, licence).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, checkOptionNames, shown } from '../errors.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { ModelSpec } from '../zoo/types.js';
@@ -35,6 +35,11 @@ export interface ConvertOptions {
   /** Arrays already read (e.g. from downloaded bytes); `inputs` then only name the source. */
   source?: SourceWeights;
 }
+
+/** Every option name of `ConvertOptions` (the type makes the list complete). */
+const CONVERT_OPTIONS = Object.keys({
+  arch: 1, from: 1, inputs: 1, dtype: 1, layout: 1, inputSize: 1, numClasses: 1, preprocess: 1, npyLayout: 1, licence: 1, origin: 1, source: 1,
+} satisfies Record<keyof ConvertOptions, 1>);
 
 export interface ConvertReport {
   /** How source arrays were matched to layers. */
@@ -67,6 +72,13 @@ export function nameForModel(spec: ModelSpec, model: tf.LayersModel, src: Pick<S
 
 /** Convert a checkpoint into a model of `opts.arch` with cnn-zoo metadata. */
 export async function convertCheckpoint(opts: ConvertOptions): Promise<Converted> {
+  checkOptionNames('convertCheckpoint', opts, CONVERT_OPTIONS);
+  for (const key of ['arch', 'from', 'inputs'] as const) {
+    if (opts[key] === undefined) {
+      throw new CnnZooError(`convertCheckpoint: options need arch, from and inputs, e.g. { arch: 'resnet18', from: 'torch', inputs: ['resnet18.pth'] }; ${key} is missing.`, 'BAD_OPTION');
+    }
+  }
+  if (!Array.isArray(opts.inputs)) throw new CnnZooError(`convertCheckpoint: inputs is a list of checkpoint files or folders, got ${shown(opts.inputs)}.`, 'BAD_OPTION');
   const spec = getSpec(opts.arch);
   const src = opts.source ?? await readSource(opts.from, opts.inputs, { npyLayout: opts.npyLayout });
   const source = opts.inputs.join(' + ');

@@ -6,7 +6,7 @@
  * Nothing is dropped silently: unparseable lines, unknown labels, wnids that contradict the index, labelled files
  * that are absent and images without a label are all recorded in `problems` (and the CLI prints them).
  */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, checkOptionNames, shown } from '../errors.js';
 import { imagenetLabels, type ClassLabel } from '../labels/index.js';
 
 export type DatasetLayout = 'labels-file' | 'imagenet-val' | 'class-folders';
@@ -125,6 +125,8 @@ function findLabels(root: string): string | undefined {
 
 /** Opens a labelled image folder (see the module comment for the layouts). Node only. */
 export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): Promise<ImageDataset> {
+  if (typeof dir !== 'string') throw new CnnZooError(`openDataset(dir): dir is the path of an image folder, got ${shown(dir)}.`, 'BAD_DATASET');
+  checkOptionNames('openDataset', opts, ['labels', 'classes']);
   await loadNode();
   const root = resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {

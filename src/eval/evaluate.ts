@@ -87,6 +87,13 @@ async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<B
 
 /** Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. */
 export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
+  if (!Array.isArray((model as tf.LayersModel | null)?.layers)) {
+    const zoo = Array.isArray((model as { model?: tf.LayersModel } | null)?.model?.layers);
+    throw new CnnZooError(`evaluate(model, dataset): model is a tf.LayersModel${zoo ? ' (a ZooModel holds one: evaluate(zooModel.model, dataset))' : ' (load(name).model)'}, got ${shown(model)}.`, 'BAD_ARGUMENT');
+  }
+  if (typeof (dataset as ImageDataset | null)?.items !== 'object') {
+    throw new CnnZooError(`evaluate(model, dataset): dataset comes from openDataset(dir), got ${shown(dataset)}.`, 'BAD_DATASET');
+  }
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CnnZooError(`batchSize must be a positive integer, got ${shown(batchSize)}.`, 'BAD_OPTION');
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
