@@ -15,6 +15,17 @@ export function shown(v: unknown): string {
   return kind && kind !== 'Object' ? `a ${kind}` : 'an object';
 }
 
+/**
+ * Refuses a `model` argument that is not a tf.LayersModel (told by its shape, so a model from another copy of tfjs
+ * passes): `call` is how the call reads with a ZooModel's `.model` in its place, e.g. `exportOnnx(zooModel.model)`.
+ */
+export function checkLayersModel(where: string, model: unknown, call: string): void {
+  const layers = (m: unknown) => Array.isArray((m as { layers?: unknown } | null)?.layers) && Array.isArray((m as { inputs?: unknown }).inputs);
+  if (layers(model)) return;
+  const hint = layers((model as { model?: unknown } | null)?.model) ? `a ZooModel holds one: ${call}` : 'load(name).model, or create(name)';
+  throw new CnnZooError(`${where}: model is a tf.LayersModel (${hint}), got ${shown(model)}.`, 'BAD_ARGUMENT');
+}
+
 /** Levenshtein distance, for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -5,7 +5,7 @@
  * are counted in `failed` (with the reason) and left out of the accuracy, never silently dropped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, shown } from '../errors.js';
+import { CnnZooError, checkLayersModel, shown } from '../errors.js';
 import { decodeImage } from '../image/decode.js';
 import { resizeAndCrop } from '../image/preprocess.js';
 import { normalizeInto } from '../image/resize-crop.js';
@@ -87,10 +87,7 @@ async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<B
 
 /** Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. */
 export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
-  if (!Array.isArray((model as tf.LayersModel | null)?.layers)) {
-    const zoo = Array.isArray((model as { model?: tf.LayersModel } | null)?.model?.layers);
-    throw new CnnZooError(`evaluate(model, dataset): model is a tf.LayersModel${zoo ? ' (a ZooModel holds one: evaluate(zooModel.model, dataset))' : ' (load(name).model)'}, got ${shown(model)}.`, 'BAD_ARGUMENT');
-  }
+  checkLayersModel('evaluate(model, dataset)', model, 'evaluate(zooModel.model, dataset)');
   if (typeof (dataset as ImageDataset | null)?.items !== 'object') {
     throw new CnnZooError(`evaluate(model, dataset): dataset comes from openDataset(dir), got ${shown(dataset)}.`, 'BAD_DATASET');
   }

@@ -14,7 +14,7 @@
  * so a Dense after them reads its rows in tfjs order. Every layer class has one entry in `LAYERS`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkLayersModel, checkOptionNames } from '../errors.js';
 import { featureStages } from '../zoo/heads.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
 import { activationQuant, quantizePerChannel, tapCoverage, toFloat16, weightRoundingShift, type ActivationQuant, type Int8Calibration } from './quantize.js';
@@ -478,11 +478,7 @@ export interface OnnxIo {
 
 /** The ONNX file of `model`, with its graph's inputs and outputs described. */
 export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExportOptions = {}): Promise<{ bytes: Uint8Array; io: OnnxIo }> {
-  const layersModel = (m: unknown): boolean => Array.isArray((m as tf.LayersModel | null)?.layers) && Array.isArray((m as tf.LayersModel).inputs);
-  if (!layersModel(model)) {
-    const zoo = layersModel((model as { model?: unknown } | null)?.model);
-    throw new CnnZooError(`exportOnnx(model): model is a tf.LayersModel${zoo ? ' (a ZooModel holds one: exportOnnx(zooModel.model))' : ' (load(name).model, or create(name))'}, got ${shown(model)}.`, 'BAD_ARGUMENT');
-  }
+  checkLayersModel('exportOnnx(model)', model, 'exportOnnx(zooModel.model)');
   checkOptionNames('exportOnnx', options, ONNX_EXPORT_OPTIONS);
   const layout = options.layout ?? 'NHWC';
   if (layout !== 'NHWC' && layout !== 'NCHW') throw new CnnZooError(`exportOnnx: layout must be 'NHWC' or 'NCHW', got "${String(layout)}".`, 'BAD_OPTION');
