@@ -5,7 +5,7 @@
  * so its decoder (libjpeg-turbo in Chromium) gives PIL's pixels, through `createImageBitmap`'s default path, which
  * takes a quarter less time than asking it for no colour conversion; other formats' decoders may differ from PIL's.
  */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import { cropWindow, type CropFor, type PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
@@ -97,7 +97,7 @@ export function sourcePixels(source: unknown, name = 'image', crop?: CropFor): P
 export async function decodePixels(input: string | Uint8Array, options: DecodeOptions = {}, crop?: CropFor): Promise<PixelBuffer> {
   const name = options.name ?? (typeof input === 'string' ? input : `image (${input instanceof Uint8Array ? `${input.length} bytes` : typeof input})`);
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
-    throw new CnnZooError(`decodeImage: expected a URL or a Uint8Array, got ${typeof input}.`, 'BAD_ARGUMENT');
+    throw new CnnZooError(`decodeImage: expected a URL or a Uint8Array, got ${shown(input)}.`, 'BAD_ARGUMENT');
   }
   const bytes = typeof input === 'string' ? await fetchBytes(input) : input;
   if (bytes.length === 0) throw new CnnZooError(`${name}: the image is empty (0 bytes).`, 'BAD_IMAGE');

@@ -7,7 +7,7 @@
  * 16-bit images are scaled to 8 bits, where PIL would clip them).
  * Node only (sharp is loaded on first use).
  */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import type { CropFor, PixelBuffer } from './resize-crop.js';
@@ -32,7 +32,7 @@ export interface DecodeOptions {
 async function readInput(input: string | Uint8Array, name: string): Promise<Uint8Array> {
   if (typeof input !== 'string') {
     if (!(input instanceof Uint8Array)) {
-      throw new CnnZooError(`decodeImage: expected a file path or a Uint8Array, got ${typeof input}.`, 'BAD_ARGUMENT');
+      throw new CnnZooError(`decodeImage: expected a file path or a Uint8Array, got ${shown(input)}.`, 'BAD_ARGUMENT');
     }
     return input;
   }

@@ -6,7 +6,7 @@
  * The resize target follows timm's `transforms_imagenet_eval` (`math.floor(img_size / crop_pct)`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 import { normalizeInto, preprocessInto, resizeCropPixels, resizedSize, roundHalfEven, type PixelBuffer } from './resize-crop.js';
 import type { PreprocessConfig, RgbImage } from './types.js';
 
@@ -20,11 +20,11 @@ export function checkPreprocessConfig(cfg: PreprocessConfig): void {
   const bad = (field: string, why: string): never => {
     throw new CnnZooError(`PreprocessConfig.${field} ${why}.`, 'BAD_PREPROCESS_CONFIG');
   };
-  if (!Number.isInteger(cfg.size) || cfg.size < 1) bad('size', `must be a positive integer, got ${cfg.size}`);
-  if (!(cfg.cropFraction > 0) || !Number.isFinite(cfg.cropFraction)) bad('cropFraction', `must be a positive number (0.875 for a 256 -> 224 crop), got ${cfg.cropFraction}`);
-  if (!['bilinear', 'bicubic', 'nearest'].includes(cfg.interpolation)) bad('interpolation', `must be 'bilinear', 'bicubic' or 'nearest', got ${String(cfg.interpolation)}`);
-  if (!Number.isFinite(cfg.scale) || cfg.scale === 0) bad('scale', `must be a non-zero number (1/255 for torchvision), got ${cfg.scale}`);
-  if (cfg.channelOrder !== 'RGB' && cfg.channelOrder !== 'BGR') bad('channelOrder', `must be 'RGB' or 'BGR', got ${String(cfg.channelOrder)}`);
+  if (!Number.isInteger(cfg.size) || cfg.size < 1) bad('size', `must be a positive integer, got ${shown(cfg.size)}`);
+  if (!(cfg.cropFraction > 0) || !Number.isFinite(cfg.cropFraction)) bad('cropFraction', `must be a positive number (0.875 for a 256 -> 224 crop), got ${shown(cfg.cropFraction)}`);
+  if (!['bilinear', 'bicubic', 'nearest'].includes(cfg.interpolation)) bad('interpolation', `must be 'bilinear', 'bicubic' or 'nearest', got ${shown(cfg.interpolation)}`);
+  if (!Number.isFinite(cfg.scale) || cfg.scale === 0) bad('scale', `must be a non-zero number (1/255 for torchvision), got ${shown(cfg.scale)}`);
+  if (cfg.channelOrder !== 'RGB' && cfg.channelOrder !== 'BGR') bad('channelOrder', `must be 'RGB' or 'BGR', got ${shown(cfg.channelOrder)}`);
   for (const [field, v] of [['mean', cfg.mean], ['std', cfg.std]] as const) {
     if (!Array.isArray(v) || v.length !== 3 || !v.every(Number.isFinite)) bad(field, `must be three finite numbers, got ${JSON.stringify(v)}`);
   }

@@ -8,7 +8,7 @@
  * that shift from the bias. `exportOnnx(model, { int8: await calibrate(model, batches) })` writes it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 
 /** Layers whose weights are quantized and whose input/output activations are calibrated. */
 export const QUANTIZED_CLASSES: ReadonlySet<string> = new Set(['Conv2D', 'DepthwiseConv2D', 'GroupedConv2D', 'FusedConv2D', 'Dense', 'FusedDense']);
@@ -148,7 +148,7 @@ function percentileRange(v: Float32Array, p: number): [number, number] {
  */
 export async function calibrate(model: tf.LayersModel, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>, opts: CalibrateOptions = {}): Promise<Int8Calibration> {
   const p = opts.percentile;
-  if (p !== undefined && !(p > 50 && p <= 100)) throw new CnnZooError(`calibrate: percentile must be above 50 and at most 100 (e.g. 99.99), got ${p}.`, 'BAD_OPTION');
+  if (p !== undefined && !(p > 50 && p <= 100)) throw new CnnZooError(`calibrate: percentile must be above 50 and at most 100 (e.g. 99.99), got ${shown(p)}.`, 'BAD_OPTION');
   const tensors = calibrationTensors(model);
   const probe = tf.model({ inputs: model.inputs, outputs: tensors });
   const ranges: Record<string, [number, number]> = {};

@@ -77,7 +77,7 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
   }
   const globalPool = opts.globalPool ?? false;
   if (typeof globalPool !== 'boolean') {
-    throw new CnnZooError(`${spec.name}: globalPool must be true or false, got ${String(globalPool)}.`, 'BAD_OPTION');
+    throw new CnnZooError(`${spec.name}: globalPool must be true or false, got ${shown(globalPool)}.`, 'BAD_OPTION');
   }
   if (globalPool && !spec.fixedPoolHead) {
     throw new CnnZooError(`${spec.name}: globalPool only applies to models whose reference head pools a fixed window; ` +
