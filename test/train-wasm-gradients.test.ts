@@ -21,7 +21,7 @@ import { LRN } from '../src/layers/lrn.js';
 import { KernelScope } from '../src/kernels/kernel-scope.js';
 import { BatchNorm } from '../src/layers/batch-norm.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, fastDepthwiseKernel, type ConvGeometry } from '../src/kernels/conv-backprop.js';
-import { registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/kernels/wasm-gradients.js';
+import { ownWasmKernel, registerWasmGradients, WASM_GRADIENT_KERNELS } from '../src/kernels/wasm-gradients.js';
 import { batchGradients, trainingStep, unreadInputFilters } from '../src/train/step.js';
 
 const BOUND = 1e-5;
@@ -313,6 +313,34 @@ describe('train: registerWasmGradients', () => {
         expect(y.shape, `${dtype} ${shape}`).to.deep.equal(sz);
         expect(Array.from(await y.data()), `${dtype} ${shape} ${begin} ${size}`).to.deep.equal(dtype === 'bool' ? want.map((v) => (v > 0 ? 1 : 0)) : want);
         tf.dispose([x, y]);
+      }
+    }
+  });
+
+  it('Concat equals wasm\'s own bit for bit (float32, int32, bool; every axis, negative axes, empty and repeated inputs)', async () => {
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as { readSync(dataId: object): unknown };
+    const own = ownWasmKernel('Concat')!;
+    expect(tf.getKernel('Concat', 'wasm')!.kernelFunc, 'registered').to.not.equal(own);
+    const cases: [number[][], number][] = [ // input shapes, axis
+      [[[1, 5, 5, 8], [1, 5, 5, 3]], 3], [[[1, 5, 5, 8], [1, 5, 5, 3]], -1], [[[2, 3, 4, 2], [2, 1, 4, 2], [2, 2, 4, 2]], 1],
+      [[[2, 3], [4, 3]], 0], [[[2, 3], [2, 0], [2, 2]], 1], [[[0, 3], [2, 3]], 0], [[[6], [1], [2]], 0], [[[3, 2, 1, 2, 2], [3, 2, 1, 2, 1]], 4],
+    ];
+    for (const [shapes, axis] of cases) {
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const xs = shapes.map((shape, k) => {
+          const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i + 31 * k) * 7919) % 1000 - 500);
+          return tf.tensor(dtype === 'bool' ? values.map((v) => v > 0) : values, shape, dtype);
+        });
+        const inputs = [...xs, xs[0]!]; // a repeated input too, where the shapes allow it
+        const use = inputs.slice(0, shapes.every((sh) => sh.every((d, i) => i === (axis + sh.length) % sh.length || d === shapes[0]![i])) ? inputs.length : xs.length);
+        const y = tf.concat(use, axis);
+        const ref = own({ inputs: use as unknown as tf.NamedTensorInfoMap, backend: tf.backend(), attrs: { axis } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+        const refValues = Array.from(backend.readSync(ref.dataId) as ArrayLike<number>);
+        tf.backend().disposeData(ref.dataId);
+        expect(y.shape, `${dtype} ${JSON.stringify(shapes)} axis ${axis}`).to.deep.equal(ref.shape);
+        expect(Array.from(await y.data()), `${dtype} ${JSON.stringify(shapes)} axis ${axis}`).to.deep.equal(refValues);
+        tf.dispose([...xs, y]);
       }
     }
   });

@@ -1,5 +1,5 @@
 /**
- * Slice, SplitV and Transpose for tfjs-backend-wasm, copying through views of the wasm heap.
+ * Slice, SplitV, Concat and Transpose for tfjs-backend-wasm, copying through views of the wasm heap.
  *
  * Slice and SplitV without a copy of their whole input. wasm's own Slice starts with `readSync(x)`, which
  * copies all of `x` out of the wasm heap (`HEAPU8.slice`) before it copies the slice: every call costs a pass over
@@ -46,6 +46,38 @@ export function wasmSplitV(args: Parameters<tf.KernelFunc>[0], fallback: tf.Kern
   const { x } = args.inputs as unknown as { x: tf.TensorInfo };
   if (x.dtype === 'string') return fallback(args) as tf.TensorInfo[];
   return splitBySlices(x, args.attrs as unknown as tf.SplitVAttrs, (begin, size) => sliceOf(args.backend as unknown as WasmHeapBackend, x, begin, size));
+}
+
+/**
+ * Concat through the wasm heap: each input's runs copied with `copyWithin` on one view of the heap. wasm's own takes
+ * a `subarray` and a `set` per run, one run per input per position for the channel axis of an NHWC tensor (a
+ * SqueezeNet fire module's 55 x 55 positions, DenseNet's growing concatenations): the view objects cost more than the
+ * copies. `fallback` (wasm's own kernel) for strings and complex numbers, and where at most one input has elements.
+ */
+export function wasmConcat(args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc): tf.TensorInfo {
+  const xs = args.inputs as unknown as tf.TensorInfo[];
+  const dtype = xs[0]!.dtype;
+  const live = xs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+  if (dtype === 'string' || dtype === 'complex64' || live.length < 2) return fallback(args) as tf.TensorInfo;
+  const axis = tf.util.parseAxisParam((args.attrs as unknown as tf.ConcatAttrs).axis, xs[0]!.shape)[0]!;
+  tf.backend_util.assertParamsConsistent(xs.map((t) => t.shape), axis);
+  const backend = args.backend as unknown as WasmHeapBackend;
+  const out = backend.makeOutput(tf.backend_util.computeOutShape(xs.map((t) => t.shape), axis), dtype);
+  const outView = backend.typedArrayFromHeap(out); // after makeOutput: allocating may grow the heap
+  const heap = new (outView.constructor as Float32ArrayConstructor)(outView.buffer);
+  const at = (v: ArrayBufferView) => v.byteOffset / outView.BYTES_PER_ELEMENT;
+  const runs = live.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)));
+  const starts = live.map((t) => at(backend.typedArrayFromHeap(t)));
+  const outer = tf.util.sizeFromShape(live[0]!.shape.slice(0, axis));
+  let o = at(outView);
+  for (let b = 0; b < outer; b++) {
+    for (let i = 0; i < live.length; i++) {
+      const n = runs[i]!, from = starts[i]! + b * n;
+      heap.copyWithin(o, from, from + n);
+      o += n;
+    }
+  }
+  return out;
 }
 
 /** Both crossed axes at least this long: the tiled copy (measured faster from 64 on; wasm's own below). */

@@ -31,7 +31,7 @@ import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { CLIP_GRAD_KERNEL, registerClipGradient, wasmClipGradKernel } from './clip-gradient.js';
 import { registerReduceGradients } from './reduce-gradient.js';
-import { wasmSlice, wasmSplitV, wasmTranspose, type WasmHeapBackend } from './wasm-copy.js';
+import { wasmConcat, wasmSlice, wasmSplitV, wasmTranspose, type WasmHeapBackend } from './wasm-copy.js';
 import { channelReduce, isChannelReduce } from './wasm-reduce.js';
 import { inputGradientUnread } from './training-step.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, geometry } from './conv-backprop.js';
@@ -123,6 +123,7 @@ const castKernel: tf.KernelFunc = (args) => {
 
 const sliceKernel: tf.KernelFunc = (args) => wasmSlice(args, wasmOwn.get('Slice')!);
 const splitVKernel: tf.KernelFunc = (args) => wasmSplitV(args, wasmOwn.get('SplitV')!);
+const concatKernel: tf.KernelFunc = (args) => wasmConcat(args, wasmOwn.get('Concat')!);
 const transposeKernel: tf.KernelFunc = (args) => wasmTranspose(args, wasmOwn.get('Transpose')!);
 
 /** Sum / Mean over N, H, W of an NHWC tensor by XNNPACK's average pooling (wasm-reduce.ts); other reductions: wasm's own. */
@@ -166,6 +167,7 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   Cast: castKernel,
   Slice: sliceKernel,
   SplitV: splitVKernel,
+  Concat: concatKernel,
   Transpose: transposeKernel,
   Sum: reduceKernel('Sum', false),
   Mean: reduceKernel('Mean', true),
@@ -173,9 +175,14 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   [CLIP_GRAD_KERNEL]: wasmClipGradKernel,
 };
 
+/** wasm's own kernel `name` where ours replaced it (for tests and benchmarks). */
+export function ownWasmKernel(name: string): tf.KernelFunc | undefined {
+  return wasmOwn.get(name);
+}
+
 /**
  * Register the gradient kernels for the wasm backend (idempotent; replaces wasm's own scalar
- * Conv2DBackpropInput, its MaxPoolGrad, its copying Identity and same-dtype Cast, its Slice, SplitV and Transpose, its Sum and Mean
+ * Conv2DBackpropInput, its MaxPoolGrad, its copying Identity and same-dtype Cast, its Slice, SplitV, Concat and Transpose, its Sum and Mean
  * over N, H, W, and its per-channel FusedBatchNorm). Call it after `@tensorflow/tfjs-backend-wasm` is imported, which registers the
  * backend's kernels: `useBackend('wasm')` does both.
  */
