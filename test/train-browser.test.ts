@@ -38,6 +38,8 @@ interface PageResult {
   phases: string[];
   changed: boolean;
   top: { label: string; probability: number }[][];
+  reloaded: { label: string; probability: number }[][];
+  refused: string;
   tensorsBefore: number;
   tensorsAfter: number;
 }
@@ -84,10 +86,16 @@ window.runFit = async (backend, classes) => {
   const after = await kernel();
   const changed = before.some((v, i) => v !== after[i]);
   const top = await clf.classify(queries, { topK: 3 });
+  // Saved into IndexedDB and loaded back by its URL, as a web app keeps a classifier between visits.
+  await clf.save('indexeddb://cnn-zoo-test/classifier');
+  const again = await load('indexeddb://cnn-zoo-test/classifier');
+  const reloaded = await again.classify(queries, { topK: 3 });
+  again.dispose();
+  const refused = await clf.save('my-classifier').then(() => 'saved', (e) => e.message);
   clf.dispose();
   const tensorsAfter = tf.memory().numTensors;
   tf.dispose(tensors);
-  return { backend: tf.getBackend(), kernels, epochs: history.epochs, phases, changed, top, tensorsBefore, tensorsAfter };
+  return { backend: tf.getBackend(), kernels, epochs: history.epochs, phases, changed, top, reloaded, refused, tensorsBefore, tensorsAfter };
 };
 window.ready = true;
 `;
@@ -145,7 +153,13 @@ describe('fit() in Chromium (browser bundle)', function () {
       expect(top.map((p) => p.label).sort()).to.deep.equal([...names].sort());
       expect(top[0]!.label, `the 4th ${names[i]} image`).to.equal(names[i]);
     });
-    expect(r.tensorsAfter, 'tensors left by load + fit + classify + dispose').to.equal(r.tensorsBefore);
+    expect(r.reloaded, 'classes of the reloaded classifier, per query').to.have.length(r.top.length);
+    r.reloaded.forEach((top, i) => {
+      expect(top.map((p) => p.label), `reloaded from indexeddb://, image ${i}`).to.deep.equal(r.top[i]!.map((p) => p.label));
+      top.forEach((p, j) => expect(p.probability, `reloaded from indexeddb://, image ${i}, class ${j}`).to.be.closeTo(r.top[i]![j]!.probability, 1e-4));
+    });
+    expect(r.refused).to.match(/^save\("my-classifier"\): a browser saves to "indexeddb:\/\/NAME" \(then load\("indexeddb:\/\/NAME"\)\), "downloads:\/\/NAME"/);
+    expect(r.tensorsAfter, 'tensors left by load + fit + classify + save + load + dispose').to.equal(r.tensorsBefore);
   }
 
   it('wasm: the gradient kernels are registered; head + fine-tuning on an <img>, ImageData and a tensor per class; loss falls; classify names the new classes', async () => {

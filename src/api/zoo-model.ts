@@ -15,7 +15,7 @@ import { checkInputShape } from '../zoo/input-check.js';
 import { embeddingModel, featureLayerNames, featureStages } from '../zoo/heads.js';
 import { toPixelBuffers, type ImageInput } from './inputs.js';
 import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type TrainingData } from './training.js';
-import { nodeFileSystem } from '../artifacts/node-fs.js';
+import { saveHandler } from '../artifacts/read.js';
 import { saveConverted } from '../artifacts/save.js';
 import { OnnxSession, softmaxRows, type OrtOutput } from '../onnx/runtime.js';
 
@@ -157,8 +157,9 @@ export class ZooModel {
 
   /**
    * Save the model (training form) as tfjs artifacts with its metadata (classes as labels, preprocessing, and for
-   * a trained classifier its base checkpoint and training settings): a folder (Node) or an IOHandler. `load(dir)`,
-   * `load(arch, { weights: dir })` and `cnn-zoo classify --weights dir` read it back.
+   * a trained classifier its base checkpoint and training settings): a folder (Node), `indexeddb://NAME` or
+   * `downloads://NAME` (browsers), or an IOHandler. `load(dir)`, `load(arch, { weights: dir })`, `cnn-zoo classify
+   * --weights dir` and, in a browser, `load('indexeddb://NAME')` read it back.
    */
   async save(dest: string | tf.io.IOHandler): Promise<void> {
     if (!this.spec || !this.meta) throw new CnnZooError(`${this.name}: save() needs a registry model with weights metadata (from load()).`, 'BAD_ARGS');
@@ -167,10 +168,10 @@ export class ZooModel {
         `load it with { inference: false } to save it.`, 'BAD_ARGS');
     }
     if (typeof dest !== 'string' && typeof (dest as tf.io.IOHandler | null)?.save !== 'function') {
-      throw new CnnZooError(`${this.name}.save(dest): dest is a folder path (Node) or a tf.io.IOHandler with save() (e.g. tf.io.getSaveHandlers('indexeddb://my-model')[0] in a browser); got ${shown(dest)}.`, 'BAD_ARGS');
+      throw new CnnZooError(`${this.name}.save(dest): dest is a folder path (Node), "indexeddb://NAME" or "downloads://NAME" (browsers), ` +
+        `or a tf.io.IOHandler with save(); got ${shown(dest)}.`, 'BAD_ARGS');
     }
-    const handler = typeof dest === 'string' ? nodeFileSystem(dest) : dest;
-    await saveConverted(this.model, handler, { ...this.meta, dtype: 'float32' });
+    await saveConverted(this.model, await saveHandler(dest), { ...this.meta, dtype: 'float32' });
   }
 
   /** Feature stages: for each reduction (2, 4, 8, 16, 32), the last layer at that resolution. */

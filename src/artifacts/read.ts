@@ -41,11 +41,39 @@ export function fromFileMap(files: Readonly<Record<string, ArrayBuffer | Uint8Ar
   };
 }
 
+/** tfjs's own storage URLs (browsers): `indexeddb://name`, `localstorage://name`; `downloads://name` saves only. */
+const STORAGE_URL = /^(indexeddb|localstorage|downloads):\/\//i;
+
+/** The tfjs handler registered for a storage URL, or a CnnZooError naming where such URLs work. */
+function storageHandler(url: string, save: boolean): tf.io.IOHandler {
+  const handler = (save ? tf.io.getSaveHandlers(url) : tf.io.getLoadHandlers(url))[0];
+  if (handler) return handler;
+  const where = isNode ? 'in Node, which has no IndexedDB, localStorage or downloads: pass a folder path' :
+    /^downloads:/i.test(url) ? 'downloads:// only saves: load the downloaded files by URL or as a file map' : 'this browser has none for it';
+  throw new CnnZooError(`"${url}": tfjs has no ${save ? 'save' : 'load'} handler for this URL ${where}.`, 'BAD_ARGS');
+}
+
+/**
+ * Where `save(dest)` writes: an IOHandler as given; `indexeddb://`, `localstorage://` and `downloads://` URLs
+ * through tfjs's own handlers (browsers); in Node a folder path (or `file://` URL).
+ */
+export async function saveHandler(dest: string | tf.io.IOHandler): Promise<tf.io.IOHandler> {
+  if (typeof dest !== 'string') return dest;
+  if (STORAGE_URL.test(dest)) return storageHandler(dest, true);
+  if (!isNode) {
+    throw new CnnZooError(`save("${dest}"): a browser saves to "indexeddb://NAME" (then load("indexeddb://NAME")), ` +
+      '"downloads://NAME" (files the user downloads), or an IOHandler.', 'BAD_ARGS');
+  }
+  const { fileURLToPath } = await import('node:url');
+  return nodeFileSystem(dest.startsWith('file://') ? fileURLToPath(dest) : dest);
+}
+
 /** Resolve a weights source to an IOHandler. */
 export async function weightsHandler(weights: WeightsSource): Promise<{ handler: tf.io.IOHandler; where: string }> {
   if (isHandler(weights)) return { handler: weights, where: 'the given IOHandler' };
   if (typeof weights === 'string' || weights instanceof URL) {
     const text = weights.toString();
+    if (STORAGE_URL.test(text)) return { handler: storageHandler(text, false), where: text };
     // In a page, relative and root-relative URLs resolve against the page, as `fetch` and `<img src>` do.
     const base = !isNode && typeof location !== 'undefined' && !/^[a-z][a-z0-9+.-]*:/i.test(text) ? location.href : undefined;
     const absolute = base ? new URL(text, base).href : text;
@@ -54,7 +82,7 @@ export async function weightsHandler(weights: WeightsSource): Promise<{ handler:
       // Shards must come from the model's own directory on the same host.
       return { handler: tf.io.http(url, { weightUrlConverter: async (p) => shardUrl(p, url) }), where: url };
     }
-    if (!isNode) throw new CnnZooError(`"${text}" is not an http(s) URL; in a browser pass a URL (relative ones resolve against the page), a file map or an IOHandler.`, 'BAD_ARGS');
+    if (!isNode) throw new CnnZooError(`"${text}" is not an http(s) URL; in a browser pass a URL (relative ones resolve against the page), an indexeddb:// URL, a file map or an IOHandler.`, 'BAD_ARGS');
     const { fileURLToPath } = await import('node:url');
     const path = text.startsWith('file://') ? fileURLToPath(text) : text;
     return { handler: nodeFileSystem(path), where: path };
