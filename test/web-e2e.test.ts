@@ -164,6 +164,7 @@ describe('web app in Chromium (end to end)', function () {
       await ready(page);
       expect(await page.textContent('#status')).to.match(/ready on wasm/);
       expect(await page.getAttribute('#model-info', 'data-weights-from')).to.equal('IndexedDB cache');
+      expect(await page.$$eval('#teach-classes .teach-class', (els) => els.length), 'class rows after three backend changes').to.equal(2);
     } finally {
       await context.close();
     }
@@ -229,15 +230,30 @@ describe('web app in Chromium (end to end)', function () {
       expect(log.some((l) => /^Training the new head: epoch 20 \/ 20, loss/.test(l)), 'epoch progress shown').to.equal(true);
       expect(await page.$eval('#teach-progress', (e) => (e as HTMLProgressElement).value)).to.equal(1);
 
-      await page.evaluate(() => { document.getElementById('results')!.replaceChildren(); });
-      await page.setInputFiles('#file', sample('n02086079_Pekinese'));
-      await page.waitForSelector('#results li:nth-child(2), #status[data-state=error]', { timeout: HANG_MS });
-      expect(await page.textContent('#status')).to.equal('Classified n02086079_Pekinese.JPEG with your classes (taught on tf_mobilenet_v2_100) on wasm.');
-      expect(await page.$$eval('#results li .name', (els) => els.map((e) => e.textContent))).to.deep.equal(['dog', 'beetle']);
+      expect(status).to.match(/ Kept in this browser for your next visit\.$/);
+      const classifyPekinese = async () => {
+        await page.evaluate(() => { document.getElementById('results')!.replaceChildren(); });
+        await page.setInputFiles('#file', sample('n02086079_Pekinese'));
+        await page.waitForSelector('#results li:nth-child(2), #status[data-state=error]', { timeout: HANG_MS });
+        expect(await page.textContent('#status')).to.equal('Classified n02086079_Pekinese.JPEG with your classes (taught on tf_mobilenet_v2_100) on wasm.');
+        expect(await page.$$eval('#results li .name', (els) => els.map((e) => e.textContent))).to.deep.equal(['dog', 'beetle']);
+      };
+      await classifyPekinese();
       await page.screenshot({ path: join(ARTIFACTS, 'web-teach.png'), fullPage: true });
+
+      // A later visit: the classifier kept in IndexedDB comes back without teaching it again.
+      await page.reload();
+      await page.waitForSelector('#status[data-state=ready], #status[data-state=error]', { timeout: HANG_MS });
+      await page.waitForSelector('#teach-restore:not([disabled])', { timeout: HANG_MS });
+      await page.click('#teach-restore');
+      await page.waitForSelector('#teach-status[data-state=done], #teach-status[data-state=error]', { timeout: HANG_MS });
+      expect(await page.textContent('#teach-status')).to.equal('Using the classes taught last time (beetle, dog), on tf_mobilenet_v2_100. ' +
+        'Choose an image (or the camera) to classify with them.');
+      await classifyPekinese();
 
       await page.click('#teach-forget');
       await page.waitForSelector('#teach-status:text-is("Back to the ImageNet classes.")', { timeout: HANG_MS });
+      expect(await page.isDisabled('#teach-restore'), 'nothing kept after "back to ImageNet classes"').to.equal(true);
       expect((await classifyGrace(page)).map((p) => p.label)).to.include('military uniform');
       expect(pageErrors).to.deep.equal([]);
     } finally {

@@ -88,7 +88,7 @@ async function classify(image: ImageInput, what: string): Promise<void> {
     setStatus('busy', `Classifying ${what}…`);
     const result = await classifyTimed(taught ?? l.model, image);
     renderResults(result);
-    const by = taught ? `your classes (taught on ${l.model.name})` : l.model.name;
+    const by = taught ? `your classes (taught on ${taught.name})` : l.model.name;
     setStatus('ready', `Classified ${what} with ${by} on ${l.backend}.`);
   });
 }
@@ -150,11 +150,7 @@ async function cameraFrame(): Promise<ImageData | null> {
 fillModels();
 fileInput.addEventListener('change', () => { const f = fileInput.files?.[0]; if (f) void classifyFile(f); });
 cameraButton.addEventListener('click', () => { void toggleCamera(); });
-for (const el of [modelSelect, backendSelect, weightsInput]) el.addEventListener('change', () => { setupTeach({
-  base: async () => { const l = await ensureModel(); return { name: l.model.name, weightsUrl: weightsUrlOf(l.choice) }; },
-  cameraFrame, serial, onModel: setTaught,
-});
-void serial(ensureModel); });
+for (const el of [modelSelect, backendSelect, weightsInput]) el.addEventListener('change', () => { void serial(ensureModel); });
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {

@@ -1,9 +1,15 @@
 /**
  * "Teach it your own classes": name two or more classes, add a few images of each (files, or frames from the
  * camera), train a new head on the loaded model's pretrained backbone (`load(base, { classes, weights })`, then
- * `fit({ classes, items })`, in this page), then classify with the new classes.
+ * `fit({ classes, items })`, in this page), then classify with the new classes. The classifier is kept in the
+ * page's IndexedDB (`save('indexeddb://...')`), so a later visit can use it again (`load('indexeddb://...')`)
+ * without teaching it anew; "back to ImageNet classes" forgets it.
  */
+import * as tf from '@tensorflow/tfjs';
 import { load, type FitProgress, type ImageInput, type ZooModel } from 'cnn-zoo';
+
+/** Where the taught classifier is kept between visits. */
+export const KEPT = 'indexeddb://cnn-zoo-web/taught';
 
 /** One class being taught: its name and its images (file bytes or camera frames). */
 interface TaughtClass { name: HTMLInputElement; images: ImageInput[]; thumbs: HTMLElement; count: HTMLElement }
@@ -36,7 +42,10 @@ export function setupTeach(o: TeachOptions): void {
   const fineTune = $<HTMLInputElement>('teach-fine-tune');
   const classes: TaughtClass[] = [];
 
+  const restore = $<HTMLButtonElement>('teach-restore');
   const say = (state: 'idle' | 'busy' | 'done' | 'error', text: string) => { status.dataset.state = state; status.textContent = text; };
+  /** Enables "use the classes taught last time" when a classifier is kept in IndexedDB. */
+  const checkKept = async () => { restore.disabled = !(KEPT in await tf.io.listModels().catch(() => ({}))); };
 
   function addImage(c: TaughtClass, image: ImageInput, thumbUrl: string): void {
     c.images.push(image);
@@ -99,8 +108,11 @@ export function setupTeach(o: TeachOptions): void {
         });
         const last = history.epochs.at(-1)!;
         progress.value = 1;
+        await model.save(KEPT);
+        await checkKept();
         say('done', `Taught ${names.join(', ')} (${items.length} images) in ${((performance.now() - started) / 1000).toFixed(1)} s on ${history.backend}: ` +
-          `training accuracy ${(100 * last.accuracy).toFixed(0)}%. Choose an image (or the camera) to classify with your classes.`);
+          `training accuracy ${(100 * last.accuracy).toFixed(0)}%. Choose an image (or the camera) to classify with your classes. ` +
+          'Kept in this browser for your next visit.');
         o.onModel(model);
       } catch (e) {
         model.dispose();
@@ -114,7 +126,24 @@ export function setupTeach(o: TeachOptions): void {
   addClass('class 2');
   $<HTMLButtonElement>('teach-add').addEventListener('click', () => addClass(`class ${classes.length + 1}`));
   $<HTMLButtonElement>('teach-train').addEventListener('click', () => { void train(); });
-  $<HTMLButtonElement>('teach-forget').addEventListener('click', () => {
-    void o.serial(async () => { o.onModel(null); say('idle', 'Back to the ImageNet classes.'); });
+  restore.addEventListener('click', () => {
+    void o.serial(async () => {
+      await o.base(); // the page's model and backend first: a change of either forgets the taught classifier
+      say('busy', 'Loading the classes taught last time…');
+      const model = await load(KEPT);
+      const labels = model.metadata?.labels;
+      o.onModel(model);
+      say('done', `Using the classes taught last time (${Array.isArray(labels) ? labels.join(', ') : 'saved labels'}), on ${model.name}. ` +
+        'Choose an image (or the camera) to classify with them.');
+    });
   });
+  $<HTMLButtonElement>('teach-forget').addEventListener('click', () => {
+    void o.serial(async () => {
+      o.onModel(null);
+      await tf.io.removeModel(KEPT).catch(() => undefined);
+      await checkKept();
+      say('idle', 'Back to the ImageNet classes.');
+    });
+  });
+  void checkKept();
 }
