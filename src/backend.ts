@@ -11,7 +11,7 @@
  * vendor ICD); nothing is installed by this package.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkOptionNames, CnnZooError } from './errors.js';
+import { checkOptionNames, CnnZooError, shown } from './errors.js';
 import { isNode } from './platform.js';
 import { registerWasmGradients } from './kernels/wasm-gradients.js';
 import { registerCpuKernels } from './kernels/cpu-kernels.js';
@@ -362,11 +362,10 @@ const PICK_OPTIONS = [...BACKEND_OPTIONS, 'order', 'log'] as const satisfies rea
 
 /** Refuses unknown option names and a `wasmThreads` that is not a whole number of at least 1. */
 function checkOptions(where: string, o: object, known: readonly string[]): void {
-  if (typeof o !== 'object' || o === null) throw new CnnZooError(`${where}: options must be an object, e.g. { wasmThreads: 2 }; got ${String(o)}.`, 'BAD_OPTION');
   checkOptionNames(where, o, known);
   const threads = (o as BackendOptions).wasmThreads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
-    throw new CnnZooError(`${where}: wasmThreads must be a whole number of threads, 1 or more (1 = the single-threaded build), got ${typeof threads === 'string' ? JSON.stringify(threads) : String(threads)}.`, 'BAD_OPTION');
+    throw new CnnZooError(`${where}: wasmThreads must be a whole number of threads, 1 or more (1 = the single-threaded build), got ${shown(threads)}.`, 'BAD_OPTION');
   }
 }
 

@@ -80,9 +80,9 @@ describe('backend selection', () => {
     expect(await refusal(() => useBackend(undefined, { logs: true } as never))).to.match(/^useBackend\(\): unknown option "logs"\. Did you mean log\?/);
     for (const bad of [0, -2, 1.5, Number.NaN, '2']) {
       expect(await refusal(() => useBackend('wasm', { wasmThreads: bad as number })))
-        .to.equal(`useBackend("wasm"): wasmThreads must be a whole number of threads, 1 or more (1 = the single-threaded build), got ${typeof bad === 'string' ? `"${bad}"` : String(bad)}.`);
+        .to.equal(`useBackend("wasm"): wasmThreads must be a whole number of threads, 1 or more (1 = the single-threaded build), got ${typeof bad === 'string' ? `"${bad}" (a string)` : String(bad)}.`);
     }
-    expect(await refusal(() => useBackend('wasm', 2 as never))).to.match(/options must be an object, e\.g\. \{ wasmThreads: 2 \}; got 2/);
+    expect(await refusal(() => useBackend('wasm', 2 as never))).to.match(/^useBackend\("wasm"\): options must be an object \(\{ wasmThreads, dawnOptions, flags, adapterTimeoutMs \}\), got 2\.$/);
   });
 
   it('useBackend() says why an unavailable backend cannot run', async () => {

@@ -53,6 +53,13 @@ function storageHandler(url: string, save: boolean): tf.io.IOHandler {
   throw new CnnZooError(`"${url}": tfjs has no ${save ? 'save' : 'load'} handler for this URL ${where}.`, 'BAD_ARGS');
 }
 
+/** A path, or the path of a `file://` URL (Node). */
+async function localPath(text: string): Promise<string> {
+  if (!text.startsWith('file://')) return text;
+  const { fileURLToPath } = await import('node:url');
+  return fileURLToPath(text);
+}
+
 /**
  * Where `save(dest)` writes: an IOHandler as given; `indexeddb://`, `localstorage://` and `downloads://` URLs
  * through tfjs's own handlers (browsers); in Node a folder path (or `file://` URL).
@@ -64,8 +71,7 @@ export async function saveHandler(dest: string | tf.io.IOHandler): Promise<tf.io
     throw new CnnZooError(`save("${dest}"): a browser saves to "indexeddb://NAME" (then load("indexeddb://NAME")), ` +
       '"downloads://NAME" (files the user downloads), or an IOHandler.', 'BAD_ARGS');
   }
-  const { fileURLToPath } = await import('node:url');
-  return nodeFileSystem(dest.startsWith('file://') ? fileURLToPath(dest) : dest);
+  return nodeFileSystem(await localPath(dest));
 }
 
 /** Resolve a weights source to an IOHandler. */
@@ -83,8 +89,7 @@ export async function weightsHandler(weights: WeightsSource): Promise<{ handler:
       return { handler: tf.io.http(url, { weightUrlConverter: async (p) => shardUrl(p, url) }), where: url };
     }
     if (!isNode) throw new CnnZooError(`"${text}" is not an http(s) URL; in a browser pass a URL (relative ones resolve against the page), an indexeddb:// URL, a file map or an IOHandler.`, 'BAD_ARGS');
-    const { fileURLToPath } = await import('node:url');
-    const path = text.startsWith('file://') ? fileURLToPath(text) : text;
+    const path = await localPath(text);
     return { handler: nodeFileSystem(path), where: path };
   }
   if (typeof weights === 'object' && weights !== null) return { handler: fromFileMap(weights as Record<string, ArrayBuffer>), where: 'the weights map' };
