@@ -1,6 +1,7 @@
 /**
  * The Chromium part of the side-by-side bench (tools/bench/compare.ts): one headless Chromium page, cross-origin
- * isolated (COOP/COEP from the loopback server), wasm with 2 threads everywhere, interleaved rounds, batch 1:
+ * isolated (COOP/COEP from the loopback server), wasm with 2 threads everywhere, interleaved rounds (in balanced
+ * orders: `balancedOrders` in common.ts), batch 1:
  * - cnn-zoo: the browser bundle (tools/build-browser.mjs, bundled into the page as an app would), `load(weights)`,
  *   `classify(<img>)` end to end and the model alone;
  * - stock tfjs-wasm: `tf.loadLayersModel` of the same converted weights (the training form as saved, no cnn-zoo
@@ -12,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
+import { balancedOrders } from './common.js';
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.jpg': 'image/jpeg', '.html': 'text/html' };
 
@@ -54,7 +56,7 @@ export async function browserCompare(o: { root: string; weightsDir: string; onnx
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { load, useBackend } from ${JSON.stringify(file)};
-window.bench = async (rounds) => {
+window.bench = async ({ rounds, orders }) => {
   setWasmPaths(location.origin + '/wasm/');
   await useBackend('wasm', { wasmThreads: 2 });
   const img = new Image(); img.src = '/image.jpg'; await img.decode();
@@ -77,7 +79,7 @@ window.bench = async (rounds) => {
   ];
   const times = variants.map(() => []);
   for (let r = 0; r < rounds + 2; r++) {
-    for (let i = 0; i < variants.length; i++) {
+    for (const i of orders[r % orders.length]) {
       const t = performance.now();
       await variants[i][1]();
       if (r >= 2) times[i].push(performance.now() - t);
@@ -102,7 +104,8 @@ window.bench = async (rounds) => {
     const tab = await browser.newPage();
     tab.setDefaultTimeout(600000);
     await tab.goto(`${url}/`);
-    const res = await tab.evaluate((n) => (window as unknown as { bench(n: number): Promise<{ rows: BrowserRow[]; info: Omit<BrowserResult['info'], 'chromium'> }> }).bench(n), o.rounds);
+    type Bench = (a: { rounds: number; orders: number[][] }) => Promise<{ rows: BrowserRow[]; info: Omit<BrowserResult['info'], 'chromium'> }>;
+    const res = await tab.evaluate((a) => (window as unknown as { bench: Bench }).bench(a), { rounds: o.rounds, orders: balancedOrders(4) }); // the page's four variants
     return { rows: res.rows, info: { chromium: browser.version(), ...res.info, wasmFiles: served.filter((p) => /\.(wasm|mjs)$/.test(p)) } };
   } finally {
     await browser.close();

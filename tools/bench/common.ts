@@ -113,16 +113,31 @@ export function machine(gpu = ''): Machine {
 }
 
 /**
- * Interleaved timing: each round runs every variant once, in order, so machine noise spreads over all of them;
- * the first `warmup` rounds are not recorded. Returns the times (ms) per variant. A variant that returns a number
- * timed itself (e.g. in another process) and that number (ms) is recorded instead of the wall time of the call.
+ * Orders for interleaved rounds in which each variant follows every other equally often (a Williams design: n rows
+ * for an even n, 2n for an odd one; each ordered pair of neighbours appears once, or twice, per cycle of rows).
+ * In one process a variant inherits what the previous one left behind (garbage to collect, onnxruntime's worker
+ * threads still spinning), so a fixed order always charges that to the same neighbour.
+ */
+export function balancedOrders(n: number): number[][] {
+  const first = [0];
+  for (let k = 1, lo = 1, hi = n - 1; first.length < n; k++) first.push(k % 2 ? lo++ : hi--);
+  const rows = Array.from({ length: n }, (_, r) => first.map((v) => (v + r) % n));
+  return n % 2 ? [...rows, ...rows.map((row) => [...row].reverse())] : rows;
+}
+
+/**
+ * Interleaved timing: each round runs every variant once, so machine noise spreads over all of them, in the
+ * orders of `balancedOrders` (round r takes row r mod its length); the first `warmup` rounds are not recorded.
+ * Returns the times (ms) per variant. A variant that returns a number timed itself (e.g. in another process) and
+ * that number (ms) is recorded instead of the wall time of the call.
  */
 export async function interleave(runs: readonly (() => Promise<void | number>)[], rounds: number, warmup = 2): Promise<number[][]> {
   const times = runs.map(() => [] as number[]);
+  const orders = balancedOrders(runs.length);
   for (let r = 0; r < rounds + warmup; r++) {
-    for (const [i, run] of runs.entries()) {
+    for (const i of orders[r % orders.length]!) {
       const t = performance.now();
-      const own = await run();
+      const own = await runs[i]!();
       if (r >= warmup) times[i]!.push(typeof own === 'number' ? own : performance.now() - t);
     }
   }
