@@ -171,9 +171,10 @@ export class OnnxSession {
   /** A session of `model` exported with `options`, from `cache` when given (written there on first use). */
   static async create(ort: OrtModule, model: tf.LayersModel, options: OnnxExportOptions = {},
     cache?: (key: string) => Promise<OnnxCacheFiles>): Promise<OnnxSession> {
-    // Node: onnxruntime's intra-op threads do not spin after a run: spinning took the cores from the image decoding
-    // of the next call (classify(file) 31.8 -> 22.9 ms for MobileNet v2, the model itself unchanged; 2 cores).
-    const sessionOptions = isNode ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : { executionProviders: webProviders() };
+    // Node: onnxruntime's intra-op threads spin within a run (quick hand-offs between its ops) and stop when the run
+    // returns (`force_spinning_stop`): spinning on after a run took the cores from the next image's decoding, and
+    // no spinning at all cost the model 8-12% (docs/PERFORMANCE.md, "onnxruntime-node sessions").
+    const sessionOptions = isNode ? { extra: { session: { force_spinning_stop: '1' } } } : { executionProviders: webProviders() };
     if (cache && isNode) {
       const key = await exportKey(model);
       const path = await cachedExport(model, options, key, await cache(key));
