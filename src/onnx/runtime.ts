@@ -173,7 +173,7 @@ export class OnnxSession {
     cache?: (key: string) => Promise<OnnxCacheFiles>): Promise<OnnxSession> {
     // Node: onnxruntime's intra-op threads spin within a run (quick hand-offs between its ops) and stop when the run
     // returns (`force_spinning_stop`): spinning on after a run took the cores from the next image's decoding, and
-    // no spinning at all cost the model 8-12% (docs/PERFORMANCE.md, "onnxruntime-node sessions").
+    // no spinning at all made the model 8-10% slower (docs/PERFORMANCE.md, "onnxruntime-node sessions").
     const sessionOptions = isNode ? { extra: { session: { force_spinning_stop: '1' } } } : { executionProviders: webProviders() };
     if (cache && isNode) {
       const key = await exportKey(model);

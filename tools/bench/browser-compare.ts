@@ -17,6 +17,10 @@ import { balancedOrders } from './common.js';
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.jpg': 'image/jpeg', '.html': 'text/html' };
 
+/** The page's contenders, in the order of its `runs`. */
+const VARIANTS = ['cnn-zoo classify(img)', 'cnn-zoo model alone', 'stock tfjs-wasm (loadLayersModel, training form), model alone',
+  'onnxruntime-web wasm (our export), model alone'] as const;
+
 export interface BrowserRow { contender: string; min: number; median: number }
 export interface BrowserResult { rows: BrowserRow[]; info: { chromium: string; isolated: boolean; backend: string; threads: number; multithread: boolean; top5: string[]; wasmFiles?: string[] } }
 
@@ -56,7 +60,7 @@ export async function browserCompare(o: { root: string; weightsDir: string; onnx
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { load, useBackend } from ${JSON.stringify(file)};
-window.bench = async ({ rounds, orders }) => {
+window.bench = async ({ rounds, orders, names }) => {
   setWasmPaths(location.origin + '/wasm/');
   await useBackend('wasm', { wasmThreads: 2 });
   const img = new Image(); img.src = '/image.jpg'; await img.decode();
@@ -71,12 +75,8 @@ window.bench = async ({ rounds, orders }) => {
   const session = await ort.InferenceSession.create('/model.onnx', { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', nchw, [1, c, h, w]) };
   const predict = (m) => async () => { const y = m.predict(x); await y.data(); y.dispose(); };
-  const variants = [
-    ['cnn-zoo classify(img)', () => zoo.classify(img)],
-    ['cnn-zoo model alone', predict(zoo.model)],
-    ['stock tfjs-wasm (loadLayersModel, training form), model alone', predict(stock)],
-    ['onnxruntime-web wasm (our export), model alone', () => session.run(feeds)],
-  ];
+  const runs = [() => zoo.classify(img), predict(zoo.model), predict(stock), () => session.run(feeds)]; // as VARIANTS
+  const variants = names.map((name, i) => [name, runs[i]]);
   const times = variants.map(() => []);
   for (let r = 0; r < rounds + 2; r++) {
     for (const i of orders[r % orders.length]) {
@@ -104,8 +104,9 @@ window.bench = async ({ rounds, orders }) => {
     const tab = await browser.newPage();
     tab.setDefaultTimeout(600000);
     await tab.goto(`${url}/`);
-    type Bench = (a: { rounds: number; orders: number[][] }) => Promise<{ rows: BrowserRow[]; info: Omit<BrowserResult['info'], 'chromium'> }>;
-    const res = await tab.evaluate((a) => (window as unknown as { bench: Bench }).bench(a), { rounds: o.rounds, orders: balancedOrders(4) }); // the page's four variants
+    type Bench = (a: { rounds: number; orders: number[][]; names: readonly string[] }) => Promise<{ rows: BrowserRow[]; info: Omit<BrowserResult['info'], 'chromium'> }>;
+    const res = await tab.evaluate((a) => (window as unknown as { bench: Bench }).bench(a),
+      { rounds: o.rounds, orders: balancedOrders(VARIANTS.length), names: VARIANTS });
     return { rows: res.rows, info: { chromium: browser.version(), ...res.info, wasmFiles: served.filter((p) => /\.(wasm|mjs)$/.test(p)) } };
   } finally {
     await browser.close();
