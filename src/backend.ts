@@ -24,7 +24,8 @@ export interface BackendOptions {
   /**
    * wasm: XNNPACK worker threads (1 = the single-threaded SIMD build). In Node the threaded build runs on
    * worker_threads; default 1 in Node (measured: see docs/PERFORMANCE.md), tfjs's default in browsers (half the
-   * cores). In a browser, threads need a cross-origin isolated page (COOP same-origin + COEP require-corp).
+   * cores, 1 to 4; one thread takes the single-threaded build). In a browser, threads need a cross-origin isolated
+   * page (COOP same-origin + COEP require-corp) and an app minified without rewriting `typeof` checks (README, "Web app").
    */
   wasmThreads?: number;
   /** webgpu in Node: options for Dawn's `create()`, e.g. `['enable-dawn-features=skip_validation']`. */
@@ -262,6 +263,9 @@ async function prepareWasm(o: BackendOptions): Promise<string> {
       if (threads > 1) await enableNodeWasmThreads(dir, join);
     }
     if (o.wasmThreads !== undefined) wasm.setThreadsCount(threads);
+    // A page whose wasm runs on one thread takes the single-threaded build: the threaded one would start its pool of
+    // pthread workers for nothing (and depends on them starting, see `startWasmInPage`).
+    if (!isNode && (o.wasmThreads ?? tfjsPageThreads()) <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     wasmPrepared = { threads };
   } else if (o.wasmThreads !== undefined && wasmPrepared.threads !== threads && wasmStarted()) {
     throw new CnnZooError(`The wasm backend already runs with ${wasmPrepared.threads} thread(s); threads are fixed at start. ` +
@@ -277,8 +281,9 @@ async function prepareWasm(o: BackendOptions): Promise<string> {
  * `hardwareConcurrency` property on `navigator`, removed again once the backend has started).
  */
 async function startWasm(threads: number): Promise<boolean> {
-  if (threads <= 1 || wasmStarted()) return tf.setBackend('wasm');
-  if (!isNode) return withReportedCores(2 * threads, () => tf.setBackend('wasm'));
+  if (wasmStarted()) return tf.setBackend('wasm');
+  if (!isNode) return startWasmInPage(threads);
+  if (threads <= 1) return tf.setBackend('wasm');
   const os = (await import('node:os')).default as unknown as { cpus: () => unknown[] };
   const cpus = os.cpus;
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
@@ -289,6 +294,49 @@ async function startWasm(threads: number): Promise<boolean> {
     pthreadWorkers.started = true;
     for (const w of pthreadWorkers.starting.splice(0)) w.unref();
   }
+}
+
+/** The threads tfjs-backend-wasm starts in a page when not told (backend.cc: half the logical cores, 1 to 4). */
+const tfjsPageThreads = (): number => Math.min(Math.max(Math.floor((globalThis.navigator?.hardwareConcurrency ?? 2) / 2), 1), 4);
+
+/** Why the threaded build could not start in this page (then wasm runs on the single-threaded one), or null. */
+let wasmThreadsFailed: string | null = null;
+
+/**
+ * Start wasm in a page. tfjs's threaded build hands its pthread workers its own factory's source text
+ * (`factory.toString()`); where the app's minifier rewrote the `typeof _scriptDir !== "undefined"` check in it (Vite
+ * 8's default minifier does; terser does unless `compress.typeofs` is false), each worker throws a ReferenceError as
+ * it starts and tfjs waits for them forever. So while the threaded build starts, an error from a worker ends the
+ * wait: the backend is registered again and starts on the single-threaded build, and `wasmDetail` says why.
+ */
+async function startWasmInPage(threads: number): Promise<boolean> {
+  if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) return tf.setBackend('wasm');
+  const entry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number }> })
+    .registryFactory['wasm']!;
+  let stop = (): void => {};
+  const workerError = new Promise<string>((resolve) => {
+    const onError = (e: ErrorEvent): void => {
+      // Emscripten rethrows a worker's ErrorEvent in the page; the worker's own error names its blob: script.
+      const inner: unknown = e.error;
+      if (typeof ErrorEvent !== 'undefined' && inner instanceof ErrorEvent) resolve(inner.message);
+      else if (e.filename?.startsWith('blob:')) resolve(e.message);
+    };
+    globalThis.addEventListener('error', onError);
+    stop = () => globalThis.removeEventListener('error', onError);
+  });
+  const race = (): Promise<boolean | string> => Promise.race([tf.setBackend('wasm'), workerError]);
+  let outcome: boolean | string;
+  try {
+    outcome = threads > 1 ? await withReportedCores(2 * threads, race) : await race();
+  } finally {
+    stop();
+  }
+  if (typeof outcome === 'boolean') return outcome;
+  wasmThreadsFailed = outcome.replace(/^Uncaught /, '');
+  tf.removeBackend('wasm'); // also drops the start that waits on the workers
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  tf.registerBackend('wasm', entry.factory, entry.priority);
+  return tf.setBackend('wasm');
 }
 
 /** Run `f` while `navigator.hardwareConcurrency` reads `cores` (unchanged where the page already pinned it). */
@@ -310,10 +358,16 @@ async function wasmDetail(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const asked = wasmPrepared?.threads ?? 1;
   // Browsers run threads only in a cross-origin isolated page (SharedArrayBuffer); say so instead of running on fewer.
-  const why = threads < asked && !isNode && !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
-    ? ` (wasmThreads ${asked} asked: threads need a cross-origin isolated page; serve it with the headers ` +
-      "'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp')"
+  const minifier = /^ReferenceError: \S+ is not defined/.test(wasmThreadsFailed ?? '')
+    ? '. The app\'s minifier rewrote the `typeof` checks in the code tfjs-backend-wasm hands to its workers: build with ' +
+      'Vite\'s `build.minify: \'esbuild\'`, or terser with `compress: { typeofs: false }`'
     : '';
+  const why = wasmThreadsFailed !== null
+    ? ` (the threaded build's workers failed to start: ${wasmThreadsFailed}${minifier})`
+    : threads < asked && !isNode && !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+      ? ` (wasmThreads ${asked} asked: threads need a cross-origin isolated page; serve it with the headers ` +
+        "'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp')"
+      : '';
   return `wasm${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}${why}`;
 }
 

@@ -57,5 +57,8 @@ export default defineConfig({
   base: './',
   plugins: [zooAssets()],
   resolve: { alias: { 'cnn-zoo': join(DEFAULT_OUTDIR as string, 'cnn-zoo.js') } },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  // esbuild's minifier, not Vite's default: that one rewrites `typeof x !== "undefined"` checks in the code that
+  // tfjs-backend-wasm's threaded build hands to its workers, which then fail in a cross-origin isolated page (cnn-zoo
+  // falls back to 1 thread and says so; tfjs's README, "JS Minification", asks the same of terser: typeofs: false).
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096, minify: 'esbuild' },
 });
