@@ -6,6 +6,12 @@ export class CnnZooError extends Error {
   }
 }
 
+/** Why a network call failed, in the words of its cause where there is one (Node's fetch: `fetch failed`, caused by ECONNREFUSED). */
+export function networkProblem(e: unknown): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+}
+
 /** A value as an error message shows it: strings quoted and said to be strings (`"10"` is not 10). */
 export function shown(v: unknown): string {
   if (typeof v === 'string') return `${JSON.stringify(v)} (a string)`;

@@ -1,5 +1,5 @@
 /**
- * What the high-level API accepts as an image, and how each becomes an `RgbImage`: Node file paths and
+ * What the high-level API accepts as an image, and how each becomes an `RgbImage`: Node file paths, URLs and
  * Buffers (decoded), `RgbImage`s, tensors of raw 0-255 pixels ([H, W, 3] or a batch [N, H, W, 3]), and in
  * browsers anything `tf.browser.fromPixels` takes (HTMLImageElement, canvas, ImageData, video, ImageBitmap).
  */
@@ -53,7 +53,7 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
     const t = tf.browser.fromPixels(x as PixelSource, 3);
     try { return [await tensorToRgb(t)]; } finally { t.dispose(); }
   }
-  throw new CnnZooError(`Unsupported image input ${String(x)}: pass a file path or bytes (Node), an RgbImage, a pixel tensor, or an image/canvas/video element.`, 'BAD_INPUT');
+  throw new CnnZooError(`Unsupported image input ${String(x)}: pass a file path, a URL or bytes, an RgbImage, a pixel tensor, or an image/canvas/video element.`, 'BAD_INPUT');
 }
 
 /**

@@ -6,6 +6,7 @@
  * takes a quarter less time than asking it for no colour conversion; other formats' decoders may differ from PIL's.
  */
 import { CnnZooError, shown } from '../errors.js';
+import { fetchImageBytes } from './fetch-bytes.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import { cropWindow, type CropFor, type PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
@@ -18,17 +19,6 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Name used in error messages (default: the URL, or "image"). */
   name?: string;
-}
-
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new CnnZooError(`${url}: cannot fetch the image (${(e as Error).message}). In browsers a string is a URL; check it and CORS.`, 'IMAGE_NOT_FOUND');
-  }
-  if (!res.ok) throw new CnnZooError(`${url}: cannot fetch the image (HTTP ${res.status}). Check the URL.`, 'IMAGE_NOT_FOUND');
-  return new Uint8Array(await res.arrayBuffer());
 }
 
 /** Anything a 2D canvas can draw: images, bitmaps, canvases, video frames. */
@@ -99,7 +89,7 @@ export async function decodePixels(input: string | Uint8Array, options: DecodeOp
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw new CnnZooError(`decodeImage: expected a URL or a Uint8Array, got ${shown(input)}.`, 'BAD_ARGUMENT');
   }
-  const bytes = typeof input === 'string' ? await fetchBytes(input) : input;
+  const bytes = typeof input === 'string' ? await fetchImageBytes(input, 'In browsers a string is a URL; check it and CORS.') : input;
   if (bytes.length === 0) throw new CnnZooError(`${name}: the image is empty (0 bytes).`, 'BAD_IMAGE');
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const tooLarge = (width: number, height: number): CnnZooError =>

@@ -1,5 +1,5 @@
 /**
- * Decode an image file (path or bytes) to 8-bit RGB, as torchvision's loader does (`Image.open(f).convert('RGB')`):
+ * Decode an image file (a path, a file: or http(s) URL, or bytes) to 8-bit RGB, as torchvision's loader does (`Image.open(f).convert('RGB')`):
  * JPEG/PNG/WebP/GIF/TIFF/AVIF... through sharp (libvips), BMP through our own reader (libvips cannot read it).
  * Grayscale, palette, alpha (dropped, not composited), CMYK and 16-bit inputs all become 8-bit RGB. EXIF orientation
  * is NOT applied and embedded ICC profiles are ignored, like PIL, so pixels match what the checkpoints were trained
@@ -9,6 +9,7 @@
  */
 import { CnnZooError, shown } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
+import { fetchImageBytes, isHttpUrl } from './fetch-bytes.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import type { CropFor, PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
@@ -36,9 +37,10 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
     }
     return input;
   }
+  if (isHttpUrl(input)) return fetchImageBytes(input, 'Check the URL and the network (or download it and pass the file).');
   const { readFile } = await import('node:fs/promises');
   try {
-    return await readFile(input);
+    return await readFile(/^file:/i.test(input) ? new URL(input) : input);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
@@ -95,7 +97,7 @@ async function decodeRgb(sharp: Sharp, bytes: Uint8Array, maxPixels: number, nam
   }
 }
 
-/** Decodes an image file path or its bytes to 8-bit RGB. Throws `CnnZooError` for empty, corrupt, truncated or huge input. */
+/** Decodes an image file (a path, a file: or http(s) URL) or its bytes to 8-bit RGB. Throws `CnnZooError` for empty, corrupt, truncated or huge input. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
   const name = options.name ?? (typeof input === 'string' ? input : `image (${input instanceof Uint8Array ? `${input.length} bytes` : typeof input})`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;

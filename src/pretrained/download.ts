@@ -4,7 +4,7 @@
  * (offline: use a mirror). The caller verifies the `.part` file before renaming it into place; a failed download
  * leaves no partial file behind.
  */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, networkProblem } from '../errors.js';
 
 export interface DownloadProgress {
   file: string;
@@ -27,11 +27,6 @@ export interface DownloadOptions {
 
 /** A failure worth another attempt (network, timeout, truncation, 5xx). */
 class Retryable extends Error {}
-
-function networkProblem(e: unknown): string {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
-}
 
 const HINT = 'Check the network connection, or download through a mirror you can reach (--mirror URL or CNN_ZOO_MIRROR).';
 

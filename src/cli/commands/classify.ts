@@ -11,7 +11,7 @@ import { archName, cliWeights, parse } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
   '[--mirror URL|DIR] [--top K] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
-  '  Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
+  '  IMAGE: a file or an http(s) URL. Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
   '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).\n' +
   '  --runtime: auto (default) runs on onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs on it.';
 export async function run(argv: string[]): Promise<number> {

@@ -1,0 +1,116 @@
+/**
+ * Images by URL in Node: `classify('http://...')`, `decodeImage(url)` and `cnn-zoo classify URL` read the bytes over
+ * http (a loopback server here: no internet) and decode them as the file; `file:` URLs are files. What can go wrong
+ * with a URL says so: a 404, a refused connection, a response larger than an image may be (declared, or streamed
+ * without a length), a server that stops sending. Each is a CnnZooError naming the URL and what to check.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CnnZooError } from '../src/errors.js';
+import { decodeImage } from '../src/image/decode.js';
+import { fetchImageBytes } from '../src/image/fetch-bytes.js';
+import { load } from '../src/index.js';
+import { ROOT } from './helpers/shared.js';
+
+const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
+
+/** Routes: /photo.jpg, /missing (404), /big (declares 10 MB), /endless (streams without a length), /stall (headers, then nothing). */
+function start(): Promise<{ server: Server; url: string; open: Set<import('node:http').ServerResponse> }> {
+  const open = new Set<import('node:http').ServerResponse>();
+  const server = createServer((req, res) => {
+    if (req.url === '/photo.jpg') return void res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(readFileSync(PHOTO));
+    if (req.url === '/big') return void res.writeHead(200, { 'Content-Length': String(10 << 20) }).end();
+    if (req.url === '/endless') {
+      res.writeHead(200, { 'Content-Type': 'image/jpeg' });
+      const chunk = Buffer.alloc(64 * 1024);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 64) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      return more();
+    }
+    if (req.url === '/stall') { open.add(res); res.writeHead(200, { 'Content-Type': 'image/jpeg' }); res.write(Buffer.alloc(10)); return; }
+    res.writeHead(404).end('not found');
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, open })));
+}
+
+async function failure(p: Promise<unknown>): Promise<CnnZooError> {
+  try { await p; } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return e as CnnZooError; }
+  throw new Error('expected a CnnZooError');
+}
+
+describe('images by URL (Node)', function () {
+  this.timeout(300_000);
+  let site: Awaited<ReturnType<typeof start>>;
+  before(async () => { site = await start(); });
+  after(async () => {
+    for (const res of site.open) res.destroy();
+    await new Promise((ok) => site.server.close(ok));
+  });
+
+  it('decodes an http URL and a file: URL to the same pixels as the file', async () => {
+    const file = await decodeImage(PHOTO);
+    for (const url of [`${site.url}/photo.jpg`, pathToFileURL(PHOTO).href]) {
+      const got = await decodeImage(url);
+      expect([got.width, got.height]).to.deep.equal([file.width, file.height]);
+      expect(Buffer.from(got.data).equals(Buffer.from(file.data)), url).to.equal(true);
+    }
+  });
+
+  it('classify(url) gives what classify(file) gives', async () => {
+    const model = await load('tf_mobilenet_v2_100');
+    try {
+      const [fromUrl, fromFile] = await model.classify([`${site.url}/photo.jpg`, PHOTO]);
+      expect(fromUrl).to.deep.equal(fromFile);
+      expect(fromUrl![0]!.label).to.equal('mortarboard');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('cnn-zoo classify URL prints the classes, and a URL that fails is one clear line', async () => {
+    // Asynchronously: the server answers from this process.
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', ...args],
+      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_QUIET: '1' } });
+    const ok = await cli(`${site.url}/photo.jpg`, '--top', '1');
+    expect(ok.stdout).to.match(/1\.\s+36\.1\d%\s+667\s+mortarboard/);
+    const bad = await cli(`${site.url}/missing.jpg`).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    expect(bad?.code).to.equal(1);
+    expect(bad!.stderr.trim().split('\n').at(-1)).to.equal(`cnn-zoo: ${site.url}/missing.jpg: cannot fetch the image (HTTP 404). Check the URL.`);
+  });
+
+  it('a 404 and a refused connection say which URL and what to check', async () => {
+    const missing = await failure(decodeImage(`${site.url}/missing.jpg`));
+    expect(missing.code).to.equal('IMAGE_NOT_FOUND');
+    expect(missing.message).to.equal(`${site.url}/missing.jpg: cannot fetch the image (HTTP 404). Check the URL.`);
+    const closed = await start();
+    const url = `${closed.url}/photo.jpg`;
+    await new Promise((ok) => closed.server.close(ok));
+    const refused = await failure(decodeImage(url));
+    expect(refused.message).to.equal(`${url}: cannot fetch the image (ECONNREFUSED). Check the URL and the network (or download it and pass the file).`);
+  });
+
+  it('refuses a response larger than an image may be, declared or streamed, and gives up on a stalled server', async () => {
+    const declared = await failure(fetchImageBytes(`${site.url}/big`, '', { maxBytes: 1 << 20 }));
+    expect(declared.code).to.equal('IMAGE_TOO_LARGE');
+    expect(declared.message).to.include(`is ${10 << 20} bytes, more than an image may be (${1 << 20} bytes)`);
+    const streamed = await failure(fetchImageBytes(`${site.url}/endless`, '', { maxBytes: 1 << 20 }));
+    expect(streamed.code).to.equal('IMAGE_TOO_LARGE');
+    expect(streamed.message).to.include(`is over ${1 << 20} bytes`);
+    // The whole stream (4 MB) comes through under a bound it fits.
+    expect((await fetchImageBytes(`${site.url}/endless`, '', { maxBytes: 8 << 20 })).length).to.equal(64 * 64 * 1024);
+    const stalled = await failure(fetchImageBytes(`${site.url}/stall`, 'Check the network.', { idleMs: 300 }));
+    expect(stalled.message).to.equal(`${site.url}/stall: cannot fetch the image (nothing arrived for 0.3 s). Check the network.`);
+  });
+});
