@@ -1,6 +1,6 @@
 /**
  * cnn-zoo in a module Web Worker (where apps run models off the main thread): no `document`, images as bytes, an
- * `ImageBitmap` or a URL. Debian's Chromium (headless) runs a worker bundled with esbuild against the package's
+ * `ImageBitmap`, a URL or a Blob. Debian's Chromium (headless) runs a worker bundled with esbuild against the package's
  * browser build; the shipped MobileNet v2 on wasm classifies Grace Hopper as Node does, in a plain page and in a
  * cross-origin isolated one with 2 threads (tfjs's pthread workers started from inside the worker).
  */
@@ -21,7 +21,7 @@ const require = createRequire(import.meta.url);
 const TFJS_WASM = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-interface Result { error?: string; hasDocument: boolean; detail: string; runtime: string; bytes: ClassPrediction[]; bitmap: ClassPrediction[]; url: ClassPrediction[]; embedding: number; leaked: number }
+interface Result { error?: string; hasDocument: boolean; detail: string; runtime: string; bytes: ClassPrediction[]; bitmap: ClassPrediction[]; url: ClassPrediction[]; blob: ClassPrediction[]; embedding: number; leaked: number }
 
 describe('cnn-zoo in a Web Worker (Chromium)', function () {
   this.timeout(240_000);
@@ -45,6 +45,7 @@ self.onmessage = async (e) => {
     const result = {
       hasDocument: typeof document !== 'undefined', detail, runtime: model.runtime,
       bytes: await model.classify(bytes), bitmap: await model.classify(bitmap), url: await model.classify('/photo.jpg'),
+      blob: await model.classify(new Blob([bytes], { type: 'image/jpeg' })),
       embedding: (await model.embed(bytes))[0].length,
     };
     result.leaked = tf.memory().numTensors - tensors;
@@ -78,7 +79,7 @@ worker.postMessage({ threads: Number(new URLSearchParams(location.search).get('t
     expect(r!.hasDocument).to.equal(false);
     expect(r!.detail).to.equal(detail);
     expect(r!.runtime).to.equal('tfjs');
-    for (const shown of [r!.bytes, r!.bitmap, r!.url]) {
+    for (const shown of [r!.bytes, r!.bitmap, r!.url, r!.blob]) {
       expect(shown.map((p) => p.index)).to.deep.equal(node.map((p) => p.index));
       const worst = Math.max(...shown.map((p, i) => Math.abs(p.probability - node[i]!.probability)));
       expect(worst).to.be.below(1e-4);
@@ -87,7 +88,7 @@ worker.postMessage({ threads: Number(new URLSearchParams(location.search).get('t
     expect(r!.leaked).to.equal(0);
   };
 
-  it('classifies bytes, an ImageBitmap and a URL as Node does, on wasm in the worker, leaving no tensor', async () => {
+  it('classifies bytes, an ImageBitmap, a URL and a Blob as Node does, on wasm in the worker, leaving no tensor', async () => {
     const { result: r, errors } = await pageResult<Result>(browser!, `${sites[0]!.url}/`);
     check(r, errors, 'wasm SIMD, 1 thread');
     console.log(`      ${r!.bytes.slice(0, 3).map((p) => `${p.label} ${(100 * p.probability).toFixed(2)}%`).join(', ')}`);

@@ -11,8 +11,20 @@ import type { RgbImage } from '../image/types.js';
 /** Browser pixel sources (structural, so Node type-checks without the DOM at run time). */
 export type PixelSource = Parameters<typeof tf.browser.fromPixels>[0];
 
-/** One image. Tensors hold raw pixels in 0..255, [H, W, 3]; a [N, H, W, 3] tensor is a batch of N images. */
-export type ImageInput = string | Uint8Array | RgbImage | tf.Tensor3D | tf.Tensor4D | PixelSource;
+/**
+ * One image. Tensors hold raw pixels in 0..255, [H, W, 3]; a [N, H, W, 3] tensor is a batch of N images. A `Blob`
+ * (a `File` from an `<input type="file">` or a drop, a fetched blob) is the image file it holds.
+ */
+export type ImageInput = string | Uint8Array | Blob | RgbImage | tf.Tensor3D | tf.Tensor4D | PixelSource;
+
+const isBlob = (x: unknown): x is Blob => typeof Blob !== 'undefined' && x instanceof Blob;
+
+/** A Blob's bytes and the name its errors use (a File's name, else its place in a batch and its size). */
+async function blobFile(x: Blob, index?: number): Promise<{ bytes: Uint8Array; name: string }> {
+  const fileName = (x as { name?: unknown }).name;
+  const name = typeof fileName === 'string' && fileName ? fileName : `image${index === undefined ? '' : ` [${index}]`} (a Blob of ${x.size} bytes)`;
+  return { bytes: new Uint8Array(await x.arrayBuffer()), name };
+}
 
 const isRgbImage = (x: unknown): x is RgbImage =>
   typeof x === 'object' && x !== null && 'data' in x && 'width' in x && 'height' in x && (x as RgbImage).data instanceof Uint8Array &&
@@ -34,6 +46,11 @@ async function tensorToRgb(t: tf.Tensor3D): Promise<RgbImage> {
 export async function toRgbImages(input: ImageInput | readonly ImageInput[], index?: number): Promise<RgbImage[]> {
   if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toRgbImages(x, i)))).flat();
   const x = input as ImageInput;
+  if (isBlob(x)) {
+    const { decodeImage } = await import('../image/decode.js');
+    const { bytes, name } = await blobFile(x, index);
+    return [await decodeImage(bytes, { name })];
+  }
   if (typeof x === 'string' || x instanceof Uint8Array) {
     const { decodeImage } = await import('../image/decode.js');
     // Bytes have no name: errors say which input they were (its place in a batch, its size).
@@ -53,7 +70,7 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
     const t = tf.browser.fromPixels(x as PixelSource, 3);
     try { return [await tensorToRgb(t)]; } finally { t.dispose(); }
   }
-  throw new CnnZooError(`Unsupported image input ${String(x)}: pass a file path, a URL or bytes, an RgbImage, a pixel tensor, or an image/canvas/video element.`, 'BAD_INPUT');
+  throw new CnnZooError(`Unsupported image input ${String(x)}: pass a file path, a URL, bytes or a Blob, an RgbImage, a pixel tensor, or an image/canvas/video element.`, 'BAD_INPUT');
 }
 
 /**
@@ -61,9 +78,14 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
  * files and elements stay RGBA as the canvas returns them (read without tfjs ops, no conversion pass), and with
  * `crop` only the part that preprocessing reads.
  */
-export async function toPixelBuffers(input: ImageInput | readonly ImageInput[], crop?: CropFor): Promise<PixelBuffer[]> {
-  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x) => toPixelBuffers(x, crop)))).flat();
+export async function toPixelBuffers(input: ImageInput | readonly ImageInput[], crop?: CropFor, index?: number): Promise<PixelBuffer[]> {
+  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toPixelBuffers(x, crop, i)))).flat();
   const x = input as ImageInput;
+  if (isBlob(x)) {
+    const { decodePixels } = await import('../image/decode.js');
+    const { bytes, name } = await blobFile(x, index);
+    return [await decodePixels(bytes, { name }, crop)];
+  }
   if (typeof x === 'string' || x instanceof Uint8Array) {
     const { decodePixels } = await import('../image/decode.js'); // image/browser-decode.ts in the browser bundle
     return [await decodePixels(x, {}, crop)];
