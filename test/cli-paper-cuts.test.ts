@@ -87,6 +87,23 @@ describe('CLI paper cuts', function () {
     expect(cli('classify', GRACE_HOPPER, '--backend', 'wasm').stdout.split('\n')[0], '--backend alone: tfjs').to.match(/ on wasm \(/);
   });
 
+  it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {
+    const folder = join(tmp, 'photos');
+    mkdirSync(join(folder, 'nested'), { recursive: true });
+    copyFileSync(GRACE_HOPPER, join(folder, 'b.bmp'));
+    copyFileSync(join(SHARED, 'images', 'parrot.jpg'), join(folder, 'a.JPG'));
+    copyFileSync(GRACE_HOPPER, join(folder, 'nested', 'c.bmp'));
+    writeFileSync(join(folder, 'notes.txt'), 'not an image\n');
+    const empty = join(tmp, 'no-photos');
+    mkdirSync(empty, { recursive: true });
+    const r = cli('classify', folder, empty, GRACE_HOPPER, '--json', '--top', '1');
+    expect(r.status).to.equal(1);
+    const results = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { image: string; top: { label: string }[] }[];
+    expect(results.map((x) => x.image)).to.deep.equal([join(folder, 'a.JPG'), join(folder, 'b.bmp'), GRACE_HOPPER]);
+    expect(results[0]!.top[0]!.label).to.equal('macaw');
+    expect(r.stderr.trim()).to.equal(`cnn-zoo: ${empty}: a folder without image files (JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF). Pass image files, URLs or folders of images.`);
+  });
+
   it('errors use CLI syntax: --weights random, --model NAME --weights FILE', () => {
     const r = cli('classify', GRACE_HOPPER, '--model', 'resnet50');
     expect(r.status).to.equal(1);

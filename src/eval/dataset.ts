@@ -8,6 +8,7 @@
  */
 import { CnnZooError, checkOptionNames, shown } from '../errors.js';
 import { imagenetLabels, type ClassLabel } from '../labels/index.js';
+import { IMAGE_FILE } from '../image/files.js';
 
 export type DatasetLayout = 'labels-file' | 'imagenet-val' | 'class-folders';
 
@@ -50,7 +51,6 @@ export interface OpenDatasetOptions {
   classes?: readonly ClassLabel[];
 }
 
-const IMAGE_EXT = /\.(jpe?g|png|bmp|webp|gif|tiff?|avif)$/i;
 const VAL_FILE = /^ILSVRC2012_val_\d{8}\.JPEG$/i;
 const VAL_LABELS = 'ILSVRC2012_val_labels.txt';
 
@@ -107,7 +107,7 @@ export function parseLabels(text: string, source: string, classes: readonly Clas
 }
 
 const listImages = (dir: string): string[] =>
-  existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).filter((f) => IMAGE_EXT.test(f)).sort() : [];
+  existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).filter((f) => IMAGE_FILE.test(f)).sort() : [];
 
 function readText(path: string): string {
   try {

@@ -10,6 +10,7 @@
 import { CnnZooError, shown } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { fetchImageBytes, isHttpUrl } from './fetch-bytes.js';
+import { IMAGE_FORMATS } from './files.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import type { CropFor, PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
@@ -117,11 +118,11 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new CnnZooError(`${name}: not a readable image (${oneLine((e as Error).message)}). ` +
-      'Supported: JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP. Re-save or remove the file.', 'BAD_IMAGE');
+      `Supported: ${IMAGE_FORMATS}. Re-save or remove the file.`, 'BAD_IMAGE');
   }
   if (!SHARP_FORMATS.has(meta.format ?? '')) {
     throw new CnnZooError(`${name}: ${meta.format ?? 'this'} images are not supported. ` +
-      'Supported: JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP. Convert the file to PNG or JPEG.', 'BAD_IMAGE');
+      `Supported: ${IMAGE_FORMATS}. Convert the file to PNG or JPEG.`, 'BAD_IMAGE');
   }
   const { width = 0, height = 0 } = meta;
   if (width * height > maxPixels) throw tooLarge(name, width, height, maxPixels);

@@ -5,6 +5,7 @@
  */
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
+import { IMAGE_FILE } from '../image/files.js';
 import type { ImageInput } from '../api/inputs.js';
 import type { LabelledImages, TrainingData } from '../api/training.js';
 import { Random } from './random.js';
@@ -14,8 +15,6 @@ export interface LabelledImage {
   /** Index into the classes. */
   label: number;
 }
-
-const IMAGE = /\.(jpe?g|png|bmp|webp|gif|tiff?)$/i;
 
 /** The images of a class-folder tree; fails (naming the fix) without at least two classes holding images. */
 export async function readImageFolder(dir: string): Promise<LabelledImages & { items: { image: string; label: number }[] }> {
@@ -27,7 +26,7 @@ export async function readImageFolder(dir: string): Promise<LabelledImages & { i
   const items: { image: string; label: number }[] = [];
   for (const name of (await readdir(dir)).sort()) {
     if (name.startsWith('.') || !(await isDir(join(dir, name)))) continue;
-    const files = (await readdir(join(dir, name))).filter((f) => IMAGE.test(f)).sort();
+    const files = (await readdir(join(dir, name))).filter((f) => IMAGE_FILE.test(f)).sort();
     if (files.length === 0) continue;
     const label = classes.push(name) - 1;
     for (const f of files) items.push({ image: join(dir, name, f), label });

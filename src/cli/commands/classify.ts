@@ -1,5 +1,6 @@
 /** `cnn-zoo classify IMAGE... [--weights W] [--model NAME]`: top-k ImageNet classes, offline with the shipped model. */
-import { resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { CnnZooError } from '../../errors.js';
 import { load } from '../../api/index.js';
 import type { ClassPrediction } from '../../api/predictions.js';
@@ -7,13 +8,20 @@ import { DEFAULT_ARCH } from '../../artifacts/shipped.js';
 import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
 import { checkRuntime } from '../../api/runtime.js';
+import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { archName, cliWeights, parse } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
   '[--mirror URL|DIR] [--top K] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
-  '  IMAGE: a file or an http(s) URL. Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
+  '  IMAGE: a file, an http(s) URL, or a folder (its image files, in name order). Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
   '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).\n' +
   '  --runtime: auto (default) runs on onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs on it.';
+/** A folder's image files (not its sub-folders), in name order; null for anything that is not a folder. */
+async function folderImages(path: string): Promise<string[] | null> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || !(await stat(path).then((s) => s.isDirectory(), () => false))) return null;
+  return (await readdir(path)).filter((f) => IMAGE_FILE.test(f) && !f.startsWith('.')).sort().map((f) => join(path, f));
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, arch: { type: 'string' }, model: { type: 'string' }, top: { type: 'string', default: '5' },
@@ -42,8 +50,18 @@ export async function run(argv: string[]): Promise<number> {
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
   if (!values.json) console.log(`${model.name} (${source}) on ${runtime}`);
   let failed = 0;
+  const images: string[] = [];
+  for (const path of positionals) {
+    const inFolder = await folderImages(path);
+    if (inFolder === null) images.push(path);
+    else if (inFolder.length) images.push(...inFolder);
+    else {
+      failed++;
+      console.error(`cnn-zoo: ${path}: a folder without image files (${IMAGE_FORMATS}). Pass image files, URLs or folders of images.`);
+    }
+  }
   try {
-    for (const path of positionals) {
+    for (const path of images) {
       let top: ClassPrediction[];
       try {
         top = await model.classify(path, { topK: k });

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { load } from '../../api/index.js';
 import { CnnZooError } from '../../errors.js';
+import { IMAGE_FILE } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
 import type { ZooModel } from '../../api/zoo-model.js';
@@ -20,7 +21,6 @@ import { parse } from '../args.js';
 export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]] --out FILE.onnx [--training-form] ' +
   '[--features] [--nchw] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
 
-const IMAGE_FILE = /\.(jpe?g|png|bmp|webp)$/i;
 const CALIBRATION_BATCH = 8;
 
 /** Image files under `dir` (recursive), sorted, at most `count`. */
