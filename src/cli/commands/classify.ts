@@ -13,9 +13,11 @@ import { archName, cliWeights, parse } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
   '[--mirror URL|DIR] [--top K] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
-  '  IMAGE: a file, an http(s) URL, or a folder (its image files, in name order). Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
+  '  IMAGE: a file, an http(s) URL, or a folder (its image files, in name order).\n' +
+  '  Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
   '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).\n' +
   '  --runtime: auto (default) runs on onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs on it.';
+
 /** A folder's image files (not its sub-folders), in name order; null for anything that is not a folder. */
 async function folderImages(path: string): Promise<string[] | null> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || !(await stat(path).then((s) => s.isDirectory(), () => false))) return null;
