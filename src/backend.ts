@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkOptionNames, CnnZooError, shown } from './errors.js';
-import { isNode } from './platform.js';
+import { isNode, raceWorkerFailure } from './platform.js';
 import { registerWasmGradients } from './kernels/wasm-gradients.js';
 import { registerCpuKernels } from './kernels/cpu-kernels.js';
 
@@ -313,26 +313,10 @@ async function startWasmInPage(threads: number): Promise<boolean> {
   if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) return tf.setBackend('wasm');
   const entry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number }> })
     .registryFactory['wasm']!;
-  let stop = (): void => {};
-  const workerError = new Promise<string>((resolve) => {
-    const onError = (e: ErrorEvent): void => {
-      // Emscripten rethrows a worker's ErrorEvent in the page; the worker's own error names its blob: script.
-      const inner: unknown = e.error;
-      if (typeof ErrorEvent !== 'undefined' && inner instanceof ErrorEvent) resolve(inner.message);
-      else if (e.filename?.startsWith('blob:')) resolve(e.message);
-    };
-    globalThis.addEventListener('error', onError);
-    stop = () => globalThis.removeEventListener('error', onError);
-  });
-  const race = (): Promise<boolean | string> => Promise.race([tf.setBackend('wasm'), workerError]);
-  let outcome: boolean | string;
-  try {
-    outcome = threads > 1 ? await withReportedCores(2 * threads, race) : await race();
-  } finally {
-    stop();
-  }
-  if (typeof outcome === 'boolean') return outcome;
-  wasmThreadsFailed = outcome.replace(/^Uncaught /, '');
+  const start = (): Promise<{ value: boolean } | { workerError: string }> => raceWorkerFailure(tf.setBackend('wasm'));
+  const outcome = threads > 1 ? await withReportedCores(2 * threads, start) : await start();
+  if ('value' in outcome) return outcome.value;
+  wasmThreadsFailed = outcome.workerError;
   tf.removeBackend('wasm'); // also drops the start that waits on the workers
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   tf.registerBackend('wasm', entry.factory, entry.priority);

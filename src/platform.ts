@@ -25,3 +25,29 @@ export function nodeModules(): Promise<NodeModules> {
   }) as NodeModules)();
   return modules;
 }
+
+/**
+ * Browsers: `start` raced against the first error a worker raises in this page or worker. Emscripten's pthread
+ * pools (tfjs-backend-wasm's, onnxruntime-web's) wait for every worker to load; one that throws as it starts (its
+ * code broken by a minifier, or the app's own code loaded in its place) is rethrown here as an ErrorEvent, and the
+ * start would wait for ever. Resolves to the start's value, or to the worker's error message.
+ */
+export async function raceWorkerFailure<T>(start: Promise<T>): Promise<{ value: T } | { workerError: string }> {
+  let stop = (): void => {};
+  const failed = new Promise<{ workerError: string }>((resolve) => {
+    const onError = (e: ErrorEvent): void => {
+      // Emscripten rethrows a worker's ErrorEvent in the page; a worker's own error may also name its blob: script.
+      const inner: unknown = e.error;
+      const message = typeof ErrorEvent !== 'undefined' && inner instanceof ErrorEvent ? inner.message
+        : e.filename?.startsWith('blob:') ? e.message : undefined;
+      if (message !== undefined) resolve({ workerError: message.replace(/^Uncaught /, '') });
+    };
+    globalThis.addEventListener('error', onError);
+    stop = () => globalThis.removeEventListener('error', onError);
+  });
+  try {
+    return await Promise.race([start.then((value) => ({ value })), failed]);
+  } finally {
+    stop();
+  }
+}
