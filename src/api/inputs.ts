@@ -17,13 +17,17 @@ export type PixelSource = Parameters<typeof tf.browser.fromPixels>[0];
  */
 export type ImageInput = string | Uint8Array | Blob | RgbImage | tf.Tensor3D | tf.Tensor4D | PixelSource;
 
-const isBlob = (x: unknown): x is Blob => typeof Blob !== 'undefined' && x instanceof Blob;
-
-/** A Blob's bytes and the name its errors use (a File's name, else its place in a batch and its size). */
-async function blobFile(x: Blob, index?: number): Promise<{ bytes: Uint8Array; name: string }> {
+/**
+ * An image file given as a path or URL, its bytes or a Blob: what the decoders take, and the name its errors use (the
+ * path, a File's name; bytes and unnamed Blobs by their place in a batch and their size). Undefined for other inputs.
+ */
+async function imageFile(x: ImageInput, index?: number): Promise<{ file: string | Uint8Array; name: string } | undefined> {
+  const place = `image${index === undefined ? '' : ` [${index}]`}`;
+  if (typeof x === 'string') return { file: x, name: x };
+  if (x instanceof Uint8Array) return { file: x, name: `${place} (${x.length} bytes)` };
+  if (typeof Blob === 'undefined' || !(x instanceof Blob)) return undefined;
   const fileName = (x as { name?: unknown }).name;
-  const name = typeof fileName === 'string' && fileName ? fileName : `image${index === undefined ? '' : ` [${index}]`} (a Blob of ${x.size} bytes)`;
-  return { bytes: new Uint8Array(await x.arrayBuffer()), name };
+  return { file: new Uint8Array(await x.arrayBuffer()), name: typeof fileName === 'string' && fileName ? fileName : `${place} (a Blob of ${x.size} bytes)` };
 }
 
 const isRgbImage = (x: unknown): x is RgbImage =>
@@ -46,16 +50,10 @@ async function tensorToRgb(t: tf.Tensor3D): Promise<RgbImage> {
 export async function toRgbImages(input: ImageInput | readonly ImageInput[], index?: number): Promise<RgbImage[]> {
   if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toRgbImages(x, i)))).flat();
   const x = input as ImageInput;
-  if (isBlob(x)) {
+  const image = await imageFile(x, index);
+  if (image) {
     const { decodeImage } = await import('../image/decode.js');
-    const { bytes, name } = await blobFile(x, index);
-    return [await decodeImage(bytes, { name })];
-  }
-  if (typeof x === 'string' || x instanceof Uint8Array) {
-    const { decodeImage } = await import('../image/decode.js');
-    // Bytes have no name: errors say which input they were (its place in a batch, its size).
-    const name = typeof x === 'string' ? x : `image${index === undefined ? '' : ` [${index}]`} (${x.length} bytes)`;
-    return [await decodeImage(x, { name })];
+    return [await decodeImage(image.file, { name: image.name })];
   }
   if (isRgbImage(x)) return [x];
   if (x instanceof tf.Tensor) {
@@ -81,14 +79,10 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
 export async function toPixelBuffers(input: ImageInput | readonly ImageInput[], crop?: CropFor, index?: number): Promise<PixelBuffer[]> {
   if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toPixelBuffers(x, crop, i)))).flat();
   const x = input as ImageInput;
-  if (isBlob(x)) {
-    const { decodePixels } = await import('../image/decode.js');
-    const { bytes, name } = await blobFile(x, index);
-    return [await decodePixels(bytes, { name }, crop)];
-  }
-  if (typeof x === 'string' || x instanceof Uint8Array) {
+  const image = await imageFile(x, index);
+  if (image) {
     const { decodePixels } = await import('../image/decode.js'); // image/browser-decode.ts in the browser bundle
-    return [await decodePixels(x, {}, crop)];
+    return [await decodePixels(image.file, { name: image.name }, crop)];
   }
   if (typeof x === 'object' && x !== null && !isRgbImage(x) && !(x instanceof tf.Tensor)) {
     const { isImageDataLike, sourcePixels } = await import('../image/browser-decode.js');

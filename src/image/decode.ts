@@ -1,6 +1,7 @@
 /**
- * Decode an image file (a path, a file: or http(s) URL, or bytes) to 8-bit RGB, as torchvision's loader does (`Image.open(f).convert('RGB')`):
- * JPEG/PNG/WebP/GIF/TIFF/AVIF... through sharp (libvips), BMP through our own reader (libvips cannot read it).
+ * Decode an image file (a path, a file: or http(s) URL, or bytes) to 8-bit RGB, as torchvision's loader does
+ * (`Image.open(f).convert('RGB')`): JPEG/PNG/WebP/GIF/TIFF/AVIF... through sharp (libvips), BMP through our own reader
+ * (libvips cannot read it).
  * Grayscale, palette, alpha (dropped, not composited), CMYK and 16-bit inputs all become 8-bit RGB. EXIF orientation
  * is NOT applied and embedded ICC profiles are ignored, like PIL, so pixels match what the checkpoints were trained
  * and evaluated on (checked byte for byte against Pillow 9.4 on JPEG/PNG/BMP in RGB, L, LA, RGBA, P and CMYK modes;
