@@ -9,7 +9,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
-import { isNode, nodeModules, raceWorkerFailure } from '../platform.js';
+import { isNode, nodeModules } from '../platform.js';
 import { exportOnnx, type OnnxExportOptions } from './export.js';
 
 /** Which runtime `load()` runs a model on: `'auto'` picks the fastest installed (docs/PERFORMANCE.md). */
@@ -182,10 +182,7 @@ export class OnnxSession {
     }
     const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION } });
     counts.exports++;
-    if (isNode) return new OnnxSession(ort, await ort.InferenceSession.create(bytes, sessionOptions), 'memory');
-    const created = await raceWorkerFailure(ort.InferenceSession.create(bytes, sessionOptions));
-    if ('workerError' in created) throw webWorkersFailed(created.workerError);
-    return new OnnxSession(ort, created.value, 'memory');
+    return new OnnxSession(ort, await ort.InferenceSession.create(bytes, sessionOptions), 'memory');
   }
 
   /** Run on `n` images (NHWC `data`); every output as a Float32Array with its shape. */
@@ -205,18 +202,6 @@ export class OnnxSession {
     counts.open--;
     void this.session.release().catch(() => undefined);
   }
-}
-
-/**
- * onnxruntime-web's wasm threads start from the script that holds its wasm glue (`import.meta.url`); bundled into
- * an app (Vite), that is the app's own code, whose first `document` kills each worker, and the session would never
- * open. Said with the two ways out.
- */
-function webWorkersFailed(reason: string): CnnZooError {
-  return new CnnZooError(`onnxruntime-web's worker threads failed to start (${reason}), so its session cannot open. ` +
-    'Its workers load the script its wasm glue is in, which a bundler made part of your app: serve ' +
-    'node_modules/onnxruntime-web/dist/ and set ort.env.wasm.wasmPaths to that URL before the first session (as ' +
-    'setWasmPaths for tfjs), or run it on one thread (ort.env.wasm.numThreads = 1); then reload the page.', 'ORT_WORKERS');
 }
 
 /** Browsers: WebGPU first where the page has it, then wasm (SIMD; threads when cross-origin isolated). */
