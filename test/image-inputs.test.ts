@@ -4,7 +4,10 @@
  * can go wrong with a URL says so: a 404, a refused connection, a response larger than an image may be (declared, or
  * streamed without a length), a server that stops sending. Each is a CnnZooError naming the URL and what to check.
  * A `Blob` or `File` (what browsers' file inputs give; Node has both) is the image file it holds, named by its name.
+ * A pixel tensor is raw 0..255 RGB, int or float: one scaled to 0..1 or normalized, with NaNs, 16-bit samples, or its
+ * channels elsewhere than last is refused with the fix, never classified as something else.
  */
+import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -129,8 +132,69 @@ describe('images by URL and as Blobs (Node)', function () {
       expect(bad.message).to.match(/^notes\.txt: not a readable image/);
       const empty = await failure(model.classify([PHOTO, new Blob([])]));
       expect(empty.message).to.match(/^image \[1\] \(a Blob of 0 bytes\): the image is empty/);
+      // Past the first forward pass (batchSize images), an image is still named by its place in the list.
+      const late = await failure(model.classify([...Array<string>(9).fill(PHOTO), new Blob([])], { batchSize: 4 }));
+      expect(late.message).to.match(/^image \[9\] \(a Blob of 0 bytes\): the image is empty/);
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('pixel tensors', function () {
+  this.timeout(120_000);
+  let model: Awaited<ReturnType<typeof load>>;
+  let pixels: tf.Tensor3D;
+  before(async () => {
+    model = await load('tf_mobilenet_v2_100');
+    const rgb = await decodeImage(PHOTO);
+    pixels = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
+  });
+  after(() => { model.dispose(); pixels.dispose(); });
+
+  it('int and float pixels, and a batch, classify as the file; a resize\'s small overshoot is clamped', async () => {
+    const before = tf.memory().numTensors;
+    const fromFile = await model.classify(PHOTO);
+    const float = tf.tidy(() => pixels.toFloat().add(0.4)); // rounds back to the same pixels
+    const batch = tf.stack([pixels, pixels]) as tf.Tensor4D;
+    const overshoot = tf.tidy(() => pixels.toFloat().mul(263 / 255).sub(4.3)); // [-4.3, 258.7], as a bicubic resize can give
+    try {
+      expect(await model.classify(pixels)).to.deep.equal(fromFile);
+      expect(await model.classify(float)).to.deep.equal(fromFile);
+      expect(await model.classify(batch)).to.deep.equal([fromFile, fromFile]);
+      expect((await model.classify(overshoot))[0]!.label).to.equal(fromFile[0]!.label);
+    } finally {
+      tf.dispose([float, batch, overshoot]);
+    }
+    expect(tf.memory().numTensors).to.equal(before);
+  });
+
+  it('refuses pixels scaled to 0..1 or normalized, NaN, 16-bit samples and channels first, saying the fix', async () => {
+    const before = tf.memory().numTensors;
+    const scaled = tf.tidy(() => pixels.toFloat().div(255));
+    const normalized = tf.tidy(() => pixels.toFloat().div(255).sub([0.485, 0.456, 0.406]).div([0.229, 0.224, 0.225]));
+    const withNaN = tf.tidy(() => tf.concat([pixels.toFloat().slice([0, 0, 0], [2, -1, -1]), tf.fill([1, pixels.shape[1], 3], NaN), pixels.toFloat().slice([3, 0, 0], [-1, -1, -1])]));
+    const sixteen = tf.tidy(() => pixels.mul(257));
+    const channelsFirst = tf.tidy(() => pixels.transpose([2, 0, 1]).expandDims(0));
+    const secondScaled = tf.tidy(() => tf.stack([pixels.toFloat(), scaled]) as tf.Tensor4D);
+    const gray = tf.zeros([8, 8, 1]) as tf.Tensor3D;
+    try {
+      const s = await failure(model.classify(scaled));
+      expect(s.code).to.equal('BAD_INPUT');
+      expect(s.message).to.match(/^Image tensor holds values in \[0, 1\]: pixels scaled to 0\.\.1 or already normalized/);
+      expect(s.message).to.include('x.mul(255)');
+      expect((await failure(model.embed(normalized))).message).to.match(/^Image tensor holds values in \[-2\.1\d*, 2\.6\d*\]: pixels scaled/);
+      expect((await failure(model.classify(withNaN))).message).to.equal(`Image tensor holds NaN at [2, 0, 0] (shape [${withNaN.shape}]); pass finite RGB pixels in 0..255.`);
+      expect((await failure(model.classify(sixteen))).message).to.match(/^Image tensor holds values in \[0, 65540?\], far outside the 0\.\.255 of RGB pixels; .*divide by 257/);
+      const nchw = await failure(model.classify(channelsFirst));
+      expect(nchw.code).to.equal('BAD_INPUT_SHAPE');
+      expect(nchw.message).to.equal(`Image tensor has ${pixels.shape[1]} channels (shape [${channelsFirst.shape}]); pass RGB pixels [N, H, W, 3] in 0..255: its channels come first, pass x.transpose([0, 2, 3, 1]).`);
+      expect((await failure(model.classify(gray))).message).to.include('(grayscale: tf.tile(x, [1, 1, 3]))');
+      expect((await failure(model.features(secondScaled))).message).to.match(/^Image tensor \[1\] holds values in \[0, 1\]/);
+      expect((await failure(model.preprocess([PHOTO, scaled]))).message).to.match(/^Image tensor \[1\] holds values/);
+    } finally {
+      tf.dispose([scaled, normalized, withNaN, sixteen, channelsFirst, secondScaled, gray]);
+    }
+    expect(tf.memory().numTensors).to.equal(before);
   });
 });

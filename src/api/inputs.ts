@@ -34,21 +34,70 @@ const isRgbImage = (x: unknown): x is RgbImage =>
   typeof x === 'object' && x !== null && 'data' in x && 'width' in x && 'height' in x && (x as RgbImage).data instanceof Uint8Array &&
   (x as RgbImage).data.length === (x as RgbImage).width * (x as RgbImage).height * 3;
 
-/** Raw-pixel tensor [H, W, 3] -> RgbImage (rounded, clamped to 0..255). */
-async function tensorToRgb(t: tf.Tensor3D): Promise<RgbImage> {
-  const [height, width, c] = t.shape;
-  if (c !== 3) throw new CnnZooError(`Image tensor has ${c} channels (shape [${t.shape}]); pass RGB pixels [H, W, 3] in 0..255.`, 'BAD_INPUT_SHAPE');
-  const pixels = tf.tidy(() => t.toFloat().round().clipByValue(0, 255).toInt());
-  try {
-    return { width, height, data: Uint8Array.from(await pixels.data()) };
-  } finally {
-    pixels.dispose();
-  }
+/** A pixel tensor whose last axis is not RGB, with the fix for the usual cases: channels first, grayscale, RGBA. */
+function channelsError(what: string, shape: number[]): CnnZooError {
+  const batch = shape.length === 4;
+  const [first, last] = [shape[batch ? 1 : 0], shape[shape.length - 1]];
+  const fix = first === 3 ? `: its channels come first, pass x.transpose(${batch ? '[0, 2, 3, 1]' : '[1, 2, 0]'})`
+    : last === 1 ? ` (grayscale: tf.tile(x, ${batch ? '[1, 1, 1, 3]' : '[1, 1, 3]'}))`
+    : last === 4 ? ` (RGBA: drop alpha with ${batch ? 'x.slice([0, 0, 0, 0], [-1, -1, -1, 3])' : 'x.slice([0, 0, 0], [-1, -1, 3])'})`
+    : '';
+  return new CnnZooError(`${what} has ${last} channel${last === 1 ? '' : 's'} (shape [${shape}]); pass RGB pixels ` +
+    `${batch ? '[N, H, W, 3]' : '[H, W, 3]'} in 0..255${fix}.`, 'BAD_INPUT_SHAPE');
 }
 
-/** Every image in `input` (a batch tensor expands to its images; an array to its members). */
+/** Raw pixels lie in 0..255; a float tensor this far outside was scaled or normalized (or holds 16-bit samples). */
+const SCALED_MAX = 3;
+const PIXEL_RANGE = [-256, 512] as const;
+
+/**
+ * Raw-pixel tensor [H, W, 3] -> RgbImage: rounded half to even (as tf.round) and clamped to 0..255, so that a resize's
+ * small overshoot passes. Refused, with the fix: NaN or infinities, and values that are not 0..255 pixels (a tensor
+ * scaled to 0..1 or already normalized, which the preprocessing would scale again, or 16-bit samples).
+ */
+async function tensorToRgb(t: tf.Tensor3D, index?: number): Promise<RgbImage> {
+  const [height, width, c] = t.shape;
+  const what = `Image tensor${index === undefined ? '' : ` [${index}]`}`;
+  if (c !== 3) throw channelsError(what, t.shape);
+  const values = await t.data();
+  const data = new Uint8Array(values.length);
+  let lo = Infinity;
+  let hi = -Infinity;
+  let fractional = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) {
+      const [y, x, ch] = [Math.floor(i / (3 * width)), Math.floor(i / 3) % width, i % 3];
+      throw new CnnZooError(`${what} holds ${v} at [${y}, ${x}, ${ch}] (shape [${t.shape}]); pass finite RGB pixels in 0..255.`, 'BAD_INPUT');
+    }
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    let r = Math.round(v);
+    if (r !== v) {
+      fractional = true;
+      if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+    }
+    data[i] = r < 0 ? 0 : r > 255 ? 255 : r;
+  }
+  const range = `[${+lo.toPrecision(4)}, ${+hi.toPrecision(4)}]`;
+  if (fractional && Math.max(-lo, hi) <= SCALED_MAX) {
+    throw new CnnZooError(`${what} holds values in ${range}: pixels scaled to 0..1 or already normalized, but images are raw RGB ` +
+      'pixels in 0..255 (the model\'s own preprocessing comes after). Pass the pixels before scaling (x.mul(255) for 0..1), ' +
+      'or give a tensor you preprocessed yourself to model.model.predict().', 'BAD_INPUT');
+  }
+  if (lo < PIXEL_RANGE[0] || hi > PIXEL_RANGE[1]) {
+    throw new CnnZooError(`${what} holds values in ${range}, far outside the 0..255 of RGB pixels; pass 8-bit pixels ` +
+      '(16-bit samples: divide by 257).', 'BAD_INPUT');
+  }
+  return { width, height, data };
+}
+
+/**
+ * Every image in `input` (a batch tensor expands to its images; an array to its members). `index`: the place of `input`
+ * in what the caller was given, or of an array's first member (a part of a longer list), for errors to name.
+ */
 export async function toRgbImages(input: ImageInput | readonly ImageInput[], index?: number): Promise<RgbImage[]> {
-  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toRgbImages(x, i)))).flat();
+  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toRgbImages(x, (index ?? 0) + i)))).flat();
   const x = input as ImageInput;
   const image = await imageFile(x, index);
   if (image) {
@@ -58,10 +107,11 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
   if (isRgbImage(x)) return [x];
   if (x instanceof tf.Tensor) {
     if (x.rank === 4) {
+      if (x.shape[3] !== 3) throw channelsError(`Image tensor${index === undefined ? '' : ` [${index}]`}`, x.shape);
       const images = tf.unstack(x) as tf.Tensor3D[];
-      try { return await Promise.all(images.map((t) => tensorToRgb(t))); } finally { tf.dispose(images); }
+      try { return await Promise.all(images.map((t, i) => tensorToRgb(t, i))); } finally { tf.dispose(images); }
     }
-    if (x.rank === 3) return [await tensorToRgb(x as tf.Tensor3D)];
+    if (x.rank === 3) return [await tensorToRgb(x as tf.Tensor3D, index)];
     throw new CnnZooError(`Image tensor has rank ${x.rank} (shape [${x.shape}]); pass [H, W, 3] or [N, H, W, 3] raw pixels.`, 'BAD_INPUT_SHAPE');
   }
   if (typeof x === 'object' && x !== null) {
@@ -74,10 +124,10 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
 /**
  * Every image in `input` as pixels for the preprocessing: what `toRgbImages` gives, except that in browsers image
  * files and elements stay RGBA as the canvas returns them (read without tfjs ops, no conversion pass), and with
- * `crop` only the part that preprocessing reads.
+ * `crop` only the part that preprocessing reads; `index` as for `toRgbImages`.
  */
 export async function toPixelBuffers(input: ImageInput | readonly ImageInput[], crop?: CropFor, index?: number): Promise<PixelBuffer[]> {
-  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toPixelBuffers(x, crop, i)))).flat();
+  if (Array.isArray(input)) return (await Promise.all((input as readonly ImageInput[]).map((x, i) => toPixelBuffers(x, crop, (index ?? 0) + i)))).flat();
   const x = input as ImageInput;
   const image = await imageFile(x, index);
   if (image) {
@@ -89,5 +139,5 @@ export async function toPixelBuffers(input: ImageInput | readonly ImageInput[], 
     const canvas = typeof OffscreenCanvas !== 'undefined' || typeof document !== 'undefined';
     if (canvas || isImageDataLike(x)) return [sourcePixels(x, 'image', crop)];
   }
-  return (await toRgbImages(x)).map((img) => ({ ...img, channels: 3 as const }));
+  return (await toRgbImages(x, index)).map((img) => ({ ...img, channels: 3 as const }));
 }

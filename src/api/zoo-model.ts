@@ -187,9 +187,9 @@ export class ZooModel {
     return tf.tensor4d(data, [n, s, s, 3], 'float32');
   }
 
-  /** Decode and preprocess into one NHWC Float32Array (typed-array pipeline, no tensors). */
-  private async inputArray(input: ImageInput | readonly ImageInput[]): Promise<{ data: Float32Array; n: number }> {
-    const images = await toPixelBuffers(input, this.preprocessing);
+  /** Decode and preprocess into one NHWC Float32Array (typed-array pipeline, no tensors); `first`: a list part's place. */
+  private async inputArray(input: ImageInput | readonly ImageInput[], first?: number): Promise<{ data: Float32Array; n: number }> {
+    const images = await toPixelBuffers(input, this.preprocessing, first);
     if (images.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
     return { data: preprocessBatch(images, this.preprocessing), n: images.length };
   }
@@ -225,7 +225,7 @@ export class ZooModel {
     if (items.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
     const rows: T[] = [];
     const prepare = (k: number) => {
-      const p = this.inputArray(items.slice(k, k + batchSize));
+      const p = Array.isArray(input) ? this.inputArray(items.slice(k, k + batchSize), k) : this.inputArray(input as ImageInput);
       p.catch(() => undefined); // awaited below; a failure while the previous chunk runs must not be unhandled
       return p;
     };
