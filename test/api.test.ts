@@ -105,6 +105,34 @@ describe('public API', () => {
       expect(await m.classify(img, { topK: 2000 })).to.have.length(1000);
     });
 
+    it('without its classifier (includeTop: false), classify() refuses and embed() gives the pooled features', async () => {
+      const [full] = await m.embed(GRACE);
+      const maps = await m.features(GRACE, { stages: [4] });
+      const { shape, data } = maps[0]!;
+      const channels = shape[3]!;
+      const maxPooled = Array.from({ length: channels }, (_, c) => {
+        let v = -Infinity;
+        for (let p = c; p < data.length; p += channels) v = Math.max(v, data[p]!);
+        return v;
+      });
+      for (const [options, want] of [[{ pooling: 'avg' }, full!], [{ pooling: 'max' }, maxPooled], [{}, full!]] as const) {
+        const headless = await load('tf_mobilenet_v2_100', { includeTop: false, runtime: 'tfjs', ...options });
+        try {
+          let err: unknown;
+          try { await headless.classify(GRACE); } catch (e) { err = e; }
+          expect(err, JSON.stringify(options)).to.be.instanceOf(CnnZooError);
+          expect((err as CnnZooError).code).to.equal('NO_CLASSIFIER');
+          expect((err as Error).message).to.equal('tf_mobilenet_v2_100 was built without its classifier (includeTop: false); use embed() or features().');
+          const [e] = await headless.embed(GRACE);
+          expect(e).to.have.length(1280);
+          const worst = Math.max(...e!.map((v, i) => Math.abs(v - want[i]!)));
+          expect(worst, `${JSON.stringify(options)}: embed() against the full model's pooled features`).to.be.below(1e-4);
+        } finally {
+          headless.dispose();
+        }
+      }
+    });
+
     it('preprocess() returns the model input batch', async () => {
       const x = await m.preprocess(GRACE);
       expect(x.shape).to.deep.equal([1, 224, 224, 3]);

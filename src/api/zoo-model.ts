@@ -12,7 +12,7 @@ import { cardOf } from './cards.js';
 import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
-import { embeddingModel, featureLayerNames, featureStages } from '../zoo/heads.js';
+import { embeddingModel, featureLayerNames, featureStages, outputsPooledFeatures } from '../zoo/heads.js';
 import { toPixelBuffers, type ImageInput } from './inputs.js';
 import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type TrainingData } from './training.js';
 import { saveHandler } from '../artifacts/read.js';
@@ -245,7 +245,7 @@ export class ZooModel {
   async classify(input: ImageInput, opts?: ClassifyOptions): Promise<ClassPrediction[]>;
   async classify(input: readonly ImageInput[], opts?: ClassifyOptions): Promise<ClassPrediction[][]>;
   async classify(input: ImageInput | readonly ImageInput[], opts: ClassifyOptions = {}): Promise<ClassPrediction[] | ClassPrediction[][]> {
-    if (!this.card || this.model.outputs[0]!.shape.length !== 2) {
+    if (this.model.outputs[0]!.shape.length !== 2 || outputsPooledFeatures(this.model)) {
       throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
     }
     checkOptionNames(`${this.name}.classify()`, opts, CLASSIFY_OPTIONS);
@@ -259,10 +259,13 @@ export class ZooModel {
     return batch ? rows : rows[0]!;
   }
 
-  /** Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image. */
+  /**
+   * Pooled features (the classifier's input: the fixtures' `pre_logits`), one row per image; of a model loaded with
+   * `includeTop: false` and `pooling`, its output.
+   */
   async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
     checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
-    this.embedCache ??= embeddingModel(this.model, this.stages);
+    this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);
     return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
       const k = e!.shape[1]!;
       return Array.from({ length: e!.shape[0]! }, (_, r) => Array.from(e!.data.subarray(r * k, (r + 1) * k)));

@@ -14,6 +14,14 @@ export function featureLayerNames(spec: ModelSpec, size: number): Set<string> {
   return names;
 }
 
+/**
+ * Whether `model` outputs pooled features: built with `includeTop: false` and `pooling`, it ends in that global pool,
+ * which no classifier of the zoo ends in (the parity tests check each fixture's classifier).
+ */
+export function outputsPooledFeatures(model: tf.LayersModel): boolean {
+  return model.outputs[0]!.shape.length === 2 && /^Global(Average|Max)Pooling2D$/.test(model.layers.at(-1)!.getClassName());
+}
+
 const is4D = (s: tf.Shape | tf.Shape[]): s is tf.Shape => !Array.isArray(s[0]) && s.length === 4;
 
 /**

@@ -16,6 +16,7 @@ import { loadFixture, type Fixture } from '../../src/parity/fixture.js';
 import { maxRelError, runParity, top5Agree } from '../../src/parity/run.js';
 import { toInference } from '../../src/inference/index.js';
 import { exportOnnx } from '../../src/onnx/export.js';
+import { outputsPooledFeatures } from '../../src/zoo/heads.js';
 import { fixturePath } from './shared.js';
 
 /** Rows `rows` of the fixture input, NCHW -> NHWC (the exported model's input layout). */
@@ -116,6 +117,7 @@ async function checkFixture(fx: Fixture, name: string, onnx: boolean, inference:
   let onnxMs = 0;
   const r = await runParity(fx, !onnx ? {} : {
     inspect: async (model) => {
+      expect(outputsPooledFeatures(model), 'the classifier is not taken for pooled features (classify() would refuse it)').to.equal(false);
       const t0 = performance.now();
       for (const check of await onnxChecks(model, fx, [[0, 1]])) checks.push({ form: 'training form', check });
       if (inference) {
