@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { list, info, load, useBackend, CnnZooError, type ZooModel } from '../src/index.js';
 import { SHARED } from './helpers/shared.js';
 
@@ -175,5 +176,67 @@ describe('public API', () => {
     const top = await m.classify({ width: 4, height: 4, data: new Uint8Array(48) }, { topK: 2 });
     expect(top).to.have.length(2);
     m.dispose();
+  });
+});
+
+describe('pretrained weights at another input size (inputSize with weights)', () => {
+  before(async () => { await useBackend('wasm'); });
+
+  const refusal = async (call: () => Promise<unknown>): Promise<CnnZooError> => {
+    try { await call(); } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return e as CnnZooError; }
+    throw new Error('expected a CnnZooError');
+  };
+
+  it('builds the same weights at 160 px, preprocesses to 160 with the same crop fraction, on tfjs and onnxruntime alike', async () => {
+    const full = await load('tf_mobilenet_v2_100', { inference: false, runtime: 'tfjs' });
+    const small = await load('tf_mobilenet_v2_100', { inputSize: 160, inference: false, runtime: 'tfjs' });
+    const fast = await load('tf_mobilenet_v2_100', { inputSize: [160, 160], runtime: 'onnxruntime' });
+    try {
+      expect(small.model.inputs[0]!.shape).to.deep.equal([null, 160, 160, 3]);
+      expect(small.preprocessing).to.deep.equal({ ...full.preprocessing, size: 160 });
+      expect(small.metadata!.inputSize).to.equal(160);
+      expect(fast.preprocessing).to.deep.equal(small.preprocessing);
+      let compared = 0;
+      for (const layer of full.model.layers) {
+        const [a, b] = [layer.getWeights(), small.model.getLayer(layer.name).getWeights()];
+        for (let i = 0; i < a.length; i++) {
+          expect(b[i]!.dataSync()).to.deep.equal(a[i]!.dataSync(), layer.name);
+          compared++;
+        }
+      }
+      expect(compared).to.equal(full.model.weights.length);
+      const [tfjs, ort] = [await small.classify(GRACE), await fast.classify(GRACE)];
+      expect(ort.map((p) => p.index)).to.deep.equal(tfjs.map((p) => p.index));
+      ort.forEach((p, i) => expect(p.probability).to.be.closeTo(tfjs[i]!.probability, 1e-4));
+      expect(tfjs[0]!.label).to.equal('mortarboard');
+    } finally {
+      for (const m of [full, small, fast]) m.dispose();
+    }
+  });
+
+  it('says what a size needs: one number, a head that pools a fixed window (or globalPool), numClasses never', async () => {
+    const rect = await refusal(() => load('tf_mobilenet_v2_100', { inputSize: [192, 160] }));
+    expect(rect.message).to.equal('tf_mobilenet_v2_100: with pretrained weights, inputSize is one number (the preprocessing crops a square), ' +
+      'got [192,160]. For other shapes, pass images already at that size to model.model.predict().');
+    expect((await refusal(() => load('tf_mobilenet_v2_100', { numClasses: 10 }))).message).to.match(/^tf_mobilenet_v2_100: numClasses comes from the weights; for a new head with your classes, load\(name, \{ classes \}\)/);
+    // A classifier saved from tf_mobilenet_v1_025 (TF-slim's head pools a fixed window: up to 256 px) at 288 px.
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-size-'));
+    try {
+      const clf = await load('tf_mobilenet_v1_025', { weights: null, classes: ['cat', 'dog'] });
+      await clf.save(dir);
+      clf.dispose();
+      const tooBig = await refusal(() => load(dir, { inputSize: 288 }));
+      expect(tooBig.code).to.equal('BAD_INPUT_SIZE');
+      expect(tooBig.message).to.match(/^tf_mobilenet_v1_025: the reference's head .* does not fit a 288x288 input .*pass globalPool: true/);
+      const pooled = await load(dir, { inputSize: 288, globalPool: true });
+      expect(pooled.model.inputs[0]!.shape).to.deep.equal([null, 288, 288, 3]);
+      expect((await pooled.classify(GRACE)).map((p) => p.label).sort()).to.deep.equal(['cat', 'dog']);
+      pooled.dispose();
+      const retrain = await load('tf_mobilenet_v1_025', { weights: dir, classes: ['cat', 'dog'], inputSize: 128 });
+      expect([retrain.model.inputs[0]!.shape, retrain.preprocessing.size]).to.deep.equal([[null, 128, 128, 3], 128]);
+      retrain.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -144,9 +144,9 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     const where = `load("${spec.name}", { classes })`;
     checkOptionNames(where, opts, LOAD_OPTIONS);
     const classes = checkClasses(opts.classes, where);
-    const clash = (['numClasses', 'inputSize', 'includeTop', 'pooling'] as const).find((k) => opts[k] !== undefined && !(k === 'numClasses' && opts[k] === classes.length));
+    const clash = (['numClasses', 'includeTop', 'pooling'] as const).find((k) => opts[k] !== undefined && !(k === 'numClasses' && opts[k] === classes.length));
     if (clash || opts.inference) {
-      throw new CnnZooError(`${where}: a new head has one output per class at the weights' input size, in the training form; leave out ${clash ?? 'inference'}.`, 'BAD_OPTION');
+      throw new CnnZooError(`${where}: a new head has one output per class, in the training form; leave out ${clash ?? 'inference'}.`, 'BAD_OPTION');
     }
     await startBackend();
     const { model: trainable, meta } = await withNewHead(spec, classes, opts);

@@ -125,10 +125,11 @@ export function checkClasses(classes: unknown, where: string): string[] {
  * seed (Glorot uniform kernels, zero biases) so runs repeat. The metadata names the base checkpoint.
  */
 export async function withNewHead(spec: ModelSpec, classes: readonly string[], opts: WeightsOptions): Promise<{ model: tf.LayersModel; meta: CnnZooMetadata }> {
-  const base = await modelWithWeights(spec, { weights: opts.weights, cache: opts.cache, hub: opts.hub });
+  const { inputSize, globalPool } = opts;
+  const base = await modelWithWeights(spec, { weights: opts.weights, cache: opts.cache, hub: opts.hub, inputSize, globalPool });
   const baseMeta = modelMetadata(base);
   const size = base.inputs[0]!.shape[1] as number;
-  const model = spec.build(resolveOptions(spec, { inputSize: size, numClasses: classes.length }));
+  const model = spec.build(resolveOptions(spec, { inputSize: size, numClasses: classes.length, globalPool }));
   try {
     const backbone = featureLayerNames(spec, size);
     let seed = 1;

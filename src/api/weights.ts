@@ -39,9 +39,9 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
   const spec = typeof model === 'string' ? getSpec(model) : model;
   let weights = opts.weights;
   if (weights === null) return { model: spec.build(resolveOptions(spec, opts)), source: null, shipped: false };
-  if (opts.numClasses !== undefined || opts.inputSize !== undefined) {
-    throw new CnnZooError(`${spec.name}: numClasses/inputSize come from the weights; for a new head load with includeTop: false ` +
-      'and add one (see examples/transfer-learning), or pass weights: null for a random model of that shape.', 'BAD_OPTION');
+  if (opts.numClasses !== undefined) {
+    throw new CnnZooError(`${spec.name}: numClasses comes from the weights; for a new head with your classes, load(name, { classes }) ` +
+      'and fit() it (see Transfer learning in the README), or pass weights: null for a random model of that shape.', 'BAD_OPTION');
   }
   const shipped = weights === undefined;
   if (weights === undefined) {

@@ -159,15 +159,19 @@ export async function readArtifacts(weights: WeightsSource, opts: { cache?: { in
 
 /**
  * Build `spec` as the artifacts' metadata says (input size, classes) and fill it from them. The metadata must
- * describe the same architecture and fit the weights before anything is built.
+ * describe the same architecture and fit the weights before anything is built. `inputSize` builds it at another
+ * (square) size, as timm and Keras allow for pretrained weights: the preprocessing crops that size (its crop fraction
+ * kept), and a head that pools a fixed window says which sizes fit (or `globalPool`).
  */
-export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts, opts: Pick<CreateOptions, 'includeTop' | 'pooling'> = {}): tf.LayersModel {
-  const { artifacts, meta, where } = read;
-  checkBuildMetadata(meta, spec.inputSize, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
-  if (getSpec(meta.arch).name !== spec.name) {
-    throw new CnnZooError(`${where} holds weights for "${meta.arch}", not "${spec.name}". Load them as "${meta.arch}" (or give only the weights).`, 'WEIGHTS_MISMATCH');
+export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
+  opts: Pick<CreateOptions, 'includeTop' | 'pooling' | 'inputSize' | 'globalPool'> = {}): tf.LayersModel {
+  const { artifacts, where } = read;
+  checkBuildMetadata(read.meta, spec.inputSize, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
+  if (getSpec(read.meta.arch).name !== spec.name) {
+    throw new CnnZooError(`${where} holds weights for "${read.meta.arch}", not "${spec.name}". Load them as "${read.meta.arch}" (or give only the weights).`, 'WEIGHTS_MISMATCH');
   }
-  const model = spec.build(resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop: opts.includeTop, pooling: opts.pooling }));
+  const meta = atInputSize(read.meta, opts.inputSize, spec.name);
+  const model = spec.build(resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop: opts.includeTop, pooling: opts.pooling, globalPool: opts.globalPool }));
   try {
     assignArtifactWeights(model, artifacts, where);
   } catch (e) {
@@ -176,4 +180,16 @@ export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts, opts: P
   }
   model.setUserDefinedMetadata({ cnnZoo: meta });
   return model;
+}
+
+/** `meta` for the model built at `inputSize` (one number, or a square [size, size]: the preprocessing crops squares). */
+function atInputSize(meta: CnnZooMetadata, inputSize: CreateOptions['inputSize'], name: string): CnnZooMetadata {
+  if (inputSize === undefined) return meta;
+  const size = Array.isArray(inputSize) && inputSize.length === 2 && inputSize[0] === inputSize[1] ? inputSize[0] : inputSize;
+  if (typeof size !== 'number') {
+    throw new CnnZooError(`${name}: with pretrained weights, inputSize is one number (the preprocessing crops a square), got ` +
+      `${JSON.stringify(inputSize)}. For other shapes, pass images already at that size to model.model.predict().`, 'BAD_OPTION');
+  }
+  if (size === meta.inputSize) return meta;
+  return { ...meta, inputSize: size, preprocessing: { ...meta.preprocessing, size } };
 }

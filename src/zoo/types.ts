@@ -9,7 +9,10 @@ export type Pooling = 'avg' | 'max';
 
 /** Options of `create(name, options)`. */
 export interface CreateOptions {
-  /** Input height = width in pixels, or [height, width]. Defaults to the model's `inputSize`. */
+  /**
+   * Input height = width in pixels, or [height, width]. Defaults to the model's `inputSize` (with pretrained weights in
+   * `load()`: the weights' size; another is one number, see docs/SIZES.md).
+   */
   inputSize?: number | readonly [number, number];
   /** Classes of the classifier (a new head when it differs from the model's). */
   numClasses?: number;
