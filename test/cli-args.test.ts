@@ -19,6 +19,15 @@ describe('CLI model arguments', function () {
     expect(bad.stderr).to.match(/eval needs a model and --data/);
   });
 
+  it('`eval --input-size N` evaluates the weights at that size, preprocessed to it', () => {
+    const r = cli('eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '4', '--input-size', '160');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/model tf_mobilenet_v2_100 \(weights: embedded\), input 160 px,/).and.match(/"cropFraction":0\.875,.*"size":160\}/);
+    const bad = cli('eval', 'tf_mobilenet_v2_100', '--data', 'x', '--input-size', '160px');
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.match(/--input-size must be a positive integer, got "160px"/);
+  });
+
   it('`classify --model NAME` is `--arch NAME`; naming two different models is refused', () => {
     const r = cli('classify', GRACE_HOPPER, '--model', 'tf_mobilenet_v2_100', '--top', '5');
     expect(r.status, r.stderr).to.equal(0);
