@@ -52,6 +52,22 @@ describe('public API', () => {
     }
   });
 
+  it('a disposed model says so for every call, and disposing it again does nothing', async () => {
+    for (const runtime of ['tfjs', 'onnxruntime'] as const) {
+      const m = await load('tf_mobilenet_v2_100', { runtime });
+      m.dispose();
+      m.dispose();
+      for (const [call, run] of [['classify', () => m.classify(GRACE)], ['embed', () => m.embed(GRACE)], ['features', () => m.features(GRACE)],
+        ['warmup', () => m.warmup()], ['fit', () => m.fit([])], ['save', () => m.save('unused')]] as const) {
+        let err: unknown;
+        try { await run(); } catch (e) { err = e; }
+        expect(err, `${runtime} ${call}`).to.be.instanceOf(CnnZooError);
+        expect((err as CnnZooError).code).to.equal('DISPOSED');
+        expect((err as Error).message).to.equal(`tf_mobilenet_v2_100.${call}(): the model was disposed (model.dispose()); load it again to use it.`);
+      }
+    }
+  });
+
   describe('the embedded MobileNet v2', () => {
     let m: ZooModel;
     before(async () => { m = await load('tf_mobilenet_v2_100'); });

@@ -64,6 +64,7 @@ export class ZooModel {
   private featuresCache = new Map<string, tf.LayersModel>();
   private ort?: OnnxRuntimeState;
   private ortSessions = new Map<tf.LayersModel, Promise<OnnxSession>>();
+  private disposed = false;
 
   /**
    * Wrap a tfjs model: `spec` is its registry entry (or a card, for a model built elsewhere), `metadata` its weights'
@@ -81,6 +82,11 @@ export class ZooModel {
   }
 
   get name(): string { return this.card.name; }
+
+  /** `call` on a disposed model: a CnnZooError (tfjs would say a layer is disposed, deep inside the call). */
+  private checkAlive(call: string): void {
+    if (this.disposed) throw new CnnZooError(`${this.name}.${call}(): the model was disposed (model.dispose()); load it again to use it.`, 'DISPOSED');
+  }
 
   /**
    * What classify, embed and features run on: `'onnxruntime-node'` / `'onnxruntime-web'` (the exported model) or
@@ -136,6 +142,7 @@ export class ZooModel {
    * sub-folder of images per class (Node) or labelled images. Returns the history, with held-out accuracy.
    */
   async fit(data: TrainingData, opts: FitOptions = {}): Promise<FitHistory> {
+    this.checkAlive('fit');
     checkOptionNames(`${this.name}.fit()`, opts, FIT_OPTIONS);
     const labels = this.meta?.labels;
     if (!this.spec || !this.trainingForm || !Array.isArray(labels) || this.classes.offset !== 0) {
@@ -162,6 +169,7 @@ export class ZooModel {
    * --weights dir` and, in a browser, `load('indexeddb://NAME')` read it back.
    */
   async save(dest: string | tf.io.IOHandler): Promise<void> {
+    this.checkAlive('save');
     if (!this.spec || !this.meta) throw new CnnZooError(`${this.name}: save() needs a registry model with weights metadata (from load()).`, 'BAD_ARGS');
     if (!this.trainingForm) {
       throw new CnnZooError(`${this.name} is in its inference form (fused layers), which load() cannot refill; ` +
@@ -245,6 +253,7 @@ export class ZooModel {
   async classify(input: ImageInput, opts?: ClassifyOptions): Promise<ClassPrediction[]>;
   async classify(input: readonly ImageInput[], opts?: ClassifyOptions): Promise<ClassPrediction[][]>;
   async classify(input: ImageInput | readonly ImageInput[], opts: ClassifyOptions = {}): Promise<ClassPrediction[] | ClassPrediction[][]> {
+    this.checkAlive('classify');
     if (this.model.outputs[0]!.shape.length !== 2 || outputsPooledFeatures(this.model)) {
       throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
     }
@@ -264,6 +273,7 @@ export class ZooModel {
    * `includeTop: false` and `pooling`, its output.
    */
   async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
+    this.checkAlive('embed');
     checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
     this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);
     return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
@@ -277,6 +287,7 @@ export class ZooModel {
    * One list per call, images batched along the first axis.
    */
   async features(input: ImageInput | readonly ImageInput[], opts: { stages?: readonly number[] } = {}): Promise<FeatureMap[]> {
+    this.checkAlive('features');
     checkOptionNames(`${this.name}.features()`, opts, ['stages']);
     const all = this.stages;
     const picks = opts.stages ?? all.map((_, i) => i);
@@ -299,6 +310,7 @@ export class ZooModel {
 
   /** Run once on a blank input so kernels compile / allocate before timing-sensitive calls. */
   async warmup(): Promise<void> {
+    this.checkAlive('warmup');
     if (this.ort) {
       const n = this.preprocessing.size;
       await this.ort.main.run(new Float32Array(n * n * 3), [1, n, n, 3]);
@@ -307,8 +319,10 @@ export class ZooModel {
     await warmUp(this.model);
   }
 
-  /** Free the model's weights. */
+  /** Free the model's weights (and its onnxruntime sessions). Again: nothing; any other call after it: an error. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.useOnnxRuntime(null);
     this.model.dispose();
     this.embedCache = undefined;
