@@ -57,6 +57,17 @@ export function closest(name: string, candidates: readonly string[], n = 5): str
     .map((x) => x.c);
 }
 
+/**
+ * The candidate `name` was probably meant as, when one is close enough to suggest (one contains the other, or it is
+ * a few edits away: at most 2, or a third of the name), else undefined: "foo" gets no suggestion of "dpn".
+ */
+export function meant(name: string, candidates: readonly string[]): string | undefined {
+  const best = closest(name, candidates, 1)[0];
+  if (best === undefined) return undefined;
+  const [q, c] = [name.toLowerCase(), best.toLowerCase()];
+  return c.includes(q) || q.includes(c) || editDistance(q, c) <= Math.max(2, Math.floor(q.length / 3)) ? best : undefined;
+}
+
 /** Refuses option names a call does not know (a typo would otherwise be ignored silently), naming the closest. */
 export function checkOptionNames(where: string, opts: object, known: readonly string[]): void {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
@@ -64,7 +75,8 @@ export function checkOptionNames(where: string, opts: object, known: readonly st
   }
   for (const key of Object.keys(opts)) {
     if (!known.includes(key)) {
-      throw new CnnZooError(`${where}: unknown option "${key}". Did you mean ${closest(key, known, 1)[0]}? Options: ${known.join(', ')}.`, 'BAD_OPTION');
+      const best = meant(key, known);
+      throw new CnnZooError(`${where}: unknown option "${key}".${best ? ` Did you mean ${best}?` : ''} Options: ${known.join(', ')}.`, 'BAD_OPTION');
     }
   }
 }

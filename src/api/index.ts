@@ -11,7 +11,7 @@ import type { HubOptions } from '../pretrained/fetch.js';
 import { isCheckpointFile, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
-import { CnnZooError, checkOptionNames, closest, shown } from '../errors.js';
+import { CnnZooError, checkOptionNames, meant, shown } from '../errors.js';
 import { modelAndWeights } from './weights.js';
 import { checkRuntime, startRuntime } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
@@ -38,7 +38,8 @@ export function list(opts: ListOptions = {}): Card[] {
     throw new CnnZooError(`list(): weights must be 'shipped' or 'published', got ${JSON.stringify(want)}.`, 'BAD_OPTION');
   }
   if (opts.family !== undefined && !familyNames().includes(opts.family)) {
-    throw new CnnZooError(`list(): no family ${JSON.stringify(opts.family)}. Did you mean ${closest(String(opts.family), familyNames(), 1)[0]}? ` +
+    const best = meant(String(opts.family), familyNames());
+    throw new CnnZooError(`list(): no family ${JSON.stringify(opts.family)}.${best ? ` Did you mean ${best}?` : ''} ` +
       `Families: ${familyNames().join(', ')}.`, 'BAD_OPTION');
   }
   if (opts.maxParams !== undefined && !(typeof opts.maxParams === 'number' && opts.maxParams > 0)) {

@@ -1,6 +1,6 @@
 /** Small argument helpers shared by the CLI commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CnnZooError, closest } from '../errors.js';
+import { CnnZooError, meant } from '../errors.js';
 
 /** Node's parser messages, said plainly: an unknown flag gets the closest known one ("did you mean"). */
 function argsError(e: Error & { code?: string }, options: NonNullable<ParseArgsConfig['options']>, usage: string): CnnZooError {
@@ -8,7 +8,7 @@ function argsError(e: Error & { code?: string }, options: NonNullable<ParseArgsC
   const known = Object.entries(options).flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]);
   let message = e.message;
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const best = closest(flag.replace(/^-+/, ''), known.map((k) => k.replace(/^-+/, '')), 1)[0];
+    const best = meant(flag.replace(/^-+/, ''), known.map((k) => k.replace(/^-+/, '')));
     message = `Unknown option ${flag}.${best ? ` Did you mean --${best}?` : ''} (A positional argument that starts with - goes after --.)`;
   } else if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const name = flag.replace(/^-+/, '');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `cnn-zoo` command: dispatches to one module per command (src/cli/commands). */
-import { CnnZooError, closest, editDistance } from '../errors.js';
+import { CnnZooError, meant } from '../errors.js';
 import { cliWording } from './wording.js';
 
 interface Command { usage: string; run(argv: string[]): Promise<number> }
@@ -47,8 +47,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    const best = closest(name, Object.keys(COMMANDS), 1)[0];
-    console.error(`cnn-zoo: unknown command "${name}".${best && editDistance(name, best) <= 3 ? ` Did you mean ${best}?` : ''}\n\n${help()}`);
+    const best = meant(name, Object.keys(COMMANDS));
+    console.error(`cnn-zoo: unknown command "${name}".${best ? ` Did you mean ${best}?` : ''}\n\n${help()}`);
     return 2;
   }
   const cmd = await entry.load();

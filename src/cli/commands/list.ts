@@ -1,7 +1,7 @@
 /** `cnn-zoo list [--family F] [--weights shipped|published]`: the registry as a table, with the weights each model has. */
 import { list } from '../../api/index.js';
 import { familyNames, listSpecs } from '../../zoo/registry.js';
-import { CnnZooError, closest } from '../../errors.js';
+import { CnnZooError, meant } from '../../errors.js';
 import { parse } from '../args.js';
 import { formatCount, table } from '../format.js';
 import { modelTableMarkdown } from '../../api/model-table.js';
@@ -10,7 +10,8 @@ export const usage = 'cnn-zoo list [--family NAME] [--weights shipped|published]
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { family: { type: 'string' }, weights: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } }, usage);
   if (values.family !== undefined && !familyNames().includes(values.family)) {
-    throw new CnnZooError(`--family: no family "${values.family}". Did you mean --family ${closest(values.family, familyNames(), 1)[0]}? ` +
+    const best = meant(values.family, familyNames());
+    throw new CnnZooError(`--family: no family "${values.family}".${best ? ` Did you mean --family ${best}?` : ''} ` +
       `Families: ${familyNames().join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
   }
   if (values.markdown) {
