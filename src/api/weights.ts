@@ -13,7 +13,7 @@ import { CnnZooError } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
-import { SHIPPED, noShippedWeights, shippedLocation } from '../artifacts/shipped.js';
+import { SHIPPED, noShippedWeights, shippedLocation, shippedWeightsUnreadable } from '../artifacts/shipped.js';
 import { importCheckpoint, isCheckpointFile, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
 
 export interface WeightsOptions extends CreateOptions {
@@ -50,7 +50,12 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
   }
   if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
   else if (typeof weights === 'string' && await isCheckpointFile(weights)) weights = (await importCheckpoint(spec.name, weights, opts.hub)).dir;
-  return { model: buildFromArtifacts(spec, await readArtifacts(weights, { cache: opts.cache }), opts), source: weights, shipped };
+  const where = weights;
+  const read = await readArtifacts(weights, { cache: opts.cache }).catch((e: unknown) => {
+    const unreadable = shipped && ['MISSING_FILE', undefined].includes((e as { code?: string }).code);
+    throw unreadable ? shippedWeightsUnreadable(spec.name, String(where), e) : e;
+  });
+  return { model: buildFromArtifacts(spec, read, opts), source: weights, shipped };
 }
 
 /** The registry model that converted weights were made for (their metadata's `arch`). */

@@ -31,3 +31,15 @@ export function noShippedWeights(arch: string): CnnZooError {
     `Pass weights: 'imagenet' (CLI: --weights imagenet; downloads its published checkpoint, see \`cnn-zoo fetch ${arch}\`), ` +
     'weights: DIR (a folder converted with `cnn-zoo convert`), or weights: null for random initialisation.', 'NO_WEIGHTS');
 }
+
+/**
+ * The error for shipped weights that cannot be read where cnn-zoo's code looks for them (beside the package's
+ * `dist/`): a bundler moved the code away from `models/` (a Node bundle, or a browser app that did not pass the URL).
+ */
+export function shippedWeightsUnreadable(arch: string, where: string, cause: unknown): CnnZooError {
+  const why = String((cause as Error)?.message ?? cause).split(/\.(?:\s|$)/)[0]!; // its first sentence
+  return new CnnZooError(`The weights cnn-zoo ships for "${arch}" are not where its code looks for them (${why.includes(where) ? why : `${where}: ${why}`}), as happens ` +
+    `when a bundler moves cnn-zoo's code away from its models/ folder. In a Node bundle keep cnn-zoo external (esbuild ` +
+    `--packages=external or --external:cnn-zoo; webpack externals), or pass weights: the path of node_modules/cnn-zoo/models/${SHIPPED[arch]}/ ` +
+    '(in a browser app, the URL where you serve that folder).', 'SHIPPED_WEIGHTS_UNREADABLE');
+}
