@@ -3,15 +3,16 @@
  * against the package's browser build, handing over its onnxruntime-web with `setOnnxRuntime(ort)`, served on
  * 127.0.0.1 with the shipped weights, tfjs's wasm binaries and onnxruntime-web's; the model runs on onnxruntime-web's
  * wasm and agrees with the same model on tfjs (wasm) in the same page. Then an app built by Vite, cross-origin
- * isolated, onnxruntime-web on 2 threads with `ort.env.wasm.wasmPaths` set (as the README says: without it, its
- * workers load the app's own code and die, and onnxruntime-web waits for them for ever).
+ * isolated, onnxruntime-web on 2 threads with `ort.env.wasm.wasmPaths` set (as the README says); without it, its
+ * workers load the app's own code and die, onnxruntime-web waits for them for ever, and cnn-zoo's console warning
+ * names the fix (a warning, not an error: some of those workers die without an event the page could catch).
  */
 import { expect } from 'chai';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ROOT } from './helpers/shared.js';
+import { HANG_MS, ROOT } from './helpers/shared.js';
 import { bundleApp, bundleAppWithVite } from './helpers/bundle-app.js';
 import { serve } from './helpers/serve.js';
 import { launchChromium, pageResult } from './helpers/page-result.js';
@@ -100,7 +101,7 @@ setWasmPaths('/wasm/');
 try {
   await useBackend('wasm');
   ort.env.wasm.numThreads = 2;
-  ort.env.wasm.wasmPaths = '/ort/';
+  if (!new URLSearchParams(location.search).has('noWasmPaths')) ort.env.wasm.wasmPaths = '/ort/';
   setOnnxRuntime(ort);
   const bytes = new Uint8Array(await (await fetch('/grace_hopper.jpg')).arrayBuffer());
   const onnx = await load('tf_mobilenet_v2_100', { weights: '/models/tf_mobilenet_v2_100/', runtime: 'onnxruntime' });
@@ -127,5 +128,20 @@ try {
     expect([r!.runtime, r!.threads]).to.deep.equal(['onnxruntime-web', 2]);
     expect(r!.top5.map((p) => p.index)).to.deep.equal(r!.refTop5.map((p) => p.index));
     r!.top5.forEach((p, i) => expect(p.probability).to.be.closeTo(r!.refTop5[i]!.probability, 1e-4));
+  });
+
+  it('without it, the app waits for ever (onnxruntime-web\'s workers died) and the console says why and what to set', async () => {
+    const page = await browser!.newPage();
+    try {
+      const warned = page.waitForEvent('console', { predicate: (m) => m.type() === 'warning' && m.text().startsWith('cnn-zoo:'), timeout: HANG_MS });
+      await page.goto(`${site!.url}/?noWasmPaths`);
+      const text = (await warned).text();
+      console.log(`      ${text}`);
+      expect(text).to.match(/^cnn-zoo: onnxruntime-web has not opened the model's session after \d+ s, on 2 threads with ort\.env\.wasm\.wasmPaths unset\./)
+        .and.include('set ort.env.wasm.wasmPaths to where you serve node_modules/onnxruntime-web/dist/').and.include('ort.env.wasm.numThreads = 1');
+      expect(await page.evaluate(() => (window as unknown as { __result?: unknown }).__result), 'the app is still waiting').to.equal(undefined);
+    } finally {
+      await page.close();
+    }
   });
 });

@@ -34,7 +34,7 @@ interface OrtSession {
 export interface OrtModule {
   InferenceSession: { create(model: string | Uint8Array, options?: object): Promise<OrtSession> };
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
-  env?: { versions?: { common?: string }; wasm?: { numThreads?: number; simd?: boolean } };
+  env?: { versions?: { common?: string }; wasm?: { numThreads?: number; simd?: boolean; wasmPaths?: unknown } };
 }
 
 /** Counts for tests (work is bounded by what is counted, never by time). */
@@ -182,7 +182,12 @@ export class OnnxSession {
     }
     const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION } });
     counts.exports++;
-    return new OnnxSession(ort, await ort.InferenceSession.create(bytes, sessionOptions), 'memory');
+    const slow = isNode ? undefined : setTimeout(() => { const w = threadsWarning(ort); if (w) console.warn(w); }, SLOW_SESSION_S * 1000);
+    try {
+      return new OnnxSession(ort, await ort.InferenceSession.create(bytes, sessionOptions), 'memory');
+    } finally {
+      clearTimeout(slow);
+    }
   }
 
   /** Run on `n` images (NHWC `data`); every output as a Float32Array with its shape. */
@@ -205,6 +210,28 @@ export class OnnxSession {
 }
 
 /** Browsers: WebGPU first where the page has it, then wasm (SIMD; threads when cross-origin isolated). */
+/** Seconds after which a browser session still opening gets `threadsWarning` (a model opens in one or two). */
+const SLOW_SESSION_S = 15;
+
+/**
+ * What to say when onnxruntime-web has not opened a session for a while on threads without `ort.env.wasm.wasmPaths`:
+ * in a bundled app its workers load the app's code and die, some without an error event the page could catch (so no
+ * check can tell for sure), and onnxruntime-web waits for them for ever. A warning, not an error: a large model on a
+ * slow machine may just be slow. Undefined when the setup cannot hang that way (one thread, or wasmPaths set).
+ */
+function threadsWarning(ort: OrtModule): string | undefined {
+  const wasm = ort.env?.wasm;
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  // onnxruntime-web's own default: half the cores (at most 4) when the page may share memory, else 1.
+  const threads = wasm?.numThreads || (isolated ? Math.min(4, Math.ceil((nav?.hardwareConcurrency || 1) / 2)) : 1);
+  if (!isolated || threads <= 1 || wasm?.wasmPaths) return undefined;
+  return `cnn-zoo: onnxruntime-web has not opened the model's session after ${SLOW_SESSION_S} s, on ${threads} threads with ` +
+    'ort.env.wasm.wasmPaths unset. In a bundled app (Vite, webpack) its worker threads load your bundle and die, and it waits ' +
+    'for them for ever: set ort.env.wasm.wasmPaths to where you serve node_modules/onnxruntime-web/dist/ (or ' +
+    'ort.env.wasm.numThreads = 1) before load(). If the app is not bundled, the model may just be slow to open.';
+}
+
 function webProviders(): string[] {
   const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
   return gpu ? ['webgpu', 'wasm'] : ['wasm'];
