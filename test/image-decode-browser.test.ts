@@ -5,6 +5,8 @@
  * which PIL ignores and a browser would apply. A JPEG whose header claims more than `maxPixels` is refused before
  * it is decoded. The preprocessing that follows (resize, crop, normalise: WebAssembly SIMD in Chromium, and the
  * JavaScript passes), on only the part of the image it reads (read back from the canvas), gives Node's floats bit for bit.
+ * An `<img>` from another origin without CORS (its pixels are not the page's to read) fails with the fix, and the
+ * next image reads as before.
  */
 import { expect } from 'chai';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ const IMAGES = join(WORK, 'img');
 
 /** The page: decode a URL with the browser build's decoder; RGB bytes as base64, or the error's code and message. */
 const ENTRY = `
-import { decodePixels } from ${JSON.stringify(join(ROOT, 'src', 'image', 'browser-decode.ts'))};
+import { decodePixels, sourcePixels } from ${JSON.stringify(join(ROOT, 'src', 'image', 'browser-decode.ts'))};
 import { preprocessBatch } from ${JSON.stringify(join(ROOT, 'src', 'image', 'preprocess.ts'))};
 import { setSimdResample } from ${JSON.stringify(join(ROOT, 'src', 'image', 'resample-simd.ts'))};
 window.prepUrl = async (url, cfg, simd) => {
@@ -51,6 +53,19 @@ window.decodeUrl = async (url, maxPixels) => {
     return { code: e.code, message: e.message };
   }
 };
+// An <img> (from another origin, with or without crossOrigin) read as the API reads elements.
+window.imgPixels = async (src, crossOrigin) => {
+  const img = new Image();
+  if (crossOrigin) img.crossOrigin = crossOrigin;
+  img.src = src;
+  await img.decode();
+  try {
+    const { width, height } = sourcePixels(img, 'the photo');
+    return { width, height };
+  } catch (e) {
+    return { code: e.code, message: e.message };
+  }
+};
 window.ready = true;
 `;
 
@@ -60,6 +75,7 @@ describe('image decoding in Chromium (the browser build)', function () {
   this.timeout(120_000);
   let browser: Browser | undefined;
   let site: Site | undefined;
+  let cors: Site | undefined;
   let page: Page | undefined;
   const decode = (name: string, maxPixels?: number): Promise<Decoded> =>
     page!.evaluate(([u, m]) => (window as unknown as { decodeUrl(u: string, m?: number): Promise<Decoded> }).decodeUrl(u, m), [`/img/${name}`, maxPixels] as const);
@@ -81,6 +97,7 @@ describe('image decoding in Chromium (the browser build)', function () {
     await build({ entryPoints: [join(WORK, 'entry.js')], outfile: join(WORK, 'page.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error' });
     writeFileSync(join(WORK, 'index.html'), '<!doctype html><script type="module" src="/page.js"></script>');
     site = await serve({ '/': join(WORK, 'index.html'), '/page.js': join(WORK, 'page.js'), '/img/': IMAGES });
+    cors = await serve({ '/img/': IMAGES }, { 'Access-Control-Allow-Origin': '*' });
     browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(`${site.url}/`);
@@ -89,6 +106,19 @@ describe('image decoding in Chromium (the browser build)', function () {
   after(async () => {
     await browser?.close();
     await site?.close();
+    await cors?.close();
+  });
+
+  it('an <img> from another origin without CORS: says why its pixels cannot be read and how to load it; then reads the next', async () => {
+    type Read = { width: number; height: number } | { code: string; message: string };
+    const read = (src: string, crossOrigin?: string): Promise<Read> =>
+      page!.evaluate(([u, c]) => (window as unknown as { imgPixels(u: string, c?: string): Promise<Read> }).imgPixels(u, c), [src, crossOrigin] as const);
+    const other = (s: Site) => s.url.replace('127.0.0.1', 'localhost'); // another origin, the same server
+    const tainted = await read(`${other(site!)}/img/owl.jpg`);
+    expect(tainted).to.have.property('code', 'CROSS_ORIGIN_IMAGE');
+    expect((tainted as { message: string }).message).to.match(/^the photo: the browser does not let the page read the pixels of an image from another origin without CORS \(.+\)\. Load it with crossorigin="anonymous"/);
+    expect(await read('/img/owl.jpg')).to.deep.equal({ width: 512, height: 384 });
+    expect(await read(`${other(cors!)}/img/owl.jpg`, 'anonymous')).to.deep.equal({ width: 512, height: 384 });
   });
 
   it('gives PIL\'s pixels for JPEGs, with ICC profiles, EXIF orientation and Photoshop segments ignored as PIL does', async () => {

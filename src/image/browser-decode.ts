@@ -60,7 +60,18 @@ function drawablePixels(source: Drawable, name: string, crop?: CropFor): PixelBu
     ctx.clearRect(0, 0, win.width, win.height);
   }
   ctx.drawImage(source, -win.left, -win.top); // 1:1, the window at the canvas' origin: no resampling
-  const data = ctx.getImageData(0, 0, win.width, win.height).data;
+  let data: Uint8ClampedArray;
+  try {
+    data = ctx.getImageData(0, 0, win.width, win.height).data;
+  } catch (e) {
+    if ((e as Error).name !== 'SecurityError') throw e;
+    // A cross-origin image or video without CORS "taints" the canvas for good: the page may show it, not read its
+    // pixels. The next image gets a fresh canvas.
+    scratch = undefined;
+    throw new CnnZooError(`${name}: the browser does not let the page read the pixels of an image from another origin without CORS ` +
+      `(${(e as Error).message}). Load it with crossorigin="anonymous" on the <img>/<video> (img.crossOrigin = 'anonymous'), from a ` +
+      'server that sends Access-Control-Allow-Origin, or serve it from the page\'s own origin.', 'CROSS_ORIGIN_IMAGE');
+  }
   return win === full ? { width, height, channels: 4, data } : { width, height, channels: 4, data, window: win };
 }
 
