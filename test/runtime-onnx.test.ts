@@ -199,6 +199,24 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
     expect(files[0]).to.match(/^[0-9a-f]{32}\.onnx$/);
   });
 
+  it('a cache that cannot be written (a read-only home): runs from memory, says so, and gives the same classes', async () => {
+    const file = join(temp(), 'a-file');
+    writeFileSync(file, '');
+    const cacheDir = join(file, 'cache'); // below a file: ENOTDIR, as EACCES/EROFS under a read-only home
+    const exports = runtimeCounts().exports;
+    const m = await load('tf_mobilenet_v2_100', { runtime: 'tfjs' });
+    const kept = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir: temp() } });
+    try {
+      const r = await startRuntime(m, { runtime: 'onnxruntime', trainingForm: false, backend: false, source: 'shipped', shipped: true, cacheDir });
+      expect([r.runtime, m.runtime]).to.deep.equal(['onnxruntime', 'onnxruntime-node']);
+      expect(r.detail).to.match(/, exported in memory \(cannot write .*a-file\/cache\/onnx\/tf_mobilenet_v2_100\/[0-9a-f]{32}\.onnx: ENOTDIR; set CNN_ZOO_CACHE to a writable folder to keep it\)$/);
+      expect(runtimeCounts().exports - exports, 'exports').to.equal(2);
+      expect(await m.classify(PHOTOS[0]!)).to.deep.equal(await kept.classify(PHOTOS[0]!));
+    } finally {
+      m.dispose(); kept.dispose();
+    }
+  });
+
   it('a weights folder: model.onnx beside model.json, reused; other weights in the folder are exported again', async () => {
     const cacheDir = temp();
     const dir = join(temp(), 'clf');

@@ -69,7 +69,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   }
   zoo.useOnnxRuntime({ name: ORT_PACKAGE, main, open: (m) => OnnxSession.create(ort, m) });
   const version = ort.env?.versions?.common;
-  return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${main.source === 'memory' ? 'exported in memory' : `exported to ${main.source}`}` };
+  return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${main.source.startsWith('memory') ? `exported in ${main.source}` : `exported to ${main.source}`}` };
 }
 
 /** `model.onnx` beside the weights' model.json when they are a local folder (not the shipped one), and the cache's file. */

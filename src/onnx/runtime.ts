@@ -177,8 +177,10 @@ export class OnnxSession {
     const sessionOptions = isNode ? { extra: { session: { force_spinning_stop: '1' } } } : { executionProviders: webProviders() };
     if (cache && isNode) {
       const key = await exportKey(model);
-      const path = await cachedExport(model, options, key, await cache(key));
-      return new OnnxSession(ort, await ort.InferenceSession.create(path, sessionOptions), path);
+      const kept = await cachedExport(model, options, key, await cache(key));
+      if ('path' in kept) return new OnnxSession(ort, await ort.InferenceSession.create(kept.path, sessionOptions), kept.path);
+      // Nowhere to keep it (a read-only home, as in serverless functions and locked-down containers): run it from memory.
+      return new OnnxSession(ort, await ort.InferenceSession.create(kept.bytes, sessionOptions), `memory (${kept.unwritable})`);
     }
     const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION } });
     counts.exports++;
@@ -239,15 +241,16 @@ function webProviders(): string[] {
 
 /**
  * The path of the export of `model` with `key`: `cache.file` when it holds that key, else written there (or to
- * `cache.fallback` when `cache.file` cannot be written) through a temporary file and a rename.
+ * `cache.fallback` when `cache.file` cannot be written) through a temporary file and a rename. When neither can be
+ * written, the export's bytes, and why (the model then runs from memory, exported again by each process).
  */
-async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, key: string, cache: OnnxCacheFiles): Promise<string> {
+async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, key: string, cache: OnnxCacheFiles): Promise<{ path: string } | { bytes: Uint8Array; unwritable: string }> {
   const { readFile, writeFile, rename, mkdir, rm, dirname } = await nodeModules();
   const holds = async (p: string): Promise<boolean> => {
     const bytes = await readFile(p).catch(() => undefined);
     return bytes !== undefined && onnxMetadata(bytes)['cnnZoo.key'] === key;
   };
-  for (const p of [cache.file, cache.fallback]) if (p && await holds(p)) return p;
+  for (const p of [cache.file, cache.fallback]) if (p && await holds(p)) return { path: p };
   const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION, 'cnnZoo.key': key } });
   counts.exports++;
   let lastError: unknown;
@@ -258,7 +261,7 @@ async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, k
       await mkdir(dirname(p), { recursive: true });
       await writeFile(tmp, bytes);
       await rename(tmp, p);
-      return p;
+      return { path: p };
     } catch (e) {
       lastError = e;
       await rm(tmp, { force: true }).catch(() => undefined);
@@ -266,8 +269,8 @@ async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, k
       if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
     }
   }
-  throw new CnnZooError(`Cannot write the ONNX export of ${model.name} to ${[cache.file, cache.fallback].filter(Boolean).join(' or ')} ` +
-    `(${(lastError as Error).message}); set CNN_ZOO_CACHE to a writable folder.`, 'BAD_PATH');
+  const code = (lastError as NodeJS.ErrnoException).code ?? 'not writable';
+  return { bytes, unwritable: `cannot write ${[cache.file, cache.fallback].filter(Boolean).join(' or ')}: ${code}; set CNN_ZOO_CACHE to a writable folder to keep it` };
 }
 
 /** Softmax of each row of `logits` [n, k] (float64 sums, as tf.softmax's float32 result to rounding). */
