@@ -50,9 +50,7 @@ function start(): Promise<{ server: Server; url: string; open: Set<import('node:
 }
 
 async function failure(p: Promise<unknown>): Promise<CnnZooError> {
-  // By name: under mocha, a module that the package imports lazily (the decoder) can be a second instance of
-  // errors.ts beside the one this file imports (not so for the built package: one instance).
-  try { await p; } catch (e) { expect((e as Error).name).to.equal('CnnZooError'); return e as CnnZooError; }
+  try { await p; } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return e as CnnZooError; }
   throw new Error('expected a CnnZooError');
 }
 
