@@ -1,7 +1,7 @@
 /**
  * Weights without internet (issue #19, item 7): a checkpoint file downloaded elsewhere used directly as `weights`
  * (recognised by its hash against the published-weights table, or else read by its format, converted once into
- * the cache); folder and file:// mirrors; a cached download whose hash is wrong is reported (file, both hashes,
+ * the cache), or its http(s) URL (downloaded once into the cache; a loopback server here); folder and file:// mirrors; a cached download whose hash is wrong is reported (file, both hashes,
  * what to do). Real checkpoint files from ../shared, no network (a dead 127.0.0.1 port stands for "offline").
  */
 import { expect } from 'chai';
@@ -11,6 +11,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { load } from '../src/api/index.js';
 import { modelWithWeights } from '../src/api/weights.js';
 import { useBackend } from '../src/backend.js';
@@ -87,6 +89,35 @@ describe('weights without internet', function () {
     const e = await rejection(load(SQUEEZE_PTH));
     expect(e.code).to.equal('NEEDS_ARCH');
     expect(e.message).to.include(`load(NAME, { weights: "${SQUEEZE_PTH}" })`);
+  });
+
+  it('load(name, { weights: URL of a checkpoint file }): downloaded once into the cache, converted, reproduces its fixture', async () => {
+    const cacheDir = fresh();
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      if (req.url === '/ckpt/squeezenet1_1.pth') res.writeHead(200, { 'Content-Length': String(bytes.length) }).end(bytes);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ckpt`;
+    try {
+      const zoo = await load('squeezenet1_1', { weights: `${base}/squeezenet1_1.pth`, runtime: 'tfjs', inference: false, hub: { cacheDir } });
+      expect(maxRelError(logits(zoo.model, fx), fx.logits)).to.be.below(fx.tolerance);
+      expect(zoo.metadata!.source.files[0]).to.include({ name: 'squeezenet1_1.pth', sha256 });
+      zoo.dispose();
+      expect(requests, 'one download').to.equal(1);
+      const downloads = join(cacheDir, 'downloads');
+      expect(readdirSync(downloads).flatMap((d) => readdirSync(join(downloads, d)))).to.deep.equal(['squeezenet1_1.pth']);
+      (await load('squeezenet1_1', { weights: `${base}/squeezenet1_1.pth`, runtime: 'tfjs', hub: { cacheDir } })).dispose();
+      expect(requests, 'the second load reads the cache').to.equal(1);
+      const missing = await rejection(load('squeezenet1_1', { weights: `${base}/missing.pth`, hub: { cacheDir, retries: 0 } }));
+      expect(missing.message).to.match(/^Download of missing\.pth failed: http:\/\/127\.0\.0\.1:\d+\/ckpt\/missing\.pth answered 404/);
+      const unnamed = await rejection(load(`${base}/squeezenet1_1.pth`, { hub: { cacheDir } }));
+      expect(unnamed.code).to.equal('NEEDS_ARCH');
+    } finally {
+      await new Promise((ok) => server.close(ok));
+    }
   });
 
   it('a file whose hash is in the table is that published checkpoint: its preprocessing, licence and cache folder, and only for its architecture', async () => {

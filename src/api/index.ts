@@ -8,7 +8,7 @@ import { countFlops, countParams } from '../zoo/count.js';
 import { announce, ensureBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import type { HubOptions } from '../pretrained/fetch.js';
-import { isCheckpointFile, recogniseCheckpoint } from '../pretrained/index.js';
+import { checkpointFileOf, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionNames, meant, shown } from '../errors.js';
@@ -126,15 +126,16 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
         `load(ARCH, { weights: "${name}", classes }) with the architecture of those weights.`, 'BAD_OPTION');
     }
     await startBackend();
-    if (await isCheckpointFile(name)) {
+    const file = await checkpointFileOf(name, opts.hub); // a checkpoint file, or its URL (downloaded once)
+    if (file) {
       // A checkpoint file names its architecture only when it is a published one (by its hash).
-      const published = await recogniseCheckpoint(name);
+      const published = await recogniseCheckpoint(file);
       if (!published) {
         throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
           `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
       }
       spec = getSpec(published.arch);
-      ({ model, source } = await modelAndWeights(spec, { ...opts, weights: name }));
+      ({ model, source } = await modelAndWeights(spec, { ...opts, weights: file }));
     } else {
       const read = await readArtifacts(name, { cache: opts.cache });
       spec = getSpec(read.meta.arch);

@@ -5,8 +5,9 @@
  * - `'imagenet'` or `'<publisher>[:<tag>]'`: a published checkpoint, downloaded and converted once into the cache;
  * - a directory, `file://`/`http(s)://` URL (relative URLs resolve against the page in browsers), a map of files or
  *   an IOHandler: converted tfjs artifacts;
- * - a checkpoint file (Node: `.pth`, `.safetensors`, `.h5`, `.tflite`, `.onnx`, ...): recognised by its hash as a
- *   published checkpoint, or else read by its format, and converted once into the cache (src/pretrained/local.ts).
+ * - a checkpoint file (Node: `.pth`, `.safetensors`, `.h5`, `.tflite`, `.onnx`, ...), or its http(s) URL (downloaded
+ *   once into the cache): recognised by its hash as a published checkpoint, or else read by its format, and converted
+ *   once into the cache (src/pretrained/local.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
@@ -14,7 +15,7 @@ import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { SHIPPED, noShippedWeights, shippedLocation, shippedWeightsUnreadable } from '../artifacts/shipped.js';
-import { importCheckpoint, isCheckpointFile, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
+import { checkpointFileOf, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
 
 export interface WeightsOptions extends CreateOptions {
   weights?: WeightsSource | null;
@@ -49,7 +50,10 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
     weights = await shippedLocation(spec.name);
   }
   if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
-  else if (typeof weights === 'string' && await isCheckpointFile(weights)) weights = (await importCheckpoint(spec.name, weights, opts.hub)).dir;
+  else if (typeof weights === 'string') {
+    const file = await checkpointFileOf(weights, opts.hub); // a checkpoint file, or its URL (downloaded once)
+    if (file) weights = (await importCheckpoint(spec.name, file, opts.hub)).dir;
+  }
   const where = weights;
   const read = await readArtifacts(weights, { cache: opts.cache }).catch((e: unknown) => {
     const unreadable = shipped && ['MISSING_FILE', undefined].includes((e as { code?: string }).code);

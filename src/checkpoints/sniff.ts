@@ -17,8 +17,8 @@ const MAGIC: readonly { format: CheckpointFormat; test: (b: Uint8Array) => boole
   { format: 'safetensors', test: (b) => b.length > 9 && b[8] === 0x7b && new DataView(b.buffer, b.byteOffset, 8).getUint32(4, true) === 0 },
 ];
 
-/** Formats with no magic number, recognised by their extension. */
-const EXTENSIONS: Readonly<Record<string, CheckpointFormat>> = {
+/** Formats with no magic number, recognised by their extension (and what makes a URL a checkpoint file's). */
+export const EXTENSIONS: Readonly<Record<string, CheckpointFormat>> = {
   '.onnx': 'onnx', '.caffemodel': 'caffe', '.weights': 'darknet',
   '.pth': 'torch', '.pt': 'torch', '.bin': 'torch', '.ckpt': 'torch',
   '.safetensors': 'safetensors', '.h5': 'keras', '.hdf5': 'keras', '.keras': 'keras', '.tflite': 'tflite',

@@ -8,13 +8,14 @@
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
-import { cacheRoot, inCache, modelDir, safeName } from './cache.js';
+import { cacheRoot, exists, inCache, modelDir, safeName } from './cache.js';
+import { downloadToPart } from './download.js';
 import { convertDownloaded } from './convert-download.js';
 import { digestBytes } from './hash.js';
 import { checkpointId, PUBLISHED } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 import { readCheckpoint } from '../checkpoints/read.js';
-import { sniffCheckpointFormat } from '../checkpoints/sniff.js';
+import { EXTENSIONS, sniffCheckpointFormat } from '../checkpoints/sniff.js';
 import { convertCheckpoint } from '../convert/convert.js';
 import { getSpec } from '../zoo/registry.js';
 import type { SourceFormat } from '../checkpoints/files.js';
@@ -29,6 +30,37 @@ export interface LocalCheckpoint {
   /** True when the file had been converted before (nothing was converted now). */
   fromCache: boolean;
   record: FetchRecord;
+}
+
+/** Whether `weights` is the http(s) URL of a checkpoint file: its path ends in a checkpoint format's extension. */
+export function isCheckpointUrl(weights: string): boolean {
+  if (!/^https?:\/\//i.test(weights)) return false;
+  const path = URL.canParse(weights) ? new URL(weights).pathname.toLowerCase() : '';
+  return Object.keys(EXTENSIONS).some((ext) => path.endsWith(ext));
+}
+
+/**
+ * The checkpoint file `weights` names, on disk: the file itself, or for the URL of one (`isCheckpointUrl`: as
+ * torch.hub's `load_state_dict_from_url` takes), its download in the cache (`downloads/url-<hash of the URL>/<name>`,
+ * once; retried and resumed like published checkpoints). Undefined for anything else (converted weights).
+ */
+export async function checkpointFileOf(weights: string, opts: HubOptions = {}): Promise<string | undefined> {
+  if (await isCheckpointFile(weights)) return weights;
+  if (!isCheckpointUrl(weights)) return undefined;
+  if (!isNode) {
+    throw new CnnZooError(`${weights} is a checkpoint file; in a browser, weights are converted tfjs artifacts: convert it once ` +
+      '(cnn-zoo convert, or load() in Node, which keeps the conversion in its cache) and serve that folder.', 'BAD_ARGS');
+  }
+  const { basename, dirname, mkdir, rename } = await nodeModules();
+  const name = safeName(basename(decodeURIComponent(new URL(weights).pathname)));
+  const key = (await digestBytes(new TextEncoder().encode(weights), 'sha256')).slice(0, 16);
+  const file = await inCache(await cacheRoot(opts.cacheDir), 'downloads', `url-${key}`, name);
+  if (await exists(file)) return file;
+  await mkdir(dirname(file), { recursive: true });
+  opts.onStatus?.(`downloading ${weights}`);
+  await downloadToPart(weights, `${file}.part`, name, opts);
+  await rename(`${file}.part`, file);
+  return file;
 }
 
 /** Whether a weights string is a checkpoint file on disk (not a folder, model.json or URL of converted weights). */
