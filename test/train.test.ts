@@ -145,6 +145,20 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect((JSON.parse(classified.stdout) as { top: { label: string }[] }[])[0]!.top.map((p) => p.label).sort()).to.deep.equal(['beetle', 'dog', 'fish']);
   });
 
+  it('cnn-zoo train --input-size 128: trains and saves at 128 px, and classify reads it at that size', () => {
+    const out = join(tmp, 'cli-classifier-128');
+    const run = cli(['train', data, '--model', BASE, '--out', out, '--epochs', '1', '--augment', '0', '--validation-split', '0', '--input-size', '128']);
+    expect(run.status, run.stderr).to.equal(0);
+    const meta = (JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as { userDefinedMetadata: { cnnZoo: CnnZooMetadata } }).userDefinedMetadata.cnnZoo;
+    expect([meta.inputSize, meta.preprocessing.size]).to.deep.equal([128, 128]);
+    const classified = cli(['classify', PARROT, '--weights', out, '--json']);
+    expect(classified.status, classified.stderr).to.equal(0);
+    expect((JSON.parse(classified.stdout) as { top: { label: string }[] }[])[0]!.top.map((p) => p.label).sort()).to.deep.equal(['beetle', 'dog', 'fish']);
+    const bad = cli(['train', data, '--model', BASE, '--out', out, '--input-size', '0']);
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.match(/--input-size must be at least 1, got "0"/);
+  });
+
   it('refuses fewer than two classes, in load(), fit() and cnn-zoo train, naming the fix', async () => {
     let err: unknown;
     try { await load(BASE, { classes: ['cat'] }); } catch (e) { err = e; }

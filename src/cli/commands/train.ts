@@ -8,18 +8,19 @@ import { startBackend } from '../backend.js';
 import { archName, parse } from '../args.js';
 
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
-  '[--augment 2] [--validation-split 0.2] [--batch 32] [--seed 1] [--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
+  '[--augment 2] [--validation-split 0.2] [--batch 32] [--seed 1] [--input-size N] [--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
   '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
   '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). --threads: wasm\'s threads (ResNet fine-tuning\n' +
-  '  is 1.5x faster on 2 than on 1). Then: cnn-zoo classify IMAGE --weights DIR';
+  '  is 1.5x faster on 2 than on 1). --input-size: train (and later classify) at that square size instead of the\n' +
+  '  weights\' (smaller is faster). Then: cnn-zoo classify IMAGE --weights DIR';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, arch: { type: 'string' }, weights: { type: 'string' }, out: { type: 'string' },
     'fine-tune': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, epochs: { type: 'string' }, augment: { type: 'string' },
     'validation-split': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
-    threads: { type: 'string' }, json: { type: 'boolean' },
+    threads: { type: 'string' }, 'input-size': { type: 'string' }, json: { type: 'boolean' },
   }, usage);
   const name = archName(values);
   if (positionals.length !== 1 || !name || !values.out) throw new CnnZooError(`train needs DATA, --model and --out.\nUsage: ${usage}`, 'BAD_ARGS');
@@ -38,11 +39,13 @@ export async function run(argv: string[]): Promise<number> {
   };
   const threads = num('threads', values.threads);
   if (threads === 0) throw new CnnZooError(`--threads must be at least 1, got "${values.threads}".\nUsage: ${usage}`, 'BAD_ARGS');
+  const inputSize = num('input-size', values['input-size']);
+  if (inputSize === 0) throw new CnnZooError(`--input-size must be at least 1, got "${values['input-size']}".\nUsage: ${usage}`, 'BAD_ARGS');
   const started = performance.now();
   const backend = await startBackend(values.backend!, threads);
   if (opts.fineTune) checkGradients();
   const data = await readImageFolder(positionals[0]!);
-  const clf = await load(name, { classes: data.classes, ...(values.weights ? { weights: values.weights } : {}) });
+  const clf = await load(name, { classes: data.classes, ...(values.weights ? { weights: values.weights } : {}), ...(inputSize ? { inputSize } : {}) });
   try {
     console.log(`${data.classes.length} classes (${data.classes.join(', ')}), ${data.items.length} images; base ${clf.name} ` +
       `(${clf.metadata?.training?.base.weights} weights) on ${backend.detail}`);
