@@ -15,6 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { useBackend } from '../src/backend.js';
 import { load } from '../src/api/index.js';
 import { maxRelError } from '../src/parity/run.js';
+import { onnxMetadata } from '../src/onnx/runtime.js';
 import { ROOT, SHARED } from './helpers/shared.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'export', ...args], { encoding: 'utf8', cwd: ROOT });
@@ -92,6 +93,34 @@ describe('cnn-zoo export', () => {
     } finally {
       zoo.dispose();
     }
+  });
+
+  it('--input-size 160: the weights at 160 px, the input shape and the metadata\'s preprocessing say so, onnxruntime runs it', async () => {
+    const path = join(dir, 'mnv2-160.onnx');
+    const r = cli('tf_mobilenet_v2_100', '--out', path, '--input-size', '160', '--json');
+    expect(r.status, r.stderr).to.equal(0);
+    const io = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { input: { shape: unknown[] } };
+    expect(io.input.shape).to.deep.equal(['N', 160, 160, 3]);
+    const meta = JSON.parse(onnxMetadata(readFileSync(path)).cnnZoo!) as { inputSize: number; preprocessing: { size: number; cropFraction: number } };
+    expect([meta.inputSize, meta.preprocessing.size, meta.preprocessing.cropFraction]).to.deep.equal([160, 160, 0.875]);
+    const zoo = await load('tf_mobilenet_v2_100', { inputSize: 160, runtime: 'tfjs' });
+    try {
+      const x = await zoo.preprocess(join(SHARED, 'images', 'grace_hopper.bmp'));
+      const ours = tf.tidy(() => (zoo.model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+      const session = await ort.InferenceSession.create(readFileSync(path), { intraOpNumThreads: 1 });
+      const out = await session.run({ input: new ort.Tensor('float32', (await x.data()) as Float32Array, [1, 160, 160, 3]) });
+      x.dispose();
+      await session.release();
+      expect(maxRelError(out.logits!.data as Float32Array, ours)).to.be.below(1e-5);
+    } finally {
+      zoo.dispose();
+    }
+    const bad = cli('tf_mobilenet_v2_100', '--out', path, '--input-size', 'big');
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.match(/--input-size must be a positive integer, got "big"/);
+    const empty = cli('tf_mobilenet_v2_100', '--out', path, '--int8', '--calibrate', dir);
+    expect(empty.status).to.equal(1);
+    expect(empty.stderr).to.include('holds no images (JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF)');
   });
 
   it('without weights and none shipped it says where to get some; without --out it says so', () => {

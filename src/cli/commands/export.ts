@@ -12,14 +12,14 @@ import { dirname, join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { load } from '../../api/index.js';
 import { CnnZooError } from '../../errors.js';
-import { IMAGE_FILE } from '../../image/files.js';
+import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
 import type { ZooModel } from '../../api/zoo-model.js';
 import { parse } from '../args.js';
 
 export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]] --out FILE.onnx [--training-form] ' +
-  '[--features] [--nchw] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
+  '[--features] [--nchw] [--input-size N] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
 
 const CALIBRATION_BATCH = 8;
 
@@ -32,7 +32,7 @@ async function calibrationImages(dir: string, count: number): Promise<string[]> 
     throw new CnnZooError(`--calibrate "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give a folder of images.`, 'BAD_ARGS');
   }
   const files = entries.filter((f) => IMAGE_FILE.test(f)).sort().slice(0, count).map((f) => join(dir, f));
-  if (files.length === 0) throw new CnnZooError(`--calibrate "${dir}" holds no JPEG, PNG, BMP or WebP images; give a folder of images like the model will see.`, 'BAD_ARGS');
+  if (files.length === 0) throw new CnnZooError(`--calibrate "${dir}" holds no images (${IMAGE_FORMATS}); give a folder of images like the model will see.`, 'BAD_ARGS');
   return files;
 }
 
@@ -47,7 +47,7 @@ async function* batches(model: ZooModel, files: string[]): AsyncGenerator<tf.Ten
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, out: { type: 'string' }, 'training-form': { type: 'boolean' }, features: { type: 'boolean' },
-    nchw: { type: 'boolean' }, fp16: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
+    nchw: { type: 'boolean' }, 'input-size': { type: 'string' }, fp16: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
   }, usage);
   if (positionals.length !== 1) throw new CnnZooError(`export needs one model name, got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
@@ -58,10 +58,14 @@ export async function run(argv: string[]): Promise<number> {
   if (values.fp16 && values.int8) throw new CnnZooError(`choose --fp16 or --int8, not both (weights are stored one way).\nUsage: ${usage}`, 'BAD_ARGS');
   const count = Number(values['calibration-images']);
   if (!Number.isInteger(count) || count < 1) throw new CnnZooError(`--calibration-images must be a positive integer, got "${values['calibration-images']}".`, 'BAD_ARGS');
+  const inputSize = values['input-size'] === undefined ? undefined : Number(values['input-size']);
+  if (inputSize !== undefined && (!Number.isInteger(inputSize) || inputSize < 1)) {
+    throw new CnnZooError(`--input-size must be a positive integer, got "${values['input-size']}".\nUsage: ${usage}`, 'BAD_ARGS');
+  }
   const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
   await useBackend(values.backend as BackendName);
   // runtime 'tfjs': this command exports model.model itself (no session to start).
-  const model = await load(positionals[0]!, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: values.weights } : {}) });
+  const model = await load(positionals[0]!, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: values.weights } : {}), ...(inputSize ? { inputSize } : {}) });
   try {
     const int8 = values.int8 ? await calibrate(model.model, batches(model, images)) : undefined;
     const { bytes, io } = await exportOnnxWithIo(model.model, {
