@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
-import { fromFileMap, weightsHandler } from '../src/artifacts/read.js';
+import { fromFileMap, readArtifacts, weightsHandler } from '../src/artifacts/read.js';
+import { CnnZooError } from '../src/errors.js';
 import { modelWithWeights } from '../src/api/weights.js';
 import { nodeFileSystem } from '../src/artifacts/node-fs.js';
 import { readSource } from '../src/checkpoints/files.js';
@@ -93,6 +94,24 @@ describe('security: weight-manifest paths stay inside the model directory', () =
       const artifacts = await handler.load!();
       expect(artifacts.weightSpecs).to.have.length(137);
       expect(requests.every((r) => r.startsWith('/models/m/'))).to.equal(true);
+    });
+
+    it('a URL that holds no converted weights, or a server that refuses, is one CnnZooError naming the URL and what it should be', async () => {
+      const failure = async (url: string): Promise<CnnZooError> => {
+        try { await readArtifacts(url); } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return e as CnnZooError; }
+        throw new Error('expected a CnnZooError');
+      };
+      const elsewhere = base.replace('/models/m/', '/elsewhere/');
+      const notWeights = await failure(elsewhere); // the server answers 200 with bytes that are not a model.json
+      expect(notWeights.code).to.equal('WEIGHTS_UNREACHABLE');
+      expect(notWeights.message).to.match(new RegExp(`^Cannot load the weights at ${elsewhere}model\\.json \\(.+\\)\\. Check the URL: it is the folder, or its model\\.json, of weights`));
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((r) => closed.close(r));
+      const refused = await failure(`http://127.0.0.1:${port}/w/`);
+      expect(refused.message).to.equal(`Cannot load the weights at http://127.0.0.1:${port}/w/model.json (ECONNREFUSED). Check the URL: it is the folder, ` +
+        'or its model.json, of weights converted by `cnn-zoo convert` or saved by model.save().');
     });
 
     it('refuses shard paths that leave the model URL\'s directory or host, fetching nothing outside it', async () => {

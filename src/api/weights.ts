@@ -56,7 +56,7 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
   }
   const where = weights;
   const read = await readArtifacts(weights, { cache: opts.cache }).catch((e: unknown) => {
-    const unreadable = shipped && ['MISSING_FILE', undefined].includes((e as { code?: string }).code);
+    const unreadable = shipped && ['MISSING_FILE', 'WEIGHTS_UNREACHABLE', undefined].includes((e as { code?: string }).code);
     throw unreadable ? shippedWeightsUnreadable(spec.name, String(where), e) : e;
   });
   return { model: buildFromArtifacts(spec, read, opts), source: weights, shipped };

@@ -96,6 +96,19 @@ export async function weightsHandler(weights: WeightsSource): Promise<{ handler:
   throw new CnnZooError(`Unsupported weights source ${String(weights)}: pass a directory, a file:// or http(s):// URL, a map of files or an IOHandler.`, 'BAD_ARGS');
 }
 
+/**
+ * What tfjs's loaders throw (its http handler: a 404, JSON that is not a model, a refused connection through fetch)
+ * as a CnnZooError that says what failed where, and what the URL should be.
+ */
+function unreachable(where: string, e: unknown): CnnZooError {
+  const message = String((e as Error)?.message ?? e);
+  const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
+  const http = /Request to (\S+) failed with status code (\d+)/.exec(message);
+  const why = http ? `HTTP ${http[2]} for ${http[1]}` : cause?.code ?? cause?.message ?? message.split('\n')[0];
+  return new CnnZooError(`Cannot load the weights at ${where} (${why}). Check the URL: it is the folder, or its model.json, of ` +
+    'weights converted by `cnn-zoo convert` or saved by model.save().', 'WEIGHTS_UNREACHABLE');
+}
+
 /** Load artifacts, through the IndexedDB cache when asked (browsers). */
 async function loadArtifacts(handler: tf.io.IOHandler, where: string, cache?: { indexedDB: string }): Promise<tf.io.ModelArtifacts> {
   const idb = cache && typeof indexedDB !== 'undefined' ? tf.io.getLoadHandlers(`indexeddb://${cache.indexedDB}`)[0] : undefined;
@@ -103,7 +116,12 @@ async function loadArtifacts(handler: tf.io.IOHandler, where: string, cache?: { 
     try { return await idb.load!(); } catch { /* not cached yet */ }
   }
   if (!handler.load) throw new CnnZooError(`${where} cannot load.`, 'BAD_ARGS');
-  const artifacts = await handler.load();
+  let artifacts: tf.io.ModelArtifacts;
+  try {
+    artifacts = await handler.load();
+  } catch (e) {
+    throw e instanceof CnnZooError ? e : unreachable(where, e);
+  }
   if (idb && cache) {
     const save = tf.io.getSaveHandlers(`indexeddb://${cache.indexedDB}`)[0];
     await save?.save?.(artifacts).catch(() => undefined);
