@@ -61,7 +61,7 @@ describe('public API', () => {
       m.dispose();
       m.dispose();
       for (const [call, run] of [['classify', () => m.classify(GRACE)], ['embed', () => m.embed(GRACE)], ['features', () => m.features(GRACE)],
-        ['warmup', () => m.warmup()], ['fit', () => m.fit([])], ['save', () => m.save('unused')]] as const) {
+        ['warmup', () => m.warmup()], ['fit', () => m.fit('unused')], ['save', () => m.save('unused')]] as const) {
         let err: unknown;
         try { await run(); } catch (e) { err = e; }
         expect(err, `${runtime} ${call}`).to.be.instanceOf(CnnZooError);

@@ -153,9 +153,9 @@ describe('pixel tensors', function () {
   it('int and float pixels, and a batch, classify as the file; a resize\'s small overshoot is clamped', async () => {
     const before = tf.memory().numTensors;
     const fromFile = await model.classify(PHOTO);
-    const float = tf.tidy(() => pixels.toFloat().add(0.4)); // rounds back to the same pixels
+    const float = tf.tidy(() => pixels.toFloat().add(0.4) as tf.Tensor3D); // rounds back to the same pixels
     const batch = tf.stack([pixels, pixels]) as tf.Tensor4D;
-    const overshoot = tf.tidy(() => pixels.toFloat().mul(263 / 255).sub(4.3)); // [-4.3, 258.7], as a bicubic resize can give
+    const overshoot = tf.tidy(() => pixels.toFloat().mul(263 / 255).sub(4.3) as tf.Tensor3D); // [-4.3, 258.7], as a bicubic resize can give
     try {
       expect(await model.classify(pixels)).to.deep.equal(fromFile);
       expect(await model.classify(float)).to.deep.equal(fromFile);
@@ -169,11 +169,11 @@ describe('pixel tensors', function () {
 
   it('refuses pixels scaled to 0..1 or normalized, NaN, 16-bit samples and channels first, saying the fix', async () => {
     const before = tf.memory().numTensors;
-    const scaled = tf.tidy(() => pixels.toFloat().div(255));
-    const normalized = tf.tidy(() => pixels.toFloat().div(255).sub([0.485, 0.456, 0.406]).div([0.229, 0.224, 0.225]));
-    const withNaN = tf.tidy(() => tf.concat([pixels.toFloat().slice([0, 0, 0], [2, -1, -1]), tf.fill([1, pixels.shape[1], 3], NaN), pixels.toFloat().slice([3, 0, 0], [-1, -1, -1])]));
-    const sixteen = tf.tidy(() => pixels.mul(257));
-    const channelsFirst = tf.tidy(() => pixels.transpose([2, 0, 1]).expandDims(0));
+    const scaled = tf.tidy(() => pixels.toFloat().div(255) as tf.Tensor3D);
+    const normalized = tf.tidy(() => pixels.toFloat().div(255).sub([0.485, 0.456, 0.406]).div([0.229, 0.224, 0.225]) as tf.Tensor3D);
+    const withNaN = tf.tidy(() => tf.concat([pixels.toFloat().slice([0, 0, 0], [2, -1, -1]), tf.fill([1, pixels.shape[1], 3], NaN), pixels.toFloat().slice([3, 0, 0], [-1, -1, -1])]) as tf.Tensor3D);
+    const sixteen = tf.tidy(() => pixels.mul(257) as tf.Tensor3D);
+    const channelsFirst = tf.tidy(() => pixels.transpose([2, 0, 1]).expandDims(0) as tf.Tensor4D);
     const secondScaled = tf.tidy(() => tf.stack([pixels.toFloat(), scaled]) as tf.Tensor4D);
     const gray = tf.zeros([8, 8, 1]) as tf.Tensor3D;
     try {
