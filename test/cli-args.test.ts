@@ -28,6 +28,15 @@ describe('CLI model arguments', function () {
     expect(bad.stderr).to.match(/--input-size must be a positive integer, got "160px"/);
   });
 
+  it('`classify --input-size N` classifies with the weights at that size', () => {
+    const r = cli('classify', GRACE_HOPPER, '--input-size', '192', '--top', '3');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^tf_mobilenet_v2_100 \(tflite uint8\) on .*, at 192 px\n/).and.match(/mortarboard/);
+    const bad = cli('classify', GRACE_HOPPER, '--input-size', '0');
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.match(/--input-size must be a positive integer, got "0"/);
+  });
+
   it('`classify --model NAME` is `--arch NAME`; naming two different models is refused', () => {
     const r = cli('classify', GRACE_HOPPER, '--model', 'tf_mobilenet_v2_100', '--top', '5');
     expect(r.status, r.stderr).to.equal(0);

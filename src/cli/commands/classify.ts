@@ -12,10 +12,11 @@ import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { archName, cliWeights, parse } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
-  '[--mirror URL|DIR] [--top K] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
+  '[--mirror URL|DIR] [--top K] [--input-size N] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
   '  IMAGE: a file, an http(s) URL, or a folder (its image files, in name order).\n' +
   '  Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
   '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).\n' +
+  '  --input-size: the weights at another square size (the preprocessing crops it).\n' +
   '  --runtime: auto (default) runs on onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs on it.';
 
 /** A folder's image files (not its sub-folders), in name order; null for anything that is not a folder. */
@@ -27,11 +28,15 @@ async function folderImages(path: string): Promise<string[] | null> {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, arch: { type: 'string' }, model: { type: 'string' }, top: { type: 'string', default: '5' },
-    backend: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' }, mirror: { type: 'string' },
+    backend: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' }, mirror: { type: 'string' }, 'input-size': { type: 'string' },
   }, usage);
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new CnnZooError(`--top must be a positive integer, got "${values.top}".`, 'BAD_ARGS');
+  const inputSize = values['input-size'] === undefined ? undefined : Number(values['input-size']);
+  if (inputSize !== undefined && (!Number.isInteger(inputSize) || inputSize < 1)) {
+    throw new CnnZooError(`--input-size must be a positive integer, got "${values['input-size']}".`, 'BAD_ARGS');
+  }
   const runtimeName = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
   try {
     checkRuntime(runtimeName, '--runtime');
@@ -43,14 +48,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!arch && values.weights && (isWeightsSelector(values.weights) || values.weights === 'random')) {
     throw new CnnZooError(`--weights ${values.weights} needs the model: add --model NAME.`, 'BAD_ARGS');
   }
-  const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), runtime: runtimeName };
+  const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), ...(inputSize ? { inputSize } : {}), runtime: runtimeName };
   // Converted weights alone name their architecture in their metadata (a checkpoint file: when it is a published one).
   const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
     : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
   const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
   const source = model.metadata ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
-  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}`);
+  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${inputSize ? `, at ${model.preprocessing.size} px` : ''}`);
   let failed = 0;
   const images: string[] = [];
   for (const path of positionals) {
