@@ -156,7 +156,7 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect((JSON.parse(classified.stdout) as { top: { label: string }[] }[])[0]!.top.map((p) => p.label).sort()).to.deep.equal(['beetle', 'dog', 'fish']);
     const bad = cli(['train', data, '--model', BASE, '--out', out, '--input-size', '0']);
     expect(bad.status).to.equal(1);
-    expect(bad.stderr).to.match(/--input-size must be at least 1, got "0"/);
+    expect(bad.stderr).to.match(/--input-size must be a positive integer, got "0"/);
   });
 
   it('refuses fewer than two classes, in load(), fit() and cnn-zoo train, naming the fix', async () => {

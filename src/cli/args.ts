@@ -27,6 +27,14 @@ export function parse<T extends ParseArgsConfig['options']>(argv: string[], opti
   }
 }
 
+/** The value of `--flag` as a positive integer (undefined when not given), or a CnnZooError naming the flag and the usage. */
+export function positiveInt(value: string | undefined, flag: string, usage: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new CnnZooError(`--${flag} must be a positive integer, got "${value}".\nUsage: ${usage}`, 'BAD_ARGS');
+  return n;
+}
+
 /** `--arch NAME`, also spelled `--model NAME` (what `eval` and `bench` call it). */
 export function archName(values: { arch?: string; model?: string }): string | undefined {
   if (values.arch && values.model && values.arch !== values.model) {

@@ -9,7 +9,7 @@ import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
 import { checkRuntime } from '../../api/runtime.js';
 import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
-import { archName, cliWeights, parse } from '../args.js';
+import { archName, cliWeights, parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
   '[--mirror URL|DIR] [--top K] [--input-size N] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
@@ -33,10 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new CnnZooError(`--top must be a positive integer, got "${values.top}".`, 'BAD_ARGS');
-  const inputSize = values['input-size'] === undefined ? undefined : Number(values['input-size']);
-  if (inputSize !== undefined && (!Number.isInteger(inputSize) || inputSize < 1)) {
-    throw new CnnZooError(`--input-size must be a positive integer, got "${values['input-size']}".`, 'BAD_ARGS');
-  }
+  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
   const runtimeName = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
   try {
     checkRuntime(runtimeName, '--runtime');

@@ -8,7 +8,7 @@ import { modelWithWeights } from '../../api/weights.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
 import { getSpec } from '../../zoo/registry.js';
 import { progressBar } from '../../eval/progress.js';
-import { parse } from '../args.js';
+import { parse, positiveInt } from '../args.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
@@ -17,13 +17,6 @@ export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights imagenet|FIL
   '          or one sub-folder per class named by wnid. Without --weights: the embedded weights if the model has them,\n' +
   '          else random weights (a smoke test; reports ignore its accuracy).\n' +
   '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept).';
-
-const positiveInt = (v: string | undefined, what: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CnnZooError(`--${what} must be a positive integer, got "${v}".\nUsage: ${usage}`, 'BAD_ARGS');
-  return n;
-};
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -34,9 +27,9 @@ export async function run(argv: string[]): Promise<number> {
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
   const name = values.model ?? (positionals.length === 1 ? positionals[0] : undefined);
   if (!name || !values.data || positionals.length > (values.model ? 0 : 1)) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
-  const limit = positiveInt(values.limit, 'limit');
-  const batchSize = positiveInt(values.batch, 'batch') ?? 16;
-  const inputSize = positiveInt(values['input-size'], 'input-size');
+  const limit = positiveInt(values.limit, 'limit', usage);
+  const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
+  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
   const backend = await selectBackend(values.backend!);
   const dataset = await openDataset(values.data, values.labels ? { labels: values.labels } : {});
   console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +

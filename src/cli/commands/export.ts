@@ -16,7 +16,7 @@ import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
 import type { ZooModel } from '../../api/zoo-model.js';
-import { parse } from '../args.js';
+import { parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]] --out FILE.onnx [--training-form] ' +
   '[--features] [--nchw] [--input-size N] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
@@ -56,12 +56,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new CnnZooError(`${values.int8 ? '--int8 needs --calibrate IMAGE_DIR' : '--calibrate needs --int8'} (static int8 calibrates activation ranges on images).\nUsage: ${usage}`, 'BAD_ARGS');
   }
   if (values.fp16 && values.int8) throw new CnnZooError(`choose --fp16 or --int8, not both (weights are stored one way).\nUsage: ${usage}`, 'BAD_ARGS');
-  const count = Number(values['calibration-images']);
-  if (!Number.isInteger(count) || count < 1) throw new CnnZooError(`--calibration-images must be a positive integer, got "${values['calibration-images']}".`, 'BAD_ARGS');
-  const inputSize = values['input-size'] === undefined ? undefined : Number(values['input-size']);
-  if (inputSize !== undefined && (!Number.isInteger(inputSize) || inputSize < 1)) {
-    throw new CnnZooError(`--input-size must be a positive integer, got "${values['input-size']}".\nUsage: ${usage}`, 'BAD_ARGS');
-  }
+  const count = positiveInt(values['calibration-images'], 'calibration-images', usage)!;
+  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
   const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
   await useBackend(values.backend as BackendName);
   // runtime 'tfjs': this command exports model.model itself (no session to start).

@@ -5,7 +5,7 @@ import type { FitProgress } from '../../api/training.js';
 import { checkGradients, readImageFolder } from '../../train/index.js';
 import { progressBar, type ProgressBar } from '../../eval/progress.js';
 import { startBackend } from '../backend.js';
-import { archName, parse } from '../args.js';
+import { archName, parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
   '[--augment 2] [--validation-split 0.2] [--batch 32] [--seed 1] [--input-size N] [--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
@@ -39,8 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const threads = num('threads', values.threads);
   if (threads === 0) throw new CnnZooError(`--threads must be at least 1, got "${values.threads}".\nUsage: ${usage}`, 'BAD_ARGS');
-  const inputSize = num('input-size', values['input-size']);
-  if (inputSize === 0) throw new CnnZooError(`--input-size must be at least 1, got "${values['input-size']}".\nUsage: ${usage}`, 'BAD_ARGS');
+  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
   const started = performance.now();
   const backend = await startBackend(values.backend!, threads);
   if (opts.fineTune) checkGradients();
