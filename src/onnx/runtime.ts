@@ -211,7 +211,6 @@ export class OnnxSession {
   }
 }
 
-/** Browsers: WebGPU first where the page has it, then wasm (SIMD; threads when cross-origin isolated). */
 /** Seconds after which a browser session still opening gets `threadsWarning` (a model opens in one or two). */
 const SLOW_SESSION_S = 15;
 
@@ -234,6 +233,7 @@ function threadsWarning(ort: OrtModule): string | undefined {
     'ort.env.wasm.numThreads = 1) before load(). If the app is not bundled, the model may just be slow to open.';
 }
 
+/** Browsers: WebGPU first where the page has it, then wasm (SIMD; threads when cross-origin isolated). */
 function webProviders(): string[] {
   const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
   return gpu ? ['webgpu', 'wasm'] : ['wasm'];

@@ -35,7 +35,8 @@ export interface LocalCheckpoint {
 /** Whether `weights` is the http(s) URL of a checkpoint file: its path ends in a checkpoint format's extension. */
 export function isCheckpointUrl(weights: string): boolean {
   if (!/^https?:\/\//i.test(weights)) return false;
-  const path = URL.canParse(weights) ? new URL(weights).pathname.toLowerCase() : '';
+  let path: string;
+  try { path = new URL(weights).pathname.toLowerCase(); } catch { return false; } // (URL.canParse: not in Safari 16)
   return Object.keys(EXTENSIONS).some((ext) => path.endsWith(ext));
 }
 
