@@ -10,11 +10,11 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { gzipSync } from 'fflate';
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, writeFileSync, utimesSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { load as loadModel } from '../src/api/index.js';
@@ -48,6 +48,8 @@ class Mirror {
   /** JSON answers (a fake Hugging Face API). */
   api = new Map<string, unknown>();
   mode: Mode = 'ok';
+  /** While set, a download stops half-way until it resolves (a download in progress, held open by the test). */
+  gate?: Promise<void>;
   requests: { path: string; range?: string }[] = [];
   private sockets = new Set<import('node:net').Socket>();
   get url(): string { return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`; }
@@ -79,6 +81,12 @@ class Mirror {
     const cut = this.mode === 'truncate' || (this.mode === 'truncate-once' && this.requests.length === 1);
     if (cut) {
       res.write(slice.subarray(0, slice.length >> 1), () => res.destroy());
+      return;
+    }
+    if (this.gate) {
+      const gate = this.gate;
+      res.write(slice.subarray(0, slice.length >> 1));
+      void gate.then(() => res.end(slice.subarray(slice.length >> 1)));
       return;
     }
     res.end(slice);
@@ -123,7 +131,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     await mirror.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
-  beforeEach(() => { mirror.mode = 'ok'; mirror.requests = []; });
+  beforeEach(() => { mirror.mode = 'ok'; mirror.gate = undefined; mirror.requests = []; });
 
   it('the table names squeezenet1_1\'s torchvision file and its hash prefix', () => {
     expect(squeeze.file).to.equal('squeezenet1_1-b8a52dc0.pth');
@@ -332,5 +340,100 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     const second = await run();
     expect(second.stdout).to.include('cached');
     expect(mirror.requests).to.have.length(1);
+  });
+
+  describe('one download per checkpoint when callers share a cache', function () {
+    const opts = (cacheDir: string) => ({ mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast });
+    const dest = (cacheDir: string) => join(cacheDir, 'downloads', squeeze.file);
+    const modelFiles = [join('models', 'squeezenet1_1', 'torchvision-IMAGENET1K_V1-float32', 'fetch.json'),
+      join('models', 'squeezenet1_1', 'torchvision-IMAGENET1K_V1-float32', 'group1-shard1of2.bin'),
+      join('models', 'squeezenet1_1', 'torchvision-IMAGENET1K_V1-float32', 'group1-shard2of2.bin'),
+      join('models', 'squeezenet1_1', 'torchvision-IMAGENET1K_V1-float32', 'model.json')];
+
+    it('two loads at once in one process: one download; the second waits and finds it cached (it failed: ENOENT ... rename)', async () => {
+      const cacheDir = fresh();
+      const [a, b] = await Promise.all([fetchWeights('squeezenet1_1', 'imagenet', opts(cacheDir)), fetchWeights('squeezenet1_1', 'imagenet', opts(cacheDir))]);
+      expect([a.fromCache, b.fromCache]).to.deep.equal([false, true]);
+      expect(b.dir).to.equal(a.dir);
+      expect(mirror.requests).to.have.length(1);
+      expect(tree(cacheDir)).to.deep.equal(modelFiles);
+    });
+
+    it('three `cnn-zoo fetch` processes at once: one downloads, the others say whom they wait for and find it cached', async () => {
+      const cacheDir = fresh();
+      let open!: () => void;
+      mirror.gate = new Promise<void>((r) => { open = r; });
+      const fetchProcess = () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'fetch', 'squeezenet1_1', '--mirror', mirror.url,
+          '--sha256', sha256(squeezeBytes), '--cache', cacheDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        let stdout = '';
+        // What the test waits to read on its stderr; a process that ends without saying it fails the wait.
+        const seen: { text: string; then: () => void; fail: (e: Error) => void }[] = [];
+        child.stdout.on('data', (d: Buffer) => { stdout += String(d); });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += String(d);
+          for (const w of seen.filter((x) => stderr.includes(x.text))) { seen.splice(seen.indexOf(w), 1); w.then(); }
+        });
+        const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => child.on('close', (code) => {
+          for (const w of seen.splice(0)) w.fail(new Error(`process ${child.pid} ended (${code}) without saying "${w.text}": ${stderr}`));
+          r({ code, stdout, stderr });
+        }));
+        const says = (text: string) => new Promise<void>((then, fail) => { if (stderr.includes(text)) then(); else seen.push({ text, then, fail }); });
+        return { child, exit, says };
+      };
+      const first = fetchProcess();
+      await first.says('downloading'); // it holds the lock, its download held half-way by the gate
+      while (mirror.requests.length === 0) await new Promise((r) => setTimeout(r, 20));
+      const others = [fetchProcess(), fetchProcess()];
+      const waiting = `waiting for process ${first.child.pid}, which is writing ${dest(cacheDir)} into the cache`;
+      await Promise.all(others.map((o) => o.says(waiting)));
+      expect(existsSync(`${dest(cacheDir)}.lock`)).to.equal(true);
+      open();
+      const results = await Promise.all([first, ...others].map((p) => p.exit));
+      for (const r of results) expect(r.code, r.stderr).to.equal(0);
+      expect(mirror.requests, 'one download').to.have.length(1);
+      for (const r of results.slice(1)) expect(r.stderr).to.include(waiting).and.not.include('downloading');
+      expect(tree(cacheDir)).to.deep.equal(modelFiles);
+    });
+
+    it('a lock left by a process that no longer runs (Ctrl-C) is taken over at once', async () => {
+      const cacheDir = fresh();
+      const gone = spawn(process.execPath, ['-e', '']);
+      await new Promise((r) => gone.on('close', r));
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(cacheDir, 'downloads'), { recursive: true });
+      writeFileSync(`${dest(cacheDir)}.lock`, JSON.stringify({ host: hostname(), pid: gone.pid, since: new Date().toISOString() }));
+      const said: string[] = [];
+      const r = await fetchWeights('squeezenet1_1', 'imagenet', { ...opts(cacheDir), onStatus: (m) => said.push(m) });
+      expect(r.fromCache).to.equal(false);
+      expect(said.filter((m) => m.startsWith('waiting'))).to.deep.equal([]);
+      expect(tree(cacheDir)).to.deep.equal(modelFiles);
+    });
+
+    it('another host\'s lock is waited for while it is touched, and taken over once it is not touched for a minute', async () => {
+      const cacheDir = fresh();
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(cacheDir, 'downloads'), { recursive: true });
+      const lock = `${dest(cacheDir)}.lock`;
+      const foreign = JSON.stringify({ host: 'build-box-7', pid: process.pid, since: new Date().toISOString() });
+      writeFileSync(lock, foreign);
+      const said: string[] = [];
+      // Fresh: waited for (and named) until its holder releases it; this test releases it when told of the wait.
+      const waited = await fetchWeights('squeezenet1_1', 'imagenet', { ...opts(cacheDir), onStatus: (m) => { said.push(m); if (m.startsWith('waiting')) unlinkSync(lock); } });
+      expect(waited.fromCache).to.equal(false);
+      expect(said.filter((m) => m.startsWith('waiting'))).to.deep.equal([`waiting for process ${process.pid} on build-box-7, which is writing ${dest(cacheDir)} into the cache (${lock})`]);
+      // Not touched for two minutes: its holder is gone (or frozen); taken over without waiting.
+      const other = fresh();
+      mkdirSync(join(other, 'downloads'), { recursive: true });
+      writeFileSync(`${dest(other)}.lock`, foreign);
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(`${dest(other)}.lock`, old, old);
+      said.length = 0;
+      const taken = await fetchWeights('squeezenet1_1', 'imagenet', { ...opts(other), onStatus: (m) => said.push(m) });
+      expect(taken.fromCache).to.equal(false);
+      expect(said.filter((m) => m.startsWith('waiting'))).to.deep.equal([]);
+      expect(tree(other)).to.deep.equal(modelFiles);
+    });
   });
 });

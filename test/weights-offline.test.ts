@@ -91,7 +91,7 @@ describe('weights without internet', function () {
     expect(e.message).to.include(`load(NAME, { weights: "${SQUEEZE_PTH}" })`);
   });
 
-  it('load(name, { weights: URL of a checkpoint file }): downloaded once into the cache, converted, reproduces its fixture', async () => {
+  it('load(name, { weights: URL of a checkpoint file }): downloaded once into the cache (also for two loads at once), converted, reproduces its fixture', async () => {
     const cacheDir = fresh();
     let requests = 0;
     const server = createServer((req, res) => {
@@ -102,10 +102,13 @@ describe('weights without internet', function () {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ckpt`;
     try {
-      const zoo = await load('squeezenet1_1', { weights: `${base}/squeezenet1_1.pth`, runtime: 'tfjs', inference: false, hub: { cacheDir } });
-      expect(maxRelError(logits(zoo.model, fx), fx.logits)).to.be.below(fx.tolerance);
-      expect(zoo.metadata!.source.files[0]).to.include({ name: 'squeezenet1_1.pth', sha256 });
-      zoo.dispose();
+      // Two loads at once (a server loading on its first requests): one download, which the second waits for.
+      const [zoo, twin] = await Promise.all([0, 1].map(() => load('squeezenet1_1', { weights: `${base}/squeezenet1_1.pth`, runtime: 'tfjs', inference: false, hub: { cacheDir } })));
+      expect(maxRelError(logits(zoo!.model, fx), fx.logits)).to.be.below(fx.tolerance);
+      expect(maxRelError(logits(twin!.model, fx), fx.logits)).to.be.below(fx.tolerance);
+      expect(zoo!.metadata!.source.files[0]).to.include({ name: 'squeezenet1_1.pth', sha256 });
+      zoo!.dispose();
+      twin!.dispose();
       expect(requests, 'one download').to.equal(1);
       const downloads = join(cacheDir, 'downloads');
       expect(readdirSync(downloads).flatMap((d) => readdirSync(join(downloads, d)))).to.deep.equal(['squeezenet1_1.pth']);

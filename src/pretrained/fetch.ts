@@ -13,6 +13,7 @@ import { convertDownloaded } from './convert-download.js';
 import { cacheRoot, downloadPath, exists, inCache, modelDir, publishDir, remove, tempDirFor } from './cache.js';
 import { downloadToPart, type DownloadOptions } from './download.js';
 import { expectedHash, type ExpectedOptions } from './expected.js';
+import { withCacheLock } from './lock.js';
 import { digestFile, digestMatches, hashMismatch, type Expected } from './hash.js';
 import { checkpointId, resolveCheckpoint } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
@@ -102,8 +103,7 @@ function cachedMismatch(path: string, hex: string, expected: Expected): CnnZooEr
 
 /** Download + verify into `dest` (via `<dest>.part`); returns the file's sha256 and what verified it. */
 async function downloadVerified(c: PublishedCheckpoint, url: string, dest: string, opts: HubOptions): Promise<{ sha256: string; verified: string }> {
-  const { mkdir, rename } = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
+  const { rename } = await import('node:fs/promises');
   const mirror = opts.mirror ?? process.env.CNN_ZOO_MIRROR;
   const expected = await expectedHash(c, { ...opts, mirror });
   const check = async (path: string): Promise<{ sha256: string; verified: string } | { hex: string; expected: Expected }> => {
@@ -122,7 +122,6 @@ async function downloadVerified(c: PublishedCheckpoint, url: string, dest: strin
     stale = cachedMismatch(dest, r.hex, r.expected);
     opts.onStatus?.(stale.message);
   }
-  await mkdir(dirname(dest), { recursive: true });
   const part = `${dest}.part`;
   opts.onStatus?.(`downloading ${url}`);
   try {
@@ -180,15 +179,22 @@ export async function fetchWeights(arch: string, selector = 'imagenet', opts: Hu
 
   const url = await downloadUrl(c, mirror);
   const dest = await downloadPath(root, c);
-  const { sha256, verified } = await downloadVerified(c, url, dest, { ...opts, mirror });
-  const { readFile } = await import('node:fs/promises');
-  try {
-    opts.onStatus?.(`converting ${c.file} into ${c.arch} (${dtype})`);
-    const raw = new Uint8Array(await readFile(dest));
-    const record: FetchRecord = { checkpoint: checkpointId(c), arch: c.arch, url, file: c.file, sha256, verified, dtype, fetchedAt: new Date().toISOString() };
-    await cacheConverted(root, dir, record, () => convertDownloaded(c, raw, sha256, dtype));
-    return { dir, checkpoint: c, fromCache: false, record };
-  } finally {
-    if (!opts.keepDownload) await remove(dest);
-  }
+  const { mkdir, readFile } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  await mkdir(dirname(dest), { recursive: true });
+  // One download and conversion at a time per checkpoint (lock.ts); whoever waited finds the result cached.
+  return withCacheLock(dest, async () => {
+    const done = await readRecord(dir);
+    if (done) return { dir, checkpoint: c, fromCache: true, record: done };
+    const { sha256, verified } = await downloadVerified(c, url, dest, { ...opts, mirror });
+    try {
+      opts.onStatus?.(`converting ${c.file} into ${c.arch} (${dtype})`);
+      const raw = new Uint8Array(await readFile(dest));
+      const record: FetchRecord = { checkpoint: checkpointId(c), arch: c.arch, url, file: c.file, sha256, verified, dtype, fetchedAt: new Date().toISOString() };
+      await cacheConverted(root, dir, record, () => convertDownloaded(c, raw, sha256, dtype));
+      return { dir, checkpoint: c, fromCache: false, record };
+    } finally {
+      if (!opts.keepDownload) await remove(dest);
+    }
+  }, { onWait: opts.onStatus });
 }

@@ -10,6 +10,7 @@ import { isNode, nodeModules } from '../platform.js';
 import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
 import { cacheRoot, exists, inCache, modelDir, safeName } from './cache.js';
 import { downloadToPart } from './download.js';
+import { withCacheLock } from './lock.js';
 import { convertDownloaded } from './convert-download.js';
 import { digestBytes } from './hash.js';
 import { checkpointId, PUBLISHED } from './table.js';
@@ -58,10 +59,13 @@ export async function checkpointFileOf(weights: string, opts: HubOptions = {}): 
   const file = await inCache(await cacheRoot(opts.cacheDir), 'downloads', `url-${key}`, name);
   if (await exists(file)) return file;
   await mkdir(dirname(file), { recursive: true });
-  opts.onStatus?.(`downloading ${weights}`);
-  await downloadToPart(weights, `${file}.part`, name, opts);
-  await rename(`${file}.part`, file);
-  return file;
+  return withCacheLock(file, async () => {
+    if (await exists(file)) return file; // another caller downloaded it while this one waited
+    opts.onStatus?.(`downloading ${weights}`);
+    await downloadToPart(weights, `${file}.part`, name, opts);
+    await rename(`${file}.part`, file);
+    return file;
+  }, { onWait: opts.onStatus });
 }
 
 /** Whether a weights string is a checkpoint file on disk (not a folder, model.json or URL of converted weights). */
