@@ -452,6 +452,8 @@ export async function useBackend(name?: BackendName, options: BackendOptions = {
 }
 
 let defaultSettled = false;
+/** The default pick while it runs: a second load() started meanwhile waits for it (else it built its model on tfjs's default `cpu`). */
+let defaultPick: Promise<unknown> = Promise.resolve();
 
 /**
  * The backend `load()` runs on when nothing chose one: if no backend has started yet (no `useBackend`,
@@ -460,10 +462,15 @@ let defaultSettled = false;
  * say which in one line on stderr (`CNN_ZOO_QUIET=1` silences it). A backend already in use is kept.
  */
 export async function ensureBackend(opts: { announce?: boolean } = {}): Promise<BackendChoice | null> {
-  if (defaultSettled) return null;
+  if (defaultSettled) {
+    await defaultPick;
+    return null;
+  }
   defaultSettled = true;
   if ((tf.engine() as unknown as { backendName?: string | null }).backendName) return null;
-  const choice = await pickBackend();
+  const pick = pickBackend();
+  defaultPick = pick.catch(() => undefined);
+  const choice = await pick;
   if (opts.announce ?? true) announce(`${choice.message} (choose with useBackend(name); CNN_ZOO_QUIET=1 silences this line)`);
   return choice;
 }

@@ -27,6 +27,19 @@ describe('the default backend of load()', function () {
     expect(r.stdout + r.stderr).to.not.match(/looks like you are running TensorFlow\.js/);
   });
 
+  it('two loads at once: the second waits for the first one\'s pick, so its weights are made on wasm (they were on cpu, after the tfjs banner)', () => {
+    const r = script([
+      "const [a, b] = await Promise.all([load('squeezenet1_1', { weights: null, inputSize: 64, runtime: 'tfjs' }), load('mobilenet_v2', { weights: null, inputSize: 64, runtime: 'tfjs' })]);",
+      'const info = tf.engine().state.tensorInfo; // the backend that holds each tensor\'s data',
+      "const on = (m) => [...new Set(m.model.weights.map((w) => info.get(w.read().dataId).backend === tf.findBackend('wasm') ? 'wasm' : 'elsewhere'))].join();",
+      "console.log('BACKEND', tf.getBackend(), on(a), on(b));",
+      'a.dispose();', 'b.dispose();'].join('\n'));
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/BACKEND wasm wasm wasm/);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('cnn-zoo: running on'))).to.have.length(1);
+    expect(r.stdout + r.stderr).to.not.match(/looks like you are running TensorFlow\.js/);
+  });
+
   it('CNN_ZOO_QUIET=1 silences the line; a backend chosen first is kept', () => {
     const quiet = script("const m = await load('squeezenet1_1', { weights: null, inputSize: 64 });\nconsole.log('BACKEND', tf.getBackend());\nm.dispose();", { CNN_ZOO_QUIET: '1' });
     expect(quiet.status, quiet.stderr).to.equal(0);
