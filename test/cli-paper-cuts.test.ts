@@ -115,6 +115,31 @@ describe('CLI paper cuts', function () {
     cliSyntax(unknownFile.stderr);
   });
 
+  it('export and train take the --weights random that the missing-weights error suggests (they read it as a folder named "random")', () => {
+    const data = join(tmp, 'two-classes');
+    for (const [cls, files] of [['birds', ['parrot.jpg', 'owl.jpg']], ['other', ['hot_dog.jpg', 'cat.bmp', 'grace_hopper.bmp']]] as const) {
+      mkdirSync(join(data, cls), { recursive: true });
+      for (const f of files) copyFileSync(join(SHARED, 'images', f), join(data, cls, f));
+    }
+    for (const args of [['export', 'resnet50', '--out', join(tmp, 'r50.onnx')], ['train', data, '--model', 'resnet50', '--out', join(tmp, 'clf')]]) {
+      const r = cli(...args);
+      expect(r.status, args[0]).to.equal(1);
+      expect(r.stderr, args[0]).to.include('--weights random');
+      cliSyntax(r.stderr);
+    }
+    const onnx = join(tmp, 'random.onnx');
+    const exported = cli('export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', onnx);
+    expect(exported.status, exported.stderr).to.equal(0);
+    expect(exported.stdout).to.include('[N,64,64,3]');
+    expect(readFileSync(onnx).length).to.be.greaterThan(4e6);
+    const trained = cli('train', data, '--model', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--epochs', '1', '--out', join(tmp, 'from-scratch'));
+    expect(trained.status, trained.stderr).to.equal(0);
+    expect(trained.stdout + trained.stderr).to.include('base squeezenet1_1 (random weights)');
+    const classified = cli('classify', GRACE_HOPPER, '--weights', join(tmp, 'from-scratch'), '--top', '1');
+    expect(classified.status, classified.stderr).to.equal(0);
+    expect(classified.stdout).to.match(/\b(birds|other)\n/);
+  });
+
   it('classify --model NAME --weights FILE.pth converts the checkpoint into the cache and classifies; --weights random runs', () => {
     const r = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', SQUEEZE_PTH, '--top', '1');
     expect(r.status, r.stderr).to.equal(0);

@@ -16,9 +16,9 @@ import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
 import type { ZooModel } from '../../api/zoo-model.js';
-import { parse, positiveInt } from '../args.js';
+import { cliWeights, parse, positiveInt } from '../args.js';
 
-export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]] --out FILE.onnx [--training-form] ' +
+export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]|random] --out FILE.onnx [--training-form] ' +
   '[--features] [--nchw] [--input-size N] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
 
 const CALIBRATION_BATCH = 8;
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
   await useBackend(values.backend as BackendName);
   // runtime 'tfjs': this command exports model.model itself (no session to start).
-  const model = await load(positionals[0]!, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: values.weights } : {}), ...(inputSize ? { inputSize } : {}) });
+  const model = await load(positionals[0]!, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: cliWeights(values.weights) } : {}), ...(inputSize ? { inputSize } : {}) });
   try {
     const int8 = values.int8 ? await calibrate(model.model, batches(model, images)) : undefined;
     const { bytes, io } = await exportOnnxWithIo(model.model, {

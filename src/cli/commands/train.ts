@@ -5,9 +5,9 @@ import type { FitProgress } from '../../api/training.js';
 import { checkGradients, readImageFolder } from '../../train/index.js';
 import { progressBar, type ProgressBar } from '../../eval/progress.js';
 import { startBackend } from '../backend.js';
-import { archName, parse, positiveInt } from '../args.js';
+import { archName, cliWeights, parse, positiveInt } from '../args.js';
 
-export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
+export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|random] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
   '[--augment 2] [--validation-split 0.2] [--batch 32] [--seed 1] [--input-size N] [--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
   '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const backend = await startBackend(values.backend!, threads);
   if (opts.fineTune) checkGradients();
   const data = await readImageFolder(positionals[0]!);
-  const clf = await load(name, { classes: data.classes, ...(values.weights ? { weights: values.weights } : {}), ...(inputSize ? { inputSize } : {}) });
+  const clf = await load(name, { classes: data.classes, ...(values.weights ? { weights: cliWeights(values.weights) } : {}), ...(inputSize ? { inputSize } : {}) });
   try {
     console.log(`${data.classes.length} classes (${data.classes.join(', ')}), ${data.items.length} images; base ${clf.name} ` +
       `(${clf.metadata?.training?.base.weights} weights) on ${backend.detail}`);

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { parseSize, verify, VERIFY_RUNTIMES, type VerifyReport, type VerifyRuntime } from '../../parity/verify.js';
-import { parse } from '../args.js';
+import { parse, positiveInt } from '../args.js';
 import { startBackend } from '../backend.js';
 
 export const usage = 'cnn-zoo verify NAME [--weights DIR|FILE] [--backend wasm|cpu|webgpu|tensorflow | --runtime onnxruntime] ' +
@@ -54,11 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.backend && values.runtime) throw new CnnZooError(`Give --backend or --runtime, not both.\nUsage: ${usage}`, 'BAD_ARGS');
   const runtime = (values.runtime ?? 'tfjs') as VerifyRuntime;
   if (!VERIFY_RUNTIMES.includes(runtime)) throw new CnnZooError(`Unknown runtime "${values.runtime}"; runtimes: ${VERIFY_RUNTIMES.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
-  let limit: number | undefined;
-  if (values.limit !== undefined) {
-    limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new CnnZooError(`--limit must be a positive integer, got "${values.limit}".\nUsage: ${usage}`, 'BAD_ARGS');
-  }
+  const limit = positiveInt(values.limit, 'limit', usage);
   const sizes = list(values.sizes)?.map(parseSize);
   // The agreement's converted model and the tfjs fixture runs use the backend; onnxruntime needs none, wasm does the rest.
   await startBackend(values.backend ?? 'wasm');
