@@ -37,6 +37,19 @@ describe('CLI model arguments', function () {
     expect(bad.stderr).to.match(/--input-size must be a positive integer, got "0"/);
   });
 
+  it('every command reads its positive integers alike (one parser), and a size below the model\'s minimum is said in flags', () => {
+    for (const [args, flag] of [[['info', 'resnet50', '--input-size', '0'], 'input-size'], [['classify', GRACE_HOPPER, '--top', '2.5'], 'top'],
+      [['bench', '--models', 'squeezenet1_1', '--runs', 'x'], 'runs'], [['verify', 'squeezenet1_1', '--limit', '0'], 'limit'],
+      [['convert', '--arch', 'squeezenet1_1', '--from', 'torch', 'a.pth', '--out', 'x', '--num-classes', 'ten'], 'num-classes']] as const) {
+      const r = cli(...args);
+      expect(r.status, args.join(' ')).to.equal(1);
+      expect(r.stderr, args.join(' ')).to.match(new RegExp(`^cnn-zoo: --${flag} must be a positive integer, got "[^"]+"\\.\\nUsage: cnn-zoo ${args[0]} `));
+    }
+    const small = cli('info', 'inception_v3', '--input-size', '40');
+    expect(small.status).to.equal(1);
+    expect(small.stderr).to.include('at least 75 px: pass --input-size 75 or larger (its default is 299).').and.not.include('inputSize');
+  });
+
   it('`classify --model NAME` is `--arch NAME`; naming two different models is refused', () => {
     const r = cli('classify', GRACE_HOPPER, '--model', 'tf_mobilenet_v2_100', '--top', '5');
     expect(r.status, r.stderr).to.equal(0);

@@ -15,6 +15,7 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\bweights: null\b/g, '--weights random'],
   [/\bweights: (['"])([^'"]+)\1/g, '--weights $2'],
   [/\bweights: ([A-Z]+)\b/g, '--weights $1'],
+  [/\binputSize: (\d+)/g, '--input-size $1'],
 ];
 
 /** `message` as the CLI says it. */

@@ -64,7 +64,7 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
   for (const v of [h, w]) {
     if (!Number.isInteger(v) || v < spec.minInputSize) {
       throw new CnnZooError(`${spec.name}: input size ${h}x${w} is invalid; it needs integer sides of at least ` +
-        `${spec.minInputSize} px (default ${spec.inputSize}). Pass inputSize: ${spec.inputSize} or larger.`, 'BAD_INPUT_SIZE');
+        `${spec.minInputSize} px: pass inputSize: ${spec.minInputSize} or larger (its default is ${spec.inputSize}).`, 'BAD_INPUT_SIZE');
     }
   }
   const numClasses = opts.numClasses ?? spec.numClasses;

@@ -9,7 +9,7 @@ import { selectBackend } from '../backend.js';
 import { DEFAULT_BATCH_SIZES, profileModel, type ProfileResult } from '../../eval/profile.js';
 import { batch1, bestUnderBudget, mergeResults } from '../../eval/results.js';
 import { create, getSpec, listSpecs } from '../../zoo/registry.js';
-import { parse } from '../args.js';
+import { parse, positiveInt } from '../args.js';
 import { formatCount, table } from '../format.js';
 
 export const usage = 'cnn-zoo bench --models a,b|all [--backend wasm,cpu,webgpu,tensorflow] [--batch 1,8,32] ' +
@@ -28,8 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const names = values.models === 'all' ? listSpecs().map((s) => s.name) : values.models.split(',').map((s) => getSpec(s.trim()).name);
   const batchSizes = values.batch ? values.batch.split(',').map(Number) : [...DEFAULT_BATCH_SIZES];
   if (batchSizes.some((b) => !Number.isInteger(b) || b < 1)) throw new CnnZooError(`--batch must be positive integers like 1,8,32, got "${values.batch}".`, 'BAD_ARGS');
-  const runs = Number(values.runs), maxSeconds = Number(values['max-seconds']);
-  if (!Number.isInteger(runs) || runs < 1) throw new CnnZooError(`--runs must be a positive integer, got "${values.runs}".`, 'BAD_ARGS');
+  const runs = positiveInt(values.runs, 'runs', usage)!, maxSeconds = Number(values['max-seconds']);
   if (!(maxSeconds > 0)) throw new CnnZooError(`--max-seconds must be a positive number, got "${values['max-seconds']}".`, 'BAD_ARGS');
   const backends = values.backend!.split(',').map((b) => b.trim());
 

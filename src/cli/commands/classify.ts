@@ -31,8 +31,7 @@ export async function run(argv: string[]): Promise<number> {
     backend: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' }, mirror: { type: 'string' }, 'input-size': { type: 'string' },
   }, usage);
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
-  const k = Number(values.top);
-  if (!Number.isInteger(k) || k < 1) throw new CnnZooError(`--top must be a positive integer, got "${values.top}".`, 'BAD_ARGS');
+  const k = positiveInt(values.top, 'top', usage)!;
   const inputSize = positiveInt(values['input-size'], 'input-size', usage);
   const runtimeName = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
   try {

@@ -15,7 +15,7 @@ import { readNpy } from '../../checkpoints/npy.js';
 import { compareWithReference } from '../../convert/reference.js';
 import { SOURCE_FORMATS, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
 import { PRESETS, type PresetName } from '../../image/presets.js';
-import { archName, parse } from '../args.js';
+import { archName, parse, positiveInt } from '../args.js';
 import { selectBackend } from '../backend.js';
 
 export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
@@ -57,17 +57,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
   if (values.preprocess && !(values.preprocess in PRESETS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PRESETS).join(', ')}.`, 'BAD_ARGS');
   if (values['npy-layout'] && !['oihw', 'ohwi', 'hwio'].includes(values['npy-layout'])) throw new CnnZooError('--npy-layout must be oihw, ohwi or hwio.', 'BAD_ARGS');
-  const int = (v: string | undefined, what: string) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new CnnZooError(`${what} must be a positive integer, got "${v}".`, 'BAD_ARGS');
-    return n;
-  };
   await selectBackend(values.backend!);
   const t0 = performance.now();
   const { model, metadata, report } = await convertCheckpoint({
     arch, from: values.from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
-    layout: values.layout, inputSize: int(values['input-size'], '--input-size'), numClasses: int(values['num-classes'], '--num-classes'),
+    layout: values.layout, inputSize: positiveInt(values['input-size'], 'input-size', usage), numClasses: positiveInt(values['num-classes'], 'num-classes', usage),
     preprocess: values.preprocess as PresetName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
   });

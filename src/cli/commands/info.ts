@@ -1,14 +1,13 @@
 /** `cnn-zoo info NAME [--input-size N]`: the card, its weights, parameters, FLOPs and MACs (counted on the built model). */
 import { info } from '../../api/index.js';
 import { CnnZooError } from '../../errors.js';
-import { parse } from '../args.js';
+import { parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo info NAME [--input-size N] [--json]';
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { 'input-size': { type: 'string' }, json: { type: 'boolean' } }, usage);
   if (positionals.length !== 1) throw new CnnZooError(`info takes one model name.\nUsage: ${usage}`, 'BAD_ARGS');
-  const size = values['input-size'] ? Number(values['input-size']) : undefined;
-  if (size !== undefined && !Number.isInteger(size)) throw new CnnZooError(`--input-size must be an integer, got "${values['input-size']}".\nUsage: ${usage}`, 'BAD_ARGS');
+  const size = positiveInt(values['input-size'], 'input-size', usage);
   const card = info(positionals[0]!, size === undefined ? {} : { inputSize: size });
   if (values.json) {
     console.log(JSON.stringify(card, null, 2));
