@@ -87,6 +87,24 @@ describe('CLI paper cuts', function () {
     expect(cli('classify', GRACE_HOPPER, '--backend', 'wasm').stdout.split('\n')[0], '--backend alone: tfjs').to.match(/ on wasm \(/);
   });
 
+  it('classify - reads one image from standard input (curl -s URL | cnn-zoo classify -), named "(standard input)"', () => {
+    const piped = (input: Uint8Array, ...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', ...args],
+      { encoding: 'utf8', cwd: ROOT, input, env: { ...process.env, CNN_ZOO_CACHE: cache } });
+    const r = piped(readFileSync(GRACE_HOPPER), '-', '--top', '1');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/\n\(standard input\) {2}\(tf_mobilenet_v2_100, tflite uint8\)\n {2}1\. +\d+\.\d+% +667 {2}mortarboard\n/);
+    const json = piped(readFileSync(GRACE_HOPPER), '-', GRACE_HOPPER, '--top', '1', '--json');
+    const rows = JSON.parse(json.stdout) as { image: string; top: { label: string; probability: number }[] }[];
+    expect(rows.map((x) => x.image)).to.deep.equal(['-', GRACE_HOPPER]);
+    expect(rows[0]!.top).to.deep.equal(rows[1]!.top);
+    const empty = piped(new Uint8Array(0), '-');
+    expect(empty.status).to.equal(1);
+    expect(empty.stderr).to.match(/^cnn-zoo: \(standard input\): image \(0 bytes\): the image is empty/m);
+    const twice = piped(new Uint8Array(0), '-', '-');
+    expect(twice.status).to.equal(1);
+    expect(twice.stderr).to.include('- (standard input) can be given once');
+  });
+
   it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {
     const folder = join(tmp, 'photos');
     mkdirSync(join(folder, 'nested'), { recursive: true });

@@ -13,11 +13,20 @@ import { archName, cliWeights, parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
   '[--mirror URL|DIR] [--top K] [--input-size N] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
-  '  IMAGE: a file, an http(s) URL, or a folder (its image files, in name order).\n' +
+  '  IMAGE: a file, an http(s) URL, a folder (its image files, in name order), or - for the bytes on standard input.\n' +
   '  Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
   '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).\n' +
   '  --input-size: the weights at another square size (the preprocessing crops it).\n' +
   '  --runtime: auto (default) runs on onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs on it.';
+
+const STDIN = '(standard input)';
+
+/** The bytes piped in (`curl -s URL | cnn-zoo classify -`). */
+async function stdinBytes(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
 
 /** A folder's image files (not its sub-folders), in name order; null for anything that is not a folder. */
 async function folderImages(path: string): Promise<string[] | null> {
@@ -31,6 +40,12 @@ export async function run(argv: string[]): Promise<number> {
     backend: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' }, mirror: { type: 'string' }, 'input-size': { type: 'string' },
   }, usage);
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
+  const dashes = positionals.filter((p) => p === '-').length;
+  if (dashes > 1) throw new CnnZooError('classify: - (standard input) can be given once: it holds one image.', 'BAD_ARGS');
+  if (dashes && process.stdin.isTTY) {
+    throw new CnnZooError('classify -: reads one image from standard input, but it is a terminal, so none would come. Pipe an ' +
+      'image in (curl -s URL | cnn-zoo classify -, or cnn-zoo classify - < photo.jpg), or name the file.', 'BAD_ARGS');
+  }
   const k = positiveInt(values.top, 'top', usage)!;
   const inputSize = positiveInt(values['input-size'], 'input-size', usage);
   const runtimeName = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
@@ -55,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   let failed = 0;
   const images: string[] = [];
   for (const path of positionals) {
-    const inFolder = await folderImages(path);
+    const inFolder = path === '-' ? null : await folderImages(path);
     if (inFolder === null) images.push(path);
     else if (inFolder.length) images.push(...inFolder);
     else {
@@ -65,19 +80,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     for (const path of images) {
+      const name = path === '-' ? STDIN : path;
       let top: ClassPrediction[];
       try {
-        top = await model.classify(path, { topK: k });
+        top = await model.classify(path === '-' ? await stdinBytes() : path, { topK: k });
       } catch (e) {
         if (!(e instanceof CnnZooError)) throw e;
         failed++;
-        // The decoders' errors start with the file name already.
-        console.error(`cnn-zoo: ${e.message.startsWith(path) ? '' : `${path}: `}${e.message}`);
+        // The decoders' errors start with the file name already; bytes from standard input are named "image (N bytes)".
+        console.error(`cnn-zoo: ${e.message.startsWith(path) ? '' : `${name}: `}${e.message}`);
         continue;
       }
       results.push({ image: path, model: model.name, backend: runtime, top });
       if (!values.json) {
-        console.log(`${path}  (${model.name}, ${source})`);
+        console.log(`${name}  (${model.name}, ${source})`);
         top.forEach((p, i) => console.log(`  ${i + 1}. ${(100 * p.probability).toFixed(2).padStart(6)}%  ${String(p.index).padStart(4)}  ${p.label}`));
       }
     }
