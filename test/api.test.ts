@@ -121,7 +121,9 @@ describe('public API', () => {
       expect(await refused(() => m.classify(img, null as never))).to.match(/classify\(\): options must be an object \(\{ topK, batchSize \}\), got null\./);
       expect(await refused(() => m.classify([img], { batchSize: '8' } as never))).to.match(/batchSize must be a positive integer .*got "8" \(a string\)/);
       expect(await refused(() => m.embed(img, { batch: 2 } as never))).to.match(/embed\(\): unknown option "batch"\. Did you mean batchSize\?/);
-      expect(await refused(() => m.features(img, { stages: 1 } as never))).to.match(/features\(\): stages must be an array of stage indices, got 1\./);
+      expect(await refused(() => m.features(img, { stages: 1 } as never))).to.match(/features\(\): stages must be an array of stage indices \(0\.\.4; leave it out for all\), got 1\./);
+      // An empty list reached tfjs ("At least one output should be requested.").
+      expect(await refused(() => m.features(img, { stages: [] }))).to.match(/features\(\): stages must be an array of stage indices \(0\.\.4; leave it out for all\), got an empty one\./);
       expect(await m.classify(img, { topK: 2000 })).to.have.length(1000);
     });
 

@@ -291,7 +291,10 @@ export class ZooModel {
     checkOptionNames(`${this.name}.features()`, opts, ['stages']);
     const all = this.stages;
     const picks = opts.stages ?? all.map((_, i) => i);
-    if (!Array.isArray(picks)) throw new CnnZooError(`${this.name}.features(): stages must be an array of stage indices, got ${shown(picks)}.`, 'BAD_OPTION');
+    if (!Array.isArray(picks) || picks.length === 0) {
+      throw new CnnZooError(`${this.name}.features(): stages must be an array of stage indices (0..${all.length - 1}; leave it out for all), ` +
+        `got ${Array.isArray(picks) ? 'an empty one' : shown(picks)}.`, 'BAD_OPTION');
+    }
     for (const i of picks) {
       if (!Number.isInteger(i) || i < 0 || i >= all.length) {
         throw new CnnZooError(`${this.name}: feature stage ${i} does not exist; valid stages are 0..${all.length - 1} ` +
