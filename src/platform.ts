@@ -29,7 +29,8 @@ export function nodeModules(): Promise<NodeModules> {
 /**
  * Browsers: `start` raced against the first error a worker raises in this page or worker. Emscripten's pthread
  * pools (tfjs-backend-wasm's) wait for every worker to load; one that throws as it starts (its code broken by a
- * minifier) is rethrown here as an ErrorEvent, and the start would wait for ever. Resolves to the start's value, or to the worker's error message.
+ * minifier) is rethrown here as an ErrorEvent, and the start would wait for ever. Resolves to the start's value, or
+ * to the worker's error message.
  */
 export async function raceWorkerFailure<T>(start: Promise<T>): Promise<{ value: T } | { workerError: string }> {
   let stop = (): void => {};

@@ -17,12 +17,15 @@ export type PixelSource = Parameters<typeof tf.browser.fromPixels>[0];
  */
 export type ImageInput = string | Uint8Array | Blob | RgbImage | tf.Tensor3D | tf.Tensor4D | PixelSource;
 
+/** What errors call an input: `noun`, with its place in the caller's list when it has one (`image [3]`). */
+const placed = (noun: string, index?: number): string => (index === undefined ? noun : `${noun} [${index}]`);
+
 /**
  * An image file given as a path or URL, its bytes or a Blob: what the decoders take, and the name its errors use (the
  * path, a File's name; bytes and unnamed Blobs by their place in a batch and their size). Undefined for other inputs.
  */
 async function imageFile(x: ImageInput, index?: number): Promise<{ file: string | Uint8Array; name: string } | undefined> {
-  const place = `image${index === undefined ? '' : ` [${index}]`}`;
+  const place = placed('image', index);
   if (typeof x === 'string') return { file: x, name: x };
   if (x instanceof Uint8Array) return { file: x, name: `${place} (${x.length} bytes)` };
   if (typeof Blob === 'undefined' || !(x instanceof Blob)) return undefined;
@@ -57,7 +60,7 @@ const PIXEL_RANGE = [-256, 512] as const;
  */
 async function tensorToRgb(t: tf.Tensor3D, index?: number): Promise<RgbImage> {
   const [height, width, c] = t.shape;
-  const what = `Image tensor${index === undefined ? '' : ` [${index}]`}`;
+  const what = placed('Image tensor', index);
   if (c !== 3) throw channelsError(what, t.shape);
   const values = await t.data();
   const data = new Uint8Array(values.length);
@@ -107,12 +110,12 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
   if (isRgbImage(x)) return [x];
   if (x instanceof tf.Tensor) {
     if (x.rank === 4) {
-      if (x.shape[3] !== 3) throw channelsError(`Image tensor${index === undefined ? '' : ` [${index}]`}`, x.shape);
+      if (x.shape[3] !== 3) throw channelsError(placed('Image tensor', index), x.shape);
       const images = tf.unstack(x) as tf.Tensor3D[];
       try { return await Promise.all(images.map((t, i) => tensorToRgb(t, i))); } finally { tf.dispose(images); }
     }
     if (x.rank === 3) return [await tensorToRgb(x as tf.Tensor3D, index)];
-    throw new CnnZooError(`Image tensor has rank ${x.rank} (shape [${x.shape}]); pass [H, W, 3] or [N, H, W, 3] raw pixels.`, 'BAD_INPUT_SHAPE');
+    throw new CnnZooError(`${placed('Image tensor', index)} has rank ${x.rank} (shape [${x.shape}]); pass [H, W, 3] or [N, H, W, 3] raw pixels.`, 'BAD_INPUT_SHAPE');
   }
   if (typeof x === 'object' && x !== null) {
     const t = tf.browser.fromPixels(x as PixelSource, 3);
