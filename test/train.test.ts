@@ -182,6 +182,8 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       [() => clf.save(5 as never), /\.save\(dest\): dest is a folder path \(Node\), "indexeddb:\/\/NAME" or "downloads:\/\/NAME" \(browsers\), or a tf\.io\.IOHandler with save\(\); got 5\.$/],
       [() => clf.save('indexeddb://clf'), /^"indexeddb:\/\/clf": tfjs has no save handler for this URL in Node, which has no IndexedDB, localStorage or downloads: pass a folder path\.$/],
       [() => load('indexeddb://clf'), /^"indexeddb:\/\/clf": tfjs has no load handler for this URL in Node/],
+      [() => clf.fit({ classes: ['beetle', 'dog', 'fish'], items: [{ image: PARROT, label: 'dog' as never }] }, { epochs: 1 }),
+        /^the training data: item 0 has label "dog" \(a string\), not an index into its 3 classes \(labels are indices into classes: 1 for "dog"\)\.$/],
     ] as const) {
       err = undefined;
       try { await call(); } catch (e) { err = e; }

@@ -3,7 +3,7 @@
  * sub-folders, sorted), or labelled images in memory; and the seeded per-class split into training and held-out
  * images.
  */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { IMAGE_FILE } from '../image/files.js';
 import type { ImageInput } from '../api/inputs.js';
@@ -55,7 +55,9 @@ export async function labelledImages(data: TrainingData, classes: readonly strin
   const remap = set.classes.map((c) => classes.indexOf(c));
   return set.items.map((it, i) => {
     if (!Number.isInteger(it.label) || it.label < 0 || it.label >= set.classes.length) {
-      throw new CnnZooError(`${where}: item ${i} has label ${String(it.label)}, not an index into its ${set.classes.length} classes.`, 'BAD_DATASET');
+      const named = set.classes.indexOf(it.label as unknown as string);
+      throw new CnnZooError(`${where}: item ${i} has label ${shown(it.label)}, not an index into its ${set.classes.length} classes` +
+        (named >= 0 ? ` (labels are indices into classes: ${named} for "${set.classes[named]}")` : ` (0..${set.classes.length - 1})`) + '.', 'BAD_DATASET');
     }
     return { image: it.image, label: remap[it.label]! };
   });
