@@ -12,6 +12,24 @@ export function networkProblem(e: unknown): string {
   return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
 }
 
+/**
+ * Node's fetch connects straight to the host whatever HTTPS_PROXY says, unless NODE_USE_ENV_PROXY=1 on a Node that
+ * reads it (22.21+, 24+). Where a proxy is set and so not used: the sentence that ends a connection error with that
+ * (a leading space); else ''. Browsers use the system's proxy.
+ */
+export function proxyNote(): string {
+  const node = typeof process === 'undefined' ? undefined : process.versions?.node;
+  if (!node) return '';
+  const name = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].find((k) => process.env[k]);
+  if (!name) return '';
+  const [major = 0, minor = 0] = node.split('.').map(Number);
+  const reads = major >= 24 || (major === 22 && minor >= 21);
+  if (reads && process.env.NODE_USE_ENV_PROXY === '1') return '';
+  return reads ? ` ${name} is set, but Node's fetch goes through it only with NODE_USE_ENV_PROXY=1: set that too.`
+    : ` ${name} is set, but the fetch of Node ${node} does not go through a proxy (Node 22.21+ and 24+ do, with ` +
+      'NODE_USE_ENV_PROXY=1): fetch the file through the proxy (curl does) and use it from disk.';
+}
+
 /** A value as an error message shows it: strings quoted and said to be strings (`"10"` is not 10). */
 export function shown(v: unknown): string {
   if (typeof v === 'string') return `${JSON.stringify(v)} (a string)`;

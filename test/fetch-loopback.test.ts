@@ -238,7 +238,18 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     const port = (dead.address() as AddressInfo).port;
     await new Promise<void>((r) => dead.close(() => r()));
     const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: `http://127.0.0.1:${port}/`, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
-    expect(e.message).to.include('cannot reach 127.0.0.1').and.include('ECONNREFUSED').and.include('--mirror');
+    expect(e.message).to.include('cannot reach 127.0.0.1').and.include('ECONNREFUSED').and.include('--mirror').and.not.include('PROXY');
+    // Behind a proxy: Node's fetch ignores HTTPS_PROXY (unless NODE_USE_ENV_PROXY=1 where Node reads it), and says so.
+    process.env.HTTPS_PROXY = 'http://proxy.invalid:3128';
+    try {
+      const behind = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: `http://127.0.0.1:${port}/`, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
+      const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+      expect(behind.message).to.match(major >= 24 || (major === 22 && minor >= 21)
+        ? /ECONNREFUSED\).*HTTPS_PROXY is set, but Node's fetch goes through it only with NODE_USE_ENV_PROXY=1: set that too\.$/
+        : new RegExp(`ECONNREFUSED\\).*HTTPS_PROXY is set, but the fetch of Node ${process.versions.node} does not go through a proxy .*use it from disk\\.$`));
+    } finally {
+      delete process.env.HTTPS_PROXY;
+    }
     mirror.mode = 'hang';
     const t = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), retries: 0, timeoutMs: 300 }));
     expect(t.message).to.include('timeout');

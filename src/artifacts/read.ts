@@ -5,7 +5,7 @@
  * (shipped, published, given, random) is decided in src/api/weights.ts, not here.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, proxyNote } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { checkMetadata, type CnnZooMetadata } from './metadata.js';
@@ -106,7 +106,7 @@ function unreachable(where: string, e: unknown): CnnZooError {
   const http = /Request to (\S+) failed with status code (\d+)/.exec(message);
   const why = http ? `HTTP ${http[2]} for ${http[1]}` : cause?.code ?? cause?.message ?? message.split('\n')[0];
   return new CnnZooError(`Cannot load the weights at ${where} (${why}). Check the URL: it is the folder, or its model.json, of ` +
-    'weights converted by `cnn-zoo convert` or saved by model.save().', 'WEIGHTS_UNREACHABLE');
+    `weights converted by \`cnn-zoo convert\` or saved by model.save().${!http && cause?.code ? proxyNote() : ''}`, 'WEIGHTS_UNREACHABLE');
 }
 
 /** Load artifacts, through the IndexedDB cache when asked (browsers). */

@@ -3,7 +3,7 @@
  * refused past `maxBytes` and given up when the server sends nothing for `idleMs`, so a wrong link, an endless or a
  * stalled response can neither fill the memory nor hang a call.
  */
-import { CnnZooError, networkProblem } from '../errors.js';
+import { CnnZooError, networkProblem, proxyNote } from '../errors.js';
 
 /** The most bytes an image URL may send (default of `fetchImageBytes`): far above any photo, and bounded. */
 export const MAX_IMAGE_BYTES = 256 * 1024 * 1024;
@@ -33,7 +33,7 @@ export async function fetchImageBytes(url: string, hint: string, opts: FetchImag
       res = await fetch(url, { signal: ctl.signal });
     } catch (e) {
       if (ctl.signal.aborted) throw stalled();
-      throw new CnnZooError(`${url}: cannot fetch the image (${networkProblem(e)}). ${hint}`, 'IMAGE_NOT_FOUND');
+      throw new CnnZooError(`${url}: cannot fetch the image (${networkProblem(e)}). ${hint}${proxyNote()}`, 'IMAGE_NOT_FOUND');
     }
     if (!res.ok) {
       await res.body?.cancel();

@@ -4,7 +4,7 @@
  * (offline: use a mirror). The caller verifies the `.part` file before renaming it into place; a failed download
  * leaves no partial file behind.
  */
-import { CnnZooError, networkProblem } from '../errors.js';
+import { CnnZooError, networkProblem, proxyNote } from '../errors.js';
 
 export interface DownloadProgress {
   file: string;
@@ -25,8 +25,10 @@ export interface DownloadOptions {
   fetch?: typeof fetch;
 }
 
-/** A failure worth another attempt (network, timeout, truncation, 5xx). */
-class Retryable extends Error {}
+/** A failure worth another attempt (network, timeout, truncation, 5xx); `connecting`: no server answered at all. */
+class Retryable extends Error {
+  constructor(message: string, readonly connecting = false) { super(message); }
+}
 
 const HINT = 'Check the network connection, or download through a mirror you can reach (--mirror URL or CNN_ZOO_MIRROR).';
 
@@ -44,8 +46,8 @@ async function attempt(url: string, part: string, file: string, opts: DownloadOp
     try {
       res = await doFetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: ctl.signal, redirect: 'follow' });
     } catch (e) {
-      if (ctl.signal.aborted) throw new Retryable(`no answer from ${url} within ${timeoutMs / 1000} s (timeout)`);
-      throw new Retryable(`cannot reach ${new URL(url).host} (${networkProblem(e)})`);
+      if (ctl.signal.aborted) throw new Retryable(`no answer from ${url} within ${timeoutMs / 1000} s (timeout)`, true);
+      throw new Retryable(`cannot reach ${new URL(url).host} (${networkProblem(e)})`, true);
     }
     if (res.status === 416 && have > 0) {
       await res.body?.cancel();
@@ -119,7 +121,7 @@ export async function downloadToPart(url: string, part: string, file: string, op
   if (url.startsWith('file:')) return copyToPart(url, part, file, opts);
   const retries = opts.retries ?? 3;
   let delay = opts.retryDelayMs ?? 1000;
-  const problems: string[] = [];
+  const problems: Retryable[] = [];
   const { unlink } = await import('node:fs/promises');
   try {
     for (let i = 0; i <= retries; i++) {
@@ -128,11 +130,12 @@ export async function downloadToPart(url: string, part: string, file: string, op
         return;
       } catch (e) {
         if (!(e instanceof Retryable)) throw e;
-        problems.push(e.message);
+        problems.push(e);
         if (i < retries && delay > 0) { await new Promise((r) => setTimeout(r, delay)); delay *= 2; }
       }
     }
-    throw new CnnZooError(`Download of ${file} failed after ${retries + 1} attempts: ${problems[problems.length - 1]}. ${HINT}`, 'DOWNLOAD_FAILED');
+    const last = problems[problems.length - 1]!;
+    throw new CnnZooError(`Download of ${file} failed after ${retries + 1} attempts: ${last.message}. ${HINT}${last.connecting ? proxyNote() : ''}`, 'DOWNLOAD_FAILED');
   } catch (e) {
     await unlink(part).catch(() => undefined);
     throw e;
