@@ -14,7 +14,7 @@ export function networkProblem(e: unknown): string {
 
 /**
  * Node's fetch connects straight to the host whatever HTTPS_PROXY says, unless NODE_USE_ENV_PROXY=1 on a Node that
- * reads it (22.21+, 24+). Where a proxy is set and so not used: the sentence that ends a connection error with that
+ * reads it (22.21+, 24+; or --use-env-proxy). Where a proxy is set and so not used: the sentence that ends a connection error with that
  * (a leading space); else ''. Browsers use the system's proxy.
  */
 export function proxyNote(): string {
@@ -24,7 +24,8 @@ export function proxyNote(): string {
   if (!name) return '';
   const [major = 0, minor = 0] = node.split('.').map(Number);
   const reads = major >= 24 || (major === 22 && minor >= 21);
-  if (reads && process.env.NODE_USE_ENV_PROXY === '1') return '';
+  const asked = process.env.NODE_USE_ENV_PROXY === '1' || [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--use-env-proxy'));
+  if (reads && asked) return '';
   return reads ? ` ${name} is set, but Node's fetch goes through it only with NODE_USE_ENV_PROXY=1: set that too.`
     : ` ${name} is set, but the fetch of Node ${node} does not go through a proxy (Node 22.21+ and 24+ do, with ` +
       'NODE_USE_ENV_PROXY=1): fetch the file through the proxy (curl does) and use it from disk.';
