@@ -47,6 +47,10 @@ describe('public API', () => {
       [() => load(123 as never), /^load\(name\): name is a model name such as "resnet50" or the folder or URL of converted weights, got 123\.$/],
       [() => load('resnet50', null as never), /^load\("resnet50"\): options must be an object \(\{ inputSize, .*\}\), got null\.$/],
       [() => load('resnet18', { weights: null, numClasses: '10' as never }), /^resnet18: numClasses must be a positive integer, got "10" \(a string\)\.$/],
+      // Inside hub and cache too: a misspelt mirror went online (4 attempts, 7 s) and failed with a network error.
+      [() => load('squeezenet1_1', { weights: 'imagenet', hub: { mirorr: '/tmp' } as never }), /^load\("squeezenet1_1"\), hub: unknown option "mirorr"\. Did you mean mirror\? Options: mirror, cacheDir, /],
+      [() => load('squeezenet1_1', { weights: 'imagenet', hub: '/tmp' as never }), /^load\("squeezenet1_1"\), hub: options must be an object \(\{ mirror, .*\}\), got "\/tmp" \(a string\)\.$/],
+      [() => load('squeezenet1_1', { weights: null, cache: { indexDB: 'x' } as never }), /^load\("squeezenet1_1"\), cache: unknown option "indexDB"\. Did you mean indexedDB\? Options: indexedDB\.$/],
     ] as const) {
       let e: unknown;
       try { await call(); } catch (x) { e = x; }

@@ -7,7 +7,7 @@ import { cardOf, type Card } from './cards.js';
 import { countFlops, countParams } from '../zoo/count.js';
 import { announce, ensureBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
-import type { HubOptions } from '../pretrained/fetch.js';
+import { HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
 import { checkpointFileOf, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
@@ -98,6 +98,13 @@ export interface LoadModelOptions extends CreateOptions {
 
 const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', 'inference', 'classes', 'runtime'] as const satisfies readonly (keyof LoadModelOptions)[];
 
+/** load()'s option names, and those inside `hub` and `cache` (a misspelt `hub.mirror` went online unnoticed). */
+function checkLoadOptions(where: string, opts: LoadModelOptions): void {
+  checkOptionNames(where, opts, LOAD_OPTIONS);
+  if (opts.hub !== undefined) checkOptionNames(`${where}, hub`, opts.hub, HUB_OPTIONS);
+  if (opts.cache !== undefined) checkOptionNames(`${where}, cache`, opts.cache, ['indexedDB']);
+}
+
 /** A name that is not a registry name but a place holding converted weights (a path or a URL). */
 const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
 
@@ -115,11 +122,10 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   if (typeof name !== 'string') {
     throw new CnnZooError(`load(name): name is a model name such as "resnet50" or the folder or URL of converted weights, got ${shown(name)}.`, 'UNKNOWN_MODEL');
   }
-  checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
+  checkLoadOptions(`load("${name}")`, opts);
   checkRuntime(opts.runtime, `load("${name}")`);
   const startBackend = async () => { if (opts.backend) await useBackend(opts.backend); else choice = await ensureBackend({ announce: false }); };
   if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {
-    checkOptionNames(`load("${name}")`, opts, LOAD_OPTIONS);
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
     if (opts.classes !== undefined) {
       throw new CnnZooError(`load("${name}", { classes }): a new head goes on a model named by the registry; ` +
@@ -144,7 +150,6 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   } else if (opts.classes !== undefined) {
     spec = getSpec(name);
     const where = `load("${spec.name}", { classes })`;
-    checkOptionNames(where, opts, LOAD_OPTIONS);
     const classes = checkClasses(opts.classes, where);
     const clash = (['numClasses', 'includeTop', 'pooling'] as const).find((k) => opts[k] !== undefined && !(k === 'numClasses' && opts[k] === classes.length));
     if (clash || opts.inference) {
@@ -155,7 +160,6 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     return onRuntime(new ZooModel(trainable, spec, meta), opts, { trainingForm: true, source: null, shipped: false }, choice);
   } else {
     spec = getSpec(name);
-    checkOptionNames(`load("${spec.name}")`, opts, LOAD_OPTIONS);
     await startBackend();
     ({ model, source, shipped } = await modelAndWeights(spec, opts));
   }

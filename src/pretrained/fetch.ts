@@ -33,6 +33,13 @@ export interface HubOptions extends ExpectedOptions, Omit<DownloadOptions, 'fetc
   indexedDBPrefix?: string;
 }
 
+/** Every option of `HubOptions`, for refusing a misspelt one (the record makes TypeScript keep it complete). */
+const HUB_KEYS: Record<keyof HubOptions, true> = {
+  mirror: true, cacheDir: true, dtype: true, keepDownload: true, onStatus: true, indexedDBPrefix: true, sha256: true,
+  trustUnpinned: true, hfEndpoint: true, fetch: true, timeoutMs: true, retries: true, retryDelayMs: true, onProgress: true,
+};
+export const HUB_OPTIONS: readonly string[] = Object.keys(HUB_KEYS);
+
 /** What `fetch.json` in a cached model directory records. */
 export interface FetchRecord {
   checkpoint: string;
