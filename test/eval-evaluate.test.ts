@@ -165,6 +165,7 @@ describe('evaluation', () => {
       [() => evaluate(model, dir as never), /^evaluate\(model, dataset\): dataset comes from openDataset\(dir\), got ".*" \(a string\)\.$/],
       [() => openDataset(5 as never), /^openDataset\(dir\): dir is the path of an image folder, got 5\.$/],
       [() => openDataset(dir, { label: 'x' } as never), /^openDataset: unknown option "label"\. Did you mean labels\?/],
+      [() => evaluate(model, ds, { limt: 2 } as never), /^evaluate\(model, dataset, options\): unknown option "limt"\. Did you mean limit\?/],
     ] as const) {
       err = undefined;
       try { await call(); } catch (e) { err = e; }

@@ -5,7 +5,7 @@
  * are counted in `failed` (with the reason) and left out of the accuracy, never silently dropped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, checkLayersModel, shown } from '../errors.js';
+import { CnnZooError, checkLayersModel, checkOptionNames, shown } from '../errors.js';
 import { decodeImage } from '../image/decode.js';
 import { resizeAndCrop } from '../image/preprocess.js';
 import { normalizeInto } from '../image/resize-crop.js';
@@ -85,12 +85,16 @@ async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<B
   return { items, input, ok, failed };
 }
 
+const EVALUATE_OPTIONS = ['batchSize', 'limit', 'preprocess', 'classOffset', 'onProgress', 'name', 'weights'] as const satisfies
+  readonly (keyof EvaluateOptions | 'name' | 'weights')[];
+
 /** Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. */
 export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
   checkLayersModel('evaluate(model, dataset)', model, 'evaluate(zooModel.model, dataset)');
   if (typeof (dataset as ImageDataset | null)?.items !== 'object') {
     throw new CnnZooError(`evaluate(model, dataset): dataset comes from openDataset(dir), got ${shown(dataset)}.`, 'BAD_DATASET');
   }
+  checkOptionNames('evaluate(model, dataset, options)', options, EVALUATE_OPTIONS);
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CnnZooError(`batchSize must be a positive integer, got ${shown(batchSize)}.`, 'BAD_OPTION');
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
