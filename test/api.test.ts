@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { list, info, load, useBackend, CnnZooError, type ZooModel } from '../src/index.js';
+import { list, info, load, useBackend, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
+import { evaluate, openDataset, profileModel } from '../src/eval/index.js';
 import { SHARED } from './helpers/shared.js';
 
 const GRACE = join(SHARED, 'images', 'grace_hopper.bmp');
@@ -56,6 +57,27 @@ describe('public API', () => {
       try { await call(); } catch (x) { e = x; }
       expect(e).to.be.instanceOf(CnnZooError);
       expect((e as Error).message).to.match(message);
+    }
+  });
+
+  it('every exported call with options refuses a misspelt one by name, before any work (a misspelt mirror went online)', async () => {
+    const tiny = create('squeezenet1_1', { inputSize: 64 });
+    try {
+      for (const [call, message] of [
+        [() => fetchWeights('squeezenet1_1', 'imagenet', { mirorr: '/tmp', retries: 0 } as never), /^fetchWeights\(arch, selector, options\): unknown option "mirorr"\. Did you mean mirror\?/],
+        [() => decodeImage(join(SHARED, 'images', 'parrot.jpg'), { nam: 'x' } as never), /^decodeImage\(input, options\): unknown option "nam"\. Did you mean name\? Options: maxPixels, name\.$/],
+        [() => profileModel(tiny, { batchSize: [1] } as never), /^profileModel\(model, options\): unknown option "batchSize"\. Did you mean batchSizes\?/],
+        [() => convertCheckpoint({ arch: 'squeezenet1_1', from: 'torch', inputs: [], dtyp: 'float16' } as never), /^convertCheckpoint: unknown option "dtyp"\. Did you mean dtype\?/],
+        [() => exportOnnx(tiny, { output: 'features' } as never), /^exportOnnx: unknown option "output"\. Did you mean outputs\?/],
+        [async () => evaluate(tiny, await openDataset(join(SHARED, 'imagenet', 'val-subset')), { limt: 1 } as never), /^evaluate\(model, dataset, options\): unknown option "limt"\. Did you mean limit\?/],
+      ] as const) {
+        let e: unknown;
+        try { await call(); } catch (x) { e = x; }
+        expect(e, String(call)).to.be.instanceOf(CnnZooError);
+        expect((e as Error).message).to.match(message);
+      }
+    } finally {
+      tiny.dispose();
     }
   });
 

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { countParams, layerTable, type LayerCount } from '../zoo/count.js';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, checkOptionNames } from '../errors.js';
 import { inputSizeOf } from './model-settings.js';
 import { isNode } from '../platform.js';
 
@@ -87,6 +87,8 @@ export interface ProfileOptions {
   onProgress?: (msg: string) => void;
 }
 
+const PROFILE_OPTIONS = ['batchSizes', 'runs', 'maxMsPerBatch', 'layers', 'name', 'onProgress'] as const satisfies readonly (keyof ProfileOptions)[];
+
 export const DEFAULT_BATCH_SIZES: readonly number[] = [1, 2, 4, 8, 16, 32, 64];
 
 /** Nearest-rank percentile of `xs` (p in 0..100). */
@@ -162,6 +164,7 @@ export async function environmentInfo(): Promise<EnvironmentInfo> {
 
 /** Profiles `model` on the current backend (see the module comment). */
 export async function profileModel(model: tf.LayersModel, opts: ProfileOptions = {}): Promise<ProfileResult> {
+  checkOptionNames('profileModel(model, options)', opts, PROFILE_OPTIONS);
   const batchSizes = opts.batchSizes ?? DEFAULT_BATCH_SIZES;
   if (batchSizes.length === 0 || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) {
     throw new CnnZooError(`Batch sizes must be positive integers, got ${batchSizes.join(',')}.`, 'BAD_OPTION');

@@ -3,7 +3,7 @@
  * verify its hash, convert it in-process with the readers, and cache the tfjs artifacts; later calls reuse the
  * cache without any request.
  */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, checkOptionNames } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { saveConverted } from '../artifacts/save.js';
 import type * as tf from '@tensorflow/tfjs';
@@ -175,6 +175,7 @@ export async function cacheConverted(root: string, dir: string, record: FetchRec
  * publisher:tag), downloading, verifying and converting them first if needed.
  */
 export async function fetchWeights(arch: string, selector = 'imagenet', opts: HubOptions = {}): Promise<FetchResult> {
+  checkOptionNames('fetchWeights(arch, selector, options)', opts, HUB_OPTIONS);
   const c = resolveCheckpoint(arch, selector);
   const dtype = checkDtype(opts.dtype ?? 'float32');
   const mirror = opts.mirror ?? process.env.CNN_ZOO_MIRROR;
