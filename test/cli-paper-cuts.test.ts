@@ -105,6 +105,19 @@ describe('CLI paper cuts', function () {
     expect(twice.stderr).to.include('- (standard input) can be given once');
   });
 
+  it('a reader that stops early (cnn-zoo classify DIR | head -1) ends it quietly, without an EPIPE stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', join(SHARED, 'images')],
+      { cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += String(d); });
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    child.stdout.destroy(); // as head does after its line
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(stderr).to.not.include('EPIPE');
+    expect(code, stderr).to.equal(0);
+  });
+
   it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {
     const folder = join(tmp, 'photos');
     mkdirSync(join(folder, 'nested'), { recursive: true });

@@ -61,6 +61,15 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+// A reader that stops early (`cnn-zoo classify DIR | head -3`) closes the pipe: stop quietly, as Unix tools do,
+// rather than print Node's EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
