@@ -91,6 +91,22 @@ describe('weights without internet', function () {
     expect(e.message).to.include(`load(NAME, { weights: "${SQUEEZE_PTH}" })`);
   });
 
+  it('a cache that cannot be written (a read-only home): a checkpoint file converts in memory and reproduces its fixture; fetch names the cache and CNN_ZOO_CACHE', async () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, '');
+    const cacheDir = join(file, 'cache'); // below a file: ENOTDIR, as EACCES/EROFS under a read-only home (it was mkdir's bare error)
+    const statuses: string[] = [];
+    const zoo = await load('squeezenet1_1', { weights: SQUEEZE_PTH, runtime: 'tfjs', inference: false, hub: { cacheDir, onStatus: (m) => statuses.push(m) } });
+    expect(maxRelError(logits(zoo.model, fx), fx.logits)).to.be.below(fx.tolerance);
+    expect(zoo.metadata!.source.files[0]).to.include({ name: 'squeezenet1_1.pth', sha256 });
+    zoo.dispose();
+    expect(statuses[0]).to.equal(`Cannot write the cnn-zoo cache at ${join(cacheDir, 'models', 'squeezenet1_1')} (ENOTDIR). Point it at a writable ` +
+      `folder with CNN_ZOO_CACHE=DIR. Converting ${SQUEEZE_PTH} in memory instead (again on every load).`);
+    const fetched = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { cacheDir, mirror: join(SHARED, 'fixtures', 'checkpoints'), sha256, retries: 0 }));
+    expect(fetched.code).to.equal('CACHE_UNWRITABLE');
+    expect(fetched.message).to.equal(`Cannot write the cnn-zoo cache at ${join(cacheDir, 'downloads')} (ENOTDIR). Point it at a writable folder with CNN_ZOO_CACHE=DIR.`);
+  });
+
   it('load(name, { weights: URL of a checkpoint file }): downloaded once into the cache (also for two loads at once), converted, reproduces its fixture', async () => {
     const cacheDir = fresh();
     let requests = 0;

@@ -9,13 +9,13 @@
  *   once into the cache): recognised by its hash as a published checkpoint, or else read by its format, and converted
  *   once into the cache (src/pretrained/local.ts).
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { SHIPPED, noShippedWeights, shippedLocation, shippedWeightsUnreadable } from '../artifacts/shipped.js';
-import { checkpointFileOf, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
+import { checkpointFileOf, checkpointInMemory, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
 
 export interface WeightsOptions extends CreateOptions {
   weights?: WeightsSource | null;
@@ -52,7 +52,16 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
   if (typeof weights === 'string' && isWeightsSelector(weights)) weights = await resolveHubWeights(spec.name, weights, opts.hub);
   else if (typeof weights === 'string') {
     const file = await checkpointFileOf(weights, opts.hub); // a checkpoint file, or its URL (downloaded once)
-    if (file) weights = (await importCheckpoint(spec.name, file, opts.hub)).dir;
+    if (file) {
+      try {
+        weights = (await importCheckpoint(spec.name, file, opts.hub)).dir;
+      } catch (e) {
+        // Nowhere to keep the conversion (a read-only home): convert in memory, on every load.
+        if ((e as { code?: string }).code !== 'CACHE_UNWRITABLE') throw e;
+        opts.hub?.onStatus?.(`${(e as Error).message} Converting ${file} in memory instead (again on every load).`);
+        weights = tf.io.fromMemory(await checkpointInMemory(spec.name, file, opts.hub));
+      }
+    }
   }
   const where = weights;
   const read = await readArtifacts(weights, { cache: opts.cache }).catch((e: unknown) => {

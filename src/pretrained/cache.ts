@@ -45,11 +45,34 @@ export async function downloadPath(root: string, c: PublishedCheckpoint): Promis
 
 export const exists = async (p: string): Promise<boolean> => (await (await node()).stat(p).catch(() => undefined)) !== undefined;
 
+/**
+ * Make folder `dir` of the cache, or fail naming the cache and the fix (a read-only home, a cache path under a file)
+ * rather than with mkdir's bare error.
+ */
+export async function makeCacheDir(dir: string): Promise<void> {
+  try {
+    await (await node()).mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw cacheUnwritable(dir, e);
+  }
+}
+
+/** The error for a cache folder that cannot be written: where, why (the errno), and how to point the cache elsewhere. */
+export function cacheUnwritable(path: string, e: unknown): CnnZooError {
+  const err = e as NodeJS.ErrnoException;
+  return new CnnZooError(`Cannot write the cnn-zoo cache at ${path} (${err.code ?? err.message}). Point it at a writable folder ` +
+    'with CNN_ZOO_CACHE=DIR.', 'CACHE_UNWRITABLE');
+}
+
 /** A fresh temporary directory next to `finalDir` (same file system, so the rename is atomic). */
 export async function tempDirFor(finalDir: string): Promise<string> {
-  const { mkdir, mkdtemp, dirname, join, basename } = await node();
-  await mkdir(dirname(finalDir), { recursive: true });
-  return mkdtemp(join(dirname(finalDir), `.tmp-${basename(finalDir)}-`));
+  const { mkdtemp, dirname, join, basename } = await node();
+  await makeCacheDir(dirname(finalDir));
+  try {
+    return await mkdtemp(join(dirname(finalDir), `.tmp-${basename(finalDir)}-`));
+  } catch (e) {
+    throw cacheUnwritable(dirname(finalDir), e);
+  }
 }
 
 /**

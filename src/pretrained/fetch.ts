@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { WEIGHT_DTYPES, type CnnZooMetadata, type WeightDtype } from '../artifacts/metadata.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { convertDownloaded } from './convert-download.js';
-import { cacheRoot, downloadPath, exists, inCache, modelDir, publishDir, remove, tempDirFor } from './cache.js';
+import { cacheRoot, downloadPath, exists, inCache, makeCacheDir, modelDir, publishDir, remove, tempDirFor } from './cache.js';
 import { downloadToPart, type DownloadOptions } from './download.js';
 import { expectedHash, type ExpectedOptions } from './expected.js';
 import { withCacheLock } from './lock.js';
@@ -155,9 +155,9 @@ export async function cacheConverted(root: string, dir: string, record: FetchRec
   const { writeFile } = await import('node:fs/promises');
   let tmp: string | undefined;
   try {
+    tmp = await tempDirFor(dir); // first: a cache that cannot be written fails before the conversion's work
     const { model, metadata } = await convert();
     try {
-      tmp = await tempDirFor(dir);
       await saveConverted(model, nodeFileSystem(tmp), metadata);
     } finally {
       model.dispose();
@@ -187,9 +187,9 @@ export async function fetchWeights(arch: string, selector = 'imagenet', opts: Hu
 
   const url = await downloadUrl(c, mirror);
   const dest = await downloadPath(root, c);
-  const { mkdir, readFile } = await import('node:fs/promises');
+  const { readFile } = await import('node:fs/promises');
   const { dirname } = await import('node:path');
-  await mkdir(dirname(dest), { recursive: true });
+  await makeCacheDir(dirname(dest));
   // One download and conversion at a time per checkpoint (lock.ts); whoever waited finds the result cached.
   return withCacheLock(dest, async () => {
     const done = await readRecord(dir);

@@ -5,10 +5,13 @@
  * preprocessing, build options and licence), or else read by its format (magic bytes, extension) with the
  * architecture's defaults; either way it is converted once into the cache, like `fetch` does. Node only.
  */
+import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
-import { cacheRoot, exists, inCache, modelDir, safeName } from './cache.js';
+import { saveConverted } from '../artifacts/save.js';
+import type { CnnZooMetadata } from '../artifacts/metadata.js';
+import { cacheRoot, exists, inCache, makeCacheDir, modelDir, safeName } from './cache.js';
 import { downloadToPart } from './download.js';
 import { withCacheLock } from './lock.js';
 import { convertDownloaded } from './convert-download.js';
@@ -53,12 +56,12 @@ export async function checkpointFileOf(weights: string, opts: HubOptions = {}): 
     throw new CnnZooError(`${weights} is a checkpoint file; in a browser, weights are converted tfjs artifacts: convert it once ` +
       '(cnn-zoo convert, or load() in Node, which keeps the conversion in its cache) and serve that folder.', 'BAD_ARGS');
   }
-  const { basename, dirname, mkdir, rename } = await nodeModules();
+  const { basename, dirname, rename } = await nodeModules();
   const name = safeName(basename(decodeURIComponent(new URL(weights).pathname)));
   const key = (await digestBytes(new TextEncoder().encode(weights), 'sha256')).slice(0, 16);
   const file = await inCache(await cacheRoot(opts.cacheDir), 'downloads', `url-${key}`, name);
   if (await exists(file)) return file;
-  await mkdir(dirname(file), { recursive: true });
+  await makeCacheDir(dirname(file));
   return withCacheLock(file, async () => {
     if (await exists(file)) return file; // another caller downloaded it while this one waited
     opts.onStatus?.(`downloading ${weights}`);
@@ -110,8 +113,8 @@ export interface LocalOptions extends Pick<HubOptions, 'cacheDir' | 'dtype' | 'o
   table?: readonly PublishedCheckpoint[];
 }
 
-/** Convert checkpoint file `path` for `arch` into the cache (once) and return where its tfjs artifacts are. */
-export async function importCheckpoint(arch: string, path: string, opts: LocalOptions = {}): Promise<LocalCheckpoint> {
+/** A checkpoint file read and recognised for `arch`: its bytes, hash, and the published checkpoint it is (if any). */
+async function identify(arch: string, path: string, opts: LocalOptions) {
   const spec = getSpec(arch);
   const dtype = checkDtype(opts.dtype ?? 'float32');
   const { resolve, basename } = await nodeModules();
@@ -124,30 +127,54 @@ export async function importCheckpoint(arch: string, path: string, opts: LocalOp
     throw new CnnZooError(`${path} is the published checkpoint of ${c.arch} (${checkpointId(c)}), not of ${spec.name}: ` +
       `use it with that model, load('${c.arch}', { weights: '${path}' }).`, 'WRONG_ARCH');
   }
-  const root = await cacheRoot(opts.cacheDir);
   const c = mine[0];
+  const format = c?.format ?? sniffCheckpointFormat(raw, file);
+  const name = basename(file);
+  /** The conversion: by the publisher's table entry when the hash is a published one, else by the file's format. */
+  const convert = async (): Promise<{ model: tf.LayersModel; metadata: CnnZooMetadata }> => {
+    if (c) {
+      opts.onStatus?.(`${name} is ${c.arch} ${checkpointId(c)} (sha256 ${sha256.slice(0, 12)}...); converting (${dtype})`);
+      return convertDownloaded(c, raw, sha256, dtype);
+    }
+    opts.onStatus?.(`${name} is not a published checkpoint cnn-zoo knows (sha256 ${sha256.slice(0, 12)}...); reading it as ${format} for ${spec.name} (${dtype})`);
+    const arrays = await readCheckpoint(format, raw, name, { arch: spec.name });
+    const source = { ...arrays, info: { format, files: [{ name, bytes: raw.length, sha256 }], origin: file } };
+    const from: SourceFormat = format === 'darknet' ? 'torch' : format;
+    return convertCheckpoint({ arch: spec.name, from, inputs: [name], source, dtype, origin: file });
+  };
+  return { spec, dtype, file, name, sha256, c, format, convert };
+}
+
+/** Convert checkpoint file `path` for `arch` into the cache (once) and return where its tfjs artifacts are. */
+export async function importCheckpoint(arch: string, path: string, opts: LocalOptions = {}): Promise<LocalCheckpoint> {
+  const { spec, dtype, file, name, sha256, c, format, convert } = await identify(arch, path, opts);
+  const root = await cacheRoot(opts.cacheDir);
   const dir = c ? await modelDir(root, c, dtype) : await inCache(root, 'models', safeName(spec.name), `file-${sha256.slice(0, 16)}-${dtype}`);
   const cached = await readRecord(dir);
-  if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format: c?.format ?? sniffCheckpointFormat(raw, file), sha256, fromCache: true, record: cached };
+  if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format, sha256, fromCache: true, record: cached };
+  const record: FetchRecord = c
+    ? { checkpoint: checkpointId(c), arch: c.arch, url: `file://${file}`, file: name, sha256,
+      verified: `its hash is the published one (${c.hash && 'from' in c.hash ? c.hash.from : 'table'})`, dtype, fetchedAt: new Date().toISOString() }
+    : { checkpoint: `file:${name}`, arch: spec.name, url: `file://${file}`, file: name, sha256,
+      verified: 'not a published checkpoint (read by its format)', dtype, fetchedAt: new Date().toISOString() };
+  await cacheConverted(root, dir, record, convert);
+  return { dir, checkpoint: c, format, sha256, fromCache: false, record };
+}
 
-  const url = `file://${file}`;
-  if (c) {
-    opts.onStatus?.(`${basename(file)} is ${c.arch} ${checkpointId(c)} (sha256 ${sha256.slice(0, 12)}...); converting (${dtype})`);
-    const record: FetchRecord = { checkpoint: checkpointId(c), arch: c.arch, url, file: basename(file), sha256,
-      verified: `its hash is the published one (${c.hash && 'from' in c.hash ? c.hash.from : 'table'})`, dtype, fetchedAt: new Date().toISOString() };
-    await cacheConverted(root, dir, record, () => convertDownloaded(c, raw, sha256, dtype));
-    return { dir, checkpoint: c, format: c.format, sha256, fromCache: false, record };
+/**
+ * A checkpoint file converted for `arch` in memory, for when the cache cannot be written (a read-only home, as in
+ * serverless functions): the tfjs artifacts with their metadata, converted again on every load.
+ */
+export async function checkpointInMemory(arch: string, path: string, opts: LocalOptions = {}): Promise<tf.io.ModelArtifacts> {
+  const { model, metadata } = await (await identify(arch, path, opts)).convert();
+  let saved: tf.io.ModelArtifacts | undefined;
+  try {
+    await saveConverted(model, tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }), metadata);
+  } finally {
+    model.dispose();
   }
-  const format = sniffCheckpointFormat(raw, file);
-  opts.onStatus?.(`${basename(file)} is not a published checkpoint cnn-zoo knows (sha256 ${sha256.slice(0, 12)}...); reading it as ${format} for ${spec.name} (${dtype})`);
-  const record: FetchRecord = { checkpoint: `file:${basename(file)}`, arch: spec.name, url, file: basename(file), sha256,
-    verified: 'not a published checkpoint (read by its format)', dtype, fetchedAt: new Date().toISOString() };
-  await cacheConverted(root, dir, record, async () => {
-    const arrays = await readCheckpoint(format, raw, basename(file), { arch: spec.name });
-    const source = { ...arrays, info: { format, files: [{ name: basename(file), bytes: raw.length, sha256 }], origin: file } };
-    const from: SourceFormat = format === 'darknet' ? 'torch' : format;
-    const { model, metadata } = await convertCheckpoint({ arch: spec.name, from, inputs: [basename(file)], source, dtype, origin: file });
-    return { model, metadata };
-  });
-  return { dir, format, sha256, fromCache: false, record };
+  return saved!;
 }

@@ -10,7 +10,7 @@
  * `staleMs` (a holder on another host sharing the cache, or frozen). Whoever takes the lock checks the cache again
  * before it downloads, so a waiter finds the holder's result there.
  */
-import { CnnZooError } from '../errors.js';
+import { cacheUnwritable } from './cache.js';
 
 export interface LockOptions {
   /** Told once when the lock is held by another process: who holds it. */
@@ -55,7 +55,7 @@ async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: LockOpt
       }
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(lock, e);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cacheUnwritable(lock, e);
     }
     const st = await stat(lock).catch(() => undefined);
     if (!st) continue; // released meanwhile
@@ -101,8 +101,3 @@ function running(pid: number): boolean {
   }
 }
 
-function lockError(lock: string, e: unknown): CnnZooError {
-  const err = e as NodeJS.ErrnoException;
-  return new CnnZooError(`Cannot create the cache lock ${lock} (${err.code ?? err.message}): the cache folder must be writable. ` +
-    'Point CNN_ZOO_CACHE (or the cache option) at a writable folder.', 'CACHE_UNWRITABLE');
-}
