@@ -12,6 +12,23 @@ export function networkProblem(e: unknown): string {
   return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
 }
 
+const FS_CODES: Record<string, string> = {
+  ENOENT: 'no such file or folder', ENOTDIR: 'a part of the path is a file, not a folder', EISDIR: 'it is a folder',
+  EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'a read-only file system', ENOSPC: 'no space left on the disk',
+  EEXIST: 'it exists already', EMFILE: 'too many open files', ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * A Node file-system error (`{ code, syscall, path }`) in one line: `cannot mkdir /x/y (ENOTDIR: a part of the path
+ * is a file, not a folder)`; undefined for anything else.
+ */
+export function fsProblem(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException | null;
+  if (!err || typeof err.code !== 'string' || typeof err.syscall !== 'string') return undefined;
+  const what = err.code === 'EEXIST' && err.syscall === 'mkdir' ? 'a file is there, not a folder' : FS_CODES[err.code];
+  return `cannot ${err.syscall}${err.path ? ` ${err.path}` : ''} (${err.code}${what ? `: ${what}` : ''})`;
+}
+
 /**
  * Node's fetch connects straight to the host whatever HTTPS_PROXY says, unless NODE_USE_ENV_PROXY=1 on a Node that
  * reads it (22.21+, 24+; or --use-env-proxy). Where a proxy is set and so not used: the sentence that ends a connection error with that

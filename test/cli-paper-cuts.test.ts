@@ -118,6 +118,33 @@ describe('CLI paper cuts', function () {
     expect(code, stderr).to.equal(0);
   });
 
+  it('a path that cannot be written is one line naming it and why, from the CLI and from save() (they were Node stack traces)', async () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, '');
+    for (const [args, line] of [
+      [['export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', join(file, 'x.onnx')], `cannot mkdir ${file} (EEXIST: a file is there, not a folder).`],
+      [['convert', '--arch', 'squeezenet1_1', '--from', 'torch', SQUEEZE_PTH, '--out', join(file, 'sub')],
+        `Cannot save the model to ${join(file, 'sub')}: cannot mkdir ${join(file, 'sub')} (ENOTDIR: a part of the path is a file, not a folder). Choose a folder you can write.`],
+      [['eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '1', '--json', join(file, 'e.json')],
+        `cannot open ${join(file, 'e.json')} (ENOTDIR: a part of the path is a file, not a folder).`],
+    ] as const) {
+      const r = cli(...args);
+      expect(r.status, args[0]).to.equal(1);
+      expect(r.stderr.trim().split('\n').pop(), args[0]).to.equal(`cnn-zoo: ${line}`);
+      expect(r.stderr, args[0]).to.not.match(/\n {4}at /);
+    }
+    const { load } = await import('../src/api/index.js');
+    const clf = await load('squeezenet1_1', { weights: null, classes: ['a', 'b'], inputSize: 64 });
+    try {
+      let e: unknown;
+      try { await clf.save(file); } catch (x) { e = x; }
+      expect((e as Error).message).to.equal(`Cannot save the model to ${file}: cannot mkdir ${file} (EEXIST: a file is there, not a folder). Choose a folder you can write.`);
+      expect((e as { code?: string }).code).to.equal('CANNOT_WRITE');
+    } finally {
+      clf.dispose();
+    }
+  });
+
   it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {
     const folder = join(tmp, 'photos');
     mkdirSync(join(folder, 'nested'), { recursive: true });

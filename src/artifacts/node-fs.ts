@@ -5,7 +5,7 @@
  * harmless in browsers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, fsProblem } from '../errors.js';
 import { checkShardPath } from './manifest.js';
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
@@ -93,6 +93,16 @@ class NodeFileSystem implements tf.io.IOHandler {
   }
 
   async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+    try {
+      return await this.write(artifacts);
+    } catch (e) {
+      const fs = fsProblem(e);
+      if (!fs) throw e;
+      throw new CnnZooError(`Cannot save the model to ${this.path}: ${fs}. Choose a folder you can write.`, 'CANNOT_WRITE');
+    }
+  }
+
+  private async write(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
     const { mkdir, writeFile } = await import('node:fs/promises');
     const { basename, dirname, join } = await import('node:path');
     const dir = this.path.endsWith('.json') ? dirname(this.path) : this.path;

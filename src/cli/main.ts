@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `cnn-zoo` command: dispatches to one module per command (src/cli/commands). */
-import { CnnZooError, meant } from '../errors.js';
+import { CnnZooError, fsProblem, meant } from '../errors.js';
 import { cliWording } from './wording.js';
 
 interface Command { usage: string; run(argv: string[]): Promise<number> }
@@ -73,7 +73,9 @@ for (const stream of [process.stdout, process.stderr]) {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
+    const fs = fsProblem(e); // a path the user gave that cannot be written or read: one line, not a stack trace
     if (e instanceof CnnZooError) console.error(`cnn-zoo: ${cliWording(e.message)}`);
+    else if (fs) console.error(`cnn-zoo: ${fs}.`);
     else console.error(e);
     process.exitCode = 1;
   },
