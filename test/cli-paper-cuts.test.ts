@@ -28,7 +28,7 @@ describe('CLI paper cuts', function () {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
     { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
   /** Error output must be CLI syntax: no API option spelling. */
-  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights/);
+  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit/);
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-cli-'));
@@ -167,6 +167,16 @@ describe('CLI paper cuts', function () {
     expect(r.status).to.equal(1);
     expect(r.stderr).to.include('--weights imagenet').and.include('--weights random');
     cliSyntax(r.stderr);
+    const lonely = join(tmp, 'one-image-class');
+    for (const [cls, f] of [['a', 'parrot.jpg'], ['b', 'owl.jpg'], ['b', 'cat.bmp']] as const) {
+      mkdirSync(join(lonely, cls), { recursive: true });
+      copyFileSync(join(SHARED, 'images', f), join(lonely, cls, f));
+    }
+    const train = cli('train', lonely, '--model', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', join(tmp, 'never'));
+    expect(train.status).to.equal(1);
+    expect(train.stderr).to.include('one to hold out; or --validation-split 0)');
+    cliSyntax(train.stderr);
+    expect(cli('info', 'inception_v3', '--input-size', '40').stderr).to.include('pass --input-size 75 or larger');
     const unknownFile = cli('classify', GRACE_HOPPER, '--weights', SQUEEZE_PTH);
     expect(unknownFile.status).to.equal(1);
     expect(unknownFile.stderr).to.include(`--model NAME --weights ${SQUEEZE_PTH}`);

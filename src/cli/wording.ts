@@ -16,6 +16,7 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\bweights: (['"])([^'"]+)\1/g, '--weights $2'],
   [/\bweights: ([A-Z]+)\b/g, '--weights $1'],
   [/\binputSize: (\d+)/g, '--input-size $1'],
+  [/\bvalidationSplit: ([\d.]+)/g, '--validation-split $1'],
 ];
 
 /** `message` as the CLI says it. */
