@@ -1,6 +1,8 @@
 /** The CLI's model arguments: `--arch` and `--model` are one option; `eval` takes the model as a positional too. */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SHARED } from './helpers/shared.js';
 
@@ -48,6 +50,33 @@ describe('CLI model arguments', function () {
     const small = cli('info', 'inception_v3', '--input-size', '40');
     expect(small.status).to.equal(1);
     expect(small.stderr).to.include('at least 75 px: pass --input-size 75 or larger (its default is 299).').and.not.include('inputSize');
+  });
+
+  it('--global-pool: a fixed-window head at a size it does not fit pools globally (classify, eval, export, info); without it the error names the flag', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-gp-'));
+    try {
+      const gn = join(dir, 'googlenet');
+      expect(cli('convert', '--arch', 'bvlc_googlenet', '--from', 'caffe', join(SHARED, 'weights', 'caffe-bvlc_googlenet'), '--out', gn).status).to.equal(0);
+      const parrot = join(SHARED, 'images', 'parrot.jpg');
+      const refused = cli('classify', parrot, '--weights', gn, '--input-size', '300');
+      expect(refused.status).to.equal(1);
+      expect(refused.stderr).to.include('does not fit a 300x300 input').and.include('or pass --global-pool for a global average pool that takes any size (not the reference).');
+      expect(refused.stderr).to.not.match(/globalPool|includeTop/);
+      const pooled = cli('classify', parrot, '--weights', gn, '--input-size', '300', '--global-pool', '--top', '1');
+      expect(pooled.status, pooled.stderr).to.equal(0);
+      expect(pooled.stdout).to.match(/^bvlc_googlenet \(caffe float32\) on .*, at 300 px, global average pool\n/).and.match(/ 88 {2}macaw\n/);
+      const evaluated = cli('eval', '--weights', gn, 'bvlc_googlenet', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '2', '--input-size', '300', '--global-pool');
+      expect(evaluated.status, evaluated.stderr).to.equal(0);
+      expect(evaluated.stdout).to.match(/input 300 px/);
+      const exported = cli('export', 'bvlc_googlenet', '--weights', gn, '--input-size', '300', '--global-pool', '--out', join(dir, 'gn300.onnx'));
+      expect(exported.status, exported.stderr).to.equal(0);
+      expect(exported.stdout).to.include('[N,300,300,3]');
+      const card = cli('info', 'bvlc_googlenet', '--input-size', '300', '--global-pool');
+      expect(card.status, card.stderr).to.equal(0);
+      expect(card.stdout).to.include('(--global-pool pools globally at any size)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('`classify --model NAME` is `--arch NAME`; naming two different models is refused', () => {

@@ -51,11 +51,11 @@ export function list(opts: ListOptions = {}): Card[] {
 }
 
 /** A model's card with its params/FLOPs counted on the built model (at `inputSize`, default the card's). */
-export function info(name: string, opts: { inputSize?: number } = {}): Card & { counted: { inputSize: number; params: number; flops: number; macs: number } } {
+export function info(name: string, opts: { inputSize?: number; globalPool?: boolean } = {}): Card & { counted: { inputSize: number; params: number; flops: number; macs: number } } {
   const spec = getSpec(name);
-  checkOptionNames(`info("${spec.name}")`, opts, ['inputSize']);
+  checkOptionNames(`info("${spec.name}")`, opts, ['inputSize', 'globalPool']);
   const size = opts.inputSize ?? spec.inputSize;
-  const model = spec.build(resolveOptions(spec, { inputSize: size }));
+  const model = spec.build(resolveOptions(spec, { inputSize: size, ...(opts.globalPool !== undefined ? { globalPool: opts.globalPool } : {}) }));
   try {
     const flops = countFlops(model);
     return { ...cardOf(spec), counted: { inputSize: size, params: countParams(model), flops, macs: flops / 2 } };

@@ -45,3 +45,12 @@ export function archName(values: { arch?: string; model?: string }): string | un
 
 /** `--weights random` is the CLI's spelling of the API's `weights: null` (random initialisation). */
 export const cliWeights = (w: string | undefined): string | null | undefined => (w === 'random' ? null : w);
+
+/** `--input-size N` and `--global-pool`: the size a model is built at, its weights kept (classify, eval, export, info). */
+export const SIZE_FLAGS = { 'input-size': { type: 'string' }, 'global-pool': { type: 'boolean' } } as const;
+
+/** The load()/info() options of `SIZE_FLAGS`' values. */
+export function sizeOptions(values: { 'input-size'?: string; 'global-pool'?: boolean }, usage: string): { inputSize?: number; globalPool?: true } {
+  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
+  return { ...(inputSize ? { inputSize } : {}), ...(values['global-pool'] ? { globalPool: true as const } : {}) };
+}

@@ -17,6 +17,8 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\bweights: ([A-Z]+)\b/g, '--weights $1'],
   [/\binputSize: (\d+)/g, '--input-size $1'],
   [/\bvalidationSplit: ([\d.]+)/g, '--validation-split $1'],
+  [/\bglobalPool: true\b/g, '--global-pool'],
+  [/,? or includeTop: false\b/g, ''], // no CLI flag: a headless model is an API matter
 ];
 
 /** `message` as the CLI says it. */

@@ -9,14 +9,15 @@ import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
 import { checkRuntime } from '../../api/runtime.js';
 import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
-import { archName, cliWeights, parse, positiveInt } from '../args.js';
+import { archName, cliWeights, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
-  '[--mirror URL|DIR] [--top K] [--input-size N] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
+  '[--mirror URL|DIR] [--top K] [--input-size N [--global-pool]] [--runtime auto|onnxruntime|tfjs] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
   '  IMAGE: a file, an http(s) URL, a folder (its image files, in name order), or - for the bytes on standard input.\n' +
   '  Without --model and --weights: the shipped MobileNet v2 (offline). --weights imagenet downloads the model\'s published\n' +
   '  checkpoint once into the cache ($CNN_ZOO_CACHE; offline: --mirror DIR, or --weights FILE with the checkpoint file).\n' +
-  '  --input-size: the weights at another square size (the preprocessing crops it).\n' +
+  '  --input-size: the weights at another square size (the preprocessing crops it); --global-pool: a global average\n' +
+  '  pool instead of a fixed-window head that does not fit that size (GoogLeNet, NASNet-A, ...; not the reference).\n' +
   '  --runtime: auto (default) runs on onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs on it.';
 
 const STDIN = '(standard input)';
@@ -37,7 +38,7 @@ async function folderImages(path: string): Promise<string[] | null> {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, arch: { type: 'string' }, model: { type: 'string' }, top: { type: 'string', default: '5' },
-    backend: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' }, mirror: { type: 'string' }, 'input-size': { type: 'string' },
+    backend: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' }, mirror: { type: 'string' }, ...SIZE_FLAGS,
   }, usage);
   if (positionals.length === 0) throw new CnnZooError(`classify needs at least one image.\nUsage: ${usage}`, 'BAD_ARGS');
   const dashes = positionals.filter((p) => p === '-').length;
@@ -47,7 +48,8 @@ export async function run(argv: string[]): Promise<number> {
       'image in (curl -s URL | cnn-zoo classify -, or cnn-zoo classify - < photo.jpg), or name the file.', 'BAD_ARGS');
   }
   const k = positiveInt(values.top, 'top', usage)!;
-  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
+  const size = sizeOptions(values, usage);
+  const inputSize = size.inputSize;
   const runtimeName = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
   try {
     checkRuntime(runtimeName, '--runtime');
@@ -59,14 +61,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!arch && values.weights && (isWeightsSelector(values.weights) || values.weights === 'random')) {
     throw new CnnZooError(`--weights ${values.weights} needs the model: add --model NAME.`, 'BAD_ARGS');
   }
-  const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), ...(inputSize ? { inputSize } : {}), runtime: runtimeName };
+  const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), ...size, runtime: runtimeName };
   // Converted weights alone name their architecture in their metadata (a checkpoint file: when it is a published one).
   const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
     : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
   const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
   const source = model.metadata ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
-  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${inputSize ? `, at ${model.preprocessing.size} px` : ''}`);
+  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${inputSize ? `, at ${model.preprocessing.size} px` : ''}${size.globalPool ? ', global average pool' : ''}`);
   let failed = 0;
   const images: string[] = [];
   for (const path of positionals) {

@@ -8,20 +8,21 @@ import { modelWithWeights } from '../../api/weights.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
 import { getSpec } from '../../zoo/registry.js';
 import { progressBar } from '../../eval/progress.js';
-import { parse, positiveInt } from '../args.js';
+import { parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
-  '[--input-size N] [--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
+  '[--input-size N [--global-pool]] [--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
   '          or one sub-folder per class named by wnid. Without --weights: the embedded weights if the model has them,\n' +
   '          else random weights (a smoke test; reports ignore its accuracy).\n' +
-  '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept).';
+  '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept);\n' +
+  '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, weights: { type: 'string' }, data: { type: 'string' }, labels: { type: 'string' },
-    limit: { type: 'string' }, batch: { type: 'string' }, 'input-size': { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    limit: { type: 'string' }, batch: { type: 'string' }, ...SIZE_FLAGS, backend: { type: 'string', default: 'wasm' },
     'per-class': { type: 'boolean' }, json: { type: 'string' },
   }, usage);
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
@@ -29,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!name || !values.data || positionals.length > (values.model ? 0 : 1)) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
   const limit = positiveInt(values.limit, 'limit', usage);
   const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
-  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
+  const size = sizeOptions(values, usage);
   const backend = await selectBackend(values.backend!);
   const dataset = await openDataset(values.data, values.labels ? { labels: values.labels } : {});
   console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
@@ -38,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
   const spec = getSpec(name);
   const random = values.weights === 'random' || (values.weights === undefined && !(spec.name in SHIPPED));
-  const model = await modelWithWeights(spec, { weights: random ? null : values.weights, ...(inputSize ? { inputSize } : {}) });
+  const model = await modelWithWeights(spec, { weights: random ? null : values.weights, ...size });
   const weights = values.weights ?? (random ? 'random' : 'embedded');
   console.log(`model ${name} (weights: ${weights}), input ${model.inputs[0]!.shape[1]} px, backend ${backend}, batch ${batchSize}`);
   if (weights === 'random') console.log('  note: random weights: the accuracy is meaningless; use it as a smoke test.');

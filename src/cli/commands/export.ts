@@ -16,10 +16,10 @@ import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
 import type { ZooModel } from '../../api/zoo-model.js';
-import { cliWeights, parse, positiveInt } from '../args.js';
+import { cliWeights, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 
 export const usage = 'cnn-zoo export NAME [--weights DIR|URL|imagenet|PUBLISHER[:TAG]|random] --out FILE.onnx [--training-form] ' +
-  '[--features] [--nchw] [--input-size N] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
+  '[--features] [--nchw] [--input-size N [--global-pool]] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
 
 const CALIBRATION_BATCH = 8;
 
@@ -47,7 +47,7 @@ async function* batches(model: ZooModel, files: string[]): AsyncGenerator<tf.Ten
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, out: { type: 'string' }, 'training-form': { type: 'boolean' }, features: { type: 'boolean' },
-    nchw: { type: 'boolean' }, 'input-size': { type: 'string' }, fp16: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
+    nchw: { type: 'boolean' }, ...SIZE_FLAGS, fp16: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
   }, usage);
   if (positionals.length !== 1) throw new CnnZooError(`export needs one model name, got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
@@ -57,11 +57,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.fp16 && values.int8) throw new CnnZooError(`choose --fp16 or --int8, not both (weights are stored one way).\nUsage: ${usage}`, 'BAD_ARGS');
   const count = positiveInt(values['calibration-images'], 'calibration-images', usage)!;
-  const inputSize = positiveInt(values['input-size'], 'input-size', usage);
+  const size = sizeOptions(values, usage);
   const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
   await useBackend(values.backend as BackendName);
   // runtime 'tfjs': this command exports model.model itself (no session to start).
-  const model = await load(positionals[0]!, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: cliWeights(values.weights) } : {}), ...(inputSize ? { inputSize } : {}) });
+  const model = await load(positionals[0]!, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: cliWeights(values.weights) } : {}), ...size });
   try {
     const int8 = values.int8 ? await calibrate(model.model, batches(model, images)) : undefined;
     const { bytes, io } = await exportOnnxWithIo(model.model, {
