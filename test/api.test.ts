@@ -23,7 +23,7 @@ describe('public API', () => {
     expect(() => list({ family: 'vg' })).to.throw(CnnZooError, /^list\(\): no family "vg"\. Did you mean vgg\? Families: alexnet, /);
     // Nothing close enough to suggest: no "Did you mean dpn?" for "foo".
     expect(() => list({ family: 'foo' })).to.throw(CnnZooError, /^list\(\): no family "foo"\. Families: alexnet, /);
-    expect(() => info('resnet18', { zzz: 1 } as never)).to.throw(CnnZooError, /^info\("resnet18"\): unknown option "zzz"\. Options: inputSize\.$/);
+    expect(() => info('resnet18', { zzz: 1 } as never)).to.throw(CnnZooError, /^info\("resnet18"\): unknown option "zzz"\. Options: inputSize, globalPool\.$/);
     expect(() => list({ maxParams: '5e6' as never })).to.throw(CnnZooError, /^list\(\): maxParams must be a positive number .*got "5e6" \(a string\)\.$/);
   });
 
