@@ -148,6 +148,8 @@ describe('public API', () => {
       expect(await refused(() => m.classify([img], { batchSize: '8' } as never))).to.match(/batchSize must be a positive integer .*got "8" \(a string\)/);
       expect(await refused(() => m.embed(img, { batch: 2 } as never))).to.match(/embed\(\): unknown option "batch"\. Did you mean batchSize\?/);
       expect(await refused(() => m.features(img, { stages: 1 } as never))).to.match(/features\(\): stages must be an array of stage indices \(0\.\.4; leave it out for all\), got 1\./);
+      // A stage twice reached tfjs ("Argument 'tensors[0]' passed to 'concat' must be a Tensor", after a console warning).
+      expect(await refused(() => m.features(img, { stages: [2, 2] }))).to.equal('tf_mobilenet_v2_100.features(): stage 2 is named twice in stages [2, 2]; name each once.');
       // An empty list reached tfjs ("At least one output should be requested.").
       expect(await refused(() => m.features(img, { stages: [] }))).to.match(/features\(\): stages must be an array of stage indices \(0\.\.4; leave it out for all\), got an empty one\./);
       expect(await m.classify(img, { topK: 2000 })).to.have.length(1000);

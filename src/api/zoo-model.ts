@@ -295,7 +295,8 @@ export class ZooModel {
       throw new CnnZooError(`${this.name}.features(): stages must be an array of stage indices (0..${all.length - 1}; leave it out for all), ` +
         `got ${Array.isArray(picks) ? 'an empty one' : shown(picks)}.`, 'BAD_OPTION');
     }
-    for (const i of picks) {
+    for (const [k, i] of picks.entries()) {
+      if (picks.indexOf(i) !== k) throw new CnnZooError(`${this.name}.features(): stage ${i} is named twice in stages [${picks.join(', ')}]; name each once.`, 'BAD_OPTION');
       if (!Number.isInteger(i) || i < 0 || i >= all.length) {
         throw new CnnZooError(`${this.name}: feature stage ${i} does not exist; valid stages are 0..${all.length - 1} ` +
           `(${all.map((s) => `${s.layer} /${s.reduction}`).join(', ')}).`, 'BAD_OPTION');
