@@ -283,16 +283,36 @@ async function prepareWasm(o: BackendOptions): Promise<string> {
 async function startWasm(threads: number): Promise<boolean> {
   if (wasmStarted()) return tf.setBackend('wasm');
   if (!isNode) return startWasmInPage(threads);
-  if (threads <= 1) return tf.setBackend('wasm');
+  if (threads <= 1) return withoutRethrowingHandlers(() => tf.setBackend('wasm'));
   const os = (await import('node:os')).default as unknown as { cpus: () => unknown[] };
   const cpus = os.cpus;
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
   try {
-    return await tf.setBackend('wasm');
+    return await withoutRethrowingHandlers(() => tf.setBackend('wasm'));
   } finally {
     os.cpus = cpus;
     pthreadWorkers.started = true;
     for (const w of pthreadWorkers.starting.splice(0)) w.unref();
+  }
+}
+
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Node: tfjs-backend-wasm's Emscripten glue, as it starts, adds process handlers that rethrow every uncaught exception
+ * and unhandled rejection (`process.on('unhandledRejection', (reason) => { throw reason })`), so an app that logs
+ * those and goes on (a server) crashed with exit code 7 once wasm started. The handlers `start` adds are removed:
+ * Node's own behaviour, and the app's handlers, are back.
+ */
+async function withoutRethrowingHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const on = process as unknown as { listeners(e: string): ((...a: unknown[]) => void)[]; removeListener(e: string, l: (...a: unknown[]) => void): void };
+  const before = PROCESS_EVENTS.map((e) => new Set(on.listeners(e)));
+  try {
+    return await start();
+  } finally {
+    PROCESS_EVENTS.forEach((e, i) => {
+      for (const l of on.listeners(e)) if (!before[i]!.has(l) && /\bthrow (ex|reason)\b/.test(String(l))) on.removeListener(e, l);
+    });
   }
 }
 

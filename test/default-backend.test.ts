@@ -40,6 +40,20 @@ describe('the default backend of load()', function () {
     expect(r.stdout + r.stderr).to.not.match(/looks like you are running TensorFlow\.js/);
   });
 
+  it('an app\'s own process handlers keep working once wasm starts (tfjs-backend-wasm\'s glue added handlers that rethrow: exit code 7)', () => {
+    const r = script([
+      "process.on('unhandledRejection', (e) => console.log('LOGGED', String(e)));",
+      "process.on('uncaughtException', (e) => console.log('LOGGED', String(e)));",
+      "const m = await load('squeezenet1_1', { weights: null, inputSize: 64, runtime: 'tfjs' });",
+      "Promise.reject(new Error('a rejection the app logs'));",
+      "setTimeout(() => { throw new Error('a throw the app logs'); }, 1);",
+      'await new Promise((ok) => setTimeout(ok, 200));',
+      "console.log('ALIVE', tf.getBackend(), process.listeners('unhandledRejection').length, process.listeners('uncaughtException').length);",
+      'm.dispose();'].join('\n'), { CNN_ZOO_QUIET: '1' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('LOGGED Error: a rejection the app logs').and.include('LOGGED Error: a throw the app logs').and.include('ALIVE wasm 1 1');
+  });
+
   it('CNN_ZOO_QUIET=1 silences the line; a backend chosen first is kept', () => {
     const quiet = script("const m = await load('squeezenet1_1', { weights: null, inputSize: 64 });\nconsole.log('BACKEND', tf.getBackend());\nm.dispose();", { CNN_ZOO_QUIET: '1' });
     expect(quiet.status, quiet.stderr).to.equal(0);
