@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { linkPackage } from './helpers/bundle-app.js';
@@ -16,7 +17,7 @@ const WORK = join(ROOT, 'test-artifacts', 'node-bundle'); // inside the checkout
 const GRACE = join(SHARED, 'images', 'grace_hopper.bmp');
 const APP = `import { load } from 'cnn-zoo';
 try {
-  const model = await load('tf_mobilenet_v2_100', { runtime: 'tfjs', weights: process.env.WEIGHTS || undefined });
+  const model = await load(process.env.MODEL || 'tf_mobilenet_v2_100', { runtime: 'tfjs', weights: process.env.WEIGHTS || undefined });
   console.log(JSON.stringify((await model.classify(process.argv[2], { topK: 1 }))[0]));
 } catch (e) {
   console.log(JSON.stringify({ code: e.code, message: e.message }));
@@ -55,5 +56,17 @@ describe('cnn-zoo in a Node bundle (esbuild)', function () {
 
   it('kept external (--packages=external): the shipped model loads', async () => {
     expect(run(await bundle('external', 'external')).label).to.equal('mortarboard');
+  });
+
+  it('a Keras .h5 checkpoint: bundled in, the HDF5 worker\'s missing file is named with the fix (it said the .h5 was corrupt); external, it converts', async () => {
+    const h5 = join(SHARED, 'weights', 'keras-mobilenet_v1_0.25_224', 'mobilenet_v1_0.25_224.h5');
+    const env = () => ({ MODEL: 'keras_mobilenet_v1_025', WEIGHTS: h5, CNN_ZOO_CACHE: mkdtempSync(join(tmpdir(), 'cnn-zoo-bundle-cache-')) });
+    const bundled = run(await bundle('bundled-h5', 'bundled'), env());
+    expect(bundled.code, JSON.stringify(bundled)).to.equal('H5_WORKER');
+    expect(bundled.message).to.match(/^Cannot read mobilenet_v1_0\.25_224\.h5: the worker thread that reads Keras \.h5 files did not start \(.*h5-worker\.js.*\)\. Where cnn-zoo is bundled into an app, keep it external/);
+    expect(bundled.message).to.not.include('corrupt');
+    const external = run(await bundle('external-h5', 'external'), env());
+    expect(external.code, JSON.stringify(external)).to.equal(undefined);
+    expect(external.label).to.be.a('string');
   });
 });

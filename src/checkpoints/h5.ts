@@ -83,8 +83,15 @@ function parseInWorker(bytes: Uint8Array, source: string, limitMs: number): Prom
       w.ref();
       const copy = new Uint8Array(bytes); // a copy (a Buffer's slice would be a view), transferred
       w.postMessage({ bytes: copy, source } satisfies H5Request, [copy.buffer as ArrayBuffer]);
-    })().catch((e: unknown) => reject(e instanceof CnnZooError ? e : corrupt(source, `HDF5 worker failed to start (${(e as Error).message})`)));
+    })().catch((e: unknown) => reject(e instanceof CnnZooError ? e : workerFailed(source, e)));
   });
+}
+
+/** The file is not at fault: the worker thread did not start (most often cnn-zoo bundled into an app without its worker file). */
+function workerFailed(source: string, e: unknown): CnnZooError {
+  return new CnnZooError(`Cannot read ${source}: the worker thread that reads Keras .h5 files did not start (${(e as Error).message}). ` +
+    'Where cnn-zoo is bundled into an app, keep it external (esbuild --packages=external, webpack externals) so that its ' +
+    'dist/checkpoints/h5-worker.js stays beside it.', 'H5_WORKER');
 }
 
 /** Read a Keras `.h5` file (in a worker, at most `cpuTimeMs` of its CPU time). Any failure is a CnnZooError naming the file. */
