@@ -97,6 +97,40 @@ describe('public API', () => {
     }
   });
 
+  it('dispose() while calls run (a server shutting down): they finish with their answers, then the model is freed', async () => {
+    const before = tf.memory().numTensors;
+    for (const runtime of ['tfjs', 'onnxruntime'] as const) {
+      const m = await load('tf_mobilenet_v2_100', { runtime });
+      const alone = await m.classify(GRACE, { topK: 1 });
+      const running = [m.classify([GRACE, GRACE], { topK: 1 }), m.embed(GRACE), m.features(GRACE, { stages: [4] })] as const;
+      m.dispose(); // it failed each running call with tfjs's "Layer 'MobilenetV2.Conv' is already disposed"
+      const [top, [embedding], [map]] = await Promise.all(running);
+      expect(top, runtime).to.deep.equal([alone, alone]);
+      expect(embedding, runtime).to.have.length(1280);
+      expect(map!.shape, runtime).to.deep.equal([1, 7, 7, 1280]);
+      expect(tf.memory().numTensors, `${runtime}: freed once they ended`).to.equal(before);
+      let err: unknown;
+      try { await m.classify(GRACE); } catch (e) { err = e; }
+      expect((err as CnnZooError).code).to.equal('DISPOSED');
+    }
+  });
+
+  it('a second fit() while one runs is refused (they interleaved their steps on the same weights)', async () => {
+    const clf = await load('tf_mobilenet_v2_100', { classes: ['macaw', 'person'], inputSize: 96 });
+    try {
+      const data = { classes: ['macaw', 'person'], items: [{ image: join(SHARED, 'images', 'parrot.jpg'), label: 0 }, { image: GRACE, label: 1 }] };
+      const first = clf.fit(data, { epochs: 2, validationSplit: 0 });
+      let err: unknown;
+      try { await clf.fit(data, { epochs: 1, validationSplit: 0 }); } catch (e) { err = e; }
+      expect((err as CnnZooError).code).to.equal('BUSY');
+      expect((err as Error).message).to.equal('tf_mobilenet_v2_100.fit(): another fit() of this model is running; await it first.');
+      expect((await first).epochs).to.have.length(2);
+      expect((await clf.fit(data, { epochs: 1, validationSplit: 0 })).epochs, 'after it, fit() runs again').to.have.length(1);
+    } finally {
+      clf.dispose();
+    }
+  });
+
   describe('the embedded MobileNet v2', () => {
     let m: ZooModel;
     before(async () => { m = await load('tf_mobilenet_v2_100'); });

@@ -88,6 +88,21 @@ export class ZooModel {
     if (this.disposed) throw new CnnZooError(`${this.name}.${call}(): the model was disposed (model.dispose()); load it again to use it.`, 'DISPOSED');
   }
 
+  /** Calls running now: `dispose()` while some run (a server shutting down) frees the model when the last one ends. */
+  private running = 0;
+  private fitting = false;
+
+  /** Run call `call` (refused on a disposed model), counted in `running`. */
+  private async inFlight<T>(call: string, f: () => Promise<T>): Promise<T> {
+    this.checkAlive(call);
+    this.running++;
+    try {
+      return await f();
+    } finally {
+      if (--this.running === 0 && this.disposed) this.release();
+    }
+  }
+
   /**
    * What classify, embed and features run on: `'onnxruntime-node'` / `'onnxruntime-web'` (the exported model) or
    * `'tfjs'` (`model.model` on tfjs's backend). `load(name, { runtime })` chooses it; `model.model` is always tfjs.
@@ -142,24 +157,28 @@ export class ZooModel {
    * sub-folder of images per class (Node) or labelled images. Returns the history, with held-out accuracy.
    */
   async fit(data: TrainingData, opts: FitOptions = {}): Promise<FitHistory> {
-    this.checkAlive('fit');
-    checkOptionNames(`${this.name}.fit()`, opts, FIT_OPTIONS);
-    const labels = this.meta?.labels;
-    if (!this.spec || !this.trainingForm || !Array.isArray(labels) || this.classes.offset !== 0) {
-      throw new CnnZooError(`${this.name}: fit() trains a classifier with its own classes in its training form; ` +
-        `make one with load('${this.name}', { classes: [...] }) (or load a saved one with { inference: false }).`, 'NOT_TRAINABLE');
-    }
-    const size = this.model.inputs[0]!.shape[1] as number;
-    // The exported graph holds the weights before training: from now on this model runs on tfjs.
-    this.useOnnxRuntime(null);
-    const { history, settings } = await registeredTrainer()({
-      name: this.name, model: this.model, featureLayers: featureLayerNames(this.spec, size), classes: labels,
-      preprocess: (images) => this.preprocess(images),
-    }, data, opts);
-    const training = this.meta!.training ?? { base: { arch: this.spec.name, weights: 'unknown' } };
-    this.meta = { ...this.meta!, training: { ...training, fit: settings } };
-    this.model.setUserDefinedMetadata({ cnnZoo: this.meta });
-    return history;
+    return this.inFlight('fit', async () => {
+      checkOptionNames(`${this.name}.fit()`, opts, FIT_OPTIONS);
+      const labels = this.meta?.labels;
+      if (!this.spec || !this.trainingForm || !Array.isArray(labels) || this.classes.offset !== 0) {
+        throw new CnnZooError(`${this.name}: fit() trains a classifier with its own classes in its training form; ` +
+          `make one with load('${this.name}', { classes: [...] }) (or load a saved one with { inference: false }).`, 'NOT_TRAINABLE');
+      }
+      const size = this.model.inputs[0]!.shape[1] as number;
+      // The exported graph holds the weights before training: from now on this model runs on tfjs.
+      this.useOnnxRuntime(null);
+      // Two fits at once would interleave their steps on the same weights.
+      if (this.fitting) throw new CnnZooError(`${this.name}.fit(): another fit() of this model is running; await it first.`, 'BUSY');
+      this.fitting = true;
+      const { history, settings } = await registeredTrainer()({
+        name: this.name, model: this.model, featureLayers: featureLayerNames(this.spec, size), classes: labels,
+        preprocess: (images) => this.preprocess(images),
+      }, data, opts).finally(() => { this.fitting = false; });
+      const training = this.meta!.training ?? { base: { arch: this.spec.name, weights: 'unknown' } };
+      this.meta = { ...this.meta!, training: { ...training, fit: settings } };
+      this.model.setUserDefinedMetadata({ cnnZoo: this.meta });
+      return history;
+    });
   }
 
   /**
@@ -169,17 +188,18 @@ export class ZooModel {
    * --weights dir` and, in a browser, `load('indexeddb://NAME')` read it back.
    */
   async save(dest: string | tf.io.IOHandler): Promise<void> {
-    this.checkAlive('save');
-    if (!this.spec || !this.meta) throw new CnnZooError(`${this.name}: save() needs a registry model with weights metadata (from load()).`, 'BAD_ARGS');
-    if (!this.trainingForm) {
-      throw new CnnZooError(`${this.name} is in its inference form (fused layers), which load() cannot refill; ` +
-        `load it with { inference: false } to save it.`, 'BAD_ARGS');
-    }
-    if (typeof dest !== 'string' && typeof (dest as tf.io.IOHandler | null)?.save !== 'function') {
-      throw new CnnZooError(`${this.name}.save(dest): dest is a folder path (Node), "indexeddb://NAME" or "downloads://NAME" (browsers), ` +
-        `or a tf.io.IOHandler with save(); got ${shown(dest)}.`, 'BAD_ARGS');
-    }
-    await saveConverted(this.model, await saveHandler(dest), { ...this.meta, dtype: 'float32' });
+    return this.inFlight('save', async () => {
+      if (!this.spec || !this.meta) throw new CnnZooError(`${this.name}: save() needs a registry model with weights metadata (from load()).`, 'BAD_ARGS');
+      if (!this.trainingForm) {
+        throw new CnnZooError(`${this.name} is in its inference form (fused layers), which load() cannot refill; ` +
+          `load it with { inference: false } to save it.`, 'BAD_ARGS');
+      }
+      if (typeof dest !== 'string' && typeof (dest as tf.io.IOHandler | null)?.save !== 'function') {
+        throw new CnnZooError(`${this.name}.save(dest): dest is a folder path (Node), "indexeddb://NAME" or "downloads://NAME" (browsers), ` +
+          `or a tf.io.IOHandler with save(); got ${shown(dest)}.`, 'BAD_ARGS');
+      }
+      await saveConverted(this.model, await saveHandler(dest), { ...this.meta, dtype: 'float32' });
+    });
   }
 
   /** Feature stages: for each reduction (2, 4, 8, 16, 32), the last layer at that resolution. */
@@ -253,19 +273,20 @@ export class ZooModel {
   async classify(input: ImageInput, opts?: ClassifyOptions): Promise<ClassPrediction[]>;
   async classify(input: readonly ImageInput[], opts?: ClassifyOptions): Promise<ClassPrediction[][]>;
   async classify(input: ImageInput | readonly ImageInput[], opts: ClassifyOptions = {}): Promise<ClassPrediction[] | ClassPrediction[][]> {
-    this.checkAlive('classify');
-    if (this.model.outputs[0]!.shape.length !== 2 || outputsPooledFeatures(this.model)) {
-      throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
-    }
-    checkOptionNames(`${this.name}.classify()`, opts, CLASSIFY_OPTIONS);
-    const k = opts.topK ?? 5;
-    if (!Number.isInteger(k) || k < 1) {
-      throw new CnnZooError(`${this.name}.classify(): topK must be a positive integer (classes per image; more than the model has gives all), got ${shown(k)}.`, 'BAD_OPTION');
-    }
-    const rows = await this.runRows(input, this.model, opts.batchSize ?? DEFAULT_BATCH,
-      ([logits]) => softmaxRows(logits!.data, logits!.shape[1]!).map((row) => predictions(row, this.classes, k)));
-    const batch = Array.isArray(input) || (input instanceof tf.Tensor && input.rank === 4);
-    return batch ? rows : rows[0]!;
+    return this.inFlight('classify', async () => {
+      if (this.model.outputs[0]!.shape.length !== 2 || outputsPooledFeatures(this.model)) {
+        throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
+      }
+      checkOptionNames(`${this.name}.classify()`, opts, CLASSIFY_OPTIONS);
+      const k = opts.topK ?? 5;
+      if (!Number.isInteger(k) || k < 1) {
+        throw new CnnZooError(`${this.name}.classify(): topK must be a positive integer (classes per image; more than the model has gives all), got ${shown(k)}.`, 'BAD_OPTION');
+      }
+      const rows = await this.runRows(input, this.model, opts.batchSize ?? DEFAULT_BATCH,
+        ([logits]) => softmaxRows(logits!.data, logits!.shape[1]!).map((row) => predictions(row, this.classes, k)));
+      const batch = Array.isArray(input) || (input instanceof tf.Tensor && input.rank === 4);
+      return batch ? rows : rows[0]!;
+    });
   }
 
   /**
@@ -273,12 +294,13 @@ export class ZooModel {
    * `includeTop: false` and `pooling`, its output.
    */
   async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
-    this.checkAlive('embed');
-    checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
-    this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);
-    return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
-      const k = e!.shape[1]!;
-      return Array.from({ length: e!.shape[0]! }, (_, r) => Array.from(e!.data.subarray(r * k, (r + 1) * k)));
+    return this.inFlight('embed', async () => {
+      checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
+      this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);
+      return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
+        const k = e!.shape[1]!;
+        return Array.from({ length: e!.shape[0]! }, (_, r) => Array.from(e!.data.subarray(r * k, (r + 1) * k)));
+      });
     });
   }
 
@@ -287,46 +309,56 @@ export class ZooModel {
    * One list per call, images batched along the first axis.
    */
   async features(input: ImageInput | readonly ImageInput[], opts: { stages?: readonly number[] } = {}): Promise<FeatureMap[]> {
-    this.checkAlive('features');
-    checkOptionNames(`${this.name}.features()`, opts, ['stages']);
-    const all = this.stages;
-    const picks = opts.stages ?? all.map((_, i) => i);
-    if (!Array.isArray(picks) || picks.length === 0) {
-      throw new CnnZooError(`${this.name}.features(): stages must be an array of stage indices (0..${all.length - 1}; leave it out for all), ` +
-        `got ${Array.isArray(picks) ? 'an empty one' : shown(picks)}.`, 'BAD_OPTION');
-    }
-    for (const [k, i] of picks.entries()) {
-      if (picks.indexOf(i) !== k) throw new CnnZooError(`${this.name}.features(): stage ${i} is named twice in stages [${picks.join(', ')}]; name each once.`, 'BAD_OPTION');
-      if (!Number.isInteger(i) || i < 0 || i >= all.length) {
-        throw new CnnZooError(`${this.name}: feature stage ${i} does not exist; valid stages are 0..${all.length - 1} ` +
-          `(${all.map((s) => `${s.layer} /${s.reduction}`).join(', ')}).`, 'BAD_OPTION');
+    return this.inFlight('features', async () => {
+      checkOptionNames(`${this.name}.features()`, opts, ['stages']);
+      const all = this.stages;
+      const picks = opts.stages ?? all.map((_, i) => i);
+      if (!Array.isArray(picks) || picks.length === 0) {
+        throw new CnnZooError(`${this.name}.features(): stages must be an array of stage indices (0..${all.length - 1}; leave it out for all), ` +
+          `got ${Array.isArray(picks) ? 'an empty one' : shown(picks)}.`, 'BAD_OPTION');
       }
-    }
-    const key = picks.join(',');
-    let fm = this.featuresCache.get(key);
-    if (!fm) {
-      fm = tf.model({ inputs: this.model.inputs, outputs: picks.map((i) => this.model.getLayer(all[i]!.layer).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
-      this.featuresCache.set(key, fm);
-    }
-    const outs = await this.forward(await this.inputArray(input), fm);
-    return outs.map((t, j) => ({ layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: t.data }));
+      for (const [k, i] of picks.entries()) {
+        if (picks.indexOf(i) !== k) throw new CnnZooError(`${this.name}.features(): stage ${i} is named twice in stages [${picks.join(', ')}]; name each once.`, 'BAD_OPTION');
+        if (!Number.isInteger(i) || i < 0 || i >= all.length) {
+          throw new CnnZooError(`${this.name}: feature stage ${i} does not exist; valid stages are 0..${all.length - 1} ` +
+            `(${all.map((s) => `${s.layer} /${s.reduction}`).join(', ')}).`, 'BAD_OPTION');
+        }
+      }
+      const key = picks.join(',');
+      let fm = this.featuresCache.get(key);
+      if (!fm) {
+        fm = tf.model({ inputs: this.model.inputs, outputs: picks.map((i) => this.model.getLayer(all[i]!.layer).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
+        this.featuresCache.set(key, fm);
+      }
+      const outs = await this.forward(await this.inputArray(input), fm);
+      return outs.map((t, j) => ({ layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: t.data }));
+    });
   }
 
   /** Run once on a blank input so kernels compile / allocate before timing-sensitive calls. */
   async warmup(): Promise<void> {
-    this.checkAlive('warmup');
-    if (this.ort) {
-      const n = this.preprocessing.size;
-      await this.ort.main.run(new Float32Array(n * n * 3), [1, n, n, 3]);
-      return;
-    }
-    await warmUp(this.model);
+    return this.inFlight('warmup', async () => {
+      if (this.ort) {
+        const n = this.preprocessing.size;
+        await this.ort.main.run(new Float32Array(n * n * 3), [1, n, n, 3]);
+        return;
+      }
+      await warmUp(this.model);
+    });
   }
 
-  /** Free the model's weights (and its onnxruntime sessions). Again: nothing; any other call after it: an error. */
+  /**
+   * Free the model's weights (and its onnxruntime sessions); calls still running finish first (then it frees them).
+   * Again: nothing; any call after it: an error.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.running === 0) this.release();
+  }
+
+  /** Free the tfjs model, the onnxruntime sessions and the derived models. */
+  private release(): void {
     this.useOnnxRuntime(null);
     this.model.dispose();
     this.embedCache = undefined;
