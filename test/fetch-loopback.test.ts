@@ -39,7 +39,7 @@ import { fixturePath, ROOT, SHARED, HANG_MS } from './helpers/shared.js';
 const CK = join(SHARED, 'fixtures', 'checkpoints');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-type Mode = 'ok' | 'truncate-once' | 'truncate' | 'error500' | 'hang';
+type Mode = 'ok' | 'truncate-once' | 'truncate' | 'error500' | 'hang' | 'gzip';
 
 /** A mirror: table file name -> fixture checkpoint bytes; honours Range; can misbehave on purpose. */
 class Mirror {
@@ -51,6 +51,7 @@ class Mirror {
   /** While set, a download stops half-way until it resolves (a download in progress, held open by the test). */
   gate?: Promise<void>;
   requests: { path: string; range?: string }[] = [];
+  encodings: (string | undefined)[] = [];
   private sockets = new Set<import('node:net').Socket>();
   get url(): string { return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`; }
 
@@ -74,6 +75,12 @@ class Mirror {
     const body = this.files.get(name);
     if (this.mode === 'error500') { res.writeHead(500, 'Internal Server Error').end('boom'); return; }
     if (!body) { res.writeHead(404, 'Not Found').end(); return; }
+    this.encodings.push(req.headers['accept-encoding']);
+    if (this.mode === 'gzip') { // compressed whatever the client accepts
+      const zipped = gzipSync(body);
+      res.writeHead(200, { 'Content-Length': zipped.length, 'Content-Encoding': 'gzip' }).end(zipped);
+      return;
+    }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
     const slice = body.subarray(start);
@@ -201,6 +208,16 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     expect(mirror.requests).to.have.length(2);
     expect(mirror.requests[1]!.range).to.match(/^bytes=\d+-$/);
     expect(Number(/\d+/.exec(mirror.requests[1]!.range!)![0])).to.be.greaterThan(0);
+  });
+
+  it('a mirror that compresses its answers (Content-Encoding: gzip, nginx with gzip on): the file is verified, not taken as cut short', async () => {
+    const cacheDir = fresh();
+    mirror.mode = 'gzip';
+    const r = await fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast });
+    expect(r.fromCache).to.equal(false);
+    expect(r.record.sha256).to.equal(sha256(squeezeBytes));
+    expect(mirror.requests).to.have.length(1);
+    expect(mirror.encodings.at(-1), 'downloads ask for the file\'s own bytes').to.equal('identity');
   });
 
   it('a download that keeps breaking fails clearly and leaves nothing', async () => {

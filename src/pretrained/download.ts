@@ -44,7 +44,8 @@ async function attempt(url: string, part: string, file: string, opts: DownloadOp
   try {
     let res: Response;
     try {
-      res = await doFetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: ctl.signal, redirect: 'follow' });
+      // identity: the file's own bytes, so that Content-Length and Range count them (checkpoints hardly compress).
+      res = await doFetch(url, { headers: { 'Accept-Encoding': 'identity', ...(have > 0 ? { Range: `bytes=${have}-` } : {}) }, signal: ctl.signal, redirect: 'follow' });
     } catch (e) {
       if (ctl.signal.aborted) throw new Retryable(`no answer from ${url} within ${timeoutMs / 1000} s (timeout)`, true);
       throw new Retryable(`cannot reach ${new URL(url).host} (${networkProblem(e)})`, true);
@@ -65,7 +66,10 @@ async function attempt(url: string, part: string, file: string, opts: DownloadOp
       throw new CnnZooError(`Download of ${file} failed: ${url} answered ${res.status} ${res.statusText}. ${why} ${HINT}`.replace(/\s+/g, ' ').trim(), 'HTTP_ERROR');
     }
     const resumed = res.status === 206 && have > 0;
-    const contentLength = Number(res.headers.get('content-length') ?? NaN);
+    // A compressed response all the same (a server that ignores Accept-Encoding): fetch inflates it, so its
+    // Content-Length counts the compressed bytes, not the file's (the download looked cut short). The hash still checks it.
+    const encoded = !/^(identity)?$/i.test(res.headers.get('content-encoding') ?? '');
+    const contentLength = encoded ? NaN : Number(res.headers.get('content-length') ?? NaN);
     const total = Number.isFinite(contentLength) ? (resumed ? have + contentLength : contentLength) : undefined;
     // O_NOFOLLOW: a symlink planted at the .part path (shared cache folders) must not redirect the write.
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (resumed ? constants.O_APPEND : constants.O_TRUNC);
