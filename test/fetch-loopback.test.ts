@@ -200,6 +200,19 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     }
   });
 
+  it('an HTML page instead of the file (a login or captive portal) is named as such, not only as a wrong hash', async () => {
+    const cacheDir = fresh();
+    mirror.files.set(squeeze.file, new TextEncoder().encode('<!DOCTYPE html>\n<html><head><title>Hotel Wi-Fi: sign in</title></head><body>...</body></html>'));
+    try {
+      const e = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: mirror.url, cacheDir, sha256: sha256(squeezeBytes), ...fast }));
+      expect(e.code).to.equal('HASH_MISMATCH');
+      expect(e.message).to.match(/failed verification: .* What came is an HTML page \("Hotel Wi-Fi: sign in"\), not a checkpoint: a login, proxy or captive-portal page answered instead of the file\.$/);
+      expect(tree(cacheDir)).to.deep.equal([]);
+    } finally {
+      mirror.files.set(squeeze.file, squeezeBytes);
+    }
+  });
+
   it('a download cut short is resumed with a Range request and verified', async () => {
     const cacheDir = fresh();
     mirror.mode = 'truncate-once';
@@ -381,7 +394,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
     it('two loads at once in one process: one download; the second waits and finds it cached (it failed: ENOENT ... rename)', async () => {
       const cacheDir = fresh();
       const [a, b] = await Promise.all([fetchWeights('squeezenet1_1', 'imagenet', opts(cacheDir)), fetchWeights('squeezenet1_1', 'imagenet', opts(cacheDir))]);
-      expect([a.fromCache, b.fromCache]).to.deep.equal([false, true]);
+      expect([a.fromCache, b.fromCache].sort(), 'one downloaded, the other found it (either may reach the lock first)').to.deep.equal([false, true]);
       expect(b.dir).to.equal(a.dir);
       expect(mirror.requests).to.have.length(1);
       expect(tree(cacheDir)).to.deep.equal(modelFiles);

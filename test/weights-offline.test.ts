@@ -113,6 +113,7 @@ describe('weights without internet', function () {
     const server = createServer((req, res) => {
       requests++;
       if (req.url === '/ckpt/squeezenet1_1.pth') res.writeHead(200, { 'Content-Length': String(bytes.length) }).end(bytes);
+      else if (req.url === '/ckpt/portal.pth') res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><head><title>Sign in</title></head></html>');
       else res.writeHead(404).end();
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -134,6 +135,11 @@ describe('weights without internet', function () {
       expect(missing.message).to.match(/^Download of missing\.pth failed: http:\/\/127\.0\.0\.1:\d+\/ckpt\/missing\.pth answered 404/);
       const unnamed = await rejection(load(`${base}/squeezenet1_1.pth`, { hub: { cacheDir } }));
       expect(unnamed.code).to.equal('NEEDS_ARCH');
+      // A login page in place of the file: refused and not kept (nothing else checks an unpublished file).
+      const portal = await rejection(load('squeezenet1_1', { weights: `${base}/portal.pth`, hub: { cacheDir } }));
+      expect(portal.message).to.match(/^The download of http:\/\/127\.0\.0\.1:\d+\/ckpt\/portal\.pth is not a checkpoint\. What came is an HTML page \("Sign in"\), not a checkpoint: /);
+      const again = await rejection(load('squeezenet1_1', { weights: `${base}/portal.pth`, hub: { cacheDir } }));
+      expect(again.message, 'asked again, not read from the cache').to.equal(portal.message);
     } finally {
       await new Promise((ok) => server.close(ok));
     }

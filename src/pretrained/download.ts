@@ -145,3 +145,23 @@ export async function downloadToPart(url: string, part: string, file: string, op
     throw e;
   }
 }
+
+/**
+ * When the file at `path` is an HTML page (a login, proxy or captive-portal page that answered instead of the file),
+ * the sentence that says so, with its title; else undefined.
+ */
+export async function htmlPage(path: string): Promise<string | undefined> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(path, 'r');
+  try {
+    const head = new Uint8Array(4096);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const text = new TextDecoder('latin1').decode(head.subarray(0, bytesRead));
+    if (!/^\s*(<!doctype html|<html|<head|<body)/i.test(text)) return undefined;
+    const title = /<title[^>]*>([^<]{1,120})/i.exec(text)?.[1]?.trim();
+    return `What came is an HTML page (${title ? `"${title}"` : 'untitled'}), not a checkpoint: a login, proxy or captive-portal page ` +
+      'answered instead of the file.';
+  } finally {
+    await fh.close();
+  }
+}

@@ -11,7 +11,7 @@ import { WEIGHT_DTYPES, type CnnZooMetadata, type WeightDtype } from '../artifac
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { convertDownloaded } from './convert-download.js';
 import { cacheRoot, downloadPath, exists, inCache, makeCacheDir, modelDir, publishDir, remove, tempDirFor } from './cache.js';
-import { downloadToPart, type DownloadOptions } from './download.js';
+import { downloadToPart, htmlPage, type DownloadOptions } from './download.js';
 import { expectedHash, type ExpectedOptions } from './expected.js';
 import { withCacheLock } from './lock.js';
 import { digestFile, digestMatches, hashMismatch, type Expected } from './hash.js';
@@ -139,8 +139,10 @@ async function downloadVerified(c: PublishedCheckpoint, url: string, dest: strin
   }
   const result = await check(part);
   if (!('sha256' in result)) {
+    const page = await htmlPage(part);
     await remove(part);
-    throw hashMismatch(`${c.file} (from ${url})`, result.hex, result.expected);
+    const e = hashMismatch(`${c.file} (from ${url})`, result.hex, result.expected);
+    throw page ? new CnnZooError(`${e.message} ${page}`, e.code) : e;
   }
   await rename(part, dest);
   opts.onStatus?.(`verified ${c.file}: ${result.verified}`);

@@ -11,8 +11,8 @@ import { isNode, nodeModules } from '../platform.js';
 import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
 import { saveConverted } from '../artifacts/save.js';
 import type { CnnZooMetadata } from '../artifacts/metadata.js';
-import { cacheRoot, exists, inCache, makeCacheDir, modelDir, safeName } from './cache.js';
-import { downloadToPart } from './download.js';
+import { cacheRoot, exists, inCache, makeCacheDir, modelDir, remove, safeName } from './cache.js';
+import { downloadToPart, htmlPage } from './download.js';
 import { withCacheLock } from './lock.js';
 import { convertDownloaded } from './convert-download.js';
 import { digestBytes } from './hash.js';
@@ -66,6 +66,12 @@ export async function checkpointFileOf(weights: string, opts: HubOptions = {}): 
     if (await exists(file)) return file; // another caller downloaded it while this one waited
     opts.onStatus?.(`downloading ${weights}`);
     await downloadToPart(weights, `${file}.part`, name, opts);
+    // Nothing verifies an unpublished file's hash: at least an HTML page in its place is not kept as the checkpoint.
+    const page = await htmlPage(`${file}.part`);
+    if (page) {
+      await remove(`${file}.part`);
+      throw new CnnZooError(`The download of ${weights} is not a checkpoint. ${page}`, 'BAD_CHECKPOINT');
+    }
     await rename(`${file}.part`, file);
     return file;
   }, { onWait: opts.onStatus });
