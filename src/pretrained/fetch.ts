@@ -138,9 +138,10 @@ async function downloadVerified(c: PublishedCheckpoint, url: string, dest: strin
     throw e;
   }
   const result = await check(part);
-  if (!('sha256' in result)) {
-    const page = await htmlPage(part);
+  const page = await htmlPage(part); // also where no hash is published (trustUnpinned): a page is never a checkpoint
+  if (!('sha256' in result) || page) {
     await remove(part);
+    if ('sha256' in result) throw new CnnZooError(`The download of ${c.file} (from ${url}) is not a checkpoint. ${page}`, 'BAD_CHECKPOINT');
     const e = hashMismatch(`${c.file} (from ${url})`, result.hex, result.expected);
     throw page ? new CnnZooError(`${e.message} ${page}`, e.code) : e;
   }
