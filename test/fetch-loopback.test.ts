@@ -208,8 +208,15 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
       expect(e.code).to.equal('HASH_MISMATCH');
       expect(e.message).to.match(/failed verification: .* What came is an HTML page \("Hotel Wi-Fi: sign in"\), not a checkpoint: a login, proxy or captive-portal page answered instead of the file\.$/);
       expect(tree(cacheDir)).to.deep.equal([]);
+      // A publisher without hashes (trustUnpinned): the page is not taken for the checkpoint either.
+      mirror.files.set(shuffle.file, new TextEncoder().encode('<html><title>Proxy authentication required</title></html>'));
+      const unpinned = await rejection(fetchWeights('shufflenet_v1_g3_0_5x', 'megvii', { mirror: mirror.url, cacheDir, trustUnpinned: true, ...fast }));
+      expect(unpinned.code).to.equal('BAD_CHECKPOINT');
+      expect(unpinned.message).to.match(/^The download of shufflenet.* is not a checkpoint\. What came is an HTML page \("Proxy authentication required"\)/);
+      expect(tree(cacheDir)).to.deep.equal([]);
     } finally {
       mirror.files.set(squeeze.file, squeezeBytes);
+      mirror.files.set(shuffle.file, shuffleBytes);
     }
   });
 
