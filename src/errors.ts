@@ -48,6 +48,17 @@ export function proxyNote(): string {
       'NODE_USE_ENV_PROXY=1): fetch the file through the proxy (curl does) and use it from disk.';
 }
 
+/**
+ * When `head` (a response's first bytes) is an HTML page, its title (or "untitled"): a web page where a file was
+ * expected (a login, proxy or captive portal, or the address of the page that shows an image); else undefined.
+ */
+export function htmlPageTitle(head: Uint8Array): string | undefined {
+  const text = new TextDecoder('latin1').decode(head.subarray(0, 4096));
+  if (!/^\s*(<!doctype html|<html|<head|<body)/i.test(text)) return undefined;
+  const title = /<title[^>]*>([^<]{1,120})/i.exec(text)?.[1]?.trim();
+  return title ? `"${title}"` : 'untitled';
+}
+
 /** A value as an error message shows it: strings quoted and said to be strings (`"10"` is not 10). */
 export function shown(v: unknown): string {
   if (typeof v === 'string') return `${JSON.stringify(v)} (a string)`;

@@ -29,6 +29,7 @@ function start(): Promise<{ server: Server; url: string; open: Set<import('node:
   const open = new Set<import('node:http').ServerResponse>();
   const server = createServer((req, res) => {
     if (req.url === '/photo.jpg') return void res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(readFileSync(PHOTO));
+    if (req.url === '/photo-page') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!DOCTYPE html><html><head><title>Grace Hopper - Wikipedia</title></head><body><img src="/photo.jpg"></body></html>');
     if (req.url === '/big') return void res.writeHead(200, { 'Content-Length': String(10 << 20) }).end();
     if (req.url === '/endless') {
       res.writeHead(200, { 'Content-Type': 'image/jpeg' });
@@ -92,6 +93,13 @@ describe('images by URL and as Blobs (Node)', function () {
     const bad = await cli(`${site.url}/missing.jpg`).then(() => undefined, (e: { code: number; stderr: string }) => e);
     expect(bad?.code).to.equal(1);
     expect(bad!.stderr.trim().split('\n').at(-1)).to.equal(`cnn-zoo: ${site.url}/missing.jpg: cannot fetch the image (HTTP 404). Check the URL.`);
+  });
+
+  it('the address of a web page that shows the image (a copied page link) says so and how to get the image\'s own', async () => {
+    const page = await failure(decodeImage(`${site.url}/photo-page`));
+    expect(page.code).to.equal('NOT_AN_IMAGE');
+    expect(page.message).to.equal(`${site.url}/photo-page: the address gives a web page ("Grace Hopper - Wikipedia"), not an image. ` +
+      'Use the image\'s own address (in a browser: right-click the image, Copy image address).');
   });
 
   it('a 404 and a refused connection say which URL and what to check', async () => {

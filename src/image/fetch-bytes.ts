@@ -3,7 +3,7 @@
  * refused past `maxBytes` and given up when the server sends nothing for `idleMs`, so a wrong link, an endless or a
  * stalled response can neither fill the memory nor hang a call.
  */
-import { CnnZooError, networkProblem, proxyNote } from '../errors.js';
+import { CnnZooError, htmlPageTitle, networkProblem, proxyNote } from '../errors.js';
 
 /** The most bytes an image URL may send (default of `fetchImageBytes`): far above any photo, and bounded. */
 export const MAX_IMAGE_BYTES = 256 * 1024 * 1024;
@@ -66,10 +66,16 @@ export async function fetchImageBytes(url: string, hint: string, opts: FetchImag
       }
       chunks.push(part.value);
     }
-    if (chunks.length === 1) return chunks[0]!;
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) { bytes.set(c, at); at += c.length; }
+    const bytes = chunks.length === 1 ? chunks[0]! : new Uint8Array(total);
+    if (chunks.length > 1) {
+      let at = 0;
+      for (const c of chunks) { bytes.set(c, at); at += c.length; }
+    }
+    const page = htmlPageTitle(bytes);
+    if (page) {
+      throw new CnnZooError(`${url}: the address gives a web page (${page}), not an image. Use the image's own address ` +
+        '(in a browser: right-click the image, Copy image address).', 'NOT_AN_IMAGE');
+    }
     return bytes;
   } finally {
     clearTimeout(timer);

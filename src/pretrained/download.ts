@@ -4,7 +4,7 @@
  * (offline: use a mirror). The caller verifies the `.part` file before renaming it into place; a failed download
  * leaves no partial file behind.
  */
-import { CnnZooError, networkProblem, proxyNote } from '../errors.js';
+import { CnnZooError, htmlPageTitle, networkProblem, proxyNote } from '../errors.js';
 
 export interface DownloadProgress {
   file: string;
@@ -156,11 +156,8 @@ export async function htmlPage(path: string): Promise<string | undefined> {
   try {
     const head = new Uint8Array(4096);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    const text = new TextDecoder('latin1').decode(head.subarray(0, bytesRead));
-    if (!/^\s*(<!doctype html|<html|<head|<body)/i.test(text)) return undefined;
-    const title = /<title[^>]*>([^<]{1,120})/i.exec(text)?.[1]?.trim();
-    return `What came is an HTML page (${title ? `"${title}"` : 'untitled'}), not a checkpoint: a login, proxy or captive-portal page ` +
-      'answered instead of the file.';
+    const title = htmlPageTitle(head.subarray(0, bytesRead));
+    return title && `What came is an HTML page (${title}), not a checkpoint: a login, proxy or captive-portal page answered instead of the file.`;
   } finally {
     await fh.close();
   }
