@@ -301,6 +301,7 @@ describe('pretrained weights at another input size (inputSize with weights)', ()
     const rect = await refusal(() => load('tf_mobilenet_v2_100', { inputSize: [192, 160] }));
     expect(rect.message).to.equal('tf_mobilenet_v2_100: with pretrained weights, inputSize is one number (the preprocessing crops a square), ' +
       'got [192,160]. For other shapes, pass images already at that size to model.model.predict().');
+    expect((await refusal(() => load('tf_mobilenet_v2_100', { inputSize: '224' as never }))).message).to.include('got "224" (a string).');
     expect((await refusal(() => load('tf_mobilenet_v2_100', { numClasses: 10 }))).message).to.match(/^tf_mobilenet_v2_100: numClasses comes from the weights; for a new head with your classes, load\(name, \{ classes \}\)/);
     // A classifier saved from tf_mobilenet_v1_025 (TF-slim's head pools a fixed window: up to 256 px) at 288 px.
     const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-size-'));

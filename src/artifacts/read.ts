@@ -5,7 +5,7 @@
  * (shipped, published, given, random) is decided in src/api/weights.ts, not here.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, proxyNote } from '../errors.js';
+import { CnnZooError, proxyNote, shown } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { checkMetadata, type CnnZooMetadata } from './metadata.js';
@@ -206,7 +206,7 @@ function atInputSize(meta: CnnZooMetadata, inputSize: CreateOptions['inputSize']
   const size = Array.isArray(inputSize) && inputSize.length === 2 && inputSize[0] === inputSize[1] ? inputSize[0] : inputSize;
   if (typeof size !== 'number') {
     throw new CnnZooError(`${name}: with pretrained weights, inputSize is one number (the preprocessing crops a square), got ` +
-      `${JSON.stringify(inputSize)}. For other shapes, pass images already at that size to model.model.predict().`, 'BAD_OPTION');
+      `${Array.isArray(inputSize) ? JSON.stringify(inputSize) : shown(inputSize)}. For other shapes, pass images already at that size to model.model.predict().`, 'BAD_OPTION');
   }
   if (size === meta.inputSize) return meta;
   return { ...meta, inputSize: size, preprocessing: { ...meta.preprocessing, size } };
