@@ -15,6 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { list } from '../src/api/index.js';
 import { toRgbImages } from '../src/api/inputs.js';
 import { resolveCheckpoint } from '../src/pretrained/index.js';
+import { cliWording } from '../src/cli/wording.js';
+import { missingRuntimeError } from '../src/onnx/runtime.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
@@ -28,7 +30,7 @@ describe('CLI paper cuts', function () {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
     { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
   /** Error output must be CLI syntax: no API option spelling. */
-  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit/);
+  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit|runtime: /);
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-cli-'));
@@ -177,6 +179,10 @@ describe('CLI paper cuts', function () {
     expect(train.stderr).to.include('one to hold out; or --validation-split 0)');
     cliSyntax(train.stderr);
     expect(cli('info', 'inception_v3', '--input-size', '40').stderr).to.include('pass --input-size 75 or larger');
+    // onnxruntime-node missing (not so here): the fix is a flag.
+    const noOrt = cliWording(missingRuntimeError(`load('tf_mobilenet_v2_100')`).message);
+    expect(noOrt).to.include('(or use --runtime tfjs, or');
+    cliSyntax(noOrt);
     const unknownFile = cli('classify', GRACE_HOPPER, '--weights', SQUEEZE_PTH);
     expect(unknownFile.status).to.equal(1);
     expect(unknownFile.stderr).to.include(`--model NAME --weights ${SQUEEZE_PTH}`);

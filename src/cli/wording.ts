@@ -18,6 +18,7 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\binputSize: (\d+)/g, '--input-size $1'],
   [/\bvalidationSplit: ([\d.]+)/g, '--validation-split $1'],
   [/\bglobalPool: true\b/g, '--global-pool'],
+  [/\bruntime: '(\w+)'/g, '--runtime $1'],
   [/,? or includeTop: false\b/g, ''], // no CLI flag: a headless model is an API matter
 ];
 
