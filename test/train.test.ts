@@ -143,6 +143,12 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     const classified = cli(['classify', PARROT, '--weights', out, '--json']);
     expect(classified.status, classified.stderr).to.equal(0);
     expect((JSON.parse(classified.stdout) as { top: { label: string }[] }[])[0]!.top.map((p) => p.label).sort()).to.deep.equal(['beetle', 'dog', 'fish']);
+    // eval reads a folder like the training one: class sub-folders named as the classifier's classes (it wanted wnids).
+    const evaluated = cli(['eval', BASE, '--weights', out, '--data', data, '--per-class']);
+    expect(evaluated.status, evaluated.stderr).to.equal(0);
+    expect(evaluated.stdout).to.match(/^dataset \S+ \(class-folders\): 12 images, 0 problems$/m);
+    expect(evaluated.stdout).to.match(/^1 +dog +dog +4 /m);
+    expect(evaluated.stdout).to.match(/\(12 of 12 images evaluated, 0 failed;/);
   });
 
   it('cnn-zoo train --input-size 128: trains and saves at 128 px, and classify reads it at that size', () => {

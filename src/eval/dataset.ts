@@ -47,8 +47,11 @@ export interface ImageDataset {
 export interface OpenDatasetOptions {
   /** Labels file to use instead of the one found in the folder (`file index [wnid]`). */
   labels?: string;
-  /** The classes labels index into (default: the 1000 ImageNet classes). */
-  classes?: readonly ClassLabel[];
+  /**
+   * The classes labels index into (default: the 1000 ImageNet classes); class names (a trained classifier's, e.g.
+   * `model.metadata.labels`) name the class sub-folders as wnids do.
+   */
+  classes?: readonly (ClassLabel | string)[];
 }
 
 const VAL_FILE = /^ILSVRC2012_val_\d{8}\.JPEG$/i;
@@ -132,7 +135,8 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new CnnZooError(`Dataset folder ${dir} does not exist or is not a folder.`, 'BAD_DATASET');
   }
-  const classes = opts.classes ?? imagenetLabels();
+  const own = opts.classes !== undefined;
+  const classes = (opts.classes ?? imagenetLabels()).map((c) => (typeof c === 'string' ? { wnid: c, label: c, names: c } : c));
   const name = basename(root);
   const atRoot = listImages(root);
   const labelsPath = opts.labels ? resolve(opts.labels) : findLabels(root);
@@ -143,7 +147,8 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
     if (known.length > 0) return requireImages(classFolders(root, name, subdirs, classes), dir);
     const hint = atRoot.some((f) => VAL_FILE.test(f))
       ? `It holds ImageNet val images: pass the ground truth with --labels ${VAL_LABELS} (or put that file beside them).`
-      : 'Add a labels.txt ("file index [wnid]" per line), or use one sub-folder per class named by wnid.';
+      : own ? `Add a labels.txt ("file index" per line), or use one sub-folder per class named as the classes: ${classes.slice(0, 8).map((c) => c.wnid).join(', ')}${classes.length > 8 ? ', ...' : ''}.`
+        : 'Add a labels.txt ("file index [wnid]" per line), or use one sub-folder per class named by wnid.';
     throw new CnnZooError(`No labels found for ${dir}. ${hint}`, 'BAD_DATASET');
   }
 

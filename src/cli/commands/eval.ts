@@ -6,6 +6,7 @@ import { openDataset, summarizeProblems } from '../../eval/dataset.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { modelWithWeights } from '../../api/weights.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
+import { modelMetadata } from '../../artifacts/metadata.js';
 import { getSpec } from '../../zoo/registry.js';
 import { progressBar } from '../../eval/progress.js';
 import { parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
@@ -14,7 +15,8 @@ import { table } from '../format.js';
 export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
   '[--input-size N [--global-pool]] [--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
-  '          or one sub-folder per class named by wnid. Without --weights: the embedded weights if the model has them,\n' +
+  '          or one sub-folder per class named by wnid (a classifier from cnn-zoo train: named as its classes).\n' +
+  '          Without --weights: the embedded weights if the model has them,\n' +
   '          else random weights (a smoke test; reports ignore its accuracy).\n' +
   '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept);\n' +
   '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).';
@@ -32,15 +34,18 @@ export async function run(argv: string[]): Promise<number> {
   const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
   const size = sizeOptions(values, usage);
   const backend = await selectBackend(values.backend!);
-  const dataset = await openDataset(values.data, values.labels ? { labels: values.labels } : {});
-  console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
-    (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
-  for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
   // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
   const spec = getSpec(name);
   const random = values.weights === 'random' || (values.weights === undefined && !(spec.name in SHIPPED));
   const model = await modelWithWeights(spec, { weights: random ? null : values.weights, ...size });
   const weights = values.weights ?? (random ? 'random' : 'embedded');
+  // A classifier trained on its own classes (cnn-zoo train): its class sub-folders are named as its classes.
+  const meta = modelMetadata(model);
+  const own = meta?.training && Array.isArray(meta.labels) ? meta.labels : undefined;
+  const dataset = await openDataset(values.data, { ...(values.labels ? { labels: values.labels } : {}), ...(own ? { classes: own } : {}) });
+  console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
+    (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
+  for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
   console.log(`model ${name} (weights: ${weights}), input ${model.inputs[0]!.shape[1]} px, backend ${backend}, batch ${batchSize}`);
   if (weights === 'random') console.log('  note: random weights: the accuracy is meaningless; use it as a smoke test.');
   const bar = progressBar('eval');
