@@ -20,7 +20,7 @@ import { CnnZooError } from '../src/errors.js';
 import { decodeImage } from '../src/image/decode.js';
 import { fetchImageBytes } from '../src/image/fetch-bytes.js';
 import { load } from '../src/index.js';
-import { ROOT } from './helpers/shared.js';
+import { ROOT, SHARED } from './helpers/shared.js';
 
 const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
 
@@ -100,6 +100,12 @@ describe('images by URL and as Blobs (Node)', function () {
     expect(page.code).to.equal('NOT_AN_IMAGE');
     expect(page.message).to.equal(`${site.url}/photo-page: the address gives a web page ("Grace Hopper - Wikipedia"), not an image. ` +
       'Use the image\'s own address (in a browser: right-click the image, Copy image address).');
+  });
+
+  it('a folder given to classify() says to pass its image files (the CLI reads folders)', async () => {
+    const folder = await failure(decodeImage(join(SHARED, 'images')));
+    expect(folder.message).to.equal(`${join(SHARED, 'images')}: cannot read the image (it is a folder). Pass the paths of its image files ` +
+      '(cnn-zoo classify takes a folder and reads its images).');
   });
 
   it('a 404 and a refused connection say which URL and what to check', async () => {

@@ -47,7 +47,11 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
     return await readFile(/^file:/i.test(input) ? new URL(input) : input);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    if (code === 'EISDIR') {
+      throw new CnnZooError(`${name}: cannot read the image (it is a folder). Pass the paths of its image files ` +
+        '(cnn-zoo classify takes a folder and reads its images).', 'IMAGE_NOT_FOUND');
+    }
+    const why = code === 'ENOENT' ? 'no such file' : (e as Error).message;
     throw new CnnZooError(`${name}: cannot read the image (${why}). Check the path.`, 'IMAGE_NOT_FOUND');
   }
 }
