@@ -10,12 +10,13 @@
  *   once into the cache (src/pretrained/local.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, meant } from '../errors.js';
+import { isNode, nodeModules } from '../platform.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { SHIPPED, noShippedWeights, shippedLocation, shippedWeightsUnreadable } from '../artifacts/shipped.js';
-import { checkpointFileOf, checkpointInMemory, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
+import { checkpointFileOf, checkpointId, checkpointInMemory, checkpointsFor, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
 
 export interface WeightsOptions extends CreateOptions {
   weights?: WeightsSource | null;
@@ -61,7 +62,7 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
         opts.hub?.onStatus?.(`${(e as Error).message} Converting ${file} in memory instead (again on every load).`);
         weights = tf.io.fromMemory(await checkpointInMemory(spec.name, file, opts.hub));
       }
-    }
+    } else await checkMisspeltSelector(spec, weights);
   }
   const where = weights;
   const read = await readArtifacts(weights, { cache: opts.cache }).catch((e: unknown) => {
@@ -69,6 +70,22 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
     throw unreadable ? shippedWeightsUnreadable(spec.name, String(where), e) : e;
   });
   return { model: buildFromArtifacts(spec, read, opts), source: weights, shipped };
+}
+
+/**
+ * Node: a weights string that is no path here but close to a weights name (`imagenett`, `torchvison`) is a misspelt
+ * name, not a folder to read (it said: Cannot read model.json at "imagenett" (ENOENT)).
+ */
+async function checkMisspeltSelector(spec: ModelSpec, weights: string): Promise<void> {
+  if (!isNode || /^[a-z][a-z0-9+.-]*:/i.test(weights) || /[\\/]/.test(weights)) return;
+  if (await (await nodeModules()).stat(weights).then(() => true, () => false)) return;
+  const published = checkpointsFor(spec.name);
+  const names = ['imagenet', ...new Set(published.map((c) => c.publisher)), ...published.map(checkpointId)];
+  const best = meant(weights, names);
+  if (best) {
+    throw new CnnZooError(`${spec.name}: weights "${weights}" is neither a weights name nor a path here. Did you mean "${best}"? ` +
+      `Weights names: ${names.join(', ')}.`, 'NO_WEIGHTS');
+  }
 }
 
 /** The registry model that converted weights were made for (their metadata's `arch`). */
