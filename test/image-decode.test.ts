@@ -89,7 +89,7 @@ describe('image decoding', () => {
     };
     await fails(new Uint8Array(0), /empty/);
     await fails('/nonexistent/cat.jpg', /no such file/);
-    await fails(SHARED, /directory/);
+    await fails(SHARED, /it is a folder\). Pass the paths of its image files/);
     await fails(new TextEncoder().encode('hello, I am not an image'), /not a readable image/);
     const jpeg = readFileSync(join(SHARED, 'images', 'owl.jpg'));
     await fails(new Uint8Array(jpeg.subarray(0, Math.floor(jpeg.length / 2))), /corrupt or truncated/);
