@@ -30,9 +30,9 @@ export function fsProblem(e: unknown): string | undefined {
 }
 
 /**
- * Node's fetch connects straight to the host whatever HTTPS_PROXY says, unless NODE_USE_ENV_PROXY=1 on a Node that
- * reads it (22.21+, 24+; or --use-env-proxy). Where a proxy is set and so not used: the sentence that ends a connection error with that
- * (a leading space); else ''. Browsers use the system's proxy.
+ * Node's fetch connects straight to the host whatever HTTPS_PROXY says, unless NODE_USE_ENV_PROXY=1 (or
+ * --use-env-proxy) on a Node that reads it (22.21+, 24+). Where a proxy is set and so not used: the sentence that
+ * ends a connection error with that (a leading space); else ''. Browsers use the system's proxy.
  */
 export function proxyNote(): string {
   const node = typeof process === 'undefined' ? undefined : process.versions?.node;

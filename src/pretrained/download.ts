@@ -162,3 +162,8 @@ export async function htmlPage(path: string): Promise<string | undefined> {
     await fh.close();
   }
 }
+
+/** The error for a download that is not a checkpoint (`page`: what `htmlPage` said of it). */
+export function notACheckpoint(what: string, page: string): CnnZooError {
+  return new CnnZooError(`The download of ${what} is not a checkpoint. ${page}`, 'BAD_CHECKPOINT');
+}

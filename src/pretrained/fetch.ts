@@ -11,7 +11,7 @@ import { WEIGHT_DTYPES, type CnnZooMetadata, type WeightDtype } from '../artifac
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { convertDownloaded } from './convert-download.js';
 import { cacheRoot, downloadPath, exists, inCache, makeCacheDir, modelDir, publishDir, remove, tempDirFor } from './cache.js';
-import { downloadToPart, htmlPage, type DownloadOptions } from './download.js';
+import { downloadToPart, htmlPage, notACheckpoint, type DownloadOptions } from './download.js';
 import { expectedHash, type ExpectedOptions } from './expected.js';
 import { withCacheLock } from './lock.js';
 import { digestFile, digestMatches, hashMismatch, type Expected } from './hash.js';
@@ -141,7 +141,7 @@ async function downloadVerified(c: PublishedCheckpoint, url: string, dest: strin
   const page = await htmlPage(part); // also where no hash is published (trustUnpinned): a page is never a checkpoint
   if (!('sha256' in result) || page) {
     await remove(part);
-    if ('sha256' in result) throw new CnnZooError(`The download of ${c.file} (from ${url}) is not a checkpoint. ${page}`, 'BAD_CHECKPOINT');
+    if ('sha256' in result) throw notACheckpoint(`${c.file} (from ${url})`, page!);
     const e = hashMismatch(`${c.file} (from ${url})`, result.hex, result.expected);
     throw page ? new CnnZooError(`${e.message} ${page}`, e.code) : e;
   }

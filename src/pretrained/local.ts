@@ -12,7 +12,7 @@ import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptio
 import { saveConverted } from '../artifacts/save.js';
 import type { CnnZooMetadata } from '../artifacts/metadata.js';
 import { cacheRoot, exists, inCache, makeCacheDir, modelDir, remove, safeName } from './cache.js';
-import { downloadToPart, htmlPage } from './download.js';
+import { downloadToPart, htmlPage, notACheckpoint } from './download.js';
 import { withCacheLock } from './lock.js';
 import { convertDownloaded } from './convert-download.js';
 import { digestBytes } from './hash.js';
@@ -70,7 +70,7 @@ export async function checkpointFileOf(weights: string, opts: HubOptions = {}): 
     const page = await htmlPage(`${file}.part`);
     if (page) {
       await remove(`${file}.part`);
-      throw new CnnZooError(`The download of ${weights} is not a checkpoint. ${page}`, 'BAD_CHECKPOINT');
+      throw notACheckpoint(weights, page);
     }
     await rename(`${file}.part`, file);
     return file;
@@ -158,11 +158,11 @@ export async function importCheckpoint(arch: string, path: string, opts: LocalOp
   const dir = c ? await modelDir(root, c, dtype) : await inCache(root, 'models', safeName(spec.name), `file-${sha256.slice(0, 16)}-${dtype}`);
   const cached = await readRecord(dir);
   if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format, sha256, fromCache: true, record: cached };
-  const record: FetchRecord = c
-    ? { checkpoint: checkpointId(c), arch: c.arch, url: `file://${file}`, file: name, sha256,
-      verified: `its hash is the published one (${c.hash && 'from' in c.hash ? c.hash.from : 'table'})`, dtype, fetchedAt: new Date().toISOString() }
-    : { checkpoint: `file:${name}`, arch: spec.name, url: `file://${file}`, file: name, sha256,
-      verified: 'not a published checkpoint (read by its format)', dtype, fetchedAt: new Date().toISOString() };
+  const record: FetchRecord = {
+    ...(c ? { checkpoint: checkpointId(c), arch: c.arch, verified: `its hash is the published one (${c.hash && 'from' in c.hash ? c.hash.from : 'table'})` }
+      : { checkpoint: `file:${name}`, arch: spec.name, verified: 'not a published checkpoint (read by its format)' }),
+    url: `file://${file}`, file: name, sha256, dtype, fetchedAt: new Date().toISOString(),
+  };
   await cacheConverted(root, dir, record, convert);
   return { dir, checkpoint: c, format, sha256, fromCache: false, record };
 }

@@ -49,7 +49,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   const k = positiveInt(values.top, 'top', usage)!;
   const size = sizeOptions(values, usage);
-  const inputSize = size.inputSize;
   const runtimeName = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
   try {
     checkRuntime(runtimeName, '--runtime');
@@ -68,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
   const source = model.metadata ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
-  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${inputSize ? `, at ${model.preprocessing.size} px` : ''}${size.globalPool ? ', global average pool' : ''}`);
+  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${size.inputSize ? `, at ${model.preprocessing.size} px` : ''}${size.globalPool ? ', global average pool' : ''}`);
   let failed = 0;
   const images: string[] = [];
   for (const path of positionals) {
