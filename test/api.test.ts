@@ -10,6 +10,12 @@ import { SHARED } from './helpers/shared.js';
 
 const GRACE = join(SHARED, 'images', 'grace_hopper.bmp');
 
+/** The CnnZooError `call` rejects with. */
+const refusal = async (call: () => Promise<unknown>): Promise<CnnZooError> => {
+  try { await call(); } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return e as CnnZooError; }
+  throw new Error('expected a CnnZooError');
+};
+
 describe('public API', () => {
   before(async () => { await useBackend('wasm'); });
 
@@ -208,11 +214,32 @@ describe('public API', () => {
           try { await headless.classify(GRACE); } catch (e) { err = e; }
           expect(err, JSON.stringify(options)).to.be.instanceOf(CnnZooError);
           expect((err as CnnZooError).code).to.equal('NO_CLASSIFIER');
-          expect((err as Error).message).to.equal('tf_mobilenet_v2_100 was built without its classifier (includeTop: false); use embed() or features().');
+          expect((err as Error).message).to.equal('tf_mobilenet_v2_100 has no classifier (built or saved with includeTop: false), so it gives ' +
+            'features, not classes: use embed() or features(), or load weights that have a classifier.');
           const [e] = await headless.embed(GRACE);
           expect(e).to.have.length(1280);
           const worst = Math.max(...e!.map((v, i) => Math.abs(v - want[i]!)));
           expect(worst, `${JSON.stringify(options)}: embed() against the full model's pooled features`).to.be.below(1e-4);
+          // Saved, it loads back as it was built (it failed: "lacks 2 weights of tf_mobilenet_v2_100: ...Logits...").
+          const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-headless-'));
+          try {
+            await headless.save(dir);
+            const again = await load(dir);
+            expect(again.metadata).to.include({ includeTop: false, pooling: options.pooling ?? null });
+            expect(again.model.outputs[0]!.shape).to.deep.equal(headless.model.outputs[0]!.shape);
+            expect((await again.embed(GRACE))[0], JSON.stringify(options)).to.deep.equal(e);
+            expect((await refusal(() => again.classify(GRACE))).code).to.equal('NO_CLASSIFIER');
+            // evaluate() of features gave top-1 0% as if it were an answer.
+            const noTop = await refusal(async () => evaluate(again.model, await openDataset(join(SHARED, 'imagenet', 'val-subset')), { limit: 1 }));
+            expect(noTop.message).to.equal('evaluate(model, dataset): the model has no classifier (built or saved with includeTop: false), so it ' +
+              'gives features, not classes: evaluate weights that have a classifier.');
+            again.dispose();
+            const top = await refusal(() => load(dir, { includeTop: true }));
+            expect(top.message).to.equal(`${dir} holds tf_mobilenet_v2_100 without its classifier (saved with includeTop: false), so there are ` +
+              'no classifier weights to load: leave out includeTop, or load weights that have the classifier.');
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
         } finally {
           headless.dispose();
         }
@@ -255,22 +282,34 @@ describe('public API', () => {
     await useBackend('wasm');
   });
 
-  it('load(name, { weights: null }) builds random weights with default preprocessing', async () => {
+  it('load(name, { weights: null }) builds random weights with default preprocessing, which save() and load(dir) keep', async () => {
     const m = await load('squeezenet1_1', { weights: null, inputSize: 128 });
     expect(m.preprocessing.size).to.equal(128);
-    const top = await m.classify({ width: 4, height: 4, data: new Uint8Array(48) }, { topK: 2 });
+    const img = { width: 4, height: 4, data: new Uint8Array(48) };
+    const top = await m.classify(img, { topK: 2 });
     expect(top).to.have.length(2);
     m.dispose();
+    // A model to train from scratch: save() said "needs a registry model with weights metadata (from load())".
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-random-'));
+    try {
+      const ten = await load('resnet18', { weights: null, numClasses: 10, inputSize: 64 });
+      expect(ten.metadata).to.include({ arch: 'resnet18', inputSize: 64, numClasses: 10, classOffset: 0 });
+      expect(ten.metadata!.source.format).to.equal('random');
+      await ten.save(dir);
+      const back = await load(dir, { inference: false });
+      expect(back.preprocessing).to.deep.equal(ten.preprocessing);
+      const [a, b] = [await ten.classify(img, { topK: 10 }), await back.classify(img, { topK: 10 })];
+      expect(b).to.deep.equal(a);
+      expect(a.map((p) => p.label).sort()).to.deep.equal(Array.from({ length: 10 }, (_, i) => `class ${i}`).sort());
+      for (const x of [ten, back]) x.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
 describe('pretrained weights at another input size (inputSize with weights)', () => {
   before(async () => { await useBackend('wasm'); });
-
-  const refusal = async (call: () => Promise<unknown>): Promise<CnnZooError> => {
-    try { await call(); } catch (e) { expect(e).to.be.instanceOf(CnnZooError); return e as CnnZooError; }
-    throw new Error('expected a CnnZooError');
-  };
 
   it('builds the same weights at 160 px, preprocesses to 160 with the same crop fraction, on tfjs and onnxruntime alike', async () => {
     const full = await load('tf_mobilenet_v2_100', { inference: false, runtime: 'tfjs' });

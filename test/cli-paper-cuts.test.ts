@@ -147,6 +147,40 @@ describe('CLI paper cuts', function () {
     }
   });
 
+  it('weights saved without a classifier: classify and eval say so once, in CLI words; eval --weights DIR names its model', async () => {
+    const { load } = await import('../src/api/index.js');
+    const [headlessDir, tenDir] = [join(tmp, 'headless'), join(tmp, 'ten')];
+    const headless = await load('squeezenet1_1', { weights: null, includeTop: false, pooling: 'avg', inputSize: 64 });
+    const ten = await load('squeezenet1_1', { weights: null, classes: Array.from({ length: 10 }, (_, i) => `c${i}`), inputSize: 64 });
+    try {
+      await headless.save(headlessDir);
+      await ten.save(tenDir);
+    } finally {
+      headless.dispose();
+      ten.dispose();
+    }
+    const line = 'cnn-zoo: squeezenet1_1 has no classifier (its weights were saved without one), so it gives features, not classes: ' +
+      'give --weights that have a classifier.';
+    // It printed the API's advice ("use embed() or features()") once per image; eval printed top-1 0.00% as a result.
+    const classify = cli('classify', GRACE_HOPPER, join(SHARED, 'images', 'parrot.jpg'), '--weights', headlessDir);
+    expect(classify.status).to.equal(1);
+    expect(classify.stderr.trim().split('\n')).to.deep.equal([line]);
+    const evaluated = cli('eval', '--weights', headlessDir, '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '1');
+    expect(evaluated.status).to.equal(1);
+    expect(evaluated.stderr.trim()).to.equal('cnn-zoo: the model has no classifier (its weights were saved without one), so it gives features, ' +
+      'not classes: give --weights that have a classifier.');
+    for (const r of [classify, evaluated]) cliSyntax(r.stderr);
+    // Converted weights name their model: `eval --weights DIR` said "eval needs a model"; a folder of c0..c9 class sub-folders.
+    const data = join(tmp, 'ten-classes');
+    for (let i = 0; i < 10; i++) {
+      mkdirSync(join(data, `c${i}`), { recursive: true });
+      copyFileSync(GRACE_HOPPER, join(data, `c${i}`, 'a.bmp'));
+    }
+    const own = cli('eval', '--weights', tenDir, '--data', data);
+    expect(own.status, own.stderr).to.equal(0);
+    expect(own.stdout).to.match(/^squeezenet1_1 on ten-classes: top-1 10\.00% {2}top-5 50\.00% {2}\(10 of 10 images evaluated, 0 failed;/m);
+  });
+
   it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {
     const folder = join(tmp, 'photos');
     mkdirSync(join(folder, 'nested'), { recursive: true });

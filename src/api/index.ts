@@ -164,7 +164,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     ({ model, source, shipped } = await modelAndWeights(spec, opts));
   }
   const meta = modelMetadata(model);
-  const inference = opts.inference ?? (opts.includeTop !== false && opts.numClasses === undefined);
+  const inference = opts.inference ?? (meta?.includeTop !== false && opts.includeTop !== false && opts.numClasses === undefined);
   if (inference) {
     const fast = toInference(model);
     if (meta) fast.setUserDefinedMetadata({ cnnZoo: meta });

@@ -14,6 +14,9 @@ import { CnnZooError, meant } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
+import { IMAGENET_DEFAULT } from '../image/preprocess.js';
+import { classOffsetFor } from '../labels/index.js';
+import { withHeadOptions, type CnnZooMetadata } from '../artifacts/metadata.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { SHIPPED, noShippedWeights, shippedLocation, shippedWeightsUnreadable } from '../artifacts/shipped.js';
 import { checkpointFileOf, checkpointId, checkpointInMemory, checkpointsFor, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
@@ -31,6 +34,25 @@ export function weightsOrigin(spec: ModelSpec, weights: WeightsSource | null | u
   return typeof weights === 'string' || weights instanceof URL ? weights.toString() : 'given artifacts';
 }
 
+/**
+ * `spec` built with random weights, with the metadata random weights have (so that `save()` and `exportOnnx()` of a
+ * model trained from scratch carry its architecture, size and preprocessing like any other).
+ */
+function randomModel(spec: ModelSpec, opts: CreateOptions): tf.LayersModel {
+  const ctx = resolveOptions(spec, opts);
+  const model = spec.build(ctx);
+  const offset = classOffsetFor(ctx.numClasses);
+  const meta: CnnZooMetadata = {
+    format: 'cnn-zoo-weights/1', arch: spec.name, inputSize: ctx.inputHeight, numClasses: ctx.numClasses,
+    preprocessing: { ...IMAGENET_DEFAULT, size: ctx.inputHeight },
+    labels: ctx.numClasses - offset === 1000 ? 'imagenet1k' : Array.from({ length: ctx.numClasses }, (_, i) => `class ${i}`),
+    classOffset: ctx.numClasses - offset === 1000 ? offset : 0,
+    source: { format: 'random', files: [] }, licence: 'none: random weights', dtype: 'float32',
+  };
+  model.setUserDefinedMetadata({ cnnZoo: withHeadOptions(meta, ctx) });
+  return model;
+}
+
 /** `spec` built and filled by the weights rule (the training form, with the weights' metadata when it has any). */
 export async function modelWithWeights(model: ModelSpec | string, opts: WeightsOptions = {}): Promise<tf.LayersModel> {
   return (await modelAndWeights(model, opts)).model;
@@ -40,7 +62,7 @@ export async function modelWithWeights(model: ModelSpec | string, opts: WeightsO
 export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOptions = {}): Promise<{ model: tf.LayersModel; source: WeightsSource | null; shipped: boolean }> {
   const spec = typeof model === 'string' ? getSpec(model) : model;
   let weights = opts.weights;
-  if (weights === null) return { model: spec.build(resolveOptions(spec, opts)), source: null, shipped: false };
+  if (weights === null) return { model: randomModel(spec, opts), source: null, shipped: false };
   if (opts.numClasses !== undefined) {
     throw new CnnZooError(`${spec.name}: numClasses comes from the weights; for a new head with your classes, load(name, { classes }) ` +
       'and fit() it (see Transfer learning in the README), or pass weights: null for a random model of that shape.', 'BAD_OPTION');

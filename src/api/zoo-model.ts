@@ -12,7 +12,7 @@ import { cardOf } from './cards.js';
 import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
-import { embeddingModel, featureLayerNames, featureStages, outputsPooledFeatures } from '../zoo/heads.js';
+import { embeddingModel, featureLayerNames, featureStages, hasClassifier, noClassifier, outputsPooledFeatures } from '../zoo/heads.js';
 import { toPixelBuffers, type ImageInput } from './inputs.js';
 import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type TrainingData } from './training.js';
 import { saveHandler } from '../artifacts/read.js';
@@ -274,9 +274,7 @@ export class ZooModel {
   async classify(input: readonly ImageInput[], opts?: ClassifyOptions): Promise<ClassPrediction[][]>;
   async classify(input: ImageInput | readonly ImageInput[], opts: ClassifyOptions = {}): Promise<ClassPrediction[] | ClassPrediction[][]> {
     return this.inFlight('classify', async () => {
-      if (this.model.outputs[0]!.shape.length !== 2 || outputsPooledFeatures(this.model)) {
-        throw new CnnZooError(`${this.name} was built without its classifier (includeTop: false); use embed() or features().`, 'NO_CLASSIFIER');
-      }
+      if (!hasClassifier(this.model)) throw noClassifier(this.name, 'use embed() or features(), or load weights that have a classifier.');
       checkOptionNames(`${this.name}.classify()`, opts, CLASSIFY_OPTIONS);
       const k = opts.topK ?? 5;
       if (!Number.isInteger(k) || k < 1) {

@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { PreprocessConfig } from '../image/types.js';
+import type { Pooling } from '../zoo/types.js';
 import { CnnZooError } from '../errors.js';
 
 export type WeightDtype = 'float32' | 'float16' | 'uint8';
@@ -34,6 +35,10 @@ export interface CnnZooMetadata {
   licence: string;
   /** How weights are stored (tfjs quantization). */
   dtype: WeightDtype;
+  /** Present when the model was saved without its classifier (`includeTop: false`): it loads back that way. */
+  includeTop?: false;
+  /** With `includeTop: false`, the global pooling it was saved with (null: the last feature map). */
+  pooling?: Pooling | null;
   /** A classifier trained by cnn-zoo (`load(base, { classes })` + `fit()`): its base checkpoint and training settings. */
   training?: TrainingInfo;
 }
@@ -65,6 +70,12 @@ export interface TrainingInfo {
 export function modelMetadata(model: tf.LayersModel): CnnZooMetadata | undefined {
   const meta = model.getUserDefinedMetadata() as { cnnZoo?: CnnZooMetadata } | undefined;
   return meta?.cnnZoo;
+}
+
+/** `meta` describing a model built with these head options (`includeTop`, `pooling`), so that it saves and loads back as built. */
+export function withHeadOptions(meta: CnnZooMetadata, built: { includeTop: boolean; pooling: Pooling | null }): CnnZooMetadata {
+  const { includeTop: _top, pooling: _pooling, ...rest } = meta;
+  return built.includeTop ? rest : { ...rest, includeTop: false, pooling: built.pooling };
 }
 
 /** Validate metadata read from an artifact. */

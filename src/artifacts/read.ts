@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, proxyNote, shown } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
-import { checkMetadata, type CnnZooMetadata } from './metadata.js';
+import { checkMetadata, withHeadOptions, type CnnZooMetadata } from './metadata.js';
 import { nodeFileSystem, parseModelJson, weightDataBuffer } from './node-fs.js';
 import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
 import { isNode } from '../platform.js';
@@ -189,14 +189,23 @@ export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
     throw new CnnZooError(`${where} holds weights for "${read.meta.arch}", not "${spec.name}". Load them as "${read.meta.arch}" (or give only the weights).`, 'WEIGHTS_MISMATCH');
   }
   const meta = atInputSize(read.meta, opts.inputSize, spec.name);
-  const model = spec.build(resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop: opts.includeTop, pooling: opts.pooling, globalPool: opts.globalPool }));
+  // Saved without a classifier (includeTop: false): built that way, with its pooling, unless the caller says otherwise.
+  const headless = meta.includeTop === false;
+  if (headless && opts.includeTop === true) {
+    throw new CnnZooError(`${where} holds ${spec.name} without its classifier (saved with includeTop: false), so there are no ` +
+      'classifier weights to load: leave out includeTop, or load weights that have the classifier.', 'WEIGHTS_MISMATCH');
+  }
+  const includeTop = opts.includeTop ?? !headless;
+  const pooling = headless && opts.includeTop === undefined && opts.pooling === undefined ? meta.pooling : opts.pooling;
+  const ctx = resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop, pooling, globalPool: opts.globalPool });
+  const model = spec.build(ctx);
   try {
     assignArtifactWeights(model, artifacts, where);
   } catch (e) {
     model.dispose();
     throw e;
   }
-  model.setUserDefinedMetadata({ cnnZoo: meta });
+  model.setUserDefinedMetadata({ cnnZoo: withHeadOptions(meta, ctx) });
   return model;
 }
 

@@ -19,6 +19,10 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\bvalidationSplit: ([\d.]+)/g, '--validation-split $1'],
   [/\bglobalPool: true\b/g, '--global-pool'],
   [/\bruntime: '(\w+)'/g, '--runtime $1'],
+  // A model without its classifier (weights saved with includeTop: false): its features are an API matter.
+  [/\(built or saved with includeTop: false\)/g, '(its weights were saved without one)'],
+  [/: (?:use embed\(\) or features\(\), or )?(?:load|evaluate) weights that have a classifier\./g, ': give --weights that have a classifier.'],
+  [/^evaluate\(model, dataset\): the model\b/g, 'the model'],
   [/,? or includeTop: false\b/g, ''], // no CLI flag: a headless model is an API matter
 ];
 

@@ -12,6 +12,7 @@ import { normalizeInto } from '../image/resize-crop.js';
 import type { PreprocessConfig } from '../image/types.js';
 import type { DatasetItem, DatasetProblem, ImageDataset } from './dataset.js';
 import { modelSettings } from './model-settings.js';
+import { hasClassifier, noClassifier } from '../zoo/heads.js';
 import { AccuracyMeter, topK, type ClassAccuracy } from './topk.js';
 
 export interface EvaluateOptions {
@@ -100,6 +101,7 @@ export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, opt
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
     throw new CnnZooError(`limit must be a positive integer, got ${shown(options.limit)}.`, 'BAD_OPTION');
   }
+  if (!hasClassifier(model)) throw noClassifier('evaluate(model, dataset): the model', 'evaluate weights that have a classifier.');
   const settings = modelSettings(model, options);
   const numClasses = dataset.classes.length;
   if (settings.numOutputs - settings.classOffset < numClasses) {

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, checkLayersModel, checkOptionNames } from '../errors.js';
-import { featureStages } from '../zoo/heads.js';
+import { featureStages, hasClassifier } from '../zoo/heads.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
 import { activationQuant, quantizePerChannel, tapCoverage, toFloat16, weightRoundingShift, type ActivationQuant, type Int8Calibration } from './quantize.js';
 import { AttrType, DataType, encodeModel, type Attribute, type NodeDef, type TensorDef, type ValueInfoDef } from './proto.js';
@@ -506,7 +506,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
     throw new CnnZooError(`exportOnnx: inputName must be an identifier (letters, digits, _ and .), got ${JSON.stringify(options.inputName)}.`, 'BAD_OPTION');
   }
   const inputName = g.reserve(options.inputName ?? 'input');
-  const mainNames = model.outputs.map((t, i) => g.reserve(i === 0 ? (t.shape.length === 2 ? 'logits' : 'features') : `output_${i}`));
+  const mainNames = model.outputs.map((t, i) => g.reserve(i === 0 ? (hasClassifier(model) ? 'logits' : 'features') : `output_${i}`));
   const extraNames = extraLayers.map((l) => g.reserve(`features/${l}`));
   const inputDims: (number | string)[] = layout === 'NHWC' ? ['N', h!, w!, ch!] : ['N', ch!, h!, w!];
   const nchwInput = layout === 'NHWC' ? g.node('Transpose', [inputName], 'input.nchw', [ints('perm', TO_NCHW)]) : inputName;

@@ -173,6 +173,7 @@ async function checkWeights(name: string, weights: string, opts: VerifyOptions):
     const meta = modelMetadata(model);
     if (!meta) return { weights, format: 'unknown', note: 'the weights carry no cnn-zoo metadata (source checkpoint unknown), so there is no original to compare with' };
     const format = meta.source.format;
+    if (format === 'random') return { weights, format, note: 'random weights: there is no original checkpoint to compare with' };
     if (!runtimeFor(format)) return { weights, format, note: `no runtime for ${format} checkpoints runs in JavaScript; agreement is measured for onnx (onnxruntime-node) and tflite (TFLite interpreter in Chromium)` };
     const { dirname, join } = await import('node:path');
     const { shared } = await sharedRoot();

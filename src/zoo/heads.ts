@@ -3,6 +3,7 @@
  * (embedding) layer is. Derived from the graph, so every family gets `features()` and `embed()` for free.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CnnZooError } from '../errors.js';
 import type { FeatureStage, ModelSpec } from './types.js';
 import { resolveOptions } from './registry.js';
 
@@ -31,6 +32,15 @@ export function featureLayerNames(spec: ModelSpec, size: number): ReadonlySet<st
 export function outputsPooledFeatures(model: tf.LayersModel): boolean {
   return model.outputs[0]!.shape.length === 2 && /^Global(Average|Max)Pooling2D$/.test(model.layers.at(-1)!.getClassName());
 }
+
+/** Whether `model` ends in a classifier (one score per class), not in features (`includeTop: false`). */
+export function hasClassifier(model: tf.LayersModel): boolean {
+  return model.outputs[0]!.shape.length === 2 && !outputsPooledFeatures(model);
+}
+
+/** What a model without its classifier says when asked for classes (`where`: the call); the fix ends it. */
+export const noClassifier = (where: string, fix: string): CnnZooError =>
+  new CnnZooError(`${where} has no classifier (built or saved with includeTop: false), so it gives features, not classes: ${fix}`, 'NO_CLASSIFIER');
 
 const is4D = (s: tf.Shape | tf.Shape[]): s is tf.Shape => !Array.isArray(s[0]) && s.length === 4;
 

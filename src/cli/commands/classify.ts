@@ -9,6 +9,7 @@ import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
 import { checkRuntime } from '../../api/runtime.js';
 import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
+import { cliWording } from '../wording.js';
 import { archName, cliWeights, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 
 export const usage = 'cnn-zoo classify IMAGE... [--model NAME (or --arch)] [--weights imagenet|PUBLISHER[:TAG]|FILE|DIR|URL|random] ' +
@@ -65,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
     : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
   const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
-  const source = model.metadata ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
+  const source = model.metadata && model.metadata.source.format !== 'random' ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
   if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${size.inputSize ? `, at ${model.preprocessing.size} px` : ''}${size.globalPool ? ', global average pool' : ''}`);
   let failed = 0;
@@ -86,10 +87,10 @@ export async function run(argv: string[]): Promise<number> {
       try {
         top = await model.classify(path === '-' ? await stdinBytes() : path, { topK: k });
       } catch (e) {
-        if (!(e instanceof CnnZooError)) throw e;
+        if (!(e instanceof CnnZooError) || e.code === 'NO_CLASSIFIER') throw e; // the model's problem, not the image's: said once
         failed++;
         // The decoders' errors start with the file name already; bytes from standard input are named "image (N bytes)".
-        console.error(`cnn-zoo: ${e.message.startsWith(path) ? '' : `${name}: `}${e.message}`);
+        console.error(`cnn-zoo: ${e.message.startsWith(path) ? '' : `${name}: `}${cliWording(e.message)}`);
         continue;
       }
       results.push({ image: path, model: model.name, backend: runtime, top });

@@ -1,10 +1,11 @@
 /** `cnn-zoo eval --model NAME [--weights imagenet|FILE|DIR|random] --data DIR`: Top-1/Top-5, per-class accuracy and images/s on a labelled folder. */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { selectBackend } from '../backend.js';
 import { openDataset, summarizeProblems } from '../../eval/dataset.js';
 import { evaluate } from '../../eval/evaluate.js';
-import { modelWithWeights } from '../../api/weights.js';
+import { archOfWeights, modelWithWeights } from '../../api/weights.js';
+import { isWeightsSelector } from '../../pretrained/index.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
 import { modelMetadata } from '../../artifacts/metadata.js';
 import { getSpec } from '../../zoo/registry.js';
@@ -12,12 +13,13 @@ import { progressBar } from '../../eval/progress.js';
 import { parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 import { table } from '../format.js';
 
-export const usage = 'cnn-zoo eval (--model NAME | NAME) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
+export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
   '[--input-size N [--global-pool]] [--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
   '          or one sub-folder per class named by wnid (a classifier from cnn-zoo train: named as its classes).\n' +
   '          Without --weights: the embedded weights if the model has them,\n' +
   '          else random weights (a smoke test; reports ignore its accuracy).\n' +
+  '  --weights DIR alone: converted weights (from cnn-zoo convert or train) name their model.\n' +
   '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept);\n' +
   '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).';
 
@@ -28,7 +30,10 @@ export async function run(argv: string[]): Promise<number> {
     'per-class': { type: 'boolean' }, json: { type: 'string' },
   }, usage);
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
-  const name = values.model ?? (positionals.length === 1 ? positionals[0] : undefined);
+  // Converted weights (a folder from cnn-zoo train or convert, or its URL) name their model: --weights DIR alone will do.
+  const ownsModel = values.weights !== undefined && !isWeightsSelector(values.weights) && values.weights !== 'random' &&
+    (/^https?:\/\//i.test(values.weights) || await stat(values.weights).then((s) => !s.isFile(), () => true)); // a folder (or none there: its error says so)
+  const name = values.model ?? (positionals.length === 1 ? positionals[0] : ownsModel && !positionals.length ? (await archOfWeights(values.weights!)).name : undefined);
   if (!name || !values.data || positionals.length > (values.model ? 0 : 1)) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
   const limit = positiveInt(values.limit, 'limit', usage);
   const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
