@@ -471,6 +471,40 @@ export async function useBackend(name?: BackendName, options: BackendOptions = {
   }
 }
 
+/**
+ * Whether tfjs picked the backend in use by itself: when an app makes a tensor (or calls `tf.memory()`, `tf.ready()`)
+ * before anything chose a backend, tfjs starts the highest-priority backend that starts at once, which in Node is
+ * its plain-JavaScript `cpu` (wasm starts asynchronously, and cnn-zoo registers it only when it starts it), and
+ * `load()` then ran every model there, 30-100x slower than wasm. Such a pick is not the app's choice, so `load()` still
+ * picks; `tf.setBackend(name)` by the app is kept. Seen by wrapping the engine's own pick (`initializeBackendsAndReturnBest`,
+ * which the `backend` getter calls before `setBackend`) and `ready()`; if tfjs changes them, every backend counts as chosen.
+ */
+let pickedByTfjs = false;
+{
+  const engine = tf.engine() as unknown as {
+    initializeBackendsAndReturnBest?: () => { name: string }; ready?: () => Promise<void>; setBackend?: (name: string) => Promise<boolean>;
+  };
+  const { initializeBackendsAndReturnBest: best, ready, setBackend } = engine;
+  if (typeof best === 'function' && typeof ready === 'function' && typeof setBackend === 'function') {
+    let implicit: string | null = null;
+    let inReady = 0;
+    engine.initializeBackendsAndReturnBest = function (this: unknown) {
+      const r = best.call(this);
+      implicit = r.name;
+      return r;
+    };
+    engine.ready = async function (this: unknown) {
+      inReady++;
+      try { return await ready.call(this); } finally { inReady--; }
+    };
+    engine.setBackend = function (this: unknown, name: string) {
+      pickedByTfjs = inReady > 0 || name === implicit;
+      implicit = null;
+      return setBackend.call(this, name);
+    };
+  }
+}
+
 let defaultSettled = false;
 /** The default pick while it runs: a second load() started meanwhile waits for it (else it built its model on tfjs's default `cpu`). */
 let defaultPick: Promise<unknown> = Promise.resolve();
@@ -479,7 +513,8 @@ let defaultPick: Promise<unknown> = Promise.resolve();
  * The backend `load()` runs on when nothing chose one: if no backend has started yet (no `useBackend`,
  * `pickBackend` or `tf.setBackend` before), switch to the fastest that starts here (tensorflow, webgpu, webgl,
  * wasm, then cpu), so a plain script never lands on tfjs's plain-JavaScript `cpu` backend while wasm starts, and
- * say which in one line on stderr (`CNN_ZOO_QUIET=1` silences it). A backend already in use is kept.
+ * say which in one line on stderr (`CNN_ZOO_QUIET=1` silences it). A backend the app chose is kept; one tfjs started
+ * by itself (a tensor made before load(): `pickedByTfjs`) is not a choice.
  */
 export async function ensureBackend(opts: { announce?: boolean } = {}): Promise<BackendChoice | null> {
   if (defaultSettled) {
@@ -487,7 +522,7 @@ export async function ensureBackend(opts: { announce?: boolean } = {}): Promise<
     return null;
   }
   defaultSettled = true;
-  if ((tf.engine() as unknown as { backendName?: string | null }).backendName) return null;
+  if ((tf.engine() as unknown as { backendName?: string | null }).backendName && !pickedByTfjs) return null;
   const pick = pickBackend();
   defaultPick = pick.catch(() => undefined);
   const choice = await pick;

@@ -64,4 +64,20 @@ describe('the default backend of load()', function () {
     expect(chosen.stdout).to.match(/BACKEND cpu/);
     expect(chosen.stderr).to.not.match(/cnn-zoo: running on/);
   });
+
+  it('a tensor made (or tf.ready()) before load() is not a choice: tfjs started cpu by itself and load() ran the model there', () => {
+    const body = (before: string) => `${before}\nconst m = await load('squeezenet1_1', { weights: null, inputSize: 64, runtime: 'tfjs' });\n` +
+      "console.log('BACKEND', tf.getBackend(), m.model.predict(tf.zeros([1, 64, 64, 3])).shape.join('x'), x.sum().dataSync()[0]);\nm.dispose();";
+    for (const before of ["const x = tf.tensor([1, 2, 3]); console.log('BEFORE', tf.getBackend());",
+      "await tf.ready(); const x = tf.ones([3]); console.log('BEFORE', tf.getBackend());"]) {
+      const r = script(body(before));
+      expect(r.status, r.stderr).to.equal(0);
+      // The tensor made on cpu stays usable (tfjs moves it) and the model runs on wasm.
+      expect(r.stdout, before).to.match(/BEFORE cpu\nBACKEND wasm 1x1000 (6|3)\n/);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('cnn-zoo: running on wasm')), before).to.have.length(1);
+    }
+    const set = script(body("await tf.setBackend('cpu'); const x = tf.tensor([1, 2, 3]);"));
+    expect(set.status, set.stderr).to.equal(0);
+    expect(set.stdout).to.match(/BACKEND cpu 1x1000 6\n/);
+  });
 });
