@@ -483,6 +483,7 @@ let pickedByTfjs = false;
 {
   const engine = tf.engine() as unknown as {
     initializeBackendsAndReturnBest?: () => { name: string }; ready?: () => Promise<void>; setBackend?: (name: string) => Promise<boolean>;
+    registry: Record<string, { firstUse?: boolean } | undefined>;
   };
   const { initializeBackendsAndReturnBest: best, ready, setBackend } = engine;
   if (typeof best === 'function' && typeof ready === 'function' && typeof setBackend === 'function') {
@@ -491,6 +492,10 @@ let pickedByTfjs = false;
     engine.initializeBackendsAndReturnBest = function (this: unknown) {
       const r = best.call(this);
       implicit = r.name;
+      // Its first tensor would print "Hi, looks like you are running TensorFlow.js in Node.js...": for a start that is
+      // nobody's choice (info() counting a model's parameters, say), which load() replaces by its own pick and line.
+      const started = engine.registry[r.name];
+      if (r.name === 'cpu' && started && started.firstUse === true) started.firstUse = false;
       return r;
     };
     engine.ready = async function (this: unknown) {
@@ -528,6 +533,18 @@ export async function ensureBackend(opts: { announce?: boolean } = {}): Promise<
   const choice = await pick;
   if (opts.announce ?? true) announce(`${choice.message} (choose with useBackend(name); CNN_ZOO_QUIET=1 silences this line)`);
   return choice;
+}
+
+/**
+ * For synchronous calls that build a model (`create()`): in Node, with no backend chosen, tfjs runs it on its
+ * plain-JavaScript `cpu` (started now, or by itself before); say so once, with the fix (tfjs's own banner is silenced for such starts, above).
+ */
+let unchosenNoted = false;
+export function noteUnchosenBackend(call: string): void {
+  if (!isNode || unchosenNoted || ((tf.engine() as unknown as { backendName?: string | null }).backendName && !pickedByTfjs)) return;
+  unchosenNoted = true;
+  announce(`cnn-zoo: ${call} builds on the backend in use, and none was chosen: tfjs starts its plain-JavaScript cpu, ` +
+    'the slowest; await useBackend() first for the fastest here (load() picks one itself; CNN_ZOO_QUIET=1 silences this line)');
 }
 
 /** Print the one line that says what runs, on stderr, unless `CNN_ZOO_QUIET=1`. */

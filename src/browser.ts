@@ -7,14 +7,14 @@
  * Not here: the checkpoint converters, parity and evaluation tools (Node, see the main entry). Image files are
  * decoded by the browser (`createImageBitmap`), not by sharp; strings are fetched as URLs.
  */
-export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
+export { list, info, load, create, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
 export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './api/index.js';
 // Training (fit() on labelled images; folders are Node-only): importing it registers ZooModel.fit()'s trainer.
 export { checkGradients } from './train/index.js';
 export type { ClassPrediction } from './api/predictions.js';
 export type { ClassifyOptions, FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';
-export { create, getSpec } from './zoo/registry.js';
+export { getSpec } from './zoo/registry.js';
 export type { CreateOptions, ModelCard, Pooling } from './zoo/types.js';
 export { countParams, countFlops } from './zoo/count.js';
 export { predictChecked } from './zoo/input-check.js';

@@ -5,14 +5,14 @@
  * `cnn-zoo/image` (decoding, preprocessing), `cnn-zoo/eval` (evaluation, profiling, reports), `cnn-zoo/parity` (fixtures).
  */
 // Models
-export { list, info, load, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
+export { list, info, load, create, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
 export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './api/index.js';
 // Training: importing it registers ZooModel.fit()'s trainer.
 export { checkGradients } from './train/index.js';
 export type { ClassPrediction } from './api/predictions.js';
 export type { ClassifyOptions, FeatureMap } from './api/zoo-model.js';
 export type { ImageInput } from './api/inputs.js';
-export { create, getSpec } from './zoo/registry.js';
+export { getSpec } from './zoo/registry.js';
 export type { CreateOptions, ModelCard, Pooling } from './zoo/types.js';
 export { countParams, countFlops } from './zoo/count.js';
 export { predictChecked } from './zoo/input-check.js';

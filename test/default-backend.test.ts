@@ -76,6 +76,16 @@ describe('the default backend of load()', function () {
       expect(r.stdout, before).to.match(/BEFORE cpu\nBACKEND wasm 1x1000 (6|3)\n/);
       expect(r.stderr.split('\n').filter((l) => l.startsWith('cnn-zoo: running on wasm')), before).to.have.length(1);
     }
+    // info() builds the model to count it: tfjs started cpu and printed its banner; create() says once what runs.
+    const counted = script("import { info, create } from " + JSON.stringify(join(ROOT, 'src', 'index.ts')) + ";\n" +
+      "console.log('PARAMS', info('squeezenet1_1').counted.params); create('squeezenet1_1', { inputSize: 64 }); create('squeezenet1_1', { inputSize: 64 });");
+    expect(counted.status, counted.stderr).to.equal(0);
+    expect(counted.stdout).to.include('PARAMS 1235496');
+    expect(counted.stderr).to.not.include('looks like you are running TensorFlow.js');
+    expect(counted.stderr.trim().split('\n')).to.deep.equal(['cnn-zoo: create() builds on the backend in use, and none was chosen: tfjs ' +
+      'starts its plain-JavaScript cpu, the slowest; await useBackend() first for the fastest here (load() picks one itself; CNN_ZOO_QUIET=1 silences this line)']);
+    const chosen = script("import { create } from " + JSON.stringify(join(ROOT, 'src', 'index.ts')) + ";\nawait useBackend(); create('squeezenet1_1', { inputSize: 64 }); console.log('BACKEND', tf.getBackend());");
+    expect([chosen.status, chosen.stdout.trim(), chosen.stderr.trim()]).to.deep.equal([0, 'BACKEND wasm', '']);
     const set = script(body("await tf.setBackend('cpu'); const x = tf.tensor([1, 2, 3]);"));
     expect(set.status, set.stderr).to.equal(0);
     expect(set.stdout).to.match(/BACKEND cpu 1x1000 6\n/);

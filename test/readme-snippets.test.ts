@@ -72,6 +72,8 @@ describe('README snippets (Quick start, API) run as written', function () {
           { cwd: WORK, encoding: 'utf8', timeout: HANG_MS });
         expect(run.status, `${file} failed:\n${run.stderr}`).to.equal(0);
         for (const line of s.output ?? []) expect(run.stdout, `${file} should print "${line}"`).to.include(line);
+        // As written, a snippet runs on a fast backend: tfjs prints its banner when it starts its plain-JavaScript cpu.
+        expect(run.stderr, `${file}: tfjs's cpu backend started`).to.not.include('looks like you are running TensorFlow.js in Node.js');
       });
     });
   }

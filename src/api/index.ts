@@ -1,11 +1,12 @@
 /**
- * The high-level API: `list`, `info`, `load`. Everything returns plain JS objects or a `ZooModel`.
+ * The high-level API: `list`, `info`, `load`, `create`. Everything returns plain JS objects or a `ZooModel`.
  */
-import { CREATE_OPTIONS, familyNames, getSpec, listSpecs, resolveOptions } from '../zoo/registry.js';
+import type * as tf from '@tensorflow/tfjs';
+import { CREATE_OPTIONS, create as build, familyNames, getSpec, listSpecs, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { cardOf, type Card } from './cards.js';
 import { countFlops, countParams } from '../zoo/count.js';
-import { announce, ensureBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
+import { announce, ensureBackend, noteUnchosenBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
 import { checkpointFileOf, recogniseCheckpoint } from '../pretrained/index.js';
@@ -62,6 +63,15 @@ export function info(name: string, opts: { inputSize?: number; globalPool?: bool
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * `name` built with random weights (a bare `tf.LayersModel`) at any valid input size, on the backend in use
+ * (`await useBackend()` first: in Node, with none chosen, tfjs starts its plain-JavaScript cpu, and a line says so).
+ */
+export function create(name: string, opts: CreateOptions = {}): tf.LayersModel {
+  noteUnchosenBackend('create()');
+  return build(name, opts);
 }
 
 export interface LoadModelOptions extends CreateOptions {

@@ -86,7 +86,10 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
   return { inputHeight: h, inputWidth: w, numClasses, includeTop: opts.includeTop ?? true, pooling, globalPool };
 }
 
-/** Build `name` with random weights at any valid input size. */
+/**
+ * Build `name` with random weights at any valid input size, on the tfjs backend in use (synchronous, so it picks none:
+ * `await useBackend()` first, or tfjs starts its plain-JavaScript `cpu`).
+ */
 export function create(name: string, opts: CreateOptions = {}): tf.LayersModel {
   const spec = getSpec(name);
   checkOptionNames(`create("${spec.name}")`, opts, CREATE_OPTIONS);
