@@ -29,13 +29,15 @@ describe('public API', () => {
     expect(() => list({ family: 'vg' })).to.throw(CnnZooError, /^list\(\): no family "vg"\. Did you mean vgg\? Families: alexnet, /);
     // Nothing close enough to suggest: no "Did you mean dpn?" for "foo".
     expect(() => list({ family: 'foo' })).to.throw(CnnZooError, /^list\(\): no family "foo"\. Families: alexnet, /);
-    expect(() => info('resnet18', { zzz: 1 } as never)).to.throw(CnnZooError, /^info\("resnet18"\): unknown option "zzz"\. Options: inputSize, globalPool\.$/);
+    expect(() => info('resnet18', { zzz: 1 } as never)).to.throw(CnnZooError, /^info\("resnet18"\): unknown option "zzz"\. Options: inputSize, numClasses, globalPool\.$/);
     expect(() => list({ maxParams: '5e6' as never })).to.throw(CnnZooError, /^list\(\): maxParams must be a positive number .*got "5e6" \(a string\)\.$/);
   });
 
   it('info() counts params and FLOPs', () => {
     const i = info('squeezenet1_1');
-    expect(i.counted).to.deep.equal({ inputSize: 224, params: 1235496, flops: 698303872, macs: 349151936 });
+    expect(i.counted).to.deep.equal({ inputSize: 224, numClasses: 1000, params: 1235496, flops: 698303872, macs: 349151936 });
+    // A 10-class head: SqueezeNet's classifier is a 1x1 conv from 512 channels (513 x 990 fewer weights).
+    expect(info('squeezenet1_1', { numClasses: 10 }).counted.params).to.equal(1235496 - 513 * 990);
     expect(() => info('squeezenet2')).to.throw(CnnZooError, /Closest names: squeezenet/);
     expect(() => info('resnet18', { size: 3 } as never)).to.throw(CnnZooError, /^info\("resnet18"\): unknown option "size"\. Did you mean inputSize\?/);
     expect(() => info(5 as never)).to.throw(CnnZooError, /^A model is named by a string such as "resnet50", got 5. Run `cnn-zoo list`/);

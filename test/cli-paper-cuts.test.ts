@@ -179,6 +179,13 @@ describe('CLI paper cuts', function () {
     const own = cli('eval', '--weights', tenDir, '--data', data);
     expect(own.status, own.stderr).to.equal(0);
     expect(own.stdout).to.match(/^squeezenet1_1 on ten-classes: top-1 10\.00% {2}top-5 50\.00% {2}\(10 of 10 images evaluated, 0 failed;/m);
+    // info DIR: what the weights are (it said: Unknown model "DIR". Closest names: dpn107, ...), counted with their head.
+    const about = cli('info', tenDir);
+    expect(about.status, about.stderr).to.equal(0);
+    expect(about.stdout).to.include(`converted weights ${tenDir}\n  model:       squeezenet1_1 at 64 px, 10 outputs\n  classes:     10: c0, c1, c2, c3, c4, c5, c6, c7, ...\n  source:      random\n`);
+    expect(about.stdout).to.include('  input:       64x64x3 (default 224, min 17), 10 classes (default 1000)\n');
+    expect(about.stdout).to.include(`  params:      ${1235496 - 513 * 990} (`);
+    expect(cli('info', headlessDir).stdout).to.include('  model:       squeezenet1_1 at 64 px, 1000 outputs, without its classifier (includeTop: false, pooling avg)\n');
   });
 
   it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {

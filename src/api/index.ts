@@ -51,15 +51,17 @@ export function list(opts: ListOptions = {}): Card[] {
     .filter((c) => want === undefined || (want === 'shipped' ? c.weights.shipped : c.weights.published.length > 0));
 }
 
-/** A model's card with its params/FLOPs counted on the built model (at `inputSize`, default the card's). */
-export function info(name: string, opts: { inputSize?: number; globalPool?: boolean } = {}): Card & { counted: { inputSize: number; params: number; flops: number; macs: number } } {
+/** A model's card with its params/FLOPs counted on the built model (at `inputSize` and with `numClasses`, default the card's). */
+export function info(name: string, opts: { inputSize?: number; numClasses?: number; globalPool?: boolean } = {}):
+  Card & { counted: { inputSize: number; numClasses: number; params: number; flops: number; macs: number } } {
   const spec = getSpec(name);
-  checkOptionNames(`info("${spec.name}")`, opts, ['inputSize', 'globalPool']);
+  checkOptionNames(`info("${spec.name}")`, opts, ['inputSize', 'numClasses', 'globalPool']);
   const size = opts.inputSize ?? spec.inputSize;
-  const model = spec.build(resolveOptions(spec, { inputSize: size, ...(opts.globalPool !== undefined ? { globalPool: opts.globalPool } : {}) }));
+  const ctx = resolveOptions(spec, { inputSize: size, numClasses: opts.numClasses, ...(opts.globalPool !== undefined ? { globalPool: opts.globalPool } : {}) });
+  const model = spec.build(ctx);
   try {
     const flops = countFlops(model);
-    return { ...cardOf(spec), counted: { inputSize: size, params: countParams(model), flops, macs: flops / 2 } };
+    return { ...cardOf(spec), counted: { inputSize: size, numClasses: ctx.numClasses, params: countParams(model), flops, macs: flops / 2 } };
   } finally {
     model.dispose();
   }
