@@ -118,7 +118,7 @@ function checkLoadOptions(where: string, opts: LoadModelOptions): void {
 }
 
 /** A name that is not a registry name but a place holding converted weights (a path or a URL). */
-const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
+export const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
 
 /**
  * Load a model ready for images: `name` is a registry name (weights by the rule of src/api/weights.ts) or the
