@@ -276,10 +276,18 @@ describe('CLI paper cuts', function () {
     expect(r.stderr).not.to.match(/Unknown option|not an http/);
   });
 
-  it('convert names what is missing; --backend lists the backends that run in Node', () => {
+  it('convert names what is missing, reads --from from a file\'s first bytes, and refuses one they contradict; --backend lists the backends that run in Node', () => {
     const r = cli('convert', '--arch', 'squeezenet1_1', SQUEEZE_PTH);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/convert is missing --from torch\|[a-z|]+, --out DIR\./);
+    expect(r.stderr).to.match(/convert is missing --out DIR\./);
+    const onnx = join(SHARED, 'weights', 'onnx-mobilenetv2-int8', readdirSync(join(SHARED, 'weights', 'onnx-mobilenetv2-int8')).find((f) => f.endsWith('.onnx'))!);
+    expect(cli('convert', '--arch', 'mobilenet_v2', onnx).stderr).to.match(/convert is missing --from torch\|[a-z|]+, --out DIR\./);
+    // It said: "squeezenet1_1.pth: not a valid ONNX protobuf (illegal tag: field number 0)".
+    const wrong = cli('convert', '--arch', 'squeezenet1_1', '--from', 'onnx', SQUEEZE_PTH, '--out', join(tmp, 'never'));
+    expect([wrong.status, wrong.stderr.trim()]).to.deep.equal([1, `cnn-zoo: ${SQUEEZE_PTH} is a torch checkpoint by its first bytes, not onnx: --from torch (or leave --from out).`]);
+    const ok = cli('convert', '--arch', 'squeezenet1_1', SQUEEZE_PTH, '--out', join(tmp, 'sniffed'));
+    expect(ok.status, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.match(/^squeezenet1_1: 52 weights from torch /);
     const gl = cli('parity', fixturePath('squeezenet1_1'), '--backend', 'webgl');
     expect(gl.status).to.equal(1);
     expect(gl.stderr).to.include('WebGL runs in browsers only. Backends in Node: tensorflow, webgpu, wasm, cpu');

@@ -24,10 +24,13 @@ export const EXTENSIONS: Readonly<Record<string, CheckpointFormat>> = {
   '.safetensors': 'safetensors', '.h5': 'keras', '.hdf5': 'keras', '.keras': 'keras', '.tflite': 'tflite',
 };
 
+/** The format that the first bytes of a file (16 are enough) show, if they show one. */
+export const formatByMagic = (bytes: Uint8Array): CheckpointFormat | undefined => MAGIC.find((m) => m.test(bytes))?.format;
+
 /** The format of checkpoint file `name` with content `bytes`; a CnnZooError naming the formats read when unknown. */
 export function sniffCheckpointFormat(bytes: Uint8Array, name: string): CheckpointFormat {
-  const byMagic = MAGIC.find((m) => m.test(bytes));
-  if (byMagic) return byMagic.format;
+  const byMagic = formatByMagic(bytes);
+  if (byMagic) return byMagic;
   const ext = /\.[A-Za-z0-9]+$/.exec(name)?.[0]?.toLowerCase();
   const byExt = ext ? EXTENSIONS[ext] : undefined;
   if (byExt) return byExt;

@@ -2,7 +2,7 @@
  * `cnn-zoo convert --arch NAME --from FORMAT CHECKPOINT... --out DIR [--dtype float32|float16|uint8]
  * [--reference INPUT.npy OUTPUT.npy | --reference TEST_DATA_SET_DIR]`: a checkpoint -> tfjs artifacts with metadata.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CnnZooError } from '../../errors.js';
 import { quantizationError, saveConverted } from '../../artifacts/save.js';
@@ -14,13 +14,15 @@ import { getSpec } from '../../zoo/registry.js';
 import { readNpy } from '../../checkpoints/npy.js';
 import { compareWithReference } from '../../convert/reference.js';
 import { SOURCE_FORMATS, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
+import { formatByMagic } from '../../checkpoints/sniff.js';
 import { PRESETS, type PresetName } from '../../image/presets.js';
 import { archName, parse, positiveInt } from '../args.js';
 import { selectBackend } from '../backend.js';
 
 export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
   '[--dtype float32|float16|uint8] [--layout NAME] [--input-size N] [--num-classes N] [--preprocess tf|torch|caffe] ' +
-  '[--npy-layout oihw|ohwi|hwio] [--licence TEXT] [--origin TEXT] [--reference INPUT.npy OUTPUT.npy | --reference DIR] [--backend cpu|wasm]';
+  '[--npy-layout oihw|ohwi|hwio] [--licence TEXT] [--origin TEXT] [--reference INPUT.npy OUTPUT.npy | --reference DIR] [--backend cpu|wasm]\n' +
+  '  --from may be left out for one PyTorch, safetensors, Keras .h5 or TFLite file: its first bytes say which.';
 
 /** Reference pairs: two .npy files, or a test_data_set folder of `N/input_0.npy` + `N/output_0.npy`. */
 async function referencePairs(args: string[]): Promise<[string, string][]> {
@@ -31,6 +33,19 @@ async function referencePairs(args: string[]): Promise<[string, string][]> {
   const pairs = subs.map((s) => [join(dir, s, 'input_0.npy'), join(dir, s, 'output_0.npy')] as [string, string]);
   if (pairs.length === 0) throw new CnnZooError(`${dir} holds no test pairs (N/input_0.npy, N/output_0.npy).`, 'BAD_ARGS');
   return pairs;
+}
+
+/** The first 16 bytes of `path` (empty for a folder or a file that cannot be read: the conversion names those). */
+async function firstBytes(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r').catch(() => null);
+  if (!file) return new Uint8Array(0);
+  try {
+    const b = new Uint8Array(16);
+    const { bytesRead } = await file.read(b, 0, 16, 0).catch(() => ({ bytesRead: 0 }));
+    return b.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -50,17 +65,24 @@ export async function run(argv: string[]): Promise<number> {
     'npy-layout': { type: 'string' }, licence: { type: 'string' }, origin: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
   }, usage);
   const arch = archName(values);
-  const missing = [!arch && '--arch NAME (or --model NAME)', !values.from && `--from ${SOURCE_FORMATS.join('|')}`, !values.out && '--out DIR',
+  // One checkpoint file whose first bytes name its format (PyTorch, safetensors, Keras .h5, TFLite) needs no --from,
+  // and a --from that they contradict is a mistake (it said "not a valid ONNX protobuf" of a .pth).
+  const magic = positionals.length === 1 ? await firstBytes(positionals[0]!).then(formatByMagic) : undefined;
+  if (values.from && magic && values.from !== magic && (SOURCE_FORMATS as readonly string[]).includes(values.from)) {
+    throw new CnnZooError(`${positionals[0]} is a ${magic} checkpoint by its first bytes, not ${values.from}: --from ${magic} (or leave --from out).`, 'BAD_ARGS');
+  }
+  const from = values.from ?? magic;
+  const missing = [!arch && '--arch NAME (or --model NAME)', !from && `--from ${SOURCE_FORMATS.join('|')}`, !values.out && '--out DIR',
     positionals.length === 0 && 'the checkpoint file(s)'].filter(Boolean);
-  if (!arch || !values.from || !values.out || missing.length) throw new CnnZooError(`convert is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
-  if (!(SOURCE_FORMATS as readonly string[]).includes(values.from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${values.from}".`, 'BAD_ARGS');
+  if (!arch || !from || !values.out || missing.length) throw new CnnZooError(`convert is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (!(SOURCE_FORMATS as readonly string[]).includes(from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${from}".`, 'BAD_ARGS');
   if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
   if (values.preprocess && !(values.preprocess in PRESETS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PRESETS).join(', ')}.`, 'BAD_ARGS');
   if (values['npy-layout'] && !['oihw', 'ohwi', 'hwio'].includes(values['npy-layout'])) throw new CnnZooError('--npy-layout must be oihw, ohwi or hwio.', 'BAD_ARGS');
   await selectBackend(values.backend!);
   const t0 = performance.now();
   const { model, metadata, report } = await convertCheckpoint({
-    arch, from: values.from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
+    arch, from: from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
     layout: values.layout, inputSize: positiveInt(values['input-size'], 'input-size', usage), numClasses: positiveInt(values['num-classes'], 'num-classes', usage),
     preprocess: values.preprocess as PresetName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
