@@ -151,6 +151,34 @@ describe('images by URL and as Blobs (Node)', function () {
       model.dispose();
     }
   });
+
+  it('a URL object, an ArrayBuffer, a DataView and a data: URL are the image too; a stream or a Float32Array says what to pass', async () => {
+    const bytes = readFileSync(PHOTO);
+    const model = await load('tf_mobilenet_v2_100');
+    try {
+      const want = await model.classify(PHOTO);
+      // Each crashed inside tf.browser.fromPixels ("pixels passed to tf.browser.fromPixels() must be either ..."), and a
+      // data: URL was read as a path ("no such file").
+      const inputs = [pathToFileURL(PHOTO), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        `data:image/jpeg;base64,${bytes.toString('base64')}`] as const;
+      for (const got of await model.classify([...inputs])) expect(got).to.deep.equal(want);
+      const { createReadStream } = await import('node:fs');
+      const stream = createReadStream(PHOTO);
+      const fromStream = await failure(model.classify(stream as never));
+      stream.destroy();
+      expect([fromStream.code, fromStream.message]).to.deep.equal(['BAD_INPUT', 'Image is a ReadStream, which is not an image here: pass a file ' +
+        'path or URL, the file\'s bytes (Buffer, Uint8Array, ArrayBuffer; read a stream into one first), a Blob, an RgbImage, or a [H, W, 3] pixel tensor.']);
+      const floats = await failure(model.classify([PHOTO, new Float32Array(12) as never]));
+      expect(floats.message).to.equal('Image [1] is a Float32Array: an image is a file\'s bytes (a Uint8Array, Buffer or ArrayBuffer) or pixels with ' +
+        'their shape (a [H, W, 3] tensor, an RgbImage { width, height, data }).');
+      const corrupt = await failure(model.classify('data:image/jpeg;base64,AAAA'));
+      expect(corrupt.message).to.match(/^image \(a data: URL of 27 characters\): /);
+      const home = await failure(model.classify('~/no-such-photo.jpg'));
+      expect(home.message).to.equal('~/no-such-photo.jpg: cannot read the image (no such file). Check the path (~ is your home folder only in a shell: give the full path, or os.homedir()).');
+    } finally {
+      model.dispose();
+    }
+  });
 });
 
 describe('pixel tensors', function () {

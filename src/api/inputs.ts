@@ -4,7 +4,7 @@
  * browsers anything `tf.browser.fromPixels` takes (HTMLImageElement, canvas, ImageData, video, ImageBitmap).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, shown } from '../errors.js';
 import type { CropFor, PixelBuffer } from '../image/resize-crop.js';
 import type { RgbImage } from '../image/types.js';
 
@@ -12,10 +12,11 @@ import type { RgbImage } from '../image/types.js';
 export type PixelSource = Parameters<typeof tf.browser.fromPixels>[0];
 
 /**
- * One image. Tensors hold raw pixels in 0..255, [H, W, 3]; a [N, H, W, 3] tensor is a batch of N images. A `Blob`
+ * One image: a path or URL (file:, http(s):, data:), an image file's bytes, or pixels. Tensors hold raw pixels in 0..255,
+ * [H, W, 3]; a [N, H, W, 3] tensor is a batch of N images. A `Blob`
  * (a `File` from an `<input type="file">` or a drop, a fetched blob) is the image file it holds.
  */
-export type ImageInput = string | Uint8Array | Blob | RgbImage | tf.Tensor3D | tf.Tensor4D | PixelSource;
+export type ImageInput = string | URL | Uint8Array | ArrayBuffer | DataView | Blob | RgbImage | tf.Tensor3D | tf.Tensor4D | PixelSource;
 
 /** What errors call an input: `noun`, with its place in the caller's list when it has one (`image [3]`). */
 const placed = (noun: string, index?: number): string => (index === undefined ? noun : `${noun} [${index}]`);
@@ -26,8 +27,20 @@ const placed = (noun: string, index?: number): string => (index === undefined ? 
  */
 async function imageFile(x: ImageInput, index?: number): Promise<{ file: string | Uint8Array; name: string } | undefined> {
   const place = placed('image', index);
-  if (typeof x === 'string') return { file: x, name: x };
+  // A data: URL (canvas.toDataURL(), an inlined image) is named by its start, not by its whole text.
+  if (typeof x === 'string') return { file: x, name: /^data:/i.test(x) ? `${place} (a data: URL of ${x.length} characters)` : x };
+  if (x instanceof URL) return imageFile(x.href, index); // new URL('./photo.jpg', import.meta.url)
   if (x instanceof Uint8Array) return { file: x, name: `${place} (${x.length} bytes)` };
+  // await (await fetch(url)).arrayBuffer(), a DataView over a file's bytes: the file's bytes too.
+  if (x instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer)) {
+    return { file: new Uint8Array(x), name: `${place} (${x.byteLength} bytes)` };
+  }
+  if (x instanceof DataView) return { file: new Uint8Array(x.buffer, x.byteOffset, x.byteLength), name: `${place} (${x.byteLength} bytes)` };
+  if (ArrayBuffer.isView(x)) {
+    const kind = x.constructor.name;
+    throw new CnnZooError(`${placed('Image', index)} is a ${kind}: an image is a file's bytes (a Uint8Array, Buffer or ArrayBuffer) or pixels ` +
+      `with their shape (a [H, W, 3] tensor, an RgbImage { width, height, data }${kind === 'Uint8ClampedArray' ? ', or the ImageData whose data this is' : ''}).`, 'BAD_INPUT');
+  }
   if (typeof Blob === 'undefined' || !(x instanceof Blob)) return undefined;
   const fileName = (x as { name?: unknown }).name;
   return { file: new Uint8Array(await x.arrayBuffer()), name: typeof fileName === 'string' && fileName ? fileName : `${place} (a Blob of ${x.size} bytes)` };
@@ -118,6 +131,15 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
     throw new CnnZooError(`${placed('Image tensor', index)} has rank ${x.rank} (shape [${x.shape}]); pass [H, W, 3] or [N, H, W, 3] raw pixels.`, 'BAD_INPUT_SHAPE');
   }
   if (typeof x === 'object' && x !== null) {
+    // Without a DOM (Node), tf.browser.fromPixels takes only ImageData-like objects; anything else (a stream, a
+    // sharp instance) failed deep inside it.
+    if (typeof document === 'undefined' && typeof OffscreenCanvas === 'undefined') {
+      const { isImageDataLike } = await import('../image/browser-decode.js');
+      if (!isImageDataLike(x)) {
+        throw new CnnZooError(`${placed('Image', index)} is ${shown(x)}, which is not an image here: pass a file path or URL, the file's ` +
+          'bytes (Buffer, Uint8Array, ArrayBuffer; read a stream into one first), a Blob, an RgbImage, or a [H, W, 3] pixel tensor.', 'BAD_INPUT');
+      }
+    }
     const t = tf.browser.fromPixels(x as PixelSource, 3);
     try { return [await tensorToRgb(t)]; } finally { t.dispose(); }
   }

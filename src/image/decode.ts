@@ -42,6 +42,7 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
     return input;
   }
   if (isHttpUrl(input)) return fetchImageBytes(input, 'Check the URL and the network (or download it and pass the file).');
+  if (/^data:/i.test(input)) return fetchImageBytes(input, 'Check the data: URL (data:image/jpeg;base64,...).');
   const { readFile } = await import('node:fs/promises');
   try {
     return await readFile(/^file:/i.test(input) ? new URL(input) : input);
@@ -52,7 +53,8 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
         '(cnn-zoo classify takes a folder and reads its images).', 'IMAGE_NOT_FOUND');
     }
     const why = code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new CnnZooError(`${name}: cannot read the image (${why}). Check the path.`, 'IMAGE_NOT_FOUND');
+    const tilde = code === 'ENOENT' && /^~[\\/]/.test(input) ? ' (~ is your home folder only in a shell: give the full path, or os.homedir())' : '';
+    throw new CnnZooError(`${name}: cannot read the image (${why}). Check the path${tilde}.`, 'IMAGE_NOT_FOUND');
   }
 }
 
