@@ -60,6 +60,9 @@ describe('public API', () => {
       [() => load('squeezenet1_1', { weights: 'imagenet', hub: { mirorr: '/tmp' } as never }), /^load\("squeezenet1_1"\), hub: unknown option "mirorr"\. Did you mean mirror\? Options: mirror, cacheDir, /],
       [() => load('squeezenet1_1', { weights: 'imagenet', hub: '/tmp' as never }), /^load\("squeezenet1_1"\), hub: options must be an object \(\{ mirror, .*\}\), got "\/tmp" \(a string\)\.$/],
       [() => load('squeezenet1_1', { weights: null, cache: { indexDB: 'x' } as never }), /^load\("squeezenet1_1"\), cache: unknown option "indexDB"\. Did you mean indexedDB\? Options: indexedDB\.$/],
+      // A string where a boolean goes was read as true: includeTop: 'false' built the classifier.
+      [() => load('resnet18', { weights: null, includeTop: 'false' as never }), /^resnet18: includeTop must be true or false, got "false" \(a string\)\.$/],
+      [() => load('resnet18', { weights: null, inference: 'yes' as never }), /^load\("resnet18"\): inference must be true or false, got "yes" \(a string\)\.$/],
       // A misspelt weights name was read as a folder ("Cannot read model.json at "imagenett" (ENOENT)").
       [() => load('resnet50', { weights: 'imagenett' }), /^resnet50: weights "imagenett" is neither a weights name nor a path here\. Did you mean "imagenet"\? Weights names: imagenet, torchvision, torchvision:IMAGENET1K_V2, /],
     ] as const) {

@@ -135,6 +135,9 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     throw new CnnZooError(`load(name): name is a model name such as "resnet50" or the folder or URL of converted weights, got ${shown(name)}.`, 'UNKNOWN_MODEL');
   }
   checkLoadOptions(`load("${name}")`, opts);
+  if (opts.inference !== undefined && typeof opts.inference !== 'boolean') {
+    throw new CnnZooError(`load("${name}"): inference must be true or false, got ${shown(opts.inference)}.`, 'BAD_OPTION');
+  }
   checkRuntime(opts.runtime, `load("${name}")`);
   const startBackend = async () => { if (opts.backend) await useBackend(opts.backend); else choice = await ensureBackend({ announce: false }); };
   if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {

@@ -75,6 +75,10 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
   if (pooling !== null && pooling !== 'avg' && pooling !== 'max') {
     throw new CnnZooError(`${spec.name}: pooling must be 'avg', 'max' or null, got ${shown(pooling)}.`, 'BAD_OPTION');
   }
+  const includeTop = opts.includeTop ?? true;
+  if (typeof includeTop !== 'boolean') {
+    throw new CnnZooError(`${spec.name}: includeTop must be true or false, got ${shown(includeTop)}.`, 'BAD_OPTION');
+  }
   const globalPool = opts.globalPool ?? false;
   if (typeof globalPool !== 'boolean') {
     throw new CnnZooError(`${spec.name}: globalPool must be true or false, got ${shown(globalPool)}.`, 'BAD_OPTION');
@@ -83,7 +87,7 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
     throw new CnnZooError(`${spec.name}: globalPool only applies to models whose reference head pools a fixed window; ` +
       `${spec.name}'s head already takes every input size of at least ${spec.minInputSize} px. Drop globalPool.`, 'BAD_OPTION');
   }
-  return { inputHeight: h, inputWidth: w, numClasses, includeTop: opts.includeTop ?? true, pooling, globalPool };
+  return { inputHeight: h, inputWidth: w, numClasses, includeTop, pooling, globalPool };
 }
 
 /**
