@@ -116,6 +116,30 @@ export function meant(name: string, candidates: readonly string[]): string | und
 }
 
 /** Refuses option names a call does not know (a typo would otherwise be ignored silently), naming the closest. */
+/** What an option holds, for `checkOptionKinds`. */
+export type OptionKind = 'boolean' | 'function' | 'string' | 'positive integer' | 'positive number';
+
+const KIND_OK: Readonly<Record<OptionKind, (v: unknown) => boolean>> = {
+  boolean: (v) => typeof v === 'boolean',
+  function: (v) => typeof v === 'function',
+  string: (v) => typeof v === 'string',
+  'positive integer': (v) => Number.isInteger(v) && (v as number) > 0,
+  'positive number': (v) => typeof v === 'number' && v > 0 && Number.isFinite(v),
+};
+
+/**
+ * Refuses an option set to a value of the wrong kind, which would otherwise be read loosely (`fp16: 'true'` as
+ * false, `includeTop: 'false'` as true) or crash later (`onProgress: 'x'` is not a function). Unset options pass.
+ */
+export function checkOptionKinds(where: string, opts: object, kinds: Readonly<Record<string, OptionKind>>): void {
+  for (const [key, kind] of Object.entries(kinds)) {
+    const v = (opts as Record<string, unknown>)[key];
+    if (v === undefined || KIND_OK[kind](v)) continue;
+    const want = kind === 'boolean' ? 'true or false' : kind === 'function' ? 'a function' : `a ${kind}`;
+    throw new CnnZooError(`${where}: ${key} must be ${want}, got ${shown(v)}.`, 'BAD_OPTION');
+  }
+}
+
 export function checkOptionNames(where: string, opts: object, known: readonly string[]): void {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
     throw new CnnZooError(`${where}: options must be an object ({ ${known.join(', ')} }), got ${shown(opts)}.`, 'BAD_OPTION');

@@ -83,6 +83,15 @@ describe('public API', () => {
         [() => convertCheckpoint({ arch: 'squeezenet1_1', from: 'torch', inputs: [], dtyp: 'float16' } as never), /^convertCheckpoint: unknown option "dtyp"\. Did you mean dtype\?/],
         [() => exportOnnx(tiny, { output: 'features' } as never), /^exportOnnx: unknown option "output"\. Did you mean outputs\?/],
         [async () => evaluate(tiny, await openDataset(join(SHARED, 'imagenet', 'val-subset')), { limt: 1 } as never), /^evaluate\(model, dataset, options\): unknown option "limt"\. Did you mean limit\?/],
+        // A known option of the wrong kind: fp16: 'true' exported float32, outputs: 'feature' asked for layers "f", "e", ...;
+        // batchSizes: '1,2', onProgress: 'x' and a string maxPixels failed later or were read loosely.
+        [() => exportOnnx(tiny, { fp16: 'true' } as never), /^exportOnnx: fp16 must be true or false, got "true" \(a string\)\.$/],
+        [() => exportOnnx(tiny, { outputs: 'feature' } as never), /^exportOnnx: outputs is 'features' \(every feature stage\) or a list of layer names, got "feature" \(a string\)\.$/],
+        [() => profileModel(tiny, { batchSizes: '1,2' } as never), /^profileModel\(model, options\): batchSizes is a list of positive integers such as \[1, 8\], got "1,2" \(a string\)\.$/],
+        [() => profileModel(tiny, { onProgress: true } as never), /^profileModel\(model, options\): onProgress must be a function, got true\.$/],
+        [() => decodeImage(join(SHARED, 'images', 'parrot.jpg'), { maxPixels: '1e6' } as never), /^decodeImage\(input, options\): maxPixels must be a positive integer, got "1e6" \(a string\)\.$/],
+        [() => fetchWeights('squeezenet1_1', 'imagenet', { keepDownload: 'yes', retries: 0 } as never), /^fetchWeights\(arch, selector, options\): keepDownload must be true or false, got "yes" \(a string\)\.$/],
+        [() => load('squeezenet1_1', { weights: 'imagenet', hub: { timeoutMs: '5000' } as never }), /^load\("squeezenet1_1"\), hub: timeoutMs must be a positive number, got "5000" \(a string\)\.$/],
       ] as const) {
         let e: unknown;
         try { await call(); } catch (x) { e = x; }

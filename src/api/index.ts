@@ -8,11 +8,11 @@ import { cardOf, type Card } from './cards.js';
 import { countFlops, countParams } from '../zoo/count.js';
 import { announce, ensureBackend, noteUnchosenBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
-import { HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
+import { HUB_KINDS, HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
 import { checkpointFileOf, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
-import { CnnZooError, checkOptionNames, meant, shown } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, meant, shown } from '../errors.js';
 import { modelAndWeights } from './weights.js';
 import { checkRuntime, startRuntime } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
@@ -113,7 +113,10 @@ const LOAD_OPTIONS = [...CREATE_OPTIONS, 'weights', 'backend', 'cache', 'hub', '
 /** load()'s option names, and those inside `hub` and `cache` (a misspelt `hub.mirror` went online unnoticed). */
 function checkLoadOptions(where: string, opts: LoadModelOptions): void {
   checkOptionNames(where, opts, LOAD_OPTIONS);
-  if (opts.hub !== undefined) checkOptionNames(`${where}, hub`, opts.hub, HUB_OPTIONS);
+  if (opts.hub !== undefined) {
+    checkOptionNames(`${where}, hub`, opts.hub, HUB_OPTIONS);
+    checkOptionKinds(`${where}, hub`, opts.hub, HUB_KINDS);
+  }
   if (opts.cache !== undefined) checkOptionNames(`${where}, cache`, opts.cache, ['indexedDB']);
 }
 

@@ -3,7 +3,7 @@
  * takes images and returns plain JS objects (no tensors leak): classify, embed, features, preprocess.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { IMAGENET_DEFAULT, preprocessBatch } from '../image/preprocess.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { modelMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
@@ -159,6 +159,7 @@ export class ZooModel {
   async fit(data: TrainingData, opts: FitOptions = {}): Promise<FitHistory> {
     return this.inFlight('fit', async () => {
       checkOptionNames(`${this.name}.fit()`, opts, FIT_OPTIONS);
+      checkOptionKinds(`${this.name}.fit()`, opts, { onProgress: 'function' });
       const labels = this.meta?.labels;
       if (!this.spec || !this.trainingForm || !Array.isArray(labels) || this.classes.offset !== 0) {
         throw new CnnZooError(`${this.name}: fit() trains a classifier with its own classes in its training form; ` +

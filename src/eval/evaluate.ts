@@ -5,7 +5,7 @@
  * are counted in `failed` (with the reason) and left out of the accuracy, never silently dropped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, checkLayersModel, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkLayersModel, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { decodeImage } from '../image/decode.js';
 import { resizeAndCrop } from '../image/preprocess.js';
 import { normalizeInto } from '../image/resize-crop.js';
@@ -96,6 +96,7 @@ export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, opt
     throw new CnnZooError(`evaluate(model, dataset): dataset comes from openDataset(dir), got ${shown(dataset)}.`, 'BAD_DATASET');
   }
   checkOptionNames('evaluate(model, dataset, options)', options, EVALUATE_OPTIONS);
+  checkOptionKinds('evaluate(model, dataset, options)', options, { onProgress: 'function', name: 'string', weights: 'string' });
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CnnZooError(`batchSize must be a positive integer, got ${shown(batchSize)}.`, 'BAD_OPTION');
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { countParams, layerTable, type LayerCount } from '../zoo/count.js';
-import { CnnZooError, checkOptionNames } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { inputSizeOf } from './model-settings.js';
 import { isNode } from '../platform.js';
 
@@ -165,6 +165,10 @@ export async function environmentInfo(): Promise<EnvironmentInfo> {
 /** Profiles `model` on the current backend (see the module comment). */
 export async function profileModel(model: tf.LayersModel, opts: ProfileOptions = {}): Promise<ProfileResult> {
   checkOptionNames('profileModel(model, options)', opts, PROFILE_OPTIONS);
+  checkOptionKinds('profileModel(model, options)', opts, { runs: 'positive integer', maxMsPerBatch: 'positive number', layers: 'boolean', name: 'string', onProgress: 'function' });
+  if (opts.batchSizes !== undefined && !Array.isArray(opts.batchSizes)) {
+    throw new CnnZooError(`profileModel(model, options): batchSizes is a list of positive integers such as [1, 8], got ${shown(opts.batchSizes)}.`, 'BAD_OPTION');
+  }
   const batchSizes = opts.batchSizes ?? DEFAULT_BATCH_SIZES;
   if (batchSizes.length === 0 || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) {
     throw new CnnZooError(`Batch sizes must be positive integers, got ${batchSizes.join(',')}.`, 'BAD_OPTION');

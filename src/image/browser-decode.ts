@@ -5,7 +5,7 @@
  * so its decoder (libjpeg-turbo in Chromium) gives PIL's pixels, through `createImageBitmap`'s default path, which
  * takes a quarter less time than asking it for no colour conversion; other formats' decoders may differ from PIL's.
  */
-import { CnnZooError, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { fetchImageBytes } from './fetch-bytes.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import { cropWindow, type CropFor, type PixelBuffer } from './resize-crop.js';
@@ -130,6 +130,7 @@ export async function decodePixels(input: string | Uint8Array, options: DecodeOp
 /** Decodes an image URL or its bytes to 8-bit RGB in a browser. Throws `CnnZooError` for unreadable or huge input. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
   checkOptionNames('decodeImage(input, options)', options, ['maxPixels', 'name'] satisfies (keyof DecodeOptions)[]);
+  checkOptionKinds('decodeImage(input, options)', options, { maxPixels: 'positive integer', name: 'string' });
   const { width, height, data: rgba } = await decodePixels(input, options);
   const data = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {

@@ -8,7 +8,7 @@
  * 16-bit images are scaled to 8 bits, where PIL would clip them).
  * Node only (sharp is loaded on first use).
  */
-import { CnnZooError, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { fetchImageBytes, isHttpUrl } from './fetch-bytes.js';
 import { IMAGE_FORMATS } from './files.js';
@@ -110,6 +110,7 @@ async function decodeRgb(sharp: Sharp, bytes: Uint8Array, maxPixels: number, nam
 /** Decodes an image file (a path, a file: or http(s) URL) or its bytes to 8-bit RGB. Throws `CnnZooError` for empty, corrupt, truncated or huge input. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
   checkOptionNames('decodeImage(input, options)', options, DECODE_OPTIONS);
+  checkOptionKinds('decodeImage(input, options)', options, { maxPixels: 'positive integer', name: 'string' });
   const name = options.name ?? (typeof input === 'string' ? input : `image (${input instanceof Uint8Array ? `${input.length} bytes` : typeof input})`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const bytes = await readInput(input, name);

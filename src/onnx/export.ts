@@ -14,7 +14,7 @@
  * so a Dense after them reads its rows in tfjs order. Every layer class has one entry in `LAYERS`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, checkLayersModel, checkOptionNames } from '../errors.js';
+import { CnnZooError, checkLayersModel, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { featureStages, hasClassifier } from '../zoo/heads.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
 import { activationQuant, quantizePerChannel, tapCoverage, toFloat16, weightRoundingShift, type ActivationQuant, type Int8Calibration } from './quantize.js';
@@ -480,6 +480,10 @@ export interface OnnxIo {
 export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExportOptions = {}): Promise<{ bytes: Uint8Array; io: OnnxIo }> {
   checkLayersModel('exportOnnx(model)', model, 'exportOnnx(zooModel.model)');
   checkOptionNames('exportOnnx', options, ONNX_EXPORT_OPTIONS);
+  checkOptionKinds('exportOnnx', options, { fp16: 'boolean', name: 'string', inputName: 'string' });
+  if (options.outputs !== undefined && options.outputs !== 'features' && !Array.isArray(options.outputs)) {
+    throw new CnnZooError(`exportOnnx: outputs is 'features' (every feature stage) or a list of layer names, got ${shown(options.outputs)}.`, 'BAD_OPTION');
+  }
   const layout = options.layout ?? 'NHWC';
   if (layout !== 'NHWC' && layout !== 'NCHW') throw new CnnZooError(`exportOnnx: layout must be 'NHWC' or 'NCHW', got "${String(layout)}".`, 'BAD_OPTION');
   if (model.inputs.length !== 1) throw new CnnZooError(`exportOnnx: "${model.name}" has ${model.inputs.length} inputs; export supports image models with one input.`, 'BAD_OPTION');

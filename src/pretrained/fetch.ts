@@ -3,7 +3,7 @@
  * verify its hash, convert it in-process with the readers, and cache the tfjs artifacts; later calls reuse the
  * cache without any request.
  */
-import { CnnZooError, checkOptionNames } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, type OptionKind } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { saveConverted } from '../artifacts/save.js';
 import type * as tf from '@tensorflow/tfjs';
@@ -39,6 +39,11 @@ const HUB_KEYS: Record<keyof HubOptions, true> = {
   trustUnpinned: true, hfEndpoint: true, fetch: true, timeoutMs: true, retries: true, retryDelayMs: true, onProgress: true,
 };
 export const HUB_OPTIONS: readonly string[] = Object.keys(HUB_KEYS);
+/** The kinds of the hub options that are read loosely or called (checked with their names). */
+export const HUB_KINDS: Readonly<Partial<Record<keyof HubOptions, OptionKind>>> = {
+  mirror: 'string', cacheDir: 'string', keepDownload: 'boolean', onStatus: 'function', indexedDBPrefix: 'string', sha256: 'string',
+  trustUnpinned: 'boolean', hfEndpoint: 'string', fetch: 'function', timeoutMs: 'positive number', onProgress: 'function',
+};
 
 /** What `fetch.json` in a cached model directory records. */
 export interface FetchRecord {
@@ -179,6 +184,7 @@ export async function cacheConverted(root: string, dir: string, record: FetchRec
  */
 export async function fetchWeights(arch: string, selector = 'imagenet', opts: HubOptions = {}): Promise<FetchResult> {
   checkOptionNames('fetchWeights(arch, selector, options)', opts, HUB_OPTIONS);
+  checkOptionKinds('fetchWeights(arch, selector, options)', opts, HUB_KINDS);
   const c = resolveCheckpoint(arch, selector);
   const dtype = checkDtype(opts.dtype ?? 'float32');
   const mirror = opts.mirror ?? process.env.CNN_ZOO_MIRROR;
