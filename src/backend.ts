@@ -11,7 +11,7 @@
  * vendor ICD); nothing is installed by this package.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkOptionNames, CnnZooError, shown } from './errors.js';
+import { checkOptionKinds, checkOptionNames, CnnZooError, shown } from './errors.js';
 import { isNode, raceWorkerFailure } from './platform.js';
 import { registerWasmGradients } from './kernels/wasm-gradients.js';
 import { registerCpuKernels } from './kernels/cpu-kernels.js';
@@ -421,6 +421,20 @@ const PICK_OPTIONS = [...BACKEND_OPTIONS, 'order', 'log'] as const satisfies rea
 /** Refuses unknown option names and a `wasmThreads` that is not a whole number of at least 1. */
 function checkOptions(where: string, o: object, known: readonly string[]): void {
   checkOptionNames(where, o, known);
+  const { order, log, flags, dawnOptions } = o as PickOptions;
+  if (order !== undefined && !Array.isArray(order)) {
+    throw new CnnZooError(`${where}: order is a list of backend names such as ['wasm', 'cpu'], got ${shown(order)}.`, 'BAD_OPTION');
+  }
+  if (log !== undefined && typeof log !== 'boolean' && typeof log !== 'function') {
+    throw new CnnZooError(`${where}: log is true, false or a function that receives the message, got ${shown(log)}.`, 'BAD_OPTION');
+  }
+  if (flags !== undefined && (flags === null || typeof flags !== 'object' || Array.isArray(flags))) {
+    throw new CnnZooError(`${where}: flags is an object of tfjs flags such as { WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 64 }, got ${shown(flags)}.`, 'BAD_OPTION');
+  }
+  if (dawnOptions !== undefined && !Array.isArray(dawnOptions)) {
+    throw new CnnZooError(`${where}: dawnOptions is a list of Dawn options such as ['enable-dawn-features=skip_validation'], got ${shown(dawnOptions)}.`, 'BAD_OPTION');
+  }
+  checkOptionKinds(where, o, { adapterTimeoutMs: 'positive number' });
   const threads = (o as BackendOptions).wasmThreads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new CnnZooError(`${where}: wasmThreads must be a whole number of threads, 1 or more (1 = the single-threaded build), got ${shown(threads)}.`, 'BAD_OPTION');

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { list, info, load, useBackend, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
+import { list, info, load, useBackend, pickBackend, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
 import { evaluate, openDataset, profileModel } from '../src/eval/index.js';
 import { SHARED } from './helpers/shared.js';
 
@@ -92,6 +92,9 @@ describe('public API', () => {
         [() => decodeImage(join(SHARED, 'images', 'parrot.jpg'), { maxPixels: '1e6' } as never), /^decodeImage\(input, options\): maxPixels must be a positive integer, got "1e6" \(a string\)\.$/],
         [() => fetchWeights('squeezenet1_1', 'imagenet', { keepDownload: 'yes', retries: 0 } as never), /^fetchWeights\(arch, selector, options\): keepDownload must be true or false, got "yes" \(a string\)\.$/],
         [() => load('squeezenet1_1', { weights: 'imagenet', hub: { timeoutMs: '5000' } as never }), /^load\("squeezenet1_1"\), hub: timeoutMs must be a positive number, got "5000" \(a string\)\.$/],
+        [() => pickBackend({ order: 'wasm' } as never), /^pickBackend\(\): order is a list of backend names such as \['wasm', 'cpu'\], got "wasm" \(a string\)\.$/],
+        [() => useBackend('wasm', { flags: 'WEBGL_PACK' } as never), /^useBackend\("wasm"\): flags is an object of tfjs flags such as .*, got "WEBGL_PACK" \(a string\)\.$/],
+        [() => convertCheckpoint({ arch: 'squeezenet1_1', from: 'pytorch' as never, inputs: ['x.pth'] }), /^convertCheckpoint: from must be one of torch, .*, got "pytorch" \(a string\)\. Did you mean 'torch'\?$/],
       ] as const) {
         let e: unknown;
         try { await call(); } catch (x) { e = x; }

@@ -5,14 +5,14 @@
  * cnn-zoo metadata (preprocessing, labels, class offset, source with sha256, licence).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkOptionNames, meant, shown } from '../errors.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { ModelSpec } from '../zoo/types.js';
 import type { CnnZooMetadata, WeightDtype } from '../artifacts/metadata.js';
 import { loadStateDict } from './mapping.js';
 import { matchByOrder, renameKeys, splitKey, unfoldBiases } from './match.js';
-import { defaultPreprocess, readSource, type NpyLayout, type SourceFormat, type SourceWeights } from '../checkpoints/files.js';
+import { defaultPreprocess, readSource, SOURCE_FORMATS, type NpyLayout, type SourceFormat, type SourceWeights } from '../checkpoints/files.js';
 import { PRESETS, type PresetName } from '../image/presets.js';
 import type { StateDict } from '../arrays.js';
 import { classOffsetFor } from '../labels/index.js';
@@ -79,6 +79,10 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Converted
     }
   }
   if (!Array.isArray(opts.inputs)) throw new CnnZooError(`convertCheckpoint: inputs is a list of checkpoint files or folders, got ${shown(opts.inputs)}.`, 'BAD_OPTION');
+  if (!(SOURCE_FORMATS as readonly string[]).includes(opts.from)) {
+    const best = meant(String(opts.from), SOURCE_FORMATS) ?? (/pytorch|pth|pt$/i.test(String(opts.from)) ? 'torch' : undefined);
+    throw new CnnZooError(`convertCheckpoint: from must be one of ${SOURCE_FORMATS.join(', ')}, got ${shown(opts.from)}.${best ? ` Did you mean '${best}'?` : ''}`, 'BAD_OPTION');
+  }
   const spec = getSpec(opts.arch);
   const src = opts.source ?? await readSource(opts.from, opts.inputs, { npyLayout: opts.npyLayout });
   const source = opts.inputs.join(' + ');
