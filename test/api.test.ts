@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { list, info, load, useBackend, pickBackend, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
+import { list, info, load, useBackend, pickBackend, nodeFileSystem, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
 import { evaluate, openDataset, profileModel } from '../src/eval/index.js';
 import { SHARED } from './helpers/shared.js';
 
@@ -319,6 +319,18 @@ describe('public API', () => {
       expect(b).to.deep.equal(a);
       expect(a.map((p) => p.label).sort()).to.deep.equal(Array.from({ length: 10 }, (_, i) => `class ${i}`).sort());
       for (const x of [ten, back]) x.dispose();
+      // create()'s bare model, trained elsewhere and saved with tfjs: load(dir) said "no cnn-zoo metadata".
+      const bare = create('squeezenet1_1', { inputSize: 64, numClasses: 3 });
+      const bareDir = join(dir, 'bare');
+      await bare.save(nodeFileSystem(bareDir));
+      const again = await load(bareDir, { inference: false });
+      expect([again.name, again.preprocessing.size, (await again.classify(img)).map((p) => p.label).sort()]).to.deep.equal(['squeezenet1_1', 64, ['class 0', 'class 1', 'class 2']]);
+      const x = tf.randomUniform([1, 64, 64, 3]);
+      const [p, q] = [bare.predict(x) as tf.Tensor, again.model.predict(x) as tf.Tensor];
+      expect(Array.from(await q.data())).to.deep.equal(Array.from(await p.data()));
+      tf.dispose([x, p, q]);
+      bare.dispose();
+      again.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

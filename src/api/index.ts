@@ -13,7 +13,7 @@ import { checkpointFileOf, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, meant, shown } from '../errors.js';
-import { modelAndWeights } from './weights.js';
+import { modelAndWeights, randomMetadata } from './weights.js';
 import { checkRuntime, startRuntime } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
 import { ZooModel } from './zoo-model.js';
@@ -70,10 +70,15 @@ export function info(name: string, opts: { inputSize?: number; numClasses?: numb
 /**
  * `name` built with random weights (a bare `tf.LayersModel`) at any valid input size, on the backend in use
  * (`await useBackend()` first: in Node, with none chosen, tfjs starts its plain-JavaScript cpu, and a line says so).
+ * It carries random weights' metadata, so that trained and saved (`model.save(nodeFileSystem(dir))`), `load(dir)` reads it.
  */
 export function create(name: string, opts: CreateOptions = {}): tf.LayersModel {
   noteUnchosenBackend('create()');
-  return build(name, opts);
+  const model = build(name, opts);
+  // Its metadata (random weights, architecture, size), so that saved after training it loads back with load(dir).
+  const spec = getSpec(name);
+  model.setUserDefinedMetadata({ cnnZoo: randomMetadata(spec, resolveOptions(spec, opts)) });
+  return model;
 }
 
 export interface LoadModelOptions extends CreateOptions {

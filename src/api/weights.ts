@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, meant } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
-import type { CreateOptions, ModelSpec } from '../zoo/types.js';
+import type { BuildContext, CreateOptions, ModelSpec } from '../zoo/types.js';
 import { IMAGENET_DEFAULT } from '../image/preprocess.js';
 import { classOffsetFor } from '../labels/index.js';
 import { withHeadOptions, type CnnZooMetadata } from '../artifacts/metadata.js';
@@ -41,6 +41,12 @@ export function weightsOrigin(spec: ModelSpec, weights: WeightsSource | null | u
 function randomModel(spec: ModelSpec, opts: CreateOptions): tf.LayersModel {
   const ctx = resolveOptions(spec, opts);
   const model = spec.build(ctx);
+  model.setUserDefinedMetadata({ cnnZoo: randomMetadata(spec, ctx) });
+  return model;
+}
+
+/** The metadata of `spec` built with random weights as `ctx` says (ImageNet's default preprocessing; classes numbered). */
+export function randomMetadata(spec: ModelSpec, ctx: BuildContext): CnnZooMetadata {
   const offset = classOffsetFor(ctx.numClasses);
   const meta: CnnZooMetadata = {
     format: 'cnn-zoo-weights/1', arch: spec.name, inputSize: ctx.inputHeight, numClasses: ctx.numClasses,
@@ -49,8 +55,7 @@ function randomModel(spec: ModelSpec, opts: CreateOptions): tf.LayersModel {
     classOffset: ctx.numClasses - offset === 1000 ? offset : 0,
     source: { format: 'random', files: [] }, licence: 'none: random weights', dtype: 'float32',
   };
-  model.setUserDefinedMetadata({ cnnZoo: withHeadOptions(meta, ctx) });
-  return model;
+  return withHeadOptions(meta, ctx);
 }
 
 /** `spec` built and filled by the weights rule (the training form, with the weights' metadata when it has any). */
