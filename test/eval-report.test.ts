@@ -109,6 +109,11 @@ describe('profiling and reports', () => {
     const pick = (gb: number, fps: number): string | undefined => picks.find((p) => p.memoryGB === gb && p.fps === fps)!.model;
     for (const gb of [0.7, 1, 1.4]) expect([pick(gb, 15), pick(gb, 30), pick(gb, 60)]).to.deep.equal(['resnet50', 'mobilenet_v2', 'squeezenet1_1']);
     expect(bestUnderBudget([{ ...rows[2]!, latency: [{ ...rows[2]!.latency[0]!, peakBytes: 2e9 }] }]).every((p) => p.model === undefined)).to.equal(true);
+    // A model only evaluated (not benched) takes its card's params and FLOPs at the card's size (FLOPs were '-').
+    const [only] = mergeResults([evalResult('tf_mobilenet_v2_100', 75, 90)]);
+    expect([only!.params, only!.flops]).to.deep.equal([3506153, 601551104]);
+    const [other] = mergeResults([{ ...evalResult('tf_mobilenet_v2_100', 75, 90), preprocess: { ...evalResult('x', 0, 0).preprocess, size: 160 } }]);
+    expect([other!.params, other!.flops]).to.deep.equal([3506153, undefined]);
   });
 
   it('writes timm-style CSVs, a Markdown table and well-formed SVG charts', () => {

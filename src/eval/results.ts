@@ -92,8 +92,13 @@ export function mergeResults(results: readonly AnyResult[]): ModelRow[] {
     Object.assign(row, e
       ? { top1: e.top1, top5: e.top5, accuracySource: `measured: ${e.dataset} (${e.evaluated} images)`, cropFraction: e.preprocess.cropFraction, interpolation: e.preprocess.interpolation, inputSize: row.inputSize ?? e.preprocess.size }
       : published(row.model));
-    if (row.params === undefined) {
-      try { row.params = getSpec(row.model).meta.params; } catch { /* not a registry model */ }
+    if (row.params === undefined || row.flops === undefined) {
+      try {
+        const spec = getSpec(row.model);
+        row.params ??= spec.meta.params;
+        // The card's FLOPs are at its default input size; an eval at another size has none here.
+        if (row.flops === undefined && spec.meta.flops !== undefined && (row.inputSize ?? spec.inputSize) === spec.inputSize) row.flops = spec.meta.flops;
+      } catch { /* not a registry model */ }
     }
     if (row.top1 !== undefined && row.params) row.accuracyDensity = row.top1 / (row.params / 1e6);
   }
