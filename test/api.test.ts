@@ -168,6 +168,8 @@ describe('public API', () => {
       const hit = top.find((p) => p.index === 652)!;
       expect(hit.label).to.equal('military uniform');
       expect(hit.wnid).to.equal('n03763968');
+      // model.labels: the names by index (TF's background output is not a class).
+      expect([m.labels.length, m.labels[652], m.labels[0]]).to.deep.equal([1000, 'military uniform', 'tench']);
       const again = await m.classify(readFileSync(GRACE));
       expect(again[0]!.index).to.equal(top[0]!.index);
       expect(again[0]!.probability).to.be.closeTo(top[0]!.probability, 1e-6);
@@ -231,6 +233,7 @@ describe('public API', () => {
           try { await headless.classify(GRACE); } catch (e) { err = e; }
           expect(err, JSON.stringify(options)).to.be.instanceOf(CnnZooError);
           expect((err as CnnZooError).code).to.equal('NO_CLASSIFIER');
+          expect(headless.labels).to.deep.equal([]);
           expect((err as Error).message).to.equal('tf_mobilenet_v2_100 has no classifier (built or saved with includeTop: false), so it gives ' +
             'features, not classes: use embed() or features(), or load weights that have a classifier.');
           const [e] = await headless.embed(GRACE);
@@ -318,6 +321,8 @@ describe('public API', () => {
       const [a, b] = [await ten.classify(img, { topK: 10 }), await back.classify(img, { topK: 10 })];
       expect(b).to.deep.equal(a);
       expect(a.map((p) => p.label).sort()).to.deep.equal(Array.from({ length: 10 }, (_, i) => `class ${i}`).sort());
+      expect(back.labels).to.deep.equal(Array.from({ length: 10 }, (_, i) => `class ${i}`));
+      a.forEach((p) => expect(back.labels[p.index]).to.equal(p.label));
       for (const x of [ten, back]) x.dispose();
       // create()'s bare model, trained elsewhere and saved with tfjs: load(dir) said "no cnn-zoo metadata".
       const bare = create('squeezenet1_1', { inputSize: 64, numClasses: 3 });

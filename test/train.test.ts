@@ -58,6 +58,7 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     clf = await load(BASE, { classes: ['beetle', 'dog', 'fish'] });
     expect(clf.model.outputs[0]!.shape).to.deep.equal([null, 3]);
     expect(clf.metadata).to.deep.include({ numClasses: 3, classOffset: 0, labels: ['beetle', 'dog', 'fish'] });
+    expect(clf.labels).to.deep.equal(['beetle', 'dog', 'fish']);
     const events: FitProgress[] = [];
     const tensors = tf.memory().numTensors;
     const h = await clf.fit(data, { epochs: 8, augment: 1, validationSplit: 0.25, onProgress: (p) => events.push(p) });

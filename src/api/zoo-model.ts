@@ -146,6 +146,9 @@ export class ZooModel {
   /** Metadata of the weights (source, licence, classes, preprocessing; a trained classifier's base and settings). */
   get metadata(): CnnZooMetadata | undefined { return this.meta; }
 
+  /** The class names, in the order of `classify()`'s `index` (empty without a classifier). */
+  get labels(): string[] { return hasClassifier(this.model) ? [...this.classes.names] : []; }
+
   /** The training form (batch norm kept): not the fused inference form, which has other layers. */
   private get trainingForm(): boolean {
     return !this.model.layers.some((l) => l.getClassName().startsWith('Fused'));
