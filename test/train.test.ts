@@ -128,7 +128,7 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
   it('cnn-zoo train DATA --model NAME --out DIR --fine-tune 2 --threads 2: progress, held-out accuracy (per fine-tuning epoch too), a classifier classify reads', () => {
     const out = join(tmp, 'cli-classifier');
     const run = cli(['train', data, '--model', BASE, '--out', out, '--epochs', '3', '--augment', '0', '--validation-split', '0.25',
-      '--fine-tune', '2', '--fine-tune-epochs', '1', '--threads', '2']);
+      '--fine-tune', '2', '--fine-tune-epochs', '1', '--threads', '2', '--learning-rate', '0.002', '--fine-tune-learning-rate', '2e-5']);
     console.log(run.stdout.trim().split('\n').map((l) => `      ${l}`).join('\n'));
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.match(/ on wasm SIMD, 2 threads\n/);
@@ -140,7 +140,7 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(run.stdout).to.match(/held-out accuracy: \d+\.\d% \(\d\/3; chance 33\.3%\)/);
     const meta = (JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as { userDefinedMetadata: { cnnZoo: CnnZooMetadata } }).userDefinedMetadata.cnnZoo;
     expect(meta.labels).to.deep.equal(['beetle', 'dog', 'fish']);
-    expect(meta.training!.fit).to.include({ epochs: 3, augment: 0, trainImages: 9, fineTune: 2, fineTuneEpochs: 1 });
+    expect(meta.training!.fit).to.include({ epochs: 3, augment: 0, trainImages: 9, fineTune: 2, fineTuneEpochs: 1, learningRate: 0.002, fineTuneLearningRate: 2e-5 });
     const classified = cli(['classify', PARROT, '--weights', out, '--json']);
     expect(classified.status, classified.stderr).to.equal(0);
     expect((JSON.parse(classified.stdout) as { top: { label: string }[] }[])[0]!.top.map((p) => p.label).sort()).to.deep.equal(['beetle', 'dog', 'fish']);
@@ -199,7 +199,8 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       expect(err).to.be.instanceOf(CnnZooError);
       expect((err as Error).message).to.match(why);
     }
-    for (const [args, why] of [[['--threads', '0'], /--threads must be at least 1/], [['--threads', '2', '--backend', 'cpu'], /--threads sets wasm's threads.*--backend wasm/]] as const) {
+    for (const [args, why] of [[['--threads', '0'], /--threads must be at least 1/], [['--threads', '2', '--backend', 'cpu'], /--threads sets wasm's threads.*--backend wasm/],
+      [['--learning-rate', '0'], /--learning-rate must be a positive number such as 0\.001, got "0"/]] as const) {
       const run = cli(['train', data, '--model', BASE, '--out', join(tmp, 'never'), ...args]);
       expect(run.status, args.join(' ')).to.equal(1);
       expect(run.stderr).to.match(why);

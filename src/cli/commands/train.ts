@@ -8,7 +8,8 @@ import { startBackend } from '../backend.js';
 import { archName, cliWeights, parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|random] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
-  '[--augment 2] [--validation-split 0.2] [--batch 32] [--seed 1] [--input-size N] [--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
+  '[--augment 2] [--validation-split 0.2] [--batch 32] [--learning-rate 0.001] [--fine-tune-learning-rate 1e-5] [--seed 1] [--input-size N] ' +
+  '[--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
   '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
   '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). --threads: wasm\'s threads (ResNet fine-tuning\n' +
@@ -21,6 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     'fine-tune': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, epochs: { type: 'string' }, augment: { type: 'string' },
     'validation-split': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
     threads: { type: 'string' }, 'input-size': { type: 'string' }, json: { type: 'boolean' },
+    'learning-rate': { type: 'string' }, 'fine-tune-learning-rate': { type: 'string' },
   }, usage);
   const name = archName(values);
   if (positionals.length !== 1 || !name || !values.out) throw new CnnZooError(`train needs DATA, --model and --out.\nUsage: ${usage}`, 'BAD_ARGS');
@@ -32,10 +34,17 @@ export async function run(argv: string[]): Promise<number> {
     }
     return n;
   };
+  const rate = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !(n > 0) || !Number.isFinite(n)) throw new CnnZooError(`--${flag} must be a positive number such as 0.001, got "${v}".\nUsage: ${usage}`, 'BAD_ARGS');
+    return n;
+  };
   const opts = {
     fineTune: num('fine-tune', values['fine-tune']), fineTuneEpochs: num('fine-tune-epochs', values['fine-tune-epochs']),
     epochs: num('epochs', values.epochs), augment: num('augment', values.augment), validationSplit: num('validation-split', values['validation-split'], false),
     batchSize: num('batch', values.batch), seed: num('seed', values.seed),
+    learningRate: rate('learning-rate', values['learning-rate']), fineTuneLearningRate: rate('fine-tune-learning-rate', values['fine-tune-learning-rate']),
   };
   const threads = num('threads', values.threads);
   if (threads === 0) throw new CnnZooError(`--threads must be at least 1, got "${values.threads}".\nUsage: ${usage}`, 'BAD_ARGS');
