@@ -188,6 +188,19 @@ describe('CLI paper cuts', function () {
     expect(cli('info', headlessDir).stdout).to.include('  model:       squeezenet1_1 at 64 px, 1000 outputs, without its classifier (includeTop: false, pooling avg)\n');
   });
 
+  it('eval --crop-fraction and --interpolation evaluate with another crop or resampling, and the result says which ran', () => {
+    const json = join(tmp, 'crop.json');
+    const r = cli('eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '2', '--crop-fraction', '0.95', '--interpolation', 'bicubic', '--json', json);
+    expect(r.status, r.stderr).to.equal(0);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { preprocess: { cropFraction: number; interpolation: string; scale: number; size: number } };
+    expect(result.preprocess).to.include({ cropFraction: 0.95, interpolation: 'bicubic', scale: 2 / 255, size: 224 });
+    for (const [flag, value, line] of [['--crop-fraction', '0', 'cnn-zoo: --crop-fraction must be a number above 0 and at most 1 (0.875, 0.95), got "0".'],
+      ['--interpolation', 'lanczos', 'cnn-zoo: --interpolation must be bilinear, bicubic or nearest, got "lanczos".']] as const) {
+      const bad = cli('eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), flag, value);
+      expect([bad.status, bad.stderr.trim(), bad.stdout]).to.deep.equal([1, line, '']);
+    }
+  });
+
   it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {
     const folder = join(tmp, 'photos');
     mkdirSync(join(folder, 'nested'), { recursive: true });

@@ -4,6 +4,8 @@ import { CnnZooError } from '../../errors.js';
 import { selectBackend } from '../backend.js';
 import { openDataset, summarizeProblems } from '../../eval/dataset.js';
 import { evaluate } from '../../eval/evaluate.js';
+import { modelSettings } from '../../eval/model-settings.js';
+import type { PreprocessConfig } from '../../image/types.js';
 import { archOfWeights, modelWithWeights } from '../../api/weights.js';
 import { isWeightsSelector } from '../../pretrained/index.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
@@ -14,20 +16,22 @@ import { parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
-  '[--input-size N [--global-pool]] [--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
+  '[--input-size N [--global-pool]] [--crop-fraction F] [--interpolation bilinear|bicubic|nearest] [--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
   '          or one sub-folder per class named by wnid (a classifier from cnn-zoo train: named as its classes).\n' +
   '          Without --weights: the embedded weights if the model has them,\n' +
   '          else random weights (a smoke test; reports ignore its accuracy).\n' +
   '  --weights DIR alone: converted weights (from cnn-zoo convert or train) name their model.\n' +
   '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept);\n' +
-  '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).';
+  '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).\n' +
+  '  --crop-fraction, --interpolation: evaluate with another centre crop (timm\'s crop_pct: 0.875 resizes to size / 0.875)\n' +
+  '  or resampling than the weights\' own preprocessing (the report says which ran).';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, weights: { type: 'string' }, data: { type: 'string' }, labels: { type: 'string' },
     limit: { type: 'string' }, batch: { type: 'string' }, ...SIZE_FLAGS, backend: { type: 'string', default: 'wasm' },
-    'per-class': { type: 'boolean' }, json: { type: 'string' },
+    'per-class': { type: 'boolean' }, json: { type: 'string' }, 'crop-fraction': { type: 'string' }, interpolation: { type: 'string' },
   }, usage);
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
   // Converted weights (a folder from cnn-zoo train or convert, or its URL) name their model: --weights DIR alone will do.
@@ -38,6 +42,12 @@ export async function run(argv: string[]): Promise<number> {
   const limit = positiveInt(values.limit, 'limit', usage);
   const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
   const size = sizeOptions(values, usage);
+  const crop = values['crop-fraction'] === undefined ? undefined : Number(values['crop-fraction']);
+  if (crop !== undefined && !(crop > 0 && crop <= 1)) throw new CnnZooError(`--crop-fraction must be a number above 0 and at most 1 (0.875, 0.95), got "${values['crop-fraction']}".`, 'BAD_ARGS');
+  const interpolation = values.interpolation as PreprocessConfig['interpolation'] | undefined;
+  if (interpolation !== undefined && !['bilinear', 'bicubic', 'nearest'].includes(interpolation)) {
+    throw new CnnZooError(`--interpolation must be bilinear, bicubic or nearest, got "${interpolation}".`, 'BAD_ARGS');
+  }
   const backend = await selectBackend(values.backend!);
   // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
   const spec = getSpec(name);
@@ -54,8 +64,11 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`model ${name} (weights: ${weights}), input ${model.inputs[0]!.shape[1]} px, backend ${backend}, batch ${batchSize}`);
   if (weights === 'random') console.log('  note: random weights: the accuracy is meaningless; use it as a smoke test.');
   const bar = progressBar('eval');
+  const weightsOwn = modelSettings(model).preprocess;
+  const preprocess: PreprocessConfig | undefined = crop !== undefined || interpolation
+    ? { ...weightsOwn, cropFraction: crop ?? weightsOwn.cropFraction, interpolation: interpolation ?? weightsOwn.interpolation } : undefined;
   const r = await evaluate(model, dataset, {
-    batchSize, ...(limit ? { limit } : {}), name, weights,
+    batchSize, ...(limit ? { limit } : {}), name, weights, ...(preprocess ? { preprocess } : {}),
     onProgress: (p) => bar.update(p.done, p.total, `top-1 ${p.top1.toFixed(2)}%  ${p.imagesPerSec.toFixed(1)} img/s${p.failed ? `  ${p.failed} failed` : ''}`),
   });
   bar.finish();
