@@ -97,6 +97,18 @@ describe('image decoding', () => {
     await fails(new Uint8Array(bmpBytes.subarray(0, 5000)), /truncated BMP/);
     await fails(new Uint8Array(bmpBytes.subarray(0, 20)), /truncated BMP/);
     await fails(bmp(2, 1, 8, [[0, 0, 0, 0]], { compression: 1 }), /RLE/);
+    // An iPhone's HEIC (an ISO-BMFF ftyp box, brand heic): libvips' error named neither the format nor the way out.
+    const ftyp = (major: string, ...compatible: string[]): Uint8Array => {
+      const text = `ftyp${major}\0\0\0\0${compatible.join('')}`;
+      const box = new Uint8Array(4 + text.length + 64);
+      new DataView(box.buffer).setUint32(0, 4 + text.length);
+      box.set(new TextEncoder().encode(text), 4);
+      return box;
+    };
+    await fails(ftyp('heic', 'mif1', 'heic'), /^x: an HEIC\/HEIF photo \(brand "heic", an iPhone's default\), which cannot be decoded here \(no HEVC decoder\)\. Convert it to JPEG \(macOS: sips/);
+    await fails(ftyp('mif1', 'mif1', 'heic'), /^x: an HEIC\/HEIF photo \(brand "mif1"/);
+    // AVIF shares the box (and sometimes the generic brand): not this message.
+    for (const avif of [ftyp('avif', 'mif1'), ftyp('mif1', 'avif')]) await fails(avif, /^x: not a readable image/);
   });
 
   it('refuses decompression bombs before allocating pixels', async () => {

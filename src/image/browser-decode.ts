@@ -5,6 +5,7 @@
  * so its decoder (libjpeg-turbo in Chromium) gives PIL's pixels, through `createImageBitmap`'s default path, which
  * takes a quarter less time than asking it for no colour conversion; other formats' decoders may differ from PIL's.
  */
+import { heicProblem } from './files.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { fetchImageBytes } from './fetch-bytes.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
@@ -102,6 +103,8 @@ export async function decodePixels(input: string | Uint8Array, options: DecodeOp
   }
   const bytes = typeof input === 'string' ? await fetchImageBytes(input, 'In browsers a string is a URL; check it and CORS.') : input;
   if (bytes.length === 0) throw new CnnZooError(`${name}: the image is empty (0 bytes).`, 'BAD_IMAGE');
+  const heic = heicProblem(bytes, name);
+  if (heic) throw new CnnZooError(heic, 'BAD_IMAGE');
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const tooLarge = (width: number, height: number): CnnZooError =>
     new CnnZooError(`${name}: ${width}x${height} has more than ${maxPixels} pixels (a possible decompression bomb); pass a larger maxPixels if you trust it.`, 'IMAGE_TOO_LARGE');

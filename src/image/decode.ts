@@ -11,7 +11,7 @@
 import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { fetchImageBytes, isHttpUrl } from './fetch-bytes.js';
-import { IMAGE_FORMATS } from './files.js';
+import { heicProblem, IMAGE_FORMATS } from './files.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import type { CropFor, PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
@@ -116,6 +116,8 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   const bytes = await readInput(input, name);
   if (bytes.length === 0) throw new CnnZooError(`${name}: the image is empty (0 bytes). Re-download or remove it.`, 'BAD_IMAGE');
   if (isBmp(bytes)) return decodeBmp(bytes, name, maxPixels);
+  const heic = heicProblem(bytes, name);
+  if (heic) throw new CnnZooError(heic, 'BAD_IMAGE');
 
   const sharp = await loadSharp();
   // JPEG in grey or colour (the common case): one libvips call, the header read here (CMYK takes the path below).

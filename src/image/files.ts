@@ -2,3 +2,20 @@
 export const IMAGE_FILE = /\.(jpe?g|png|bmp|webp|gif|tiff?|avif)$/i;
 /** The same formats, as messages name them. */
 export const IMAGE_FORMATS = 'JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF';
+
+/**
+ * An HEIC/HEIF photo (an iPhone's default format: HEVC inside an ISO-BMFF `ftyp` box), refused up front with the fix: no
+ * decoder here reads HEVC (sharp's libheif has AV1 only, for AVIF; Chromium none), and libvips' own error named
+ * neither the format nor a way out. AVIF (brand `avif`/`avis`) is not this and decodes.
+ */
+export function heicProblem(bytes: Uint8Array, name: string): string | undefined {
+  if (bytes.length < 12 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'ftyp') return undefined;
+  const brand = String.fromCharCode(...bytes.subarray(8, 12));
+  if (!['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1'].includes(brand)) return undefined;
+  // The generic HEIF brands also head some AVIF files: their compatible brands (after the minor version) say so.
+  const boxEnd = Math.min(bytes.length, new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0));
+  for (let at = 16; at + 4 <= boxEnd; at += 4) if (/^avi[fs]$/.test(String.fromCharCode(...bytes.subarray(at, at + 4)))) return undefined;
+  return `${name}: an HEIC/HEIF photo (brand "${brand}", an iPhone's default), which cannot be decoded here (no HEVC decoder). ` +
+    'Convert it to JPEG (macOS: sips -s format jpeg IN.heic --out OUT.jpg; libheif: heif-convert IN.heic OUT.jpg), or set the ' +
+    'iPhone to save JPEG (Settings > Camera > Formats > Most Compatible).';
+}

@@ -33,7 +33,8 @@ async function stdinBytes(): Promise<Uint8Array> {
 /** A folder's image files (not its sub-folders), in name order; null for anything that is not a folder. */
 async function folderImages(path: string): Promise<string[] | null> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || !(await stat(path).then((s) => s.isDirectory(), () => false))) return null;
-  return (await readdir(path)).filter((f) => IMAGE_FILE.test(f) && !f.startsWith('.')).sort().map((f) => join(path, f));
+  // HEIC photos too (an iPhone folder): each is refused with how to convert it, rather than left out unsaid.
+  return (await readdir(path)).filter((f) => (IMAGE_FILE.test(f) || /\.hei[cf]$/i.test(f)) && !f.startsWith('.')).sort().map((f) => join(path, f));
 }
 
 export async function run(argv: string[]): Promise<number> {
