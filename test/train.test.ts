@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkGradients, CnnZooError, load, useBackend, type FitProgress, type ZooModel } from '../src/index.js';
@@ -175,6 +175,16 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     err = undefined;
     try { await clf.fit(one, { epochs: 1 }); } catch (e) { err = e; }
     expect((err as Error).message).to.match(/images of one class only \(fish\).*one sub-folder of images per class, at least two classes/);
+
+    // A folder of iPhone photos: HEIC is not read (no HEVC decoder), and the error says so instead of "no images".
+    const iphone = join(tmp, 'iphone');
+    for (const c of ['cat', 'dog']) {
+      mkdirSync(join(iphone, c), { recursive: true });
+      writeFileSync(join(iphone, c, 'IMG_0001.HEIC'), 'not decoded');
+    }
+    err = undefined;
+    try { await clf.fit(iphone, { epochs: 1 }); } catch (e) { err = e; }
+    expect((err as Error).message).to.match(/no class sub-folders with images; .* Its 2 HEIC photo\(s\) cannot be read here: convert them to JPEG/);
 
     const empty = join(tmp, 'empty');
     mkdirSync(empty);

@@ -24,16 +24,20 @@ export async function readImageFolder(dir: string): Promise<LabelledImages & { i
   if (!(await isDir(dir))) throw new CnnZooError(`Training folder ${dir} does not exist or is not a folder.`, 'BAD_DATASET');
   const classes: string[] = [];
   const items: { image: string; label: number }[] = [];
+  let heic = 0;
   for (const name of (await readdir(dir)).sort()) {
     if (name.startsWith('.') || !(await isDir(join(dir, name)))) continue;
-    const files = (await readdir(join(dir, name))).filter((f) => IMAGE_FILE.test(f)).sort();
+    const all = await readdir(join(dir, name));
+    heic += all.filter((f) => /\.hei[cf]$/i.test(f)).length;
+    const files = all.filter((f) => IMAGE_FILE.test(f)).sort();
     if (files.length === 0) continue;
     const label = classes.push(name) - 1;
     for (const f of files) items.push({ image: join(dir, name, f), label });
   }
   if (classes.length < 2) {
     throw new CnnZooError(`${dir} has ${classes.length === 0 ? 'no class sub-folders with images' : `images of one class only (${classes[0]})`}; ` +
-      'training needs one sub-folder of images per class, at least two classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).', 'BAD_DATASET');
+      'training needs one sub-folder of images per class, at least two classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).' +
+      (heic ? ` Its ${heic} HEIC photo(s) cannot be read here: convert them to JPEG (macOS: sips -s format jpeg IN.heic --out OUT.jpg).` : ''), 'BAD_DATASET');
   }
   return { classes, items };
 }
