@@ -201,6 +201,20 @@ describe('CLI paper cuts', function () {
     }
   });
 
+  it('list --max-params (5e6, 5M, 500k) filters like list({ maxParams }), in the table, --json and --markdown', async () => {
+    const { list } = await import('../src/api/index.js');
+    const want = list({ maxParams: 1e6 }).map((c) => c.name);
+    expect(want.length).to.be.within(2, 20);
+    for (const v of ['1e6', '1M', '1000k']) {
+      const r = cli('list', '--max-params', v, '--json');
+      expect(r.status, r.stderr).to.equal(0);
+      expect((JSON.parse(r.stdout) as { name: string }[]).map((c) => c.name), v).to.deep.equal(want);
+    }
+    const md = cli('list', '--max-params', '1M', '--markdown').stdout.trim().split('\n');
+    expect(md.slice(2).map((l) => /^\| `([^`]+)`/.exec(l)![1])).to.deep.equal(want);
+    expect(cli('list', '--max-params', 'lots').stderr).to.match(/^cnn-zoo: --max-params must be a positive count such as 5e6, 5M or 500k, got "lots"\./);
+  });
+
   it('classify FOLDER takes the folder\'s image files in name order (not its sub-folders); a folder without images is one line', () => {
     const folder = join(tmp, 'photos');
     mkdirSync(join(folder, 'nested'), { recursive: true });
