@@ -186,6 +186,10 @@ describe('CLI paper cuts', function () {
     expect(about.stdout).to.include('  input:       64x64x3 (default 224, min 17), 10 classes (default 1000)\n');
     expect(about.stdout).to.include(`  params:      ${1235496 - 513 * 990} (`);
     expect(cli('info', headlessDir).stdout).to.include('  model:       squeezenet1_1 at 64 px, 1000 outputs, without its classifier (includeTop: false, pooling avg)\n');
+    // export --weights DIR alone (it said "export needs one model name, got 0"); features come out as "features".
+    const exported = cli('export', '--weights', headlessDir, '--out', join(tmp, 'headless.onnx'));
+    expect(exported.status, exported.stderr).to.equal(0);
+    expect(exported.stdout).to.match(/^\S+headless\.onnx: squeezenet1_1 \(inference form\)[^\n]*\n[^\n]*\n {2}output features \[N,512\]$/m);
   });
 
   it('eval --crop-fraction and --interpolation evaluate with another crop or resampling, and the result says which ran', () => {

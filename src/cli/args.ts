@@ -1,5 +1,6 @@
 /** Small argument helpers shared by the CLI commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { stat } from 'node:fs/promises';
 import { CnnZooError, meant } from '../errors.js';
 
 /** Node's parser messages, said plainly: an unknown flag gets the closest known one ("did you mean"). */
@@ -53,4 +54,16 @@ export const SIZE_FLAGS = { 'input-size': { type: 'string' }, 'global-pool': { t
 export function sizeOptions(values: { 'input-size'?: string; 'global-pool'?: boolean }, usage: string): { inputSize?: number; globalPool?: true } {
   const inputSize = positiveInt(values['input-size'], 'input-size', usage);
   return { ...(inputSize ? { inputSize } : {}), ...(values['global-pool'] ? { globalPool: true as const } : {}) };
+}
+
+/**
+ * The registry model that `--weights` names when they are converted weights (a folder from `cnn-zoo convert` or
+ * `train`, or its URL): their metadata says, so the model name may be left out. Undefined for weights names
+ * (imagenet, random, publisher:tag), checkpoint files and no `--weights`; a folder that is not there says so.
+ */
+export async function archOfWeightsFlag(weights: string | undefined): Promise<string | undefined> {
+  const [{ isWeightsSelector }, { archOfWeights }] = await Promise.all([import('../pretrained/index.js'), import('../api/weights.js')]);
+  if (weights === undefined || weights === 'random' || isWeightsSelector(weights)) return undefined;
+  const folder = /^https?:\/\//i.test(weights) || await stat(weights).then((s) => !s.isFile(), () => true);
+  return folder ? (await archOfWeights(weights)).name : undefined;
 }

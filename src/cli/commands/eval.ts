@@ -1,18 +1,17 @@
 /** `cnn-zoo eval --model NAME [--weights imagenet|FILE|DIR|random] --data DIR`: Top-1/Top-5, per-class accuracy and images/s on a labelled folder. */
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { selectBackend } from '../backend.js';
 import { openDataset, summarizeProblems } from '../../eval/dataset.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { modelSettings } from '../../eval/model-settings.js';
 import type { PreprocessConfig } from '../../image/types.js';
-import { archOfWeights, modelWithWeights } from '../../api/weights.js';
-import { isWeightsSelector } from '../../pretrained/index.js';
+import { modelWithWeights } from '../../api/weights.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
 import { modelMetadata } from '../../artifacts/metadata.js';
 import { getSpec } from '../../zoo/registry.js';
 import { progressBar } from '../../eval/progress.js';
-import { parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
+import { archOfWeightsFlag, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
@@ -35,9 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   }, usage);
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
   // Converted weights (a folder from cnn-zoo train or convert, or its URL) name their model: --weights DIR alone will do.
-  const ownsModel = values.weights !== undefined && !isWeightsSelector(values.weights) && values.weights !== 'random' &&
-    (/^https?:\/\//i.test(values.weights) || await stat(values.weights).then((s) => !s.isFile(), () => true)); // a folder (or none there: its error says so)
-  const name = values.model ?? (positionals.length === 1 ? positionals[0] : ownsModel && !positionals.length ? (await archOfWeights(values.weights!)).name : undefined);
+  const name = values.model ?? (positionals.length === 1 ? positionals[0] : positionals.length ? undefined : await archOfWeightsFlag(values.weights));
   if (!name || !values.data || positionals.length > (values.model ? 0 : 1)) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
   const limit = positiveInt(values.limit, 'limit', usage);
   const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
