@@ -176,6 +176,8 @@ describe('CLI paper cuts', function () {
       mkdirSync(join(data, `c${i}`), { recursive: true });
       copyFileSync(GRACE_HOPPER, join(data, `c${i}`, 'a.bmp'));
     }
+    const other = cli('eval', 'resnet18', '--weights', tenDir, '--data', data);
+    expect(other.stderr.trim()).to.equal(`cnn-zoo: ${tenDir} holds weights for "squeezenet1_1", not "resnet18". Use --model squeezenet1_1 (or leave the model out: the weights name it).`);
     const own = cli('eval', '--weights', tenDir, '--data', data);
     expect(own.status, own.stderr).to.equal(0);
     expect(own.stdout).to.match(/^squeezenet1_1 on ten-classes: top-1 10\.00% {2}top-5 50\.00% {2}\(10 of 10 images evaluated, 0 failed;/m);
