@@ -141,7 +141,8 @@ describe('image decoding in Chromium (the browser build)', function () {
     const huge = await decode('huge.jpg');
     expect(huge).to.deep.include({ code: 'IMAGE_TOO_LARGE' });
     expect((huge as { message: string }).message).to.equal(
-      '/img/huge.jpg: 60000x60000 has more than 89478485 pixels (a possible decompression bomb); pass a larger maxPixels if you trust it.');
+      '/img/huge.jpg: image is 60000x60000 = 3600000000 pixels, above the limit of 178956970 (a guard against decompression bombs). ' +
+      'Downscale it, or if you trust it decode it with decodeImage(file, { maxPixels }) and pass the pixels it returns.');
     expect(await decode('owl.jpg', 1000)).to.deep.include({ code: 'IMAGE_TOO_LARGE' });
   });
 

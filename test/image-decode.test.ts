@@ -123,5 +123,14 @@ describe('image decoding', () => {
     err = undefined;
     try { await decodeImage(new Uint8Array(png), { maxPixels: 1000 }); } catch (e) { err = e; }
     expect((err as Error).message).to.match(/4096 pixels, above the limit of 1000/);
+    // The default is where PIL refuses (twice Image.MAX_IMAGE_PIXELS; between the two it only warns): a 90-megapixel
+    // photo, which torchvision's loader reads, decodes (it was refused at 89478485).
+    const big = await sharp({ create: { width: 10_000, height: 9_000, channels: 3, background: '#406080' } }).png({ compressionLevel: 1 }).toBuffer();
+    const img = await decodeImage(new Uint8Array(big));
+    expect([img.width, img.height, img.data[0], img.data[img.data.length - 1]]).to.deep.equal([10_000, 9_000, 0x40, 0x80]);
+    err = undefined;
+    try { await decodeImage(bmp(20_000, 9_000, 24, [])); } catch (e) { err = e; }
+    expect((err as Error).message).to.equal('image (54 bytes): image is 20000x9000 = 180000000 pixels, above the limit of 178956970 (a guard ' +
+      'against decompression bombs). Downscale it, or if you trust it decode it with decodeImage(file, { maxPixels }) and pass the pixels it returns.');
   });
 });

@@ -24,6 +24,7 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/: (?:use embed\(\) or features\(\), or )?(?:load|evaluate) weights that have a classifier\./g, ': give --weights that have a classifier.'],
   [/^evaluate\(model, dataset\): the model\b/g, 'the model'],
   [/,? or includeTop: false\b/g, ''], // no CLI flag: a headless model is an API matter
+  [/, or if you trust it decode it with decodeImage\(file, \{ maxPixels \}\) and pass the pixels it returns\./g, '.'],
   [/Load them as "([^"]+)" \(or give only the weights\)\./g, 'Use --model $1 (or leave the model out: the weights name it).'],
 ];
 

@@ -4,6 +4,7 @@
  * bottom-up and top-down rows. RLE-compressed and embedded JPEG/PNG BMPs are rejected with a clear error.
  * Alpha is dropped (like PIL's `convert('RGB')`), the result is 8-bit RGB.
  */
+import { tooManyPixels } from './files.js';
 import { CnnZooError } from '../errors.js';
 import type { RgbImage } from './types.js';
 
@@ -50,10 +51,7 @@ function readHeader(bytes: Uint8Array, name: string, maxPixels: number): BmpHead
   }
   if (width <= 0 || rawHeight === 0) fail(`invalid BMP size ${width}x${rawHeight}`, name);
   const height = Math.abs(rawHeight);
-  if (width * height > maxPixels) {
-    throw new CnnZooError(`${name}: image is ${width}x${height} = ${width * height} pixels, above the limit of ` +
-      `${maxPixels} (a guard against decompression bombs). Downscale it, or pass a larger maxPixels.`, 'IMAGE_TOO_LARGE');
-  }
+  if (width * height > maxPixels) throw tooManyPixels(name, width, height, maxPixels);
   if (compression === BI_RLE8 || compression === BI_RLE4) fail('RLE-compressed BMPs are not supported', name);
   if (compression === BI_JPEG || compression === BI_PNG) fail('BMPs embedding JPEG/PNG data are not supported', name);
   if (compression !== BI_RGB && compression !== BI_BITFIELDS && compression !== BI_ALPHABITFIELDS) {

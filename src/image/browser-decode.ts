@@ -5,15 +5,14 @@
  * so its decoder (libjpeg-turbo in Chromium) gives PIL's pixels, through `createImageBitmap`'s default path, which
  * takes a quarter less time than asking it for no colour conversion; other formats' decoders may differ from PIL's.
  */
-import { heicProblem } from './files.js';
+import { DEFAULT_MAX_PIXELS, heicProblem, tooManyPixels } from './files.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { fetchImageBytes } from './fetch-bytes.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import { cropWindow, type CropFor, type PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
 
-/** PIL's `Image.MAX_IMAGE_PIXELS`, as in Node. */
-export const DEFAULT_MAX_PIXELS = 89_478_485;
+export { DEFAULT_MAX_PIXELS } from './files.js';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default `DEFAULT_MAX_PIXELS`). */
@@ -106,8 +105,7 @@ export async function decodePixels(input: string | Uint8Array, options: DecodeOp
   const heic = heicProblem(bytes, name);
   if (heic) throw new CnnZooError(heic, 'BAD_IMAGE');
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const tooLarge = (width: number, height: number): CnnZooError =>
-    new CnnZooError(`${name}: ${width}x${height} has more than ${maxPixels} pixels (a possible decompression bomb); pass a larger maxPixels if you trust it.`, 'IMAGE_TOO_LARGE');
+  const tooLarge = (width: number, height: number): CnnZooError => tooManyPixels(name, width, height, maxPixels);
   // A grey or colour JPEG: its size from the header (refused before decoding), and without ICC profile and EXIF the
   // default decode is PIL's (untagged means sRGB, no alpha to premultiply, no orientation to apply).
   const frame = jpegFrame(bytes);

@@ -11,7 +11,7 @@
 import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { fetchImageBytes, isHttpUrl } from './fetch-bytes.js';
-import { heicProblem, IMAGE_FORMATS } from './files.js';
+import { DEFAULT_MAX_PIXELS, heicProblem, IMAGE_FORMATS, tooManyPixels } from './files.js';
 import { jpegFrame, stripJpegMetadata } from './jpeg.js';
 import type { CropFor, PixelBuffer } from './resize-crop.js';
 import type { RgbImage } from './types.js';
@@ -22,8 +22,7 @@ import type { RgbImage } from './types.js';
  */
 const SHARP_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
 
-/** PIL's `Image.MAX_IMAGE_PIXELS`: larger images are refused as possible decompression bombs. */
-export const DEFAULT_MAX_PIXELS = 89_478_485;
+export { DEFAULT_MAX_PIXELS } from './files.js';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default `DEFAULT_MAX_PIXELS`, as PIL). */
@@ -82,10 +81,7 @@ function cmykToRgb(cmyk: Uint8Array): Uint8Array {
   return out;
 }
 
-function tooLarge(name: string, width: number, height: number, maxPixels: number): CnnZooError {
-  return new CnnZooError(`${name}: image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels} ` +
-    '(a guard against decompression bombs). Downscale it, or pass a larger maxPixels.', 'IMAGE_TOO_LARGE');
-}
+
 
 /**
  * Grey or colour (not CMYK) image bytes -> 8-bit RGB in one libvips pipeline. `ignoreIcc`: PIL (torchvision's
@@ -123,7 +119,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   // JPEG in grey or colour (the common case): one libvips call, the header read here (CMYK takes the path below).
   const frame = jpegFrame(bytes);
   if (frame && (frame.components === 1 || frame.components === 3) && frame.width > 0 && frame.height > 0) {
-    if (frame.width * frame.height > maxPixels) throw tooLarge(name, frame.width, frame.height, maxPixels);
+    if (frame.width * frame.height > maxPixels) throw tooManyPixels(name, frame.width, frame.height, maxPixels);
     return decodeRgb(sharp, stripJpegMetadata(bytes), maxPixels, name, 'jpeg');
   }
   let meta: Awaited<ReturnType<ReturnType<Sharp>['metadata']>>;
@@ -138,7 +134,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
       `Supported: ${IMAGE_FORMATS}. Convert the file to PNG or JPEG.`, 'BAD_IMAGE');
   }
   const { width = 0, height = 0 } = meta;
-  if (width * height > maxPixels) throw tooLarge(name, width, height, maxPixels);
+  if (width * height > maxPixels) throw tooManyPixels(name, width, height, maxPixels);
   if (meta.space !== 'cmyk') return decodeRgb(sharp, bytes, maxPixels, name, meta.format ?? 'image');
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', ignoreIcc: true })

@@ -1,7 +1,21 @@
+import { CnnZooError } from '../errors.js';
+
 /** Which files in a folder are images: the formats the decoders read (decode.ts: sharp's and our BMP reader). */
 export const IMAGE_FILE = /\.(jpe?g|png|bmp|webp|gif|tiff?|avif)$/i;
 /** The same formats, as messages name them. */
 export const IMAGE_FORMATS = 'JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF';
+
+/**
+ * The most pixels an image may have before it is refused as a possible decompression bomb: where PIL refuses one
+ * (`DecompressionBombError` above twice `Image.MAX_IMAGE_PIXELS` = 89,478,485; between the two it only warns), so that
+ * what torchvision's loader decodes, cnn-zoo decodes.
+ */
+export const DEFAULT_MAX_PIXELS = 2 * 89_478_485;
+
+/** An image over `maxPixels`, refused before its pixels are allocated, with the ways out. */
+export const tooManyPixels = (name: string, width: number, height: number, maxPixels: number): CnnZooError =>
+  new CnnZooError(`${name}: image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels} (a guard against ` +
+    'decompression bombs). Downscale it, or if you trust it decode it with decodeImage(file, { maxPixels }) and pass the pixels it returns.', 'IMAGE_TOO_LARGE');
 
 /**
  * An HEIC/HEIF photo (an iPhone's default format: HEVC inside an ISO-BMFF `ftyp` box), refused up front with the fix: no
