@@ -115,7 +115,6 @@ export function meant(name: string, candidates: readonly string[]): string | und
   return c.includes(q) || q.includes(c) || editDistance(q, c) <= Math.max(2, Math.floor(q.length / 3)) ? best : undefined;
 }
 
-/** Refuses option names a call does not know (a typo would otherwise be ignored silently), naming the closest. */
 /** What an option holds, for `checkOptionKinds`. */
 export type OptionKind = 'boolean' | 'function' | 'string' | 'positive integer' | 'positive number';
 
@@ -140,6 +139,7 @@ export function checkOptionKinds(where: string, opts: object, kinds: Readonly<Re
   }
 }
 
+/** Refuses option names a call does not know (a typo would otherwise be ignored silently), naming the closest. */
 export function checkOptionNames(where: string, opts: object, known: readonly string[]): void {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
     throw new CnnZooError(`${where}: options must be an object ({ ${known.join(', ')} }), got ${shown(opts)}.`, 'BAD_OPTION');

@@ -1,3 +1,4 @@
+/** Image files as the decoders see them, in Node and browsers: which files are images, and which are refused up front. */
 import { CnnZooError } from '../errors.js';
 
 /** Which files in a folder are images: the formats the decoders read (decode.ts: sharp's and our BMP reader). */
