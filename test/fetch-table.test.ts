@@ -92,7 +92,9 @@ describe('published weights table', () => {
     expect(throwsZoo(() => resolveCheckpoint('resnet50', 'timm'), 'NO_WEIGHTS').message).to.include('torchvision:IMAGENET1K_V1');
     expect(throwsZoo(() => resolveCheckpoint('resnet50', 'torchvision:IMAGENET1K_V3'), 'NO_WEIGHTS').message).to.include('closest');
     expect(throwsZoo(() => resolveCheckpoint('effnet'), 'NO_WEIGHTS').message).to.include('CIFAR-10');
-    throwsZoo(() => resolveCheckpoint('resnet50', 'nonsense'), 'BAD_ARGS');
+    expect(throwsZoo(() => resolveCheckpoint('resnet50', 'nonsense'), 'BAD_ARGS').message).to.match(/^"nonsense" is not a weights source\. Use imagenet, /);
+    expect(throwsZoo(() => resolveCheckpoint('resnet50', 'imagent'), 'BAD_ARGS').message).to.match(/^"imagent" is not a weights source\. Did you mean "imagenet"\? Use imagenet, /);
+    expect(throwsZoo(() => resolveCheckpoint('resnet50', 'torchvison'), 'BAD_ARGS').message).to.match(/Did you mean "torchvision"\?/);
     expect(throwsZoo(() => resolveCheckpoint('resnet50', { mirror: 'x' } as never), 'BAD_ARGS').message)
       .to.match(/^an object is not a weights source\..*\(fetchWeights\(arch, selector, options\): options come third\)\.$/);
   });

@@ -3,7 +3,7 @@
  * weights selector resolves: `imagenet` (the model's default checkpoint), `<publisher>` (that publisher's first
  * checkpoint for the model) or `<publisher>:<tag>`.
  */
-import { CnnZooError, closest, shown } from '../errors.js';
+import { CnnZooError, closest, meant, shown } from '../errors.js';
 import { getSpec } from '../zoo/registry.js';
 import { OTHER_WEIGHTS } from './table-others.js';
 import { TIMM_WEIGHTS } from './table-timm.js';
@@ -35,7 +35,9 @@ export function checkpointsFor(arch: string): PublishedCheckpoint[] {
 export function resolveCheckpoint(arch: string, selector = 'imagenet'): PublishedCheckpoint {
   const name = getSpec(arch).name;
   if (!isWeightsSelector(selector)) {
-    throw new CnnZooError(`${typeof selector === 'string' ? `"${selector}"` : shown(selector)} is not a weights source. Use imagenet, a publisher (${PUBLISHERS.join(', ')}) or publisher:tag` +
+    const best = typeof selector === 'string' ? meant(selector, ['imagenet', ...PUBLISHERS]) : undefined;
+    throw new CnnZooError(`${typeof selector === 'string' ? `"${selector}"` : shown(selector)} is not a weights source.${best ? ` Did you mean "${best}"?` : ''} ` +
+      `Use imagenet, a publisher (${PUBLISHERS.join(', ')}) or publisher:tag` +
       `${typeof selector === 'string' ? '' : ' (fetchWeights(arch, selector, options): options come third)'}.`, 'BAD_ARGS');
   }
   const mine = checkpointsFor(name);
