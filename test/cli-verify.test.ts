@@ -78,6 +78,19 @@ describe('cnn-zoo verify', () => {
     expect(r.stdout).to.match(/NOTHING VERIFIED/);
   });
 
+  it('--weights DIR alone names the model; a trained classifier has no original to agree with (it failed: "1001 classes, the converted model 2")', async () => {
+    const { load } = await import('../src/api/index.js');
+    const clf = await load('tf_mobilenet_v2_100', { classes: ['cat', 'dog'] });
+    const dir = join(tmp, 'classifier');
+    await clf.save(dir);
+    clf.dispose();
+    const r = cli('--weights', dir, '--limit', '2');
+    expect(r.stdout, r.stderr).to.match(/^cnn-zoo verify tf_mobilenet_v2_100: /m);
+    expect(r.stdout).to.include("agreement not measured: a classifier trained by cnn-zoo on tf_mobilenet_v2_100's weights (its own 2 classes): " +
+      'there is no original checkpoint that gives its outputs to compare with');
+    expect(r.stderr).to.not.match(/not the same model/);
+  });
+
   it('bad arguments: an unknown model (did you mean), --backend with --runtime, a bad size', () => {
     let r = cli('mobilenet_v3');
     expect(r.status).to.equal(1);

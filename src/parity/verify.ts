@@ -174,6 +174,11 @@ async function checkWeights(name: string, weights: string, opts: VerifyOptions):
     if (!meta) return { weights, format: 'unknown', note: 'the weights carry no cnn-zoo metadata (source checkpoint unknown), so there is no original to compare with' };
     const format = meta.source.format;
     if (format === 'random') return { weights, format, note: 'random weights: there is no original checkpoint to compare with' };
+    if (meta.training) {
+      return { weights, format, note: `a classifier trained by cnn-zoo on ${meta.training.base.arch}'s weights (its own ${meta.numClasses} classes): ` +
+        'there is no original checkpoint that gives its outputs to compare with' };
+    }
+    if (meta.includeTop === false) return { weights, format, note: 'saved without its classifier: the original checkpoint\'s outputs are classes, these weights give features' };
     if (!runtimeFor(format)) return { weights, format, note: `no runtime for ${format} checkpoints runs in JavaScript; agreement is measured for onnx (onnxruntime-node) and tflite (TFLite interpreter in Chromium)` };
     const { dirname, join } = await import('node:path');
     const { shared } = await sharedRoot();

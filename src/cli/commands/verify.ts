@@ -5,10 +5,10 @@
 import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { parseSize, verify, VERIFY_RUNTIMES, type VerifyReport, type VerifyRuntime } from '../../parity/verify.js';
-import { parse, positiveInt } from '../args.js';
+import { archOfWeightsFlag, parse, positiveInt } from '../args.js';
 import { startBackend } from '../backend.js';
 
-export const usage = 'cnn-zoo verify NAME [--weights DIR|FILE] [--backend wasm|cpu|webgpu|tensorflow | --runtime onnxruntime] ' +
+export const usage = 'cnn-zoo verify (NAME | --weights DIR) [--weights DIR|FILE] [--backend wasm|cpu|webgpu|tensorflow | --runtime onnxruntime] ' +
   '[--sizes 224,128x192] [--fixtures DIR[,DIR]] [--original FILE[,FILE]] [--images DIR] [--limit N] [--json [--out FILE]]\n' +
   '  Fixture error at each size a parity fixture exists for (default: CNN_ZOO_FIXTURES, else the dev checkout\'s\n' +
   '  ../shared/fixtures/parity and test/fixtures/parity-sizes), pass/fail against its tolerance; with --weights, the\n' +
@@ -50,7 +50,9 @@ export async function run(argv: string[]): Promise<number> {
     fixtures: { type: 'string' }, original: { type: 'string' }, images: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
     out: { type: 'string' },
   }, usage);
-  if (positionals.length !== 1) throw new CnnZooError(`verify needs one model name.\nUsage: ${usage}`, 'BAD_ARGS');
+  // Converted weights (a folder from cnn-zoo convert) name their model: --weights DIR alone will do.
+  const name = positionals.length === 1 ? positionals[0] : positionals.length === 0 ? await archOfWeightsFlag(values.weights) : undefined;
+  if (!name) throw new CnnZooError(`verify needs one model name (or --weights DIR of converted weights).\nUsage: ${usage}`, 'BAD_ARGS');
   if (values.backend && values.runtime) throw new CnnZooError(`Give --backend or --runtime, not both.\nUsage: ${usage}`, 'BAD_ARGS');
   const runtime = (values.runtime ?? 'tfjs') as VerifyRuntime;
   if (!VERIFY_RUNTIMES.includes(runtime)) throw new CnnZooError(`Unknown runtime "${values.runtime}"; runtimes: ${VERIFY_RUNTIMES.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
@@ -58,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   const sizes = list(values.sizes)?.map(parseSize);
   // The agreement's converted model and the tfjs fixture runs use the backend; onnxruntime needs none, wasm does the rest.
   await startBackend(values.backend ?? 'wasm');
-  const report = await verify(positionals[0]!, {
+  const report = await verify(name, {
     runtime, ...(values.weights !== undefined ? { weights: values.weights } : {}),
     ...(sizes ? { sizes } : {}), ...(values.fixtures ? { fixtureDirs: list(values.fixtures)! } : {}),
     ...(values.original ? { original: list(values.original)! } : {}), ...(values.images ? { images: values.images } : {}),
