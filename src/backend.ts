@@ -524,6 +524,9 @@ let pickedByTfjs = false;
   }
 }
 
+/** Whether the app chose the backend in use (useBackend, pickBackend, tf.setBackend), not tfjs by itself. */
+const appChoseBackend = (): boolean => Boolean((tf.engine() as unknown as { backendName?: string | null }).backendName) && !pickedByTfjs;
+
 let defaultSettled = false;
 /** The default pick while it runs: a second load() started meanwhile waits for it (else it built its model on tfjs's default `cpu`). */
 let defaultPick: Promise<unknown> = Promise.resolve();
@@ -541,7 +544,7 @@ export async function ensureBackend(opts: { announce?: boolean } = {}): Promise<
     return null;
   }
   defaultSettled = true;
-  if ((tf.engine() as unknown as { backendName?: string | null }).backendName && !pickedByTfjs) return null;
+  if (appChoseBackend()) return null;
   const pick = pickBackend();
   defaultPick = pick.catch(() => undefined);
   const choice = await pick;
@@ -555,7 +558,7 @@ export async function ensureBackend(opts: { announce?: boolean } = {}): Promise<
  */
 let unchosenNoted = false;
 export function noteUnchosenBackend(call: string): void {
-  if (!isNode || unchosenNoted || ((tf.engine() as unknown as { backendName?: string | null }).backendName && !pickedByTfjs)) return;
+  if (!isNode || unchosenNoted || appChoseBackend()) return;
   unchosenNoted = true;
   announce(`cnn-zoo: ${call} builds on the backend in use, and none was chosen: tfjs starts its plain-JavaScript cpu, ` +
     'the slowest; await useBackend() first for the fastest here (load() picks one itself; CNN_ZOO_QUIET=1 silences this line)');

@@ -3,6 +3,8 @@ import { CnnZooError } from '../errors.js';
 
 /** Which files in a folder are images: the formats the decoders read (decode.ts: sharp's and our BMP reader). */
 export const IMAGE_FILE = /\.(jpe?g|png|bmp|webp|gif|tiff?|avif)$/i;
+/** HEIC/HEIF photo files (an iPhone's), which no decoder here reads: listed so that they are reported, not skipped. */
+export const HEIC_FILE = /\.hei[cf]$/i;
 /** The same formats, as messages name them. */
 export const IMAGE_FORMATS = 'JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF';
 

@@ -5,7 +5,7 @@
  */
 import { CnnZooError, shown } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
-import { IMAGE_FILE } from '../image/files.js';
+import { HEIC_FILE, IMAGE_FILE } from '../image/files.js';
 import type { ImageInput } from '../api/inputs.js';
 import type { LabelledImages, TrainingData } from '../api/training.js';
 import { Random } from './random.js';
@@ -28,7 +28,7 @@ export async function readImageFolder(dir: string): Promise<LabelledImages & { i
   for (const name of (await readdir(dir)).sort()) {
     if (name.startsWith('.') || !(await isDir(join(dir, name)))) continue;
     const all = await readdir(join(dir, name));
-    heic += all.filter((f) => /\.hei[cf]$/i.test(f)).length;
+    heic += all.filter((f) => HEIC_FILE.test(f)).length;
     const files = all.filter((f) => IMAGE_FILE.test(f)).sort();
     if (files.length === 0) continue;
     const label = classes.push(name) - 1;

@@ -8,7 +8,7 @@ import { DEFAULT_ARCH } from '../../artifacts/shipped.js';
 import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
 import { checkRuntime } from '../../api/runtime.js';
-import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
+import { HEIC_FILE, IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { cliWording } from '../wording.js';
 import { archName, cliWeights, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 
@@ -34,7 +34,7 @@ async function stdinBytes(): Promise<Uint8Array> {
 async function folderImages(path: string): Promise<string[] | null> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || !(await stat(path).then((s) => s.isDirectory(), () => false))) return null;
   // HEIC photos too (an iPhone folder): each is refused with how to convert it, rather than left out unsaid.
-  return (await readdir(path)).filter((f) => (IMAGE_FILE.test(f) || /\.hei[cf]$/i.test(f)) && !f.startsWith('.')).sort().map((f) => join(path, f));
+  return (await readdir(path)).filter((f) => (IMAGE_FILE.test(f) || HEIC_FILE.test(f)) && !f.startsWith('.')).sort().map((f) => join(path, f));
 }
 
 export async function run(argv: string[]): Promise<number> {
