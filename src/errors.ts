@@ -29,6 +29,23 @@ export function fsProblem(e: unknown): string | undefined {
   return `cannot ${err.syscall}${err.path ? ` ${err.path}` : ''} (${err.code}${what ? `: ${what}` : ''})`;
 }
 
+/** Whether a path starts with `~` (`~`, `~/x`, `~\\x`): a shell's home folder, which Node's file functions take literally. */
+const startsWithTilde = (path: string): boolean => /^~(?:[\\/]|$)/.test(path);
+
+/** For a path that was not found: ` (~ is your home folder only in a shell: ...)` when it starts with `~`, else ''. */
+export const tildeHint = (path: string): string =>
+  startsWithTilde(path) ? ' (~ is your home folder only in a shell: give the full path, or os.homedir())' : '';
+
+/**
+ * Refuses a path to write (`what`: "save the model to") that starts with `~`: Node would make a folder named `~` in
+ * the working folder, where nobody looks for it.
+ */
+export function refuseTildePath(what: string, path: string): void {
+  if (!startsWithTilde(path)) return;
+  throw new CnnZooError(`Cannot ${what} "${path}": ~ is your home folder only in a shell, and Node would make a folder named "~" ` +
+    "in the working folder. Give the full path (path.join(os.homedir(), ...)).", 'BAD_PATH');
+}
+
 /**
  * Node's fetch connects straight to the host whatever HTTPS_PROXY says, unless NODE_USE_ENV_PROXY=1 (or
  * --use-env-proxy) on a Node that reads it (22.21+, 24+). Where a proxy is set and so not used: the sentence that

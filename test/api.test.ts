@@ -191,6 +191,10 @@ describe('public API', () => {
       let err: unknown;
       try { await m.features(GRACE, { stages: [9] }); } catch (x) { err = x; }
       expect((err as Error).message).to.match(/stage 9 does not exist; valid stages are 0\.\.4/);
+      err = undefined;
+      // A stage written as a string (from a query string, a CLI flag) is named as one, not said to be missing.
+      try { await m.features(GRACE, { stages: ['2' as unknown as number] }); } catch (x) { err = x; }
+      expect((err as Error).message).to.match(/stage "2" \(a string\) is not a stage index; valid stages are 0\.\.4/);
     });
 
     it('refuses bad options of classify/embed/features by name, and keeps more than the classes to all of them', async () => {

@@ -147,6 +147,47 @@ describe('CLI paper cuts', function () {
     }
   });
 
+  it('~ in paths: --out=~/x is the home folder as --out ~/x is; a ~ the shell left (quoted, or in code) is refused before writing, and named when not found', async () => {
+    const home = join(tmp, 'home');
+    mkdirSync(home);
+    const inHome = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, HOME: home, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
+    const exported = inHome('export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out=~/m.onnx');
+    expect(exported.status, exported.stderr).to.equal(0);
+    expect(readdirSync(home)).to.deep.equal(['m.onnx']);
+    const quoted = inHome('export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', '~/m.onnx');
+    expect(quoted.status).to.equal(1);
+    expect(quoted.stderr.trim().split('\n').pop()).to.equal('cnn-zoo: Cannot write the ONNX file to "~/m.onnx": ~ is your home folder only in a shell, ' +
+      'and Node would make a folder named "~" in the working folder. Give the full path, or ~ unquoted at the start of an argument.');
+    const missing = inHome('classify', GRACE_HOPPER, '--weights', '~/nowhere');
+    expect(missing.stderr).to.include('cnn-zoo: Nothing is at "~/nowhere" (~ is your home folder only where the shell expands it: unquoted, at the start of an argument).');
+    cliSyntax(missing.stderr);
+
+    const { load } = await import('../src/index.js');
+    const refused = async (call: () => Promise<unknown>): Promise<{ code?: string; message: string }> => {
+      try { await call(); } catch (e) { return e as { code?: string; message: string }; }
+      throw new Error('expected an error');
+    };
+    const clf = await load('squeezenet1_1', { weights: null, classes: ['a', 'b'], inputSize: 64 });
+    try {
+      const save = await refused(() => clf.save('~/classifier'));
+      expect(save.code).to.equal('BAD_PATH');
+      expect(save.message).to.equal('Cannot save the model to "~/classifier": ~ is your home folder only in a shell, and Node would make a folder ' +
+        'named "~" in the working folder. Give the full path (path.join(os.homedir(), ...)).');
+      expect((await refused(() => clf.fit('~/photos'))).message).to.equal(
+        'Training folder ~/photos does not exist or is not a folder (~ is your home folder only in a shell: give the full path, or os.homedir()).');
+    } finally {
+      clf.dispose();
+    }
+    const weights = await refused(() => load('squeezenet1_1', { weights: '~/squeezenet1_1.pth' }));
+    expect(weights.code).to.equal('MISSING_FILE');
+    expect(weights.message).to.match(/^Nothing is at "~\/squeezenet1_1\.pth" \(~ is your home folder only in a shell: give the full path, or os\.homedir\(\)\)\. Weights are a folder that holds model\.json .* or a checkpoint file/);
+    const cacheDir = await refused(() => load('squeezenet1_1', { weights: 'imagenet', hub: { cacheDir: '~/cache' } }));
+    expect(cacheDir.code).to.equal('BAD_PATH');
+    expect(cacheDir.message).to.match(/^Cannot use as the cache \(cacheDir\) "~\/cache": ~ is your home folder only in a shell/);
+    expect(readdirSync(ROOT)).to.not.include('~');
+  });
+
   it('weights saved without a classifier: classify and eval say so once, in CLI words; eval --weights DIR names its model', async () => {
     const { load } = await import('../src/api/index.js');
     const [headlessDir, tenDir] = [join(tmp, 'headless'), join(tmp, 'ten')];

@@ -322,7 +322,7 @@ export class ZooModel {
       for (const [k, i] of picks.entries()) {
         if (picks.indexOf(i) !== k) throw new CnnZooError(`${this.name}.features(): stage ${i} is named twice in stages [${picks.join(', ')}]; name each once.`, 'BAD_OPTION');
         if (!Number.isInteger(i) || i < 0 || i >= all.length) {
-          throw new CnnZooError(`${this.name}: feature stage ${i} does not exist; valid stages are 0..${all.length - 1} ` +
+          throw new CnnZooError(`${this.name}: feature stage ${shown(i)} ${typeof i === 'number' ? 'does not exist' : 'is not a stage index'}; valid stages are 0..${all.length - 1} ` +
             `(${all.map((s) => `${s.layer} /${s.reduction}`).join(', ')}).`, 'BAD_OPTION');
         }
       }

@@ -5,7 +5,7 @@
  * harmless in browsers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError, fsProblem } from '../errors.js';
+import { CnnZooError, fsProblem, refuseTildePath, tildeHint } from '../errors.js';
 import { checkShardPath } from './manifest.js';
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
@@ -62,8 +62,12 @@ class NodeFileSystem implements tf.io.IOHandler {
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw new CnnZooError(`Cannot read model.json at "${file}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
-        'Pass the directory that holds model.json and its weight shards.', 'MISSING_FILE');
+      const code = (e as NodeJS.ErrnoException).code;
+      const what = code !== 'ENOENT' ? `Cannot read model.json at "${file}" (${code ?? (e as Error).message})`
+        : file !== this.path ? `The folder "${this.path}" holds no model.json`
+        : `Nothing is at "${this.path}"${tildeHint(this.path)}`;
+      throw new CnnZooError(`${what}. Weights are a folder that holds model.json and its weight shards (from save() or cnn-zoo convert), ` +
+        'or a checkpoint file (.pth, .safetensors, .h5, .tflite, .onnx, ...): check the path.', 'MISSING_FILE');
     }
     const json = parseModelJson(text, file);
     const dir = dirname(file);
@@ -93,6 +97,7 @@ class NodeFileSystem implements tf.io.IOHandler {
   }
 
   async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+    refuseTildePath('save the model to', this.path);
     try {
       return await this.write(artifacts);
     } catch (e) {

@@ -1,6 +1,7 @@
 /** Small argument helpers shared by the CLI commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { CnnZooError, meant } from '../errors.js';
 
 /** Node's parser messages, said plainly: an unknown flag gets the closest known one ("did you mean"). */
@@ -20,12 +21,26 @@ function argsError(e: Error & { code?: string }, options: NonNullable<ParseArgsC
   return new CnnZooError(`${message}\nUsage: ${usage}`, 'BAD_ARGS');
 }
 
+/**
+ * The parsed flags and positionals. A shell expands `~` in `--out ~/x` but not in `--out=~/x`; the CLI expands a
+ * `--flag=~/...` value as the shell does the other spelling (rather than make a folder named `~` in the working folder).
+ */
 export function parse<T extends ParseArgsConfig['options']>(argv: string[], options: T, usage: string) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw argsError(e as Error & { code?: string }, options ?? {}, usage);
   }
+  const values = parsed.values as Record<string, unknown>;
+  for (const t of parsed.tokens) {
+    if (t.kind === 'option' && t.inlineValue && typeof t.value === 'string' && /^~(?:\/|$)/.test(t.value)) {
+      const home = homedir() + t.value.slice(1);
+      const v = values[t.name];
+      values[t.name] = Array.isArray(v) ? v.map((x) => (x === t.value ? home : x)) : home;
+    }
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /** The value of `--flag` as a positive integer (undefined when not given), or a CnnZooError naming the flag and the usage. */

@@ -8,7 +8,7 @@
  * 16-bit images are scaled to 8 bits, where PIL would clip them).
  * Node only (sharp is loaded on first use).
  */
-import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, shown, tildeHint } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { fetchImageBytes, isHttpUrl } from './fetch-bytes.js';
 import { DEFAULT_MAX_PIXELS, heicProblem, IMAGE_FORMATS, tooManyPixels } from './files.js';
@@ -52,8 +52,7 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
         '(cnn-zoo classify takes a folder and reads its images).', 'IMAGE_NOT_FOUND');
     }
     const why = code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    const tilde = code === 'ENOENT' && /^~[\\/]/.test(input) ? ' (~ is your home folder only in a shell: give the full path, or os.homedir())' : '';
-    throw new CnnZooError(`${name}: cannot read the image (${why}). Check the path${tilde}.`, 'IMAGE_NOT_FOUND');
+    throw new CnnZooError(`${name}: cannot read the image (${why}). Check the path${code === 'ENOENT' ? tildeHint(input) : ''}.`, 'IMAGE_NOT_FOUND');
   }
 }
 

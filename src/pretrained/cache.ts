@@ -4,7 +4,7 @@
  * (tfjs artifacts + fetch.json). Every write goes to a temporary name inside the cache and is renamed into
  * place, and every path is checked to stay inside the cache.
  */
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, refuseTildePath } from '../errors.js';
 import { nodeModules } from '../platform.js';
 import type { WeightDtype } from '../artifacts/metadata.js';
 import type { PublishedCheckpoint } from './types.js';
@@ -17,7 +17,9 @@ export const safeName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/
 /** The cache root: `cacheDir`, else `$CNN_ZOO_CACHE`, else `~/.cache/cnn-zoo`. */
 export async function cacheRoot(cacheDir?: string): Promise<string> {
   const { resolve, join, homedir } = await node();
-  return resolve(cacheDir ?? process.env.CNN_ZOO_CACHE ?? join(homedir(), '.cache', 'cnn-zoo'));
+  const given = cacheDir ?? process.env.CNN_ZOO_CACHE;
+  if (given !== undefined) refuseTildePath(`use as the cache (${cacheDir !== undefined ? 'cacheDir' : 'CNN_ZOO_CACHE'})`, given);
+  return resolve(given ?? join(homedir(), '.cache', 'cnn-zoo'));
 }
 
 /** `root`-relative path parts joined, refusing anything that would leave the cache. */

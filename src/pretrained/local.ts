@@ -6,7 +6,7 @@
  * architecture's defaults; either way it is converted once into the cache, like `fetch` does. Node only.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CnnZooError } from '../errors.js';
+import { CnnZooError, tildeHint } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
 import { saveConverted } from '../artifacts/save.js';
@@ -102,7 +102,8 @@ async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
-    throw new CnnZooError(`Cannot read the checkpoint "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`, 'MISSING_FILE');
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CnnZooError(`Cannot read the checkpoint "${path}" (${code ?? (e as Error).message}). Check the path${code === 'ENOENT' ? tildeHint(path) : ''}.`, 'MISSING_FILE');
   }
 }
 

@@ -3,7 +3,7 @@
  * sub-folders, sorted), or labelled images in memory; and the seeded per-class split into training and held-out
  * images.
  */
-import { CnnZooError, shown } from '../errors.js';
+import { CnnZooError, shown, tildeHint } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { HEIC_FILE, IMAGE_FILE } from '../image/files.js';
 import type { ImageInput } from '../api/inputs.js';
@@ -21,7 +21,7 @@ export async function readImageFolder(dir: string): Promise<LabelledImages & { i
   if (!isNode) throw new CnnZooError(`"${dir}": folders are read in Node; in a browser pass { classes, items } with images.`, 'BAD_DATASET');
   const { readdir, stat, join } = await nodeModules();
   const isDir = async (p: string) => { try { return (await stat(p)).isDirectory(); } catch { return false; } };
-  if (!(await isDir(dir))) throw new CnnZooError(`Training folder ${dir} does not exist or is not a folder.`, 'BAD_DATASET');
+  if (!(await isDir(dir))) throw new CnnZooError(`Training folder ${dir} does not exist or is not a folder${tildeHint(dir)}.`, 'BAD_DATASET');
   const classes: string[] = [];
   const items: { image: string; label: number }[] = [];
   let heic = 0;

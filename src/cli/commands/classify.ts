@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), ...size, runtime: runtimeName };
   // Converted weights alone name their architecture in their metadata (a checkpoint file: when it is a published one).
   const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
-    : values.weights ? await load(/^[a-z]+:\/\//i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
+    : values.weights ? await load(/^(?:[a-z]+:\/\/|~)/i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
   const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
   const source = model.metadata && model.metadata.source.format !== 'random' ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];

@@ -11,7 +11,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { load } from '../../api/index.js';
-import { CnnZooError } from '../../errors.js';
+import { CnnZooError, refuseTildePath } from '../../errors.js';
 import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
@@ -72,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.fp16 ? { fp16: true } : {}),
       ...(values.features ? { outputs: model.stages.map((s) => s.layer) } : {}),
     });
+    refuseTildePath('write the ONNX file to', values.out);
     await mkdir(dirname(values.out), { recursive: true });
     await writeFile(values.out, bytes);
     const form = (values['training-form'] ? 'training form' : 'inference form') + (int8 ? `, int8 calibrated on ${images.length} images` : '') + (values.fp16 ? ', float16 weights' : '');

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CnnZooError } from '../../errors.js';
+import { CnnZooError, refuseTildePath } from '../../errors.js';
 import { latencyCsv, markdownReport, resultsCsv } from '../../eval/report.js';
 import { bestUnderBudget, mergeResults, parseResults, type AnyResult } from '../../eval/results.js';
 import { accuracyVsFlopsSvg, latencyVsBatchSvg } from '../../eval/svg.js';
@@ -27,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     results.push(...parseResults(json, p));
   }
   const rows = mergeResults(results);
+  refuseTildePath('write the report to', values.out);
   await mkdir(values.out, { recursive: true });
   const files: [string, string][] = [
     ['results.json', JSON.stringify({ generated: new Date().toISOString(), rows, budgets: bestUnderBudget(rows), results }, null, 1)],
