@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { list, info, load, useBackend, pickBackend, nodeFileSystem, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
 import { evaluate, openDataset, profileModel } from '../src/eval/index.js';
-import { SHARED } from './helpers/shared.js';
+import { ROOT, SHARED } from './helpers/shared.js';
+import { spawnSync } from 'node:child_process';
 
 const GRACE = join(SHARED, 'images', 'grace_hopper.bmp');
 
@@ -340,6 +341,33 @@ describe('public API', () => {
       tf.dispose([x, p, q]);
       bare.dispose();
       again.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a model built with globalPool (its fixed-window head at another size) saves and loads back as built, a new head too', async () => {
+    // load(dir) rebuilt the reference head: "does not fit a 96x96 input ... or pass globalPool: true".
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-global-'));
+    const img = { width: 4, height: 4, data: new Uint8Array(48).fill(90) };
+    try {
+      for (const [name, opts] of [['random', { weights: null, inference: false }], ['classifier', { weights: null, classes: ['a', 'b'] }]] as const) {
+        const built = await load('shufflenet_v1_g3_0_5x', { ...opts, inputSize: 96, globalPool: true, runtime: 'tfjs' });
+        expect(built.metadata!.globalPool, name).to.equal(true);
+        await built.save(join(dir, name));
+        const back = await load(join(dir, name), { inference: false, runtime: 'tfjs' });
+        expect(back.metadata!.globalPool, name).to.equal(true);
+        expect(await back.classify(img, { topK: 2 }), name).to.deep.equal(await built.classify(img, { topK: 2 }));
+        // cnn-zoo info DIR counts it as built (it built the reference head at 96 px and failed).
+        const cli = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'info', join(dir, name)], { encoding: 'utf8', cwd: ROOT });
+        expect(cli.status, cli.stderr).to.equal(0);
+        expect(cli.stdout, name).to.include(`model:       shufflenet_v1_g3_0_5x at 96 px, ${back.metadata!.numClasses} outputs, global average pool (--global-pool)`);
+        for (const m of [built, back]) m.dispose();
+      }
+      // At the reference's size without globalPool, the metadata says nothing of it.
+      const plain = await load('shufflenet_v1_g3_0_5x', { weights: null, inputSize: 224 });
+      expect(plain.metadata).to.not.have.property('globalPool');
+      plain.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,7 +9,7 @@ import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT } from '../image/preprocess.js';
 import { resolveOptions } from '../zoo/registry.js';
 import type { ModelSpec } from '../zoo/types.js';
-import { modelMetadata, type CnnZooMetadata, type TrainingInfo } from '../artifacts/metadata.js';
+import { modelMetadata, withHeadOptions, type CnnZooMetadata, type TrainingInfo } from '../artifacts/metadata.js';
 import { modelWithWeights, weightsOrigin, type WeightsOptions } from './weights.js';
 import { featureLayerNames } from '../zoo/heads.js';
 import type { ImageInput } from './inputs.js';
@@ -129,7 +129,8 @@ export async function withNewHead(spec: ModelSpec, classes: readonly string[], o
   const base = await modelWithWeights(spec, { weights: opts.weights, cache: opts.cache, hub: opts.hub, inputSize, globalPool });
   const baseMeta = modelMetadata(base);
   const size = base.inputs[0]!.shape[1] as number;
-  const model = spec.build(resolveOptions(spec, { inputSize: size, numClasses: classes.length, globalPool }));
+  const ctx = resolveOptions(spec, { inputSize: size, numClasses: classes.length, globalPool });
+  const model = spec.build(ctx);
   try {
     const backbone = featureLayerNames(spec, size);
     let seed = 1;
@@ -152,11 +153,11 @@ export async function withNewHead(spec: ModelSpec, classes: readonly string[], o
     base.dispose();
   }
   const training: TrainingInfo = { base: { arch: spec.name, weights: weightsOrigin(spec, opts.weights), ...(baseMeta ? { source: baseMeta.source } : {}) } };
-  const meta: CnnZooMetadata = {
+  const meta = withHeadOptions({
     format: 'cnn-zoo-weights/1', arch: spec.name, inputSize: size, numClasses: classes.length,
     preprocessing: baseMeta?.preprocessing ?? { ...IMAGENET_DEFAULT, size }, labels: [...classes], classOffset: 0,
     source: baseMeta?.source ?? { format: 'random', files: [] }, licence: baseMeta?.licence ?? 'unknown', dtype: 'float32', training,
-  };
+  }, ctx);
   model.setUserDefinedMetadata({ cnnZoo: meta });
   return { model, meta };
 }

@@ -39,6 +39,8 @@ export interface CnnZooMetadata {
   includeTop?: false;
   /** With `includeTop: false`, the global pooling it was saved with (null: the last feature map). */
   pooling?: Pooling | null;
+  /** Present when the model was built with `globalPool: true` (a global average pool for the reference's fixed window): it loads back that way. */
+  globalPool?: true;
   /** A classifier trained by cnn-zoo (`load(base, { classes })` + `fit()`): its base checkpoint and training settings. */
   training?: TrainingInfo;
 }
@@ -72,10 +74,10 @@ export function modelMetadata(model: tf.LayersModel): CnnZooMetadata | undefined
   return meta?.cnnZoo;
 }
 
-/** `meta` describing a model built with these head options (`includeTop`, `pooling`), so that it saves and loads back as built. */
-export function withHeadOptions(meta: CnnZooMetadata, built: { includeTop: boolean; pooling: Pooling | null }): CnnZooMetadata {
-  const { includeTop: _top, pooling: _pooling, ...rest } = meta;
-  return built.includeTop ? rest : { ...rest, includeTop: false, pooling: built.pooling };
+/** `meta` describing a model built with these head options (`includeTop`, `pooling`, `globalPool`), so that it saves and loads back as built. */
+export function withHeadOptions(meta: CnnZooMetadata, built: { includeTop: boolean; pooling: Pooling | null; globalPool?: boolean }): CnnZooMetadata {
+  const { includeTop: _top, pooling: _pooling, globalPool: _global, ...rest } = meta;
+  return { ...rest, ...(built.includeTop ? {} : { includeTop: false as const, pooling: built.pooling }), ...(built.globalPool ? { globalPool: true as const } : {}) };
 }
 
 /** Validate metadata read from an artifact. */

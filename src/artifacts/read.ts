@@ -197,7 +197,9 @@ export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
   }
   const includeTop = opts.includeTop ?? !headless;
   const pooling = headless && opts.includeTop === undefined && opts.pooling === undefined ? meta.pooling : opts.pooling;
-  const ctx = resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop, pooling, globalPool: opts.globalPool });
+  // Built with globalPool (the reference's fixed-window head swapped for a global pool): built so again, unless told.
+  const globalPool = opts.globalPool ?? meta.globalPool;
+  const ctx = resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop, pooling, globalPool });
   const model = spec.build(ctx);
   try {
     assignArtifactWeights(model, artifacts, where);

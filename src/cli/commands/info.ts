@@ -19,7 +19,7 @@ function weightsLines(where: string, m: CnnZooMetadata): string[] {
   const p = m.preprocessing;
   const lines = [
     `converted weights ${where}`,
-    `  model:       ${m.arch} at ${m.inputSize} px, ${m.numClasses} outputs${m.includeTop === false ? `, without its classifier (includeTop: false, pooling ${m.pooling ?? 'none'})` : ''}`,
+    `  model:       ${m.arch} at ${m.inputSize} px, ${m.numClasses} outputs${m.includeTop === false ? `, without its classifier (includeTop: false, pooling ${m.pooling ?? 'none'})` : ''}${m.globalPool ? ', global average pool (--global-pool)' : ''}`,
     `  classes:     ${labels}`,
     `  source:      ${m.source.format}${m.source.origin ? ` from ${m.source.origin}` : ''}${m.source.files.map((f) => `\n               ${f.name} (${f.bytes} bytes, sha256 ${f.sha256.slice(0, 16)}...)`).join('')}`,
     `  licence:     ${m.licence}`,
@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const weights = looksLikeWeights(target) && !list().some((c) => c.name === target)
     ? await readArtifacts(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
   const size = sizeOptions(values, usage);
-  const card = info(weights ? weights.meta.arch : target, weights ? { inputSize: weights.meta.inputSize, numClasses: weights.meta.numClasses, ...size } : size);
+  const card = info(weights ? weights.meta.arch : target, weights ? { inputSize: weights.meta.inputSize, numClasses: weights.meta.numClasses, ...(weights.meta.globalPool ? { globalPool: true } : {}), ...size } : size);
   if (values.json) {
     console.log(JSON.stringify(weights ? { ...card, converted: { where: weights.where, metadata: weights.meta } } : card, null, 2));
     return 0;
