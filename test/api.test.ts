@@ -346,6 +346,67 @@ describe('public API', () => {
     }
   });
 
+  it('load(NAME) of a folder saved as save(NAME) in the working folder reads it (a registry name still wins); so does cnn-zoo info NAME', async () => {
+    // It said: Unknown model "classifier". Closest names: alexnet, effnet, ...
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-cwd-'));
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      const clf = await load('squeezenet1_1', { weights: null, classes: ['cat', 'dog'], inputSize: 64 });
+      await clf.save('classifier');
+      clf.dispose();
+      const back = await load('classifier', { runtime: 'tfjs' });
+      expect([back.name, back.labels]).to.deep.equal(['squeezenet1_1', ['cat', 'dog']]);
+      back.dispose();
+      const cli = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'cli', 'main.ts'), 'info', 'classifier'], { encoding: 'utf8', cwd: dir });
+      expect(cli.status, cli.stderr).to.equal(0);
+      expect(cli.stdout).to.include('classes:     2: cat, dog');
+      // A folder named like a registry model is not read for it; ./NAME is.
+      const named = await load('squeezenet1_1', { weights: null, classes: ['a', 'b'], inputSize: 64 });
+      await named.save('resnet18');
+      named.dispose();
+      expect((await refusal(() => load('resnet18'))).message).to.match(/ships no weights for "resnet18"/);
+      const local = await load('./resnet18', { runtime: 'tfjs' });
+      expect(local.name).to.equal('squeezenet1_1');
+      local.dispose();
+      expect((await refusal(() => load('nothing-here'))).code).to.equal('UNKNOWN_MODEL');
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a non-square model (create(name, { inputSize: [h, w] })) saves and loads back non-square; image calls say they crop squares', async () => {
+    // Its metadata said inputSize 128 only, and load(dir) built it at 128x128 without a word.
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-nonsquare-'));
+    try {
+      const bare = create('resnet18', { inputSize: [64, 96], numClasses: 3 });
+      await bare.save(nodeFileSystem(dir));
+      const back = await load(dir, { runtime: 'tfjs', inference: false });
+      expect(back.model.inputs[0]!.shape).to.deep.equal([null, 64, 96, 3]);
+      expect(back.metadata).to.include({ inputSize: 64, inputWidth: 96 });
+      const x = tf.randomUniform([2, 64, 96, 3]);
+      const [p, q] = [bare.predict(x) as tf.Tensor, back.model.predict(x) as tf.Tensor];
+      expect(Array.from(await q.data())).to.deep.equal(Array.from(await p.data()));
+      tf.dispose([x, p, q]);
+      // classify() said "Input is 64x64 but resnet18 was built for 64x96 ... create the model with inputSize: 64" of a JPEG.
+      const img = { width: 4, height: 4, data: new Uint8Array(48) };
+      for (const call of [() => back.classify(img), () => back.embed(img), () => back.features(img), () => back.preprocess(img)]) {
+        const e = await refusal(call);
+        expect(e.code).to.equal('NON_SQUARE_INPUT');
+        expect(e.message).to.equal('resnet18 takes 64x96 inputs, and the preprocessing of classify(), embed(), features() and preprocess() crops ' +
+          'squares: run model.model.predict() on [N, 64, 96, 3] tensors preprocessed your way, or build the model with one inputSize.');
+      }
+      // One inputSize builds it square again, with square preprocessing.
+      const square = await load(dir, { inputSize: 80, runtime: 'tfjs' });
+      expect([square.model.inputs[0]!.shape, square.metadata!.inputWidth, (await square.classify(img)).length]).to.deep.equal([[null, 80, 80, 3], undefined, 3]);
+      for (const m of [back, square]) m.dispose();
+      bare.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a model built with globalPool (its fixed-window head at another size) saves and loads back as built, a new head too', async () => {
     // load(dir) rebuilt the reference head: "does not fit a 96x96 input ... or pass globalPool: true".
     const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-global-'));
@@ -429,5 +490,28 @@ describe('pretrained weights at another input size (inputSize with weights)', ()
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a size that load() builds, save() keeps and load(dir) reads back; a side over MAX_INPUT_SIDE is refused before anything is built', async () => {
+    // Saved at 1200 px, load(dir) said "metadata inputSize 1200 is not an integer from 1 to 1024 ... corrupt".
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-large-'));
+    try {
+      const large = await load('tf_mobilenet_v2_100', { inputSize: 1200, inference: false, runtime: 'tfjs' });
+      await large.save(dir);
+      large.dispose();
+      const back = await load(dir, { runtime: 'tfjs' });
+      expect([back.model.inputs[0]!.shape, back.preprocessing.size]).to.deep.equal([[null, 1200, 1200, 3], 1200]);
+      back.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // 100000 px was built, then failed in the preprocessing: "RangeError: Invalid typed array length: 30000000000".
+    const tensors = tf.memory().numTensors;
+    for (const call of [() => load('tf_mobilenet_v2_100', { inputSize: 100_000 }), async () => create('resnet18', { inputSize: [224, 5000] })]) {
+      const e = await refusal(call);
+      expect(e.code).to.equal('BAD_INPUT_SIZE');
+      expect(e.message).to.match(/^\w+: input size (100000x100000|224x5000) is too large; sides of up to 4096 px are built \(at that size one image's feature maps take gigabytes\): pass a smaller inputSize \(its default is 224\)\.$/);
+    }
+    expect(tf.memory().numTensors).to.equal(tensors);
   });
 });

@@ -179,7 +179,7 @@ describe('security: model.json metadata cannot make load() build a huge model', 
 
   it('refuses 10^9 classes, a 10^6-pixel input side and a megabyte architecture name before building', async () => {
     await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['numClasses'] = 1e9; }) }), 'the weights map', /numClasses 1000000000 does not fit weights of \d+ values/);
-    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['inputSize'] = 1e6; }) }), 'the weights map', /inputSize 1000000 is not an integer from 1 to 1024/);
+    await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['inputSize'] = 1e6; }) }), 'the weights map', /inputSize 1000000 is not an integer from 1 to 4096/);
     await expectRefused(() => modelWithWeights('tf_mobilenet_v2_100', { weights: withMeta((m) => { m['arch'] = 'x'.repeat(1 << 20); }) }), 'the weights map', /"arch" is not a short string/);
   });
 });

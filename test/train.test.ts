@@ -170,6 +170,11 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     let err: unknown;
     try { await load(BASE, { classes: ['cat'] }); } catch (e) { err = e; }
     expect((err as Error).message).to.match(/at least two classes, got 1 \(cat\).*another class/);
+    // Keras' classes=10 is a count; here classes are names, and a count is answered with both ways to say it.
+    err = undefined;
+    try { await load(BASE, { classes: 10 as never }); } catch (e) { err = e; }
+    expect((err as Error).message).to.equal(`load("${BASE}", { classes }): classes must be a list of class names (non-empty strings), e.g. ['cat', 'dog']. ` +
+      'Got the number 10: name the 10 classes (e.g. Array.from({ length: 10 }, (_, i) => `class ${i}`)), or for a random model of 10 outputs pass weights: null, numClasses: 10.');
 
     const one = makeFolder(join(tmp, 'one'), { fish: CLASSES.fish! });
     err = undefined;

@@ -17,6 +17,7 @@ import { modelAndWeights, randomMetadata } from './weights.js';
 import { checkRuntime, startRuntime } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
 import { ZooModel } from './zoo-model.js';
+import { isNode, nodeModules } from '../platform.js';
 import { checkClasses, withNewHead } from './training.js';
 
 export interface ListOptions {
@@ -126,7 +127,17 @@ function checkLoadOptions(where: string, opts: LoadModelOptions): void {
 }
 
 /** A name that is not a registry name but a place holding converted weights (a path or a URL). */
-export const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
+const looksLikeWeights = (name: string): boolean => /[\\/]/.test(name) || /^(\.|file:|https?:)/.test(name);
+
+/**
+ * Whether `name` is the place of weights rather than a registry name (or alias, which wins): a path or URL, or in
+ * Node a file or folder of that name in the working folder (`save('classifier')` then `load('classifier')`).
+ */
+export async function isWeightsPlace(name: string): Promise<boolean> {
+  try { getSpec(name); return false; } catch { /* not a registry name */ }
+  if (looksLikeWeights(name)) return true;
+  return isNode && (await (await nodeModules()).stat(name).then(() => true, () => false));
+}
 
 /**
  * Load a model ready for images: `name` is a registry name (weights by the rule of src/api/weights.ts) or the
@@ -148,7 +159,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   }
   checkRuntime(opts.runtime, `load("${name}")`);
   const startBackend = async () => { if (opts.backend) await useBackend(opts.backend); else choice = await ensureBackend({ announce: false }); };
-  if (looksLikeWeights(name) && !listSpecs({}).some((s) => s.name === name)) {
+  if (await isWeightsPlace(name)) {
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
     if (opts.classes !== undefined) {
       throw new CnnZooError(`load("${name}", { classes }): a new head goes on a model named by the registry; ` +

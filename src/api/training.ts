@@ -9,7 +9,7 @@ import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT } from '../image/preprocess.js';
 import { resolveOptions } from '../zoo/registry.js';
 import type { ModelSpec } from '../zoo/types.js';
-import { modelMetadata, withHeadOptions, type CnnZooMetadata, type TrainingInfo } from '../artifacts/metadata.js';
+import { modelMetadata, withBuildOptions, type CnnZooMetadata, type TrainingInfo } from '../artifacts/metadata.js';
 import { modelWithWeights, weightsOrigin, type WeightsOptions } from './weights.js';
 import { featureLayerNames } from '../zoo/heads.js';
 import type { ImageInput } from './inputs.js';
@@ -108,7 +108,10 @@ export function registeredTrainer(): Trainer {
 /** The class names of a new head, checked: at least two, unique, non-empty strings. */
 export function checkClasses(classes: unknown, where: string): string[] {
   if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string' && c.trim() !== '')) {
-    throw new CnnZooError(`${where}: classes must be a list of class names (non-empty strings), e.g. ['cat', 'dog'].`, 'BAD_OPTION');
+    // Keras' `classes` is a count: a number here is read as one.
+    const count = typeof classes === 'number' ? ` Got the number ${classes}: ${Number.isInteger(classes) && classes >= 2 ? `name the ${classes} classes ` +
+      `(e.g. Array.from({ length: ${classes} }, (_, i) => \`class \${i}\`)), or for a random model of ${classes} outputs pass weights: null, numClasses: ${classes}.` : 'give their names.'}` : '';
+    throw new CnnZooError(`${where}: classes must be a list of class names (non-empty strings), e.g. ['cat', 'dog'].${count}`, 'BAD_OPTION');
   }
   if (classes.length < 2) {
     throw new CnnZooError(`${where}: a classifier needs at least two classes, got ${classes.length}${classes.length ? ` (${classes[0]})` : ''}. ` +
@@ -153,7 +156,7 @@ export async function withNewHead(spec: ModelSpec, classes: readonly string[], o
     base.dispose();
   }
   const training: TrainingInfo = { base: { arch: spec.name, weights: weightsOrigin(spec, opts.weights), ...(baseMeta ? { source: baseMeta.source } : {}) } };
-  const meta = withHeadOptions({
+  const meta = withBuildOptions({
     format: 'cnn-zoo-weights/1', arch: spec.name, inputSize: size, numClasses: classes.length,
     preprocessing: baseMeta?.preprocessing ?? { ...IMAGENET_DEFAULT, size }, labels: [...classes], classOffset: 0,
     source: baseMeta?.source ?? { format: 'random', files: [] }, licence: baseMeta?.licence ?? 'unknown', dtype: 'float32', training,

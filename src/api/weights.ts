@@ -16,7 +16,7 @@ import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { BuildContext, CreateOptions, ModelSpec } from '../zoo/types.js';
 import { IMAGENET_DEFAULT } from '../image/preprocess.js';
 import { classOffsetFor } from '../labels/index.js';
-import { withHeadOptions, type CnnZooMetadata } from '../artifacts/metadata.js';
+import { withBuildOptions, type CnnZooMetadata } from '../artifacts/metadata.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { SHIPPED, noShippedWeights, shippedLocation, shippedWeightsUnreadable } from '../artifacts/shipped.js';
 import { checkpointFileOf, checkpointId, checkpointInMemory, checkpointsFor, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
@@ -55,7 +55,7 @@ export function randomMetadata(spec: ModelSpec, ctx: BuildContext): CnnZooMetada
     classOffset: ctx.numClasses - offset === 1000 ? offset : 0,
     source: { format: 'random', files: [] }, licence: 'none: random weights', dtype: 'float32',
   };
-  return withHeadOptions(meta, ctx);
+  return withBuildOptions(meta, ctx);
 }
 
 /** `spec` built and filled by the weights rule (the training form, with the weights' metadata when it has any). */

@@ -221,6 +221,11 @@ export class ZooModel {
 
   /** Decode and preprocess into one NHWC Float32Array (typed-array pipeline, no tensors); `first`: a list part's place. */
   private async inputArray(input: ImageInput | readonly ImageInput[], first?: number): Promise<{ data: Float32Array; n: number }> {
+    const [, h, w] = this.model.inputs[0]!.shape;
+    if (h !== w) {
+      throw new CnnZooError(`${this.name} takes ${h}x${w} inputs, and the preprocessing of classify(), embed(), features() and preprocess() ` +
+        `crops squares: run model.model.predict() on [N, ${h}, ${w}, 3] tensors preprocessed your way, or build the model with one inputSize.`, 'NON_SQUARE_INPUT');
+    }
     const images = await toPixelBuffers(input, this.preprocessing, first);
     if (images.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
     return { data: preprocessBatch(images, this.preprocessing), n: images.length };

@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
+import { MAX_INPUT_SIDE } from '../zoo/types.js';
 
 const bad = (where: string, problem: string): CnnZooError =>
   new CnnZooError(`${where}: ${problem}. Weight shards must be plain relative paths inside the model's directory ` +
@@ -74,17 +75,20 @@ export function checkWeightSpecs(specs: readonly tf.io.WeightsManifestEntry[], b
  * Metadata that sets how `load()` builds the model (architecture name, input size, class count) is checked
  * against the weights before the build allocates anything: a model.json of a few bytes could otherwise ask
  * for a classifier of 10^9 classes. Every classifier has at least 64 input features, so numClasses classes
- * need at least 64 x numClasses weight values; input sizes stay within 4x the architecture's default (or 1024).
+ * need at least 64 x numClasses weight values; input sides stay within MAX_INPUT_SIDE, as when built by an option.
  */
-export function checkBuildMetadata(meta: { arch?: unknown; inputSize?: unknown; numClasses?: unknown }, defaultInputSize: number,
+export function checkBuildMetadata(meta: { arch?: unknown; inputSize?: unknown; inputWidth?: unknown; numClasses?: unknown },
   specs: readonly tf.io.WeightsManifestEntry[], byteLength: number, where: string): void {
   const fail = (problem: string) => new CnnZooError(`${where}: ${problem}. The model.json metadata is corrupt; re-convert the checkpoint.`, 'BAD_ARTIFACT');
   if (typeof meta.arch !== 'string' || meta.arch.length > 200) throw fail('metadata "arch" is not a short string');
   checkWeightSpecs(specs, byteLength, where);
   const values = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
-  const maxSize = Math.max(1024, 4 * defaultInputSize);
+  const maxSize = MAX_INPUT_SIDE;
   if (!Number.isSafeInteger(meta.inputSize) || (meta.inputSize as number) < 1 || (meta.inputSize as number) > maxSize) {
     throw fail(`metadata inputSize ${JSON.stringify(meta.inputSize)} is not an integer from 1 to ${maxSize}`);
+  }
+  if (meta.inputWidth !== undefined && (!Number.isSafeInteger(meta.inputWidth) || (meta.inputWidth as number) < 1 || (meta.inputWidth as number) > maxSize)) {
+    throw fail(`metadata inputWidth ${JSON.stringify(meta.inputWidth)} is not an integer from 1 to ${maxSize}`);
   }
   if (!Number.isSafeInteger(meta.numClasses) || (meta.numClasses as number) < 1 || (meta.numClasses as number) * 64 > values) {
     throw fail(`metadata numClasses ${JSON.stringify(meta.numClasses)} does not fit weights of ${values} values`);

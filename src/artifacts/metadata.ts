@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { PreprocessConfig } from '../image/types.js';
-import type { Pooling } from '../zoo/types.js';
+import type { BuildContext, Pooling } from '../zoo/types.js';
 import { CnnZooError } from '../errors.js';
 
 export type WeightDtype = 'float32' | 'float16' | 'uint8';
@@ -24,7 +24,10 @@ export interface CnnZooMetadata {
   format: 'cnn-zoo-weights/1';
   /** Registry name of the architecture. */
   arch: string;
+  /** Input height (and width, unless `inputWidth` says otherwise). */
   inputSize: number;
+  /** Present when the input is not square (`create(name, { inputSize: [height, width] })`): its width. */
+  inputWidth?: number;
   numClasses: number;
   preprocessing: PreprocessConfig;
   /** A label-set id (`imagenet1k`) or the class names themselves. */
@@ -74,10 +77,18 @@ export function modelMetadata(model: tf.LayersModel): CnnZooMetadata | undefined
   return meta?.cnnZoo;
 }
 
-/** `meta` describing a model built with these head options (`includeTop`, `pooling`, `globalPool`), so that it saves and loads back as built. */
-export function withHeadOptions(meta: CnnZooMetadata, built: { includeTop: boolean; pooling: Pooling | null; globalPool?: boolean }): CnnZooMetadata {
-  const { includeTop: _top, pooling: _pooling, globalPool: _global, ...rest } = meta;
-  return { ...rest, ...(built.includeTop ? {} : { includeTop: false as const, pooling: built.pooling }), ...(built.globalPool ? { globalPool: true as const } : {}) };
+/**
+ * `meta` describing a model built with these options (`includeTop`, `pooling`, `globalPool`, a non-square input), so
+ * that it saves and loads back as built.
+ */
+export function withBuildOptions(meta: CnnZooMetadata, built: BuildContext): CnnZooMetadata {
+  const { includeTop: _top, pooling: _pooling, globalPool: _global, inputWidth: _width, ...rest } = meta;
+  return {
+    ...rest, inputSize: built.inputHeight,
+    ...(built.inputWidth !== built.inputHeight ? { inputWidth: built.inputWidth } : {}),
+    ...(built.includeTop ? {} : { includeTop: false as const, pooling: built.pooling }),
+    ...(built.globalPool ? { globalPool: true as const } : {}),
+  };
 }
 
 /** Validate metadata read from an artifact. */

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, proxyNote, shown } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
-import { checkMetadata, withHeadOptions, type CnnZooMetadata } from './metadata.js';
+import { checkMetadata, withBuildOptions, type CnnZooMetadata } from './metadata.js';
 import { nodeFileSystem, parseModelJson, weightDataBuffer } from './node-fs.js';
 import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
 import { isNode } from '../platform.js';
@@ -184,7 +184,7 @@ export async function readArtifacts(weights: WeightsSource, opts: { cache?: { in
 export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
   opts: Pick<CreateOptions, 'includeTop' | 'pooling' | 'inputSize' | 'globalPool'> = {}): tf.LayersModel {
   const { artifacts, where } = read;
-  checkBuildMetadata(read.meta, spec.inputSize, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
+  checkBuildMetadata(read.meta, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
   if (getSpec(read.meta.arch).name !== spec.name) {
     throw new CnnZooError(`${where} holds weights for "${read.meta.arch}", not "${spec.name}". Load them as "${read.meta.arch}" (or give only the weights).`, 'WEIGHTS_MISMATCH');
   }
@@ -199,7 +199,8 @@ export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
   const pooling = headless && opts.includeTop === undefined && opts.pooling === undefined ? meta.pooling : opts.pooling;
   // Built with globalPool (the reference's fixed-window head swapped for a global pool): built so again, unless told.
   const globalPool = opts.globalPool ?? meta.globalPool;
-  const ctx = resolveOptions(spec, { inputSize: meta.inputSize, numClasses: meta.numClasses, includeTop, pooling, globalPool });
+  const inputSize = meta.inputWidth !== undefined ? [meta.inputSize, meta.inputWidth] as const : meta.inputSize;
+  const ctx = resolveOptions(spec, { inputSize, numClasses: meta.numClasses, includeTop, pooling, globalPool });
   const model = spec.build(ctx);
   try {
     assignArtifactWeights(model, artifacts, where);
@@ -207,7 +208,7 @@ export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
     model.dispose();
     throw e;
   }
-  model.setUserDefinedMetadata({ cnnZoo: withHeadOptions(meta, ctx) });
+  model.setUserDefinedMetadata({ cnnZoo: withBuildOptions(meta, ctx) });
   return model;
 }
 
@@ -219,6 +220,7 @@ function atInputSize(meta: CnnZooMetadata, inputSize: CreateOptions['inputSize']
     throw new CnnZooError(`${name}: with pretrained weights, inputSize is one number (the preprocessing crops a square), got ` +
       `${Array.isArray(inputSize) ? JSON.stringify(inputSize) : shown(inputSize)}. For other shapes, pass images already at that size to model.model.predict().`, 'BAD_OPTION');
   }
-  if (size === meta.inputSize) return meta;
-  return { ...meta, inputSize: size, preprocessing: { ...meta.preprocessing, size } };
+  if (size === meta.inputSize && meta.inputWidth === undefined) return meta;
+  const { inputWidth: _width, ...square } = meta;
+  return { ...square, inputSize: size, preprocessing: { ...meta.preprocessing, size } };
 }

@@ -7,7 +7,7 @@ import '../layers/index.js';
 import { CnnZooError, checkOptionNames, closest, shown } from '../errors.js';
 import { checkInputShape } from './input-check.js';
 import { FAMILIES } from './families.js';
-import type { BuildContext, CreateOptions, ModelCard, ModelSpec } from './types.js';
+import { MAX_INPUT_SIDE, type BuildContext, type CreateOptions, type ModelCard, type ModelSpec } from './types.js';
 
 const BY_NAME = new Map<string, ModelSpec>();
 const ALIASES = new Map<string, string>();
@@ -65,6 +65,10 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
     if (!Number.isInteger(v) || v < spec.minInputSize) {
       throw new CnnZooError(`${spec.name}: input size ${h}x${w} is invalid; it needs integer sides of at least ` +
         `${spec.minInputSize} px: pass inputSize: ${spec.minInputSize} or larger (its default is ${spec.inputSize}).`, 'BAD_INPUT_SIZE');
+    }
+    if (v > MAX_INPUT_SIDE) {
+      throw new CnnZooError(`${spec.name}: input size ${h}x${w} is too large; sides of up to ${MAX_INPUT_SIDE} px are built (at that size one ` +
+        `image's feature maps take gigabytes): pass a smaller inputSize (its default is ${spec.inputSize}).`, 'BAD_INPUT_SIZE');
     }
   }
   const numClasses = opts.numClasses ?? spec.numClasses;

@@ -4,6 +4,13 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
+/**
+ * The largest input side a model is built at (by an option, or by saved weights' metadata). One 4096 px image's first
+ * feature maps already take hundreds of megabytes to gigabytes; well before 10^5 px one image no longer fits in a typed
+ * array, so a larger side is refused as a mistake rather than failing deep inside the preprocessing or a runtime.
+ */
+export const MAX_INPUT_SIDE = 4096;
+
 /** Global pooling applied when `includeTop` is false. */
 export type Pooling = 'avg' | 'max';
 

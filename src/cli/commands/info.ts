@@ -3,7 +3,7 @@
  * model); for converted weights (a folder from `cnn-zoo convert` or `train`, or its URL), also what their metadata says.
  */
 import { resolve } from 'node:path';
-import { info, list, looksLikeWeights } from '../../api/index.js';
+import { info, isWeightsPlace } from '../../api/index.js';
 import { readArtifacts } from '../../artifacts/read.js';
 import type { CnnZooMetadata } from '../../artifacts/metadata.js';
 import { CnnZooError } from '../../errors.js';
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CnnZooError(`info takes one model name, or a folder or URL of converted weights.\nUsage: ${usage}`, 'BAD_ARGS');
   const target = positionals[0]!;
   // A path or URL that is not a model name: converted weights, which name their model.
-  const weights = looksLikeWeights(target) && !list().some((c) => c.name === target)
+  const weights = await isWeightsPlace(target)
     ? await readArtifacts(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
   const size = sizeOptions(values, usage);
   const card = info(weights ? weights.meta.arch : target, weights ? { inputSize: weights.meta.inputSize, numClasses: weights.meta.numClasses, ...(weights.meta.globalPool ? { globalPool: true } : {}), ...size } : size);
