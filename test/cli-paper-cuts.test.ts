@@ -222,6 +222,16 @@ describe('CLI paper cuts', function () {
     const own = cli('eval', '--weights', tenDir, '--data', data);
     expect(own.status, own.stderr).to.equal(0);
     expect(own.stdout).to.match(/^squeezenet1_1 on ten-classes: top-1 10\.00% {2}top-5 50\.00% {2}\(10 of 10 images evaluated, 0 failed;/m);
+    // The folder as the model argument, as load(DIR) takes it (it said: Unknown model "DIR". Closest names: ...).
+    const asName = cli('eval', tenDir, '--data', data);
+    expect(asName.status, asName.stderr).to.equal(0);
+    expect(asName.stdout).to.match(/^squeezenet1_1 on ten-classes: top-1 10\.00% {2}top-5 50\.00%/m);
+    const verified = cli('verify', tenDir);
+    expect(verified.status, verified.stderr).to.equal(0);
+    expect(verified.stdout + verified.stderr).to.include(`cnn-zoo verify squeezenet1_1: backend wasm`);
+    expect(verified.stdout + verified.stderr).to.include(`weights ${tenDir} (`);
+    expect(cli('eval', tenDir, '--weights', headlessDir, '--data', data).stderr.trim()).to.equal(
+      `cnn-zoo: ${tenDir} holds converted weights, and --weights ${headlessDir} names others: give one of them.`);
     // info DIR: what the weights are (it said: Unknown model "DIR". Closest names: dpn107, ...), counted with their head.
     const about = cli('info', tenDir);
     expect(about.status, about.stderr).to.equal(0);

@@ -82,3 +82,17 @@ export async function archOfWeightsFlag(weights: string | undefined): Promise<st
   const folder = /^https?:\/\//i.test(weights) || await stat(weights).then((s) => !s.isFile(), () => true);
   return folder ? (await archOfWeights(weights)).name : undefined;
 }
+
+/**
+ * The model argument of a command that takes NAME and `--weights`: NAME may also be converted weights' folder or URL
+ * (as `load(NAME)` takes them), which are then the weights, and their metadata names the model; without NAME,
+ * `--weights DIR` alone names it. Returns the registry name (undefined when neither says) and the weights.
+ */
+export async function modelAndWeightsArgs(name: string | undefined, weights: string | undefined): Promise<{ name?: string; weights?: string }> {
+  const [{ isWeightsPlace }, { archOfWeights }] = await Promise.all([import('../api/index.js'), import('../api/weights.js')]);
+  if (name !== undefined && await isWeightsPlace(name)) {
+    if (weights !== undefined && weights !== name) throw new CnnZooError(`${name} holds converted weights, and --weights ${weights} names others: give one of them.`, 'BAD_ARGS');
+    return { name: (await archOfWeights(name)).name, weights: name };
+  }
+  return { name: name ?? await archOfWeightsFlag(weights), weights };
+}

@@ -11,7 +11,7 @@ import { SHIPPED } from '../../artifacts/shipped.js';
 import { modelMetadata } from '../../artifacts/metadata.js';
 import { getSpec } from '../../zoo/registry.js';
 import { progressBar } from '../../eval/progress.js';
-import { archOfWeightsFlag, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
+import { modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
@@ -20,7 +20,7 @@ export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weig
   '          or one sub-folder per class named by wnid (a classifier from cnn-zoo train: named as its classes).\n' +
   '          Without --weights: the embedded weights if the model has them,\n' +
   '          else random weights (a smoke test; reports ignore its accuracy).\n' +
-  '  --weights DIR alone: converted weights (from cnn-zoo convert or train) name their model.\n' +
+  '  --weights DIR alone, or DIR as the model: converted weights (from cnn-zoo convert or train) name their model.\n' +
   '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept);\n' +
   '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).\n' +
   '  --crop-fraction, --interpolation: evaluate with another centre crop (timm\'s crop_pct: 0.875 resizes to size / 0.875)\n' +
@@ -34,8 +34,8 @@ export async function run(argv: string[]): Promise<number> {
   }, usage);
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
   // Converted weights (a folder from cnn-zoo train or convert, or its URL) name their model: --weights DIR alone will do.
-  const name = values.model ?? (positionals.length === 1 ? positionals[0] : positionals.length ? undefined : await archOfWeightsFlag(values.weights));
-  if (!name || !values.data || positionals.length > (values.model ? 0 : 1)) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
+  const { name, weights: weightsFlag } = positionals.length > (values.model ? 0 : 1) ? {} : await modelAndWeightsArgs(values.model ?? positionals[0], values.weights);
+  if (!name || !values.data) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
   const limit = positiveInt(values.limit, 'limit', usage);
   const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
   const size = sizeOptions(values, usage);
@@ -48,9 +48,9 @@ export async function run(argv: string[]): Promise<number> {
   const backend = await selectBackend(values.backend!);
   // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
   const spec = getSpec(name);
-  const random = values.weights === 'random' || (values.weights === undefined && !(spec.name in SHIPPED));
-  const model = await modelWithWeights(spec, { weights: random ? null : values.weights, ...size });
-  const weights = values.weights ?? (random ? 'random' : 'embedded');
+  const random = weightsFlag === 'random' || (weightsFlag === undefined && !(spec.name in SHIPPED));
+  const model = await modelWithWeights(spec, { weights: random ? null : weightsFlag, ...size });
+  const weights = weightsFlag ?? (random ? 'random' : 'embedded');
   // A classifier trained on its own classes (cnn-zoo train): its class sub-folders are named as its classes.
   const meta = modelMetadata(model);
   const own = meta?.training && Array.isArray(meta.labels) ? meta.labels : undefined;

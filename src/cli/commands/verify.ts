@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { parseSize, verify, VERIFY_RUNTIMES, type VerifyReport, type VerifyRuntime } from '../../parity/verify.js';
-import { archOfWeightsFlag, parse, positiveInt } from '../args.js';
+import { modelAndWeightsArgs, parse, positiveInt } from '../args.js';
 import { startBackend } from '../backend.js';
 
 export const usage = 'cnn-zoo verify (NAME | --weights DIR) [--weights DIR|FILE] [--backend wasm|cpu|webgpu|tensorflow | --runtime onnxruntime] ' +
@@ -50,8 +50,8 @@ export async function run(argv: string[]): Promise<number> {
     fixtures: { type: 'string' }, original: { type: 'string' }, images: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
     out: { type: 'string' },
   }, usage);
-  // Converted weights (a folder from cnn-zoo convert) name their model: --weights DIR alone will do.
-  const name = positionals.length === 1 ? positionals[0] : positionals.length === 0 ? await archOfWeightsFlag(values.weights) : undefined;
+  // Converted weights (a folder from cnn-zoo convert) name their model: --weights DIR alone, or the folder as NAME, will do.
+  const { name, weights } = positionals.length > 1 ? {} : await modelAndWeightsArgs(positionals[0], values.weights);
   if (!name) throw new CnnZooError(`verify needs one model name (or --weights DIR of converted weights).\nUsage: ${usage}`, 'BAD_ARGS');
   if (values.backend && values.runtime) throw new CnnZooError(`Give --backend or --runtime, not both.\nUsage: ${usage}`, 'BAD_ARGS');
   const runtime = (values.runtime ?? 'tfjs') as VerifyRuntime;
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   // The agreement's converted model and the tfjs fixture runs use the backend; onnxruntime needs none, wasm does the rest.
   await startBackend(values.backend ?? 'wasm');
   const report = await verify(name, {
-    runtime, ...(values.weights !== undefined ? { weights: values.weights } : {}),
+    runtime, ...(weights !== undefined ? { weights } : {}),
     ...(sizes ? { sizes } : {}), ...(values.fixtures ? { fixtureDirs: list(values.fixtures)! } : {}),
     ...(values.original ? { original: list(values.original)! } : {}), ...(values.images ? { images: values.images } : {}),
     ...(limit ? { limit } : {}),
