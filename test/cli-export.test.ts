@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -136,5 +136,22 @@ describe('cnn-zoo export', () => {
     const r4 = cli('tf_mobilenet_v2_100', '--out', join(dir, 'h.onnx'), '--fp16', '--int8', '--calibrate', dir);
     expect(r4.status).to.equal(1);
     expect(r4.stderr).to.match(/choose --fp16 or --int8, not both/);
+  });
+
+  it('--calibrate TRAINING_DIR takes images of every class sub-folder, evenly spaced (the first 64 were all of one class)', async () => {
+    const { calibrationImages } = await import('../src/cli/commands/export.js');
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-calibrate-'));
+    try {
+      for (const c of ['cat', 'dog', 'fish']) {
+        mkdirSync(join(dir, c));
+        for (let i = 0; i < 40; i++) writeFileSync(join(dir, c, `${String(i).padStart(2, '0')}.jpg`), '');
+      }
+      writeFileSync(join(dir, 'notes.txt'), '');
+      const picked = await calibrationImages(dir, 6);
+      expect(picked.map((p) => p.slice(dir.length + 1))).to.deep.equal(['cat/00.jpg', 'cat/20.jpg', 'dog/00.jpg', 'dog/20.jpg', 'fish/00.jpg', 'fish/20.jpg']);
+      expect(await calibrationImages(dir, 500)).to.have.length(120);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -194,7 +194,7 @@ describe('weights: conversion, artifacts and loading', function () {
     const shard = Object.keys(files).find((f) => f.endsWith('.bin'))!;
     const noShard = Object.fromEntries(Object.entries(files).filter(([k]) => k !== shard));
     await expectError(() => modelWithWeights('squeezenet1_1', { weights: noShard }), new RegExp(`lacks "${shard}"`));
-    await expectError(() => modelWithWeights('squeezenet1_1', { weights: join(tmp, 'nowhere') }), /Cannot read model\.json at ".*nowhere/);
+    await expectError(() => modelWithWeights('squeezenet1_1', { weights: join(tmp, 'nowhere') }), /^Nothing is at ".*nowhere"\. Weights are a folder that holds model\.json and its weight shards/);
     await expectError(() => modelWithWeights('squeezenet1_0', { weights: dir }), /holds weights for "squeezenet1_1", not "squeezenet1_0"/);
     // Same architecture, other class count: the metadata lies about it -> the tensor and file are named.
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));

@@ -21,7 +21,7 @@ import { modelMetadata } from '../src/artifacts/metadata.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc } from '../src/parity/run.js';
 import { sniffCheckpointFormat } from '../src/checkpoints/sniff.js';
-import { fetchWeights, importCheckpoint, resolveCheckpoint, PUBLISHED } from '../src/pretrained/index.js';
+import { fetchWeights, importCheckpoint, resolveCheckpoint, PUBLISHED, type PublishedCheckpoint } from '../src/pretrained/index.js';
 import { fixturePath, SHARED } from './helpers/shared.js';
 
 const SQUEEZE_PTH = join(SHARED, 'fixtures', 'checkpoints', 'squeezenet1_1.pth');
@@ -163,6 +163,34 @@ describe('weights without internet', function () {
     expect(wrong.message).to.include(`load('squeezenet1_1', { weights: '${SQUEEZE_PTH}' })`);
     // The real table does not list the fixture file (it is not the published one).
     expect(PUBLISHED.some((c) => c.hash && 'hex' in c.hash && c.hash.hex === sha256)).to.equal(false);
+  });
+
+  it('cnn-zoo convert FILE of a published checkpoint converts it as fetch does (its publisher\'s preprocessing), --arch left out', async () => {
+    // It took the architecture's defaults (and needed --arch): torchvision's IMAGENET1K_V2 ResNets lost their 232 px resize.
+    const entry = { ...published, preprocessing: { ...published.preprocessing, cropFraction: 0.95, interpolation: 'bicubic' as const },
+      hash: { algorithm: 'sha256' as const, hex: sha256, from: 'a test table' } };
+    (PUBLISHED as PublishedCheckpoint[]).push(entry); // a table that lists the fixture file stands in for one that would
+    const out = join(fresh(), 'converted');
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+    try {
+      const { run } = await import('../src/cli/commands/convert.js');
+      expect(await run([SQUEEZE_PTH, '--out', out])).to.equal(0);
+      let wrong: unknown;
+      try { await run([SQUEEZE_PTH, '--arch', 'resnet50', '--out', join(out, 'x')]); } catch (e) { wrong = e; }
+      expect((wrong as CnnZooError).code).to.equal('WRONG_ARCH');
+    } finally {
+      console.log = log;
+      (PUBLISHED as PublishedCheckpoint[]).splice(PUBLISHED.indexOf(entry), 1);
+    }
+    expect(lines.join('\n')).to.include(`${SQUEEZE_PTH} is the published checkpoint torchvision:IMAGENET1K_V1 of squeezenet1_1: converted with its publisher's preprocessing`);
+    const model = await modelWithWeights('squeezenet1_1', { weights: out });
+    const meta = modelMetadata(model)!;
+    expect(meta.preprocessing).to.deep.equal(entry.preprocessing);
+    expect(meta.licence).to.equal(entry.licence);
+    expect(maxRelError(logits(model, fx), fx.logits)).to.be.below(fx.tolerance);
+    model.dispose();
   });
 
   it('a folder or file:// mirror serves the table\'s file names (fetch, load with hub.mirror); a missing file names the folder and name', async () => {

@@ -10,7 +10,6 @@ import { CnnZooError, tildeHint } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
 import { saveConverted } from '../artifacts/save.js';
-import type { CnnZooMetadata } from '../artifacts/metadata.js';
 import { cacheRoot, exists, inCache, makeCacheDir, modelDir, remove, safeName } from './cache.js';
 import { downloadToPart, htmlPage, notACheckpoint } from './download.js';
 import { withCacheLock } from './lock.js';
@@ -20,7 +19,7 @@ import { checkpointId, PUBLISHED } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 import { readCheckpoint } from '../checkpoints/read.js';
 import { EXTENSIONS, sniffCheckpointFormat } from '../checkpoints/sniff.js';
-import { convertCheckpoint } from '../convert/convert.js';
+import { convertCheckpoint, type Converted } from '../convert/convert.js';
 import { getSpec } from '../zoo/registry.js';
 import type { SourceFormat } from '../checkpoints/files.js';
 
@@ -138,7 +137,7 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
   const format = c?.format ?? sniffCheckpointFormat(raw, file);
   const name = basename(file);
   /** The conversion: by the publisher's table entry when the hash is a published one, else by the file's format. */
-  const convert = async (): Promise<{ model: tf.LayersModel; metadata: CnnZooMetadata }> => {
+  const convert = async (): Promise<Converted> => {
     if (c) {
       opts.onStatus?.(`${name} is ${c.arch} ${checkpointId(c)} (sha256 ${sha256.slice(0, 12)}...); converting (${dtype})`);
       return convertDownloaded(c, raw, sha256, dtype);
@@ -169,11 +168,21 @@ export async function importCheckpoint(arch: string, path: string, opts: LocalOp
 }
 
 /**
+ * Checkpoint file `path` converted for `arch` in memory, as `importCheckpoint` converts it: by its publisher's table
+ * entry (preprocessing, build options, licence) when its hash is a published one (`checkpoint`), else by its format
+ * with the architecture's defaults.
+ */
+export async function convertCheckpointFile(arch: string, path: string, opts: LocalOptions = {}): Promise<Converted & { checkpoint?: PublishedCheckpoint }> {
+  const id = await identify(arch, path, opts);
+  return { ...(await id.convert()), ...(id.c ? { checkpoint: id.c } : {}) };
+}
+
+/**
  * A checkpoint file converted for `arch` in memory, for when the cache cannot be written (a read-only home, as in
  * serverless functions): the tfjs artifacts with their metadata, converted again on every load.
  */
 export async function checkpointInMemory(arch: string, path: string, opts: LocalOptions = {}): Promise<tf.io.ModelArtifacts> {
-  const { model, metadata } = await (await identify(arch, path, opts)).convert();
+  const { model, metadata } = await convertCheckpointFile(arch, path, opts);
   let saved: tf.io.ModelArtifacts | undefined;
   try {
     await saveConverted(model, tf.io.withSaveHandler(async (a) => {

@@ -8,6 +8,7 @@ import { CnnZooError } from '../../errors.js';
 import { quantizationError, saveConverted } from '../../artifacts/save.js';
 import { WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/metadata.js';
 import { convertCheckpoint } from '../../convert/convert.js';
+import { checkpointId, convertCheckpointFile, isCheckpointFile, recogniseCheckpoint } from '../../pretrained/index.js';
 import { nodeFileSystem } from '../../artifacts/node-fs.js';
 import { modelWithWeights } from '../../api/weights.js';
 import { getSpec } from '../../zoo/registry.js';
@@ -22,7 +23,9 @@ import { selectBackend } from '../backend.js';
 export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
   '[--dtype float32|float16|uint8] [--layout NAME] [--input-size N] [--num-classes N] [--preprocess tf|torch|caffe] ' +
   '[--npy-layout oihw|ohwi|hwio] [--licence TEXT] [--origin TEXT] [--reference INPUT.npy OUTPUT.npy | --reference DIR] [--backend cpu|wasm]\n' +
-  '  --from may be left out for one PyTorch, safetensors, Keras .h5 or TFLite file: its first bytes say which.';
+  '  --from may be left out for one PyTorch, safetensors, Keras .h5 or TFLite file: its first bytes say which.\n' +
+  '  One published checkpoint file (recognised by its sha256) needs neither --from nor --arch: it is converted with its\n' +
+  '  publisher\'s preprocessing, build options and licence, as cnn-zoo fetch converts it.';
 
 /** Reference pairs: two .npy files, or a test_data_set folder of `N/input_0.npy` + `N/output_0.npy`. */
 async function referencePairs(args: string[]): Promise<[string, string][]> {
@@ -64,29 +67,37 @@ export async function run(argv: string[]): Promise<number> {
     layout: { type: 'string' }, 'input-size': { type: 'string' }, 'num-classes': { type: 'string' }, preprocess: { type: 'string' },
     'npy-layout': { type: 'string' }, licence: { type: 'string' }, origin: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
   }, usage);
-  const arch = archName(values);
+  // One published checkpoint file (its hash in the publishers' table), converted as `fetch` and load(name, { weights:
+  // FILE }) convert it: with its publisher's preprocessing, build options and licence (it got the architecture's
+  // defaults: torchvision's IMAGENET1K_V2 ResNets evaluate at a 232 px resize, not 256), and --arch may be left out.
+  // Flags that set those facts convert it by them instead.
+  const settingFlags = (['layout', 'input-size', 'num-classes', 'preprocess', 'npy-layout', 'licence', 'origin'] as const).filter((k) => values[k] !== undefined);
+  const single = positionals.length === 1 && settingFlags.length === 0 ? positionals[0]! : undefined;
+  const published = single && await isCheckpointFile(single) ? await recogniseCheckpoint(single) : undefined;
+  const arch = archName(values) ?? published?.arch;
   // One checkpoint file whose first bytes name its format (PyTorch, safetensors, Keras .h5, TFLite) needs no --from,
   // and a --from that they contradict is a mistake (it said "not a valid ONNX protobuf" of a .pth).
   const magic = positionals.length === 1 ? await firstBytes(positionals[0]!).then(formatByMagic) : undefined;
   if (values.from && magic && values.from !== magic && (SOURCE_FORMATS as readonly string[]).includes(values.from)) {
     throw new CnnZooError(`${positionals[0]} is a ${magic} checkpoint by its first bytes, not ${values.from}: --from ${magic} (or leave --from out).`, 'BAD_ARGS');
   }
-  const from = values.from ?? magic;
-  const missing = [!arch && '--arch NAME (or --model NAME)', !from && `--from ${SOURCE_FORMATS.join('|')}`, !values.out && '--out DIR',
+  const from = values.from ?? magic; // a published file's format is in its table entry
+  const missing = [!arch && '--arch NAME (or --model NAME)', !from && !published && `--from ${SOURCE_FORMATS.join('|')}`, !values.out && '--out DIR',
     positionals.length === 0 && 'the checkpoint file(s)'].filter(Boolean);
-  if (!arch || !from || !values.out || missing.length) throw new CnnZooError(`convert is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
-  if (!(SOURCE_FORMATS as readonly string[]).includes(from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${from}".`, 'BAD_ARGS');
+  if (!arch || !values.out || missing.length) throw new CnnZooError(`convert is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (from && !(SOURCE_FORMATS as readonly string[]).includes(from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${from}".`, 'BAD_ARGS');
   if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
   if (values.preprocess && !(values.preprocess in PRESETS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PRESETS).join(', ')}.`, 'BAD_ARGS');
   if (values['npy-layout'] && !['oihw', 'ohwi', 'hwio'].includes(values['npy-layout'])) throw new CnnZooError('--npy-layout must be oihw, ohwi or hwio.', 'BAD_ARGS');
   await selectBackend(values.backend!);
   const t0 = performance.now();
-  const { model, metadata, report } = await convertCheckpoint({
+  const { model, metadata, report } = single && published ? await convertCheckpointFile(arch, single, { dtype: values.dtype as WeightDtype }) : await convertCheckpoint({
     arch, from: from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
     layout: values.layout, inputSize: positiveInt(values['input-size'], 'input-size', usage), numClasses: positiveInt(values['num-classes'], 'num-classes', usage),
     preprocess: values.preprocess as PresetName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
   });
+  if (published) console.log(`${single} is the published checkpoint ${checkpointId(published)} of ${published.arch}: converted with its publisher's preprocessing, build options and licence.`);
   let quantNote = '';
   try {
     const artifacts = await saveConverted(model, nodeFileSystem(values.out), metadata);

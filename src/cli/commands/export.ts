@@ -24,14 +24,20 @@ export const usage = 'cnn-zoo export (NAME | --weights DIR) [--weights DIR|URL|i
 const CALIBRATION_BATCH = 8;
 
 /** Image files under `dir` (recursive), sorted, at most `count`. */
-async function calibrationImages(dir: string, count: number): Promise<string[]> {
+/**
+ * `count` image files of `dir` (and its sub-folders), evenly spaced over their sorted paths: a training folder of class
+ * sub-folders calibrates on every class (the first `count` paths were all of its first class).
+ */
+export async function calibrationImages(dir: string, count: number): Promise<string[]> {
   let entries: string[];
   try {
     entries = await readdir(dir, { recursive: true });
   } catch (e) {
     throw new CnnZooError(`--calibrate "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give a folder of images.`, 'BAD_ARGS');
   }
-  const files = entries.filter((f) => IMAGE_FILE.test(f)).sort().slice(0, count).map((f) => join(dir, f));
+  const all = entries.filter((f) => IMAGE_FILE.test(f)).sort();
+  const n = Math.min(count, all.length);
+  const files = Array.from({ length: n }, (_, i) => join(dir, all[Math.floor((i * all.length) / n)]!));
   if (files.length === 0) throw new CnnZooError(`--calibrate "${dir}" holds no images (${IMAGE_FORMATS}); give a folder of images like the model will see.`, 'BAD_ARGS');
   return files;
 }
