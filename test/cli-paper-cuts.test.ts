@@ -188,6 +188,22 @@ describe('CLI paper cuts', function () {
     expect(readdirSync(ROOT)).to.not.include('~');
   });
 
+  it('an image given as weights (--weights photo.jpg IMG, load(\'photo.jpg\')) is named as an image, in each syntax', async () => {
+    // It was "a checkpoint file that is not a published checkpoint ... its architecture is unknown", or "cannot tell which checkpoint format".
+    const r = cli('classify', '--weights', GRACE_HOPPER, join(SHARED, 'images', 'parrot.jpg'));
+    expect(r.status).to.equal(1);
+    expect(r.stderr.trim()).to.equal(`cnn-zoo: "${GRACE_HOPPER}" is an image, not weights. Weights are converted weights (a folder with model.json, ` +
+      'from cnn-zoo train or cnn-zoo convert), a checkpoint file (.pth, .safetensors, .h5, .tflite, .onnx, ...), imagenet or random; ' +
+      'images go after the command: cnn-zoo classify IMAGE... --weights W.');
+    const { load } = await import('../src/index.js');
+    for (const call of [() => load(GRACE_HOPPER), () => load('resnet18', { weights: 'https://example.com/photos/cat.JPG?size=2' })]) {
+      let e: unknown;
+      try { await call(); } catch (x) { e = x; }
+      expect((e as { code?: string }).code).to.equal('NOT_WEIGHTS');
+      expect((e as Error).message).to.match(/" is an image, not weights\. .* an image goes to model\.classify\(image\)\.$/);
+    }
+  });
+
   it('weights saved without a classifier: classify and eval say so once, in CLI words; eval --weights DIR names its model', async () => {
     const { load } = await import('../src/api/index.js');
     const [headlessDir, tenDir] = [join(tmp, 'headless'), join(tmp, 'ten')];

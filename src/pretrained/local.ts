@@ -19,6 +19,7 @@ import { checkpointId, PUBLISHED } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 import { readCheckpoint } from '../checkpoints/read.js';
 import { EXTENSIONS, sniffCheckpointFormat } from '../checkpoints/sniff.js';
+import { HEIC_FILE, IMAGE_FILE } from '../image/files.js';
 import { convertCheckpoint, type Converted } from '../convert/convert.js';
 import { getSpec } from '../zoo/registry.js';
 import type { SourceFormat } from '../checkpoints/files.js';
@@ -49,6 +50,14 @@ export function isCheckpointUrl(weights: string): boolean {
  * once; retried and resumed like published checkpoints). Undefined for anything else (converted weights).
  */
 export async function checkpointFileOf(weights: string, opts: HubOptions = {}): Promise<string | undefined> {
+  // An image given as weights (`--weights photo.jpg IMG`, load('photo.jpg')): it was read as a checkpoint of unknown format.
+  let path = weights;
+  try { if (/^https?:\/\//i.test(weights)) path = new URL(weights).pathname; } catch { /* not a URL after all */ }
+  if (IMAGE_FILE.test(path) || HEIC_FILE.test(path)) {
+    throw new CnnZooError(`"${weights}" is an image, not weights. Weights are converted weights (a folder with model.json, from save() or ` +
+      "cnn-zoo convert), a checkpoint file (.pth, .safetensors, .h5, .tflite, .onnx, ...), 'imagenet', or null for random ones; " +
+      'an image goes to model.classify(image).', 'NOT_WEIGHTS');
+  }
   if (await isCheckpointFile(weights)) return weights;
   if (!isCheckpointUrl(weights)) return undefined;
   if (!isNode) {
