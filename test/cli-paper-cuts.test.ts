@@ -195,6 +195,10 @@ describe('CLI paper cuts', function () {
     expect(r.stderr.trim()).to.equal(`cnn-zoo: "${GRACE_HOPPER}" is an image, not weights. Weights are converted weights (a folder with model.json, ` +
       'from cnn-zoo train or cnn-zoo convert), a checkpoint file (.pth, .safetensors, .h5, .tflite, .onnx, ...), imagenet or random; ' +
       'images go after the command: cnn-zoo classify IMAGE... --weights W.');
+    expect(cli('info', GRACE_HOPPER).stderr).to.include(`cnn-zoo: "${GRACE_HOPPER}" is an image, not weights.`);
+    // A checkpoint file that is not a published one does not name its model (info said: not valid JSON).
+    expect(cli('info', SQUEEZE_PTH).stderr.trim()).to.equal(`cnn-zoo: ${SQUEEZE_PTH} is a checkpoint file that is not a published checkpoint ` +
+      `cnn-zoo knows (by its sha256), so it does not name its model; info reads converted weights: cnn-zoo convert --arch NAME ${SQUEEZE_PTH} --out DIR, then cnn-zoo info DIR.`);
     const { load } = await import('../src/index.js');
     for (const call of [() => load(GRACE_HOPPER), () => load('resnet18', { weights: 'https://example.com/photos/cat.JPG?size=2' })]) {
       let e: unknown;

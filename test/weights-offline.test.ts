@@ -180,11 +180,15 @@ describe('weights without internet', function () {
       let wrong: unknown;
       try { await run([SQUEEZE_PTH, '--arch', 'resnet50', '--out', join(out, 'x')]); } catch (e) { wrong = e; }
       expect((wrong as CnnZooError).code).to.equal('WRONG_ARCH');
+      // cnn-zoo info FILE names it too (it said: not valid JSON (Unexpected token 'P', "PK...").
+      expect(await (await import('../src/cli/commands/info.js')).run([SQUEEZE_PTH])).to.equal(0);
     } finally {
       console.log = log;
       (PUBLISHED as PublishedCheckpoint[]).splice(PUBLISHED.indexOf(entry), 1);
     }
     expect(lines.join('\n')).to.include(`${SQUEEZE_PTH} is the published checkpoint torchvision:IMAGENET1K_V1 of squeezenet1_1: converted with its publisher's preprocessing`);
+    expect(lines.join('\n')).to.include(`${SQUEEZE_PTH}: the published checkpoint torchvision:IMAGENET1K_V1 of squeezenet1_1 (${entry.licence})\n`);
+    expect(lines.join('\n')).to.include('squeezenet1_1  (family squeezenet');
     const model = await modelWithWeights('squeezenet1_1', { weights: out });
     const meta = modelMetadata(model)!;
     expect(meta.preprocessing).to.deep.equal(entry.preprocessing);

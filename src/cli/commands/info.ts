@@ -7,10 +7,12 @@ import { info, isWeightsPlace } from '../../api/index.js';
 import { readArtifacts } from '../../artifacts/read.js';
 import type { CnnZooMetadata } from '../../artifacts/metadata.js';
 import { CnnZooError } from '../../errors.js';
+import { checkpointFileOf, checkpointId, recogniseCheckpoint } from '../../pretrained/index.js';
 import { parse, SIZE_FLAGS, sizeOptions } from '../args.js';
 
-export const usage = 'cnn-zoo info NAME|DIR|URL [--input-size N [--global-pool]] [--json]\n' +
-  '  DIR or URL: converted weights (cnn-zoo convert or train): their model, classes, source, preprocessing and training.';
+export const usage = 'cnn-zoo info NAME|DIR|URL|FILE [--input-size N [--global-pool]] [--json]\n' +
+  '  DIR or URL: converted weights (cnn-zoo convert or train): their model, classes, source, preprocessing and training;\n' +
+  '  FILE: a published checkpoint file (recognised by its sha256): which one, and its model.';
 
 /** Converted weights' metadata, as lines. */
 function weightsLines(where: string, m: CnnZooMetadata): string[] {
@@ -43,11 +45,19 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...SIZE_FLAGS, json: { type: 'boolean' } }, usage);
   if (positionals.length !== 1) throw new CnnZooError(`info takes one model name, or a folder or URL of converted weights.\nUsage: ${usage}`, 'BAD_ARGS');
   const target = positionals[0]!;
-  // A path or URL that is not a model name: converted weights, which name their model.
-  const weights = await isWeightsPlace(target)
-    ? await readArtifacts(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
+  // A path or URL that is not a model name: converted weights, which name their model; a checkpoint file names its
+  // model when it is a published one (it said "not valid JSON (Unexpected token 'P', "PK..."); an image is no weights.
+  const place = await isWeightsPlace(target);
+  const file = place ? await checkpointFileOf(target) : undefined;
+  const published = file ? await recogniseCheckpoint(file) : undefined;
+  if (file && !published) {
+    throw new CnnZooError(`${target} is a checkpoint file that is not a published checkpoint cnn-zoo knows (by its sha256), so it does not ` +
+      `name its model; info reads converted weights: cnn-zoo convert --arch NAME ${target} --out DIR, then cnn-zoo info DIR.`, 'NEEDS_ARCH');
+  }
+  const weights = place && !file ? await readArtifacts(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
   const size = sizeOptions(values, usage);
-  const card = info(weights ? weights.meta.arch : target, weights ? { inputSize: weights.meta.inputSize, numClasses: weights.meta.numClasses, ...(weights.meta.globalPool ? { globalPool: true } : {}), ...size } : size);
+  if (published && !values.json) console.log(`${target}: the published checkpoint ${checkpointId(published)} of ${published.arch} (${published.licence})\n`);
+  const card = info(weights ? weights.meta.arch : published ? published.arch : target, weights ? { inputSize: weights.meta.inputSize, numClasses: weights.meta.numClasses, ...(weights.meta.globalPool ? { globalPool: true } : {}), ...size } : size);
   if (values.json) {
     console.log(JSON.stringify(weights ? { ...card, converted: { where: weights.where, metadata: weights.meta } } : card, null, 2));
     return 0;
