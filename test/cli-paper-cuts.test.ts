@@ -307,6 +307,12 @@ describe('CLI paper cuts', function () {
     expect(results.map((x) => x.image)).to.deep.equal([join(folder, 'a.JPG'), join(folder, 'b.bmp'), GRACE_HOPPER]);
     expect(results[0]!.top[0]!.label).to.equal('macaw');
     expect(r.stderr.trim()).to.equal(`cnn-zoo: ${empty}: a folder without image files (JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF). Pass image files, URLs or folders of images.`);
+    // A folder of converted weights given as the image says where it goes.
+    const weights = join(tmp, 'weights-folder');
+    mkdirSync(weights, { recursive: true });
+    writeFileSync(join(weights, 'model.json'), '{}');
+    expect(cli('classify', weights).stderr.trim()).to.equal(`cnn-zoo: ${weights}: a folder without image files (JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF). ` +
+      `Pass image files, URLs or folders of images; it holds converted weights (model.json): cnn-zoo classify IMAGE... --weights ${weights}.`);
   });
 
   it('errors use CLI syntax: --weights random, --model NAME --weights FILE', () => {

@@ -78,7 +78,10 @@ export async function run(argv: string[]): Promise<number> {
     else if (inFolder.length) images.push(...inFolder);
     else {
       failed++;
-      console.error(`cnn-zoo: ${path}: a folder without image files (${IMAGE_FORMATS}). Pass image files, URLs or folders of images.`);
+      // Converted weights given as the image (`cnn-zoo classify ./my-classifier`): say where they go.
+      const weights = await stat(join(path, 'model.json')).then(() => true, () => false);
+      console.error(`cnn-zoo: ${path}: a folder without image files (${IMAGE_FORMATS}). Pass image files, URLs or folders of images` +
+        (weights ? `; it holds converted weights (model.json): cnn-zoo classify IMAGE... --weights ${path}.` : '.'));
     }
   }
   try {
