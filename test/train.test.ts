@@ -191,6 +191,13 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     try { await clf.fit(iphone, { epochs: 1 }); } catch (e) { err = e; }
     expect((err as Error).message).to.match(/no class sub-folders with images; .* Its 2 HEIC photo\(s\) cannot be read here: convert them to JPEG/);
 
+    // A DATA/train/<class> layout given as DATA: the folder that holds the class folders is named.
+    const split = join(tmp, 'split');
+    for (const part of ['train', 'val']) mkdirSync(join(split, part, 'fish'), { recursive: true });
+    err = undefined;
+    try { await clf.fit(split, { epochs: 1 }); } catch (e) { err = e; }
+    expect((err as Error).message).to.match(new RegExp(`no class sub-folders with images; .* Its sub-folders train, val hold folders: give the one with the class folders \\(${join(split, 'train').replace(/[/\\]/g, '.')}\\)\\.$`));
+
     const empty = join(tmp, 'empty');
     mkdirSync(empty);
     for (const [dir, why] of [[empty, /no class sub-folders with images/], [one, /images of one class only \(fish\)/]] as const) {

@@ -25,19 +25,24 @@ export async function readImageFolder(dir: string): Promise<LabelledImages & { i
   const classes: string[] = [];
   const items: { image: string; label: number }[] = [];
   let heic = 0;
+  const nested: string[] = []; // sub-folders that hold folders, not images (a DATA/train/<class> layout)
   for (const name of (await readdir(dir)).sort()) {
     if (name.startsWith('.') || !(await isDir(join(dir, name)))) continue;
     const all = await readdir(join(dir, name));
     heic += all.filter((f) => HEIC_FILE.test(f)).length;
     const files = all.filter((f) => IMAGE_FILE.test(f)).sort();
-    if (files.length === 0) continue;
+    if (files.length === 0) {
+      for (const f of all) if (!f.startsWith('.') && await isDir(join(dir, name, f))) { nested.push(name); break; }
+      continue;
+    }
     const label = classes.push(name) - 1;
     for (const f of files) items.push({ image: join(dir, name, f), label });
   }
   if (classes.length < 2) {
     throw new CnnZooError(`${dir} has ${classes.length === 0 ? 'no class sub-folders with images' : `images of one class only (${classes[0]})`}; ` +
       'training needs one sub-folder of images per class, at least two classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).' +
-      (heic ? ` Its ${heic} HEIC photo(s) cannot be read here: convert them to JPEG (macOS: sips -s format jpeg IN.heic --out OUT.jpg).` : ''), 'BAD_DATASET');
+      (heic ? ` Its ${heic} HEIC photo(s) cannot be read here: convert them to JPEG (macOS: sips -s format jpeg IN.heic --out OUT.jpg).` : '') +
+      (nested.length ? ` Its sub-folder${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} folders: give the one with the class folders (${join(dir, nested[0]!)}).` : ''), 'BAD_DATASET');
   }
   return { classes, items };
 }
