@@ -510,7 +510,7 @@ describe('pretrained weights at another input size (inputSize with weights)', ()
     for (const call of [() => load('tf_mobilenet_v2_100', { inputSize: 100_000 }), async () => create('resnet18', { inputSize: [224, 5000] })]) {
       const e = await refusal(call);
       expect(e.code).to.equal('BAD_INPUT_SIZE');
-      expect(e.message).to.match(/^\w+: input size (100000x100000|224x5000) is too large; sides of up to 4096 px are built \(at that size one image's feature maps take gigabytes\): pass a smaller inputSize \(its default is 224\)\.$/);
+      expect(e.message).to.match(/^\w+: input size (100000x100000|224x5000) is too large; sides of up to 4096 px are built \(at that size one image's feature maps take gigabytes\): pass inputSize: 4096 or smaller \(its default is 224\)\.$/);
     }
     expect(tf.memory().numTensors).to.equal(tensors);
   });

@@ -30,7 +30,7 @@ describe('CLI paper cuts', function () {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
     { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
   /** Error output must be CLI syntax: no API option spelling. */
-  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit|runtime: /);
+  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit|runtime: |globalPool/);
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-cli-'));
@@ -330,6 +330,12 @@ describe('CLI paper cuts', function () {
     expect(train.stderr).to.include('one to hold out; or --validation-split 0)');
     cliSyntax(train.stderr);
     expect(cli('info', 'inception_v3', '--input-size', '40').stderr).to.include('pass --input-size 75 or larger');
+    // Sizes too large and a --global-pool that does not apply: flags, not inputSize / globalPool.
+    expect(cli('info', 'inception_v3', '--input-size', '5000').stderr).to.include('pass --input-size 4096 or smaller (its default is 299)');
+    const pool = cli('info', 'resnet18', '--input-size', '160', '--global-pool');
+    expect(pool.stderr.trim()).to.equal('cnn-zoo: resnet18: --global-pool only applies to models whose reference head pools a fixed window; ' +
+      "resnet18's head already takes every input size of at least 1 px. Drop --global-pool.");
+    cliSyntax(pool.stderr);
     // onnxruntime-node missing (not so here): the fix is a flag.
     const noOrt = cliWording(missingRuntimeError(`load('tf_mobilenet_v2_100')`).message);
     expect(noOrt).to.include('(or use --runtime tfjs, or');

@@ -18,6 +18,8 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\binputSize: (\d+)/g, '--input-size $1'],
   [/\bvalidationSplit: ([\d.]+)/g, '--validation-split $1'],
   [/\bglobalPool: true\b/g, '--global-pool'],
+  [/\bglobalPool only applies\b/g, '--global-pool only applies'],
+  [/\bDrop globalPool\./g, 'Drop --global-pool.'],
   [/\bruntime: '(\w+)'/g, '--runtime $1'],
   // A model without its classifier (weights saved with includeTop: false): its features are an API matter.
   [/\(built or saved with includeTop: false\)/g, '(its weights were saved without one)'],

@@ -68,7 +68,7 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
     }
     if (v > MAX_INPUT_SIDE) {
       throw new CnnZooError(`${spec.name}: input size ${h}x${w} is too large; sides of up to ${MAX_INPUT_SIDE} px are built (at that size one ` +
-        `image's feature maps take gigabytes): pass a smaller inputSize (its default is ${spec.inputSize}).`, 'BAD_INPUT_SIZE');
+        `image's feature maps take gigabytes): pass inputSize: ${MAX_INPUT_SIDE} or smaller (its default is ${spec.inputSize}).`, 'BAD_INPUT_SIZE');
     }
   }
   const numClasses = opts.numClasses ?? spec.numClasses;
