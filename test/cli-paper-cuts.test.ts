@@ -182,6 +182,8 @@ describe('CLI paper cuts', function () {
     const weights = await refused(() => load('squeezenet1_1', { weights: '~/squeezenet1_1.pth' }));
     expect(weights.code).to.equal('MISSING_FILE');
     expect(weights.message).to.match(/^Nothing is at "~\/squeezenet1_1\.pth" \(~ is your home folder only in a shell: give the full path, or os\.homedir\(\)\)\. Weights are a folder that holds model\.json .* or a checkpoint file/);
+    const mirror = await refused(() => load('squeezenet1_1', { weights: 'imagenet', hub: { mirror: '~/mirror', cacheDir: join(tmp, 'mirror-cache') } }));
+    expect(mirror.message).to.equal('The mirror folder "~/mirror" does not exist (~ is your home folder only in a shell: give the full path, or os.homedir()).');
     const cacheDir = await refused(() => load('squeezenet1_1', { weights: 'imagenet', hub: { cacheDir: '~/cache' } }));
     expect(cacheDir.code).to.equal('BAD_PATH');
     expect(cacheDir.message).to.match(/^Cannot use as the cache \(cacheDir\) "~\/cache": ~ is your home folder only in a shell/);

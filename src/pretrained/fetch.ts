@@ -3,7 +3,7 @@
  * verify its hash, convert it in-process with the readers, and cache the tfjs artifacts; later calls reuse the
  * cache without any request.
  */
-import { CnnZooError, checkOptionKinds, checkOptionNames, type OptionKind } from '../errors.js';
+import { CnnZooError, checkOptionKinds, checkOptionNames, tildeHint, type OptionKind } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import { saveConverted } from '../artifacts/save.js';
 import type * as tf from '@tensorflow/tfjs';
@@ -76,7 +76,12 @@ export async function mirrorBase(mirror: string): Promise<string> {
     throw new CnnZooError(`Mirror "${mirror}" is neither an http(s) URL nor a file:// URL${isNode ? ' nor a folder' : ''}.`, 'BAD_ARGS');
   }
   const { pathToFileURL } = await import('node:url');
-  return pathToFileURL((await nodeModules()).resolve(mirror)).href;
+  const { resolve, stat } = await nodeModules();
+  // `~/mirror` (quoted, or from code) is a folder named ~ in the working folder: say so rather than that it lacks the file.
+  if (tildeHint(mirror) && !(await stat(resolve(mirror)).then(() => true, () => false))) {
+    throw new CnnZooError(`The mirror folder "${mirror}" does not exist${tildeHint(mirror)}.`, 'MIRROR_MISSING');
+  }
+  return pathToFileURL(resolve(mirror)).href;
 }
 
 /** The download URL: the mirror's `<base>/<file>` when a mirror is set. */
