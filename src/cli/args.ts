@@ -76,7 +76,7 @@ export function sizeOptions(values: { 'input-size'?: string; 'global-pool'?: boo
  * `train`, or its URL): their metadata says, so the model name may be left out. Undefined for weights names
  * (imagenet, random, publisher:tag), checkpoint files and no `--weights`; a folder that is not there says so.
  */
-export async function archOfWeightsFlag(weights: string | undefined): Promise<string | undefined> {
+async function archOfWeightsFlag(weights: string | undefined): Promise<string | undefined> {
   const [{ isWeightsSelector }, { archOfWeights }] = await Promise.all([import('../pretrained/index.js'), import('../api/weights.js')]);
   if (weights === undefined || weights === 'random' || isWeightsSelector(weights)) return undefined;
   const folder = /^https?:\/\//i.test(weights) || await stat(weights).then((s) => !s.isFile(), () => true);

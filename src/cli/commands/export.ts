@@ -16,7 +16,7 @@ import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
 import type { ZooModel } from '../../api/zoo-model.js';
-import { archOfWeightsFlag, cliWeights, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
+import { cliWeights, modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 
 export const usage = 'cnn-zoo export (NAME | --weights DIR) [--weights DIR|URL|imagenet|PUBLISHER[:TAG]|random] --out FILE.onnx [--training-form] ' +
   '[--features] [--nchw] [--input-size N [--global-pool]] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
@@ -55,8 +55,8 @@ export async function run(argv: string[]): Promise<number> {
     weights: { type: 'string' }, out: { type: 'string' }, 'training-form': { type: 'boolean' }, features: { type: 'boolean' },
     nchw: { type: 'boolean' }, ...SIZE_FLAGS, fp16: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
   }, usage);
-  // Converted weights (a folder from cnn-zoo train or convert) name their model: --weights DIR alone will do.
-  const name = positionals.length === 0 ? await archOfWeightsFlag(values.weights) : positionals.length === 1 ? positionals[0] : undefined;
+  // Converted weights (a folder from cnn-zoo train or convert) name their model: --weights DIR alone, or DIR as NAME, will do.
+  const { name, weights } = positionals.length > 1 ? {} : await modelAndWeightsArgs(positionals[0], values.weights);
   if (!name) throw new CnnZooError(`export needs one model name (or --weights DIR of converted weights), got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
   if (!values.out.endsWith('.onnx')) throw new CnnZooError(`--out "${values.out}" should end in .onnx.`, 'BAD_ARGS');
@@ -69,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
   await useBackend(values.backend as BackendName);
   // runtime 'tfjs': this command exports model.model itself (no session to start).
-  const model = await load(name, { inference: !values['training-form'], runtime: 'tfjs', ...(values.weights ? { weights: cliWeights(values.weights) } : {}), ...size });
+  const model = await load(name, { inference: !values['training-form'], runtime: 'tfjs', ...(weights ? { weights: cliWeights(weights) } : {}), ...size });
   try {
     const int8 = values.int8 ? await calibrate(model.model, batches(model, images)) : undefined;
     const { bytes, io } = await exportOnnxWithIo(model.model, {
