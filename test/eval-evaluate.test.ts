@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { useBackend } from '../src/backend.js';
 import { CnnZooError } from '../src/errors.js';
-import { openDataset, parseLabels } from '../src/eval/dataset.js';
+import { openDataset, parseLabels, summarizeProblems } from '../src/eval/dataset.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { AccuracyMeter, topK } from '../src/eval/topk.js';
 import { imagenetLabels } from '../src/labels/index.js';
@@ -141,6 +141,38 @@ describe('evaluation', () => {
     const limited = await evaluate(model, ds, { batchSize: 4, limit: 2, preprocess: r.preprocess });
     expect([limited.images, limited.top1]).to.deep.equal([2, 100]);
     model.dispose();
+  });
+
+  it('limits class sub-folders to every class in its share, not the first class, and names folders that are no class', async () => {
+    // A trained classifier's folder: 6 + 3 + 1 images of its classes, and a folder of a class it does not have.
+    const cf = mkdtempSync(join(tmpdir(), 'cnn-zoo-cf-limit-'));
+    try {
+      const counts = { bird: 6, dog: 3, fish: 1, insect: 4 };
+      for (const [c, n] of Object.entries(counts)) {
+        mkdirSync(join(cf, c));
+        for (let i = 0; i < n; i++) writeFileSync(join(cf, c, `${c}${i}.png`), await png(20 * i));
+      }
+      const ds = await openDataset(cf, { classes: ['bird', 'dog', 'fish'] });
+      expect(ds.items.length).to.equal(10);
+      // One line for the folder, with its count, in the model's terms (it said "not a known wnid", image by image).
+      expect(summarizeProblems(ds)).to.deep.equal([
+        '4 unlabelled: folder "insect" is not one of the model\'s classes (bird, dog, fish); not evaluated: 4 images, e.g. insect/insect0.png']);
+      const model = constantModel(0, [1, 2], 3, 16);
+      const preprocess = { size: 16, cropFraction: 1, interpolation: 'bilinear' as const, scale: 1 / 255, mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number], channelOrder: 'RGB' as const };
+      const images = async (limit: number) => (await evaluate(model, ds, { limit, preprocess })).perClass.map((c) => [c.name, c.images]);
+      // The first 5 sorted images would all be birds: each class gets its share, at least one image.
+      expect(await images(5)).to.deep.equal([['bird', 2], ['dog', 2], ['fish', 1]]);
+      expect(await images(8)).to.deep.equal([['bird', 5], ['dog', 2], ['fish', 1]]);
+      expect(await images(3)).to.deep.equal([['bird', 1], ['dog', 1], ['fish', 1]]);
+      expect(await images(2)).to.deep.equal([['bird', 1], ['dog', 1]]);
+      expect(await images(100)).to.deep.equal([['bird', 6], ['dog', 3], ['fish', 1]]);
+      model.dispose();
+      // ImageNet's labels for a 3-class classifier: what data it takes.
+      await rejects(openDataset(join(SHARED, 'imagenet', 'val-subset'), { classes: ['bird', 'dog', 'fish'] }),
+        /is outside 0\.\.2\)\. The model has 3 classes: use one sub-folder per class named as them \(bird, dog, fish\), or a labels\.txt \("file index" per line, index 0 to 2\)\.$/);
+    } finally {
+      rmSync(cf, { recursive: true, force: true });
+    }
   });
 
   it('skips the background class of 1001-output models and checks options', async () => {

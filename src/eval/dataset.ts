@@ -144,10 +144,10 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
   if (!labelsPath) {
     const subdirs = readdirSync(root).filter((d) => statSync(join(root, d)).isDirectory()).sort();
     const known = subdirs.filter((d) => classes.some((c) => c.wnid === d));
-    if (known.length > 0) return requireImages(classFolders(root, name, subdirs, classes), dir);
+    if (known.length > 0) return requireImages(classFolders(root, name, subdirs, classes, own), dir);
     const hint = atRoot.some((f) => VAL_FILE.test(f))
       ? `It holds ImageNet val images: pass the ground truth with --labels ${VAL_LABELS} (or put that file beside them).`
-      : own ? `Add a labels.txt ("file index" per line), or use one sub-folder per class named as the classes: ${classes.slice(0, 8).map((c) => c.wnid).join(', ')}${classes.length > 8 ? ', ...' : ''}.`
+      : own ? ownClassesHint(classes)
         : 'Add a labels.txt ("file index [wnid]" per line), or use one sub-folder per class named by wnid.';
     throw new CnnZooError(`No labels found for ${dir}. ${hint}`, 'BAD_DATASET');
   }
@@ -155,7 +155,7 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
   const { entries, problems } = parseLabels(readText(labelsPath), basename(labelsPath), classes);
   if (entries.length === 0) {
     throw new CnnZooError(`Labels file ${labelsPath} has no valid "file index [wnid]" lines` +
-      (problems[0] ? ` (first problem: ${problems[0].detail})` : '') + '.', 'BAD_DATASET');
+      (problems[0] ? ` (first problem: ${problems[0].detail})` : '') + '.' + (own ? ` ${ownClassesHint(classes)}` : ''), 'BAD_DATASET');
   }
   // The val ground truth (50,000 lines) may label far more images than the folder holds; others must be complete.
   const isVal = basename(labelsPath) === VAL_LABELS || (entries.length === 50_000 && entries.every((e) => VAL_FILE.test(e.file)));
@@ -185,6 +185,14 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
     ` (${basename(labelsPath)} labels ${entries.length} images)`);
 }
 
+/** What data a classifier of its own classes evaluates on. */
+function ownClassesHint(classes: readonly ClassLabel[]): string {
+  return `The model has ${classes.length} classes: use one sub-folder per class named as them (${classNames(classes)}), ` +
+    `or a labels.txt ("file index" per line, index 0 to ${classes.length - 1}).`;
+}
+
+const classNames = (classes: readonly ClassLabel[]): string => `${classes.slice(0, 8).map((c) => c.wnid).join(', ')}${classes.length > 8 ? ', ...' : ''}`;
+
 /** A dataset without a single image to evaluate is an error (a 0% accuracy would look like a result). */
 function requireImages(ds: ImageDataset, dir: string, what = ''): ImageDataset {
   if (ds.items.length > 0) return ds;
@@ -196,14 +204,15 @@ function requireImages(ds: ImageDataset, dir: string, what = ''): ImageDataset {
   throw new CnnZooError(`No images to evaluate in ${dir}${what}.${hint}`, 'BAD_DATASET');
 }
 
-function classFolders(root: string, name: string, subdirs: string[], classes: readonly ClassLabel[]): ImageDataset {
+function classFolders(root: string, name: string, subdirs: string[], classes: readonly ClassLabel[], own: boolean): ImageDataset {
   const items: DatasetItem[] = [];
   const problems: DatasetProblem[] = [];
+  const known = own ? `one of the model's classes (${classNames(classes)})` : 'a known wnid';
   for (const d of subdirs) {
     const label = classes.findIndex((c) => c.wnid === d);
     const files = listImages(join(root, d));
     if (label < 0) {
-      for (const f of files) problems.push({ kind: 'unlabelled', file: `${d}/${f}`, detail: `folder "${d}" is not a known wnid; not evaluated` });
+      for (const f of files) problems.push({ kind: 'unlabelled', file: `${d}/${f}`, detail: `folder "${d}" is not ${known}; not evaluated` });
       continue;
     }
     for (const f of files) items.push({ file: `${d}/${f}`, path: join(root, d, f), label, wnid: d });
@@ -211,9 +220,19 @@ function classFolders(root: string, name: string, subdirs: string[], classes: re
   return { name, root, layout: 'class-folders', classes, items, problems };
 }
 
-/** One line per problem kind with counts, for CLI output. */
+/**
+ * One line per problem kind with counts, for CLI output. Problems that share their detail (every image of a folder
+ * that names no class) are one entry with their count.
+ */
 export function summarizeProblems(ds: ImageDataset): string[] {
-  const byKind = new Map<DatasetProblemKind, DatasetProblem[]>();
-  for (const p of ds.problems) byKind.set(p.kind, [...(byKind.get(p.kind) ?? []), p]);
-  return [...byKind].map(([kind, ps]) => `${ps.length} ${kind}: ${ps.slice(0, 3).map((p) => `${p.file} (${p.detail})`).join('; ')}${ps.length > 3 ? '; ...' : ''}`);
+  const byKind = new Map<DatasetProblemKind, Map<string, string[]>>();
+  for (const p of ds.problems) {
+    const byDetail = byKind.get(p.kind) ?? new Map<string, string[]>();
+    byKind.set(p.kind, byDetail.set(p.detail, [...(byDetail.get(p.detail) ?? []), p.file]));
+  }
+  return [...byKind].map(([kind, byDetail]) => {
+    const groups = [...byDetail].map(([detail, files]) => (files.length === 1 ? `${files[0]} (${detail})` : `${detail}: ${files.length} images, e.g. ${files[0]}`));
+    const count = [...byDetail.values()].reduce((n, files) => n + files.length, 0);
+    return `${count} ${kind}: ${groups.slice(0, 3).join('; ')}${groups.length > 3 ? '; ...' : ''}`;
+  });
 }

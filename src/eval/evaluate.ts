@@ -18,7 +18,10 @@ import { AccuracyMeter, topK, type ClassAccuracy } from './topk.js';
 export interface EvaluateOptions {
   /** Images per forward pass (default 16). */
   batchSize?: number;
-  /** Evaluate only the first `limit` images of the dataset (in its sorted order). */
+  /**
+   * Evaluate `limit` images: the first ones in the dataset's sorted order (ImageNet val files are in no class order),
+   * or, in one sub-folder per class, images spread evenly over the classes' sorted lists (every class in its share).
+   */
   limit?: number;
   /** Override the model's preprocessing (default: its metadata, else torchvision's ImageNet pipeline). */
   preprocess?: PreprocessConfig;
@@ -109,7 +112,7 @@ export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, opt
     throw new CnnZooError(`The model has ${settings.numOutputs} outputs (class offset ${settings.classOffset}) but the dataset has ` +
       `${numClasses} classes. Evaluate a ${numClasses}-class model, or pass classOffset.`, 'BAD_MODEL');
   }
-  const items = dataset.items.slice(0, options.limit ?? dataset.items.length);
+  const items = limitItems(dataset, options.limit);
   const { preprocess: cfg, classOffset } = settings;
   const meter = new AccuracyMeter(numClasses);
   const failed: FailedImage[] = [];
@@ -173,4 +176,32 @@ function packRows(src: Float32Array, rows: number[], per: number): Float32Array 
   const out = new Float32Array(rows.length * per);
   rows.forEach((r, i) => out.set(src.subarray(r * per, (r + 1) * per), i * per));
   return out;
+}
+
+/**
+ * The images a `limit` keeps. Class sub-folders list class by class: their first N would all be the first class, so
+ * each class gets its share of N (at least one image while N allows), taken evenly spaced from its sorted list.
+ */
+function limitItems(dataset: ImageDataset, limit: number | undefined): DatasetItem[] {
+  const all = dataset.items;
+  if (limit === undefined || limit >= all.length) return all.slice();
+  if (dataset.layout !== 'class-folders') return all.slice(0, limit);
+  const groups: DatasetItem[][] = [];
+  for (const item of all) {
+    if (groups.at(-1)?.[0]!.label === item.label) groups.at(-1)!.push(item);
+    else groups.push([item]);
+  }
+  const k = groups.length;
+  // Fewer images than classes: one image from each of `limit` classes spread over the list.
+  const quota = groups.map((): number => (limit >= k ? 1 : 0));
+  if (limit < k) for (let j = 0; j < limit; j++) quota[Math.floor((j * k) / limit)] = 1;
+  let left = limit - quota.reduce((a, b) => a + b, 0);
+  const room = groups.map((g, i) => g.length - quota[i]!);
+  const total = room.reduce((a, b) => a + b, 0);
+  const shares = room.map((r) => (total > 0 ? (left * r) / total : 0));
+  shares.forEach((share, i) => { quota[i]! += Math.floor(share); });
+  left -= shares.reduce((n, share) => n + Math.floor(share), 0);
+  // The images still to place go to the classes with the largest fractional shares.
+  for (const i of shares.map((share, i) => [share - Math.floor(share), i] as const).sort((a, b) => b[0] - a[0]).slice(0, left).map(([, i]) => i)) quota[i]!++;
+  return groups.flatMap((g, i) => Array.from({ length: quota[i]! }, (_, j) => g[Math.floor((j * g.length) / quota[i]!)]!));
 }
