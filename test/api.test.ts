@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { list, info, load, useBackend, pickBackend, nodeFileSystem, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
 import { evaluate, openDataset, profileModel } from '../src/eval/index.js';
@@ -341,6 +341,34 @@ describe('public API', () => {
       tf.dispose([x, p, q]);
       bare.dispose();
       again.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('save() over an earlier model leaves none of its shards; two NAME.json in one folder keep their own shards', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-resave-'));
+    try {
+      const big = await load('resnet18', { weights: null, inference: false, inputSize: 32 });
+      const small = await load('squeezenet1_1', { weights: null, inference: false, inputSize: 64, numClasses: 3 });
+      const shards = () => readdirSync(dir).filter((f) => f.endsWith('.bin')).sort();
+      await big.save(dir);
+      expect(shards()).to.have.length(12);
+      // It left resnet18's 12 shards (45 MB) beside squeezenet's one, which its model.json did not name.
+      await small.save(dir);
+      expect(shards()).to.deep.equal(['group1-shard1of1.bin']);
+      // a.json and b.json in one folder: b's shards overwrote a's, so load(a.json) read b's weights without a word.
+      const other = await load('squeezenet1_1', { weights: null, inference: false, inputSize: 64, numClasses: 3 });
+      await small.save(join(dir, 'a.json'));
+      await other.save(join(dir, 'b.json'));
+      expect(shards()).to.deep.equal(['a.group1-shard1of1.bin', 'b.group1-shard1of1.bin', 'group1-shard1of1.bin']);
+      const img = { width: 8, height: 8, data: new Uint8Array(192).map((_, i) => (i * 37) % 256) };
+      for (const [saved, file] of [[small, 'a.json'], [other, 'b.json']] as const) {
+        const back = await load(join(dir, file), { inference: false });
+        expect(await back.classify(img)).to.deep.equal(await saved.classify(img));
+        back.dispose();
+      }
+      for (const m of [big, small, other]) m.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -114,12 +114,15 @@ class NodeFileSystem implements tf.io.IOHandler {
     const jsonName = this.path.endsWith('.json') ? basename(this.path) : 'model.json';
     if (artifacts.modelTopology instanceof ArrayBuffer) throw new CnnZooError('Saving binary model topologies is not supported.', 'BAD_ARTIFACT');
     await mkdir(dir, { recursive: true });
+    const previous = await shardsNamedBy(join(dir, jsonName));
     const data = new Uint8Array(weightDataBuffer(artifacts.weightData));
     const shardBytes = this.opts.shardBytes ?? DEFAULT_SHARD_BYTES;
     const count = Math.max(1, Math.ceil(data.length / shardBytes));
     const paths: string[] = [];
+    // A model saved as NAME.json beside model.json (or another NAME.json) keeps shards of its own.
+    const prefix = jsonName === 'model.json' ? '' : `${jsonName.slice(0, -'.json'.length)}.`;
     for (let i = 0; i < count; i++) {
-      const name = `group1-shard${i + 1}of${count}.bin`;
+      const name = `${prefix}group1-shard${i + 1}of${count}.bin`;
       await writeFile(join(dir, name), data.subarray(i * shardBytes, Math.min(data.length, (i + 1) * shardBytes)));
       paths.push(name);
     }
@@ -133,7 +136,24 @@ class NodeFileSystem implements tf.io.IOHandler {
     if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata;
     if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
     await writeFile(join(dir, jsonName), JSON.stringify(json));
+    // Saved over an earlier model: the shards only its model.json named go with it.
+    const { unlink } = await import('node:fs/promises');
+    for (const stale of previous.filter((p) => !paths.includes(p))) await unlink(join(dir, stale)).catch(() => undefined);
     return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+  }
+}
+
+/**
+ * The shard files that the model.json at `file` names and that are named as tfjs names shards
+ * (`[NAME.]groupG-shardIofN.bin`, in the folder itself); none when it is absent or unreadable.
+ */
+async function shardsNamedBy(file: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const json = parseModelJson(await readFile(file, 'utf8'), file);
+    return json.weightsManifest.flatMap((g) => g.paths).filter((p) => /^([\w.-]+\.)?group\d+-shard\d+of\d+\.bin$/.test(p));
+  } catch {
+    return [];
   }
 }
 
