@@ -126,7 +126,12 @@ describe('CLI paper cuts', function () {
     for (const [args, line] of [
       [['export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', join(file, 'x.onnx')], `cannot mkdir ${file} (EEXIST: a file is there, not a folder).`],
       [['convert', '--arch', 'squeezenet1_1', '--from', 'torch', SQUEEZE_PTH, '--out', join(file, 'sub')],
-        `Cannot save the model to ${join(file, 'sub')}: cannot mkdir ${join(file, 'sub')} (ENOTDIR: a part of the path is a file, not a folder). Choose a folder you can write.`],
+        `Cannot save the model to ${join(file, 'sub')}: ${file} is a file, not a folder. Choose a folder you can write.`],
+      // Checked before the work (training took minutes, then the save failed).
+      [['train', join(SHARED, 'imagenet', 'no-such-data'), '--model', 'squeezenet1_1', '--out', file],
+        `--out ${file} is a file: give a folder (new or existing) for model.json and its weight shards.`],
+      [['convert', '--arch', 'squeezenet1_1', '--from', 'torch', SQUEEZE_PTH, '--out', file],
+        `--out ${file} is a file: give a folder (new or existing) for model.json and its weight shards.`],
       [['eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '1', '--json', join(file, 'e.json')],
         `cannot open ${join(file, 'e.json')} (ENOTDIR: a part of the path is a file, not a folder).`],
     ] as const) {

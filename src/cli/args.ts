@@ -2,7 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { CnnZooError, meant } from '../errors.js';
+import { dirname, resolve } from 'node:path';
+import { CnnZooError, meant, refuseTildePath } from '../errors.js';
 
 /** Node's parser messages, said plainly: an unknown flag gets the closest known one ("did you mean"). */
 function argsError(e: Error & { code?: string }, options: NonNullable<ParseArgsConfig['options']>, usage: string): CnnZooError {
@@ -95,4 +96,23 @@ export async function modelAndWeightsArgs(name: string | undefined, weights: str
     return { name: (await archOfWeights(name)).name, weights: name };
   }
   return { name: name ?? await archOfWeightsFlag(weights), weights };
+}
+
+/**
+ * `--out DIR` of a command that saves a model (train, convert), checked before the work: a file there, or `~` that
+ * no shell expanded, failed only when the model was saved, after minutes of training.
+ */
+export async function checkOutFolder(out: string): Promise<void> {
+  refuseTildePath('save the model to', out);
+  // The nearest part of the path that exists must be a folder.
+  let at = resolve(out);
+  let there = await stat(at).catch(() => undefined);
+  while (!there && dirname(at) !== at) {
+    at = dirname(at);
+    there = await stat(at).catch(() => undefined);
+  }
+  if (!there || there.isDirectory()) return;
+  throw new CnnZooError(at === resolve(out)
+    ? `--out ${out} is a file: give a folder (new or existing) for model.json and its weight shards.`
+    : `Cannot save the model to ${out}: ${at} is a file, not a folder. Choose a folder you can write.`, 'BAD_ARGS');
 }

@@ -17,7 +17,7 @@ import { compareWithReference } from '../../convert/reference.js';
 import { SOURCE_FORMATS, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
 import { formatByMagic } from '../../checkpoints/sniff.js';
 import { PRESETS, type PresetName } from '../../image/presets.js';
-import { archName, parse, positiveInt } from '../args.js';
+import { archName, checkOutFolder, parse, positiveInt } from '../args.js';
 import { selectBackend } from '../backend.js';
 
 export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE_FORMATS.join('|') + ' CHECKPOINT... --out DIR ' +
@@ -89,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!(WEIGHT_DTYPES as readonly string[]).includes(values.dtype)) throw new CnnZooError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}; got "${values.dtype}".`, 'BAD_ARGS');
   if (values.preprocess && !(values.preprocess in PRESETS)) throw new CnnZooError(`--preprocess must be one of ${Object.keys(PRESETS).join(', ')}.`, 'BAD_ARGS');
   if (values['npy-layout'] && !['oihw', 'ohwi', 'hwio'].includes(values['npy-layout'])) throw new CnnZooError('--npy-layout must be oihw, ohwi or hwio.', 'BAD_ARGS');
+  await checkOutFolder(values.out);
   await selectBackend(values.backend!);
   const t0 = performance.now();
   const { model, metadata, report } = single && published ? await convertCheckpointFile(arch, single, { dtype: values.dtype as WeightDtype }) : await convertCheckpoint({

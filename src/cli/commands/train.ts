@@ -5,7 +5,7 @@ import type { FitProgress } from '../../api/training.js';
 import { checkGradients, readImageFolder } from '../../train/index.js';
 import { progressBar, type ProgressBar } from '../../eval/progress.js';
 import { startBackend } from '../backend.js';
-import { archName, cliWeights, parse, positiveInt } from '../args.js';
+import { archName, checkOutFolder, cliWeights, parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|random] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
   '[--augment 2] [--validation-split 0.2] [--batch 32] [--learning-rate 0.001] [--fine-tune-learning-rate 1e-5] [--seed 1] [--input-size N] ' +
@@ -49,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const threads = num('threads', values.threads);
   if (threads === 0) throw new CnnZooError(`--threads must be at least 1, got "${values.threads}".\nUsage: ${usage}`, 'BAD_ARGS');
   const inputSize = positiveInt(values['input-size'], 'input-size', usage);
+  await checkOutFolder(values.out);
   const started = performance.now();
   const backend = await startBackend(values.backend!, threads);
   if (opts.fineTune) checkGradients();
