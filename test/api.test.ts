@@ -374,6 +374,25 @@ describe('public API', () => {
     }
   });
 
+  it('load(dir, { classes }) puts a new head on saved weights, whose metadata names the architecture (it was refused)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-rehead-'));
+    try {
+      const clf = await load('squeezenet1_1', { weights: null, classes: ['cat', 'dog'], inputSize: 64 });
+      await clf.save(dir);
+      const more = await load(dir, { classes: ['cat', 'dog', 'bird'] });
+      expect([more.name, more.labels, more.metadata!.training!.base.weights]).to.deep.equal(['squeezenet1_1', ['cat', 'dog', 'bird'], dir]);
+      // The backbone is the saved one; the classifier is new, with three outputs.
+      const first = (m: ZooModel) => m.model.layers.find((l) => l.weights.length > 0)!;
+      expect(first(more).name).to.equal(first(clf).name);
+      const [a, b] = [first(clf).getWeights()[0]!, first(more).getWeights()[0]!];
+      expect(Array.from(await b.data())).to.deep.equal(Array.from(await a.data()));
+      expect(more.model.outputs[0]!.shape).to.deep.equal([null, 3]);
+      for (const m of [clf, more]) m.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('load(NAME) of a folder saved as save(NAME) in the working folder reads it (a registry name still wins); so does cnn-zoo info NAME', async () => {
     // It said: Unknown model "classifier". Closest names: alexnet, effnet, ...
     const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-cwd-'));

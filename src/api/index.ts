@@ -13,7 +13,7 @@ import { checkpointFileOf, recogniseCheckpoint } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, meant, shown } from '../errors.js';
-import { modelAndWeights, randomMetadata } from './weights.js';
+import { archOfWeights, modelAndWeights, randomMetadata } from './weights.js';
 import { checkRuntime, startRuntime } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
 import { ZooModel } from './zoo-model.js';
@@ -161,19 +161,17 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   const startBackend = async () => { if (opts.backend) await useBackend(opts.backend); else choice = await ensureBackend({ announce: false }); };
   if (await isWeightsPlace(name)) {
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
-    if (opts.classes !== undefined) {
-      throw new CnnZooError(`load("${name}", { classes }): a new head goes on a model named by the registry; ` +
-        `load(ARCH, { weights: "${name}", classes }) with the architecture of those weights.`, 'BAD_OPTION');
-    }
     await startBackend();
     const file = await checkpointFileOf(name, opts.hub); // a checkpoint file, or its URL (downloaded once)
-    if (file) {
-      // A checkpoint file names its architecture only when it is a published one (by its hash).
-      const published = await recogniseCheckpoint(file);
-      if (!published) {
-        throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
-          `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
-      }
+    // A checkpoint file names its architecture only when it is a published one (by its hash).
+    const published = file ? await recogniseCheckpoint(file) : undefined;
+    if (file && !published) {
+      throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
+        `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
+    }
+    // A new head on them (a trained classifier given new classes): the weights name the architecture it goes on.
+    if (opts.classes !== undefined) return load(published?.arch ?? (await archOfWeights(name)).name, { ...opts, weights: file ?? name });
+    if (file && published) {
       spec = getSpec(published.arch);
       ({ model, source } = await modelAndWeights(spec, { ...opts, weights: file }));
     } else {
