@@ -55,6 +55,11 @@ export function list(opts: ListOptions = {}): Card[] {
 /** A model's card with its params/FLOPs counted on the built model (at `inputSize` and with `numClasses`, default the card's). */
 export function info(name: string, opts: { inputSize?: number; numClasses?: number; globalPool?: boolean } = {}):
   Card & { counted: { inputSize: number; numClasses: number; params: number; flops: number; macs: number } } {
+  if (typeof name === 'string' && (/[\\/]/.test(name) || /^[a-z][a-z0-9+.-]*:/i.test(name))) {
+    // A path or URL is not a model name; its closest names said nothing useful.
+    throw new CnnZooError(`info("${name}") counts a model of the registry by its name; for weights in a folder or at a URL, ` +
+      `const m = await load("${name}") has them in m.card and m.metadata, and info(m.name) counts that model (cnn-zoo info DIR prints both).`, 'UNKNOWN_MODEL');
+  }
   const spec = getSpec(name);
   checkOptionNames(`info("${spec.name}")`, opts, ['inputSize', 'numClasses', 'globalPool']);
   const size = opts.inputSize ?? spec.inputSize;
