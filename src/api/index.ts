@@ -9,7 +9,7 @@ import { countFlops, countParams } from '../zoo/count.js';
 import { announce, ensureBackend, noteUnchosenBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { HUB_KINDS, HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
-import { checkpointFileOf, recogniseCheckpoint } from '../pretrained/index.js';
+import { checkpointFileOf, identifyCheckpointFile } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, meant, shown } from '../errors.js';
@@ -168,16 +168,16 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
     await startBackend();
     const file = await checkpointFileOf(name, opts.hub); // a checkpoint file, or its URL (downloaded once)
-    // A checkpoint file names its architecture only when it is a published one (by its hash).
-    const published = file ? await recogniseCheckpoint(file) : undefined;
-    if (file && !published) {
+    // A checkpoint file names its architecture only when it is a published one (by its hash) or cnn-zoo's ONNX export.
+    const id = file ? await identifyCheckpointFile(file) : undefined;
+    if (file && !id) {
       throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
         `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
     }
     // A new head on them (a trained classifier given new classes): the weights name the architecture it goes on.
-    if (opts.classes !== undefined) return load(published?.arch ?? (await archOfWeights(name)).name, { ...opts, weights: file ?? name });
-    if (file && published) {
-      spec = getSpec(published.arch);
+    if (opts.classes !== undefined) return load(id?.arch ?? (await archOfWeights(name)).name, { ...opts, weights: file ?? name });
+    if (file && id) {
+      spec = getSpec(id.arch);
       ({ model, source } = await modelAndWeights(spec, { ...opts, weights: file }));
     } else {
       const read = await readArtifacts(name, { cache: opts.cache });

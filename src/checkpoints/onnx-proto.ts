@@ -63,11 +63,20 @@ message OperatorSetIdProto {
   string domain = 1;
   int64 version = 2;
 }
+message StringStringEntryProto {
+  string key = 1;
+  string value = 2;
+}
 message ModelProto {
   int64 ir_version = 1;
   string producer_name = 2;
   string producer_version = 3;
   GraphProto graph = 7;
   repeated OperatorSetIdProto opset_import = 8;
+  repeated StringStringEntryProto metadata_props = 14;
+}
+/** ModelProto's metadata alone: decoding it skips the graph's bytes. */
+message ModelMetadataProto {
+  repeated StringStringEntryProto metadata_props = 14;
 }
 `;

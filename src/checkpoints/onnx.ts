@@ -1,7 +1,8 @@
 /**
  * ONNX models (protobufjs with the onnx.proto subset in onnx-proto.ts): the weights of every Conv, Gemm,
  * MatMul and BatchNormalization node in graph order, including int8/uint8 models (QLinearConv,
- * QLinearMatMul + QLinearAdd, DequantizeLinear on constants), dequantized with `scale * (q - zero_point)`.
+ * QLinearMatMul + QLinearAdd, DequantizeLinear on constants), dequantized with `scale * (q - zero_point)`, and float16
+ * weights cast to float.
  * PyTorch layout (ONNX convs are OIHW). Exports whose initializers keep module paths (`features.0.weight`)
  * are keyed by name; otherwise by node order.
  */
@@ -30,6 +31,22 @@ export interface OnnxWeights {
   inputSize?: number;
 }
 
+
+let metadataType: protobuf.Type | undefined;
+
+/**
+ * An ONNX model's `metadata_props` (key -> value), read without decoding its graph; empty for bytes that are no ONNX
+ * model. `cnn-zoo export` (exportOnnx) writes the model's cnn-zoo metadata under `cnnZoo`.
+ */
+export function onnxMetadataProps(bytes: Uint8Array): Record<string, string> {
+  metadataType ??= protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelMetadataProto');
+  try {
+    const m = metadataType.toObject(metadataType.decode(bytes), { arrays: true, defaults: true }) as { metadataProps: { key: string; value: string }[] };
+    return Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+  } catch {
+    return {};
+  }
+}
 
 /** Read an `.onnx` model's weights. */
 export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights {
@@ -83,9 +100,11 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
     }
     return { shape: q.shape, data: out };
   };
-  // Constant folding of what produces weights: Constant nodes and DequantizeLinear of constants.
+  // Constant folding of what produces weights: Constant nodes, DequantizeLinear of constants, and a Cast to float of a
+  // constant (float16 weights, as `cnn-zoo export --fp16` and onnxconverter's float16 tools store them; read as float32).
   for (const n of graph.node) {
     if (n.opType === 'Constant' && attr(n, 'value')?.t) consts.set(n.output[0]!, decodeTensor(attr(n, 'value')!.t!, `constant "${n.output[0]}"`));
+    if (n.opType === 'Cast' && attr(n, 'to')?.i === 1 && consts.has(n.input[0]!)) consts.set(n.output[0]!, consts.get(n.input[0]!)!);
     if (n.opType === 'DequantizeLinear' && consts.has(n.input[0]!) && consts.has(n.input[1]!)) {
       consts.set(n.output[0]!, dequant(consts.get(n.input[0]!)!, consts.get(n.input[1]!)!, consts.get(n.input[2] ?? ''), attr(n, 'axis')?.i ?? 1, `DequantizeLinear "${n.name}"`));
     }

@@ -18,6 +18,9 @@ import { digestBytes } from './hash.js';
 import { checkpointId, PUBLISHED } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 import { readCheckpoint } from '../checkpoints/read.js';
+import { onnxMetadataProps } from '../checkpoints/onnx.js';
+import { corrupt } from '../checkpoints/bytes.js';
+import { checkMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
 import { EXTENSIONS, sniffCheckpointFormat } from '../checkpoints/sniff.js';
 import { HEIC_FILE, IMAGE_FILE } from '../image/files.js';
 import { convertCheckpoint, type Converted } from '../convert/convert.js';
@@ -115,12 +118,45 @@ async function readFileBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+/** What a checkpoint file says of itself: the published checkpoint it is (by its hash), or the model cnn-zoo exported it from. */
+export interface CheckpointIdentity {
+  arch: string;
+  published?: PublishedCheckpoint;
+  /** cnn-zoo's own ONNX export (`cnn-zoo export`, exportOnnx): the metadata it carries (classes, preprocessing, source). */
+  exported?: CnnZooMetadata;
+  /** How that export stores its weights. */
+  exportedAs?: 'float32' | 'float16' | 'int8 QDQ';
+}
+
 /**
- * The published checkpoint a file is (by hash), or undefined: what `load(FILE)` uses to know the architecture.
- * `table` defaults to the published-weights table.
+ * The architecture a checkpoint file names by itself, or undefined: a published checkpoint (by its hash; `table`
+ * defaults to the published-weights table), or an ONNX file that cnn-zoo exported. What `load(FILE)` uses.
  */
-export async function recogniseCheckpoint(path: string, table?: readonly PublishedCheckpoint[]): Promise<PublishedCheckpoint | undefined> {
-  return (await publishedWithHash(await readFileBytes(path), table)).matches[0];
+export async function identifyCheckpointFile(path: string, table?: readonly PublishedCheckpoint[]): Promise<CheckpointIdentity | undefined> {
+  const raw = await readFileBytes(path);
+  const published = (await publishedWithHash(raw, table)).matches[0];
+  if (published) return { arch: published.arch, published };
+  const exported = exportedMetadata(raw, path);
+  if (!exported) return undefined;
+  const props = onnxMetadataProps(raw);
+  return { arch: exported.arch, exported, exportedAs: props['cnnZoo.int8'] ? 'int8 QDQ' : props['cnnZoo.fp16'] ? 'float16' : 'float32' };
+}
+
+/** The cnn-zoo metadata an ONNX file carries when cnn-zoo exported it (`metadata_props` "cnnZoo"), checked; else undefined. */
+function exportedMetadata(raw: Uint8Array, path: string): CnnZooMetadata | undefined {
+  try {
+    if (sniffCheckpointFormat(raw, path) !== 'onnx') return undefined;
+  } catch {
+    return undefined;
+  }
+  const text = onnxMetadataProps(raw).cnnZoo;
+  if (text === undefined) return undefined;
+  const where = `${path} (its metadata_props "cnnZoo")`;
+  let value: unknown;
+  try { value = JSON.parse(text); } catch (e) { throw corrupt(where, `not valid JSON (${(e as Error).message})`); }
+  const meta = checkMetadata({ cnnZoo: value }, where);
+  getSpec(meta.arch);
+  return meta;
 }
 
 export interface LocalOptions extends Pick<HubOptions, 'cacheDir' | 'dtype' | 'onStatus'> {
@@ -145,31 +181,54 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
   const c = mine[0];
   const format = c?.format ?? sniffCheckpointFormat(raw, file);
   const name = basename(file);
+  const exported = c ? undefined : exportedMetadata(raw, path);
+  if (exported && getSpec(exported.arch).name !== spec.name) {
+    throw new CnnZooError(`${path} is cnn-zoo's ONNX export of ${exported.arch}, not of ${spec.name}: use it with that model, ` +
+      `load('${exported.arch}', { weights: '${path}' }) (or load('${path}'), which it names).`, 'WRONG_ARCH');
+  }
+  const built = exported && [exported.includeTop === false && 'includeTop: false', exported.globalPool && 'globalPool', exported.inputWidth !== undefined && 'a non-square input'].filter(Boolean);
+  if (built && built.length > 0) {
+    throw new CnnZooError(`${path} is cnn-zoo's ONNX export of ${exported!.arch} built with ${built.join(', ')}, which its weights are not read back as: ` +
+      'load the tfjs folder it was exported from (save() or cnn-zoo convert wrote it), or run the file on onnxruntime.', 'UNSUPPORTED_CHECKPOINT');
+  }
   /** The conversion: by the publisher's table entry when the hash is a published one, else by the file's format. */
   const convert = async (): Promise<Converted> => {
     if (c) {
       opts.onStatus?.(`${name} is ${c.arch} ${checkpointId(c)} (sha256 ${sha256.slice(0, 12)}...); converting (${dtype})`);
       return convertDownloaded(c, raw, sha256, dtype);
     }
-    opts.onStatus?.(`${name} is not a published checkpoint cnn-zoo knows (sha256 ${sha256.slice(0, 12)}...); reading it as ${format} for ${spec.name} (${dtype})`);
     const arrays = await readCheckpoint(format, raw, name, { arch: spec.name });
-    const source = { ...arrays, info: { format, files: [{ name, bytes: raw.length, sha256 }], origin: file } };
+    const files = [{ name, bytes: raw.length, sha256 }];
+    if (exported) {
+      // cnn-zoo's own export: its weights, with the classes, preprocessing and history of the model it was exported from.
+      opts.onStatus?.(`${name} is cnn-zoo's ONNX export of ${spec.name} (${exported.numClasses} classes); reading its weights (${dtype})`);
+      const origin = `cnn-zoo ONNX export (${name}) of ${exported.source.origin ?? `${exported.source.format} weights`}${onnxMetadataProps(raw)['cnnZoo.int8'] ? ', int8 weights' : ''}`;
+      const converted = await convertCheckpoint({
+        arch: spec.name, from: 'onnx', inputs: [name], source: { ...arrays, info: { format, files, origin } }, dtype, origin,
+        inputSize: exported.inputSize, numClasses: exported.numClasses, preprocess: exported.preprocessing, licence: exported.licence,
+      });
+      const metadata: CnnZooMetadata = { ...exported, source: converted.metadata.source, dtype: converted.metadata.dtype };
+      converted.model.setUserDefinedMetadata({ cnnZoo: metadata });
+      return { ...converted, metadata };
+    }
+    opts.onStatus?.(`${name} is not a published checkpoint cnn-zoo knows (sha256 ${sha256.slice(0, 12)}...); reading it as ${format} for ${spec.name} (${dtype})`);
+    const source = { ...arrays, info: { format, files, origin: file } };
     const from: SourceFormat = format === 'darknet' ? 'torch' : format;
     return convertCheckpoint({ arch: spec.name, from, inputs: [name], source, dtype, origin: file });
   };
-  return { spec, dtype, file, name, sha256, c, format, convert };
+  return { spec, dtype, file, name, sha256, c, exported, format, convert };
 }
 
 /** Convert checkpoint file `path` for `arch` into the cache (once) and return where its tfjs artifacts are. */
 export async function importCheckpoint(arch: string, path: string, opts: LocalOptions = {}): Promise<LocalCheckpoint> {
-  const { spec, dtype, file, name, sha256, c, format, convert } = await identify(arch, path, opts);
+  const { spec, dtype, file, name, sha256, c, exported, format, convert } = await identify(arch, path, opts);
   const root = await cacheRoot(opts.cacheDir);
   const dir = c ? await modelDir(root, c, dtype) : await inCache(root, 'models', safeName(spec.name), `file-${sha256.slice(0, 16)}-${dtype}`);
   const cached = await readRecord(dir);
   if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format, sha256, fromCache: true, record: cached };
   const record: FetchRecord = {
     ...(c ? { checkpoint: checkpointId(c), arch: c.arch, verified: `its hash is the published one (${c.hash && 'from' in c.hash ? c.hash.from : 'table'})` }
-      : { checkpoint: `file:${name}`, arch: spec.name, verified: 'not a published checkpoint (read by its format)' }),
+      : { checkpoint: `file:${name}`, arch: spec.name, verified: exported ? "not a published checkpoint (cnn-zoo's ONNX export, read with the metadata it carries)" : 'not a published checkpoint (read by its format)' }),
     url: `file://${file}`, file: name, sha256, dtype, fetchedAt: new Date().toISOString(),
   };
   await cacheConverted(root, dir, record, convert);

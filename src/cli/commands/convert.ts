@@ -8,7 +8,7 @@ import { CnnZooError } from '../../errors.js';
 import { quantizationError, saveConverted } from '../../artifacts/save.js';
 import { WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/metadata.js';
 import { convertCheckpoint } from '../../convert/convert.js';
-import { checkpointId, convertCheckpointFile, isCheckpointFile, recogniseCheckpoint } from '../../pretrained/index.js';
+import { checkpointId, convertCheckpointFile, identifyCheckpointFile, isCheckpointFile } from '../../pretrained/index.js';
 import { nodeFileSystem } from '../../artifacts/node-fs.js';
 import { modelWithWeights } from '../../api/weights.js';
 import { getSpec } from '../../zoo/registry.js';
@@ -25,7 +25,8 @@ export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE
   '[--npy-layout oihw|ohwi|hwio] [--licence TEXT] [--origin TEXT] [--reference INPUT.npy OUTPUT.npy | --reference DIR] [--backend cpu|wasm]\n' +
   '  --from may be left out for one PyTorch, safetensors, Keras .h5 or TFLite file: its first bytes say which.\n' +
   '  One published checkpoint file (recognised by its sha256) needs neither --from nor --arch: it is converted with its\n' +
-  '  publisher\'s preprocessing, build options and licence, as cnn-zoo fetch converts it.';
+  '  publisher\'s preprocessing, build options and licence, as cnn-zoo fetch converts it; so does an ONNX file that\n' +
+  '  cnn-zoo export wrote, with the classes, preprocessing and licence it carries.';
 
 /** Reference pairs: two .npy files, or a test_data_set folder of `N/input_0.npy` + `N/output_0.npy`. */
 async function referencePairs(args: string[]): Promise<[string, string][]> {
@@ -73,8 +74,9 @@ export async function run(argv: string[]): Promise<number> {
   // Flags that set those facts convert it by them instead.
   const settingFlags = (['layout', 'input-size', 'num-classes', 'preprocess', 'npy-layout', 'licence', 'origin'] as const).filter((k) => values[k] !== undefined);
   const single = positionals.length === 1 && settingFlags.length === 0 ? positionals[0]! : undefined;
-  const published = single && await isCheckpointFile(single) ? await recogniseCheckpoint(single) : undefined;
-  const arch = archName(values) ?? published?.arch;
+  const id = single && await isCheckpointFile(single) ? await identifyCheckpointFile(single) : undefined;
+  const published = id?.published;
+  const arch = archName(values) ?? id?.arch;
   // One checkpoint file whose first bytes name its format (PyTorch, safetensors, Keras .h5, TFLite) needs no --from,
   // and a --from that they contradict is a mistake (it said "not a valid ONNX protobuf" of a .pth).
   const magic = positionals.length === 1 ? await firstBytes(positionals[0]!).then(formatByMagic) : undefined;
@@ -82,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new CnnZooError(`${positionals[0]} is a ${magic} checkpoint by its first bytes, not ${values.from}: --from ${magic} (or leave --from out).`, 'BAD_ARGS');
   }
   const from = values.from ?? magic; // a published file's format is in its table entry
-  const missing = [!arch && '--arch NAME (or --model NAME)', !from && !published && `--from ${SOURCE_FORMATS.join('|')}`, !values.out && '--out DIR',
+  const missing = [!arch && '--arch NAME (or --model NAME)', !from && !id && `--from ${SOURCE_FORMATS.join('|')}`, !values.out && '--out DIR',
     positionals.length === 0 && 'the checkpoint file(s)'].filter(Boolean);
   if (!arch || !values.out || missing.length) throw new CnnZooError(`convert is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
   if (from && !(SOURCE_FORMATS as readonly string[]).includes(from)) throw new CnnZooError(`--from must be one of ${SOURCE_FORMATS.join(', ')}; got "${from}".`, 'BAD_ARGS');
@@ -92,13 +94,14 @@ export async function run(argv: string[]): Promise<number> {
   await checkOutFolder(values.out);
   await selectBackend(values.backend!);
   const t0 = performance.now();
-  const { model, metadata, report } = single && published ? await convertCheckpointFile(arch, single, { dtype: values.dtype as WeightDtype }) : await convertCheckpoint({
+  const { model, metadata, report } = single && id ? await convertCheckpointFile(arch, single, { dtype: values.dtype as WeightDtype }) : await convertCheckpoint({
     arch, from: from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
     layout: values.layout, inputSize: positiveInt(values['input-size'], 'input-size', usage), numClasses: positiveInt(values['num-classes'], 'num-classes', usage),
     preprocess: values.preprocess as PresetName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
   });
   if (published) console.log(`${single} is the published checkpoint ${checkpointId(published)} of ${published.arch}: converted with its publisher's preprocessing, build options and licence.`);
+  if (id?.exported) console.log(`${single} is cnn-zoo's ONNX export of ${id.arch}: converted with the classes, preprocessing and licence it carries.`);
   let quantNote = '';
   try {
     const artifacts = await saveConverted(model, nodeFileSystem(values.out), metadata);

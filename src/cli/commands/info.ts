@@ -7,20 +7,21 @@ import { info, isWeightsPlace } from '../../api/index.js';
 import { readArtifacts } from '../../artifacts/read.js';
 import type { CnnZooMetadata } from '../../artifacts/metadata.js';
 import { CnnZooError } from '../../errors.js';
-import { checkpointFileOf, checkpointId, recogniseCheckpoint } from '../../pretrained/index.js';
+import { checkpointFileOf, checkpointId, identifyCheckpointFile } from '../../pretrained/index.js';
 import { parse, SIZE_FLAGS, sizeOptions } from '../args.js';
 
 export const usage = 'cnn-zoo info NAME|DIR|URL|FILE [--input-size N [--global-pool]] [--json]\n' +
   '  DIR or URL: converted weights (cnn-zoo convert or train): their model, classes, source, preprocessing and training;\n' +
-  '  FILE: a published checkpoint file (recognised by its sha256): which one, and its model.';
+  '  FILE: a published checkpoint file (recognised by its sha256): which one, and its model; an ONNX file from\n' +
+  '  cnn-zoo export: the metadata it carries, as for DIR.';
 
 /** Converted weights' metadata, as lines. */
-function weightsLines(where: string, m: CnnZooMetadata): string[] {
+function weightsLines(where: string, m: CnnZooMetadata, exportedAs?: string): string[] {
   const labels = typeof m.labels === 'string' ? `${m.labels}${m.classOffset ? ` (offset ${m.classOffset}: output 0 is background)` : ''}`
     : `${m.labels.length}: ${m.labels.slice(0, 8).join(', ')}${m.labels.length > 8 ? ', ...' : ''}`;
   const p = m.preprocessing;
   const lines = [
-    `converted weights ${where}`,
+    exportedAs ? `cnn-zoo's ONNX export ${where} (${exportedAs} weights), of the model with this metadata:` : `converted weights ${where}`,
     `  model:       ${m.arch} at ${m.inputSize} px, ${m.numClasses} outputs${m.includeTop === false ? `, without its classifier (includeTop: false, pooling ${m.pooling ?? 'none'})` : ''}${m.globalPool ? ', global average pool (--global-pool)' : ''}`,
     `  classes:     ${labels}`,
     `  source:      ${m.source.format}${m.source.origin ? ` from ${m.source.origin}` : ''}${m.source.files.map((f) => `\n               ${f.name} (${f.bytes} bytes, sha256 ${f.sha256.slice(0, 16)}...)`).join('')}`,
@@ -49,12 +50,15 @@ export async function run(argv: string[]): Promise<number> {
   // model when it is a published one (it said "not valid JSON (Unexpected token 'P', "PK..."); an image is no weights.
   const place = await isWeightsPlace(target);
   const file = place ? await checkpointFileOf(target) : undefined;
-  const published = file ? await recogniseCheckpoint(file) : undefined;
-  if (file && !published) {
+  const id = file ? await identifyCheckpointFile(file) : undefined;
+  const published = id?.published;
+  if (file && !id) {
     throw new CnnZooError(`${target} is a checkpoint file that is not a published checkpoint cnn-zoo knows (by its sha256), so it does not ` +
       `name its model; info reads converted weights: cnn-zoo convert --arch NAME ${target} --out DIR, then cnn-zoo info DIR.`, 'NEEDS_ARCH');
   }
-  const weights = place && !file ? await readArtifacts(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
+  // cnn-zoo's ONNX export carries the metadata of the model it was exported from.
+  const weights = id?.exported ? { where: target, meta: id.exported }
+    : place && !file ? await readArtifacts(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
   const size = sizeOptions(values, usage);
   if (published && !values.json) console.log(`${target}: the published checkpoint ${checkpointId(published)} of ${published.arch} (${published.licence})\n`);
   const card = info(weights ? weights.meta.arch : published ? published.arch : target, weights ? { inputSize: weights.meta.inputSize, numClasses: weights.meta.numClasses, ...(weights.meta.globalPool ? { globalPool: true } : {}), ...size } : size);
@@ -62,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(weights ? { ...card, converted: { where: weights.where, metadata: weights.meta } } : card, null, 2));
     return 0;
   }
-  if (weights) for (const line of [...weightsLines(weights.where, weights.meta), '']) console.log(line);
+  if (weights) for (const line of [...weightsLines(weights.where, weights.meta, id?.exportedAs), '']) console.log(line);
   const { params, flops, macs, inputSize, numClasses } = card.counted;
   const w = card.weights;
   console.log(`${card.name}  (family ${card.family}${Object.keys(card.variant).length ? ', ' + JSON.stringify(card.variant) : ''})`);
