@@ -18,6 +18,7 @@ import { toInference } from '../src/inference/index.js';
 import { maxRelError } from '../src/parity/run.js';
 import { det } from '../src/parity/det.js';
 import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
+import { onnxMetadataProps } from '../src/checkpoints/onnx.js';
 import { featureStages } from '../src/zoo/heads.js';
 import { AdaptiveAvgPool2D, ChannelShuffle, ChannelSlice, LRN, Pool2D } from '../src/layers/index.js';
 import { concat, conv2d, flatten, input, linear, maxPool, relu, type Sym } from '../src/zoo/ops.js';
@@ -185,12 +186,9 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
     model.setUserDefinedMetadata({ cnnZoo });
     try {
       const bytes = await exportOnnx(model, { metadata: { note: 'test' } });
-      const proto = ONNX_PROTO.replace('repeated OperatorSetIdProto opset_import = 8;', 'repeated OperatorSetIdProto opset_import = 8;\n  repeated StringStringEntryProto metadata_props = 14;') +
-        'message StringStringEntryProto { string key = 1; string value = 2; }';
-      const root = protobuf.parse(proto, { keepCase: true }).root;
-      const decoded = root.lookupType('onnx.ModelProto').toObject(root.lookupType('onnx.ModelProto').decode(bytes)) as
-        { metadata_props: { key: string; value: string }[]; graph: { input: { name: string }[] } };
-      const props = Object.fromEntries(decoded.metadata_props.map((p) => [p.key, p.value]));
+      const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
+      const decoded = root.lookupType('onnx.ModelProto').toObject(root.lookupType('onnx.ModelProto').decode(bytes)) as { graph: { input: { name: string }[] } };
+      const props = onnxMetadataProps(bytes);
       expect(JSON.parse(props.cnnZoo!)).to.deep.equal(cnnZoo);
       expect(props.note).to.equal('test');
       const io = JSON.parse(props['cnnZoo.io']!) as { input: { layout: string; shape: unknown[] } };

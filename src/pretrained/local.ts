@@ -2,8 +2,9 @@
  * A checkpoint file the user already has (downloaded elsewhere, copied from an offline machine), used as the
  * weights of a model: `load('resnet50', { weights: 'resnet50-11ad3fa6.pth' })`, `--weights FILE`. The file is
  * recognised by its hash against the published-weights table (the published checkpoint then gives the format,
- * preprocessing, build options and licence), or else read by its format (magic bytes, extension) with the
- * architecture's defaults; either way it is converted once into the cache, like `fetch` does. Node only.
+ * preprocessing, build options and licence), or as cnn-zoo's own ONNX export (the metadata it carries: classes,
+ * preprocessing, licence), or else read by its format (magic bytes, extension) with the architecture's defaults;
+ * either way it is converted once into the cache, like `fetch` does. Node only.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, tildeHint } from '../errors.js';
@@ -136,27 +137,28 @@ export async function identifyCheckpointFile(path: string, table?: readonly Publ
   const raw = await readFileBytes(path);
   const published = (await publishedWithHash(raw, table)).matches[0];
   if (published) return { arch: published.arch, published };
-  const exported = exportedMetadata(raw, path);
-  if (!exported) return undefined;
-  const props = onnxMetadataProps(raw);
-  return { arch: exported.arch, exported, exportedAs: props['cnnZoo.int8'] ? 'int8 QDQ' : props['cnnZoo.fp16'] ? 'float16' : 'float32' };
+  const exported = exportedModel(raw, path);
+  return exported ? { arch: exported.meta.arch, exported: exported.meta, exportedAs: exported.as } : undefined;
 }
 
-/** The cnn-zoo metadata an ONNX file carries when cnn-zoo exported it (`metadata_props` "cnnZoo"), checked; else undefined. */
-function exportedMetadata(raw: Uint8Array, path: string): CnnZooMetadata | undefined {
+/**
+ * The cnn-zoo metadata an ONNX file carries when cnn-zoo exported it (`metadata_props` "cnnZoo"), checked, and how it
+ * stores its weights; undefined for any other file.
+ */
+function exportedModel(raw: Uint8Array, path: string): { meta: CnnZooMetadata; as: NonNullable<CheckpointIdentity['exportedAs']> } | undefined {
   try {
     if (sniffCheckpointFormat(raw, path) !== 'onnx') return undefined;
   } catch {
     return undefined;
   }
-  const text = onnxMetadataProps(raw).cnnZoo;
-  if (text === undefined) return undefined;
+  const props = onnxMetadataProps(raw);
+  if (props.cnnZoo === undefined) return undefined;
   const where = `${path} (its metadata_props "cnnZoo")`;
   let value: unknown;
-  try { value = JSON.parse(text); } catch (e) { throw corrupt(where, `not valid JSON (${(e as Error).message})`); }
+  try { value = JSON.parse(props.cnnZoo); } catch (e) { throw corrupt(where, `not valid JSON (${(e as Error).message})`); }
   const meta = checkMetadata({ cnnZoo: value }, where);
   getSpec(meta.arch);
-  return meta;
+  return { meta, as: props['cnnZoo.int8'] ? 'int8 QDQ' : props['cnnZoo.fp16'] ? 'float16' : 'float32' };
 }
 
 export interface LocalOptions extends Pick<HubOptions, 'cacheDir' | 'dtype' | 'onStatus'> {
@@ -181,7 +183,7 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
   const c = mine[0];
   const format = c?.format ?? sniffCheckpointFormat(raw, file);
   const name = basename(file);
-  const exported = c ? undefined : exportedMetadata(raw, path);
+  const { meta: exported, as: exportedAs } = (c ? undefined : exportedModel(raw, path)) ?? {};
   if (exported && getSpec(exported.arch).name !== spec.name) {
     throw new CnnZooError(`${path} is cnn-zoo's ONNX export of ${exported.arch}, not of ${spec.name}: use it with that model, ` +
       `load('${exported.arch}', { weights: '${path}' }) (or load('${path}'), which it names).`, 'WRONG_ARCH');
@@ -202,7 +204,7 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
     if (exported) {
       // cnn-zoo's own export: its weights, with the classes, preprocessing and history of the model it was exported from.
       opts.onStatus?.(`${name} is cnn-zoo's ONNX export of ${spec.name} (${exported.numClasses} classes); reading its weights (${dtype})`);
-      const origin = `cnn-zoo ONNX export (${name}) of ${exported.source.origin ?? `${exported.source.format} weights`}${onnxMetadataProps(raw)['cnnZoo.int8'] ? ', int8 weights' : ''}`;
+      const origin = `cnn-zoo ONNX export (${name}, ${exportedAs} weights) of ${exported.source.origin ?? `${exported.source.format} weights`}`;
       const converted = await convertCheckpoint({
         arch: spec.name, from: 'onnx', inputs: [name], source: { ...arrays, info: { format, files, origin } }, dtype, origin,
         inputSize: exported.inputSize, numClasses: exported.numClasses, preprocess: exported.preprocessing, licence: exported.licence,
