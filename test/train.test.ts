@@ -166,6 +166,37 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(bad.stderr).to.match(/--input-size must be a positive integer, got "0"/);
   });
 
+  it('validationData (--validation-data DIR): held-out accuracy on another folder, every training image trains, the metadata names it', async () => {
+    const val = makeFolder(join(tmp, 'val'), { beetle: ['n02169497_leaf_beetle'], dog: ['n02086240_Shih-Tzu', 'n02086646_Blenheim_spaniel'], fish: ['n01494475_hammerhead'] });
+    const c = await load(BASE, { classes: Object.keys(CLASSES) });
+    try {
+      const h = await c.fit(data, { epochs: 2, augment: 0, validationData: val });
+      expect([h.trainImages, h.validationImages]).to.deep.equal([12, 4]);
+      expect(h.validationAccuracy).to.be.a('number');
+      expect(c.metadata!.training!.fit).to.deep.include({ validationSplit: 0, validationData: val, validationImages: 4 });
+      for (const [opts, why] of [
+        [{ validationData: val, validationSplit: 0.2 }, /^.*\.fit\(\): validationData holds the images to measure accuracy on, so no split of the training data is held out: leave out validationSplit\.$/],
+        [{ validationData: join(val, 'dog') }, /^.*dog has no class sub-folders with images/],
+        [{ validationData: { classes: ['dog', 'fish'], items: [{ image: PARROT, label: 0 }, { image: PARROT, label: 1 }] } },
+          /^validationData has classes \["dog","fish"\], the model \["beetle","dog","fish"\]; without images: beetle\. Give validationData the classes of the model, each with images\.$/],
+      ] as const) {
+        let err: unknown;
+        try { await c.fit(data, { epochs: 1, ...opts }); } catch (e) { err = e; }
+        expect(err, JSON.stringify(opts)).to.be.instanceOf(CnnZooError);
+        expect((err as Error).message).to.match(why);
+      }
+    } finally {
+      c.dispose();
+    }
+    const out = join(tmp, 'cli-validation-data');
+    const run = cli(['train', data, '--validation-data', val, '--model', BASE, '--out', out, '--epochs', '1', '--augment', '0']);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(new RegExp(`^12 training images \\(12 examples with augmented copies\\), 4 held out; `, 'm'));
+    expect(run.stdout).to.match(new RegExp(`^held-out accuracy on ${val.replace(/[/\\]/g, '.')}: [\\d.]+% \\(\\d/4; chance 33\\.3%\\)$`, 'm'));
+    const both = cli(['train', data, '--validation-data', val, '--validation-split', '0.1', '--model', BASE, '--out', out]);
+    expect(both.stderr.trim()).to.equal('cnn-zoo: --validation-data DIR holds the held-out images, so no split of DATA is held out: leave out --validation-split.');
+  });
+
   it('refuses fewer than two classes, in load(), fit() and cnn-zoo train, naming the fix', async () => {
     let err: unknown;
     try { await load(BASE, { classes: ['cat'] }); } catch (e) { err = e; }
@@ -196,7 +227,8 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     for (const part of ['train', 'val']) mkdirSync(join(split, part, 'fish'), { recursive: true });
     err = undefined;
     try { await clf.fit(split, { epochs: 1 }); } catch (e) { err = e; }
-    expect((err as Error).message).to.match(new RegExp(`no class sub-folders with images; .* Its sub-folders train, val hold folders: give the one with the class folders \\(${join(split, 'train').replace(/[/\\]/g, '.')}\\)\\.$`));
+    expect((err as Error).message).to.match(new RegExp(`no class sub-folders with images; .* Its sub-folders train, val hold folders: give the one with the class folders \\(${join(split, 'train').replace(/[/\\]/g, '.')}\\), ` +
+      `and validationData: '${join(split, 'val').replace(/[/\\]/g, '.')}' to measure accuracy on the other\\.$`));
 
     const empty = join(tmp, 'empty');
     mkdirSync(empty);

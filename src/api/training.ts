@@ -41,6 +41,11 @@ export interface FitOptions {
   /** Fraction of each class held out to measure accuracy (default 0.2; 0: none). */
   validationSplit?: number;
   /**
+   * Images to measure accuracy on instead of a split (Keras' `validation_data`): a folder with a sub-folder per class
+   * (e.g. `data/val` beside `data/train`), or `{ classes, items }`. Every image of the training data then trains.
+   */
+  validationData?: TrainingData;
+  /**
    * Images per step (default 32 for the head, 8 for fine-tuning unless given). A fine-tuning step of more than 8 images
    * runs as micro-batches of at most 8 whose gradients are summed before its one update (the same update; less memory).
    */
@@ -53,7 +58,7 @@ export interface FitOptions {
   onProgress?: (p: FitProgress) => void;
 }
 
-export const FIT_OPTIONS = ['epochs', 'fineTune', 'fineTuneEpochs', 'augment', 'validationSplit', 'batchSize', 'learningRate',
+export const FIT_OPTIONS = ['epochs', 'fineTune', 'fineTuneEpochs', 'augment', 'validationSplit', 'validationData', 'batchSize', 'learningRate',
   'fineTuneLearningRate', 'seed', 'onProgress'] as const satisfies readonly (keyof FitOptions)[];
 
 /** One epoch of `fit()`: mean training loss and accuracy, and held-out accuracy when measured. */

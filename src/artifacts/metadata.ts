@@ -59,6 +59,8 @@ export interface TrainingInfo {
     fineTuneEpochs: number;
     augment: number;
     validationSplit: number;
+    /** The folder the held-out images came from (`validationData`; 'images' when given in memory), instead of a split. */
+    validationData?: string;
     batchSize: number;
     learningRate: number;
     fineTuneLearningRate: number;

@@ -17,6 +17,8 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\bweights: ([A-Z]+)\b/g, '--weights $1'],
   [/\binputSize: (\d+)/g, '--input-size $1'],
   [/\bvalidationSplit: ([\d.]+)/g, '--validation-split $1'],
+  [/\bGive validationData\b/g, 'Give --validation-data'],
+  [/\bvalidationData: '([^']+)'/g, '--validation-data $1'],
   [/\bglobalPool: true\b/g, '--global-pool'],
   [/\bglobalPool only applies\b/g, '--global-pool only applies'],
   [/\bDrop globalPool\./g, 'Drop --global-pool.'],

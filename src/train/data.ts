@@ -42,24 +42,33 @@ export async function readImageFolder(dir: string): Promise<LabelledImages & { i
     throw new CnnZooError(`${dir} has ${classes.length === 0 ? 'no class sub-folders with images' : `images of one class only (${classes[0]})`}; ` +
       'training needs one sub-folder of images per class, at least two classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).' +
       (heic ? ` Its ${heic} HEIC photo(s) cannot be read here: convert them to JPEG (macOS: sips -s format jpeg IN.heic --out OUT.jpg).` : '') +
-      (nested.length ? ` Its sub-folder${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} folders: give the one with the class folders (${join(dir, nested[0]!)}).` : ''), 'BAD_DATASET');
+      (nested.length ? ` Its sub-folder${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} folders: give the one with the class folders (${join(dir, split(nested).train)})` +
+        (split(nested).held ? `, and validationData: '${join(dir, split(nested).held!)}' to measure accuracy on the other.` : '.') : ''), 'BAD_DATASET');
   }
   return { classes, items };
 }
 
+/** Of a train/val split's folder names: the one to train on (train, else the first) and a held-out one (val, test), if any. */
+function split(names: readonly string[]): { train: string; held?: string } {
+  const train = names.find((n) => /^train(ing)?$/i.test(n)) ?? names[0]!;
+  const held = names.find((n) => n !== train && /^(val|valid|validation|test)$/i.test(n));
+  return held ? { train, held } : { train };
+}
+
 /** Training data as labelled images whose labels index `classes` (the model's), checked against them. */
-export async function labelledImages(data: TrainingData, classes: readonly string[]): Promise<LabelledImage[]> {
+export async function labelledImages(data: TrainingData, classes: readonly string[], what = 'Training data'): Promise<LabelledImage[]> {
   const set = typeof data === 'string' ? await readImageFolder(data) : data;
-  if (!Array.isArray(set.classes) || !Array.isArray(set.items)) {
-    throw new CnnZooError('Training data must be a folder (one sub-folder per class) or { classes: string[], items: [{ image, label }] }.', 'BAD_DATASET');
+  if (typeof set !== 'object' || set === null || !Array.isArray(set.classes) || !Array.isArray(set.items)) {
+    throw new CnnZooError(`${what} must be a folder (one sub-folder per class) or { classes: string[], items: [{ image, label }] }.`, 'BAD_DATASET');
   }
-  const where = typeof data === 'string' ? data : 'the training data';
+  const where = typeof data === 'string' ? data : what === 'Training data' ? 'the training data' : what;
   const extra = set.classes.filter((c) => !classes.includes(c));
   const absent = classes.filter((c) => !set.classes.includes(c));
   if (extra.length || absent.length) {
     throw new CnnZooError(`${where} has classes ${JSON.stringify(set.classes)}, the model ${JSON.stringify(classes)}` +
       `${extra.length ? `; unknown to the model: ${extra.join(', ')}` : ''}${absent.length ? `; without images: ${absent.join(', ')}` : ''}. ` +
-      'Make the model with load(base, { classes }) for exactly the classes of the data.', 'BAD_DATASET');
+      (what === 'Training data' ? 'Make the model with load(base, { classes }) for exactly the classes of the data.'
+        : `Give ${what} the classes of the model, each with images.`), 'BAD_DATASET');
   }
   const remap = set.classes.map((c) => classes.indexOf(c));
   return set.items.map((it, i) => {

@@ -138,7 +138,11 @@ function settingsOf(o: FitOptions, where: string): Settings {
     if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new CnnZooError(`${where}: ${name} must be a positive number, got ${shown(v)}.`, 'BAD_OPTION');
     return x;
   };
-  const validationSplit = o.validationSplit ?? 0.2;
+  if (o.validationData !== undefined && o.validationSplit !== undefined && o.validationSplit !== 0) {
+    throw new CnnZooError(`${where}: validationData holds the images to measure accuracy on, so no split of the training data is held out: ` +
+      'leave out validationSplit.', 'BAD_OPTION');
+  }
+  const validationSplit = o.validationData !== undefined ? 0 : o.validationSplit ?? 0.2;
   if (!(typeof validationSplit === 'number' && validationSplit >= 0 && validationSplit < 1)) {
     throw new CnnZooError(`${where}: validationSplit must be a fraction from 0 to below 1, got ${shown(o.validationSplit)}.`, 'BAD_OPTION');
   }
@@ -172,7 +176,9 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
   if (s.fineTune > 0) checkGradients(backend);
 
   const items = await labelledImages(data, ctx.classes);
-  const { train, test } = splitPerClass(items, ctx.classes, s.validationSplit, s.seed);
+  const split0 = splitPerClass(items, ctx.classes, s.validationSplit, s.seed);
+  const { train } = split0;
+  const test = opts.validationData === undefined ? split0.test : await labelledImages(opts.validationData, ctx.classes, 'validationData');
   const rng = new Random(s.seed);
   const split = splitHead(ctx.model, ctx.featureLayers);
   const k = ctx.classes.length;
@@ -318,5 +324,6 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
     headValidationAccuracy, validationAccuracy,
     seconds: { features: featureSeconds, head: headSeconds, fineTune: fineTuneSeconds, total: (performance.now() - started) / 1000 },
   };
-  return { history, settings: { ...s, trainImages: train.length, validationImages: test.length, validationAccuracy, backend } };
+  const validationData = opts.validationData === undefined ? {} : { validationData: typeof opts.validationData === 'string' ? opts.validationData : 'images' };
+  return { history, settings: { ...s, ...validationData, trainImages: train.length, validationImages: test.length, validationAccuracy, backend } };
 }

@@ -8,19 +8,21 @@ import { startBackend } from '../backend.js';
 import { archName, checkOutFolder, cliWeights, parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|random] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
-  '[--augment 2] [--validation-split 0.2] [--batch 32] [--learning-rate 0.001] [--fine-tune-learning-rate 1e-5] [--seed 1] [--input-size N] ' +
+  '[--augment 2] [--validation-split 0.2 | --validation-data DIR] [--batch 32] [--learning-rate 0.001] [--fine-tune-learning-rate 1e-5] [--seed 1] [--input-size N] ' +
   '[--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
   '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
   '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). --threads: wasm\'s threads (ResNet fine-tuning\n' +
   '  is 1.5x faster on 2 than on 1). --input-size: train (and later classify) at that square size instead of the\n' +
-  '  weights\' (smaller is faster). Then: cnn-zoo classify IMAGE --weights DIR';
+  '  weights\' (smaller is faster). --validation-data DIR: measure held-out accuracy on the images of DIR (sub-folders\n' +
+  '  named as DATA\'s, e.g. data/val beside data/train) instead of holding out a split of DATA.\n' +
+  '  Then: cnn-zoo classify IMAGE --weights DIR';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, arch: { type: 'string' }, weights: { type: 'string' }, out: { type: 'string' },
     'fine-tune': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, epochs: { type: 'string' }, augment: { type: 'string' },
-    'validation-split': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    'validation-split': { type: 'string' }, 'validation-data': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
     threads: { type: 'string' }, 'input-size': { type: 'string' }, json: { type: 'boolean' },
     'learning-rate': { type: 'string' }, 'fine-tune-learning-rate': { type: 'string' },
   }, usage);
@@ -46,6 +48,10 @@ export async function run(argv: string[]): Promise<number> {
     batchSize: num('batch', values.batch), seed: num('seed', values.seed),
     learningRate: rate('learning-rate', values['learning-rate']), fineTuneLearningRate: rate('fine-tune-learning-rate', values['fine-tune-learning-rate']),
   };
+  const validationData = values['validation-data'];
+  if (validationData !== undefined && values['validation-split'] !== undefined) {
+    throw new CnnZooError('--validation-data DIR holds the held-out images, so no split of DATA is held out: leave out --validation-split.', 'BAD_ARGS');
+  }
   const threads = num('threads', values.threads);
   if (threads === 0) throw new CnnZooError(`--threads must be at least 1, got "${values.threads}".\nUsage: ${usage}`, 'BAD_ARGS');
   const inputSize = positiveInt(values['input-size'], 'input-size', usage);
@@ -69,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
       return b;
     };
     const history = await clf.fit(data, {
-      ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+      ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)), ...(validationData ? { validationData } : {}),
       onProgress: (p) => {
         if (p.phase === 'features') bar(p.phase).update(p.done, p.total, 'images');
         else if (p.phase === 'head') bar(p.phase).update(p.epoch, p.epochs, `loss ${p.loss.toFixed(4)}${p.valAccuracy === null ? '' : `  held-out ${(100 * p.valAccuracy).toFixed(1)}%`}`);
@@ -85,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     if (acc === null) console.log(`held-out accuracy: none (--validation-split 0); ${chance}`);
     else {
       if (opts.fineTune) console.log(`held-out accuracy of the head before fine-tuning: ${(100 * history.headValidationAccuracy!).toFixed(1)}%`);
-      console.log(`held-out accuracy: ${(100 * acc).toFixed(1)}% (${Math.round(acc * history.validationImages)}/${history.validationImages}; ${chance})`);
+      console.log(`held-out accuracy${validationData ? ` on ${validationData}` : ''}: ${(100 * acc).toFixed(1)}% (${Math.round(acc * history.validationImages)}/${history.validationImages}; ${chance})`);
     }
     await clf.save(values.out);
     console.log(`saved to ${values.out} in ${((performance.now() - started) / 1000).toFixed(1)} s; use it: cnn-zoo classify IMAGE --weights ${values.out}`);
