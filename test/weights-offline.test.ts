@@ -15,6 +15,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { load } from '../src/api/index.js';
 import { calibrateInt8, exportOnnx, toInference } from '../src/index.js';
+import { runtimeCounts } from '../src/onnx/runtime.js';
+import * as ort from 'onnxruntime-node';
 import { modelWithWeights } from '../src/api/weights.js';
 import { useBackend } from '../src/backend.js';
 import { CnnZooError } from '../src/errors.js';
@@ -198,7 +200,7 @@ describe('weights without internet', function () {
     model.dispose();
   });
 
-  it('cnn-zoo\'s own ONNX export (float, fp16, int8) names its model and classes: load(FILE), convert FILE and info FILE read it back', async () => {
+  it('cnn-zoo\'s own ONNX export (float, fp16, int8) names its model and classes: load(FILE), convert FILE and info FILE read it back; onnxruntime runs the file itself', async () => {
     // It was "a checkpoint file that is not a published checkpoint", and with --model it failed on the class count.
     const clf = await load('mobilenet_v2', { weights: null, classes: ['cat', 'dog', 'bird'], inputSize: 64 });
     const img = { width: 80, height: 72, data: new Uint8Array(80 * 72 * 3).map((_, i) => (i * 29) % 251) };
@@ -226,6 +228,18 @@ describe('weights without internet', function () {
       expect(maxRelError(outputs(back.model), want), f).to.be.below(tolerance);
       back.dispose();
     }
+    // On onnxruntime (the default in Node) the int8 file runs as it is: no export of its dequantized weights.
+    const exportsBefore = runtimeCounts().exports;
+    const fast = await load(int8, { hub });
+    expect(fast.runtime).to.equal('onnxruntime-node');
+    const top = await fast.classify(img, { topK: 3 });
+    expect(runtimeCounts().exports, 'exports made').to.equal(exportsBefore);
+    const session = await ort.InferenceSession.create(int8);
+    const logits = (await session.run({ input: new ort.Tensor('float32', await x.data() as Float32Array, x.shape) })).logits!.data as Float32Array;
+    await session.release();
+    const e = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
+    for (const p of top) expect(p.probability).to.be.closeTo(e[p.index]! / e.reduce((a, b) => a + b, 0), 1e-6);
+    fast.dispose();
     // On another architecture it is refused by name; a new head goes on it like on a folder.
     const wrong = await rejection(load('resnet18', { weights: file, hub }));
     expect([wrong.code, wrong.message]).to.deep.equal(['WRONG_ARCH', `${file} is cnn-zoo's ONNX export of mobilenet_v2, not of resnet18: use it with that ` +

@@ -9,12 +9,12 @@ import { countFlops, countParams } from '../zoo/count.js';
 import { announce, ensureBackend, noteUnchosenBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { HUB_KINDS, HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
-import { checkpointFileOf, identifyCheckpointFile } from '../pretrained/index.js';
+import { checkpointFileOf, identifyCheckpointFile, type CheckpointIdentity } from '../pretrained/index.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, meant, shown } from '../errors.js';
 import { archOfWeights, modelAndWeights, randomMetadata } from './weights.js';
-import { checkRuntime, startRuntime } from './runtime.js';
+import { checkRuntime, startRuntime, type RuntimeContext } from './runtime.js';
 import type { RuntimeName } from '../onnx/runtime.js';
 import { ZooModel } from './zoo-model.js';
 import { isNode, nodeModules } from '../platform.js';
@@ -155,6 +155,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   let source: WeightsSource | null = name;
   let shipped = false;
   let choice: BackendChoice | null = null;
+  let onnxFile: RuntimeContext['onnxFile'];
   if (typeof name !== 'string') {
     throw new CnnZooError(`load(name): name is a model name such as "resnet50" or the folder or URL of converted weights, got ${shown(name)}.`, 'UNKNOWN_MODEL');
   }
@@ -179,6 +180,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     if (file && id) {
       spec = getSpec(id.arch);
       ({ model, source } = await modelAndWeights(spec, { ...opts, weights: file }));
+      onnxFile = runsAsExported(id, file, model, opts);
     } else {
       const read = await readArtifacts(name, { cache: opts.cache });
       spec = getSpec(read.meta.arch);
@@ -208,11 +210,24 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     model.dispose();
     model = fast;
   }
-  return onRuntime(new ZooModel(model, spec, meta), opts, { trainingForm: !inference, source, shipped }, choice);
+  return onRuntime(new ZooModel(model, spec, meta), opts, { trainingForm: !inference, source, shipped, ...(inference && onnxFile ? { onnxFile } : {}) }, choice);
+}
+
+/**
+ * cnn-zoo's ONNX export given as weights, when onnxruntime can run the file itself: it computes what the built model
+ * does (one output, its logits; NHWC input "input" of the model's size; no option that builds the model otherwise).
+ */
+function runsAsExported(id: CheckpointIdentity, file: string, model: tf.LayersModel, opts: LoadModelOptions): RuntimeContext['onnxFile'] {
+  const io = id.exportedIo;
+  if (!id.exported || !id.exportedAs || !io || io.outputs.length !== 1 || io.outputs[0]!.name !== 'logits') return undefined;
+  if (io.input.name !== 'input' || io.input.layout !== 'NHWC') return undefined;
+  if ((['inputSize', 'includeTop', 'pooling', 'numClasses', 'globalPool'] as const).some((k) => opts[k] !== undefined)) return undefined;
+  const want = model.inputs[0]!.shape.slice(1).join();
+  return io.input.shape.slice(1).join() === want ? { path: file, as: id.exportedAs } : undefined;
 }
 
 /** `zoo` put on its runtime (src/api/runtime.ts), with the one line that says what runs when load() chose it. */
-async function onRuntime(zoo: ZooModel, opts: LoadModelOptions, ctx: { trainingForm: boolean; source: WeightsSource | null; shipped: boolean },
+async function onRuntime(zoo: ZooModel, opts: LoadModelOptions, ctx: Pick<RuntimeContext, 'trainingForm' | 'source' | 'shipped' | 'onnxFile'>,
   choice: BackendChoice | null): Promise<ZooModel> {
   let r;
   try {

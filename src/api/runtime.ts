@@ -10,6 +10,7 @@
  * The export is cached (Node): `model.onnx` beside the weights' `model.json` when that folder is writable, else in
  * the cache directory (`onnx/<arch>/<key>.onnx`); the shipped model's always in the cache directory; random weights
  * are exported in memory. The key (export version, topology, weight bytes) is checked before a file is reused.
+ * Weights given as cnn-zoo's own ONNX export run as that file (its int8 or float16 weights), not an export of it.
  */
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
@@ -32,6 +33,11 @@ export interface RuntimeContext {
   shipped: boolean;
   /** The cache directory (`hub.cacheDir`, else $CNN_ZOO_CACHE, else ~/.cache/cnn-zoo). */
   cacheDir?: string;
+  /**
+   * cnn-zoo's ONNX export that the weights were read from, when it computes what `model` does (its logits, NHWC, at
+   * the model's size): onnxruntime runs the file itself, its int8 or float16 weights as stored, instead of an export.
+   */
+  onnxFile?: { path: string; as: string };
 }
 
 /** What the model runs on, for the one line load() prints. */
@@ -61,7 +67,8 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   }
   let main: OnnxSession;
   try {
-    main = await OnnxSession.create(ort, zoo.model, {}, ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
+    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path)
+      : await OnnxSession.create(ort, zoo.model, {}, ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
   } catch (e) {
     // 'auto' keeps tfjs for a model the export does not cover (a custom layer of the user's).
     if (want === 'auto' && e instanceof CnnZooError && e.code === 'UNSUPPORTED_LAYER') return { runtime: 'tfjs', detail: e.message };
@@ -69,7 +76,8 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   }
   zoo.useOnnxRuntime({ name: ORT_PACKAGE, main, open: (m) => OnnxSession.create(ort, m) });
   const version = ort.env?.versions?.common;
-  return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${main.source.startsWith('memory') ? `exported in ${main.source}` : `exported to ${main.source}`}` };
+  const from = ctx.onnxFile && isNode ? `the file itself, ${ctx.onnxFile.as} weights` : main.source.startsWith('memory') ? `exported in ${main.source}` : `exported to ${main.source}`;
+  return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${from}` };
 }
 
 /** `model.onnx` beside the weights' model.json when they are a local folder (not the shipped one), and the cache's file. */

@@ -37,6 +37,13 @@ export interface OrtModule {
   env?: { versions?: { common?: string }; wasm?: { numThreads?: number; simd?: boolean; wasmPaths?: unknown } };
 }
 
+/**
+ * Node: onnxruntime's intra-op threads spin within a run (quick hand-offs between its ops) and stop when the run
+ * returns (`force_spinning_stop`): spinning on after a run took the cores from the next image's decoding, and no
+ * spinning at all made the model 8-10% slower (docs/PERFORMANCE.md, "onnxruntime-node sessions").
+ */
+const NODE_SESSION = { extra: { session: { force_spinning_stop: '1' } } };
+
 /** Counts for tests (work is bounded by what is counted, never by time). */
 const counts = { exports: 0, sessions: 0, open: 0 };
 /** Exports made, sessions created and sessions still open in this process. */
@@ -168,13 +175,15 @@ export class OnnxSession {
     counts.open++;
   }
 
+  /** A session of an ONNX file as it is (cnn-zoo's export given as weights: its int8 or fp16 weights run as such). Node. */
+  static async open(ort: OrtModule, file: string): Promise<OnnxSession> {
+    return new OnnxSession(ort, await ort.InferenceSession.create(file, NODE_SESSION), file);
+  }
+
   /** A session of `model` exported with `options`, from `cache` when given (written there on first use). */
   static async create(ort: OrtModule, model: tf.LayersModel, options: OnnxExportOptions = {},
     cache?: (key: string) => Promise<OnnxCacheFiles>): Promise<OnnxSession> {
-    // Node: onnxruntime's intra-op threads spin within a run (quick hand-offs between its ops) and stop when the run
-    // returns (`force_spinning_stop`): spinning on after a run took the cores from the next image's decoding, and
-    // no spinning at all made the model 8-10% slower (docs/PERFORMANCE.md, "onnxruntime-node sessions").
-    const sessionOptions = isNode ? { extra: { session: { force_spinning_stop: '1' } } } : { executionProviders: webProviders() };
+    const sessionOptions = isNode ? NODE_SESSION : { executionProviders: webProviders() };
     if (cache && isNode) {
       const key = await exportKey(model);
       const kept = await cachedExport(model, options, key, await cache(key));

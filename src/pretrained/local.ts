@@ -22,6 +22,7 @@ import { readCheckpoint } from '../checkpoints/read.js';
 import { onnxMetadataProps } from '../checkpoints/onnx.js';
 import { corrupt } from '../checkpoints/bytes.js';
 import { checkMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
+import type { OnnxIo } from '../onnx/export.js';
 import { EXTENSIONS, sniffCheckpointFormat } from '../checkpoints/sniff.js';
 import { HEIC_FILE, IMAGE_FILE } from '../image/files.js';
 import { convertCheckpoint, type Converted } from '../convert/convert.js';
@@ -127,6 +128,8 @@ export interface CheckpointIdentity {
   exported?: CnnZooMetadata;
   /** How that export stores its weights. */
   exportedAs?: 'float32' | 'float16' | 'int8 QDQ';
+  /** Its graph's input and outputs (`metadata_props` "cnnZoo.io"), when it says. */
+  exportedIo?: OnnxIo;
 }
 
 /**
@@ -138,14 +141,14 @@ export async function identifyCheckpointFile(path: string, table?: readonly Publ
   const published = (await publishedWithHash(raw, table)).matches[0];
   if (published) return { arch: published.arch, published };
   const exported = exportedModel(raw, path);
-  return exported ? { arch: exported.meta.arch, exported: exported.meta, exportedAs: exported.as } : undefined;
+  return exported ? { arch: exported.meta.arch, exported: exported.meta, exportedAs: exported.as, ...(exported.io ? { exportedIo: exported.io } : {}) } : undefined;
 }
 
 /**
  * The cnn-zoo metadata an ONNX file carries when cnn-zoo exported it (`metadata_props` "cnnZoo"), checked, and how it
  * stores its weights; undefined for any other file.
  */
-function exportedModel(raw: Uint8Array, path: string): { meta: CnnZooMetadata; as: NonNullable<CheckpointIdentity['exportedAs']> } | undefined {
+function exportedModel(raw: Uint8Array, path: string): { meta: CnnZooMetadata; as: NonNullable<CheckpointIdentity['exportedAs']>; io?: OnnxIo } | undefined {
   try {
     if (sniffCheckpointFormat(raw, path) !== 'onnx') return undefined;
   } catch {
@@ -158,7 +161,9 @@ function exportedModel(raw: Uint8Array, path: string): { meta: CnnZooMetadata; a
   try { value = JSON.parse(props.cnnZoo); } catch (e) { throw corrupt(where, `not valid JSON (${(e as Error).message})`); }
   const meta = checkMetadata({ cnnZoo: value }, where);
   getSpec(meta.arch);
-  return { meta, as: props['cnnZoo.int8'] ? 'int8 QDQ' : props['cnnZoo.fp16'] ? 'float16' : 'float32' };
+  let io: OnnxIo | undefined;
+  try { io = props['cnnZoo.io'] === undefined ? undefined : JSON.parse(props['cnnZoo.io']) as OnnxIo; } catch { /* described by its graph alone */ }
+  return { meta, as: props['cnnZoo.int8'] ? 'int8 QDQ' : props['cnnZoo.fp16'] ? 'float16' : 'float32', ...(io ? { io } : {}) };
 }
 
 export interface LocalOptions extends Pick<HubOptions, 'cacheDir' | 'dtype' | 'onStatus'> {
