@@ -261,7 +261,8 @@ describe('weights without internet', function () {
     expect(lines.join('\n')).to.include(`${int8} is cnn-zoo's ONNX export of mobilenet_v2: converted with the classes, preprocessing and licence it carries.`);
     expect(lines.join('\n')).to.include(`cnn-zoo's ONNX export ${int8} (int8 QDQ weights), of the model with this metadata:\n  model:       mobilenet_v2 at 64 px, 3 outputs\n  classes:     3: cat, dog, bird`);
     const converted = await load(out, { runtime: 'tfjs' });
-    expect([converted.labels, converted.metadata!.source.format]).to.deep.equal([['cat', 'dog', 'bird'], 'onnx']);
+    expect([converted.labels, converted.metadata!.source.format, converted.metadata!.source.origin]).to.deep.equal([['cat', 'dog', 'bird'], 'random',
+      "random weights, through cnn-zoo's ONNX export pets-int8.onnx (int8 QDQ weights)"]);
     converted.dispose();
     clf.dispose();
   });

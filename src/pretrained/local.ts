@@ -209,12 +209,13 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
     if (exported) {
       // cnn-zoo's own export: its weights, with the classes, preprocessing and history of the model it was exported from.
       opts.onStatus?.(`${name} is cnn-zoo's ONNX export of ${spec.name} (${exported.numClasses} classes); reading its weights (${dtype})`);
-      const origin = `cnn-zoo ONNX export (${name}, ${exportedAs} weights) of ${exported.source.origin ?? `${exported.source.format} weights`}`;
+      const origin = `${exported.source.origin ?? `${exported.source.format} weights`}, through cnn-zoo's ONNX export ${name} (${exportedAs} weights)`;
       const converted = await convertCheckpoint({
         arch: spec.name, from: 'onnx', inputs: [name], source: { ...arrays, info: { format, files, origin } }, dtype, origin,
         inputSize: exported.inputSize, numClasses: exported.numClasses, preprocess: exported.preprocessing, licence: exported.licence,
       });
-      const metadata: CnnZooMetadata = { ...exported, source: converted.metadata.source, dtype: converted.metadata.dtype };
+      // The weights are those the export was made from (rounded to its storage): their source, through the file.
+      const metadata: CnnZooMetadata = { ...exported, source: { ...exported.source, origin }, dtype: converted.metadata.dtype };
       converted.model.setUserDefinedMetadata({ cnnZoo: metadata });
       return { ...converted, metadata };
     }
