@@ -55,20 +55,26 @@ function split(names: readonly string[]): { train: string; held?: string } {
   return held ? { train, held } : { train };
 }
 
-/** Training data as labelled images whose labels index `classes` (the model's), checked against them. */
-export async function labelledImages(data: TrainingData, classes: readonly string[], what = 'Training data'): Promise<LabelledImage[]> {
+/** How errors name the images of `fit(data, { validationData })`, and what fixes classes that do not match. */
+const ROLES = {
+  data: { name: 'Training data', where: 'the training data', fix: 'Make the model with load(base, { classes }) for exactly the classes of the data.' },
+  validationData: { name: 'validationData', where: 'validationData', fix: 'Give validationData the classes of the model, each with images.' },
+} as const;
+
+/** Training (or validation) data as labelled images whose labels index `classes` (the model's), checked against them. */
+export async function labelledImages(data: TrainingData, classes: readonly string[], role: keyof typeof ROLES = 'data'): Promise<LabelledImage[]> {
   const set = typeof data === 'string' ? await readImageFolder(data) : data;
+  const words = ROLES[role];
   if (typeof set !== 'object' || set === null || !Array.isArray(set.classes) || !Array.isArray(set.items)) {
-    throw new CnnZooError(`${what} must be a folder (one sub-folder per class) or { classes: string[], items: [{ image, label }] }.`, 'BAD_DATASET');
+    throw new CnnZooError(`${words.name} must be a folder (one sub-folder per class) or { classes: string[], items: [{ image, label }] }.`, 'BAD_DATASET');
   }
-  const where = typeof data === 'string' ? data : what === 'Training data' ? 'the training data' : what;
+  const where = typeof data === 'string' ? data : words.where;
   const extra = set.classes.filter((c) => !classes.includes(c));
   const absent = classes.filter((c) => !set.classes.includes(c));
   if (extra.length || absent.length) {
     throw new CnnZooError(`${where} has classes ${JSON.stringify(set.classes)}, the model ${JSON.stringify(classes)}` +
       `${extra.length ? `; unknown to the model: ${extra.join(', ')}` : ''}${absent.length ? `; without images: ${absent.join(', ')}` : ''}. ` +
-      (what === 'Training data' ? 'Make the model with load(base, { classes }) for exactly the classes of the data.'
-        : `Give ${what} the classes of the model, each with images.`), 'BAD_DATASET');
+      words.fix, 'BAD_DATASET');
   }
   const remap = set.classes.map((c) => classes.indexOf(c));
   return set.items.map((it, i) => {
