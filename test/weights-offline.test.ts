@@ -260,6 +260,10 @@ describe('weights without internet', function () {
     }
     expect(lines.join('\n')).to.include(`${int8} is cnn-zoo's ONNX export of mobilenet_v2: converted with the classes, preprocessing and licence it carries.`);
     expect(lines.join('\n')).to.include(`cnn-zoo's ONNX export ${int8} (int8 QDQ weights), of the model with this metadata:\n  model:       mobilenet_v2 at 64 px, 3 outputs\n  classes:     3: cat, dog, bird`);
+    // eval, verify and export --weights FILE name its model too (they said: needs a model name).
+    const { modelAndWeightsArgs } = await import('../src/cli/args.js');
+    expect(await modelAndWeightsArgs(undefined, int8)).to.deep.equal({ name: 'mobilenet_v2', weights: int8 });
+    expect(await modelAndWeightsArgs(undefined, SQUEEZE_PTH)).to.deep.equal({ name: undefined, weights: SQUEEZE_PTH }); // unpublished here
     const converted = await load(out, { runtime: 'tfjs' });
     expect([converted.labels, converted.metadata!.source.format, converted.metadata!.source.origin]).to.deep.equal([['cat', 'dog', 'bird'], 'random',
       "random weights, through cnn-zoo's ONNX export pets-int8.onnx (int8 QDQ weights)"]);

@@ -21,7 +21,8 @@ export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weig
   '          Without --weights: the embedded weights if the model has them,\n' +
   '          else random weights (a smoke test; reports ignore its accuracy).\n' +
   '  --limit N: the first N images of a labels file; from class sub-folders, each class\'s share of N.\n' +
-  '  --weights DIR alone, or DIR as the model: converted weights (from cnn-zoo convert or train) name their model.\n' +
+  '  --weights DIR alone, or DIR as the model: converted weights (from cnn-zoo convert or train) name their model;\n' +
+  '  so do a published checkpoint file and an ONNX file from cnn-zoo export (--weights FILE alone).\n' +
   '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept);\n' +
   '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).\n' +
   '  --crop-fraction, --interpolation: evaluate with another centre crop (timm\'s crop_pct: 0.875 resizes to size / 0.875)\n' +
