@@ -197,6 +197,32 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(both.stderr.trim()).to.equal('cnn-zoo: --validation-data DIR holds the held-out images, so no split of DATA is held out: leave out --validation-split.');
   });
 
+  it('images that cannot be decoded are left out and named (one stopped the run after the features before it); a class with none readable is refused', async () => {
+    const messy = makeFolder(join(tmp, 'messy'), CLASSES);
+    writeFileSync(join(messy, 'dog', 'broken.jpg'), 'not an image');
+    writeFileSync(join(messy, 'fish', 'truncated.jpg'), readFileSync(join(SOURCE, `${CLASSES.fish![0]}.JPEG`)).subarray(0, 600));
+    const c = await load(BASE, { classes: Object.keys(CLASSES) });
+    try {
+      const tensors = tf.memory().numTensors;
+      const h = await c.fit(messy, { epochs: 1, augment: 1, validationSplit: 0 });
+      expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
+      expect([h.trainImages, h.trainExamples]).to.deep.equal([12, 24]);
+      expect(h.skipped.map((k) => k.image)).to.deep.equal([join(messy, 'dog', 'broken.jpg'), join(messy, 'fish', 'truncated.jpg')]);
+      expect(h.skipped[0]!.error).to.match(/broken\.jpg: not a readable image .*Re-save or remove the file\.$/);
+      expect(c.metadata!.training!.fit).to.deep.include({ trainImages: 12, skippedImages: 2 });
+      const dead = join(tmp, 'dead');
+      mkdirSync(join(dead, 'beetle'), { recursive: true });
+      writeFileSync(join(dead, 'beetle', 'a.jpg'), 'no');
+      makeFolder(dead, { dog: CLASSES.dog!, fish: CLASSES.fish! });
+      let err: unknown;
+      try { await c.fit(dead, { epochs: 1, validationSplit: 0 }); } catch (e) { err = e; }
+      expect((err as Error).message).to.match(/\.fit\(\): no training image of beetle could be read \(1 unreadable: .*a\.jpg: not a readable image/);
+      expect(tf.memory().numTensors, 'tensors left by a refused fit()').to.equal(tensors);
+    } finally {
+      c.dispose();
+    }
+  });
+
   it('refuses fewer than two classes, in load(), fit() and cnn-zoo train, naming the fix', async () => {
     let err: unknown;
     try { await load(BASE, { classes: ['cat'] }); } catch (e) { err = e; }

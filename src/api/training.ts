@@ -78,6 +78,8 @@ export interface FitHistory {
   /** Training examples of the head: each training image and its augmented copies. */
   trainExamples: number;
   validationImages: number;
+  /** Images left out because they could not be decoded (corrupt, truncated, not an image): the file (or its index) and why. */
+  skipped: { image: string; error: string }[];
   epochs: EpochStats[];
   /** Held-out accuracy after the head (and after fine-tuning, when asked); null without held-out images. */
   headValidationAccuracy: number | null;

@@ -67,6 +67,8 @@ export interface TrainingInfo {
     seed: number;
     trainImages: number;
     validationImages: number;
+    /** Images of the data left out because they could not be decoded. */
+    skippedImages?: number;
     /** Held-out accuracy after the last phase (null without held-out images). */
     validationAccuracy: number | null;
     backend: string;

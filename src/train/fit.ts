@@ -177,8 +177,8 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
 
   const items = await labelledImages(data, ctx.classes);
   const split0 = splitPerClass(items, ctx.classes, s.validationSplit, s.seed);
-  const { train } = split0;
-  const test = opts.validationData === undefined ? split0.test : await labelledImages(opts.validationData, ctx.classes, 'validationData');
+  let { train } = split0;
+  let test = opts.validationData === undefined ? split0.test : await labelledImages(opts.validationData, ctx.classes, 'validationData');
   const rng = new Random(s.seed);
   const split = splitHead(ctx.model, ctx.featureLayers);
   const k = ctx.classes.length;
@@ -188,12 +188,44 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
   const total = train.length * (1 + s.augment) + test.length;
   let done = 0;
   progress({ phase: 'features', done, total });
-  const extract = async (images: readonly LabelledImage[], copies: number): Promise<{ x: tf.Tensor[]; y: number[] }> => {
+  // Images that cannot be decoded (a corrupt or truncated file in a folder of thousands) are left out and named in
+  // the history: one of them stopped the whole run, after the features of every image before it.
+  const skipped: { image: string; error: string }[] = [];
+  const readable = async (batch: LabelledImage[], first: number, which: string): Promise<{ x?: tf.Tensor4D; kept: LabelledImage[] }> => {
+    const unreadable = (e: unknown) => e instanceof CnnZooError && e.code === 'BAD_IMAGE';
+    try {
+      return { x: await ctx.preprocess(batch.map((b) => b.image)), kept: batch };
+    } catch (e) {
+      if (!unreadable(e)) throw e;
+    }
+    const parts: tf.Tensor4D[] = [];
+    const kept: LabelledImage[] = [];
+    for (const [j, b] of batch.entries()) {
+      try {
+        parts.push(await ctx.preprocess([b.image]));
+        kept.push(b);
+      } catch (e) {
+        if (!unreadable(e)) throw e;
+        skipped.push({ image: typeof b.image === 'string' ? b.image : `${which} image ${first + j}`, error: (e as Error).message });
+      }
+    }
+    const x = parts.length ? tf.concat(parts) : undefined;
+    tf.dispose(parts);
+    return x ? { x, kept } : { kept };
+  };
+  const extract = async (images: readonly LabelledImage[], copies: number, which: string): Promise<{ x: tf.Tensor[]; y: number[]; kept: LabelledImage[] }> => {
     const parts: tf.Tensor[][] = [];
     const y: number[] = [];
+    const keptAll: LabelledImage[] = [];
     for (let i = 0; i < images.length; i += EXTRACT_BATCH) {
-      const batch = images.slice(i, i + EXTRACT_BATCH);
-      const x = await ctx.preprocess(batch.map((b) => b.image));
+      const size = Math.min(EXTRACT_BATCH, images.length - i);
+      const { x, kept: batch } = await readable(images.slice(i, i + size), i, which);
+      keptAll.push(...batch);
+      if (!x) {
+        done += size * (copies + 1);
+        progress({ phase: 'features', done, total });
+        continue;
+      }
       for (let c = 0; c <= copies; c++) {
         const out = tf.tidy(() => {
           const input = c === 0 ? x : augment(x, rng);
@@ -202,7 +234,7 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
         });
         parts.push(out);
         y.push(...batch.map((b) => b.label));
-        done += batch.length;
+        done += size;
         // A read per batch keeps the work in step with the progress shown.
         await out[0]!.data();
         progress({ phase: 'features', done, total });
@@ -212,10 +244,18 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
     const n = parts[0]?.length ?? 0;
     const x = Array.from({ length: n }, (_, j) => tf.concat(parts.map((p) => p[j]!)));
     tf.dispose(parts.flat());
-    return { x, y };
+    return { x, y, kept: keptAll };
   };
-  const trainSet = await extract(train, s.augment);
-  const testSet = test.length ? await extract(test, 0) : undefined;
+  const trainSet = await extract(train, s.augment, 'training');
+  train = trainSet.kept;
+  const unread = ctx.classes.filter((_, label) => !train.some((t) => t.label === label));
+  if (unread.length) {
+    tf.dispose(trainSet.x);
+    throw new CnnZooError(`${where}: no training image of ${unread.join(', ')} could be read (${skipped.length} unreadable: ` +
+      `${skipped.slice(0, 3).map((k) => k.error).join(' ')}${skipped.length > 3 ? ' ...' : ''}).`, 'BAD_DATASET');
+  }
+  const testSet = test.length ? await extract(test, 0, 'held-out') : undefined;
+  if (testSet) test = testSet.kept;
   const testLabels = testSet && tf.tensor1d(testSet.y, 'int32');
   const featureSeconds = (performance.now() - t0) / 1000;
 
@@ -320,10 +360,10 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
   const fineTuneSeconds = s.fineTune > 0 ? (performance.now() - t0) / 1000 : 0;
 
   const history: FitHistory = {
-    classes: [...ctx.classes], backend, trainImages: train.length, trainExamples: m, validationImages: test.length, epochs,
+    classes: [...ctx.classes], backend, trainImages: train.length, trainExamples: m, validationImages: test.length, skipped, epochs,
     headValidationAccuracy, validationAccuracy,
     seconds: { features: featureSeconds, head: headSeconds, fineTune: fineTuneSeconds, total: (performance.now() - started) / 1000 },
   };
   const validationData = opts.validationData === undefined ? {} : { validationData: typeof opts.validationData === 'string' ? opts.validationData : 'images' };
-  return { history, settings: { ...s, ...validationData, trainImages: train.length, validationImages: test.length, validationAccuracy, backend } };
+  return { history, settings: { ...s, ...validationData, trainImages: train.length, validationImages: test.length, ...(skipped.length ? { skippedImages: skipped.length } : {}), validationAccuracy, backend } };
 }

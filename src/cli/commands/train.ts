@@ -86,6 +86,11 @@ export async function run(argv: string[]): Promise<number> {
     const { seconds: s } = history;
     console.log(`${history.trainImages} training images (${history.trainExamples} examples with augmented copies), ${history.validationImages} held out; ` +
       `features ${s.features.toFixed(1)} s, head ${s.head.toFixed(1)} s${s.fineTune ? `, fine-tuning ${s.fineTune.toFixed(1)} s` : ''}`);
+    if (history.skipped.length) {
+      console.log(`skipped ${history.skipped.length} unreadable image${history.skipped.length > 1 ? 's' : ''} (remove or re-save them):`);
+      for (const k of history.skipped.slice(0, 10)) console.log(`  ${k.error}`);
+      if (history.skipped.length > 10) console.log(`  ... ${history.skipped.length - 10} more (--json lists them all)`);
+    }
     const acc = history.validationAccuracy;
     const chance = `chance ${(100 / data.classes.length).toFixed(1)}%`;
     if (acc === null) console.log(`held-out accuracy: none (--validation-split 0); ${chance}`);
