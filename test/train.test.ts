@@ -174,11 +174,15 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       expect([h.trainImages, h.validationImages]).to.deep.equal([12, 4]);
       expect(h.validationAccuracy).to.be.a('number');
       expect(c.metadata!.training!.fit).to.deep.include({ validationSplit: 0, validationData: val, validationImages: 4 });
+      // Validation images may leave a class out: accuracy over the others.
+      const some = await c.fit(data, { epochs: 1, augment: 0, validationData: { classes: ['fish', 'dog'], items: [{ image: PARROT, label: 1 }] } });
+      expect([some.trainImages, some.validationImages]).to.deep.equal([12, 1]);
       for (const [opts, why] of [
         [{ validationData: val, validationSplit: 0.2 }, /^.*\.fit\(\): validationData holds the images to measure accuracy on, so no split of the training data is held out: leave out validationSplit\.$/],
-        [{ validationData: join(val, 'dog') }, /^.*dog has no class sub-folders with images/],
-        [{ validationData: { classes: ['dog', 'fish'], items: [{ image: PARROT, label: 0 }, { image: PARROT, label: 1 }] } },
-          /^validationData has classes \["dog","fish"\], the model \["beetle","dog","fish"\]; without images: beetle\. Give validationData the classes of the model, each with images\.$/],
+        [{ validationData: join(val, 'dog') }, /^.*dog has no class sub-folders with images; validation images go in sub-folders named as the classes/],
+        [{ validationData: { classes: ['dog', 'cat'], items: [{ image: PARROT, label: 0 }, { image: PARROT, label: 1 }] } },
+          /^validationData has classes \["dog","cat"\], the model \["beetle","dog","fish"\]; unknown to the model: cat\. Give validationData images of classes of the model only\.$/],
+        [{ validationData: join(tmp, 'no-such-val') }, /^Validation folder .*no-such-val does not exist or is not a folder\.$/],
       ] as const) {
         let err: unknown;
         try { await c.fit(data, { epochs: 1, ...opts }); } catch (e) { err = e; }

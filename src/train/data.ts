@@ -16,12 +16,26 @@ export interface LabelledImage {
   label: number;
 }
 
-/** The images of a class-folder tree; fails (naming the fix) without at least two classes holding images. */
-export async function readImageFolder(dir: string): Promise<LabelledImages & { items: { image: string; label: number }[] }> {
+/**
+ * How errors name the images of `fit(data, { validationData })`, what fixes classes that do not match, and how many
+ * classes each needs: training two or more, each with images; validation images of some of them.
+ */
+const ROLES = {
+  data: { name: 'Training data', folder: 'Training folder', where: 'the training data', minClasses: 2,
+    need: 'training needs one sub-folder of images per class, at least two classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).',
+    fix: 'Make the model with load(base, { classes }) for exactly the classes of the data.' },
+  validationData: { name: 'validationData', folder: 'Validation folder', where: 'validationData', minClasses: 1,
+    need: 'validation images go in sub-folders named as the classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).',
+    fix: 'Give validationData images of classes of the model only.' },
+} as const;
+type Role = keyof typeof ROLES;
+
+/** The images of a class-folder tree; fails (naming the fix) without at least two classes holding images (one for validation). */
+export async function readImageFolder(dir: string, role: Role = 'data'): Promise<LabelledImages & { items: { image: string; label: number }[] }> {
   if (!isNode) throw new CnnZooError(`"${dir}": folders are read in Node; in a browser pass { classes, items } with images.`, 'BAD_DATASET');
   const { readdir, stat, join } = await nodeModules();
   const isDir = async (p: string) => { try { return (await stat(p)).isDirectory(); } catch { return false; } };
-  if (!(await isDir(dir))) throw new CnnZooError(`Training folder ${dir} does not exist or is not a folder${tildeHint(dir)}.`, 'BAD_DATASET');
+  if (!(await isDir(dir))) throw new CnnZooError(`${ROLES[role].folder} ${dir} does not exist or is not a folder${tildeHint(dir)}.`, 'BAD_DATASET');
   const classes: string[] = [];
   const items: { image: string; label: number }[] = [];
   let heic = 0;
@@ -38,12 +52,12 @@ export async function readImageFolder(dir: string): Promise<LabelledImages & { i
     const label = classes.push(name) - 1;
     for (const f of files) items.push({ image: join(dir, name, f), label });
   }
-  if (classes.length < 2) {
+  if (classes.length < ROLES[role].minClasses) {
     throw new CnnZooError(`${dir} has ${classes.length === 0 ? 'no class sub-folders with images' : `images of one class only (${classes[0]})`}; ` +
-      'training needs one sub-folder of images per class, at least two classes (DIR/cat/*.jpg, DIR/dog/*.jpg, ...).' +
+      ROLES[role].need +
       (heic ? ` Its ${heic} HEIC photo(s) cannot be read here: convert them to JPEG (macOS: sips -s format jpeg IN.heic --out OUT.jpg).` : '') +
       (nested.length ? ` Its sub-folder${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} folders: give the one with the class folders (${join(dir, split(nested).train)})` +
-        (split(nested).held ? `, and validationData: '${join(dir, split(nested).held!)}' to measure accuracy on the other.` : '.') : ''), 'BAD_DATASET');
+        (split(nested).held && role === 'data' ? `, and validationData: '${join(dir, split(nested).held!)}' to measure accuracy on the other.` : '.') : ''), 'BAD_DATASET');
   }
   return { classes, items };
 }
@@ -55,22 +69,17 @@ function split(names: readonly string[]): { train: string; held?: string } {
   return held ? { train, held } : { train };
 }
 
-/** How errors name the images of `fit(data, { validationData })`, and what fixes classes that do not match. */
-const ROLES = {
-  data: { name: 'Training data', where: 'the training data', fix: 'Make the model with load(base, { classes }) for exactly the classes of the data.' },
-  validationData: { name: 'validationData', where: 'validationData', fix: 'Give validationData the classes of the model, each with images.' },
-} as const;
-
 /** Training (or validation) data as labelled images whose labels index `classes` (the model's), checked against them. */
-export async function labelledImages(data: TrainingData, classes: readonly string[], role: keyof typeof ROLES = 'data'): Promise<LabelledImage[]> {
-  const set = typeof data === 'string' ? await readImageFolder(data) : data;
+export async function labelledImages(data: TrainingData, classes: readonly string[], role: Role = 'data'): Promise<LabelledImage[]> {
+  const set = typeof data === 'string' ? await readImageFolder(data, role) : data;
   const words = ROLES[role];
   if (typeof set !== 'object' || set === null || !Array.isArray(set.classes) || !Array.isArray(set.items)) {
     throw new CnnZooError(`${words.name} must be a folder (one sub-folder per class) or { classes: string[], items: [{ image, label }] }.`, 'BAD_DATASET');
   }
   const where = typeof data === 'string' ? data : words.where;
   const extra = set.classes.filter((c) => !classes.includes(c));
-  const absent = classes.filter((c) => !set.classes.includes(c));
+  // Validation images may leave a class out (its accuracy is then over the others).
+  const absent = role === 'data' ? classes.filter((c) => !set.classes.includes(c)) : [];
   if (extra.length || absent.length) {
     throw new CnnZooError(`${where} has classes ${JSON.stringify(set.classes)}, the model ${JSON.stringify(classes)}` +
       `${extra.length ? `; unknown to the model: ${extra.join(', ')}` : ''}${absent.length ? `; without images: ${absent.join(', ')}` : ''}. ` +

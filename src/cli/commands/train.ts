@@ -60,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   const backend = await startBackend(values.backend!, threads);
   if (opts.fineTune) checkGradients();
   const data = await readImageFolder(positionals[0]!);
+  if (validationData !== undefined) await readImageFolder(validationData, 'validationData'); // before the model loads
   const clf = await load(name, { classes: data.classes, ...(values.weights ? { weights: cliWeights(values.weights) } : {}), ...(inputSize ? { inputSize } : {}) });
   try {
     console.log(`${data.classes.length} classes (${data.classes.join(', ')}), ${data.items.length} images; base ${clf.name} ` +
