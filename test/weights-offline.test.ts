@@ -200,9 +200,9 @@ describe('weights without internet', function () {
     model.dispose();
   });
 
-  it('cnn-zoo\'s own ONNX export (float, fp16, int8) names its model and classes: load(FILE), convert FILE and info FILE read it back; onnxruntime runs the file itself', async () => {
+  it('cnn-zoo\'s own ONNX export (float, fp16, int8) names its model and classes: load(FILE), convert, info and verify FILE read it back; onnxruntime runs the file itself', async () => {
     // It was "a checkpoint file that is not a published checkpoint", and with --model it failed on the class count.
-    const clf = await load('mobilenet_v2', { weights: null, classes: ['cat', 'dog', 'bird'], inputSize: 64 });
+    const clf = await load('tf_mobilenet_v2_100', { classes: ['cat', 'dog', 'bird'], inputSize: 96 });
     const img = { width: 80, height: 72, data: new Uint8Array(80 * 72 * 3).map((_, i) => (i * 29) % 251) };
     const x = await clf.preprocess(img);
     const outputs = (m: tf.LayersModel) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
@@ -216,16 +216,17 @@ describe('weights without internet', function () {
     const fp16 = join(dir, 'pets-fp16.onnx');
     writeFileSync(fp16, await exportOnnx(folded, { fp16: true }));
     const int8 = join(dir, 'pets-int8.onnx');
-    const batches = async function* () { yield tf.randomUniform([4, 64, 64, 3], -2, 2, 'float32', 1) as tf.Tensor4D; };
+    const photos = ['cat.bmp', 'hot_dog.jpg', 'bird.bmp', 'owl.jpg', 'parrot.jpg'].map((f) => join(SHARED, 'images', f));
+    const batches = async function* () { yield await clf.preprocess(photos); };
     writeFileSync(int8, await exportOnnx(folded, { int8: await calibrateInt8(folded, batches()) }));
     folded.dispose();
     const hub = { cacheDir: join(dir, 'cache') };
-    // Float: the folded batch norm read back as such (measured 0.7-2.7e-6 over five random initialisations); fp16 and
-    // int8: their weights' rounding (1.3-2.2e-3 and 0.01-0.04 of the logits' range). A mapping gone wrong is of order 1.
-    for (const [f, tolerance] of [[file, 1e-5], [fp16, 1e-2], [int8, 0.2]] as const) {
+    // Float: the folded batch norm read back as such (measured 3.2e-6 of the logits' range); fp16: its weights'
+    // rounding (1.2e-3). The int8 file's weights are compared with onnxruntime running it (verify, below).
+    for (const [f, tolerance] of [[file, 1e-5], [fp16, 1e-2], [int8, undefined]] as const) {
       const back = await load(f, { runtime: 'tfjs', hub });
-      expect([back.name, back.labels, back.preprocessing], f).to.deep.equal(['mobilenet_v2', ['cat', 'dog', 'bird'], clf.preprocessing]);
-      expect(maxRelError(outputs(back.model), want), f).to.be.below(tolerance);
+      expect([back.name, back.labels, back.preprocessing], f).to.deep.equal(['tf_mobilenet_v2_100', ['cat', 'dog', 'bird'], clf.preprocessing]);
+      if (tolerance) expect(maxRelError(outputs(back.model), want), f).to.be.below(tolerance);
       back.dispose();
     }
     // On onnxruntime (the default in Node) the int8 file runs as it is: no export of its dequantized weights.
@@ -242,8 +243,8 @@ describe('weights without internet', function () {
     fast.dispose();
     // On another architecture it is refused by name; a new head goes on it like on a folder.
     const wrong = await rejection(load('resnet18', { weights: file, hub }));
-    expect([wrong.code, wrong.message]).to.deep.equal(['WRONG_ARCH', `${file} is cnn-zoo's ONNX export of mobilenet_v2, not of resnet18: use it with that ` +
-      `model, load('mobilenet_v2', { weights: '${file}' }) (or load('${file}'), which it names).`]);
+    expect([wrong.code, wrong.message]).to.deep.equal(['WRONG_ARCH', `${file} is cnn-zoo's ONNX export of tf_mobilenet_v2_100, not of resnet18: use it with that ` +
+      `model, load('tf_mobilenet_v2_100', { weights: '${file}' }) (or load('${file}'), which it names).`]);
     const more = await load(file, { classes: ['cat', 'dog', 'bird', 'fish'], hub });
     expect(more.labels).to.have.length(4);
     more.dispose();
@@ -258,15 +259,28 @@ describe('weights without internet', function () {
     } finally {
       console.log = log;
     }
-    expect(lines.join('\n')).to.include(`${int8} is cnn-zoo's ONNX export of mobilenet_v2: converted with the classes, preprocessing and licence it carries.`);
-    expect(lines.join('\n')).to.include(`cnn-zoo's ONNX export ${int8} (int8 QDQ weights), of the model with this metadata:\n  model:       mobilenet_v2 at 64 px, 3 outputs\n  classes:     3: cat, dog, bird`);
+    expect(lines.join('\n')).to.include(`${int8} is cnn-zoo's ONNX export of tf_mobilenet_v2_100: converted with the classes, preprocessing and licence it carries.`);
+    expect(lines.join('\n')).to.include(`cnn-zoo's ONNX export ${int8} (int8 QDQ weights), of the model with this metadata:\n  model:       tf_mobilenet_v2_100 at 96 px, 3 outputs\n  classes:     3: cat, dog, bird`);
     // eval, verify and export --weights FILE name its model too (they said: needs a model name).
     const { modelAndWeightsArgs } = await import('../src/cli/args.js');
-    expect(await modelAndWeightsArgs(undefined, int8)).to.deep.equal({ name: 'mobilenet_v2', weights: int8 });
+    expect(await modelAndWeightsArgs(undefined, int8)).to.deep.equal({ name: 'tf_mobilenet_v2_100', weights: int8 });
     expect(await modelAndWeightsArgs(undefined, SQUEEZE_PTH)).to.deep.equal({ name: undefined, weights: SQUEEZE_PTH }); // unpublished here
+    // cnn-zoo verify --weights FILE: the file on onnxruntime against its weights read into tfjs, on images of its classes.
+    const images = join(dir, 'pets');
+    for (const [i, c] of ['cat', 'dog', 'bird'].entries()) {
+      mkdirSync(join(images, c), { recursive: true });
+      copyFileSync(join(SHARED, 'images', ['cat.bmp', 'hot_dog.jpg', 'bird.bmp'][i]!), join(images, c, ['a.bmp', 'a.jpg', 'a.bmp'][i]!));
+    }
+    const { verify } = await import('../src/parity/verify.js');
+    // Probabilities: float file 9.5e-7 apart; int8, whose activations onnxruntime also rounds to uint8, 0.016.
+    for (const [f, bound] of [[file, 1e-5], [int8, 0.05]] as const) {
+      const w = (await verify('tf_mobilenet_v2_100', { weights: f, images, fixtureDirs: [] })).weights!;
+      expect([w.format, w.original, w.agreement!.runtime, w.agreement!.images], f).to.deep.equal(['onnx', [f], 'onnxruntime-node', 3]);
+      expect(w.agreement!.maxProbDiff, f).to.be.below(bound);
+    }
     const converted = await load(out, { runtime: 'tfjs' });
-    expect([converted.labels, converted.metadata!.source.format, converted.metadata!.source.origin]).to.deep.equal([['cat', 'dog', 'bird'], 'random',
-      "random weights, through cnn-zoo's ONNX export pets-int8.onnx (int8 QDQ weights)"]);
+    expect([converted.labels, converted.metadata!.source.format, converted.metadata!.source.origin]).to.deep.equal([['cat', 'dog', 'bird'], 'tflite',
+      `${clf.metadata!.source.origin}, through cnn-zoo's ONNX export pets-int8.onnx (int8 QDQ weights)`]);
     converted.dispose();
     clf.dispose();
   });

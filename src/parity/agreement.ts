@@ -77,6 +77,8 @@ function predictRow(model: tf.LayersModel, x: Float32Array, size: number): Float
 export interface AgreementOptions {
   /** Called after each image with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /** The runtime of `original` (default: the one of the metadata's source format). */
+  runtime?: OriginalRuntime;
 }
 
 /**
@@ -84,7 +86,7 @@ export interface AgreementOptions {
  * (labels 0-based in the model's label set; the metadata's class offset is applied).
  */
 export async function agreement(model: tf.LayersModel, meta: CnnZooMetadata, original: readonly string[], images: readonly LabelledImage[], opts: AgreementOptions = {}): Promise<Agreement> {
-  const runtime = runtimeFor(meta.source.format);
+  const runtime = opts.runtime ?? runtimeFor(meta.source.format);
   if (!runtime) throw new CnnZooError(`No JavaScript runtime runs ${meta.source.format} checkpoints; agreement is checked for onnx and tflite.`, 'NO_RUNTIME');
   if (images.length === 0) throw new CnnZooError('No images to measure agreement on; give a labelled folder (--images DIR).', 'BAD_ARGS');
   const { readFile } = await import('node:fs/promises');

@@ -13,6 +13,7 @@ import { getSpec } from '../zoo/registry.js';
 import { modelWithWeights } from '../api/weights.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { openDataset } from '../eval/dataset.js';
+import { identifyCheckpointFile, isCheckpointFile } from '../pretrained/index.js';
 import { loadFixture, type Fixture } from './fixture.js';
 import { maxRelError, nchwToNhwc, runParity, top5Agree } from './run.js';
 import { agreement, runtimeFor, type Agreement } from './agreement.js';
@@ -172,6 +173,13 @@ async function checkWeights(name: string, weights: string, opts: VerifyOptions):
   try {
     const meta = modelMetadata(model);
     if (!meta) return { weights, format: 'unknown', note: 'the weights carry no cnn-zoo metadata (source checkpoint unknown), so there is no original to compare with' };
+    // cnn-zoo's own ONNX export: the file is the original, run by onnxruntime as stored (int8 or float16 weights too),
+    // on the folder's images labelled by the model's own classes when it has them.
+    if (await isCheckpointFile(weights) && (await identifyCheckpointFile(weights))?.exported) {
+      const images = await agreementImages(opts, Array.isArray(meta.labels) ? meta.labels : undefined);
+      const a = await agreement(model, meta, [weights], images, { runtime: 'onnxruntime-node', onProgress: progressOf(opts) });
+      return { weights, format: 'onnx', original: [weights], agreement: a };
+    }
     const format = meta.source.format;
     if (format === 'random') return { weights, format, note: 'random weights: there is no original checkpoint to compare with' };
     if (meta.training) {
@@ -188,17 +196,24 @@ async function checkWeights(name: string, weights: string, opts: VerifyOptions):
       return { weights, format, note: `the original ${format} file (${meta.source.files.map((f) => f.name).join(' + ')}) was not found next to the weights ` +
         `or under ${join(shared, 'weights')}; pass it with --original FILE` };
     }
-    const dir = opts.images ?? join(shared, 'imagenet', 'val-subset');
-    const dataset = await openDataset(dir);
-    const items = dataset.items.slice(0, opts.limit ?? dataset.items.length).map((it) => ({ path: it.path, label: it.label }));
-    const a = await agreement(model, meta, original, items, {
-      onProgress: (done, total) => { if (done === total || done % 50 === 0) opts.onProgress?.(`agreement: ${done}/${total} images`); },
-    });
+    const a = await agreement(model, meta, original, await agreementImages(opts), { onProgress: progressOf(opts) });
     return { weights, format, original, agreement: a };
   } finally {
     model.dispose();
   }
 }
+
+/** The labelled images of the agreement: `--images DIR` (default the val subset), its first `limit`. */
+async function agreementImages(opts: VerifyOptions, classes?: readonly string[]): Promise<{ path: string; label: number }[]> {
+  const { join } = await import('node:path');
+  const dir = opts.images ?? join((await sharedRoot()).shared, 'imagenet', 'val-subset');
+  const dataset = await openDataset(dir, classes ? { classes } : {});
+  return dataset.items.slice(0, opts.limit ?? dataset.items.length).map((it) => ({ path: it.path, label: it.label }));
+}
+
+const progressOf = (opts: VerifyOptions) => (done: number, total: number): void => {
+  if (done === total || done % 50 === 0) opts.onProgress?.(`agreement: ${done}/${total} images`);
+};
 
 /** The certificate of `name` (see the module comment). Runs on the current tfjs backend unless `runtime: 'onnxruntime'`. */
 export async function verify(name: string, opts: VerifyOptions = {}): Promise<VerifyReport> {

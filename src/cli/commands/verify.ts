@@ -13,7 +13,9 @@ export const usage = 'cnn-zoo verify (NAME | --weights DIR) [--weights DIR|FILE]
   '  Fixture error at each size a parity fixture exists for (default: CNN_ZOO_FIXTURES, else the dev checkout\'s\n' +
   '  ../shared/fixtures/parity and test/fixtures/parity-sizes), pass/fail against its tolerance; with --weights, the\n' +
   '  agreement of converted weights with their original runtime (ONNX: onnxruntime-node; TFLite: the interpreter in\n' +
-  '  headless Chromium) on labelled images (default ../shared/imagenet/val-subset). --json prints the report as JSON (--out FILE writes it there).';
+  '  headless Chromium) on labelled images (default ../shared/imagenet/val-subset); an ONNX file from cnn-zoo export\n' +
+  '  against onnxruntime running it (--images DIR: sub-folders named as its classes). --json prints the report as JSON\n' +
+  '  (--out FILE writes it there).';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
