@@ -201,14 +201,26 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(both.stderr.trim()).to.equal('cnn-zoo: --validation-data DIR holds the held-out images, so no split of DATA is held out: leave out --validation-split.');
   });
 
-  it('images that cannot be decoded are left out and named (one stopped the run after the features before it); a class with none readable is refused', async () => {
+  it('an image that cannot be decoded stops fit() naming the file and skipUnreadable; with it, they are left out and listed; a class with none readable is refused', async () => {
     const messy = makeFolder(join(tmp, 'messy'), CLASSES);
     writeFileSync(join(messy, 'dog', 'broken.jpg'), 'not an image');
     writeFileSync(join(messy, 'fish', 'truncated.jpg'), readFileSync(join(SOURCE, `${CLASSES.fish![0]}.JPEG`)).subarray(0, 600));
     const c = await load(BASE, { classes: Object.keys(CLASSES) });
     try {
       const tensors = tf.memory().numTensors;
-      const h = await c.fit(messy, { epochs: 1, augment: 1, validationSplit: 0 });
+      // By default nothing is left out silently: the error names the file and the option.
+      let stop: unknown;
+      try { await c.fit(messy, { epochs: 1, augment: 1, validationSplit: 0 }); } catch (e) { stop = e; }
+      expect((stop as Error).message).to.match(/broken\.jpg: not a readable image .*Re-save or remove the file\. To leave unreadable images out of the training instead \(listed in history\.skipped\), pass skipUnreadable: true\.$/);
+      expect(tf.memory().numTensors, 'tensors left by the stopped fit()').to.equal(tensors);
+      // Stopped in a later batch (its first batch's features made): nothing left either.
+      const late = makeFolder(join(tmp, 'late'), CLASSES);
+      writeFileSync(join(late, 'fish', 'truncated.jpg'), readFileSync(join(SOURCE, `${CLASSES.fish![0]}.JPEG`)).subarray(0, 600));
+      stop = undefined;
+      try { await c.fit(late, { epochs: 1, augment: 1, validationSplit: 0 }); } catch (e) { stop = e; }
+      expect((stop as Error).message).to.match(/truncated\.jpg: [\s\S]*pass skipUnreadable: true\.$/);
+      expect(tf.memory().numTensors, 'tensors left by fit() stopped in its second batch').to.equal(tensors);
+      const h = await c.fit(messy, { epochs: 1, augment: 1, validationSplit: 0, skipUnreadable: true });
       expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
       expect([h.trainImages, h.trainExamples]).to.deep.equal([12, 24]);
       expect(h.skipped.map((k) => k.image)).to.deep.equal([join(messy, 'dog', 'broken.jpg'), join(messy, 'fish', 'truncated.jpg')]);
@@ -219,7 +231,7 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       writeFileSync(join(dead, 'beetle', 'a.jpg'), 'no');
       makeFolder(dead, { dog: CLASSES.dog!, fish: CLASSES.fish! });
       let err: unknown;
-      try { await c.fit(dead, { epochs: 1, validationSplit: 0 }); } catch (e) { err = e; }
+      try { await c.fit(dead, { epochs: 1, validationSplit: 0, skipUnreadable: true }); } catch (e) { err = e; }
       expect((err as Error).message).to.match(/\.fit\(\): no training image of beetle could be read \(1 unreadable: .*a\.jpg: not a readable image/);
       expect(tf.memory().numTensors, 'tensors left by a refused fit()').to.equal(tensors);
     } finally {

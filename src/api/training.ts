@@ -55,11 +55,16 @@ export interface FitOptions {
   fineTuneLearningRate?: number;
   /** Seed of the split, the augmentation, the shuffles and the head's dropout (default 1): the same seed repeats a run. */
   seed?: number;
+  /**
+   * Leave out images that cannot be decoded (corrupt or truncated files), listed in `history.skipped`, instead of
+   * stopping at the first one (default false: the error names the file).
+   */
+  skipUnreadable?: boolean;
   onProgress?: (p: FitProgress) => void;
 }
 
 export const FIT_OPTIONS = ['epochs', 'fineTune', 'fineTuneEpochs', 'augment', 'validationSplit', 'validationData', 'batchSize', 'learningRate',
-  'fineTuneLearningRate', 'seed', 'onProgress'] as const satisfies readonly (keyof FitOptions)[];
+  'fineTuneLearningRate', 'seed', 'skipUnreadable', 'onProgress'] as const satisfies readonly (keyof FitOptions)[];
 
 /** One epoch of `fit()`: mean training loss and accuracy, and held-out accuracy when measured. */
 export interface EpochStats {

@@ -162,7 +162,7 @@ export class ZooModel {
   async fit(data: TrainingData, opts: FitOptions = {}): Promise<FitHistory> {
     return this.inFlight('fit', async () => {
       checkOptionNames(`${this.name}.fit()`, opts, FIT_OPTIONS);
-      checkOptionKinds(`${this.name}.fit()`, opts, { onProgress: 'function' });
+      checkOptionKinds(`${this.name}.fit()`, opts, { onProgress: 'function', skipUnreadable: 'boolean' });
       const labels = this.meta?.labels;
       if (!this.spec || !this.trainingForm || !Array.isArray(labels) || this.classes.offset !== 0) {
         throw new CnnZooError(`${this.name}: fit() trains a classifier with its own classes in its training form; ` +

@@ -19,6 +19,7 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\bvalidationSplit: ([\d.]+)/g, '--validation-split $1'],
   [/\bGive validationData\b/g, 'Give --validation-data'],
   [/\bvalidationData: '([^']+)'/g, '--validation-data $1'],
+  [/ \(listed in history\.skipped\), pass skipUnreadable: true\./g, ' (listed at the end), add --skip-unreadable.'],
   [/\bglobalPool: true\b/g, '--global-pool'],
   [/\bglobalPool only applies\b/g, '--global-pool only applies'],
   [/\bDrop globalPool\./g, 'Drop --global-pool.'],

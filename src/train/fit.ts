@@ -188,11 +188,16 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
   const total = train.length * (1 + s.augment) + test.length;
   let done = 0;
   progress({ phase: 'features', done, total });
-  // Images that cannot be decoded (a corrupt or truncated file in a folder of thousands) are left out and named in
-  // the history: one of them stopped the whole run, after the features of every image before it.
+  // Images that cannot be decoded (a corrupt or truncated file in a folder of thousands): the error names the file
+  // and the option; with `skipUnreadable` they are left out and named in the history.
   const skipped: { image: string; error: string }[] = [];
   const readable = async (batch: LabelledImage[], first: number, which: string): Promise<{ x?: tf.Tensor4D; kept: LabelledImage[] }> => {
-    const unreadable = (e: unknown) => e instanceof CnnZooError && e.code === 'BAD_IMAGE';
+    const unreadable = (e: unknown) => {
+      if (!(e instanceof CnnZooError && e.code === 'BAD_IMAGE')) return false;
+      if (opts.skipUnreadable === true) return true;
+      throw new CnnZooError(`${e.message} To leave unreadable images out of the training instead (listed in history.skipped), ` +
+        'pass skipUnreadable: true.', 'BAD_IMAGE');
+    };
     try {
       return { x: await ctx.preprocess(batch.map((b) => b.image)), kept: batch };
     } catch (e) {
@@ -217,29 +222,34 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
     const parts: tf.Tensor[][] = [];
     const y: number[] = [];
     const keptAll: LabelledImage[] = [];
-    for (let i = 0; i < images.length; i += EXTRACT_BATCH) {
-      const size = Math.min(EXTRACT_BATCH, images.length - i);
-      const { x, kept: batch } = await readable(images.slice(i, i + size), i, which);
-      keptAll.push(...batch);
-      if (!x) {
-        done += size * (copies + 1);
-        progress({ phase: 'features', done, total });
-        continue;
+    try {
+      for (let i = 0; i < images.length; i += EXTRACT_BATCH) {
+        const size = Math.min(EXTRACT_BATCH, images.length - i);
+        const { x, kept: batch } = await readable(images.slice(i, i + size), i, which);
+        keptAll.push(...batch);
+        if (!x) {
+          done += size * (copies + 1);
+          progress({ phase: 'features', done, total });
+          continue;
+        }
+        for (let c = 0; c <= copies; c++) {
+          const out = tf.tidy(() => {
+            const input = c === 0 ? x : augment(x, rng);
+            const f = split.extractor.predict(input);
+            return Array.isArray(f) ? f : [f];
+          });
+          parts.push(out);
+          y.push(...batch.map((b) => b.label));
+          done += size;
+          // A read per batch keeps the work in step with the progress shown.
+          await out[0]!.data();
+          progress({ phase: 'features', done, total });
+        }
+        x.dispose();
       }
-      for (let c = 0; c <= copies; c++) {
-        const out = tf.tidy(() => {
-          const input = c === 0 ? x : augment(x, rng);
-          const f = split.extractor.predict(input);
-          return Array.isArray(f) ? f : [f];
-        });
-        parts.push(out);
-        y.push(...batch.map((b) => b.label));
-        done += size;
-        // A read per batch keeps the work in step with the progress shown.
-        await out[0]!.data();
-        progress({ phase: 'features', done, total });
-      }
-      x.dispose();
+    } catch (e) {
+      tf.dispose(parts.flat()); // an unreadable image stops the run: nothing extracted before it stays
+      throw e;
     }
     const n = parts[0]?.length ?? 0;
     const x = Array.from({ length: n }, (_, j) => tf.concat(parts.map((p) => p[j]!)));
@@ -254,7 +264,7 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
     throw new CnnZooError(`${where}: no training image of ${unread.join(', ')} could be read (${skipped.length} unreadable: ` +
       `${skipped.slice(0, 3).map((k) => k.error).join(' ')}${skipped.length > 3 ? ' ...' : ''}).`, 'BAD_DATASET');
   }
-  const testSet = test.length ? await extract(test, 0, 'held-out') : undefined;
+  const testSet = test.length ? await extract(test, 0, 'held-out').catch((e: unknown) => { tf.dispose(trainSet.x); throw e; }) : undefined;
   if (testSet) test = testSet.kept;
   const testLabels = testSet && tf.tensor1d(testSet.y, 'int32');
   const featureSeconds = (performance.now() - t0) / 1000;

@@ -8,21 +8,22 @@ import { startBackend } from '../backend.js';
 import { archName, checkOutFolder, cliWeights, parse, positiveInt } from '../args.js';
 
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|random] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
-  '[--augment 2] [--validation-split 0.2 | --validation-data DIR] [--batch 32] [--learning-rate 0.001] [--fine-tune-learning-rate 1e-5] [--seed 1] [--input-size N] ' +
+  '[--augment 2] [--validation-split 0.2 | --validation-data DIR] [--skip-unreadable] [--batch 32] [--learning-rate 0.001] [--fine-tune-learning-rate 1e-5] [--seed 1] [--input-size N] ' +
   '[--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
   '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
   '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). --threads: wasm\'s threads (ResNet fine-tuning\n' +
   '  is 1.5x faster on 2 than on 1). --input-size: train (and later classify) at that square size instead of the\n' +
   '  weights\' (smaller is faster). --validation-data DIR: measure held-out accuracy on the images of DIR (sub-folders\n' +
-  '  named as DATA\'s, e.g. data/val beside data/train) instead of holding out a split of DATA.\n' +
+  '  named as DATA\'s, e.g. data/val beside data/train) instead of holding out a split of DATA. --skip-unreadable:\n' +
+  '  leave out images that cannot be decoded (listed at the end) instead of stopping at the first.\n' +
   '  Then: cnn-zoo classify IMAGE --weights DIR';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, arch: { type: 'string' }, weights: { type: 'string' }, out: { type: 'string' },
     'fine-tune': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, epochs: { type: 'string' }, augment: { type: 'string' },
-    'validation-split': { type: 'string' }, 'validation-data': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    'validation-split': { type: 'string' }, 'validation-data': { type: 'string' }, 'skip-unreadable': { type: 'boolean' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
     threads: { type: 'string' }, 'input-size': { type: 'string' }, json: { type: 'boolean' },
     'learning-rate': { type: 'string' }, 'fine-tune-learning-rate': { type: 'string' },
   }, usage);
@@ -76,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       return b;
     };
     const history = await clf.fit(data, {
-      ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)), ...(validationData ? { validationData } : {}),
+      ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)), ...(validationData ? { validationData } : {}), ...(values['skip-unreadable'] ? { skipUnreadable: true } : {}),
       onProgress: (p) => {
         if (p.phase === 'features') bar(p.phase).update(p.done, p.total, 'images');
         else if (p.phase === 'head') bar(p.phase).update(p.epoch, p.epochs, `loss ${p.loss.toFixed(4)}${p.valAccuracy === null ? '' : `  held-out ${(100 * p.valAccuracy).toFixed(1)}%`}`);
@@ -88,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`${history.trainImages} training images (${history.trainExamples} examples with augmented copies), ${history.validationImages} held out; ` +
       `features ${s.features.toFixed(1)} s, head ${s.head.toFixed(1)} s${s.fineTune ? `, fine-tuning ${s.fineTune.toFixed(1)} s` : ''}`);
     if (history.skipped.length) {
-      console.log(`skipped ${history.skipped.length} unreadable image${history.skipped.length > 1 ? 's' : ''} (remove or re-save them):`);
+      console.log(`left out ${history.skipped.length} unreadable image${history.skipped.length > 1 ? 's' : ''} (--skip-unreadable; remove or re-save them):`);
       for (const k of history.skipped.slice(0, 10)) console.log(`  ${k.error}`);
       if (history.skipped.length > 10) console.log(`  ... ${history.skipped.length - 10} more (--json lists them all)`);
     }
