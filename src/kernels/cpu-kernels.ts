@@ -9,7 +9,7 @@
  * - Conv2DBackpropFilter (NHWC): the same product, transposed (tfjs's own took 80 of the 83 s of a ResNet-18
  *   training step at 96 px). MaxPoolGrad: one pass over the pooled outputs (pool-backprop.ts, shared with wasm).
  * - Slice and SplitV: runs along the last axis (slice-runs.ts); PadV2: the input's rows copied into the filled output;
- *   Transpose: runs or tiles (transpose-copy.ts).
+ *   Transpose: runs or tiles (`copyTranspose`, src/arrays.ts).
  * - Add, Multiply (broadcasting), Relu and FusedBatchNorm over the last axis: row loops (cpu-elementwise.ts), the
  *   same values as tfjs's.
  * Anything else (NCHW, other dtypes, broadcast biases) goes to the backend's own kernel.
@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convFilterGradNhwc, convNhwc, depthwiseNhwc, type Epilogue } from './cpu-conv.js';
 import { copySlice, splitBySlices } from './slice-runs.js';
-import { copyTranspose } from './transpose-copy.js';
+import { copyTranspose } from '../arrays.js';
 import { maxPoolGradNhwc, poolInfo } from './pool-backprop.js';
 import { replaceKernels } from './register.js';
 import { batchNormLastAxis, broadcastBinary, relu, type BinaryOp } from './cpu-elementwise.js';

@@ -10,13 +10,13 @@
  * (slice-runs.ts). wasm's SplitV calls that Slice once per part, so it copied its whole input once per part:
  * a grouped convolution's channel split into 32 groups (DPN, ResNeXt, ShuffleNet v1) made 32 full copies.
  *
- * Transpose by tiles (transpose-copy.ts) where wasm's own loop has no locality: both axes the transpose crosses at
+ * Transpose by tiles (`copyTranspose`, src/arrays.ts) where wasm's own loop has no locality: both axes the transpose crosses at
  * least TILED_MIN long (a [K, C] matrix of a 1x1 convolution's filter gradient, a filter's in/out swap in dx);
  * wasm's own, a C++ loop, is faster for the rest (a short axis, or runs of the innermost axis).
  */
 import * as tf from '@tensorflow/tfjs';
 import { copySlice, splitBySlices } from './slice-runs.js';
-import { copyTranspose, crossedAxes, reduceTranspose } from './transpose-copy.js';
+import { copyTranspose, crossedAxes, reduceTranspose } from '../arrays.js';
 
 /** The parts of tfjs-backend-wasm's backend the kernels that read and write its heap use. */
 export interface WasmHeapBackend {

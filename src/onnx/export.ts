@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, checkLayersModel, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { featureStages, hasClassifier } from '../zoo/heads.js';
+import { transpose } from '../arrays.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
 import { activationQuant, quantizePerChannel, tapCoverage, toFloat16, weightRoundingShift, type ActivationQuant, type Int8Calibration } from './quantize.js';
 import { AttrType, DataType, encodeModel, type Attribute, type NodeDef, type TensorDef, type ValueInfoDef } from './proto.js';
@@ -75,14 +76,7 @@ function unsupported(layer: tf.layers.Layer, why: string): CnnZooError {
 }
 
 /** [kh, kw, in, out] -> [out, in, kh, kw]. */
-function hwioToOihw(w: Float32Array, [kh, kw, ci, co]: readonly number[]): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let y = 0; y < kh!; y++) for (let x = 0; x < kw!; x++) for (let i = 0; i < ci!; i++) {
-    const src = ((y * kw! + x) * ci! + i) * co!;
-    for (let o = 0; o < co!; o++) out[((o * ci! + i) * kh! + y) * kw! + x] = w[src + o]!;
-  }
-  return out;
-}
+const hwioToOihw = (w: Float32Array, shape: readonly number[]): Float32Array => transpose(w, shape, [3, 2, 0, 1]);
 
 /** TF 'same' padding as explicit [top, bottom, left, right] for an input of h x w. */
 function samePads(h: number, w: number, k: [number, number], s: [number, number], d: [number, number]): [number, number, number, number] {

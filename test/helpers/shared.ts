@@ -8,7 +8,7 @@ export const SHARED = process.env.CNN_ZOO_SHARED ?? resolve(ROOT, '..', 'shared'
 if (!existsSync(SHARED)) throw new Error(`Tests need the shared data folder at ${SHARED} (set CNN_ZOO_SHARED).`);
 /**
  * The one wall-clock limit in tests, for child processes, browser pages and servers: a guard against a hang,
- * never a speed check, so a loaded machine does not reach it (tests otherwise keep mocha's 900 s, .mocharc.json).
+ * never a speed check, so a loaded machine does not reach it (tests otherwise keep mocha's 900 s, .mocharc.cjs).
  */
 export const HANG_MS = 600_000;
 export const fixturePath = (name: string): string => join(SHARED, 'fixtures', 'parity', `${name}.json.gz`);
