@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { list, info, load, useBackend, pickBackend, nodeFileSystem, CnnZooError, type ZooModel, fetchWeights, decodeImage, convertCheckpoint, create, exportOnnx } from '../src/index.js';
 import { evaluate, openDataset, profileModel } from '../src/eval/index.js';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { CLI, ROOT, SHARED } from './helpers/shared.js';
 import { spawnSync } from 'node:child_process';
 
 const GRACE = join(SHARED, 'images', 'grace_hopper.bmp');
@@ -409,7 +409,7 @@ describe('public API', () => {
       const back = await load('classifier', { runtime: 'tfjs' });
       expect([back.name, back.labels]).to.deep.equal(['squeezenet1_1', ['cat', 'dog']]);
       back.dispose();
-      const cli = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'cli', 'main.ts'), 'info', 'classifier'], { encoding: 'utf8', cwd: dir });
+      const cli = spawnSync(process.execPath, [...CLI, 'info', 'classifier'], { encoding: 'utf8', cwd: dir });
       expect(cli.status, cli.stderr).to.equal(0);
       expect(cli.stdout).to.include('classes:     2: cat, dog');
       // A folder named like a registry model is not read for it; ./NAME is.
@@ -471,7 +471,7 @@ describe('public API', () => {
         expect(back.metadata!.globalPool, name).to.equal(true);
         expect(await back.classify(img, { topK: 2 }), name).to.deep.equal(await built.classify(img, { topK: 2 }));
         // cnn-zoo info DIR counts it as built (it built the reference head at 96 px and failed).
-        const cli = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'info', join(dir, name)], { encoding: 'utf8', cwd: ROOT });
+        const cli = spawnSync(process.execPath, [...CLI, 'info', join(dir, name)], { encoding: 'utf8', cwd: ROOT });
         expect(cli.status, cli.stderr).to.equal(0);
         expect(cli.stdout, name).to.include(`model:       shufflenet_v1_g3_0_5x at 96 px, ${back.metadata!.numClasses} outputs, global average pool (--global-pool)`);
         for (const m of [built, back]) m.dispose();

@@ -13,7 +13,7 @@ import { ZooModel } from '../src/api/zoo-model.js';
 import { getSpec } from '../src/zoo/registry.js';
 import { DEFAULT_ARCH } from '../src/artifacts/shipped.js';
 import { modelWithWeights } from '../src/api/weights.js';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { CLI, ROOT, SHARED } from './helpers/shared.js';
 
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
 
@@ -39,7 +39,7 @@ describe('classify with the embedded default model', function () {
   });
 
   it('`cnn-zoo classify grace_hopper.bmp` prints military uniform in its top 5', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', GRACE_HOPPER, '--json'], { encoding: 'utf8', cwd: ROOT });
+    const out = execFileSync(process.execPath, [...CLI, 'classify', GRACE_HOPPER, '--json'], { encoding: 'utf8', cwd: ROOT });
     const [result] = JSON.parse(out.slice(out.indexOf('['))) as { image: string; top: { index: number; label: string; probability: number }[] }[];
     expect(result!.top).to.have.length(5);
     expect(result!.top.map((p) => p.label)).to.include('military uniform');

@@ -16,9 +16,9 @@ import { useBackend } from '../src/backend.js';
 import { load } from '../src/api/index.js';
 import { maxRelError } from '../src/parity/run.js';
 import { onnxMetadata } from '../src/onnx/runtime.js';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { CLI, ROOT, SHARED } from './helpers/shared.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'export', ...args], { encoding: 'utf8', cwd: ROOT });
+const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, 'export', ...args], { encoding: 'utf8', cwd: ROOT });
 
 describe('cnn-zoo export', () => {
   let dir: string;

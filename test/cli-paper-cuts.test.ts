@@ -17,7 +17,7 @@ import { toRgbImages } from '../src/api/inputs.js';
 import { resolveCheckpoint } from '../src/pretrained/index.js';
 import { cliWording } from '../src/cli/wording.js';
 import { missingRuntimeError } from '../src/onnx/runtime.js';
-import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
+import { CLI, fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
 const SQUEEZE_PTH = join(SHARED, 'fixtures', 'checkpoints', 'squeezenet1_1.pth');
@@ -27,7 +27,7 @@ describe('CLI paper cuts', function () {
   this.timeout(300_000);
   let tmp = '';
   let cache = '';
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+  const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args],
     { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
   /** Error output must be CLI syntax: no API option spelling. */
   const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit|runtime: |globalPool/);
@@ -90,7 +90,7 @@ describe('CLI paper cuts', function () {
   });
 
   it('classify - reads one image from standard input (curl -s URL | cnn-zoo classify -), named "(standard input)"', () => {
-    const piped = (input: Uint8Array, ...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', ...args],
+    const piped = (input: Uint8Array, ...args: string[]) => spawnSync(process.execPath, [...CLI, 'classify', ...args],
       { encoding: 'utf8', cwd: ROOT, input, env: { ...process.env, CNN_ZOO_CACHE: cache } });
     const r = piped(readFileSync(GRACE_HOPPER), '-', '--top', '1');
     expect(r.status, r.stderr).to.equal(0);
@@ -109,7 +109,7 @@ describe('CLI paper cuts', function () {
 
   it('a reader that stops early (cnn-zoo classify DIR | head -1) ends it quietly, without an EPIPE stack trace', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', join(SHARED, 'images')],
+    const child = spawn(process.execPath, [...CLI, 'classify', join(SHARED, 'images')],
       { cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr += String(d); });
@@ -155,7 +155,7 @@ describe('CLI paper cuts', function () {
   it('~ in paths: --out=~/x is the home folder as --out ~/x is; a ~ the shell left (quoted, or in code) is refused before writing, and named when not found', async () => {
     const home = join(tmp, 'home');
     mkdirSync(home);
-    const inHome = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+    const inHome = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args],
       { encoding: 'utf8', cwd: ROOT, env: { ...process.env, HOME: home, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
     const exported = inHome('export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out=~/m.onnx');
     expect(exported.status, exported.stderr).to.equal(0);

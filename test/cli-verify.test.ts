@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'fflate';
 import type { VerifyReport } from '../src/parity/verify.js';
-import { ROOT, HANG_MS } from './helpers/shared.js';
+import { CLI, ROOT, HANG_MS } from './helpers/shared.js';
 import { sizeFixturePath } from './helpers/size-fixtures.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'verify', ...args],
+const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, 'verify', ...args],
   { cwd: ROOT, encoding: 'utf8', timeout: HANG_MS, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
 
 describe('cnn-zoo verify', () => {

@@ -34,7 +34,7 @@ import { makeTar } from '../src/checkpoints/tar.js';
 import { expectedHash } from '../src/pretrained/expected.js';
 import { fetchWeights, resolveCheckpoint } from '../src/pretrained/index.js';
 import { modelWithWeights } from '../src/api/weights.js';
-import { fixturePath, ROOT, SHARED, HANG_MS } from './helpers/shared.js';
+import { CLI, fixturePath, ROOT, SHARED, HANG_MS } from './helpers/shared.js';
 
 const CK = join(SHARED, 'fixtures', 'checkpoints');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -380,7 +380,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
   it('`cnn-zoo fetch squeezenet1_1 --mirror URL` fetches into the cache and then finds it there', async () => {
     const cacheDir = fresh();
     const run = (extra: string[] = []) => promisify(execFile)(process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'fetch', 'squeezenet1_1', '--mirror', mirror.url, '--sha256', sha256(squeezeBytes), '--cache', cacheDir, ...extra],
+      [...CLI, 'fetch', 'squeezenet1_1', '--mirror', mirror.url, '--sha256', sha256(squeezeBytes), '--cache', cacheDir, ...extra],
       { cwd: ROOT, encoding: 'utf8' });
     const first = await run();
     expect(first.stdout).to.include('torchvision:IMAGENET1K_V1').and.include(join(cacheDir, 'models', 'squeezenet1_1'));
@@ -412,7 +412,7 @@ describe('published weights: download, verify, convert, cache (loopback mirror)'
       let open!: () => void;
       mirror.gate = new Promise<void>((r) => { open = r; });
       const fetchProcess = () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'fetch', 'squeezenet1_1', '--mirror', mirror.url,
+        const child = spawn(process.execPath, [...CLI, 'fetch', 'squeezenet1_1', '--mirror', mirror.url,
           '--sha256', sha256(squeezeBytes), '--cache', cacheDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         let stdout = '';

@@ -86,6 +86,7 @@ describe('image decoding', () => {
       try { await decodeImage(input, { name: 'x' }); } catch (e) { err = e; }
       expect(err, String(re)).to.be.instanceOf(CnnZooError);
       expect((err as Error).message).to.match(re);
+      expect((err as Error).message, 'one line').not.to.include('\n');
     };
     await fails(new Uint8Array(0), /empty/);
     await fails('/nonexistent/cat.jpg', /no such file/);

@@ -20,7 +20,7 @@ import { CnnZooError } from '../src/errors.js';
 import { decodeImage } from '../src/image/decode.js';
 import { fetchImageBytes } from '../src/image/fetch-bytes.js';
 import { load } from '../src/index.js';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { CLI, ROOT, SHARED } from './helpers/shared.js';
 
 const PHOTO = join(ROOT, 'examples', 'images', 'grace_hopper.jpg');
 
@@ -86,7 +86,7 @@ describe('images by URL and as Blobs (Node)', function () {
 
   it('cnn-zoo classify URL prints the classes, and a URL that fails is one clear line', async () => {
     // Asynchronously: the server answers from this process.
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', ...args],
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [...CLI, 'classify', ...args],
       { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_QUIET: '1' } });
     const ok = await cli(`${site.url}/photo.jpg`, '--top', '1');
     expect(ok.stdout).to.match(/1\.\s+36\.1\d%\s+667\s+mortarboard/);

@@ -15,7 +15,7 @@ import { checkGradients, CnnZooError, load, useBackend, type FitProgress, type Z
 import type { CnnZooMetadata } from '../src/artifacts/metadata.js';
 import { featureLayerNames } from '../src/zoo/heads.js';
 import { getSpec } from '../src/zoo/registry.js';
-import { ROOT, SHARED } from './helpers/shared.js';
+import { CLI, ROOT, SHARED } from './helpers/shared.js';
 
 const BASE = 'tf_mobilenet_v2_100';
 const SOURCE = join(SHARED, 'imagenet', 'one-per-class');
@@ -25,7 +25,7 @@ const CLASSES: Record<string, string[]> = {
   fish: ['n01440764_tench', 'n01443537_goldfish', 'n01484850_great_white_shark', 'n01491361_tiger_shark'],
 };
 const PARROT = join(SHARED, 'images', 'parrot.jpg');
-const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+const cli = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args],
   { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
 
 /** `dir/<class>/<image>` linked from the shared ImageNet samples. */
@@ -116,11 +116,11 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     // Each class's first sample is one it trained on: the head names it.
     expect(a.slice(0, 3).map((row) => row[0]!.label)).to.deep.equal(['beetle', 'dog', 'fish']);
 
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', ...images, '--weights', saved, '--top', '3', '--json'],
+    const out = execFileSync(process.execPath, [...CLI, 'classify', ...images, '--weights', saved, '--top', '3', '--json'],
       { encoding: 'utf8', cwd: ROOT });
     const printed = JSON.parse(out) as { image: string; top: { label: string; probability: number; index: number }[] }[];
     expect(printed.map((r) => r.top)).to.deep.equal(a);
-    const text = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'classify', PARROT, '--weights', saved, '--top', '3'],
+    const text = execFileSync(process.execPath, [...CLI, 'classify', PARROT, '--weights', saved, '--top', '3'],
       { encoding: 'utf8', cwd: ROOT });
     expect(text).to.match(new RegExp(`1\\. +\\d+\\.\\d\\d% +\\d +${a[3]![0]!.label}`));
   });

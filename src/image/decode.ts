@@ -97,7 +97,7 @@ async function decodeRgb(sharp: Sharp, bytes: Uint8Array, maxPixels: number, nam
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new CnnZooError(`${name}: the ${format} data is corrupt or truncated (${(e as Error).message}). ` +
+    throw new CnnZooError(`${name}: the ${format} data is corrupt or truncated (${oneLine((e as Error).message)}). ` +
       'Re-download or remove the file.', 'BAD_IMAGE');
   }
 }

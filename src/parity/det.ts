@@ -15,14 +15,15 @@ export function fnv1a32(text: string): number {
 
 export function det(seed: string, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
-  const h = fnv1a32(seed);
+  const h = fnv1a32(seed) | 0;
   const inv = 2 ** -31;
+  // Int32 arithmetic throughout (the same 32 bits as the uint32 of SPEC.md; V8 keeps them in registers), uint32 at the end.
   for (let i = 0; i < n; i++) {
-    let z = (h + Math.imul(i, 0x9e3779b9)) >>> 0;
+    let z = (h + Math.imul(i, 0x9e3779b9)) | 0;
     z ^= z >>> 16;
-    z = Math.imul(z, 0x85ebca6b) >>> 0;
+    z = Math.imul(z, 0x85ebca6b);
     z ^= z >>> 13;
-    z = Math.imul(z, 0xc2b2ae35) >>> 0;
+    z = Math.imul(z, 0xc2b2ae35);
     z ^= z >>> 16;
     out[i] = ((z >>> 0) * inv - 1) * scale;
   }
