@@ -20,6 +20,7 @@ import * as ort from 'onnxruntime-node';
 import { modelWithWeights } from '../src/api/weights.js';
 import { useBackend } from '../src/backend.js';
 import { CnnZooError } from '../src/errors.js';
+import { nodeModules } from '../src/platform.js';
 import { modelMetadata } from '../src/artifacts/metadata.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc } from '../src/parity/run.js';
@@ -34,6 +35,23 @@ const sha256 = createHash('sha256').update(bytes).digest('hex');
 async function rejection(p: Promise<unknown>): Promise<CnnZooError> {
   try { await p; } catch (e) { if (e instanceof CnnZooError) return e; throw e; }
   throw new Error('expected a CnnZooError');
+}
+
+/** The times `work` reads `path` (the package reads checkpoint files through nodeModules()'s readFile). */
+async function readsOf(path: string, work: () => Promise<unknown>): Promise<number> {
+  const node = await nodeModules();
+  const real = node.readFile;
+  let reads = 0;
+  node.readFile = ((p: Parameters<typeof real>[0], ...rest: unknown[]) => {
+    if (p === path) reads++;
+    return (real as (...a: unknown[]) => unknown)(p, ...rest);
+  }) as typeof real;
+  try {
+    await work();
+  } finally {
+    node.readFile = real;
+  }
+  return reads;
 }
 
 function logits(model: tf.LayersModel, fx: Fixture): Float32Array {
@@ -179,7 +197,8 @@ describe('weights without internet', function () {
     console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
     try {
       const { run } = await import('../src/cli/commands/convert.js');
-      expect(await run([SQUEEZE_PTH, '--out', out])).to.equal(0);
+      // Read (and hashed) once: to name its model, then to convert it (it was read twice).
+      expect(await readsOf(SQUEEZE_PTH, async () => expect(await run([SQUEEZE_PTH, '--out', out])).to.equal(0)), 'reads of the file').to.equal(1);
       let wrong: unknown;
       try { await run([SQUEEZE_PTH, '--arch', 'resnet50', '--out', join(out, 'x')]); } catch (e) { wrong = e; }
       expect((wrong as CnnZooError).code).to.equal('WRONG_ARCH');
@@ -224,7 +243,9 @@ describe('weights without internet', function () {
     // Float: the folded batch norm read back as such (measured 3.2e-6 of the logits' range); fp16: its weights'
     // rounding (1.2e-3). The int8 file's weights are compared with onnxruntime running it (verify, below).
     for (const [f, tolerance] of [[file, 1e-5], [fp16, 1e-2], [int8, undefined]] as const) {
-      const back = await load(f, { runtime: 'tfjs', hub });
+      let back: Awaited<ReturnType<typeof load>> | undefined;
+      expect(await readsOf(f, async () => { back = await load(f, { runtime: 'tfjs', hub }); }), `reads of ${f} (to name its model, then to convert it)`).to.equal(1);
+      if (!back) throw new Error('not loaded');
       expect([back.name, back.labels, back.preprocessing], f).to.deep.equal(['tf_mobilenet_v2_100', ['cat', 'dog', 'bird'], clf.preprocessing]);
       if (tolerance) expect(maxRelError(outputs(back.model), want), f).to.be.below(tolerance);
       back.dispose();

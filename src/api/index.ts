@@ -10,6 +10,7 @@ import { announce, ensureBackend, noteUnchosenBackend, useBackend, type BackendC
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { HUB_KINDS, HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
 import { checkpointFileOf, identifyCheckpointFile, type CheckpointIdentity } from '../pretrained/index.js';
+import { holdCheckpointReads } from '../pretrained/local.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, meant, shown } from '../errors.js';
@@ -169,22 +170,27 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     if (opts.weights !== undefined) throw new CnnZooError(`load("${name}") reads the weights from "${name}"; give either a model name with weights, or the weights alone.`, 'BAD_OPTION');
     await startBackend();
     const file = await checkpointFileOf(name, opts.hub); // a checkpoint file, or its URL (downloaded once)
-    // A checkpoint file names its architecture only when it is a published one (by its hash) or cnn-zoo's ONNX export.
-    const id = file ? await identifyCheckpointFile(file) : undefined;
-    if (file && !id) {
-      throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
-        `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
-    }
-    // A new head on them (a trained classifier given new classes): the weights name the architecture it goes on.
-    if (opts.classes !== undefined) return load(id?.arch ?? (await archOfWeights(name)).name, { ...opts, weights: file ?? name });
-    if (file && id) {
-      spec = getSpec(id.arch);
-      ({ model, source } = await modelAndWeights(spec, { ...opts, weights: file }));
-      onnxFile = runsAsExported(id, file, model, opts);
-    } else {
-      const read = await readArtifacts(name, { cache: opts.cache });
-      spec = getSpec(read.meta.arch);
-      model = buildFromArtifacts(spec, read, opts);
+    const release = file ? holdCheckpointReads() : () => {}; // read (and hashed) once: to name its model, then to convert it
+    try {
+      // A checkpoint file names its architecture only when it is a published one (by its hash) or cnn-zoo's ONNX export.
+      const id = file ? await identifyCheckpointFile(file) : undefined;
+      if (file && !id) {
+        throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
+          `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
+      }
+      // A new head on them (a trained classifier given new classes): the weights name the architecture it goes on.
+      if (opts.classes !== undefined) return await load(id?.arch ?? (await archOfWeights(name)).name, { ...opts, weights: file ?? name });
+      if (file && id) {
+        spec = getSpec(id.arch);
+        ({ model, source } = await modelAndWeights(spec, { ...opts, weights: file }));
+        onnxFile = runsAsExported(id, file, model, opts);
+      } else {
+        const read = await readArtifacts(name, { cache: opts.cache });
+        spec = getSpec(read.meta.arch);
+        model = buildFromArtifacts(spec, read, opts);
+      }
+    } finally {
+      release();
     }
   } else if (opts.classes !== undefined) {
     spec = getSpec(name);

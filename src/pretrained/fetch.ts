@@ -211,7 +211,8 @@ export async function fetchWeights(arch: string, selector = 'imagenet', opts: Hu
     const { sha256, verified } = await downloadVerified(c, url, dest, { ...opts, mirror });
     try {
       opts.onStatus?.(`converting ${c.file} into ${c.arch} (${dtype})`);
-      const raw = new Uint8Array(await readFile(dest));
+      const b = await readFile(dest);
+      const raw = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // viewed, not copied (as readFileBytes in local.ts)
       const record: FetchRecord = { checkpoint: checkpointId(c), arch: c.arch, url, file: c.file, sha256, verified, dtype, fetchedAt: new Date().toISOString() };
       await cacheConverted(root, dir, record, () => convertDownloaded(c, raw, sha256, dtype));
       return { dir, checkpoint: c, fromCache: false, record };

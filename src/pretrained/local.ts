@@ -15,7 +15,7 @@ import { cacheRoot, exists, inCache, makeCacheDir, modelDir, remove, safeName } 
 import { downloadToPart, htmlPage, notACheckpoint } from './download.js';
 import { withCacheLock } from './lock.js';
 import { convertDownloaded } from './convert-download.js';
-import { digestBytes } from './hash.js';
+import { digestBytes, type HashAlgorithm } from './hash.js';
 import { checkpointId, PUBLISHED } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 import { readCheckpoint } from '../checkpoints/read.js';
@@ -96,10 +96,21 @@ export async function isCheckpointFile(weights: string): Promise<boolean> {
   return (await (await nodeModules()).stat(weights).catch(() => undefined))?.isFile() ?? false;
 }
 
+/** Digests already taken, by the bytes they are of (a file read once in `readingOnce` is hashed once). */
+const digests = new WeakMap<Uint8Array, Map<HashAlgorithm, Promise<string>>>();
+
+function digestOnce(bytes: Uint8Array, algorithm: HashAlgorithm): Promise<string> {
+  let known = digests.get(bytes);
+  if (!known) digests.set(bytes, known = new Map());
+  let d = known.get(algorithm);
+  if (!d) known.set(algorithm, d = digestBytes(bytes, algorithm));
+  return d;
+}
+
 /** The published checkpoints whose hash (full digest, or the sha256 prefix in the publisher's file name) the bytes have. */
 export async function publishedWithHash(bytes: Uint8Array, table: readonly PublishedCheckpoint[] = PUBLISHED): Promise<{ sha256: string; matches: PublishedCheckpoint[] }> {
-  const sha256 = await digestBytes(bytes, 'sha256');
-  const sha1 = table.some((c) => c.hash && 'hex' in c.hash && c.hash.algorithm === 'sha1') ? await digestBytes(bytes, 'sha1') : '';
+  const sha256 = await digestOnce(bytes, 'sha256');
+  const sha1 = table.some((c) => c.hash && 'hex' in c.hash && c.hash.algorithm === 'sha1') ? await digestOnce(bytes, 'sha1') : '';
   const matches = table.filter((c) => {
     const h = c.hash;
     if (!h) return false;
@@ -110,10 +121,35 @@ export async function publishedWithHash(bytes: Uint8Array, table: readonly Publi
   return { sha256, matches };
 }
 
+/** Checkpoint files read while a `holdCheckpointReads` is open, by stamp (absolute path, size, modification time). */
+let onceRead: Map<string, Uint8Array> | undefined;
+
+/**
+ * Until the returned release is called, each checkpoint file is read (and hashed) once: naming a file's model and
+ * then converting it (`load(FILE)`, `cnn-zoo convert FILE`) read and hashed it twice. The bytes are held until the
+ * outermost hold is released; a file changed in between (another size or modification time) is read again.
+ */
+export function holdCheckpointReads(): () => void {
+  if (onceRead) return () => {};
+  const mine = onceRead = new Map();
+  return () => { if (onceRead === mine) onceRead = undefined; };
+}
+
 async function readFileBytes(path: string): Promise<Uint8Array> {
-  const { readFile } = await nodeModules();
+  const { readFile, stat, resolve } = await nodeModules();
   try {
-    return new Uint8Array(await readFile(path));
+    const held = onceRead;
+    let stamp = '';
+    if (held) {
+      const s = await stat(path);
+      stamp = `${resolve(path)}\0${s.size}\0${s.mtimeMs}`;
+      const known = held.get(stamp);
+      if (known) return known;
+    }
+    const b = await readFile(path); // viewed, not copied: a second checkpoint-sized array (548 MiB for VGG-19) was the copy
+    const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    held?.set(stamp, bytes);
+    return bytes;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CnnZooError(`Cannot read the checkpoint "${path}" (${code ?? (e as Error).message}). Check the path${code === 'ENOENT' ? tildeHint(path) : ''}.`, 'MISSING_FILE');

@@ -9,6 +9,7 @@ import { quantizationError, saveConverted } from '../../artifacts/save.js';
 import { WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/metadata.js';
 import { convertCheckpoint } from '../../convert/convert.js';
 import { checkpointId, convertCheckpointFile, identifyCheckpointFile, isCheckpointFile } from '../../pretrained/index.js';
+import { holdCheckpointReads } from '../../pretrained/local.js';
 import { nodeFileSystem } from '../../artifacts/node-fs.js';
 import { modelWithWeights } from '../../api/weights.js';
 import { getSpec } from '../../zoo/registry.js';
@@ -53,6 +54,15 @@ async function firstBytes(path: string): Promise<Uint8Array> {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const release = holdCheckpointReads(); // a single file is read (and hashed) once: to name its model, then to convert it
+  try {
+    return await convert(argv, release);
+  } finally {
+    release();
+  }
+}
+
+async function convert(argv: string[], releaseReads: () => void): Promise<number> {
   // --reference takes one or two values: pull it out before the generic parser.
   const refAt = argv.indexOf('--reference');
   let refArgs: string[] = [];
@@ -100,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     preprocess: values.preprocess as PresetName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
   });
+  releaseReads();
   if (published) console.log(`${single} is the published checkpoint ${checkpointId(published)} of ${published.arch}: converted with its publisher's preprocessing, build options and licence.`);
   if (id?.exported) console.log(`${single} is cnn-zoo's ONNX export of ${id.arch}: converted with the classes, preprocessing and licence it carries.`);
   let quantNote = '';
