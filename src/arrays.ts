@@ -39,7 +39,7 @@ export function linearToDense(data: Float32Array, shape: readonly number[], chw?
  * The shape is first reduced: size-1 axes dropped, and axes that stay adjacent and in order under the permutation
  * merged. Then either the input's innermost axis stays innermost, and the copy goes by runs of it, or the output's
  * innermost axis A is strided in the input and the input's innermost axis B is strided in the output, and the
- * copy goes by TILE x TILE tiles of A x B (reads along B, writes along A, both within a few cache lines), with an
+ * copy goes by TRANSPOSE_TILE x TRANSPOSE_TILE tiles of A x B (reads along B, writes along A, both within a few cache lines), with an
  * odometer over the other axes. A copy, so the result is bit-identical to any other transpose.
  */
 type Flat = Float32Array | Int32Array | Uint8Array;

@@ -96,7 +96,7 @@ export async function isCheckpointFile(weights: string): Promise<boolean> {
   return (await (await nodeModules()).stat(weights).catch(() => undefined))?.isFile() ?? false;
 }
 
-/** Digests already taken, by the bytes they are of (a file read once in `readingOnce` is hashed once). */
+/** Digests already taken, by the bytes they are of (a file read once under `holdCheckpointReads` is hashed once). */
 const digests = new WeakMap<Uint8Array, Map<HashAlgorithm, Promise<string>>>();
 
 function digestOnce(bytes: Uint8Array, algorithm: HashAlgorithm): Promise<string> {
