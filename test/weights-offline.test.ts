@@ -293,6 +293,23 @@ describe('weights without internet', function () {
       copyFileSync(join(SHARED, 'images', ['cat.bmp', 'hot_dog.jpg', 'bird.bmp'][i]!), join(images, c, ['a.bmp', 'a.jpg', 'a.bmp'][i]!));
     }
     const { verify } = await import('../src/parity/verify.js');
+    // eval, export and verify --weights FILE read the file once: they read it to name its model, then again to load it.
+    const cli = async (command: string, args: string[]) => {
+      const { run } = await import(`../src/cli/commands/${command}.js`) as { run: (argv: string[]) => Promise<number> };
+      const [log, err] = [console.log, process.stderr.write];
+      console.log = () => {};
+      process.stderr.write = () => true;
+      try {
+        return await run(args);
+      } finally {
+        [console.log, process.stderr.write] = [log, err];
+      }
+    };
+    const noFixtures = fresh();
+    for (const [command, args] of [['export', ['--out', join(dir, 'again.onnx')]], ['eval', ['--data', images]],
+      ['verify', ['--images', images, '--fixtures', noFixtures]]] as const) {
+      expect(await readsOf(int8, async () => expect(await cli(command, ['--weights', int8, ...args]), command).to.equal(0)), `reads of the file by ${command}`).to.equal(1);
+    }
     // Probabilities: float file 9.5e-7 apart; int8, whose activations onnxruntime also rounds to uint8, 0.016.
     for (const [f, bound] of [[file, 1e-5], [int8, 0.05]] as const) {
       const w = (await verify('tf_mobilenet_v2_100', { weights: f, images, fixtureDirs: [] })).weights!;

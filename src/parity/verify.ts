@@ -13,7 +13,7 @@ import { getSpec } from '../zoo/registry.js';
 import { modelWithWeights } from '../api/weights.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { openDataset } from '../eval/dataset.js';
-import { identifyCheckpointFile, isCheckpointFile } from '../pretrained/index.js';
+import { identifyCheckpointFile, isCheckpointFile, withCheckpointReadsHeld } from '../pretrained/index.js';
 import { loadFixture, type Fixture } from './fixture.js';
 import { maxRelError, nchwToNhwc, runParity, top5Agree } from './run.js';
 import { agreement, runtimeFor, type Agreement } from './agreement.js';
@@ -169,13 +169,22 @@ async function findOriginal(files: readonly { name: string; sha256: string }[], 
 }
 
 async function checkWeights(name: string, weights: string, opts: VerifyOptions): Promise<WeightsCheck> {
-  const model = await modelWithWeights(name, { weights });
+  // A checkpoint file is read (and hashed) once: to load it, then to see whether it is cnn-zoo's ONNX export.
+  const { model, exported } = await withCheckpointReadsHeld(async () => {
+    const model = await modelWithWeights(name, { weights });
+    try {
+      return { model, exported: await isCheckpointFile(weights) && (await identifyCheckpointFile(weights))?.exported !== undefined };
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  });
   try {
     const meta = modelMetadata(model);
     if (!meta) return { weights, format: 'unknown', note: 'the weights carry no cnn-zoo metadata (source checkpoint unknown), so there is no original to compare with' };
     // cnn-zoo's own ONNX export: the file is the original, run by onnxruntime as stored (int8 or float16 weights too),
     // on the folder's images labelled by the model's own classes when it has them.
-    if (await isCheckpointFile(weights) && (await identifyCheckpointFile(weights))?.exported) {
+    if (exported) {
       const images = await agreementImages(opts, Array.isArray(meta.labels) ? meta.labels : undefined);
       const a = await agreement(model, meta, [weights], images, { runtime: 'onnxruntime-node', onProgress: progressOf(opts) });
       return { weights, format: 'onnx', original: [weights], agreement: a };

@@ -135,6 +135,16 @@ export function holdCheckpointReads(): () => void {
   return () => { if (onceRead === mine) onceRead = undefined; };
 }
 
+/** `work` under `holdCheckpointReads`, released when it ends (returns or throws). */
+export async function withCheckpointReadsHeld<T>(work: () => Promise<T>): Promise<T> {
+  const release = holdCheckpointReads();
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
 async function readFileBytes(path: string): Promise<Uint8Array> {
   const { readFile, stat, resolve } = await nodeModules();
   try {

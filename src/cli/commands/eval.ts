@@ -7,6 +7,7 @@ import { evaluate } from '../../eval/evaluate.js';
 import { modelSettings } from '../../eval/model-settings.js';
 import type { PreprocessConfig } from '../../image/types.js';
 import { modelWithWeights } from '../../api/weights.js';
+import { withCheckpointReadsHeld } from '../../pretrained/local.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
 import { modelMetadata } from '../../artifacts/metadata.js';
 import { getSpec } from '../../zoo/registry.js';
@@ -36,8 +37,6 @@ export async function run(argv: string[]): Promise<number> {
   }, usage);
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
   // Converted weights (a folder from cnn-zoo train or convert, or its URL) name their model: --weights DIR alone will do.
-  const { name, weights: weightsFlag } = positionals.length > (values.model ? 0 : 1) ? {} : await modelAndWeightsArgs(values.model ?? positionals[0], values.weights);
-  if (!name || !values.data) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
   const limit = positiveInt(values.limit, 'limit', usage);
   const batchSize = positiveInt(values.batch, 'batch', usage) ?? 16;
   const size = sizeOptions(values, usage);
@@ -47,16 +46,21 @@ export async function run(argv: string[]): Promise<number> {
   if (interpolation !== undefined && !['bilinear', 'bicubic', 'nearest'].includes(interpolation)) {
     throw new CnnZooError(`--interpolation must be bilinear, bicubic or nearest, got "${interpolation}".`, 'BAD_ARGS');
   }
-  const backend = await selectBackend(values.backend!);
-  // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
-  const spec = getSpec(name);
-  const random = weightsFlag === 'random' || (weightsFlag === undefined && !(spec.name in SHIPPED));
-  const model = await modelWithWeights(spec, { weights: random ? null : weightsFlag, ...size });
+  // A checkpoint file as --weights is read (and hashed) once: to name its model, then to load it.
+  const { name, data, weightsFlag, backend, random, model } = await withCheckpointReadsHeld(async () => {
+    const { name, weights: weightsFlag } = positionals.length > (values.model ? 0 : 1) ? {} : await modelAndWeightsArgs(values.model ?? positionals[0], values.weights);
+    if (!name || !values.data) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
+    const backend = await selectBackend(values.backend!);
+    // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
+    const spec = getSpec(name);
+    const random = weightsFlag === 'random' || (weightsFlag === undefined && !(spec.name in SHIPPED));
+    return { name, data: values.data, weightsFlag, backend, random, model: await modelWithWeights(spec, { weights: random ? null : weightsFlag, ...size }) };
+  });
   const weights = weightsFlag ?? (random ? 'random' : 'embedded');
   // A classifier trained on its own classes (cnn-zoo train): its class sub-folders are named as its classes.
   const meta = modelMetadata(model);
   const own = meta?.training && Array.isArray(meta.labels) ? meta.labels : undefined;
-  const dataset = await openDataset(values.data, { ...(values.labels ? { labels: values.labels } : {}), ...(own ? { classes: own } : {}) });
+  const dataset = await openDataset(data, { ...(values.labels ? { labels: values.labels } : {}), ...(own ? { classes: own } : {}) });
   console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
     (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
   for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);

@@ -11,6 +11,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { load } from '../../api/index.js';
+import { withCheckpointReadsHeld } from '../../pretrained/local.js';
 import { CnnZooError, refuseTildePath } from '../../errors.js';
 import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
@@ -56,20 +57,23 @@ export async function run(argv: string[]): Promise<number> {
     nchw: { type: 'boolean' }, ...SIZE_FLAGS, fp16: { type: 'boolean' }, int8: { type: 'boolean' }, calibrate: { type: 'string' }, 'calibration-images': { type: 'string', default: '64' }, backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean' },
   }, usage);
   // Converted weights (a folder from cnn-zoo train or convert) name their model: --weights DIR alone, or DIR as NAME, will do.
-  const { name, weights } = positionals.length > 1 ? {} : await modelAndWeightsArgs(positionals[0], values.weights);
-  if (!name) throw new CnnZooError(`export needs one model name (or --weights DIR of converted weights), got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
-  if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
-  if (!values.out.endsWith('.onnx')) throw new CnnZooError(`--out "${values.out}" should end in .onnx.`, 'BAD_ARGS');
-  if (Boolean(values.int8) !== (values.calibrate !== undefined)) {
-    throw new CnnZooError(`${values.int8 ? '--int8 needs --calibrate IMAGE_DIR' : '--calibrate needs --int8'} (static int8 calibrates activation ranges on images).\nUsage: ${usage}`, 'BAD_ARGS');
-  }
-  if (values.fp16 && values.int8) throw new CnnZooError(`choose --fp16 or --int8, not both (weights are stored one way).\nUsage: ${usage}`, 'BAD_ARGS');
-  const count = positiveInt(values['calibration-images'], 'calibration-images', usage)!;
-  const size = sizeOptions(values, usage);
-  const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
-  await useBackend(values.backend as BackendName);
-  // runtime 'tfjs': this command exports model.model itself (no session to start).
-  const model = await load(name, { inference: !values['training-form'], runtime: 'tfjs', ...(weights ? { weights: cliWeights(weights) } : {}), ...size });
+  // A checkpoint file as --weights is read (and hashed) once: to name its model, then to load it.
+  const { out, images, model } = await withCheckpointReadsHeld(async () => {
+    const { name, weights } = positionals.length > 1 ? {} : await modelAndWeightsArgs(positionals[0], values.weights);
+    if (!name) throw new CnnZooError(`export needs one model name (or --weights DIR of converted weights), got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
+    if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
+    if (!values.out.endsWith('.onnx')) throw new CnnZooError(`--out "${values.out}" should end in .onnx.`, 'BAD_ARGS');
+    if (Boolean(values.int8) !== (values.calibrate !== undefined)) {
+      throw new CnnZooError(`${values.int8 ? '--int8 needs --calibrate IMAGE_DIR' : '--calibrate needs --int8'} (static int8 calibrates activation ranges on images).\nUsage: ${usage}`, 'BAD_ARGS');
+    }
+    if (values.fp16 && values.int8) throw new CnnZooError(`choose --fp16 or --int8, not both (weights are stored one way).\nUsage: ${usage}`, 'BAD_ARGS');
+    const count = positiveInt(values['calibration-images'], 'calibration-images', usage)!;
+    const size = sizeOptions(values, usage);
+    const images = values.calibrate ? await calibrationImages(values.calibrate, count) : [];
+    await useBackend(values.backend as BackendName);
+    // runtime 'tfjs': this command exports model.model itself (no session to start).
+    return { out: values.out, images, model: await load(name, { inference: !values['training-form'], runtime: 'tfjs', ...(weights ? { weights: cliWeights(weights) } : {}), ...size }) };
+  });
   try {
     const int8 = values.int8 ? await calibrate(model.model, batches(model, images)) : undefined;
     const { bytes, io } = await exportOnnxWithIo(model.model, {
@@ -78,13 +82,13 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.fp16 ? { fp16: true } : {}),
       ...(values.features ? { outputs: model.stages.map((s) => s.layer) } : {}),
     });
-    refuseTildePath('write the ONNX file to', values.out);
-    await mkdir(dirname(values.out), { recursive: true });
-    await writeFile(values.out, bytes);
+    refuseTildePath('write the ONNX file to', out);
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, bytes);
     const form = (values['training-form'] ? 'training form' : 'inference form') + (int8 ? `, int8 calibrated on ${images.length} images` : '') + (values.fp16 ? ', float16 weights' : '');
-    if (values.json) console.log(JSON.stringify({ out: values.out, bytes: bytes.byteLength, model: model.name, form, ...io }, null, 2));
+    if (values.json) console.log(JSON.stringify({ out: out, bytes: bytes.byteLength, model: model.name, form, ...io }, null, 2));
     else {
-      console.log(`${values.out}: ${model.name} (${form}), ${(bytes.byteLength / 1e6).toFixed(1)} MB, ONNX opset 13`);
+      console.log(`${out}: ${model.name} (${form}), ${(bytes.byteLength / 1e6).toFixed(1)} MB, ONNX opset 13`);
       console.log(`  input  ${io.input.name} ${io.input.layout} [${io.input.shape}] float32, preprocessed as metadata_props "cnnZoo" says`);
       for (const o of io.outputs) console.log(`  output ${o.name} [${o.shape}]${o.layout ? ` ${o.layout}` : ''}`);
     }

@@ -7,6 +7,7 @@ import { CnnZooError } from '../../errors.js';
 import { parseSize, verify, VERIFY_RUNTIMES, type VerifyReport, type VerifyRuntime } from '../../parity/verify.js';
 import { modelAndWeightsArgs, parse, positiveInt } from '../args.js';
 import { startBackend } from '../backend.js';
+import { withCheckpointReadsHeld } from '../../pretrained/local.js';
 
 export const usage = 'cnn-zoo verify (NAME | --weights DIR) [--weights DIR|FILE] [--backend wasm|cpu|webgpu|tensorflow | --runtime onnxruntime] ' +
   '[--sizes 224,128x192] [--fixtures DIR[,DIR]] [--original FILE[,FILE]] [--images DIR] [--limit N] [--json [--out FILE]]\n' +
@@ -53,21 +54,24 @@ export async function run(argv: string[]): Promise<number> {
     out: { type: 'string' },
   }, usage);
   // Converted weights (a folder from cnn-zoo convert) name their model: --weights DIR alone, or the folder as NAME, will do.
-  const { name, weights } = positionals.length > 1 ? {} : await modelAndWeightsArgs(positionals[0], values.weights);
-  if (!name) throw new CnnZooError(`verify needs one model name (or --weights DIR of converted weights).\nUsage: ${usage}`, 'BAD_ARGS');
-  if (values.backend && values.runtime) throw new CnnZooError(`Give --backend or --runtime, not both.\nUsage: ${usage}`, 'BAD_ARGS');
-  const runtime = (values.runtime ?? 'tfjs') as VerifyRuntime;
-  if (!VERIFY_RUNTIMES.includes(runtime)) throw new CnnZooError(`Unknown runtime "${values.runtime}"; runtimes: ${VERIFY_RUNTIMES.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
-  const limit = positiveInt(values.limit, 'limit', usage);
-  const sizes = list(values.sizes)?.map(parseSize);
-  // The agreement's converted model and the tfjs fixture runs use the backend; onnxruntime needs none, wasm does the rest.
-  await startBackend(values.backend ?? 'wasm');
-  const report = await verify(name, {
-    runtime, ...(weights !== undefined ? { weights } : {}),
-    ...(sizes ? { sizes } : {}), ...(values.fixtures ? { fixtureDirs: list(values.fixtures)! } : {}),
-    ...(values.original ? { original: list(values.original)! } : {}), ...(values.images ? { images: values.images } : {}),
-    ...(limit ? { limit } : {}),
-    onProgress: values.json ? undefined : (line) => process.stderr.write(`  ${line}\n`),
+  // A checkpoint file as --weights is read (and hashed) once: to name its model, then in the check of its weights.
+  const report = await withCheckpointReadsHeld(async () => {
+    const { name, weights } = positionals.length > 1 ? {} : await modelAndWeightsArgs(positionals[0], values.weights);
+    if (!name) throw new CnnZooError(`verify needs one model name (or --weights DIR of converted weights).\nUsage: ${usage}`, 'BAD_ARGS');
+    if (values.backend && values.runtime) throw new CnnZooError(`Give --backend or --runtime, not both.\nUsage: ${usage}`, 'BAD_ARGS');
+    const runtime = (values.runtime ?? 'tfjs') as VerifyRuntime;
+    if (!VERIFY_RUNTIMES.includes(runtime)) throw new CnnZooError(`Unknown runtime "${values.runtime}"; runtimes: ${VERIFY_RUNTIMES.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
+    const limit = positiveInt(values.limit, 'limit', usage);
+    const sizes = list(values.sizes)?.map(parseSize);
+    // The agreement's converted model and the tfjs fixture runs use the backend; onnxruntime needs none, wasm does the rest.
+    await startBackend(values.backend ?? 'wasm');
+    return verify(name, {
+      runtime, ...(weights !== undefined ? { weights } : {}),
+      ...(sizes ? { sizes } : {}), ...(values.fixtures ? { fixtureDirs: list(values.fixtures)! } : {}),
+      ...(values.original ? { original: list(values.original)! } : {}), ...(values.images ? { images: values.images } : {}),
+      ...(limit ? { limit } : {}),
+      onProgress: values.json ? undefined : (line) => process.stderr.write(`  ${line}\n`),
+    });
   });
   if (values.json) {
     const text = JSON.stringify(report, null, 1);
