@@ -8,11 +8,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { checkGradients, CnnZooError, load, useBackend, type FitProgress, type ZooModel } from '../src/index.js';
 import type { CnnZooMetadata } from '../src/artifacts/metadata.js';
+import { archOfWeights } from '../src/api/weights.js';
 import { featureLayerNames } from '../src/zoo/heads.js';
 import { getSpec } from '../src/zoo/registry.js';
 import { CLI, ROOT, SHARED } from './helpers/shared.js';
@@ -123,6 +126,35 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     const text = execFileSync(process.execPath, [...CLI, 'classify', PARROT, '--weights', saved, '--top', '3'],
       { encoding: 'utf8', cwd: ROOT });
     expect(text).to.match(new RegExp(`1\\. +\\d+\\.\\d\\d% +\\d +${a[3]![0]!.label}`));
+  });
+
+  it('load(folder or URL, { classes }) reads the saved weights once: naming their model reads model.json alone', async () => {
+    const gets = new Map<string, number>();
+    const server = createServer((req, res) => {
+      const name = basename(req.url ?? '');
+      gets.set(name, (gets.get(name) ?? 0) + 1);
+      try { res.end(readFileSync(join(saved, name))); } catch { res.writeHead(404).end(); }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/classifier`;
+      const again = await load(url, { classes: ['beetle', 'dog'] });
+      expect([again.name, again.labels]).to.deep.equal([BASE, ['beetle', 'dog']]);
+      again.dispose();
+      const shards = readdirSync(saved).filter((f) => f.endsWith('.bin'));
+      expect(shards.length).to.be.above(0);
+      // It read them twice: once to name the model, once to load it.
+      expect(Object.fromEntries([...gets].filter(([f]) => f.endsWith('.bin')))).to.deep.equal(Object.fromEntries(shards.map((f) => [f, 1])));
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
+    // A folder: its model.json alone names the model.
+    const bare = join(tmp, 'model-json-only');
+    mkdirSync(bare);
+    copyFileSync(join(saved, 'model.json'), join(bare, 'model.json'));
+    expect((await archOfWeights(bare)).name).to.equal(BASE);
+    const { code } = await load(bare, { classes: ['beetle', 'dog'] }).then(() => ({ code: 'loaded' }), (e: CnnZooError) => e);
+    expect(code, 'the shards are still needed to load').to.equal('MISSING_FILE');
   });
 
   it('cnn-zoo train DATA --model NAME --out DIR --fine-tune 2 --threads 2: progress, held-out accuracy (per fine-tuning epoch too), a classifier classify reads', () => {

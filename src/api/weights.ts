@@ -17,7 +17,7 @@ import type { BuildContext, CreateOptions, ModelSpec } from '../zoo/types.js';
 import { IMAGENET_DEFAULT } from '../image/preprocess.js';
 import { classOffsetFor } from '../labels/index.js';
 import { withBuildOptions, type CnnZooMetadata } from '../artifacts/metadata.js';
-import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
+import { buildFromArtifacts, readArtifacts, readArtifactsMetadata, type WeightsSource } from '../artifacts/read.js';
 import { SHIPPED, noShippedWeights, shippedLocation, shippedWeightsUnreadable } from '../artifacts/shipped.js';
 import { checkpointFileOf, checkpointId, checkpointInMemory, checkpointsFor, importCheckpoint, isWeightsSelector, resolveHubWeights, type HubOptions } from '../pretrained/index.js';
 
@@ -117,5 +117,5 @@ async function checkMisspeltSelector(spec: ModelSpec, weights: string): Promise<
 
 /** The registry model that converted weights were made for (their metadata's `arch`). */
 export async function archOfWeights(weights: WeightsSource): Promise<ModelSpec> {
-  return getSpec((await readArtifacts(weights)).meta.arch);
+  return getSpec((await readArtifactsMetadata(weights)).meta.arch);
 }

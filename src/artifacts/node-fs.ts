@@ -51,25 +51,31 @@ async function modelJsonPath(path: string): Promise<string> {
   return path;
 }
 
+/** The model.json of `path` (a directory, or the path of model.json) and where it lies; its shards are not read. */
+export async function readModelJson(path: string): Promise<{ json: tf.io.ModelJSON; file: string }> {
+  const { readFile } = await import('node:fs/promises');
+  const file = await modelJsonPath(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const what = code !== 'ENOENT' ? `Cannot read model.json at "${file}" (${code ?? (e as Error).message})`
+      : file !== path ? `The folder "${path}" holds no model.json`
+      : `Nothing is at "${path}"${tildeHint(path)}`;
+    throw new CnnZooError(`${what}. Weights are a folder that holds model.json and its weight shards (from save() or cnn-zoo convert), ` +
+      'or a checkpoint file (.pth, .safetensors, .h5, .tflite, .onnx, ...): check the path.', 'MISSING_FILE');
+  }
+  return { json: parseModelJson(text, file), file };
+}
+
 class NodeFileSystem implements tf.io.IOHandler {
   constructor(private readonly path: string, private readonly opts: NodeFsOptions) {}
 
   async load(): Promise<tf.io.ModelArtifacts> {
-    const { open, readFile, realpath, stat } = await import('node:fs/promises');
+    const { open, realpath, stat } = await import('node:fs/promises');
     const { dirname, join, sep } = await import('node:path');
-    const file = await modelJsonPath(this.path);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const what = code !== 'ENOENT' ? `Cannot read model.json at "${file}" (${code ?? (e as Error).message})`
-        : file !== this.path ? `The folder "${this.path}" holds no model.json`
-        : `Nothing is at "${this.path}"${tildeHint(this.path)}`;
-      throw new CnnZooError(`${what}. Weights are a folder that holds model.json and its weight shards (from save() or cnn-zoo convert), ` +
-        'or a checkpoint file (.pth, .safetensors, .h5, .tflite, .onnx, ...): check the path.', 'MISSING_FILE');
-    }
-    const json = parseModelJson(text, file);
+    const { json, file } = await readModelJson(this.path);
     const dir = dirname(file);
     return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
       // The shards, checked, then read into one buffer of their total size: reading each into its own array and

@@ -9,7 +9,7 @@ import { CnnZooError, proxyNote, shown } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { checkMetadata, withBuildOptions, type CnnZooMetadata } from './metadata.js';
-import { nodeFileSystem, parseModelJson, weightDataBuffer } from './node-fs.js';
+import { nodeFileSystem, parseModelJson, readModelJson, weightDataBuffer } from './node-fs.js';
 import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
 import { isNode } from '../platform.js';
 
@@ -75,7 +75,7 @@ export async function saveHandler(dest: string | tf.io.IOHandler): Promise<tf.io
 }
 
 /** Resolve a weights source to an IOHandler. */
-export async function weightsHandler(weights: WeightsSource): Promise<{ handler: tf.io.IOHandler; where: string }> {
+export async function weightsHandler(weights: WeightsSource): Promise<{ handler: tf.io.IOHandler; where: string; modelJson?: () => Promise<tf.io.ModelJSON> }> {
   if (isHandler(weights)) return { handler: weights, where: 'the given IOHandler' };
   if (typeof weights === 'string' || weights instanceof URL) {
     const text = weights.toString();
@@ -86,11 +86,11 @@ export async function weightsHandler(weights: WeightsSource): Promise<{ handler:
     if (/^https?:\/\//.test(absolute)) {
       const url = absolute.endsWith('.json') ? absolute : `${absolute.replace(/\/$/, '')}/model.json`;
       // Shards must come from the model's own directory on the same host.
-      return { handler: tf.io.http(url, { weightUrlConverter: async (p) => shardUrl(p, url) }), where: url };
+      return { handler: tf.io.http(url, { weightUrlConverter: async (p) => shardUrl(p, url) }), where: url, modelJson: () => fetchModelJson(url) };
     }
     if (!isNode) throw new CnnZooError(`"${text}" is not an http(s) URL; in a browser pass a URL (relative ones resolve against the page), an indexeddb:// URL, a file map or an IOHandler.`, 'BAD_ARGS');
     const path = await localPath(text);
-    return { handler: nodeFileSystem(path), where: path };
+    return { handler: nodeFileSystem(path), where: path, modelJson: async () => (await readModelJson(path)).json };
   }
   if (typeof weights === 'object' && weights !== null) return { handler: fromFileMap(weights as Record<string, ArrayBuffer>), where: 'the weights map' };
   throw new CnnZooError(`Unsupported weights source ${String(weights)}: pass a directory, a file:// or http(s):// URL, a map of files or an IOHandler.`, 'BAD_ARGS');
@@ -107,6 +107,19 @@ function unreachable(where: string, e: unknown): CnnZooError {
   const why = http ? `HTTP ${http[2]} for ${http[1]}` : cause?.code ?? cause?.message ?? message.split('\n')[0];
   return new CnnZooError(`Cannot load the weights at ${where} (${why}). Check the URL: it is the folder, or its model.json, of ` +
     `weights converted by \`cnn-zoo convert\` or saved by model.save().${!http && cause?.code ? proxyNote() : ''}`, 'WEIGHTS_UNREACHABLE');
+}
+
+/** model.json at `url`, fetched as tfjs's http handler fetches it (a failure said as `unreachable` says it). */
+async function fetchModelJson(url: string): Promise<tf.io.ModelJSON> {
+  let text: string;
+  try {
+    const res = await tf.env().platform.fetch(url, undefined, { isBinary: false });
+    if (!res.ok) throw new Error(`Request to ${url} failed with status code ${res.status}.`);
+    text = await res.text();
+  } catch (e) {
+    throw unreachable(url, e);
+  }
+  return parseModelJson(text, url);
 }
 
 /** Load artifacts, through the IndexedDB cache when asked (browsers). */
@@ -173,6 +186,16 @@ export async function readArtifacts(weights: WeightsSource, opts: { cache?: { in
   const { handler, where } = await weightsHandler(weights);
   const artifacts = await loadArtifacts(handler, where, opts.cache);
   return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where), where };
+}
+
+/**
+ * The checked cnn-zoo metadata of converted weights, from model.json alone where the source has one to read (a
+ * folder or model.json in Node, an http(s) URL): naming the model of weights does not read their shards.
+ */
+export async function readArtifactsMetadata(weights: WeightsSource): Promise<{ meta: CnnZooMetadata; where: string }> {
+  const { modelJson, where } = await weightsHandler(weights);
+  if (!modelJson) return readArtifacts(weights);
+  return { meta: checkMetadata((await modelJson()).userDefinedMetadata, where), where };
 }
 
 /**
