@@ -44,17 +44,17 @@ describe('cache lock across processes', function () {
   before(() => { tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-lock-')); });
   after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
 
-  it('a holder whose thread is busy for 4x the staleness keeps its lock: a waiter gets it only once it is released', async () => {
+  it('a holder whose thread is busy for 3x the staleness keeps its lock: a waiter gets it only once it is released', async () => {
     const path = join(tmp, 'busy.bin');
-    // The holder blocks its own thread (Atomics.wait: no timer or callback of its runs) for 4 s, staleness 1 s.
+    // The holder blocks its own thread (Atomics.wait: no timer or callback of its runs) for 6 s, staleness 2 s.
     const holder = child(`await withCacheLock(${JSON.stringify(path)}, async () => {
       console.log('held');
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4000);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6000);
       writeFileSync(${JSON.stringify(`${path}.released`)}, '');
-    }, { staleMs: 1000 });`);
+    }, { staleMs: 2000 });`);
     await holder.said('held');
     const said: string[] = [];
-    const releasedFirst = await withCacheLock(path, async () => existsSync(`${path}.released`), { staleMs: 1000, pollMs: 50, onWait: (m) => said.push(m) });
+    const releasedFirst = await withCacheLock(path, async () => existsSync(`${path}.released`), { staleMs: 2000, pollMs: 50, onWait: (m) => said.push(m) });
     const { code, out } = await holder.exit;
     expect(code, out).to.equal(0);
     expect(said, 'the waiter said whom it waits for').to.have.length(1);
