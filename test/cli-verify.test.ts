@@ -91,7 +91,7 @@ describe('cnn-zoo verify', () => {
     expect(r.stderr).to.not.match(/not the same model/);
   });
 
-  it('bad arguments: an unknown model (did you mean), --backend with --runtime, a bad size', () => {
+  it('bad arguments: an unknown model (did you mean), --backend with --runtime, a bad size, weights that are not there', () => {
     let r = cli('mobilenet_v3');
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/mobilenet_v2/);
@@ -101,5 +101,9 @@ describe('cnn-zoo verify', () => {
     expect(r.stderr).to.match(/Bad size "12y3": give H \(square\) or HxW/);
     r = cli('mobilenet_v2', '--runtime', 'tflite');
     expect(r.stderr).to.match(/Unknown runtime "tflite"; runtimes: tfjs, onnxruntime/);
+    // Weights that are not there fail before any fixture runs (they failed after all of them).
+    r = cli('squeezenet1_1', '--weights', '/nonexistent/weights');
+    expect([r.status, r.stderr]).to.deep.equal([1, 'cnn-zoo: Nothing is at "/nonexistent/weights". Weights are a folder that holds model.json and its ' +
+      'weight shards (from cnn-zoo train or cnn-zoo convert), or a checkpoint file (.pth, .safetensors, .h5, .tflite, .onnx, ...): check the path.\n']);
   });
 });

@@ -231,6 +231,8 @@ export async function verify(name: string, opts: VerifyOptions = {}): Promise<Ve
   if (!VERIFY_RUNTIMES.includes(runtime)) throw new CnnZooError(`Unknown runtime "${String(runtime)}"; runtimes: ${VERIFY_RUNTIMES.join(', ')}.`, 'BAD_OPTION');
   const sizes = opts.sizes?.map(parseSize);
   const fixtureDirs = [...(opts.fixtureDirs ?? await defaultFixtureDirs())];
+  // The weights first: a wrong path or another model's weights fail at once, not after the fixtures' runs.
+  const weights = opts.weights !== undefined ? await checkWeights(spec.name, opts.weights, opts) : undefined;
   const fixtures: FixtureCheck[] = [];
   let fixtureNote: string | undefined;
   const files = await fixtureFiles(spec.name, fixtureDirs);
@@ -250,7 +252,6 @@ export async function verify(name: string, opts: VerifyOptions = {}): Promise<Ve
         : `no fixture file of ${spec.name} (${spec.fixtures.map((f) => f.name).join(', ')}) in ${fixtureDirs.join(', ')}: fixtures are test data, ` +
           'not shipped in the package; give --fixtures DIR (or CNN_ZOO_FIXTURES) or run from a dev checkout';
   }
-  const weights = opts.weights !== undefined ? await checkWeights(spec.name, opts.weights, opts) : undefined;
   const ran = fixtures.length + (weights?.agreement ? 1 : 0);
   return {
     model: spec.name, backend: runtime === 'onnxruntime' ? 'onnxruntime-node' : tf.getBackend(), runtime,
