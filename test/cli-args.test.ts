@@ -19,6 +19,11 @@ describe('CLI model arguments', function () {
     const bad = cli('eval', 'tf_mobilenet_v2_100', 'resnet50', '--data', 'x');
     expect(bad.status).to.equal(1);
     expect(bad.stderr).to.match(/eval needs a model and --data/);
+    // A --data folder or --labels file that is not there is named before the model loads (its weights not read yet).
+    const missing = cli('eval', 'squeezenet1_1', '--weights', '/no/such/weights', '--data', '/no/such/data');
+    expect([missing.status, missing.stderr]).to.deep.equal([1, 'cnn-zoo: Dataset folder /no/such/data does not exist or is not a folder.\n']);
+    const labels = cli('eval', 'squeezenet1_1', '--weights', '/no/such/weights', '--data', join(SHARED, 'imagenet', 'val-subset'), '--labels', '/no/such/labels.txt');
+    expect([labels.status, labels.stderr]).to.deep.equal([1, 'cnn-zoo: Cannot read labels file /no/such/labels.txt: it is not there.\n']);
   });
 
   it('`eval --input-size N` evaluates the weights at that size, preprocessed to it', () => {

@@ -126,15 +126,25 @@ function findLabels(root: string): string | undefined {
   return undefined;
 }
 
-/** Opens a labelled image folder (see the module comment for the layouts). Node only. */
-export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): Promise<ImageDataset> {
-  if (typeof dir !== 'string') throw new CnnZooError(`openDataset(dir): dir is the path of an image folder, got ${shown(dir)}.`, 'BAD_DATASET');
-  checkOptionNames('openDataset', opts, ['labels', 'classes']);
+/**
+ * The dataset's folder is one, and its labels file (when given) is there: what `openDataset` checks first, and what
+ * `cnn-zoo eval` checks before it loads the model (a mistyped --data failed after loading it).
+ */
+export async function checkDatasetPaths(dir: string, labels?: string): Promise<void> {
   await loadNode();
   const root = resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new CnnZooError(`Dataset folder ${dir} does not exist or is not a folder.`, 'BAD_DATASET');
   }
+  if (labels !== undefined && !existsSync(resolve(labels))) throw new CnnZooError(`Cannot read labels file ${resolve(labels)}: it is not there.`, 'BAD_DATASET');
+}
+
+/** Opens a labelled image folder (see the module comment for the layouts). Node only. */
+export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): Promise<ImageDataset> {
+  if (typeof dir !== 'string') throw new CnnZooError(`openDataset(dir): dir is the path of an image folder, got ${shown(dir)}.`, 'BAD_DATASET');
+  checkOptionNames('openDataset', opts, ['labels', 'classes']);
+  await checkDatasetPaths(dir, opts.labels);
+  const root = resolve(dir);
   const own = opts.classes !== undefined;
   const classes = (opts.classes ?? imagenetLabels()).map((c) => (typeof c === 'string' ? { wnid: c, label: c, names: c } : c));
   const name = basename(root);

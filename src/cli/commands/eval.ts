@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { selectBackend } from '../backend.js';
-import { openDataset, summarizeProblems } from '../../eval/dataset.js';
+import { checkDatasetPaths, openDataset, summarizeProblems } from '../../eval/dataset.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { modelSettings } from '../../eval/model-settings.js';
 import type { PreprocessConfig } from '../../image/types.js';
@@ -50,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const { name, data, weightsFlag, backend, random, model } = await withCheckpointReadsHeld(async () => {
     const { name, weights: weightsFlag } = positionals.length > (values.model ? 0 : 1) ? {} : await modelAndWeightsArgs(values.model ?? positionals[0], values.weights);
     if (!name || !values.data) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
+    await checkDatasetPaths(values.data, values.labels);
     const backend = await selectBackend(values.backend!);
     // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
     const spec = getSpec(name);
