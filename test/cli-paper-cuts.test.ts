@@ -320,6 +320,10 @@ describe('CLI paper cuts', function () {
     writeFileSync(join(weights, 'model.json'), '{}');
     expect(cli('classify', weights).stderr.trim()).to.equal(`cnn-zoo: ${weights}: a folder without image files (JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF). ` +
       `Pass image files, URLs or folders of images; it holds converted weights (model.json): cnn-zoo classify IMAGE... --weights ${weights}.`);
+    // No image there at all (a mistyped name): said before a model loads, so no model line (VGG-16 took 19 s to say it).
+    const typo = join(tmp, 'grace_hoper.jpg');
+    const none = cli('classify', typo, '--model', 'vgg16', '--weights', 'random');
+    expect([none.status, none.stdout, none.stderr]).to.deep.equal([1, '', `cnn-zoo: ${typo}: cannot read the image (no such file). Check the path.\n`]);
   });
 
   it('errors use CLI syntax: --weights random, --model NAME --weights FILE', () => {

@@ -46,13 +46,37 @@ async function readInput(input: string | Uint8Array, name: string): Promise<Uint
   try {
     return await readFile(/^file:/i.test(input) ? new URL(input) : input);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') {
-      throw new CnnZooError(`${name}: cannot read the image (it is a folder). Pass the paths of its image files ` +
-        '(cnn-zoo classify takes a folder and reads its images).', 'IMAGE_NOT_FOUND');
+    throw unreadableImage(input, name, e);
+  }
+}
+
+function unreadableImage(path: string, name: string, e: unknown): CnnZooError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') {
+    return new CnnZooError(`${name}: cannot read the image (it is a folder). Pass the paths of its image files ` +
+      '(cnn-zoo classify takes a folder and reads its images).', 'IMAGE_NOT_FOUND');
+  }
+  const why = code === 'ENOENT' ? 'no such file' : (e as Error).message;
+  return new CnnZooError(`${name}: cannot read the image (${why}). Check the path${code === 'ENOENT' ? tildeHint(path) : ''}.`, 'IMAGE_NOT_FOUND');
+}
+
+/**
+ * Why the image file at `path` cannot be read, as decoding it would say (undefined when it can be opened, and for
+ * URLs): what `cnn-zoo classify` checks before it loads a model for images that are none of them there. Node only.
+ */
+export async function unreadableImageFile(path: string): Promise<CnnZooError | undefined> {
+  if (isHttpUrl(path) || /^data:/i.test(path)) return undefined;
+  const { open } = await import('node:fs/promises');
+  try {
+    const fh = await open(/^file:/i.test(path) ? new URL(path) : path, 'r');
+    try {
+      await fh.read(new Uint8Array(1), 0, 1, 0); // a folder opens, and fails here (EISDIR), as readFile does
+    } finally {
+      await fh.close();
     }
-    const why = code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new CnnZooError(`${name}: cannot read the image (${why}). Check the path${code === 'ENOENT' ? tildeHint(input) : ''}.`, 'IMAGE_NOT_FOUND');
+    return undefined;
+  } catch (e) {
+    return unreadableImage(path, path, e);
   }
 }
 

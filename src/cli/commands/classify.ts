@@ -9,6 +9,7 @@ import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
 import { checkRuntime } from '../../api/runtime.js';
 import { HEIC_FILE, IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
+import { unreadableImageFile } from '../../image/decode.js';
 import { cliWording } from '../wording.js';
 import { archName, cliWeights, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 
@@ -62,14 +63,6 @@ export async function run(argv: string[]): Promise<number> {
   if (!arch && values.weights && (isWeightsSelector(values.weights) || values.weights === 'random')) {
     throw new CnnZooError(`--weights ${values.weights} needs the model: add --model NAME.`, 'BAD_ARGS');
   }
-  const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), ...size, runtime: runtimeName };
-  // Converted weights alone name their architecture in their metadata (a checkpoint file: when it is a published one).
-  const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
-    : values.weights ? await load(/^(?:[a-z]+:\/\/|~)/i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
-  const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
-  const source = model.metadata && model.metadata.source.format !== 'random' ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
-  const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
-  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${size.inputSize ? `, at ${model.preprocessing.size} px` : ''}${size.globalPool ? ', global average pool' : ''}`);
   let failed = 0;
   const images: string[] = [];
   for (const path of positionals) {
@@ -84,6 +77,22 @@ export async function run(argv: string[]): Promise<number> {
         (weights ? `; it holds converted weights (model.json): cnn-zoo classify IMAGE... --weights ${path}.` : '.'));
     }
   }
+  // When no image can be read (a mistyped name, empty folders), that is said before a model loads (VGG-16: 19 s to
+  // the error). Otherwise each unreadable one is said in its turn.
+  const unreadable = images.includes('-') ? [undefined] : await Promise.all(images.map(unreadableImageFile));
+  if (unreadable.every((e) => e !== undefined)) {
+    for (const e of unreadable) console.error(`cnn-zoo: ${cliWording(e!.message)}`);
+    if (values.json) console.log('[]');
+    return 1;
+  }
+  const hub = { ...(values.mirror ? { hub: { mirror: values.mirror } } : {}), ...size, runtime: runtimeName };
+  // Converted weights alone name their architecture in their metadata (a checkpoint file: when it is a published one).
+  const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
+    : values.weights ? await load(/^(?:[a-z]+:\/\/|~)/i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
+  const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
+  const source = model.metadata && model.metadata.source.format !== 'random' ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
+  const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
+  if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${size.inputSize ? `, at ${model.preprocessing.size} px` : ''}${size.globalPool ? ', global average pool' : ''}`);
   try {
     for (const path of images) {
       const name = path === '-' ? STDIN : path;
