@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { info, isWeightsPlace } from '../../api/index.js';
-import { readArtifacts } from '../../artifacts/read.js';
+import { readArtifactsMetadata } from '../../artifacts/read.js';
 import type { CnnZooMetadata } from '../../artifacts/metadata.js';
 import { CnnZooError } from '../../errors.js';
 import { checkpointFileOf, checkpointId, identifyCheckpointFile } from '../../pretrained/index.js';
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // cnn-zoo's ONNX export carries the metadata of the model it was exported from.
   const weights = id?.exported ? { where: target, meta: id.exported }
-    : place && !file ? await readArtifacts(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
+    : place && !file ? await readArtifactsMetadata(/^[a-z]+:\/\//i.test(target) ? target : resolve(target)) : undefined;
   const size = sizeOptions(values, usage);
   if (published && !values.json) console.log(`${target}: the published checkpoint ${checkpointId(published)} of ${published.arch} (${published.licence})\n`);
   const card = info(weights ? weights.meta.arch : published ? published.arch : target, weights ? { inputSize: weights.meta.inputSize, numClasses: weights.meta.numClasses, ...(weights.meta.globalPool ? { globalPool: true } : {}), ...size } : size);
