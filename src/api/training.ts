@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { IMAGENET_DEFAULT } from '../image/preprocess.js';
 import { resolveOptions } from '../zoo/registry.js';
+import { withoutInitialisation } from '../zoo/ops.js';
 import type { ModelSpec } from '../zoo/types.js';
 import { modelMetadata, withBuildOptions, type CnnZooMetadata, type TrainingInfo } from '../artifacts/metadata.js';
 import { modelWithWeights, weightsOrigin, type WeightsOptions } from './weights.js';
@@ -145,7 +146,7 @@ export async function withNewHead(spec: ModelSpec, classes: readonly string[], o
   const baseMeta = modelMetadata(base);
   const size = base.inputs[0]!.shape[1] as number;
   const ctx = resolveOptions(spec, { inputSize: size, numClasses: classes.length, globalPool });
-  const model = spec.build(ctx);
+  const model = withoutInitialisation(() => spec.build(ctx)); // every weight is set below: the base's, or the head's seeded draw
   try {
     const backbone = featureLayerNames(spec, size);
     let seed = 1;

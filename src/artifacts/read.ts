@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, proxyNote, shown } from '../errors.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
+import { withoutInitialisation } from '../zoo/ops.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { checkMetadata, withBuildOptions, type CnnZooMetadata } from './metadata.js';
 import { nodeFileSystem, parseModelJson, readModelJson, weightDataBuffer } from './node-fs.js';
@@ -224,7 +225,7 @@ export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
   const globalPool = opts.globalPool ?? meta.globalPool;
   const inputSize = meta.inputWidth !== undefined ? [meta.inputSize, meta.inputWidth] as const : meta.inputSize;
   const ctx = resolveOptions(spec, { inputSize, numClasses: meta.numClasses, includeTop, pooling, globalPool });
-  const model = spec.build(ctx);
+  const model = withoutInitialisation(() => spec.build(ctx)); // every weight is assigned below (or the load fails)
   try {
     assignArtifactWeights(model, artifacts, where);
   } catch (e) {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, checkOptionNames, meant, shown } from '../errors.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
+import { withoutInitialisation } from '../zoo/ops.js';
 import type { ModelSpec } from '../zoo/types.js';
 import type { CnnZooMetadata, WeightDtype } from '../artifacts/metadata.js';
 import { loadStateDict } from './mapping.js';
@@ -87,7 +88,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Converted
   const src = opts.source ?? await readSource(opts.from, opts.inputs, { npyLayout: opts.npyLayout });
   const source = opts.inputs.join(' + ');
   const ctx = resolveOptions(spec, { inputSize: opts.inputSize ?? src.inputSize, numClasses: opts.numClasses });
-  const model = spec.build(ctx);
+  const model = withoutInitialisation(() => spec.build(ctx)); // every weight comes from the checkpoint (strict mapping)
   try {
     const named = nameForModel(spec, model, src, opts.from, opts.layout, source);
     const { stateDict, unfolded } = unfoldBiases(model, named.stateDict, source);

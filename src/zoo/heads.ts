@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import type { FeatureStage, ModelSpec } from './types.js';
 import { resolveOptions } from './registry.js';
+import { withoutInitialisation } from './ops.js';
 
 const featureNames = new Map<string, ReadonlySet<string>>();
 
@@ -17,7 +18,7 @@ export function featureLayerNames(spec: ModelSpec, size: number): ReadonlySet<st
   const key = `${spec.name}@${size}`;
   let names = featureNames.get(key);
   if (!names) {
-    const m = spec.build(resolveOptions(spec, { inputSize: size, includeTop: false }));
+    const m = withoutInitialisation(() => spec.build(resolveOptions(spec, { inputSize: size, includeTop: false })));
     names = new Set(m.layers.map((l) => l.name));
     m.dispose();
     featureNames.set(key, names);
