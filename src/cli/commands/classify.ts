@@ -79,9 +79,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   // When no image can be read (a mistyped name, empty folders), that is said before a model loads (VGG-16: 19 s to
   // the error). Otherwise each unreadable one is said in its turn.
-  const unreadable = images.includes('-') ? [undefined] : await Promise.all(images.map(unreadableImageFile));
-  if (unreadable.every((e) => e !== undefined)) {
-    for (const e of unreadable) console.error(`cnn-zoo: ${cliWording(e!.message)}`);
+  // The files are looked at in turn up to the first that opens (a folder of thousands: the first).
+  let readable = images.includes('-');
+  const unreadable: CnnZooError[] = [];
+  for (const path of images) {
+    if (readable) break;
+    const e = await unreadableImageFile(path);
+    if (e) unreadable.push(e);
+    else readable = true;
+  }
+  if (!readable) {
+    for (const e of unreadable) console.error(`cnn-zoo: ${cliWording(e.message)}`);
     if (values.json) console.log('[]');
     return 1;
   }
