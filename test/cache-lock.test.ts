@@ -17,7 +17,7 @@ const LOCK_MODULE = join(ROOT, 'src', 'pretrained', 'lock.ts');
 /** A Node process running `body` (an ES module's top level, `withCacheLock` imported); resolves with its output. */
 function child(body: string): { said: (text: string) => Promise<void>; exit: Promise<{ code: number | null; out: string }> } {
   const p = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e',
-    `import { withCacheLock } from ${JSON.stringify(LOCK_MODULE)};\nimport { appendFileSync, writeFileSync } from 'node:fs';\n${body}`],
+    `import { withCacheLock } from ${JSON.stringify(LOCK_MODULE)};\nimport { appendFileSync, existsSync, writeFileSync } from 'node:fs';\n${body}`],
   { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waits: { text: string; then: () => void }[] = [];
@@ -66,16 +66,19 @@ describe('cache lock across processes', function () {
     const log = join(tmp, 'stale.log');
     writeFileSync(log, '');
     writeFileSync(`${path}.lock`, JSON.stringify({ host: 'build-box-7', pid: 1, since: new Date().toISOString() }));
-    const old = new Date(Date.now() - 120_000);
-    utimesSync(`${path}.lock`, old, old);
-    // Four processes poll the stale lock from the same moment, each holding the lock for a while when it gets it.
-    const start = Date.now() + 3000;
-    const waiters = Array.from({ length: 4 }, () => child(`while (Date.now() < ${start}) await new Promise((r) => setTimeout(r, 1));
+    utimesSync(`${path}.lock`, new Date(0), new Date(0)); // untouched since 1970: stale
+    // Four processes poll the stale lock from the same moment (each waits, ready, until the test writes the go file),
+    // each holding the lock for a while when it gets it.
+    const go = join(tmp, 'stale.go');
+    const waiters = Array.from({ length: 4 }, () => child(`console.log('ready');
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 1));
       await withCacheLock(${JSON.stringify(path)}, async () => {
         appendFileSync(${JSON.stringify(log)}, 'in ' + process.pid + '\\n');
         await new Promise((r) => setTimeout(r, 300));
         appendFileSync(${JSON.stringify(log)}, 'out ' + process.pid + '\\n');
       }, { pollMs: 5 });`));
+    await Promise.all(waiters.map((w) => w.said('ready')));
+    writeFileSync(go, '');
     for (const { exit } of waiters) {
       const { code, out } = await exit;
       expect(code, out).to.equal(0);
