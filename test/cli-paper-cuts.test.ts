@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -380,6 +380,41 @@ describe('CLI paper cuts', function () {
     const classified = cli('classify', GRACE_HOPPER, '--weights', join(tmp, 'from-scratch'), '--top', '1');
     expect(classified.status, classified.stderr).to.equal(0);
     expect(classified.stdout).to.match(/\b(birds|other)\n/);
+  });
+
+  it('train takes the images in sub-folders of a class folder (as ImageFolder does) and says what it leaves out', () => {
+    const data = join(tmp, 'nested-classes');
+    const files: [string, string][] = [['cat/cat.bmp', 'cat.bmp'], ['cat/grace_hopper.bmp', 'grace_hopper.bmp'], ['dog/owl.jpg', 'owl.jpg'],
+      ['dog/2019/parrot.jpg', 'parrot.jpg'], ['bird/a/hot_dog.jpg', 'hot_dog.jpg'], ['bird/a/b/bird.bmp', 'bird.bmp'], ['loose.jpg', 'owl.jpg']];
+    for (const [to, from] of files) {
+      mkdirSync(join(data, to, '..'), { recursive: true });
+      copyFileSync(join(SHARED, 'images', from), join(data, to));
+    }
+    mkdirSync(join(data, 'empty'));
+    writeFileSync(join(data, 'dog', 'notes.txt'), 'not an image');
+    writeFileSync(join(data, 'cat', 'IMG_0001.HEIC'), 'not decoded');
+    symlinkSync('..', join(data, 'bird', 'a', 'loop')); // a link that loops is walked once
+    const r = cli('train', data, '--model', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--epochs', '1', '--out', join(tmp, 'nested-out'));
+    expect(r.status, r.stderr).to.equal(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).to.match(/^3 classes \(bird, cat, dog\), 6 images; base squeezenet1_1/);
+    expect(lines.slice(1, 5)).to.deep.equal([
+      `not used in ${data}: 1 file beside the class folders (loose.jpg; an image goes in the folder of its class)`,
+      `not used in ${data}: 1 folder without images (empty/; not a class)`,
+      `not used in ${data}: 1 file that is not an image (dog/notes.txt; images are JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF)`,
+      `not used in ${data}: 1 HEIC photo (cat/IMG_0001.HEIC; no decoder here reads HEIC: convert to JPEG, on macOS sips -s format jpeg IN.heic --out OUT.jpg)`,
+    ]);
+    expect(r.stdout).to.include('3 training images (9 examples with augmented copies), 3 held out');
+    // A folder holding the class folders one level down is one class, and the error names the folder to give.
+    const wrapped = join(tmp, 'wrapped');
+    for (const c of ['cat', 'dog']) {
+      mkdirSync(join(wrapped, 'images', c), { recursive: true });
+      copyFileSync(join(SHARED, 'images', 'owl.jpg'), join(wrapped, 'images', c, 'owl.jpg'));
+    }
+    const one = cli('train', wrapped, '--model', 'squeezenet1_1', '--weights', 'random', '--out', join(tmp, 'never'));
+    expect(one.status).to.equal(1);
+    expect(one.stderr).to.include(`images of one class only (images); training needs one sub-folder of images per class`)
+      .and.include(`Its sub-folder images holds folders: give the one with the class folders (${join(wrapped, 'images')}).`);
   });
 
   it('classify --model NAME --weights FILE.pth converts the checkpoint into the cache and classifies; --weights random runs', () => {

@@ -30,27 +30,77 @@ const ROLES = {
 } as const;
 type Role = keyof typeof ROLES;
 
-/** The images of a class-folder tree; fails (naming the fix) without at least two classes holding images (one for validation). */
-export async function readImageFolder(dir: string, role: Role = 'data'): Promise<LabelledImages & { items: { image: string; label: number }[] }> {
+/** What a class-folder tree holds that is not trained on, and why (`cnn-zoo train` lists it). */
+export interface UnusedEntry {
+  /** Relative to the folder, `/`-separated; a folder ends with `/`. */
+  path: string;
+  why: 'top-level file' | 'no images' | 'not an image' | 'HEIC photo';
+}
+
+/** The deepest a class folder is walked (sub-folders of sub-folders ...): a bound on links that loop. */
+const MAX_DEPTH = 32;
+
+/**
+ * The images of a class-folder tree: each sub-folder is a class (sorted by name), its images those anywhere below it
+ * (in sub-folders too, in path order, as torchvision's ImageFolder and Keras' image_dataset_from_directory take
+ * them). Fails (naming the fix) without at least two classes holding images (one for validation), and for a
+ * DATA/train/<class> layout given as DATA. `unused` lists what was left out: files beside the class folders, class
+ * folders without images, files that are not images (HEIC photos apart, which no decoder here reads).
+ */
+export async function readImageFolder(dir: string, role: Role = 'data'): Promise<LabelledImages & { items: { image: string; label: number }[]; unused: UnusedEntry[] }> {
   if (!isNode) throw new CnnZooError(`"${dir}": folders are read in Node; in a browser pass { classes, items } with images.`, 'BAD_DATASET');
-  const { readdir, stat, join } = await nodeModules();
+  const { readdir, stat, join, realpath } = await nodeModules();
   const isDir = async (p: string) => { try { return (await stat(p)).isDirectory(); } catch { return false; } };
   if (!(await isDir(dir))) throw new CnnZooError(`${ROLES[role].folder} ${dir} does not exist or is not a folder${tildeHint(dir)}.`, 'BAD_DATASET');
+  const unused: UnusedEntry[] = [];
+  /** A class folder's files below it, relative to it; folders reached twice (a link that loops) are walked once. */
+  const walk = async (root: string) => {
+    const found = { images: [] as string[], other: [] as string[], heic: [] as string[], direct: 0, folders: 0 };
+    const seen = new Set<string>();
+    const visit = async (rel: string, depth: number): Promise<void> => {
+      const here = join(root, rel);
+      const real = await realpath(here).catch(() => here);
+      if (seen.has(real) || depth > MAX_DEPTH) return;
+      seen.add(real);
+      for (const name of (await readdir(here)).sort()) {
+        if (name.startsWith('.')) continue;
+        const path = rel ? `${rel}/${name}` : name;
+        if (await isDir(join(here, name))) {
+          if (depth === 0) found.folders++;
+          await visit(path, depth + 1);
+        } else if (IMAGE_FILE.test(name)) {
+          found.images.push(path);
+          if (depth === 0) found.direct++;
+        } else (HEIC_FILE.test(name) ? found.heic : found.other).push(path);
+      }
+    };
+    await visit('', 0);
+    return found;
+  };
+  const folders: { name: string; found: Awaited<ReturnType<typeof walk>> }[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if (name.startsWith('.')) continue;
+    if (await isDir(join(dir, name))) folders.push({ name, found: await walk(join(dir, name)) });
+    else unused.push({ path: name, why: 'top-level file' });
+  }
+  // Sub-folders that hold folders, not images of their own (a DATA/train/<class> layout).
+  const nested = folders.filter((f) => f.found.direct === 0 && f.found.folders > 0).map((f) => f.name);
+  // Given as DATA it is no set of classes (train, val): the error below names the folder to give.
+  const splitLayout = folders.every((f) => f.found.direct === 0) && nested.some((n) => SPLIT_NAME.test(n));
   const classes: string[] = [];
   const items: { image: string; label: number }[] = [];
   let heic = 0;
-  const nested: string[] = []; // sub-folders that hold folders, not images (a DATA/train/<class> layout)
-  for (const name of (await readdir(dir)).sort()) {
-    if (name.startsWith('.') || !(await isDir(join(dir, name)))) continue;
-    const all = await readdir(join(dir, name));
-    heic += all.filter((f) => HEIC_FILE.test(f)).length;
-    const files = all.filter((f) => IMAGE_FILE.test(f)).sort();
-    if (files.length === 0) {
-      for (const f of all) if (!f.startsWith('.') && await isDir(join(dir, name, f))) { nested.push(name); break; }
+  for (const { name, found } of folders) {
+    heic += found.heic.length;
+    if (splitLayout) continue;
+    if (found.images.length === 0) {
+      unused.push({ path: `${name}/`, why: 'no images' });
       continue;
     }
     const label = classes.push(name) - 1;
-    for (const f of files) items.push({ image: join(dir, name, f), label });
+    for (const f of found.images) items.push({ image: join(dir, name, ...f.split('/')), label });
+    for (const f of found.other) unused.push({ path: `${name}/${f}`, why: 'not an image' });
+    for (const f of found.heic) unused.push({ path: `${name}/${f}`, why: 'HEIC photo' });
   }
   if (classes.length < ROLES[role].minClasses) {
     throw new CnnZooError(`${dir} has ${classes.length === 0 ? 'no class sub-folders with images' : `images of one class only (${classes[0]})`}; ` +
@@ -59,13 +109,16 @@ export async function readImageFolder(dir: string, role: Role = 'data'): Promise
       (nested.length ? ` Its sub-folder${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} folders: give the one with the class folders (${join(dir, split(nested).train)})` +
         (split(nested).held && role === 'data' ? `, and validationData: '${join(dir, split(nested).held!)}' to measure accuracy on the other.` : '.') : ''), 'BAD_DATASET');
   }
-  return { classes, items };
+  return { classes, items, unused };
 }
+
+/** The names of a train/val/test split's folders. */
+const SPLIT_NAME = /^(train(ing)?|val|valid|validation|test)$/i;
 
 /** Of a train/val split's folder names: the one to train on (train, else the first) and a held-out one (val, test), if any. */
 function split(names: readonly string[]): { train: string; held?: string } {
   const train = names.find((n) => /^train(ing)?$/i.test(n)) ?? names[0]!;
-  const held = names.find((n) => n !== train && /^(val|valid|validation|test)$/i.test(n));
+  const held = names.find((n) => n !== train && SPLIT_NAME.test(n) && !/^train(ing)?$/i.test(n));
   return held ? { train, held } : { train };
 }
 

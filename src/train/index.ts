@@ -8,6 +8,6 @@ import { fit } from './fit.js';
 registerTrainer(fit);
 
 export { fit, checkGradients, splitHead, GRADIENT_KERNELS } from './fit.js';
-export { readImageFolder, labelledImages, splitPerClass, type LabelledImage } from './data.js';
+export { readImageFolder, labelledImages, splitPerClass, type LabelledImage, type UnusedEntry } from './data.js';
 export { augment } from './augment.js';
 export { Random } from './random.js';

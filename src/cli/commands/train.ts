@@ -2,7 +2,8 @@
 import { CnnZooError } from '../../errors.js';
 import { load } from '../../api/index.js';
 import type { FitProgress } from '../../api/training.js';
-import { checkGradients, readImageFolder } from '../../train/index.js';
+import { checkGradients, readImageFolder, type UnusedEntry } from '../../train/index.js';
+import { IMAGE_FORMATS } from '../../image/files.js';
 import { progressBar, type ProgressBar } from '../../eval/progress.js';
 import { startBackend } from '../backend.js';
 import { archName, checkOutFolder, cliWeights, parse, positiveInt } from '../args.js';
@@ -61,11 +62,13 @@ export async function run(argv: string[]): Promise<number> {
   const backend = await startBackend(values.backend!, threads);
   if (opts.fineTune) checkGradients();
   const data = await readImageFolder(positionals[0]!);
-  if (validationData !== undefined) await readImageFolder(validationData, 'validationData'); // before the model loads
+  const validation = validationData === undefined ? undefined : await readImageFolder(validationData, 'validationData'); // before the model loads
   const clf = await load(name, { classes: data.classes, ...(values.weights ? { weights: cliWeights(values.weights) } : {}), ...(inputSize ? { inputSize } : {}) });
   try {
     console.log(`${data.classes.length} classes (${data.classes.join(', ')}), ${data.items.length} images; base ${clf.name} ` +
       `(${clf.metadata?.training?.base.weights} weights) on ${backend.detail}`);
+    for (const line of unusedLines(data.unused, positionals[0]!)) console.log(line);
+    if (validation) for (const line of unusedLines(validation.unused, validationData!)) console.log(line);
     const bars = new Map<FitProgress['phase'], ProgressBar>();
     const bar = (phase: FitProgress['phase']): ProgressBar => {
       let b = bars.get(phase);
@@ -107,4 +110,23 @@ export async function run(argv: string[]): Promise<number> {
     clf.dispose();
   }
   return 0;
+}
+
+const WHY: Record<UnusedEntry['why'], [string, string]> = {
+  'top-level file': ['file beside the class folders', 'an image goes in the folder of its class'],
+  'no images': ['folder without images', 'not a class'],
+  'not an image': ['file that is not an image', `images are ${IMAGE_FORMATS}`],
+  'HEIC photo': ['HEIC photo', 'no decoder here reads HEIC: convert to JPEG, on macOS sips -s format jpeg IN.heic --out OUT.jpg'],
+};
+
+/** What a data folder holds that is not trained on, a line per reason (at most 3 paths each). */
+export function unusedLines(unused: readonly UnusedEntry[], dir: string): string[] {
+  const lines: string[] = [];
+  for (const [why, [what, note]] of Object.entries(WHY) as [UnusedEntry['why'], [string, string]][]) {
+    const paths = unused.filter((u) => u.why === why).map((u) => u.path);
+    if (paths.length === 0) continue;
+    const shown = paths.slice(0, 3).join(', ') + (paths.length > 3 ? `, ... ${paths.length - 3} more` : '');
+    lines.push(`not used in ${dir}: ${paths.length} ${what}${paths.length > 1 ? 's' : ''} (${shown}; ${note})`);
+  }
+  return lines;
 }
