@@ -405,6 +405,10 @@ describe('CLI paper cuts', function () {
       `not used in ${data}: 1 HEIC photo (cat/IMG_0001.HEIC; no decoder here reads HEIC: convert to JPEG, on macOS sips -s format jpeg IN.heic --out OUT.jpg)`,
     ]);
     expect(r.stdout).to.include('3 training images (9 examples with augmented copies), 3 held out');
+    // eval reads class folders the same way.
+    const e = cli('eval', '--weights', join(tmp, 'nested-out'), '--data', data, '--per-class');
+    expect(e.status, e.stderr).to.equal(0);
+    expect(e.stdout).to.include('dataset nested-classes (class-folders): 6 images, 0 problems');
     // A folder holding the class folders one level down is one class, and the error names the folder to give.
     const wrapped = join(tmp, 'wrapped');
     for (const c of ['cat', 'dog']) {

@@ -2,13 +2,14 @@
  * Labelled image folders for evaluation. Three layouts are recognised:
  *   labels-file    a folder with `labels.txt` (`file index [wnid]` per line; images beside it or in `images/`)
  *   imagenet-val   the official `ILSVRC2012_val_*.JPEG` folder + `ILSVRC2012_val_labels.txt` (`file index`)
- *   class-folders  torchvision ImageFolder: one sub-folder per class, named by ImageNet wnid
+ *   class-folders  torchvision ImageFolder: one sub-folder per class, named by ImageNet wnid (its images in its own
+ *                  sub-folders too)
  * Nothing is dropped silently: unparseable lines, unknown labels, wnids that contradict the index, labelled files
  * that are absent and images without a label are all recorded in `problems` (and the CLI prints them).
  */
 import { CnnZooError, checkOptionNames, shown } from '../errors.js';
 import { imagenetLabels, type ClassLabel } from '../labels/index.js';
-import { IMAGE_FILE } from '../image/files.js';
+import { IMAGE_FILE, filesBelow } from '../image/files.js';
 
 export type DatasetLayout = 'labels-file' | 'imagenet-val' | 'class-folders';
 
@@ -60,13 +61,13 @@ const VAL_LABELS = 'ILSVRC2012_val_labels.txt';
 type Fs = typeof import('node:fs');
 type Path = typeof import('node:path');
 /** Node's fs/path, loaded on first use so that importing this module is safe in browsers. */
-let existsSync: Fs['existsSync'], readdirSync: Fs['readdirSync'], readFileSync: Fs['readFileSync'], statSync: Fs['statSync'];
+let existsSync: Fs['existsSync'], readdirSync: Fs['readdirSync'], readFileSync: Fs['readFileSync'], statSync: Fs['statSync'], fsSync: Fs;
 let basename: Path['basename'], join: Path['join'], resolve: Path['resolve'];
 let nodeLoaded = false;
 async function loadNode(): Promise<void> {
   if (nodeLoaded) return;
   const fs = await import('node:fs'), path = await import('node:path');
-  ({ existsSync, readdirSync, readFileSync, statSync } = fs);
+  ({ existsSync, readdirSync, readFileSync, statSync } = fsSync = fs);
   ({ basename, join, resolve } = path);
   nodeLoaded = true;
 }
@@ -220,12 +221,12 @@ function classFolders(root: string, name: string, subdirs: string[], classes: re
   const known = own ? `one of the model's classes (${classNames(classes)})` : 'a known wnid';
   for (const d of subdirs) {
     const label = classes.findIndex((c) => c.wnid === d);
-    const files = listImages(join(root, d));
+    const files = filesBelow(join(root, d), fsSync, join).images; // its sub-folders too, as ImageFolder
     if (label < 0) {
       for (const f of files) problems.push({ kind: 'unlabelled', file: `${d}/${f}`, detail: `folder "${d}" is not ${known}; not evaluated` });
       continue;
     }
-    for (const f of files) items.push({ file: `${d}/${f}`, path: join(root, d, f), label, wnid: d });
+    for (const f of files) items.push({ file: `${d}/${f}`, path: join(root, d, ...f.split('/')), label, wnid: d });
   }
   return { name, root, layout: 'class-folders', classes, items, problems };
 }

@@ -8,6 +8,49 @@ export const HEIC_FILE = /\.hei[cf]$/i;
 /** The same formats, as messages name them. */
 export const IMAGE_FORMATS = 'JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF';
 
+/** The few synchronous calls of Node's `fs` that `filesBelow` makes (passed in: this module also runs in browsers). */
+export interface FolderFs {
+  readdirSync(path: string): string[];
+  statSync(path: string): { isDirectory(): boolean };
+  realpathSync(path: string): string;
+}
+
+/** The files below a folder, by kind, as paths relative to it (`/`-separated, in walk order, names sorted). */
+export interface FilesBelow { images: string[]; heic: string[]; other: string[]; /** Images right in the folder. */ direct: number; /** Folders right in it. */ folders: number }
+
+/** How deep `filesBelow` walks (sub-folders of sub-folders ...): a bound on links that loop. */
+const MAX_DEPTH = 32;
+
+/**
+ * Every file below `root`, its sub-folders too (as torchvision's ImageFolder and Keras' image_dataset_from_directory
+ * take a class's images), hidden names skipped; a folder reached twice (a link that loops) is walked once.
+ */
+export function filesBelow(root: string, fs: FolderFs, join: (...parts: string[]) => string): FilesBelow {
+  const found: FilesBelow = { images: [], heic: [], other: [], direct: 0, folders: 0 };
+  const seen = new Set<string>();
+  const isDir = (p: string): boolean => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
+  const visit = (rel: string, depth: number): void => {
+    const here = rel ? join(root, ...rel.split('/')) : root;
+    let real = here;
+    try { real = fs.realpathSync(here); } catch { /* unreadable: walked as named */ }
+    if (seen.has(real) || depth > MAX_DEPTH) return;
+    seen.add(real);
+    for (const name of fs.readdirSync(here).sort()) {
+      if (name.startsWith('.')) continue;
+      const path = rel ? `${rel}/${name}` : name;
+      if (isDir(join(here, name))) {
+        if (depth === 0) found.folders++;
+        visit(path, depth + 1);
+      } else if (IMAGE_FILE.test(name)) {
+        found.images.push(path);
+        if (depth === 0) found.direct++;
+      } else (HEIC_FILE.test(name) ? found.heic : found.other).push(path);
+    }
+  };
+  visit('', 0);
+  return found;
+}
+
 /**
  * The most pixels an image may have before it is refused as a possible decompression bomb: where PIL refuses one
  * (`DecompressionBombError` above twice `Image.MAX_IMAGE_PIXELS` = 89,478,485; between the two it only warns), so that

@@ -5,7 +5,7 @@
  */
 import { CnnZooError, shown, tildeHint } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
-import { HEIC_FILE, IMAGE_FILE } from '../image/files.js';
+import { filesBelow, type FilesBelow } from '../image/files.js';
 import type { ImageInput } from '../api/inputs.js';
 import type { LabelledImages, TrainingData } from '../api/training.js';
 import { Random } from './random.js';
@@ -37,9 +37,6 @@ export interface UnusedEntry {
   why: 'top-level file' | 'no images' | 'not an image' | 'HEIC photo';
 }
 
-/** The deepest a class folder is walked (sub-folders of sub-folders ...): a bound on links that loop. */
-const MAX_DEPTH = 32;
-
 /**
  * The images of a class-folder tree: each sub-folder is a class (sorted by name), its images those anywhere below it
  * (in sub-folders too, in path order, as torchvision's ImageFolder and Keras' image_dataset_from_directory take
@@ -49,38 +46,15 @@ const MAX_DEPTH = 32;
  */
 export async function readImageFolder(dir: string, role: Role = 'data'): Promise<LabelledImages & { items: { image: string; label: number }[]; unused: UnusedEntry[] }> {
   if (!isNode) throw new CnnZooError(`"${dir}": folders are read in Node; in a browser pass { classes, items } with images.`, 'BAD_DATASET');
-  const { readdir, stat, join, realpath } = await nodeModules();
-  const isDir = async (p: string) => { try { return (await stat(p)).isDirectory(); } catch { return false; } };
-  if (!(await isDir(dir))) throw new CnnZooError(`${ROLES[role].folder} ${dir} does not exist or is not a folder${tildeHint(dir)}.`, 'BAD_DATASET');
+  const fs = await import('node:fs');
+  const { join } = await nodeModules();
+  const isDir = (p: string) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
+  if (!isDir(dir)) throw new CnnZooError(`${ROLES[role].folder} ${dir} does not exist or is not a folder${tildeHint(dir)}.`, 'BAD_DATASET');
   const unused: UnusedEntry[] = [];
-  /** A class folder's files below it, relative to it; folders reached twice (a link that loops) are walked once. */
-  const walk = async (root: string) => {
-    const found = { images: [] as string[], other: [] as string[], heic: [] as string[], direct: 0, folders: 0 };
-    const seen = new Set<string>();
-    const visit = async (rel: string, depth: number): Promise<void> => {
-      const here = join(root, rel);
-      const real = await realpath(here).catch(() => here);
-      if (seen.has(real) || depth > MAX_DEPTH) return;
-      seen.add(real);
-      for (const name of (await readdir(here)).sort()) {
-        if (name.startsWith('.')) continue;
-        const path = rel ? `${rel}/${name}` : name;
-        if (await isDir(join(here, name))) {
-          if (depth === 0) found.folders++;
-          await visit(path, depth + 1);
-        } else if (IMAGE_FILE.test(name)) {
-          found.images.push(path);
-          if (depth === 0) found.direct++;
-        } else (HEIC_FILE.test(name) ? found.heic : found.other).push(path);
-      }
-    };
-    await visit('', 0);
-    return found;
-  };
-  const folders: { name: string; found: Awaited<ReturnType<typeof walk>> }[] = [];
-  for (const name of (await readdir(dir)).sort()) {
+  const folders: { name: string; found: FilesBelow }[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
     if (name.startsWith('.')) continue;
-    if (await isDir(join(dir, name))) folders.push({ name, found: await walk(join(dir, name)) });
+    if (isDir(join(dir, name))) folders.push({ name, found: filesBelow(join(dir, name), fs, join) });
     else unused.push({ path: name, why: 'top-level file' });
   }
   // Sub-folders that hold folders, not images of their own (a DATA/train/<class> layout).
