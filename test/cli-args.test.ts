@@ -44,6 +44,18 @@ describe('CLI model arguments', function () {
     expect(bad.stderr).to.match(/--input-size must be a positive integer, got "0"/);
   });
 
+  it('`bench NAME` benches like `bench --models NAME`; both at once, or neither, is refused', () => {
+    const r = cli('bench', 'squeezenet1_1', '--batch', '1', '--runs', '1', '--max-seconds', '1');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.include('bench squeezenet1_1 on wasm ...');
+    expect(r.stdout).to.match(/squeezenet1_1 \(wasm\)/);
+    for (const [args, tail] of [[[], '.'], [['squeezenet1_1', '--models', 'resnet18'], ', not both.']] as const) {
+      const bad = cli('bench', ...args);
+      expect(bad.status).to.equal(1);
+      expect(bad.stderr).to.match(new RegExp(`^cnn-zoo: bench needs model names: cnn-zoo bench NAME\\.\\.\\. or --models a,b\\|all${tail.replace('.', '\\.')}\\nUsage: cnn-zoo bench `));
+    }
+  });
+
   it('every command reads its positive integers alike (one parser), and a size below the model\'s minimum is said in flags', () => {
     for (const [args, flag] of [[['info', 'resnet50', '--input-size', '0'], 'input-size'], [['classify', GRACE_HOPPER, '--top', '2.5'], 'top'],
       [['bench', '--models', 'squeezenet1_1', '--runs', 'x'], 'runs'], [['verify', 'squeezenet1_1', '--limit', '0'], 'limit'],

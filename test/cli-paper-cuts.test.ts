@@ -448,6 +448,9 @@ describe('CLI paper cuts', function () {
     expect(r.stderr).to.match(/convert is missing --out DIR\./);
     const onnx = join(SHARED, 'weights', 'onnx-mobilenetv2-int8', readdirSync(join(SHARED, 'weights', 'onnx-mobilenetv2-int8')).find((f) => f.endsWith('.onnx'))!);
     expect(cli('convert', '--arch', 'mobilenet_v2', onnx).stderr).to.match(/convert is missing --from torch\|[a-z|]+, --out DIR\./);
+    // A path that is not there is said as such (it was "convert is missing --from ...": no bytes to name the format).
+    const absent = join(tmp, 'no-such.pth');
+    expect(cli('convert', '--arch', 'resnet18', absent, '--out', join(tmp, 'never')).stderr).to.equal(`cnn-zoo: Cannot read "${absent}" (ENOENT). Check the path.\n`);
     // It said: "squeezenet1_1.pth: not a valid ONNX protobuf (illegal tag: field number 0)".
     const wrong = cli('convert', '--arch', 'squeezenet1_1', '--from', 'onnx', SQUEEZE_PTH, '--out', join(tmp, 'never'));
     expect([wrong.status, wrong.stderr.trim()]).to.deep.equal([1, `cnn-zoo: ${SQUEEZE_PTH} is a torch checkpoint by its first bytes, not onnx: --from torch (or leave --from out).`]);

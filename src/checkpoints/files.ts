@@ -38,12 +38,16 @@ export interface ReadSourceOptions {
 
 const node = nodeModules;
 
+/** A checkpoint path that could not be read (`e` from fs), as every reader says it. */
+export const unreadablePath = (path: string, e: unknown): CnnZooError =>
+  new CnnZooError(`Cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`, 'MISSING_FILE');
+
 async function readBytes(path: string): Promise<Uint8Array> {
   const { readFile } = await node();
   try {
     return await readFile(path);
   } catch (e) {
-    throw new CnnZooError(`Cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`, 'MISSING_FILE');
+    throw unreadablePath(path, e);
   }
 }
 

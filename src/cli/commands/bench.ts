@@ -12,7 +12,7 @@ import { create, getSpec, listSpecs } from '../../zoo/registry.js';
 import { parse, positiveInt } from '../args.js';
 import { formatCount, table } from '../format.js';
 
-export const usage = 'cnn-zoo bench --models a,b|all [--backend wasm,cpu,webgpu,tensorflow] [--batch 1,8,32] ' +
+export const usage = 'cnn-zoo bench (NAME... | --models a,b|all) [--backend wasm,cpu,webgpu,tensorflow] [--batch 1,8,32] ' +
   '[--runs N] [--max-seconds S] [--layers] [--json FILE]\n' +
   '  Random weights (timing does not depend on them). Batch sizes default to 1,2,4,8,16,32,64.';
 
@@ -24,8 +24,12 @@ export async function run(argv: string[]): Promise<number> {
     runs: { type: 'string', default: '10' }, 'max-seconds': { type: 'string', default: '10' }, layers: { type: 'boolean' },
     json: { type: 'string' },
   }, usage);
-  if (!values.models || positionals.length > 0) throw new CnnZooError(`bench needs --models.\nUsage: ${usage}`, 'BAD_ARGS');
-  const names = values.models === 'all' ? listSpecs().map((s) => s.name) : values.models.split(',').map((s) => getSpec(s.trim()).name);
+  // Model names as arguments (as every other command takes a model) or --models, not both.
+  if ((values.models === undefined) === (positionals.length === 0)) {
+    throw new CnnZooError(`bench needs model names: cnn-zoo bench NAME... or --models a,b|all${positionals.length ? ', not both' : ''}.\nUsage: ${usage}`, 'BAD_ARGS');
+  }
+  const wanted = values.models?.split(',') ?? positionals;
+  const names = wanted.length === 1 && wanted[0] === 'all' ? listSpecs().map((s) => s.name) : wanted.map((s) => getSpec(s.trim()).name);
   const batchSizes = values.batch ? values.batch.split(',').map(Number) : [...DEFAULT_BATCH_SIZES];
   if (batchSizes.some((b) => !Number.isInteger(b) || b < 1)) throw new CnnZooError(`--batch must be positive integers like 1,8,32, got "${values.batch}".`, 'BAD_ARGS');
   const runs = positiveInt(values.runs, 'runs', usage)!, maxSeconds = Number(values['max-seconds']);

@@ -15,7 +15,7 @@ import { modelWithWeights } from '../../api/weights.js';
 import { getSpec } from '../../zoo/registry.js';
 import { readNpy } from '../../checkpoints/npy.js';
 import { compareWithReference } from '../../convert/reference.js';
-import { SOURCE_FORMATS, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
+import { SOURCE_FORMATS, unreadablePath, type NpyLayout, type SourceFormat } from '../../checkpoints/files.js';
 import { formatByMagic } from '../../checkpoints/sniff.js';
 import { PRESETS, type PresetName } from '../../image/presets.js';
 import { archName, checkOutFolder, parse, positiveInt } from '../args.js';
@@ -82,6 +82,8 @@ async function convert(argv: string[], releaseReads: () => void): Promise<number
   // FILE }) convert it: with its publisher's preprocessing, build options and licence (it got the architecture's
   // defaults: torchvision's IMAGENET1K_V2 ResNets evaluate at a 232 px resize, not 256), and --arch may be left out.
   // Flags that set those facts convert it by them instead.
+  // A checkpoint path that is not there is said first (it was "convert is missing --from" when its bytes could not name it).
+  for (const p of positionals) await stat(p).catch((e: unknown) => { throw unreadablePath(p, e); });
   const settingFlags = (['layout', 'input-size', 'num-classes', 'preprocess', 'npy-layout', 'licence', 'origin'] as const).filter((k) => values[k] !== undefined);
   const single = positionals.length === 1 && settingFlags.length === 0 ? positionals[0]! : undefined;
   const id = single && await isCheckpointFile(single) ? await identifyCheckpointFile(single) : undefined;
