@@ -431,6 +431,44 @@ describe('CLI paper cuts', function () {
     expect(random.stdout).to.match(/^squeezenet1_1 \(random weights\)/);
   });
 
+  it('cache lists what the cache holds and removes a model\'s entries, or all, keeping what a fetch is writing', () => {
+    const dir = join(tmp, 'cache-command');
+    const run = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args],
+      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: dir, CNN_ZOO_MIRROR: '' } });
+    expect(run('cache').stdout).to.equal(`cache ${dir}: 0 entries, 0.0 MB\n`);
+    const classified = run('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', SQUEEZE_PTH, '--top', '1');
+    expect(classified.status, classified.stderr).to.equal(0);
+    // A download a running fetch is writing (its lock beside it), and a kept one.
+    const r18 = resolveCheckpoint('resnet18').file, vgg = resolveCheckpoint('vgg16').file;
+    mkdirSync(join(dir, 'downloads'));
+    writeFileSync(join(dir, 'downloads', `${r18}.part`), 'partial');
+    writeFileSync(join(dir, 'downloads', `${r18}.lock`), JSON.stringify({ host: 'elsewhere', pid: 1, since: new Date(0).toISOString() }));
+    writeFileSync(join(dir, 'downloads', vgg), 'kept');
+    const listed = run('cache', '--json');
+    expect(listed.status, listed.stderr).to.equal(0);
+    const { cache, entries } = JSON.parse(listed.stdout) as { cache: string; entries: { kind: string; arch?: string; path: string; bytes: number; checkpoint?: string; written?: string; busy?: string }[] };
+    expect(cache).to.equal(dir);
+    const model = readdirSync(join(dir, 'models', 'squeezenet1_1'))[0]!;
+    const modelBytes = readdirSync(join(dir, 'models', 'squeezenet1_1', model)).reduce((n, f) => n + readFileSync(join(dir, 'models', 'squeezenet1_1', model, f)).length, 0);
+    expect(entries).to.deep.equal([
+      { kind: 'model', arch: 'squeezenet1_1', path: `models/squeezenet1_1/${model}`, bytes: modelBytes, checkpoint: 'file:squeezenet1_1.pth', dtype: 'float32',
+        written: entries[0]!.written },
+      { kind: 'unfinished', arch: 'resnet18', path: `downloads/${r18}.part`, bytes: 7, busy: `a fetch holds downloads/${r18}.lock` },
+      { kind: 'download', arch: 'vgg16', path: `downloads/${vgg}`, bytes: 4 },
+    ]);
+    expect(readdirSync(join(dir, 'models', 'squeezenet1_1', model))).to.include('model.onnx'); // the export beside the weights counts in their size
+    const text = run('cache', 'squeezenet1_1').stdout.split('\n');
+    expect(text[0]).to.equal(`cache ${dir}: 1 entry of squeezenet1_1, ${(modelBytes / 1e6).toFixed(1)} MB`);
+    expect(text[3]).to.match(new RegExp(`^squeezenet1_1 +converted +file:squeezenet1_1\\.pth +float32 +${(modelBytes / 1e6).toFixed(1)} MB +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d +models/squeezenet1_1/${model}$`));
+    expect(text[4]).to.equal('Remove: cnn-zoo cache squeezenet1_1 --remove (fetched or converted again when next needed).');
+    expect(run('cache', 'squeezenet1_1', '--remove').stdout).to.equal(`removed 1 of 1 entry of squeezenet1_1 from ${dir} (${(modelBytes / 1e6).toFixed(1)} MB)\n`);
+    expect(readdirSync(join(dir, 'models', 'squeezenet1_1'))).to.deep.equal([]);
+    expect(run('cache', 'all', '--remove').stdout).to.equal(`removed 1 of 2 entries from ${dir} (0.0 MB)\n  kept downloads/${r18}.part: a fetch holds downloads/${r18}.lock\n`);
+    expect(readdirSync(join(dir, 'downloads')).sort()).to.deep.equal([`${r18}.lock`, `${r18}.part`]);
+    const bare = run('cache', '--remove');
+    expect([bare.status, bare.stderr.split('\n')[0]]).to.deep.equal([1, 'cnn-zoo: --remove needs what to remove: a model name, or all.']);
+  });
+
   it('classify --mirror DIR reads the published file from the folder (and its hash is checked)', () => {
     const c = resolveCheckpoint('squeezenet1_1');
     const mirror = join(tmp, 'mirror');

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   export: { about: 'a model with its weights as an ONNX file (inference form, NHWC input, dynamic batch)', load: () => import('./commands/export.js') },
   train: { about: 'train a new classifier head (and the last backbone layers) on a folder of one sub-folder per class', load: () => import('./commands/train.js') },
   fetch: { about: 'download, verify, convert and cache a model\'s published pretrained weights', load: () => import('./commands/fetch.js') },
+  cache: { about: 'what the cache holds (converted weights, ONNX exports, downloads), and their removal', load: () => import('./commands/cache.js') },
 };
 
 /** Commands added by other modules register here (one line each). */

@@ -1,13 +1,16 @@
 /**
  * The Node cache of downloads and converted models: `$CNN_ZOO_CACHE` or `~/.cache/cnn-zoo`, holding
  * `downloads/<file>` (verified checkpoints, kept on request) and `models/<arch>/<publisher>-<tag>-<dtype>/`
- * (tfjs artifacts + fetch.json). Every write goes to a temporary name inside the cache and is renamed into
- * place, and every path is checked to stay inside the cache.
+ * (tfjs artifacts + fetch.json), `models/<arch>/file-<sha256>-<dtype>/` (a checkpoint file converted), `onnx/<arch>/`
+ * (ONNX exports); `cacheContents` lists them, `removeFromCache` deletes them. Every write goes to a temporary name
+ * inside the cache and is renamed into place, and every path is checked to stay inside the cache.
  */
 import { CnnZooError, refuseTildePath } from '../errors.js';
 import { nodeModules } from '../platform.js';
 import type { WeightDtype } from '../artifacts/metadata.js';
 import type { PublishedCheckpoint } from './types.js';
+import type { FetchRecord } from './fetch.js';
+import { PUBLISHED } from './table.js';
 
 const node = nodeModules;
 
@@ -98,4 +101,86 @@ export async function publishDir(tmp: string, finalDir: string): Promise<void> {
 /** Remove a path inside the cache, ignoring absence. */
 export async function remove(p: string): Promise<void> {
   await (await node()).rm(p, { recursive: true, force: true });
+}
+
+/** One thing the cache holds (`cacheContents`). */
+export interface CacheEntry {
+  /**
+   * `model`: converted tfjs artifacts (with their `fetch.json`; an ONNX export beside them counts in its size);
+   * `onnx`: an ONNX export kept in the cache; `download`: a kept checkpoint file; `unfinished`: a download (`.part`)
+   * or a conversion (`.tmp-*`) that did not finish, or is still being written.
+   */
+  kind: 'model' | 'onnx' | 'download' | 'unfinished';
+  /** The architecture (a download's: that of its published checkpoint); undefined when unknown. */
+  arch?: string;
+  /** Relative to the cache root, `/`-separated. */
+  path: string;
+  bytes: number;
+  /** A converted model: the checkpoint it was converted from (`fetch.json`), its dtype and when. */
+  checkpoint?: string;
+  dtype?: string;
+  written?: string;
+  /** Why `removeFromCache` leaves it (a fetch holds its lock, or it was written in the last minutes). */
+  busy?: string;
+}
+
+/** How recently an unfinished conversion was written for it to count as still being written. */
+const BUSY_MS = 15 * 60_000;
+
+/** What the cache at `root` holds: converted models, ONNX exports, downloads and leftovers, by path. */
+export async function cacheContents(root: string): Promise<CacheEntry[]> {
+  const { readdir, readFile, lstat, join } = await node();
+  const list = async (dir: string): Promise<string[]> => (await readdir(dir).catch(() => [] as string[])).sort();
+  const size = async (p: string): Promise<number> => {
+    const s = await lstat(p).catch(() => undefined);
+    if (!s?.isDirectory()) return s?.size ?? 0;
+    let sum = 0;
+    for (const f of await list(p)) sum += await size(join(p, f));
+    return sum;
+  };
+  const recent = async (p: string): Promise<boolean> => Date.now() - ((await lstat(p).catch(() => undefined))?.mtimeMs ?? 0) < BUSY_MS;
+  const entries: CacheEntry[] = [];
+  for (const arch of await list(join(root, 'models'))) {
+    for (const name of await list(join(root, 'models', arch))) {
+      const dir = join(root, 'models', arch, name);
+      const path = `models/${arch}/${name}`;
+      if (name.startsWith('.tmp-')) {
+        entries.push({ kind: 'unfinished', arch, path, bytes: await size(dir), ...(await recent(dir) ? { busy: 'a conversion may still be writing it' } : {}) });
+        continue;
+      }
+      let record: Partial<FetchRecord> = {};
+      try { record = JSON.parse(await readFile(join(dir, 'fetch.json'), 'utf8')) as FetchRecord; } catch { /* listed without it */ }
+      entries.push({ kind: 'model', arch, path, bytes: await size(dir), ...(record.checkpoint ? { checkpoint: record.checkpoint } : {}),
+        ...(record.dtype ? { dtype: record.dtype } : {}), ...(record.fetchedAt ? { written: record.fetchedAt } : {}) });
+    }
+  }
+  for (const arch of await list(join(root, 'onnx'))) {
+    for (const name of await list(join(root, 'onnx', arch))) {
+      const file = join(root, 'onnx', arch, name);
+      const done = name.endsWith('.onnx');
+      entries.push({ kind: done ? 'onnx' : 'unfinished', arch, path: `onnx/${arch}/${name}`, bytes: await size(file),
+        ...(!done && await recent(file) ? { busy: 'an export may still be writing it' } : {}) });
+    }
+  }
+  const downloads = await list(join(root, 'downloads'));
+  for (const name of downloads) {
+    if (/\.(lock|takeover)$/.test(name)) continue;
+    const file = name.replace(/\.part$/, '');
+    const arch = PUBLISHED.find((c) => safeName(c.file) === file)?.arch;
+    const locked = downloads.includes(`${file}.lock`);
+    entries.push({ kind: name === file ? 'download' : 'unfinished', ...(arch ? { arch } : {}), path: `downloads/${name}`,
+      bytes: await size(join(root, 'downloads', name)), ...(locked ? { busy: `a fetch holds downloads/${file}.lock` } : {}) });
+  }
+  return entries;
+}
+
+/** Delete `entries` of the cache at `root`, except those busy; returns what was removed. */
+export async function removeFromCache(root: string, entries: readonly CacheEntry[]): Promise<CacheEntry[]> {
+  const removed: CacheEntry[] = [];
+  for (const e of entries) {
+    if (e.busy) continue;
+    await remove(await inCache(root, ...e.path.split('/')));
+    removed.push(e);
+  }
+  return removed;
 }

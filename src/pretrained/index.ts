@@ -14,6 +14,7 @@ export { fetchWeights, type HubOptions, type FetchResult, type FetchRecord } fro
 export { fetchWeightsBrowser } from './browser.js';
 export { checkpointFileOf, checkpointInMemory, convertCheckpointFile, importCheckpoint, isCheckpointFile, isCheckpointUrl, identifyCheckpointFile, withCheckpointReadsHeld, type CheckpointIdentity, type LocalCheckpoint, type LocalOptions } from './local.js';
 export type { DownloadProgress } from './download.js';
+export { cacheContents, cacheRoot, removeFromCache, type CacheEntry } from './cache.js';
 
 
 /** Node: the cached model directory; browsers: an IndexedDB IOHandler. Fetches and converts on first use. */

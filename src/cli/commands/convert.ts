@@ -82,7 +82,8 @@ async function convert(argv: string[], releaseReads: () => void): Promise<number
   // FILE }) convert it: with its publisher's preprocessing, build options and licence (it got the architecture's
   // defaults: torchvision's IMAGENET1K_V2 ResNets evaluate at a 232 px resize, not 256), and --arch may be left out.
   // Flags that set those facts convert it by them instead.
-  // A checkpoint path that is not there is said first (it was "convert is missing --from" when its bytes could not name it).
+  const inputSize = positiveInt(values['input-size'], 'input-size', usage), numClasses = positiveInt(values['num-classes'], 'num-classes', usage);
+  // A checkpoint path that is not there is said before what is missing (it was "convert is missing --from": no bytes named the format).
   for (const p of positionals) await stat(p).catch((e: unknown) => { throw unreadablePath(p, e); });
   const settingFlags = (['layout', 'input-size', 'num-classes', 'preprocess', 'npy-layout', 'licence', 'origin'] as const).filter((k) => values[k] !== undefined);
   const single = positionals.length === 1 && settingFlags.length === 0 ? positionals[0]! : undefined;
@@ -108,7 +109,7 @@ async function convert(argv: string[], releaseReads: () => void): Promise<number
   const t0 = performance.now();
   const { model, metadata, report } = single && id ? await convertCheckpointFile(arch, single, { dtype: values.dtype as WeightDtype }) : await convertCheckpoint({
     arch, from: from as SourceFormat, inputs: positionals, dtype: values.dtype as WeightDtype,
-    layout: values.layout, inputSize: positiveInt(values['input-size'], 'input-size', usage), numClasses: positiveInt(values['num-classes'], 'num-classes', usage),
+    layout: values.layout, inputSize, numClasses,
     preprocess: values.preprocess as PresetName | undefined, npyLayout: values['npy-layout'] as NpyLayout | undefined,
     licence: values.licence, origin: values.origin,
   });
