@@ -167,6 +167,9 @@ describe('CLI paper cuts', function () {
     const missing = inHome('classify', GRACE_HOPPER, '--weights', '~/nowhere');
     expect(missing.stderr).to.include('cnn-zoo: Nothing is at "~/nowhere" (~ is your home folder only where the shell expands it: unquoted, at the start of an argument).');
     cliSyntax(missing.stderr);
+    const cacheFlag = inHome('cache', '--cache', '~/models');
+    expect(cacheFlag.stderr.trim()).to.equal('cnn-zoo: Cannot use as the cache (--cache) "~/models": ~ is your home folder only in a shell, ' +
+      'and Node would make a folder named "~" in the working folder. Give the full path, or ~ unquoted at the start of an argument.');
 
     const { load } = await import('../src/index.js');
     const refused = async (call: () => Promise<unknown>): Promise<{ code?: string; message: string }> => {

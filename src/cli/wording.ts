@@ -24,6 +24,7 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/\bglobalPool only applies\b/g, '--global-pool only applies'],
   [/\bDrop globalPool\./g, 'Drop --global-pool.'],
   [/\bruntime: '(\w+)'/g, '--runtime $1'],
+  [/\(cacheDir\)/g, '(--cache)'],
   // A model without its classifier (weights saved with includeTop: false): its features are an API matter.
   [/\(built or saved with includeTop: false\)/g, '(its weights were saved without one)'],
   [/: (?:use embed\(\) or features\(\), or )?(?:load|evaluate) weights that have a classifier\./g, ': give --weights that have a classifier.'],
