@@ -98,6 +98,17 @@ export async function publishDir(tmp: string, finalDir: string): Promise<void> {
   }
 }
 
+/** The `fetch.json` of a cached model folder, when the folder also holds its model.json (else it is not finished). */
+export async function readRecord(dir: string): Promise<FetchRecord | undefined> {
+  const { readFile } = await node();
+  try {
+    const r = JSON.parse(await readFile(`${dir}/fetch.json`, 'utf8')) as FetchRecord;
+    return (await exists(`${dir}/model.json`)) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Remove a path inside the cache, ignoring absence. */
 export async function remove(p: string): Promise<void> {
   await (await node()).rm(p, { recursive: true, force: true });
@@ -129,7 +140,7 @@ const BUSY_MS = 15 * 60_000;
 
 /** What the cache at `root` holds: converted models, ONNX exports, downloads and leftovers, by path. */
 export async function cacheContents(root: string): Promise<CacheEntry[]> {
-  const { readdir, readFile, lstat, join } = await node();
+  const { readdir, lstat, join } = await node();
   const list = async (dir: string): Promise<string[]> => (await readdir(dir).catch(() => [] as string[])).sort();
   const size = async (p: string): Promise<number> => {
     const s = await lstat(p).catch(() => undefined);
@@ -148,10 +159,9 @@ export async function cacheContents(root: string): Promise<CacheEntry[]> {
         entries.push({ kind: 'unfinished', arch, path, bytes: await size(dir), ...(await recent(dir) ? { busy: 'a conversion may still be writing it' } : {}) });
         continue;
       }
-      let record: Partial<FetchRecord> = {};
-      try { record = JSON.parse(await readFile(join(dir, 'fetch.json'), 'utf8')) as FetchRecord; } catch { /* listed without it */ }
-      entries.push({ kind: 'model', arch, path, bytes: await size(dir), ...(record.checkpoint ? { checkpoint: record.checkpoint } : {}),
-        ...(record.dtype ? { dtype: record.dtype } : {}), ...(record.fetchedAt ? { written: record.fetchedAt } : {}) });
+      const record = await readRecord(dir);
+      entries.push(record ? { kind: 'model', arch, path, bytes: await size(dir), checkpoint: record.checkpoint, dtype: record.dtype, written: record.fetchedAt }
+        : { kind: 'unfinished', arch, path, bytes: await size(dir) }); // no model.json and fetch.json: not a finished conversion
     }
   }
   for (const arch of await list(join(root, 'onnx'))) {

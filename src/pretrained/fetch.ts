@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { WEIGHT_DTYPES, type CnnZooMetadata, type WeightDtype } from '../artifacts/metadata.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { convertDownloaded } from './convert-download.js';
-import { cacheRoot, downloadPath, exists, inCache, makeCacheDir, modelDir, publishDir, remove, tempDirFor } from './cache.js';
+import { cacheRoot, downloadPath, exists, inCache, makeCacheDir, modelDir, publishDir, readRecord, remove, tempDirFor } from './cache.js';
 import { downloadToPart, htmlPage, notACheckpoint, type DownloadOptions } from './download.js';
 import { expectedHash, type ExpectedOptions } from './expected.js';
 import { withCacheLock } from './lock.js';
@@ -100,15 +100,6 @@ export function checkFetchable(c: PublishedCheckpoint, mirror: string | undefine
   if (c.manual && !mirror) throw new CnnZooError(`${c.arch} (${checkpointId(c)}) cannot be downloaded automatically: ${c.manual}. Source: ${c.url}`, 'MANUAL_DOWNLOAD');
 }
 
-export async function readRecord(dir: string): Promise<FetchRecord | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  try {
-    const r = JSON.parse(await readFile(`${dir}/fetch.json`, 'utf8')) as FetchRecord;
-    return (await exists(`${dir}/model.json`)) ? r : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The report on a cached download whose hash is not the published one: which file, both hashes, what to do. */
 function cachedMismatch(path: string, hex: string, expected: Expected): CnnZooError {

@@ -9,9 +9,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, tildeHint } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
-import { checkDtype, cacheConverted, readRecord, type FetchRecord, type HubOptions } from './fetch.js';
+import { checkDtype, cacheConverted, type FetchRecord, type HubOptions } from './fetch.js';
 import { saveConverted } from '../artifacts/save.js';
-import { cacheRoot, exists, inCache, makeCacheDir, modelDir, remove, safeName } from './cache.js';
+import { cacheRoot, exists, inCache, makeCacheDir, modelDir, readRecord, remove, safeName } from './cache.js';
 import { downloadToPart, htmlPage, notACheckpoint } from './download.js';
 import { withCacheLock } from './lock.js';
 import { convertDownloaded } from './convert-download.js';

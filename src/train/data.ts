@@ -86,13 +86,14 @@ export async function readImageFolder(dir: string, role: Role = 'data'): Promise
   return { classes, items, unused };
 }
 
-/** The names of a train/val/test split's folders. */
+/** The names of a train/val/test split's folders, and of its training part. */
 const SPLIT_NAME = /^(train(ing)?|val|valid|validation|test)$/i;
+const TRAIN_NAME = /^train(ing)?$/i;
 
 /** Of a train/val split's folder names: the one to train on (train, else the first) and a held-out one (val, test), if any. */
 function split(names: readonly string[]): { train: string; held?: string } {
-  const train = names.find((n) => /^train(ing)?$/i.test(n)) ?? names[0]!;
-  const held = names.find((n) => n !== train && SPLIT_NAME.test(n) && !/^train(ing)?$/i.test(n));
+  const train = names.find((n) => TRAIN_NAME.test(n)) ?? names[0]!;
+  const held = names.find((n) => n !== train && SPLIT_NAME.test(n) && !TRAIN_NAME.test(n));
   return held ? { train, held } : { train };
 }
 

@@ -11,7 +11,8 @@ import { archName, checkOutFolder, cliWeights, parse, positiveInt } from '../arg
 export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|random] [--fine-tune N] [--fine-tune-epochs 2] [--epochs 20] ' +
   '[--augment 2] [--validation-split 0.2 | --validation-data DIR] [--skip-unreadable] [--batch 32] [--learning-rate 0.001] [--fine-tune-learning-rate 1e-5] [--seed 1] [--input-size N] ' +
   '[--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
-  '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...). The head trains on the frozen\n' +
+  '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...; images in a class\'s sub-folders count);\n' +
+  '  what is not used (stray files, folders without images, non-images) is listed. The head trains on the frozen\n' +
   '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
   '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). --threads: wasm\'s threads (ResNet fine-tuning\n' +
   '  is 1.5x faster on 2 than on 1). --input-size: train (and later classify) at that square size instead of the\n' +
@@ -120,7 +121,7 @@ const WHY: Record<UnusedEntry['why'], [string, string]> = {
 };
 
 /** What a data folder holds that is not trained on, a line per reason (at most 3 paths each). */
-export function unusedLines(unused: readonly UnusedEntry[], dir: string): string[] {
+function unusedLines(unused: readonly UnusedEntry[], dir: string): string[] {
   const lines: string[] = [];
   for (const [why, [what, note]] of Object.entries(WHY) as [UnusedEntry['why'], [string, string]][]) {
     const paths = unused.filter((u) => u.why === why).map((u) => u.path);
