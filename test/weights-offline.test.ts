@@ -282,6 +282,20 @@ describe('weights without internet', function () {
     }
     expect(lines.join('\n')).to.include(`${int8} is cnn-zoo's ONNX export of tf_mobilenet_v2_100: converted with the classes, preprocessing and licence it carries.`);
     expect(lines.join('\n')).to.include(`cnn-zoo's ONNX export ${int8} (int8 QDQ weights), of the model with this metadata:\n  model:       tf_mobilenet_v2_100 at 96 px, 3 outputs\n  classes:     3: cat, dog, bird`);
+    // cnn-zoo classify --weights FILE says that the int8 file's weights run (they said: its origin's float32).
+    lines.length = 0;
+    console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+    const cacheEnv = process.env.CNN_ZOO_CACHE;
+    process.env.CNN_ZOO_CACHE = hub.cacheDir;
+    try {
+      expect(await (await import('../src/cli/commands/classify.js')).run([photos[0]!, '--weights', int8, '--top', '1'])).to.equal(0);
+    } finally {
+      console.log = log;
+      if (cacheEnv === undefined) delete process.env.CNN_ZOO_CACHE;
+      else process.env.CNN_ZOO_CACHE = cacheEnv;
+    }
+    expect(lines.slice(0, 2)).to.deep.equal(["tf_mobilenet_v2_100 (trained on tf_mobilenet_v2_100's tflite, int8 QDQ ONNX export) on onnxruntime-node (CPU)",
+      `${photos[0]}  (tf_mobilenet_v2_100, trained on tf_mobilenet_v2_100's tflite, int8 QDQ ONNX export)`]);
     // eval, verify and export --weights FILE name its model too (they said: needs a model name).
     const { modelAndWeightsArgs } = await import('../src/cli/args.js');
     expect(await modelAndWeightsArgs(undefined, int8)).to.deep.equal({ name: 'tf_mobilenet_v2_100', weights: int8 });

@@ -40,6 +40,10 @@ export interface RuntimeContext {
   onnxFile?: { path: string; as: string };
 }
 
+/** The storage of cnn-zoo's ONNX export that onnxruntime runs as stored for a model ('int8 QDQ', ...): the CLI's header says it. */
+const runsExport = new WeakMap<ZooModel, string>();
+export function exportRunAsStored(zoo: ZooModel): string | undefined { return zoo.runtime === 'tfjs' ? undefined : runsExport.get(zoo); }
+
 /** What the model runs on, for the one line load() prints. */
 export interface RuntimeResult { runtime: 'onnxruntime' | 'tfjs'; detail: string }
 
@@ -75,6 +79,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
     throw e;
   }
   zoo.useOnnxRuntime({ name: ORT_PACKAGE, main, open: (m) => OnnxSession.create(ort, m) });
+  if (ctx.onnxFile && isNode) runsExport.set(zoo, ctx.onnxFile.as);
   const version = ort.env?.versions?.common;
   const from = ctx.onnxFile && isNode ? `the file itself, ${ctx.onnxFile.as} weights` : main.source.startsWith('memory') ? `exported in ${main.source}` : `exported to ${main.source}`;
   return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${from}` };

@@ -7,7 +7,7 @@ import type { ClassPrediction } from '../../api/predictions.js';
 import { DEFAULT_ARCH } from '../../artifacts/shipped.js';
 import { isWeightsSelector } from '../../pretrained/index.js';
 import { startBackend } from '../backend.js';
-import { checkRuntime } from '../../api/runtime.js';
+import { checkRuntime, exportRunAsStored } from '../../api/runtime.js';
 import { HEIC_FILE, IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { unreadableImageFile } from '../../image/decode.js';
 import { cliWording } from '../wording.js';
@@ -98,7 +98,9 @@ export async function run(argv: string[]): Promise<number> {
   const model = arch ? await load(arch, values.weights ? { weights: cliWeights(values.weights), ...hub } : hub)
     : values.weights ? await load(/^(?:[a-z]+:\/\/|~)/i.test(values.weights) ? values.weights : resolve(values.weights), hub) : await load(DEFAULT_ARCH, hub);
   const runtime = model.runtime === 'tfjs' ? `${backend.name} (${backend.detail})` : `${model.runtime} (CPU)`;
-  const source = model.metadata && model.metadata.source.format !== 'random' ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format} ${model.metadata.dtype}` : 'random weights';
+  // cnn-zoo's ONNX export run as stored: its weights are the file's (int8, float16), not the dtype they were converted to.
+  const stored = exportRunAsStored(model);
+  const source = model.metadata && model.metadata.source.format !== 'random' ? `${model.metadata.training ? `trained on ${model.metadata.training.base.arch}'s ` : ''}${model.metadata.source.format}${stored ? `, ${stored} ONNX export` : ` ${model.metadata.dtype}`}` : 'random weights';
   const results: { image: string; model: string; backend: string; top: ClassPrediction[] }[] = [];
   if (!values.json) console.log(`${model.name} (${source}) on ${runtime}${size.inputSize ? `, at ${model.preprocessing.size} px` : ''}${size.globalPool ? ', global average pool' : ''}`);
   try {
