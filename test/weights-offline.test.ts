@@ -262,6 +262,13 @@ describe('weights without internet', function () {
     const e = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
     for (const p of top) expect(p.probability).to.be.closeTo(e[p.index]! / e.reduce((a, b) => a + b, 0), 1e-6);
     fast.dispose();
+    // Its own size asked for (cnn-zoo classify --input-size 96) runs it too; another size is a model the file is not.
+    const sized = await load(int8, { hub, inputSize: 96 });
+    expect([sized.runtime, runtimeCounts().exports], 'at its own size').to.deep.equal(['onnxruntime-node', exportsBefore]);
+    sized.dispose();
+    const other = await load(int8, { hub, inputSize: 128 });
+    expect([other.runtime, other.preprocessing.size, runtimeCounts().exports], 'at 128 px').to.deep.equal(['onnxruntime-node', 128, exportsBefore + 1]);
+    other.dispose();
     // On another architecture it is refused by name; a new head goes on it like on a folder.
     const wrong = await rejection(load('resnet18', { weights: file, hub }));
     expect([wrong.code, wrong.message]).to.deep.equal(['WRONG_ARCH', `${file} is cnn-zoo's ONNX export of tf_mobilenet_v2_100, not of resnet18: use it with that ` +

@@ -229,7 +229,8 @@ function runsAsExported(id: CheckpointIdentity, file: string, model: tf.LayersMo
   const io = id.exportedIo;
   if (!id.exported || !id.exportedAs || !io || io.outputs.length !== 1 || io.outputs[0]!.name !== 'logits') return undefined;
   if (io.input.name !== 'input' || io.input.layout !== 'NHWC') return undefined;
-  if ((['inputSize', 'includeTop', 'pooling', 'numClasses', 'globalPool'] as const).some((k) => opts[k] !== undefined)) return undefined;
+  // An inputSize builds the model at that size: the file runs when it is the file's (the shapes below).
+  if ((['includeTop', 'pooling', 'numClasses', 'globalPool'] as const).some((k) => opts[k] !== undefined)) return undefined;
   const want = model.inputs[0]!.shape.slice(1).join();
   return io.input.shape.slice(1).join() === want ? { path: file, as: id.exportedAs } : undefined;
 }
