@@ -26,6 +26,7 @@ import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc } from '../src/parity/run.js';
 import { sniffCheckpointFormat } from '../src/checkpoints/sniff.js';
 import { fetchWeights, importCheckpoint, resolveCheckpoint, PUBLISHED, type PublishedCheckpoint } from '../src/pretrained/index.js';
+import { heldCheckpointBytes } from '../src/pretrained/local.js';
 import { fixturePath, SHARED } from './helpers/shared.js';
 
 const SQUEEZE_PTH = join(SHARED, 'fixtures', 'checkpoints', 'squeezenet1_1.pth');
@@ -315,11 +316,13 @@ describe('weights without internet', function () {
     }
     const { verify } = await import('../src/parity/verify.js');
     // eval, export and verify --weights FILE read the file once: they read it to name its model, then again to load it.
+    // What each progress line found held: verify's fixture and image runs come after the load, without the file's bytes.
+    const heldAt: [string, number][] = [];
     const cli = async (command: string, args: string[]) => {
       const { run } = await import(`../src/cli/commands/${command}.js`) as { run: (argv: string[]) => Promise<number> };
       const [log, err] = [console.log, process.stderr.write];
       console.log = () => {};
-      process.stderr.write = () => true;
+      process.stderr.write = (line: string | Uint8Array) => { heldAt.push([`${command}:${String(line).trim()}`, heldCheckpointBytes()]); return true; };
       try {
         return await run(args);
       } finally {
@@ -331,6 +334,7 @@ describe('weights without internet', function () {
       ['verify', ['--images', images, '--fixtures', noFixtures]]] as const) {
       expect(await readsOf(int8, async () => expect(await cli(command, ['--weights', int8, ...args]), command).to.equal(0)), `reads of the file by ${command}`).to.equal(1);
     }
+    expect(heldAt.filter(([line]) => line.startsWith('verify:'))).to.deep.equal([['verify:agreement: 3/3 images', 0]]);
     // Probabilities: float file 9.5e-7 apart; int8, whose activations onnxruntime also rounds to uint8, 0.016.
     for (const [f, bound] of [[file, 1e-5], [int8, 0.05]] as const) {
       const w = (await verify('tf_mobilenet_v2_100', { weights: f, images, fixtureDirs: [] })).weights!;

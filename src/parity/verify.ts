@@ -14,6 +14,7 @@ import { modelWithWeights } from '../api/weights.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { openDataset } from '../eval/dataset.js';
 import { identifyCheckpointFile, isCheckpointFile, withCheckpointReadsHeld } from '../pretrained/index.js';
+import { forgetCheckpointReads } from '../pretrained/local.js';
 import { loadFixture, type Fixture } from './fixture.js';
 import { maxRelError, nchwToNhwc, runParity, top5Agree } from './run.js';
 import { agreement, runtimeFor, type Agreement } from './agreement.js';
@@ -177,6 +178,8 @@ async function checkWeights(name: string, weights: string, opts: VerifyOptions):
     } catch (e) {
       model.dispose();
       throw e;
+    } finally {
+      forgetCheckpointReads(); // loaded: the file's bytes are not needed by the runs that follow (the CLI's hold stays open)
     }
   });
   try {

@@ -135,6 +135,19 @@ export function holdCheckpointReads(): () => void {
   return () => { if (onceRead === mine) onceRead = undefined; };
 }
 
+/**
+ * Let go of the bytes held so far while the hold stays open: for work that goes on long after its file was loaded
+ * (`cnn-zoo verify --weights FILE` runs fixtures and images after it; VGG-19's checkpoint is 548 MiB).
+ */
+export function forgetCheckpointReads(): void { onceRead?.clear(); }
+
+/** Bytes of checkpoint files held now by an open `holdCheckpointReads` (tests count them). */
+export function heldCheckpointBytes(): number {
+  let n = 0;
+  for (const b of onceRead?.values() ?? []) n += b.byteLength;
+  return n;
+}
+
 /** `work` under `holdCheckpointReads`, released when it ends (returns or throws). */
 export async function withCheckpointReadsHeld<T>(work: () => Promise<T>): Promise<T> {
   const release = holdCheckpointReads();
