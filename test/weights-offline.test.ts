@@ -238,7 +238,11 @@ describe('weights without internet', function () {
     const int8 = join(dir, 'pets-int8.onnx');
     const photos = ['cat.bmp', 'hot_dog.jpg', 'bird.bmp', 'owl.jpg', 'parrot.jpg'].map((f) => join(SHARED, 'images', f));
     const batches = async function* () { yield await clf.preprocess(photos); };
-    writeFileSync(int8, await exportOnnx(folded, { int8: await calibrateInt8(folded, batches()) }));
+    const int8Options = { int8: await calibrateInt8(folded, batches()) };
+    writeFileSync(int8, await exportOnnx(folded, int8Options));
+    // With its feature maps (cnn-zoo export --features), NCHW (--nchw): run as stored too, features() from the file.
+    const mapsInt8 = join(dir, 'pets-maps-int8.onnx');
+    writeFileSync(mapsInt8, await exportOnnx(folded, { ...int8Options, outputs: 'features', layout: 'NCHW' }));
     folded.dispose();
     const hub = { cacheDir: join(dir, 'cache') };
     // Float: the folded batch norm read back as such (measured 3.2e-6 of the logits' range); fp16: its weights'
@@ -263,6 +267,27 @@ describe('weights without internet', function () {
     const e = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
     for (const p of top) expect(p.probability).to.be.closeTo(e[p.index]! / e.reduce((a, b) => a + b, 0), 1e-6);
     fast.dispose();
+    const maps = await load(mapsInt8, { hub });
+    const mapsSession = await ort.InferenceSession.create(mapsInt8);
+    const nchw = tf.tidy(() => x.transpose([0, 3, 1, 2]));
+    const stored = await mapsSession.run({ input: new ort.Tensor('float32', await nchw.data() as Float32Array, nchw.shape) });
+    await mapsSession.release();
+    nchw.dispose();
+    const got = await maps.features(img, { stages: [3, 1] });
+    const top1 = await maps.classify(img, { topK: 1 });
+    expect(runtimeCounts().exports, 'exports made for the file with feature maps').to.equal(exportsBefore);
+    expect(got.map((f) => [f.layer, f.shape])).to.deep.equal([3, 1].map((i) => [maps.stages[i]!.layer, (() => {
+      const [n, c, h, w] = stored[`features/${maps.stages[i]!.layer}`]!.dims;
+      return [n, h, w, c];
+    })()]));
+    for (const f of got) {
+      const t = stored[`features/${f.layer}`]!;
+      const want = tf.tidy(() => tf.tensor4d(t.data as Float32Array, t.dims as [number, number, number, number]).transpose([0, 2, 3, 1]).dataSync());
+      expect(Array.from(f.data), f.layer).to.deep.equal(Array.from(want));
+    }
+    const storedLogits = stored.logits!.data as Float32Array;
+    expect(top1[0]!.index).to.equal(storedLogits.indexOf(Math.max(...storedLogits)));
+    maps.dispose();
     // Its own size asked for (cnn-zoo classify --input-size 96) runs it too; another size is a model the file is not.
     const sized = await load(int8, { hub, inputSize: 96 });
     expect([sized.runtime, runtimeCounts().exports], 'at its own size').to.deep.equal(['onnxruntime-node', exportsBefore]);

@@ -223,16 +223,18 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
 
 /**
  * cnn-zoo's ONNX export given as weights, when onnxruntime can run the file itself: it computes what the built model
- * does (one output, its logits; NHWC input "input" of the model's size; no option that builds the model otherwise).
+ * does (its logits first, then any feature maps, `--features`; input "input" of the model's size, NHWC or NCHW; no
+ * option that builds the model otherwise).
  */
 function runsAsExported(id: CheckpointIdentity, file: string, model: tf.LayersModel, opts: LoadModelOptions): RuntimeContext['onnxFile'] {
   const io = id.exportedIo;
-  if (!id.exported || !id.exportedAs || !io || io.outputs.length !== 1 || io.outputs[0]!.name !== 'logits') return undefined;
-  if (io.input.name !== 'input' || io.input.layout !== 'NHWC') return undefined;
+  if (!id.exported || !id.exportedAs || !io || io.outputs[0]?.name !== 'logits') return undefined;
+  if (io.input.name !== 'input' || (io.input.layout !== 'NHWC' && io.input.layout !== 'NCHW')) return undefined;
   // An inputSize builds the model at that size: the file runs when it is the file's (the shapes below).
   if ((['includeTop', 'pooling', 'numClasses', 'globalPool'] as const).some((k) => opts[k] !== undefined)) return undefined;
-  const want = model.inputs[0]!.shape.slice(1).join();
-  return io.input.shape.slice(1).join() === want ? { path: file, as: id.exportedAs } : undefined;
+  const [h, w, c] = model.inputs[0]!.shape.slice(1);
+  const want = (io.input.layout === 'NCHW' ? [c, h, w] : [h, w, c]).join();
+  return io.input.shape.slice(1).join() === want ? { path: file, as: id.exportedAs, io } : undefined;
 }
 
 /** `zoo` put on its runtime (src/api/runtime.ts), with the one line that says what runs when load() chose it. */

@@ -17,6 +17,7 @@ import { isNode, nodeModules } from '../platform.js';
 import type { WeightsSource } from '../artifacts/read.js';
 import { ORT_PACKAGE, OnnxSession, importOnnxRuntime, missingRuntimeError, type RuntimeName } from '../onnx/runtime.js';
 import { cacheRoot, onnxCachePath } from '../pretrained/cache.js';
+import type { OnnxIo } from '../onnx/export.js';
 import type { ZooModel } from './zoo-model.js';
 
 export const RUNTIMES: readonly RuntimeName[] = ['auto', 'onnxruntime', 'tfjs'];
@@ -34,10 +35,11 @@ export interface RuntimeContext {
   /** The cache directory (`hub.cacheDir`, else $CNN_ZOO_CACHE, else ~/.cache/cnn-zoo). */
   cacheDir?: string;
   /**
-   * cnn-zoo's ONNX export that the weights were read from, when it computes what `model` does (its logits, NHWC, at
-   * the model's size): onnxruntime runs the file itself, its int8 or float16 weights as stored, instead of an export.
+   * cnn-zoo's ONNX export that the weights were read from, when it computes what `model` does (its logits at the
+   * model's size; NHWC or NCHW, feature maps beside them): onnxruntime runs the file itself, its int8 or float16 weights
+   * as stored, instead of an export.
    */
-  onnxFile?: { path: string; as: string };
+  onnxFile?: { path: string; as: string; io: OnnxIo };
 }
 
 /** The storage of cnn-zoo's ONNX export that onnxruntime runs as stored for a model ('int8 QDQ', ...): the CLI's header says it. */
@@ -71,7 +73,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   }
   let main: OnnxSession;
   try {
-    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path)
+    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io)
       : await OnnxSession.create(ort, zoo.model, {}, ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
   } catch (e) {
     // 'auto' keeps tfjs for a model the export does not cover (a custom layer of the user's).

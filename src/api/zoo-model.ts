@@ -133,11 +133,16 @@ export class ZooModel {
     return s;
   }
 
-  /** `model` on a chunk of preprocessed images, on this model's runtime; outputs as plain data. */
-  private async forward({ data, n }: { data: Float32Array; n: number }, model: tf.LayersModel): Promise<OrtOutput[]> {
+  /**
+   * `model` on a chunk of preprocessed images, on this model's runtime; outputs as plain data. `stored`: the feature
+   * maps of `model`'s outputs' layers, when onnxruntime runs an export file that has them as outputs (`--features`).
+   */
+  private async forward({ data, n }: { data: Float32Array; n: number }, model: tf.LayersModel, stored?: readonly string[]): Promise<OrtOutput[]> {
     const s = this.preprocessing.size;
     if (this.ort) {
       checkInputShape(this.model, [n, s, s, 3]);
+      const outputs = stored && this.ort.main.outputsOf(stored);
+      if (outputs) return this.ort.main.run(data, [n, s, s, 3], outputs);
       return (await this.session(model)).run(data, [n, s, s, 3]);
     }
     return this.predictArray({ data, n }, model, (outs) => Promise.all(outs.map(async (t) => ({ data: (await t.data()) as Float32Array, shape: t.shape }))));
@@ -337,7 +342,7 @@ export class ZooModel {
         fm = tf.model({ inputs: this.model.inputs, outputs: picks.map((i) => this.model.getLayer(all[i]!.layer).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
         this.featuresCache.set(key, fm);
       }
-      const outs = await this.forward(await this.inputArray(input), fm);
+      const outs = await this.forward(await this.inputArray(input), fm, picks.map((i) => all[i]!.layer));
       return outs.map((t, j) => ({ layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: t.data }));
     });
   }

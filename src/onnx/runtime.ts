@@ -10,7 +10,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
-import { exportOnnx, type OnnxExportOptions } from './export.js';
+import { exportOnnx, type OnnxExportOptions, type OnnxIo } from './export.js';
+import { transpose } from '../arrays.js';
 
 /** Which runtime `load()` runs a model on: `'auto'` picks the fastest installed (docs/PERFORMANCE.md). */
 export type RuntimeName = 'onnxruntime' | 'tfjs' | 'auto';
@@ -28,7 +29,7 @@ export const ORT_PACKAGE: 'onnxruntime-node' | 'onnxruntime-web' = isNode ? 'onn
 interface OrtTensor { data: unknown; dims: readonly number[] }
 interface OrtSession {
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 export interface OrtModule {
@@ -170,14 +171,30 @@ export interface OrtOutput { data: Float32Array; shape: number[] }
 /** One onnxruntime session of an exported graph: input NHWC float32, outputs in the graph's order. */
 export class OnnxSession {
   private released = false;
-  private constructor(private readonly ort: OrtModule, private readonly session: OrtSession, readonly source: string) {
+  /**
+   * `io`: the graph's input and outputs as its export described them, for a file run as stored (it may be NCHW and
+   * have feature-map outputs beside its logits); sessions of an export made here are NHWC with the model's outputs.
+   */
+  private constructor(private readonly ort: OrtModule, private readonly session: OrtSession, readonly source: string, private readonly io?: OnnxIo) {
     counts.sessions++;
     counts.open++;
   }
 
-  /** A session of an ONNX file as it is (cnn-zoo's export given as weights: its int8 or fp16 weights run as such). Node. */
-  static async open(ort: OrtModule, file: string): Promise<OnnxSession> {
-    return new OnnxSession(ort, await ort.InferenceSession.create(file, NODE_SESSION), file);
+  /**
+   * A session of an ONNX file as it is (cnn-zoo's export given as weights: its int8 or fp16 weights run as such), whose
+   * graph `io` describes. Node.
+   */
+  static async open(ort: OrtModule, file: string, io?: OnnxIo): Promise<OnnxSession> {
+    return new OnnxSession(ort, await ort.InferenceSession.create(file, NODE_SESSION), file, io);
+  }
+
+  /**
+   * The names of the outputs that give `layers`' feature maps in this graph, in that order, or undefined when one of
+   * them is not an output (a file run as stored holds those that its export was asked for).
+   */
+  outputsOf(layers: readonly string[]): string[] | undefined {
+    const names = layers.map((layer) => this.io?.outputs.find((o) => o.layer === layer && o.name !== 'logits')?.name);
+    return names.every((n): n is string => n !== undefined) ? names : undefined;
   }
 
   /** A session of `model` exported with `options`, from `cache` when given (written there on first use). */
@@ -201,13 +218,23 @@ export class OnnxSession {
     }
   }
 
-  /** Run on `n` images (NHWC `data`); every output as a Float32Array with its shape. */
-  async run(data: Float32Array, shape: readonly number[]): Promise<OrtOutput[]> {
+  /**
+   * Run on `n` images (NHWC `data` of NHWC `shape`); the outputs named by `outputs` (default: every output, or a
+   * stored file's logits) as Float32Arrays with their shapes, feature maps NHWC whatever the graph's layout.
+   */
+  async run(data: Float32Array, shape: readonly number[], outputs?: readonly string[]): Promise<OrtOutput[]> {
     if (this.released) throw new CnnZooError('This model was disposed; load it again.', 'DISPOSED');
-    const out = await this.session.run({ input: new this.ort.Tensor('float32', data, shape) });
-    return this.session.outputNames.map((name) => {
+    const nchw = this.io?.input.layout === 'NCHW';
+    const input = nchw ? new this.ort.Tensor('float32', transpose(data, shape, [0, 3, 1, 2]), [shape[0]!, shape[3]!, shape[1]!, shape[2]!])
+      : new this.ort.Tensor('float32', data, shape);
+    const fetch = outputs ?? (this.io ? ['logits'] : undefined);
+    const out = fetch ? await this.session.run({ input }, fetch) : await this.session.run({ input });
+    return (fetch ?? this.session.outputNames).map((name) => {
       const t = out[name]!;
-      return { data: t.data as Float32Array, shape: [...t.dims] };
+      const d = t.data as Float32Array;
+      const layout = this.io?.outputs.find((o) => o.name === name)?.layout;
+      if (layout === 'NCHW' && t.dims.length === 4) return { data: transpose(d, t.dims, [0, 2, 3, 1]), shape: [t.dims[0]!, t.dims[2]!, t.dims[3]!, t.dims[1]!] };
+      return { data: d, shape: [...t.dims] };
     });
   }
 
