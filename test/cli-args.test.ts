@@ -26,6 +26,21 @@ describe('CLI model arguments', function () {
     expect([labels.status, labels.stderr]).to.deep.equal([1, 'cnn-zoo: Cannot read labels file /no/such/labels.txt: it is not there.\n']);
   });
 
+  it('`eval --runtime onnxruntime` evaluates on onnxruntime (as classify runs): the same accuracy as tfjs; --backend with it is refused', () => {
+    const data = join(SHARED, 'imagenet', 'val-subset');
+    const [tfjs, ort] = [[], ['--runtime', 'onnxruntime']].map((flags) => cli('eval', 'tf_mobilenet_v2_100', '--data', data, '--limit', '8', ...flags));
+    expect(tfjs.status, tfjs.stderr).to.equal(0);
+    expect(ort.status, ort.stderr).to.equal(0);
+    expect(tfjs.stdout).to.match(/input 224 px, backend wasm, batch 16\n/);
+    expect(ort.stdout).to.match(/input 224 px, runtime onnxruntime-node, batch 16\n/);
+    const accuracy = (out: string) => /top-1 [\d.]+%  top-5 [\d.]+%  \(8 of 8 images evaluated/.exec(out)?.[0];
+    expect(accuracy(ort.stdout)).to.be.a('string').and.equal(accuracy(tfjs.stdout));
+    const both = cli('eval', 'tf_mobilenet_v2_100', '--data', data, '--runtime', 'onnxruntime', '--backend', 'cpu');
+    expect([both.status, both.stderr.split('\n')[0]]).to.deep.equal([1, 'cnn-zoo: --backend is tfjs\'s; --runtime onnxruntime runs on onnxruntime. Give one of them.']);
+    const unknown = cli('eval', 'tf_mobilenet_v2_100', '--data', data, '--runtime', 'ort');
+    expect([unknown.status, unknown.stderr]).to.deep.equal([1, 'cnn-zoo: --runtime must be tfjs, onnxruntime or auto, got "ort".\n']);
+  });
+
   it('`eval --input-size N` evaluates the weights at that size, preprocessed to it', () => {
     const r = cli('eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '4', '--input-size', '160');
     expect(r.status, r.stderr).to.equal(0);

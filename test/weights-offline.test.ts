@@ -27,6 +27,8 @@ import { maxRelError, nchwToNhwc } from '../src/parity/run.js';
 import { sniffCheckpointFormat } from '../src/checkpoints/sniff.js';
 import { fetchWeights, importCheckpoint, resolveCheckpoint, PUBLISHED, type PublishedCheckpoint } from '../src/pretrained/index.js';
 import { heldCheckpointBytes } from '../src/pretrained/local.js';
+import { openDataset } from '../src/eval/dataset.js';
+import { evaluate } from '../src/eval/evaluate.js';
 import { fixturePath, SHARED } from './helpers/shared.js';
 
 const SQUEEZE_PTH = join(SHARED, 'fixtures', 'checkpoints', 'squeezenet1_1.pth');
@@ -360,6 +362,32 @@ describe('weights without internet', function () {
       expect(await readsOf(int8, async () => expect(await cli(command, ['--weights', int8, ...args]), command).to.equal(0)), `reads of the file by ${command}`).to.equal(1);
     }
     expect(heldAt.filter(([line]) => line.startsWith('verify:'))).to.deep.equal([['verify:agreement: 3/3 images', 0]]);
+    // evaluate(zooModel) measures what classify runs: the int8 file as stored (cnn-zoo eval --runtime onnxruntime);
+    // cnn-zoo eval on tfjs says that it evaluates the file's weights dequantized.
+    const asStored = await load(int8, { hub });
+    const exportsThen = runtimeCounts().exports;
+    const ds = await openDataset(images, { classes: ['cat', 'dog', 'bird'] });
+    const evaluated = await evaluate(asStored, ds);
+    const tops = await asStored.classify(ds.items.map((it) => it.path), { topK: 1 }) as { index: number }[][];
+    expect([evaluated.backend, evaluated.evaluated, runtimeCounts().exports - exportsThen]).to.deep.equal(['onnxruntime-node', 3, 0]);
+    expect(evaluated.top1).to.be.closeTo(100 * ds.items.filter((it, i) => tops[i]![0]!.index === it.label).length / 3, 1e-9);
+    asStored.dispose();
+    const said: string[] = [];
+    const errWrite = process.stderr.write;
+    console.log = (...a: unknown[]) => { said.push(a.join(' ')); };
+    process.stderr.write = () => true; // the progress bar
+    try {
+      for (const flags of [[], ['--runtime', 'onnxruntime']]) {
+        expect(await (await import('../src/cli/commands/eval.js')).run(['--weights', int8, '--data', images, ...flags])).to.equal(0);
+      }
+    } finally {
+      console.log = log;
+      process.stderr.write = errWrite;
+    }
+    expect(said.filter((l) => /^model |note: /.test(l))).to.deep.equal([
+      `model tf_mobilenet_v2_100 (weights: ${int8}), input 96 px, backend wasm, batch 16`,
+      `  note: ${int8} stores int8 QDQ weights; tfjs evaluates them dequantized to float32. --runtime onnxruntime evaluates the file as stored.`,
+      `model tf_mobilenet_v2_100 (weights: ${int8}), input 96 px, runtime onnxruntime-node (the file as stored, int8 QDQ weights), batch 16`]);
     // Probabilities: float file 9.5e-7 apart; int8, whose activations onnxruntime also rounds to uint8, 0.016.
     for (const [f, bound] of [[file, 1e-5], [int8, 0.05]] as const) {
       const w = (await verify('tf_mobilenet_v2_100', { weights: f, images, fixtureDirs: [] })).weights!;

@@ -10,7 +10,7 @@ import { countFlops, countParams } from '../zoo/count.js';
 import { announce, ensureBackend, noteUnchosenBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { HUB_KINDS, HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
-import { checkpointFileOf, identifyCheckpointFile, type CheckpointIdentity } from '../pretrained/index.js';
+import { checkpointFileOf, identifyCheckpointFile, isCheckpointFile, type CheckpointIdentity } from '../pretrained/index.js';
 import { holdCheckpointReads } from '../pretrained/local.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { toInference } from '../inference/index.js';
@@ -208,7 +208,15 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   } else {
     spec = getSpec(name);
     await startBackend();
-    ({ model, source, shipped } = await modelAndWeights(spec, opts));
+    const file = typeof opts.weights === 'string' && await isCheckpointFile(opts.weights) ? opts.weights : undefined;
+    const release = file ? holdCheckpointReads() : () => {}; // read once: to convert it, then to see whether it is cnn-zoo's export
+    try {
+      ({ model, source, shipped } = await modelAndWeights(spec, opts));
+      const id = file ? await identifyCheckpointFile(file) : undefined;
+      if (file && id) onnxFile = runsAsExported(id, file, model, opts);
+    } finally {
+      release();
+    }
   }
   const meta = modelMetadata(model);
   const inference = opts.inference ?? (meta?.includeTop !== false && opts.includeTop !== false && opts.numClasses === undefined);

@@ -50,7 +50,17 @@ const DEFAULT_BATCH = 8;
 const CLASSIFY_OPTIONS = ['topK', 'batchSize'] as const satisfies readonly (keyof ClassifyOptions)[];
 
 
+/**
+ * The model's outputs on `n` preprocessed images (NHWC `data`) on its runtime: `evaluate(zooModel, dataset)` measures
+ * what classify runs (an int8 ONNX export as stored). Not part of the package's API (a static block sets it).
+ */
+export let runOnRuntime: (zoo: ZooModel, data: Float32Array, n: number) => Promise<OrtOutput[]>;
+
 export class ZooModel {
+  static {
+    runOnRuntime = (zoo, data, n) => zoo.inFlight('evaluate', () => zoo.forward({ data, n }, zoo.model));
+  }
+
   /** The tfjs model (use it for training, saving, or raw `predict` on preprocessed NHWC input). */
   readonly model: tf.LayersModel;
   readonly card: ModelCard;

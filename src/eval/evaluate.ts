@@ -14,6 +14,7 @@ import type { DatasetItem, DatasetProblem, ImageDataset } from './dataset.js';
 import { modelSettings } from './model-settings.js';
 import { hasClassifier, noClassifier } from '../zoo/heads.js';
 import { AccuracyMeter, topK, type ClassAccuracy } from './topk.js';
+import { ZooModel, runOnRuntime } from '../api/zoo-model.js';
 
 export interface EvaluateOptions {
   /** Images per forward pass (default 16). */
@@ -64,6 +65,7 @@ export interface EvalResult {
   batchSize: number;
   preprocess: PreprocessConfig;
   classOffset: number;
+  /** The tfjs backend, or the onnxruntime package a ZooModel ran on. */
   backend: string;
   seconds: number;
   /** Evaluated images per second, end to end (decode + preprocess + inference). */
@@ -92,8 +94,14 @@ async function loadBatch(items: DatasetItem[], cfg: PreprocessConfig): Promise<B
 const EVALUATE_OPTIONS = ['batchSize', 'limit', 'preprocess', 'classOffset', 'onProgress', 'name', 'weights'] as const satisfies
   readonly (keyof EvaluateOptions | 'name' | 'weights')[];
 
-/** Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. */
-export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
+/**
+ * Evaluates `model` on `dataset` (see the module comment). `model.name` is reported unless `name` is given. A
+ * `ZooModel` (from `load()`) runs on its runtime, as its `classify` does: on onnxruntime, its export (an int8 or
+ * float16 ONNX file given as weights: the file as stored); a `tf.LayersModel` on tfjs's backend.
+ */
+export async function evaluate(given: tf.LayersModel | ZooModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
+  const zoo = given instanceof ZooModel ? given : undefined;
+  const model = zoo ? zoo.model : given as tf.LayersModel;
   checkLayersModel('evaluate(model, dataset)', model, 'evaluate(zooModel.model, dataset)');
   if (typeof (dataset as ImageDataset | null)?.items !== 'object') {
     throw new CnnZooError(`evaluate(model, dataset): dataset comes from openDataset(dir), got ${shown(dataset)}.`, 'BAD_DATASET');
@@ -129,13 +137,17 @@ export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, opt
     if (good.length > 0) {
       const per = cfg.size * cfg.size * 3;
       const input = good.length === batch.items.length ? batch.input : packRows(batch.input, good, per);
-      const logits = tf.tidy(() => {
-        const out = model.predict(tf.tensor4d(input, [good.length, cfg.size, cfg.size, 3]));
-        const first = Array.isArray(out) ? out[0]! : out;
-        return first.reshape([good.length, -1]);
-      });
-      const values = await logits.data();
-      logits.dispose();
+      let values: Float32Array;
+      if (zoo) values = (await runOnRuntime(zoo, input, good.length))[0]!.data;
+      else {
+        const logits = tf.tidy(() => {
+          const out = model.predict(tf.tensor4d(input, [good.length, cfg.size, cfg.size, 3]));
+          const first = Array.isArray(out) ? out[0]! : out;
+          return first.reshape([good.length, -1]);
+        });
+        values = await logits.data() as Float32Array;
+        logits.dispose();
+      }
       const width = settings.numOutputs;
       good.forEach((itemIdx, row) => {
         const pred = topK(values.subarray(row * width, (row + 1) * width), 5, classOffset, numClasses);
@@ -151,7 +163,7 @@ export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, opt
   const s = meter.summary();
   return {
     kind: 'eval',
-    model: options.name ?? model.name,
+    model: options.name ?? zoo?.name ?? model.name,
     ...(options.weights !== undefined ? { weights: options.weights } : {}),
     dataset: dataset.name,
     datasetLayout: dataset.layout,
@@ -166,7 +178,7 @@ export async function evaluate(model: tf.LayersModel, dataset: ImageDataset, opt
     batchSize,
     preprocess: cfg,
     classOffset,
-    backend: tf.getBackend(),
+    backend: zoo && zoo.runtime !== 'tfjs' ? zoo.runtime : tf.getBackend(),
     seconds,
     imagesPerSec: seconds > 0 ? s.images / seconds : 0,
   };

@@ -7,7 +7,10 @@ import { evaluate } from '../../eval/evaluate.js';
 import { modelSettings } from '../../eval/model-settings.js';
 import type { PreprocessConfig } from '../../image/types.js';
 import { modelWithWeights } from '../../api/weights.js';
-import { withCheckpointReadsHeld } from '../../pretrained/local.js';
+import { identifyCheckpointFile, isCheckpointFile, withCheckpointReadsHeld } from '../../pretrained/local.js';
+import { load } from '../../api/index.js';
+import { RUNTIMES, exportRunAsStored } from '../../api/runtime.js';
+import type { RuntimeName } from '../../onnx/runtime.js';
 import { SHIPPED } from '../../artifacts/shipped.js';
 import { modelMetadata } from '../../artifacts/metadata.js';
 import { getSpec } from '../../zoo/registry.js';
@@ -16,7 +19,8 @@ import { modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions } from
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
-  '[--input-size N [--global-pool]] [--crop-fraction F] [--interpolation bilinear|bicubic|nearest] [--backend wasm|cpu|webgpu|tensorflow] [--per-class] [--json FILE]\n' +
+  '[--input-size N [--global-pool]] [--crop-fraction F] [--interpolation bilinear|bicubic|nearest] [--backend wasm|cpu|webgpu|tensorflow | --runtime tfjs|onnxruntime|auto] ' +
+  '[--per-class] [--json FILE]\n' +
   '  --data: a folder with labels.txt ("file index [wnid]"), ImageNet val images (+ --labels ILSVRC2012_val_labels.txt),\n' +
   '          or one sub-folder per class named by wnid (a classifier from cnn-zoo train: named as its classes).\n' +
   '          Without --weights: the embedded weights if the model has them,\n' +
@@ -27,12 +31,14 @@ export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weig
   '  --input-size: evaluate the weights at another square size (the preprocessing crops it, crop fraction kept);\n' +
   '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).\n' +
   '  --crop-fraction, --interpolation: evaluate with another centre crop (timm\'s crop_pct: 0.875 resizes to size / 0.875)\n' +
-  '  or resampling than the weights\' own preprocessing (the report says which ran).';
+  '  or resampling than the weights\' own preprocessing (the report says which ran).\n' +
+  '  --runtime: tfjs (default: on --backend, wasm unless given); onnxruntime (or auto: it when installed) evaluates what\n' +
+  '  classify runs there: the model exported to ONNX, or an ONNX file from cnn-zoo export as stored (its int8 weights).';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, weights: { type: 'string' }, data: { type: 'string' }, labels: { type: 'string' },
-    limit: { type: 'string' }, batch: { type: 'string' }, ...SIZE_FLAGS, backend: { type: 'string', default: 'wasm' },
+    limit: { type: 'string' }, batch: { type: 'string' }, ...SIZE_FLAGS, backend: { type: 'string' }, runtime: { type: 'string' },
     'per-class': { type: 'boolean' }, json: { type: 'string' }, 'crop-fraction': { type: 'string' }, interpolation: { type: 'string' },
   }, usage);
   // The model by --model NAME or as the one positional argument (`cnn-zoo eval resnet50 --data DIR`).
@@ -47,15 +53,23 @@ export async function run(argv: string[]): Promise<number> {
     throw new CnnZooError(`--interpolation must be bilinear, bicubic or nearest, got "${interpolation}".`, 'BAD_ARGS');
   }
   // A checkpoint file as --weights is read (and hashed) once: to name its model, then to load it.
-  const { name, data, weightsFlag, backend, random, model } = await withCheckpointReadsHeld(async () => {
+  const runtime = values.runtime ?? 'tfjs';
+  if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new CnnZooError(`--runtime must be tfjs, onnxruntime or auto, got "${runtime}".`, 'BAD_ARGS');
+  if (runtime !== 'tfjs' && values.backend) throw new CnnZooError(`--backend is tfjs's; --runtime ${runtime} runs on onnxruntime. Give one of them.\nUsage: ${usage}`, 'BAD_ARGS');
+  const { name, data, weightsFlag, backend, random, model, zoo, storedAs } = await withCheckpointReadsHeld(async () => {
     const { name, weights: weightsFlag } = positionals.length > (values.model ? 0 : 1) ? {} : await modelAndWeightsArgs(values.model ?? positionals[0], values.weights);
     if (!name || !values.data) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
     await checkDatasetPaths(values.data, values.labels);
-    const backend = await selectBackend(values.backend!);
+    const backend = await selectBackend(values.backend ?? 'wasm');
     // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
     const spec = getSpec(name);
     const random = weightsFlag === 'random' || (weightsFlag === undefined && !(spec.name in SHIPPED));
-    return { name, data: values.data, weightsFlag, backend, random, model: await modelWithWeights(spec, { weights: random ? null : weightsFlag, ...size }) };
+    const weights = random ? null : weightsFlag;
+    // An ONNX file from cnn-zoo export stores its weights as it does (int8, float16): tfjs runs them dequantized.
+    const storedAs = weightsFlag && await isCheckpointFile(weightsFlag) ? (await identifyCheckpointFile(weightsFlag))?.exportedAs : undefined;
+    if (runtime === 'tfjs') return { name, data: values.data, weightsFlag, backend, random, model: await modelWithWeights(spec, { weights, ...size }), storedAs };
+    const zoo = await load(spec.name, { ...(weights === undefined ? {} : { weights }), runtime: runtime as RuntimeName, ...size });
+    return { name, data: values.data, weightsFlag, backend, random, model: zoo.model, zoo, storedAs };
   });
   const weights = weightsFlag ?? (random ? 'random' : 'embedded');
   // A classifier trained on its own classes (cnn-zoo train): its class sub-folders are named as its classes.
@@ -65,18 +79,23 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`dataset ${dataset.name} (${dataset.layout}): ${dataset.items.length} images` +
     (dataset.absent ? `, ${dataset.absent} labelled images of the full set absent` : '') + `, ${dataset.problems.length} problems`);
   for (const line of summarizeProblems(dataset)) console.log(`  ${line}`);
-  console.log(`model ${name} (weights: ${weights}), input ${model.inputs[0]!.shape[1]} px, backend ${backend}, batch ${batchSize}`);
+  const stored = zoo && exportRunAsStored(zoo);
+  const runsOn = zoo && zoo.runtime !== 'tfjs' ? `runtime ${zoo.runtime}${stored ? ` (the file as stored, ${stored} weights)` : ''}` : `backend ${backend}`;
+  console.log(`model ${name} (weights: ${weights}), input ${model.inputs[0]!.shape[1]} px, ${runsOn}, batch ${batchSize}`);
   if (weights === 'random') console.log('  note: random weights: the accuracy is meaningless; use it as a smoke test.');
+  if (storedAs && storedAs !== 'float32' && !stored) {
+    console.log(`  note: ${weights} stores ${storedAs} weights; tfjs evaluates them dequantized to float32. --runtime onnxruntime evaluates the file as stored.`);
+  }
   const bar = progressBar('eval');
   const weightsOwn = modelSettings(model).preprocess;
   const preprocess: PreprocessConfig | undefined = crop !== undefined || interpolation
     ? { ...weightsOwn, cropFraction: crop ?? weightsOwn.cropFraction, interpolation: interpolation ?? weightsOwn.interpolation } : undefined;
-  const r = await evaluate(model, dataset, {
+  const r = await evaluate(zoo ?? model, dataset, {
     batchSize, ...(limit ? { limit } : {}), name, weights, ...(preprocess ? { preprocess } : {}),
     onProgress: (p) => bar.update(p.done, p.total, `top-1 ${p.top1.toFixed(2)}%  ${p.imagesPerSec.toFixed(1)} img/s${p.failed ? `  ${p.failed} failed` : ''}`),
   });
   bar.finish();
-  model.dispose();
+  (zoo ?? model).dispose();
   console.log(`preprocess: ${JSON.stringify(r.preprocess)}, class offset ${r.classOffset}`);
   if (values['per-class']) {
     console.log(table(['class', 'wnid', 'name', 'images', 'top-1 %', 'top-5 %'],
