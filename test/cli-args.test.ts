@@ -71,6 +71,21 @@ describe('CLI model arguments', function () {
     }
   });
 
+  it('`bench NAME --runtime tfjs,onnxruntime` times the model on tfjs and on onnxruntime (what load() runs): a row each', () => {
+    const r = cli('bench', 'squeezenet1_1', '--runtime', 'tfjs,onnxruntime', '--batch', '1', '--runs', '1', '--max-seconds', '1');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.include('bench squeezenet1_1 on wasm ...').and.include('bench squeezenet1_1 on onnxruntime-node ...');
+    expect(r.stdout).to.match(/^backend onnxruntime-node \(\d+\.\d+\.\d+, the inference form exported to ONNX\)/m);
+    // Size table: no tfjs kernel profile on onnxruntime; latency table: its row, memory not measured.
+    expect(r.stdout).to.match(/^squeezenet1_1 +onnxruntime-node +1\.235 +0\.698 +0\.349 +4\.9 +- +- +- +- /m);
+    expect(r.stdout).to.match(/^squeezenet1_1 +onnxruntime-node +1 +[\d.]+ +[\d.]+ +[\d.]+ +1 +[\d.]+ +-$/m);
+    for (const [args, message] of [[['--runtime', 'ort'], '--runtime takes tfjs, onnxruntime or both (tfjs,onnxruntime), got "ort".'],
+      [['--runtime', 'onnxruntime', '--backend', 'cpu'], "--backend is tfjs's; add tfjs to --runtime (--runtime tfjs,onnxruntime) or leave out --backend."]] as const) {
+      const bad = cli('bench', 'squeezenet1_1', ...args);
+      expect([bad.status, bad.stderr], args.join(' ')).to.deep.equal([1, `cnn-zoo: ${message}\n`]);
+    }
+  });
+
   it('every command reads its positive integers alike (one parser), and a size below the model\'s minimum is said in flags', () => {
     for (const [args, flag] of [[['info', 'resnet50', '--input-size', '0'], 'input-size'], [['classify', GRACE_HOPPER, '--top', '2.5'], 'top'],
       [['bench', '--models', 'squeezenet1_1', '--runs', 'x'], 'runs'], [['verify', 'squeezenet1_1', '--limit', '0'], 'limit'],

@@ -8,7 +8,9 @@ import { useBackend } from '../src/backend.js';
 import { run as reportCommand } from '../src/cli/commands/report.js';
 import { CnnZooError } from '../src/errors.js';
 import type { EvalResult } from '../src/eval/evaluate.js';
-import { median, percentile, profileModel, type ProfileResult } from '../src/eval/profile.js';
+import { median, percentile, profileModel, profileOnnxRuntime, type ProfileResult } from '../src/eval/profile.js';
+import { runtimeCounts } from '../src/onnx/runtime.js';
+import { create } from '../src/index.js';
 import { LATENCY_CSV_COLUMNS, RESULTS_CSV_COLUMNS, latencyCsv, markdownReport, resultsCsv } from '../src/eval/report.js';
 import { bestUnderBudget, mergeResults, parseResults } from '../src/eval/results.js';
 import { accuracyVsFlopsSvg, latencyVsBatchSvg } from '../src/eval/svg.js';
@@ -80,11 +82,30 @@ describe('profiling and reports', () => {
     }
     // Peak memory holds the weights and grows with the batch.
     expect(r.latency[0]!.peakBytes).to.be.at.least(r.weightBytes);
-    expect(r.latency[1]!.peakBytes).to.be.greaterThan(r.latency[0]!.peakBytes);
-    expect(r.profile.kernelCount).to.be.greaterThan(2);
-    expect(r.profile.topKernels.length).to.be.greaterThan(0);
+    expect(r.latency[1]!.peakBytes).to.be.greaterThan(r.latency[0]!.peakBytes!);
+    expect(r.profile!.kernelCount).to.be.greaterThan(2);
+    expect(r.profile!.topKernels.length).to.be.greaterThan(0);
     expect(r.env.backend).to.equal('cpu');
     await expectReject(profileModel(model, { batchSizes: [0] }), /positive integers/);
+    model.dispose();
+  });
+
+  it('profiles a model on onnxruntime as load() runs it (its inference form exported): latency per batch, no tfjs kernels or memory', async () => {
+    const model = create('squeezenet1_1', { inputSize: 64 });
+    const before = tf.memory().numTensors;
+    const sessions = runtimeCounts();
+    const r = await profileOnnxRuntime(model, { batchSizes: [1, 3], runs: 3, name: 'sq' });
+    expect(tf.memory().numTensors, 'tensors (the inference form is disposed)').to.equal(before);
+    expect([runtimeCounts().sessions - sessions.sessions, runtimeCounts().open - sessions.open], 'sessions made, left open').to.deep.equal([1, 0]);
+    expect([r.model, r.env.backend, r.inputSize, r.numClasses, r.params, r.profile]).to.deep.equal(['sq', 'onnxruntime-node', 64, 1000, 1235496, undefined]);
+    expect(r.env.flags).to.have.keys('onnxruntime');
+    expect(r.latency.map((l) => [l.batch, l.runs, l.peakBytes])).to.deep.equal([[1, 3, undefined], [3, 3, undefined]]);
+    for (const l of r.latency) expect(l.imagesPerSec).to.be.closeTo((1000 * l.batch) / l.warmMedianMs, 1e-9);
+    // Its rows join the tables; the budget table leaves them out (no memory measured), the CSV leaves the cell empty.
+    const rows = mergeResults([r]);
+    expect(bestUnderBudget(rows).every((p) => p.model === undefined)).to.equal(true);
+    expect(latencyCsv(rows).split('\n')[1]).to.match(/^sq,onnxruntime-node,1,[\d.]+,[\d.]+,[\d.]+,3,[\d.]+,$/);
+    await expectReject(profileOnnxRuntime(model, { batchSizes: [0] }), /positive integers/);
     model.dispose();
   });
 

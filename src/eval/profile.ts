@@ -3,12 +3,15 @@
  * `tf.profile` of one forward pass (kernel count and time, new and peak tensor bytes), and latency per batch size:
  * cold (the first call at that batch size: shader compilation, weight upload, allocation) and warm (median and
  * p90 of repeated calls, each timed until its output is read back), throughput and peak tensor memory.
+ * `profileOnnxRuntime` times the same model exported to ONNX on onnxruntime (what `load()` runs in Node).
  */
 import * as tf from '@tensorflow/tfjs';
 import { countParams, layerTable, type LayerCount } from '../zoo/count.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
 import { inputSizeOf } from './model-settings.js';
 import { isNode } from '../platform.js';
+import { toInference } from '../inference/index.js';
+import { ORT_PACKAGE, OnnxSession, importOnnxRuntime, missingRuntimeError } from '../onnx/runtime.js';
 
 type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
 
@@ -23,8 +26,11 @@ export interface LatencyPoint {
   runs: number;
   /** batch / warm median, images per second. */
   imagesPerSec: number;
-  /** Peak bytes held by tfjs tensors during one call (weights included), from `tf.profile`. */
-  peakBytes: number;
+  /**
+   * Peak bytes held by tfjs tensors during one call (weights included), from `tf.profile`; absent on onnxruntime,
+   * whose memory is its own allocator's (the process's resident size, tried, moved with what earlier work had freed).
+   */
+  peakBytes?: number;
 }
 
 export interface KernelStat { name: string; count: number; ms: number }
@@ -43,6 +49,7 @@ export interface KernelProfile {
 }
 
 export interface EnvironmentInfo {
+  /** The tfjs backend, or the onnxruntime package (`onnxruntime-node`). */
   backend: string;
   tfjs: string;
   platform: string;
@@ -67,7 +74,8 @@ export interface ProfileResult {
   /** Bytes of all weights (incl. BN statistics) as stored by tfjs. */
   weightBytes: number;
   layers?: LayerCount[];
-  profile: KernelProfile;
+  /** One forward pass under `tf.profile` (absent on onnxruntime, whose kernels are not tfjs's). */
+  profile?: KernelProfile;
   latency: LatencyPoint[];
   env: EnvironmentInfo;
   date: string;
@@ -162,47 +170,121 @@ export async function environmentInfo(): Promise<EnvironmentInfo> {
   return info;
 }
 
-/** Profiles `model` on the current backend (see the module comment). */
-export async function profileModel(model: tf.LayersModel, opts: ProfileOptions = {}): Promise<ProfileResult> {
-  checkOptionNames('profileModel(model, options)', opts, PROFILE_OPTIONS);
-  checkOptionKinds('profileModel(model, options)', opts, { runs: 'positive integer', maxMsPerBatch: 'positive number', layers: 'boolean', name: 'string', onProgress: 'function' });
+/** The options of a profile, checked, with their defaults. */
+function profileSettings(where: string, opts: ProfileOptions): { batchSizes: readonly number[]; runs: number; budget: number } {
+  checkOptionNames(where, opts, PROFILE_OPTIONS);
+  checkOptionKinds(where, opts, { runs: 'positive integer', maxMsPerBatch: 'positive number', layers: 'boolean', name: 'string', onProgress: 'function' });
   if (opts.batchSizes !== undefined && !Array.isArray(opts.batchSizes)) {
-    throw new CnnZooError(`profileModel(model, options): batchSizes is a list of positive integers such as [1, 8], got ${shown(opts.batchSizes)}.`, 'BAD_OPTION');
+    throw new CnnZooError(`${where}: batchSizes is a list of positive integers such as [1, 8], got ${shown(opts.batchSizes)}.`, 'BAD_OPTION');
   }
   const batchSizes = opts.batchSizes ?? DEFAULT_BATCH_SIZES;
   if (batchSizes.length === 0 || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) {
     throw new CnnZooError(`Batch sizes must be positive integers, got ${batchSizes.join(',')}.`, 'BAD_OPTION');
   }
-  const runs = opts.runs ?? 10;
-  const budget = opts.maxMsPerBatch ?? 10_000;
-  const [h, w] = inputSizeOf(model);
-  const name = opts.name ?? model.name;
+  return { batchSizes, runs: opts.runs ?? 10, budget: opts.maxMsPerBatch ?? 10_000 };
+}
+
+/** How one batch size is timed: a call (ms until its outputs are read), and the peak memory after the calls. */
+interface BatchTiming { call: () => Promise<number>; peakBytes: () => number | undefined; dispose: () => void }
+
+/** Cold, then warm calls (at least 3, at most `runs`, within `budget` ms after the third) per batch size. */
+async function latencyPoints(batchSizes: readonly number[], runs: number, budget: number, name: string, opts: ProfileOptions,
+  timing: (batch: number) => Promise<BatchTiming>): Promise<LatencyPoint[]> {
+  const latency: LatencyPoint[] = [];
+  for (const batch of batchSizes) {
+    const t = await timing(batch);
+    try {
+      const coldMs = await t.call();
+      const times: number[] = [];
+      const start = performance.now();
+      while (times.length < runs && (times.length < 3 || performance.now() - start < budget)) times.push(await t.call());
+      const warmMedianMs = median(times);
+      const peakBytes = t.peakBytes();
+      latency.push({ batch, coldMs, warmMedianMs, warmP90Ms: percentile(times, 90), runs: times.length, imagesPerSec: (1000 * batch) / warmMedianMs, ...(peakBytes === undefined ? {} : { peakBytes }) });
+      opts.onProgress?.(`${name} batch ${batch}: cold ${coldMs.toFixed(1)} ms, warm median ${warmMedianMs.toFixed(1)} ms (${times.length} runs)`);
+    } finally {
+      t.dispose();
+    }
+  }
+  return latency;
+}
+
+/** What a profile says of the model itself: size, FLOPs, output width (and the per-layer table on request). */
+function modelFacts(model: tf.LayersModel, name: string, opts: ProfileOptions) {
+  const [h] = inputSizeOf(model);
   const table = layerTable(model);
   const flops = table.reduce((a, l) => a + l.flops, 0);
   const out = model.outputs[0]!.shape;
-  const latency: LatencyPoint[] = [];
-  let profile: KernelProfile | undefined;
-  for (const batch of batchSizes) {
-    const x = tf.randomUniform([batch, h, w, 3], -1, 1, 'float32', 1);
-    try {
-      const coldMs = await timedCall(model, x);
-      const info = await profileCall(model, x);
-      if (!profile) profile = kernelProfile(info, batch);
-      const times: number[] = [];
-      const start = performance.now();
-      while (times.length < runs && (times.length < 3 || performance.now() - start < budget)) times.push(await timedCall(model, x));
-      const warmMedianMs = median(times);
-      latency.push({ batch, coldMs, warmMedianMs, warmP90Ms: percentile(times, 90), runs: times.length, imagesPerSec: (1000 * batch) / warmMedianMs, peakBytes: info.peakBytes });
-      opts.onProgress?.(`${name} batch ${batch}: cold ${coldMs.toFixed(1)} ms, warm median ${warmMedianMs.toFixed(1)} ms (${times.length} runs)`);
-    } finally {
-      x.dispose();
-    }
-  }
   const weightBytes = model.weights.reduce((a, v) => a + (v.shape as number[]).reduce((x, y) => x * y, 1) * (v.dtype === 'float32' || v.dtype === 'int32' ? 4 : 1), 0);
   return {
-    kind: 'bench', model: name, inputSize: h, numClasses: out[out.length - 1] ?? 0,
-    params: countParams(model), flops, macs: flops / 2, weightBytes,
-    ...(opts.layers ? { layers: table } : {}),
-    profile: profile!, latency, env: await environmentInfo(), date: new Date().toISOString(),
+    kind: 'bench' as const, model: name, inputSize: h, numClasses: out[out.length - 1] ?? 0,
+    params: countParams(model), flops, macs: flops / 2, weightBytes, ...(opts.layers ? { layers: table } : {}),
   };
+}
+
+/** Profiles `model` on the current backend (see the module comment). */
+export async function profileModel(model: tf.LayersModel, opts: ProfileOptions = {}): Promise<ProfileResult> {
+  const { batchSizes, runs, budget } = profileSettings('profileModel(model, options)', opts);
+  const [h, w] = inputSizeOf(model);
+  const name = opts.name ?? model.name;
+  let profile: KernelProfile | undefined;
+  const latency = await latencyPoints(batchSizes, runs, budget, name, opts, async (batch) => {
+    const x = tf.randomUniform([batch, h, w, 3], -1, 1, 'float32', 1);
+    let peak: number | undefined;
+    return {
+      call: async () => {
+        const ms = await timedCall(model, x);
+        if (peak === undefined) { // after the cold call: one profiled call per batch size
+          const info = await profileCall(model, x);
+          profile ??= kernelProfile(info, batch);
+          peak = info.peakBytes;
+        }
+        return ms;
+      },
+      peakBytes: () => peak,
+      dispose: () => x.dispose(),
+    };
+  });
+  return { ...modelFacts(model, name, opts), profile: profile!, latency, env: await environmentInfo(), date: new Date().toISOString() };
+}
+
+/**
+ * Profiles `model` as `load()` runs it on onnxruntime: its inference form (batch norm folded) exported to ONNX and
+ * run by onnxruntime-node (Node; onnxruntime-web in browsers after `setOnnxRuntime(ort)`), each call timed until its
+ * outputs are plain arrays. No `profile` (no tfjs kernels run) and no `peakBytes`.
+ */
+export async function profileOnnxRuntime(model: tf.LayersModel, opts: ProfileOptions = {}): Promise<ProfileResult> {
+  const where = 'profileOnnxRuntime(model, options)';
+  const { batchSizes, runs, budget } = profileSettings(where, opts);
+  const ort = await importOnnxRuntime();
+  if (!ort) throw missingRuntimeError(where);
+  const [h, w] = inputSizeOf(model);
+  const name = opts.name ?? model.name;
+  const fast = toInference(model);
+  let session: OnnxSession | undefined;
+  try {
+    session = await OnnxSession.create(ort, fast);
+    const s = session;
+    const latency = await latencyPoints(batchSizes, runs, budget, name, opts, async (batch) => {
+      const data = new Float32Array(batch * h * w * 3).map((_, i) => ((i * 7919) % 2001) / 1000 - 1);
+      return {
+        call: async () => {
+          const t0 = performance.now();
+          await s.run(data, [batch, h, w, 3]);
+          return performance.now() - t0;
+        },
+        peakBytes: () => undefined,
+        dispose: () => {},
+      };
+    });
+    const env = await environmentInfo();
+    const version = ort.env?.versions?.common;
+    return {
+      ...modelFacts(model, name, opts), latency, date: new Date().toISOString(),
+      env: { ...env, backend: ORT_PACKAGE, flags: version ? { onnxruntime: version } : {} },
+    };
+  } finally {
+    session?.release();
+    fast.dispose();
+  }
 }

@@ -31,7 +31,7 @@ export function resultsCsv(rows: readonly ModelRow[]): string {
       r.inputSize === undefined ? '' : String(r.inputSize), num(r.cropFraction, 3), r.interpolation ?? '',
       num(r.flops === undefined ? undefined : r.flops / 2e9, 3), num(r.flops === undefined ? undefined : r.flops / 1e9, 3),
       l ? '1' : '', num(l?.imagesPerSec, 2), num(l?.warmMedianMs, 3), num(l?.warmP90Ms, 3), num(l?.coldMs, 3),
-      num(l === undefined ? undefined : l.peakBytes / 1e6, 1), num(fastest?.imagesPerSec, 2), fastest ? String(fastest.batch) : '',
+      num(l?.peakBytes === undefined ? undefined : l.peakBytes / 1e6, 1), num(fastest?.imagesPerSec, 2), fastest ? String(fastest.batch) : '',
       num(r.accuracyDensity, 3),
     ];
   }));
@@ -43,7 +43,7 @@ export const LATENCY_CSV_COLUMNS = ['model', 'backend', 'infer_batch_size', 'inf
 export function latencyCsv(rows: readonly ModelRow[]): string {
   return csv(LATENCY_CSV_COLUMNS, rows.flatMap((r) => r.latency.map((l) => [
     r.model, r.backend, String(l.batch), num(l.coldMs, 3), num(l.warmMedianMs, 3), num(l.warmP90Ms, 3), String(l.runs),
-    num(l.imagesPerSec, 2), num(l.peakBytes / 1e6, 1),
+    num(l.imagesPerSec, 2), num(l.peakBytes === undefined ? undefined : l.peakBytes / 1e6, 1),
   ])));
 }
 
@@ -66,7 +66,7 @@ export function markdownReport(rows: readonly ModelRow[], title = 'cnn-zoo bench
       r.model, r.backend || '-', num(r.top1, 2) || '-', num(r.top5, 2) || '-', accuracyOn(r),
       ...batches.map((b) => num(r.latency.find((p) => p.batch === b)?.warmMedianMs, 2) || '-'), num(l?.imagesPerSec, 1) || '-',
       num(r.flops === undefined ? undefined : r.flops / 1e9, 3) || '-', num(r.params === undefined ? undefined : r.params / 1e6, 3) || '-',
-      num(r.accuracyDensity, 2) || '-', num(l === undefined ? undefined : l.peakBytes / 1e6, 1) || '-',
+      num(r.accuracyDensity, 2) || '-', num(l?.peakBytes === undefined ? undefined : l.peakBytes / 1e6, 1) || '-',
     ];
   }));
   const picks = bestUnderBudget(rows);
@@ -82,7 +82,7 @@ export function markdownReport(rows: readonly ModelRow[], title = 'cnn-zoo bench
     ...table, '',
     '- time: warm median latency per batch (ms), measured after one cold call; FPS = images per second at batch size 1.',
     '- FLOPs: convolution + matmul for one image, 1 multiply-add = 2 FLOPs (MACs = FLOPs / 2). Params: learnable, BN statistics excluded.',
-    '- Peak mem: peak bytes held by tfjs tensors during one batch-1 call (weights included), from `tf.profile`.',
+    '- Peak mem: peak bytes held by tfjs tensors during one batch-1 call (weights included), from `tf.profile` (not measured on onnxruntime, whose rows the budget table leaves out).',
     `- Accuracy sources: ${sources.length ? sources.join('; ') : 'none'}. Accuracies measured on different image sets are not comparable.`, '',
     '## Best model under a budget', '',
     'Highest Top-1 among the models above whose batch-1 peak memory and speed meet both limits (Bianco et al. 2018, Table 2 style).', '',

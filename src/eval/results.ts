@@ -117,10 +117,10 @@ export function bestUnderBudget(rows: readonly ModelRow[]): BudgetPick[] {
       for (const r of rows) {
         const l = batch1(r);
         if (!l || r.top1 === undefined) continue;
-        if (l.peakBytes <= memoryGB * 1e9 && l.imagesPerSec >= fps && (!best || r.top1 > best.top1!)) best = r;
+        if (l.peakBytes !== undefined && l.peakBytes <= memoryGB * 1e9 && l.imagesPerSec >= fps && (!best || r.top1 > best.top1!)) best = r;
       }
       const l = best ? batch1(best)! : undefined;
-      picks.push({ memoryGB, fps, ...(best && l ? { model: best.model, backend: best.backend, top1: best.top1, peakMB: l.peakBytes / 1e6, measuredFps: l.imagesPerSec } : {}) });
+      picks.push({ memoryGB, fps, ...(best && l ? { model: best.model, backend: best.backend, top1: best.top1, ...(l.peakBytes === undefined ? {} : { peakMB: l.peakBytes / 1e6 }), measuredFps: l.imagesPerSec } : {}) });
     }
   }
   return picks;
