@@ -28,7 +28,8 @@ export interface LatencyPoint {
   imagesPerSec: number;
   /**
    * Peak bytes held by tfjs tensors during one call (weights included), from `tf.profile`; absent on onnxruntime,
-   * whose memory is its own allocator's (the process's resident size, tried, moved with what earlier work had freed).
+   * whose memory is its own allocator's (the process's resident size does not isolate one model: tried, it moved
+   * with what earlier work had freed).
    */
   peakBytes?: number;
 }
