@@ -26,13 +26,13 @@ describe('CLI model arguments', function () {
     expect([labels.status, labels.stderr]).to.deep.equal([1, 'cnn-zoo: Cannot read labels file /no/such/labels.txt: it is not there.\n']);
   });
 
-  it('`eval --runtime onnxruntime` evaluates on onnxruntime (as classify runs): the same accuracy as tfjs; --backend with it is refused', () => {
+  it('`eval` runs where classify does (onnxruntime-node when installed; tfjs with --runtime tfjs or a --backend): the same accuracy; --backend with --runtime onnxruntime is refused', () => {
     const data = join(SHARED, 'imagenet', 'val-subset');
-    const [tfjs, ort] = [[], ['--runtime', 'onnxruntime']].map((flags) => cli('eval', 'tf_mobilenet_v2_100', '--data', data, '--limit', '8', ...flags));
-    expect(tfjs.status, tfjs.stderr).to.equal(0);
-    expect(ort.status, ort.stderr).to.equal(0);
-    expect(tfjs.stdout).to.match(/input 224 px, backend wasm, batch 16\n/);
+    const [ort, tfjs, backend] = [[], ['--runtime', 'tfjs'], ['--backend', 'wasm']].map((flags) => cli('eval', 'tf_mobilenet_v2_100', '--data', data, '--limit', '8', ...flags));
+    for (const r of [ort, tfjs, backend]) expect(r.status, r.stderr).to.equal(0);
     expect(ort.stdout).to.match(/input 224 px, runtime onnxruntime-node, batch 16\n/);
+    expect(tfjs.stdout).to.match(/input 224 px, backend wasm, batch 16\n/);
+    expect(backend.stdout).to.match(/input 224 px, backend wasm, batch 16\n/);
     const accuracy = (out: string) => /top-1 [\d.]+%  top-5 [\d.]+%  \(8 of 8 images evaluated/.exec(out)?.[0];
     expect(accuracy(ort.stdout)).to.be.a('string').and.equal(accuracy(tfjs.stdout));
     const both = cli('eval', 'tf_mobilenet_v2_100', '--data', data, '--runtime', 'onnxruntime', '--backend', 'cpu');

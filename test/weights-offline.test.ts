@@ -362,8 +362,8 @@ describe('weights without internet', function () {
       expect(await readsOf(int8, async () => expect(await cli(command, ['--weights', int8, ...args]), command).to.equal(0)), `reads of the file by ${command}`).to.equal(1);
     }
     expect(heldAt.filter(([line]) => line.startsWith('verify:'))).to.deep.equal([['verify:agreement: 3/3 images', 0]]);
-    // evaluate(zooModel) measures what classify runs: the int8 file as stored (cnn-zoo eval --runtime onnxruntime);
-    // cnn-zoo eval on tfjs says that it evaluates the file's weights dequantized.
+    // evaluate(zooModel) measures what classify runs: the int8 file as stored (cnn-zoo eval, on onnxruntime by default);
+    // cnn-zoo eval --runtime tfjs says that it evaluates the file's weights dequantized.
     const asStored = await load(int8, { hub });
     const exportsThen = runtimeCounts().exports;
     const ds = await openDataset(images, { classes: ['cat', 'dog', 'bird'] });
@@ -377,7 +377,7 @@ describe('weights without internet', function () {
     console.log = (...a: unknown[]) => { said.push(a.join(' ')); };
     process.stderr.write = () => true; // the progress bar
     try {
-      for (const flags of [[], ['--runtime', 'onnxruntime']]) {
+      for (const flags of [['--runtime', 'tfjs'], []]) {
         expect(await (await import('../src/cli/commands/eval.js')).run(['--weights', int8, '--data', images, ...flags])).to.equal(0);
       }
     } finally {
@@ -386,7 +386,7 @@ describe('weights without internet', function () {
     }
     expect(said.filter((l) => /^model |note: /.test(l))).to.deep.equal([
       `model tf_mobilenet_v2_100 (weights: ${int8}), input 96 px, backend wasm, batch 16`,
-      `  note: ${int8} stores int8 QDQ weights; tfjs evaluates them dequantized to float32. --runtime onnxruntime evaluates the file as stored.`,
+      `  note: ${int8} stores int8 QDQ weights; tfjs evaluates them dequantized to float32. --runtime onnxruntime (without --backend) evaluates the file as stored.`,
       `model tf_mobilenet_v2_100 (weights: ${int8}), input 96 px, runtime onnxruntime-node (the file as stored, int8 QDQ weights), batch 16`]);
     // Probabilities: float file 9.5e-7 apart; int8, whose activations onnxruntime also rounds to uint8, 0.016.
     for (const [f, bound] of [[file, 1e-5], [int8, 0.05]] as const) {

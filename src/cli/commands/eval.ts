@@ -32,8 +32,9 @@ export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weig
   '  --global-pool: a global average pool instead of a fixed-window head that does not fit it (not the reference).\n' +
   '  --crop-fraction, --interpolation: evaluate with another centre crop (timm\'s crop_pct: 0.875 resizes to size / 0.875)\n' +
   '  or resampling than the weights\' own preprocessing (the report says which ran).\n' +
-  '  --runtime: tfjs (default: on --backend, wasm unless given); onnxruntime (or auto: it when installed) evaluates what\n' +
-  '  classify runs there: the model exported to ONNX, or an ONNX file from cnn-zoo export as stored (its int8 weights).';
+  '  --runtime: auto (default, as classify: onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs\n' +
+  '  on it); onnxruntime evaluates what classify runs there: the model exported to ONNX, or an ONNX file from cnn-zoo\n' +
+  '  export as stored (its int8 weights); tfjs: on --backend (wasm unless given).';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -53,7 +54,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new CnnZooError(`--interpolation must be bilinear, bicubic or nearest, got "${interpolation}".`, 'BAD_ARGS');
   }
   // A checkpoint file as --weights is read (and hashed) once: to name its model, then to load it.
-  const runtime = values.runtime ?? 'tfjs';
+  // As classify: onnxruntime-node where installed (several times faster), unless a tfjs backend is asked for.
+  const runtime = values.runtime ?? (values.backend ? 'tfjs' : 'auto');
   if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new CnnZooError(`--runtime must be tfjs, onnxruntime or auto, got "${runtime}".`, 'BAD_ARGS');
   if (runtime !== 'tfjs' && values.backend) throw new CnnZooError(`--backend is tfjs's; --runtime ${runtime} runs on onnxruntime. Give one of them.\nUsage: ${usage}`, 'BAD_ARGS');
   const { name, data, weightsFlag, backend, random, model, zoo, storedAs } = await withCheckpointReadsHeld(async () => {
@@ -84,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`model ${name} (weights: ${weights}), input ${model.inputs[0]!.shape[1]} px, ${runsOn}, batch ${batchSize}`);
   if (weights === 'random') console.log('  note: random weights: the accuracy is meaningless; use it as a smoke test.');
   if (storedAs && storedAs !== 'float32' && !stored) {
-    console.log(`  note: ${weights} stores ${storedAs} weights; tfjs evaluates them dequantized to float32. --runtime onnxruntime evaluates the file as stored.`);
+    console.log(`  note: ${weights} stores ${storedAs} weights; tfjs evaluates them dequantized to float32. --runtime onnxruntime (without --backend) evaluates the file as stored.`);
   }
   const bar = progressBar('eval');
   const weightsOwn = modelSettings(model).preprocess;
