@@ -184,8 +184,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
       if (opts.classes !== undefined) return await load(id?.arch ?? (await archOfWeights(name)).name, { ...opts, weights: file ?? name });
       if (file && id) {
         spec = getSpec(id.arch);
-        ({ model, source } = await modelAndWeights(spec, { ...opts, weights: file }));
-        onnxFile = runsAsExported(id, file, model, opts);
+        ({ model, source, onnxFile } = await withFileWeights(spec, file, opts, id));
       } else {
         const read = await readArtifacts(name, { cache: opts.cache });
         spec = getSpec(read.meta.arch);
@@ -209,14 +208,14 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     spec = getSpec(name);
     await startBackend();
     const file = typeof opts.weights === 'string' && await isCheckpointFile(opts.weights) ? opts.weights : undefined;
-    const release = file ? holdCheckpointReads() : () => {}; // read once: to convert it, then to see whether it is cnn-zoo's export
-    try {
-      ({ model, source, shipped } = await modelAndWeights(spec, opts));
-      const id = file ? await identifyCheckpointFile(file) : undefined;
-      if (file && id) onnxFile = runsAsExported(id, file, model, opts);
-    } finally {
-      release();
-    }
+    if (file) {
+      const release = holdCheckpointReads(); // read once: to convert it, then to see whether it is cnn-zoo's export
+      try {
+        ({ model, source, onnxFile } = await withFileWeights(spec, file, opts));
+      } finally {
+        release();
+      }
+    } else ({ model, source, shipped } = await modelAndWeights(spec, opts));
   }
   const meta = modelMetadata(model);
   const inference = opts.inference ?? (meta?.includeTop !== false && opts.includeTop !== false && opts.numClasses === undefined);
@@ -227,6 +226,17 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     model = fast;
   }
   return onRuntime(new ZooModel(model, spec, meta), opts, { trainingForm: !inference, source, shipped, ...(inference && onnxFile ? { onnxFile } : {}) }, choice);
+}
+
+/**
+ * `spec` with the weights of checkpoint file `file` (`id`: what the file says of itself, when already read), and, when
+ * it is cnn-zoo's ONNX export that computes this model, the file for onnxruntime to run as stored.
+ */
+async function withFileWeights(spec: ModelSpec, file: string, opts: LoadModelOptions, id?: CheckpointIdentity):
+  Promise<{ model: tf.LayersModel; source: WeightsSource | null; onnxFile?: RuntimeContext['onnxFile'] }> {
+  const { model, source } = await modelAndWeights(spec, { ...opts, weights: file });
+  const known = id ?? await identifyCheckpointFile(file);
+  return { model, source, onnxFile: known ? runsAsExported(known, file, model, opts) : undefined };
 }
 
 /**

@@ -144,15 +144,14 @@ export class ZooModel {
   }
 
   /**
-   * `model` on a chunk of preprocessed images, on this model's runtime; outputs as plain data. `stored`: the feature
-   * maps of `model`'s outputs' layers, when onnxruntime runs an export file that has them as outputs (`--features`).
+   * `model` on a chunk of preprocessed images, on this model's runtime; outputs as plain data. `stored`: outputs of
+   * the main session to fetch instead (the feature maps of an ONNX export run as stored, `OnnxSession.outputsOf`).
    */
   private async forward({ data, n }: { data: Float32Array; n: number }, model: tf.LayersModel, stored?: readonly string[]): Promise<OrtOutput[]> {
     const s = this.preprocessing.size;
     if (this.ort) {
       checkInputShape(this.model, [n, s, s, 3]);
-      const outputs = stored && this.ort.main.outputsOf(stored);
-      if (outputs) return this.ort.main.run(data, [n, s, s, 3], outputs);
+      if (stored) return this.ort.main.run(data, [n, s, s, 3], stored);
       return (await this.session(model)).run(data, [n, s, s, 3]);
     }
     return this.predictArray({ data, n }, model, (outs) => Promise.all(outs.map(async (t) => ({ data: (await t.data()) as Float32Array, shape: t.shape }))));
@@ -346,13 +345,16 @@ export class ZooModel {
             `(${all.map((s) => `${s.layer} /${s.reduction}`).join(', ')}).`, 'BAD_OPTION');
         }
       }
+      const layers = picks.map((i) => all[i]!.layer);
+      // An ONNX export run as stored that outputs these feature maps (`--features`) gives them; else a features model.
+      const stored = this.ort?.main.outputsOf(layers);
       const key = picks.join(',');
-      let fm = this.featuresCache.get(key);
-      if (!fm) {
-        fm = tf.model({ inputs: this.model.inputs, outputs: picks.map((i) => this.model.getLayer(all[i]!.layer).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
+      let fm = stored ? undefined : this.featuresCache.get(key);
+      if (!stored && !fm) {
+        fm = tf.model({ inputs: this.model.inputs, outputs: layers.map((l) => this.model.getLayer(l).output as tf.SymbolicTensor), name: `${this.model.name}.features` });
         this.featuresCache.set(key, fm);
       }
-      const outs = await this.forward(await this.inputArray(input), fm, picks.map((i) => all[i]!.layer));
+      const outs = await this.forward(await this.inputArray(input), fm ?? this.model, stored);
       return outs.map((t, j) => ({ layer: all[picks[j]!]!.layer, reduction: all[picks[j]!]!.reduction, shape: t.shape, data: t.data }));
     });
   }
