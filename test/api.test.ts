@@ -91,7 +91,7 @@ describe('public API', () => {
         // A known option of the wrong kind: fp16: 'true' exported float32, outputs: 'feature' asked for layers "f", "e", ...;
         // batchSizes: '1,2', onProgress: 'x' and a string maxPixels failed later or were read loosely.
         [() => exportOnnx(tiny, { fp16: 'true' } as never), /^exportOnnx: fp16 must be true or false, got "true" \(a string\)\.$/],
-        [() => exportOnnx(tiny, { outputs: 'feature' } as never), /^exportOnnx: outputs is 'features' \(every feature stage\) or a list of layer names, got "feature" \(a string\)\.$/],
+        [() => exportOnnx(tiny, { outputs: 'feature' } as never), /^exportOnnx: outputs is 'features' \(every feature stage and the embedding\) or a list of layer names, got "feature" \(a string\)\.$/],
         [() => profileModel(tiny, { batchSizes: '1,2' } as never), /^profileModel\(model, options\): batchSizes is a list of positive integers such as \[1, 8\], got "1,2" \(a string\)\.$/],
         [() => profileModel(tiny, { onProgress: true } as never), /^profileModel\(model, options\): onProgress must be a function, got true\.$/],
         [() => decodeImage(join(SHARED, 'images', 'parrot.jpg'), { maxPixels: '1e6' } as never), /^decodeImage\(input, options\): maxPixels must be a positive integer, got "1e6" \(a string\)\.$/],

@@ -35,7 +35,9 @@ describe('cnn-zoo export', () => {
     const io = JSON.parse(r1.stdout.slice(r1.stdout.indexOf('{'))) as { form: string; input: { layout: string; shape: unknown[] }; outputs: { name: string; layer: string }[] };
     expect(io.form).to.equal('inference form');
     expect(io.input).to.deep.include({ layout: 'NHWC', shape: ['N', 224, 224, 3] });
-    expect(io.outputs.map((o) => o.name)).to.have.length(6);
+    // The logits, the five feature stages and the embedding (the pooled features embed() returns).
+    expect(io.outputs.map((o) => o.name)).to.have.length(7);
+    expect(io.outputs.at(-1)).to.deep.include({ name: 'embedding', layer: 'MobilenetV2.Logits.AvgPool' });
     const r2 = cli('tf_mobilenet_v2_100', '--out', trainingPath, '--training-form');
     expect(r2.status, r2.stderr).to.equal(0);
     expect(r2.stdout).to.match(/training form/);
@@ -51,7 +53,7 @@ describe('cnn-zoo export', () => {
     try {
       const x = await zoo.preprocess(join(SHARED, 'images', 'grace_hopper.bmp'));
       const data = (await x.data()) as Float32Array;
-      const probe = tf.model({ inputs: zoo.model.inputs, outputs: [zoo.model.outputs[0]!, ...zoo.stages.map((s) => zoo.model.getLayer(s.layer).output as tf.SymbolicTensor)] });
+      const probe = tf.model({ inputs: zoo.model.inputs, outputs: [zoo.model.outputs[0]!, ...[...zoo.stages.map((s) => s.layer), 'MobilenetV2.Logits.AvgPool'].map((l) => zoo.model.getLayer(l).output as tf.SymbolicTensor)] });
       const ours = tf.tidy(() => (probe.predict(x) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
       x.dispose();
       for (const path of [inferencePath, trainingPath]) {

@@ -19,7 +19,7 @@ import { maxRelError } from '../src/parity/run.js';
 import { det } from '../src/parity/det.js';
 import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
 import { onnxMetadataProps } from '../src/checkpoints/onnx.js';
-import { featureStages } from '../src/zoo/heads.js';
+import { embeddingLayer, featureStages } from '../src/zoo/heads.js';
 import { AdaptiveAvgPool2D, ChannelShuffle, ChannelSlice, LRN, Pool2D } from '../src/layers/index.js';
 import { concat, conv2d, flatten, input, linear, maxPool, relu, type Sym } from '../src/zoo/ops.js';
 import { exportOnnx, exportOnnxWithIo } from '../src/onnx/export.js';
@@ -55,7 +55,7 @@ async function compare(model: tf.LayersModel, outputs?: string[]): Promise<numbe
       const out = await session.run({ input: new ort.Tensor('float32', data, shape) });
       const probe = outputs ? tf.model({ inputs: model.inputs, outputs: [model.outputs[0]!, ...outputs.map((l) => model.getLayer(l).output as tf.SymbolicTensor)] }) : model;
       const ours = tf.tidy(() => ([probe.predict(tf.tensor(data, shape))].flat() as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
-      const onnx = [out.logits ?? out.features!, ...(outputs ?? []).map((l) => out[`features/${l}`]!)];
+      const onnx = [out.logits ?? out.features!, ...(outputs ?? []).map((l) => out[l === embeddingLayer(model, featureStages(model)) ? 'embedding' : `features/${l}`]!)];
       onnx.forEach((t, i) => {
         expect(t.dims[0], 'batch axis').to.equal(batch);
         worst = Math.max(worst, maxRelError(t.data as Float32Array, ours[i]!));
@@ -147,12 +147,13 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       for (const model of [training, inference]) {
         const stages = featureStages(model).map((s) => s.layer);
         expect(stages).to.have.length(5);
-        const err = await compare(model, stages);
-        console.log(`      mobilenet_v2 feature stages ${stages.join(', ')}: ${err.toExponential(2)}`);
+        const err = await compare(model, [...stages, embeddingLayer(model, featureStages(model))!]);
+        console.log(`      mobilenet_v2 feature stages ${stages.join(', ')} and embedding ${embeddingLayer(model, featureStages(model))}: ${err.toExponential(2)}`);
         expect(err).to.be.below(1e-5);
       }
       const { io } = await exportOnnxWithIo(inference, { outputs: 'features' });
-      expect(io.outputs.map((o) => o.shape)).to.deep.equal([['N', 1000], ['N', 32, 32, 96], ['N', 16, 16, 144], ['N', 8, 8, 192], ['N', 4, 4, 576], ['N', 2, 2, 1280]]);
+      expect(io.outputs.map((o) => o.shape)).to.deep.equal([['N', 1000], ['N', 32, 32, 96], ['N', 16, 16, 144], ['N', 8, 8, 192], ['N', 4, 4, 576], ['N', 2, 2, 1280], ['N', 1280]]);
+      expect(io.outputs.at(-1)!.name).to.equal('embedding');
     } finally {
       training.dispose();
       inference.dispose();

@@ -289,6 +289,11 @@ describe('weights without internet', function () {
     }
     const storedLogits = stored.logits!.data as Float32Array;
     expect(top1[0]!.index).to.equal(storedLogits.indexOf(Math.max(...storedLogits)));
+    // Its embedding output too (it ran the float embedding of a new export): embed() gives the file's, bit for bit.
+    expect(stored.embedding!.dims, 'the embedding output').to.deep.equal([1, 1280]);
+    const [embedded] = await maps.embed(img);
+    expect(runtimeCounts().exports, 'exports made for embed()').to.equal(exportsBefore);
+    expect(embedded).to.deep.equal(Array.from(stored.embedding!.data as Float32Array));
     maps.dispose();
     // Its own size asked for (cnn-zoo classify --input-size 96) runs it too; another size is a model the file is not.
     const sized = await load(int8, { hub, inputSize: 96 });

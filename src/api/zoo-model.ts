@@ -12,7 +12,7 @@ import { cardOf } from './cards.js';
 import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
-import { embeddingModel, featureLayerNames, featureStages, hasClassifier, noClassifier, outputsPooledFeatures } from '../zoo/heads.js';
+import { embeddingLayer, embeddingModel, featureLayerNames, featureStages, hasClassifier, noClassifier, outputsPooledFeatures } from '../zoo/heads.js';
 import { toPixelBuffers, type ImageInput } from './inputs.js';
 import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type TrainingData } from './training.js';
 import { saveHandler } from '../artifacts/read.js';
@@ -266,9 +266,10 @@ export class ZooModel {
    * `run` for outputs with one row per image, over a list of images in chunks of `batchSize`: chunk k + 1 is
    * decoded (sharp works on libuv's threads; in browsers, the image decoder's) while the model runs on chunk k, and
    * at most two chunks of decoded images are held. Each image's row is what a call on that image alone gives.
+   * `stored`: as `forward`'s.
    */
   private async runRows<T>(input: ImageInput | readonly ImageInput[], model: tf.LayersModel, batchSize: number,
-    read: (outs: OrtOutput[]) => T[]): Promise<T[]> {
+    read: (outs: OrtOutput[]) => T[], stored?: readonly string[]): Promise<T[]> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new CnnZooError(`${this.name}: batchSize must be a positive integer (images per forward pass), got ${shown(batchSize)}.`, 'BAD_OPTION');
     }
@@ -284,7 +285,7 @@ export class ZooModel {
     for (let k = 0; k < items.length; k += batchSize) {
       const chunk = await next;
       if (k + batchSize < items.length) next = prepare(k + batchSize); // decode ahead while the model runs
-      rows.push(...read(await this.forward(chunk, model)));
+      rows.push(...read(await this.forward(chunk, model, stored)));
     }
     return rows;
   }
@@ -317,11 +318,14 @@ export class ZooModel {
   async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
     return this.inFlight('embed', async () => {
       checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
-      this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);
-      return this.runRows(input, this.embedCache, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
+      // An ONNX export run as stored that outputs the embedding (`--features`) gives it; else an embedding model.
+      const layer = embeddingLayer(this.model, this.stages);
+      const stored = layer === undefined ? undefined : this.ort?.main.outputsOf([layer]);
+      if (!stored) this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);
+      return this.runRows(input, this.embedCache ?? this.model, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
         const k = e!.shape[1]!;
         return Array.from({ length: e!.shape[0]! }, (_, r) => Array.from(e!.data.subarray(r * k, (r + 1) * k)));
-      });
+      }, stored);
     });
   }
 

@@ -5,8 +5,8 @@
  * The graph: input `input` [N, H, W, 3] float32, NHWC exactly as the tfjs model takes it (`layout: 'NCHW'`
  * gives [N, 3, H, W] instead), transposed once to NCHW, PyTorch's layout, inside the graph; every conv runs NCHW
  * with OIHW kernels. The batch axis is dynamic (`N`). Outputs: `logits` [N, classes] (or `features` when the
- * model ends in a feature map), then one output per requested layer, named `features/<layer>`, in the input's
- * layout. `metadata_props` hold the model's `userDefinedMetadata.cnnZoo` as JSON under `cnnZoo` (preprocessing,
+ * model ends in a feature map), then one output per requested layer, named `features/<layer>` (`embedding` for the
+ * classifier's pooled input, what `embed()` returns), in the input's layout. `metadata_props` hold the model's `userDefinedMetadata.cnnZoo` as JSON under `cnnZoo` (preprocessing,
  * labels, class offset, source, licence) and the inputs/outputs with their layouts under `cnnZoo.io`.
  *
  * Layouts: tfjs conv kernels [kh, kw, in, out] -> [out, in, kh, kw]; depthwise [kh, kw, C, m] -> [C*m, 1, kh, kw];
@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, checkLayersModel, checkOptionKinds, checkOptionNames, shown } from '../errors.js';
-import { featureStages, hasClassifier } from '../zoo/heads.js';
+import { embeddingLayer, featureStages, hasClassifier } from '../zoo/heads.js';
 import { transpose } from '../arrays.js';
 import { adaptiveBins } from '../layers/adaptive-avg-pool2d.js';
 import { activationQuant, quantizePerChannel, tapCoverage, toFloat16, weightRoundingShift, type ActivationQuant, type Int8Calibration } from './quantize.js';
@@ -25,9 +25,10 @@ export type OnnxLayout = 'NHWC' | 'NCHW';
 
 export interface OnnxExportOptions {
   /**
-   * Extra outputs: layer names (their outputs, e.g. feature stages), or `'features'` for the model's feature
-   * stages (`featureStages`: the last layer at each reduction 2..32, classifier convs included; for exactly the
-   * stages `ZooModel.features()` gives, pass `zoo.stages.map((s) => s.layer)`, as `cnn-zoo export --features` does).
+   * Extra outputs: layer names (their outputs, e.g. feature stages; the classifier's pooled input is named
+   * `embedding`), or `'features'` for the model's feature stages (`featureStages`: the last layer at each reduction
+   * 2..32, classifier convs included; for exactly the stages `ZooModel.features()` gives, pass
+   * `zoo.stages.map((s) => s.layer)`, as `cnn-zoo export --features` does) and its embedding (`embeddingLayer`).
    */
   outputs?: readonly string[] | 'features';
   /** Layout of the input and of 4-D outputs (default NHWC, as the tfjs model). */
@@ -476,7 +477,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   checkOptionNames('exportOnnx', options, ONNX_EXPORT_OPTIONS);
   checkOptionKinds('exportOnnx', options, { fp16: 'boolean', name: 'string', inputName: 'string' });
   if (options.outputs !== undefined && options.outputs !== 'features' && !Array.isArray(options.outputs)) {
-    throw new CnnZooError(`exportOnnx: outputs is 'features' (every feature stage) or a list of layer names, got ${shown(options.outputs)}.`, 'BAD_OPTION');
+    throw new CnnZooError(`exportOnnx: outputs is 'features' (every feature stage and the embedding) or a list of layer names, got ${shown(options.outputs)}.`, 'BAD_OPTION');
   }
   const layout = options.layout ?? 'NHWC';
   if (layout !== 'NHWC' && layout !== 'NCHW') throw new CnnZooError(`exportOnnx: layout must be 'NHWC' or 'NCHW', got "${String(layout)}".`, 'BAD_OPTION');
@@ -485,7 +486,8 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   if (inShape.length !== 4 || inShape.slice(1).some((d) => d == null)) {
     throw new CnnZooError(`exportOnnx: input shape [${inShape}] is not [batch, height, width, channels] with fixed sizes; build the model with an inputSize.`, 'BAD_OPTION');
   }
-  const extraLayers = options.outputs === 'features' ? featureStages(model).map((s) => s.layer) : [...(options.outputs ?? [])];
+  const embedding = embeddingLayer(model, featureStages(model));
+  const extraLayers = options.outputs === 'features' ? [...featureStages(model).map((s) => s.layer), ...(embedding ? [embedding] : [])] : [...(options.outputs ?? [])];
   for (const l of extraLayers) {
     if (!model.layers.some((m) => m.name === l)) {
       throw new CnnZooError(`exportOnnx: no layer "${l}" in ${model.name} for an extra output; pass layer names of model.layers (or 'features').`, 'BAD_OPTION');
@@ -505,7 +507,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   }
   const inputName = g.reserve(options.inputName ?? 'input');
   const mainNames = model.outputs.map((t, i) => g.reserve(i === 0 ? (hasClassifier(model) ? 'logits' : 'features') : `output_${i}`));
-  const extraNames = extraLayers.map((l) => g.reserve(`features/${l}`));
+  const extraNames = extraLayers.map((l) => g.reserve(l === embedding ? 'embedding' : `features/${l}`));
   const inputDims: (number | string)[] = layout === 'NHWC' ? ['N', h!, w!, ch!] : ['N', ch!, h!, w!];
   const nchwInput = layout === 'NHWC' ? g.node('Transpose', [inputName], 'input.nchw', [ints('perm', TO_NCHW)]) : inputName;
   for (const layer of model.layers) {
@@ -577,7 +579,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
 
 /**
  * The ONNX file (opset 13) of a cnn-zoo model, training or inference form: input `input` NHWC [N, H, W, 3] (or
- * NCHW with `layout: 'NCHW'`), dynamic batch, output `logits`, extra outputs `features/<layer>` for
+ * NCHW with `layout: 'NCHW'`), dynamic batch, output `logits`, extra outputs `features/<layer>` (`embedding`) for
  * `options.outputs`, metadata (preprocessing, labels, source, licence) in `metadata_props`. An unsupported layer
  * fails with a CnnZooError naming its class.
  */

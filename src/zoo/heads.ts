@@ -65,15 +65,37 @@ export function featureStages(model: tf.LayersModel, featureLayers?: ReadonlySet
 }
 
 /**
- * The embedding of a classifier: the input of its final dense layer when that is a vector (the fixtures'
- * `pre_logits`), else the global average of its last feature stage.
+ * The embedding `embed()` returns, when the model computes it itself: the input of its final layer when that is a
+ * vector and the layer has weights (a dense classifier: the fixtures' `pre_logits`), else the output of a global
+ * average pool of one of the feature `stages` that the classifier reads (TF-slim's conv classifiers), the last such.
+ */
+function embeddingTensor(model: tf.LayersModel, stages: readonly FeatureStage[]): tf.SymbolicTensor | undefined {
+  const last = model.layers[model.layers.length - 1]!;
+  const input = last.input as tf.SymbolicTensor | tf.SymbolicTensor[];
+  if (!Array.isArray(input) && input.shape.length === 2 && last.weights.length > 0) return input;
+  const names = new Set(stages.map((s) => s.layer));
+  // Layers are in topological order: a pool before the last layer with weights feeds the classifier, one after it
+  // pools the classes (SqueezeNet).
+  const classifier = model.layers.findIndex((l, i) => l.weights.length > 0 && !model.layers.slice(i + 1).some((m) => m.weights.length > 0));
+  for (let i = classifier - 1; i >= 0; i--) {
+    const l = model.layers[i]!, x = l.input as tf.SymbolicTensor | tf.SymbolicTensor[], out = l.output as tf.SymbolicTensor;
+    if (l.getClassName() === 'GlobalAveragePooling2D' && !Array.isArray(x) && names.has(x.sourceLayer.name) && out.shape.length === 2) return out;
+  }
+  return undefined;
+}
+
+/** The layer whose output is the model's embedding (`embeddingTensor`), or undefined (embedModel then pools the last stage). */
+export function embeddingLayer(model: tf.LayersModel, stages: readonly FeatureStage[]): string | undefined {
+  return embeddingTensor(model, stages)?.sourceLayer.name;
+}
+
+/**
+ * The embedding of a classifier: the model's own (`embeddingTensor`), else the global average of its last feature
+ * stage.
  */
 export function embeddingModel(model: tf.LayersModel, stages: readonly FeatureStage[]): tf.LayersModel {
-  const last = model.layers[model.layers.length - 1]!;
-  const lastInput = last.input as tf.SymbolicTensor | tf.SymbolicTensor[];
-  if (!Array.isArray(lastInput) && lastInput.shape.length === 2 && last.weights.length > 0) {
-    return tf.model({ inputs: model.inputs, outputs: lastInput, name: `${model.name}.embed` });
-  }
+  const own = embeddingTensor(model, stages);
+  if (own) return tf.model({ inputs: model.inputs, outputs: own, name: `${model.name}.embed` });
   const top = stages[stages.length - 1];
   if (!top) throw new Error(`${model.name}: no feature stage to pool for an embedding`);
   const fmap = model.getLayer(top.layer).output as tf.SymbolicTensor;

@@ -16,6 +16,7 @@ import { CnnZooError, refuseTildePath } from '../../errors.js';
 import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
+import { embeddingLayer } from '../../zoo/heads.js';
 import type { ZooModel } from '../../api/zoo-model.js';
 import { cliWeights, modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
 
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       layout: values.nchw ? 'NCHW' : 'NHWC',
       ...(int8 ? { int8 } : {}),
       ...(values.fp16 ? { fp16: true } : {}),
-      ...(values.features ? { outputs: model.stages.map((s) => s.layer) } : {}),
+      ...(values.features ? { outputs: [...model.stages.map((s) => s.layer), ...[embeddingLayer(model.model, model.stages) ?? []].flat()] } : {}),
     });
     refuseTildePath('write the ONNX file to', out);
     await mkdir(dirname(out), { recursive: true });
