@@ -87,13 +87,17 @@ export function shown(v: unknown): string {
 
 /**
  * Refuses a `model` argument that is not a tf.LayersModel (told by its shape, so a model from another copy of tfjs
- * passes): `call` is how the call reads with a ZooModel's `.model` in its place, e.g. `exportOnnx(zooModel.model)`.
+ * passes): `call` is how the call reads with a ZooModel's `.model` in its place, e.g. `exportOnnx(zooModel.model)`;
+ * `alsoZooModel`: the call takes a ZooModel too, and says so.
  */
-export function checkLayersModel(where: string, model: unknown, call: string): void {
+export function checkLayersModel(where: string, model: unknown, call: string, alsoZooModel = false): void {
   const layers = (m: unknown) => Array.isArray((m as { layers?: unknown } | null)?.layers) && Array.isArray((m as { inputs?: unknown }).inputs);
   if (layers(model)) return;
-  const hint = layers((model as { model?: unknown } | null)?.model) ? `a ZooModel holds one: ${call}` : 'load(name).model, or create(name)';
-  throw new CnnZooError(`${where}: model is a tf.LayersModel (${hint}), got ${shown(model)}.`, 'BAD_ARGUMENT');
+  const holds = layers((model as { model?: unknown } | null)?.model);
+  // `alsoZooModel`: the call takes what load() returns too (a ZooModel of another copy of cnn-zoo still lands here).
+  const is = alsoZooModel && !holds ? 'what load(name) returns, or a tf.LayersModel (create(name))'
+    : `a tf.LayersModel (${holds ? `a ZooModel holds one: ${call}` : 'load(name).model, or create(name)'})`;
+  throw new CnnZooError(`${where}: model is ${is}, got ${shown(model)}.`, 'BAD_ARGUMENT');
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */

@@ -192,7 +192,7 @@ describe('evaluation', () => {
     try { await evaluate(constantModel(1, [], 10), ds); } catch (e) { err = e; }
     expect((err as Error).message).to.match(/10 outputs .* 1000 classes/);
     for (const [call, why] of [
-      [() => evaluate('resnet18' as never, ds), /^evaluate\(model, dataset\): model is a tf\.LayersModel \(load\(name\)\.model, or create\(name\)\), got "resnet18" \(a string\)\.$/],
+      [() => evaluate('resnet18' as never, ds), /^evaluate\(model, dataset\): model is what load\(name\) returns, or a tf\.LayersModel \(create\(name\)\), got "resnet18" \(a string\)\.$/],
       [() => evaluate({ model } as never, ds), /\(a ZooModel holds one: evaluate\(zooModel\.model, dataset\)\), got an object\.$/],
       [() => evaluate(model, dir as never), /^evaluate\(model, dataset\): dataset comes from openDataset\(dir\), got ".*" \(a string\)\.$/],
       [() => openDataset(5 as never), /^openDataset\(dir\): dir is the path of an image folder, got 5\.$/],

@@ -102,7 +102,7 @@ const EVALUATE_OPTIONS = ['batchSize', 'limit', 'preprocess', 'classOffset', 'on
 export async function evaluate(given: tf.LayersModel | ZooModel, dataset: ImageDataset, options: EvaluateOptions & { name?: string; weights?: string } = {}): Promise<EvalResult> {
   const zoo = given instanceof ZooModel ? given : undefined;
   const model = zoo ? zoo.model : given as tf.LayersModel;
-  checkLayersModel('evaluate(model, dataset)', model, 'evaluate(zooModel.model, dataset)');
+  checkLayersModel('evaluate(model, dataset)', model, 'evaluate(zooModel.model, dataset)', true);
   if (typeof (dataset as ImageDataset | null)?.items !== 'object') {
     throw new CnnZooError(`evaluate(model, dataset): dataset comes from openDataset(dir), got ${shown(dataset)}.`, 'BAD_DATASET');
   }
