@@ -6,6 +6,11 @@
 export interface NamedArray {
   shape: readonly number[];
   data: Float32Array;
+  /**
+   * A linear weight [out, in] whose inputs are a feature map flattened in H, W, C order (tfjs's, as an NHWC graph
+   * flattens: cnn-zoo's own ONNX export), not PyTorch's C, H, W: its columns need no reordering for a Dense.
+   */
+  flattenedHWC?: boolean;
 }
 export type StateDict = Map<string, NamedArray>;
 

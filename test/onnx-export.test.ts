@@ -18,7 +18,8 @@ import { toInference } from '../src/inference/index.js';
 import { maxRelError } from '../src/parity/run.js';
 import { det } from '../src/parity/det.js';
 import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
-import { onnxMetadataProps } from '../src/checkpoints/onnx.js';
+import { onnxMetadataProps, readOnnx } from '../src/checkpoints/onnx.js';
+import { loadStateDict } from '../src/convert/mapping.js';
 import { embeddingLayer, featureStages } from '../src/zoo/heads.js';
 import { AdaptiveAvgPool2D, ChannelShuffle, ChannelSlice, LRN, Pool2D } from '../src/layers/index.js';
 import { concat, conv2d, flatten, input, linear, maxPool, relu, type Sym } from '../src/zoo/ops.js';
@@ -138,6 +139,35 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       }
     });
   }
+
+  it('its weights read back (readOnnx, as load(FILE) reads them) give the model again: a dense after a flattened feature map keeps its column order, float and int8', async () => {
+    // cnn-zoo's graph flattens NHWC (a Transpose, then Reshape), so the dense weights' columns are in tfjs's order; the
+    // reader reordered them as PyTorch's NCHW flatten, and a VGG or AlexNet export read back computed other logits.
+    const model = vggHead();
+    randomize(model);
+    const { data, shape } = inputOf(model, 2);
+    const x = tf.tensor4d(data, shape as [number, number, number, number]);
+    const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    try {
+      const calibration = await calibrate(model, (async function* () { yield x; })());
+      for (const [form, bytes] of [['float', await exportOnnx(model)], ['int8', await exportOnnx(model, { int8: calibration })]] as const) {
+        const { stateDict } = readOnnx(bytes, `vgg_head-${form}.onnx`);
+        expect(stateDict.get('classifier.0.weight')!.flattenedHWC, form).to.equal(true);
+        const back = vggHead();
+        const report = loadStateDict(back, stateDict);
+        expect([report.missing, report.unused], form).to.deep.equal([[], []]);
+        const got = tf.tidy(() => (back.predict(x) as tf.Tensor).dataSync() as Float32Array);
+        back.dispose();
+        // float: the same weights; int8: the weights rounded to 8 bits per output channel (measured 4.4e-3 to 5.7e-3).
+        const err = maxRelError(got, want);
+        console.log(`      vgg_head read back (${form}): ${err.toExponential(2)}`);
+        expect(err, form).to.be.below(form === 'float' ? 1e-6 : 2e-2);
+      }
+    } finally {
+      x.dispose();
+      model.dispose();
+    }
+  });
 
   it('extra outputs at the feature stages equal the tfjs layer outputs (NHWC), both forms', async () => {
     const training = create('mobilenet_v2', { inputSize: 64 });

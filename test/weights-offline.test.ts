@@ -100,7 +100,7 @@ describe('weights without internet', function () {
     expect(meta.source.files[0]).to.include({ name: 'squeezenet1_1.pth', sha256 });
     model.dispose();
     expect(statuses.join('\n')).to.match(/not a published checkpoint.*reading it as torch/);
-    const dir = join(cacheDir, 'models', 'squeezenet1_1', `file-${sha256.slice(0, 16)}-float32`);
+    const dir = join(cacheDir, 'models', 'squeezenet1_1', `file-${sha256.slice(0, 16)}-float32-v2`);
     expect(readdirSync(dir).sort()).to.include('model.json').and.include('fetch.json');
     // Second use: from the cache, nothing converted (no status line, fromCache).
     const again = await importCheckpoint('squeezenet1_1', SQUEEZE_PTH, { cacheDir, onStatus: (m) => statuses.push(`again: ${m}`) });

@@ -197,6 +197,8 @@ describe('weights: npy, TFLite, ONNX, Keras h5 and caffemodel readers', () => {
     expect(Array.from(r.stateDict.get('conv.weight')!.data)).to.deep.equal([-64, 0, 63.5, 0, 2.5, 5]);
     expect(r.stateDict.get('fc.weight')!.shape).to.deep.equal([4, 2]);
     expect(Array.from(r.stateDict.get('fc.weight')!.data)).to.deep.equal([1, 5, 2, 6, 3, 7, 4, 8]);
+    // A Flatten of NCHW (PyTorch's export) leaves the columns for the mapping to reorder (cnn-zoo's NHWC: test/onnx-export).
+    expect(r.stateDict.get('fc.weight')!.flattenedHWC).to.equal(undefined);
     expect(Array.from(r.stateDict.get('fc.bias')!.data)).to.deep.equal([9, 8, 7, 6]);
   });
 

@@ -124,6 +124,26 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
       if (users) users.push(n); else byOutput.set(i, [n]);
     }
   }
+  const producer = new Map<string, Node>();
+  for (const n of graph.node) for (const o of n.output) producer.set(o, n);
+  /**
+   * Whether activation `x` is a feature map flattened from NHWC (a Reshape/Flatten of a Transpose to NHWC, through
+   * quantization and element-wise ops): cnn-zoo's export flattens so, where PyTorch's flattens NCHW.
+   */
+  const flattenedNhwc = (x: string | undefined): boolean => {
+    let n = x === undefined ? undefined : producer.get(x);
+    for (let guard = 0; n && guard < 16; guard++) {
+      if (n.opType === 'Reshape' || n.opType === 'Flatten') {
+        const t = producer.get(n.input[0]!);
+        return t?.opType === 'Transpose' && (attr(t, 'perm')?.ints ?? []).map(Number).join() === '0,2,3,1';
+      }
+      if (!['QuantizeLinear', 'DequantizeLinear', 'Identity', 'Dropout', 'Relu', 'Clip', 'Cast'].includes(n.opType)) return false;
+      n = producer.get(n.input[0]!);
+    }
+    return false;
+  };
+  /** `w` marked as reading an NHWC-flattened feature map when `x` is one. */
+  const reading = (w: NamedArray, x: string | undefined): NamedArray => (flattenedNhwc(x) ? { ...w, flattenedHWC: true } : w);
   /** A weight in [out, in] layout from a [in, out] one (Gemm without transB, MatMul). */
   const transposed = (w: NamedArray, what: string): NamedArray => {
     budget.take(w.data.length, what);
@@ -173,7 +193,7 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
         if ((attr(n, 'alpha')?.f ?? 1) !== 1 && attr(n, 'alpha')?.f !== 0) throw unsupported(source, `Gemm "${n.name}" with alpha != 1`);
         if (attr(n, 'transA')?.i) throw unsupported(source, `Gemm "${n.name}" with transA`);
         if (w.shape.length !== 2) throw unsupported(source, `Gemm "${n.name}" with a rank-${w.shape.length} weight`);
-        const weight = attr(n, 'transB')?.i ? w : transposed(w, `weight of "${n.name}"`);
+        const weight = reading(attr(n, 'transB')?.i ? w : transposed(w, `weight of "${n.name}"`), n.input[0]);
         const b = opt(n.input[2]);
         layers.push({ name: moduleName(n.input[1]), arrays: [['weight', weight], ...(b ? [['bias', b] as [string, NamedArray]] : [])] });
         break;
@@ -186,7 +206,7 @@ export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights 
         })();
         if (!w) break; // activation x activation
         if (w.shape.length !== 2) throw unsupported(source, `MatMul "${n.name}" with a rank-${w.shape.length} weight`);
-        const weight = transposed(w, `weight of "${n.name}"`);
+        const weight = reading(transposed(w, `weight of "${n.name}"`), n.input[0]);
         const b = addedBias(n.output[0]!);
         layers.push({ name: moduleName(n.opType === 'MatMul' ? n.input[1] : n.input[3]), arrays: [['weight', weight], ...(b ? [['bias', b] as [string, NamedArray]] : [])] });
         break;

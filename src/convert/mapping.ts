@@ -21,7 +21,7 @@ const conv: RoleTable = { kernel: { suffix: 'weight', transform: (s) => oihwToHw
 const ROLE_TABLES = new Map<string, RoleTable>([
   ['Conv2D', conv],
   ['DepthwiseConv2D', { depthwise_kernel: conv.kernel!, bias: { suffix: 'bias' } }],
-  ['Dense', { kernel: { suffix: 'weight', transform: (s, layer) => linearToDense(s.data, s.shape, flattenedCHW(layer)) }, bias: { suffix: 'bias' } }],
+  ['Dense', { kernel: { suffix: 'weight', transform: (s, layer) => linearToDense(s.data, s.shape, s.flattenedHWC ? undefined : flattenedCHW(layer)) }, bias: { suffix: 'bias' } }],
   ['BatchNormalization', { gamma: { suffix: 'weight' }, beta: { suffix: 'bias' }, moving_mean: { suffix: 'running_mean' }, moving_variance: { suffix: 'running_var' } }],
 ]);
 

@@ -1,7 +1,7 @@
 /**
  * The Node cache of downloads and converted models: `$CNN_ZOO_CACHE` or `~/.cache/cnn-zoo`, holding
  * `downloads/<file>` (verified checkpoints, kept on request) and `models/<arch>/<publisher>-<tag>-<dtype>/`
- * (tfjs artifacts + fetch.json), `models/<arch>/file-<sha256>-<dtype>/` (a checkpoint file converted), `onnx/<arch>/`
+ * (tfjs artifacts + fetch.json), `models/<arch>/file-<sha256>-<dtype>-v<n>/` (a checkpoint file converted), `onnx/<arch>/`
  * (ONNX exports); `cacheContents` lists them, `removeFromCache` deletes them. Every write goes to a temporary name
  * inside the cache and is renamed into place, and every path is checked to stay inside the cache.
  */

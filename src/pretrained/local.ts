@@ -286,11 +286,18 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
   return { spec, dtype, file, name, sha256, c, exported, format, convert };
 }
 
+/**
+ * Bump when reading a checkpoint file changes what it converts to, so conversions cached by an older reader are not
+ * reused (the folder's name carries it). 2: a dense layer reading an NHWC-flattened feature map in an ONNX file
+ * (cnn-zoo's own export of VGG or AlexNet) keeps its column order; version 1 reordered it as PyTorch's NCHW flatten.
+ */
+const FILE_CONVERSION = 2;
+
 /** Convert checkpoint file `path` for `arch` into the cache (once) and return where its tfjs artifacts are. */
 export async function importCheckpoint(arch: string, path: string, opts: LocalOptions = {}): Promise<LocalCheckpoint> {
   const { spec, dtype, file, name, sha256, c, exported, format, convert } = await identify(arch, path, opts);
   const root = await cacheRoot(opts.cacheDir);
-  const dir = c ? await modelDir(root, c, dtype) : await inCache(root, 'models', safeName(spec.name), `file-${sha256.slice(0, 16)}-${dtype}`);
+  const dir = c ? await modelDir(root, c, dtype) : await inCache(root, 'models', safeName(spec.name), `file-${sha256.slice(0, 16)}-${dtype}-v${FILE_CONVERSION}`);
   const cached = await readRecord(dir);
   if (cached && cached.sha256 === sha256) return { dir, checkpoint: c, format, sha256, fromCache: true, record: cached };
   const record: FetchRecord = {
