@@ -14,6 +14,7 @@ import { normalize, resizeAndCrop } from '../image/preprocess.js';
 import type { CnnZooMetadata } from '../artifacts/metadata.js';
 import { readTflite } from '../checkpoints/tflite.js';
 import { OnnxRunner, TfliteInChromium } from './runtimes.js';
+import { maxRelError } from './run.js';
 
 export type OriginalRuntime = 'onnxruntime-node' | 'tflite-chromium';
 
@@ -33,17 +34,27 @@ export interface Agreement {
   top1Agreement: number;
   /** Largest |p_ours - p_original| over all images and classes (softmax probabilities). */
   maxProbDiff: number;
+  /**
+   * ONNX: the outputs compared as the parity fixtures compare logits, max|ours - original| / max|original| per image,
+   * the worst image (probabilities of random weights are all about 1/classes: this tells wrong weights from right).
+   */
+  maxRelErr?: number;
   /** Top-1 accuracy (fraction) of the converted model and of the original runtime on the labelled images. */
   top1: { ours: number; original: number };
 }
 
 const argmax = (a: ArrayLike<number>): number => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i]! > a[b]!) b = i; return b; };
 
-/** Probabilities of a row: softmax unless it is one already (`isSoftmax`, or non-negative and summing to 1). */
-function probabilities(row: Float32Array, isSoftmax = false): Float32Array {
+/** Whether a row is probabilities already (non-negative, summing to 1). */
+function isProbabilities(row: Float32Array): boolean {
   let sum = 0, min = Infinity;
   for (const v of row) { sum += v; min = Math.min(min, v); }
-  if (isSoftmax || (min >= 0 && Math.abs(sum - 1) < 1e-3)) return row;
+  return min >= 0 && Math.abs(sum - 1) < 1e-3;
+}
+
+/** Probabilities of a row: softmax unless it is one already (`isSoftmax`, or `isProbabilities`). */
+function probabilities(row: Float32Array, isSoftmax = false): Float32Array {
+  if (isSoftmax || isProbabilities(row)) return row;
   const max = Math.max(...row);
   const e = row.map((v) => Math.exp(v - max));
   const s = e.reduce((a, b) => a + b, 0);
@@ -51,12 +62,13 @@ function probabilities(row: Float32Array, isSoftmax = false): Float32Array {
 }
 
 class Tally {
-  private n = 0; private agree = 0; private ours = 0; private orig = 0; private worst = 0;
+  private n = 0; private agree = 0; private ours = 0; private orig = 0; private worst = 0; private rel?: number;
   /** `softmax`: the original's output is a softmax already (a quantized one sums to 1 only within some 1/256 steps). */
   add(ours: Float32Array, original: Float32Array, label: number, softmax = false): void {
     if (ours.length !== original.length) {
       throw new CnnZooError(`The original runtime gives ${original.length} classes, the converted model ${ours.length}; they are not the same model.`, 'BAD_WEIGHTS');
     }
+    if (!softmax && !isProbabilities(original)) this.rel = Math.max(this.rel ?? 0, maxRelError(ours, original));
     const p = probabilities(ours), q = probabilities(original, softmax);
     for (let i = 0; i < p.length; i++) this.worst = Math.max(this.worst, Math.abs(p[i]! - q[i]!));
     const a = argmax(p), b = argmax(q);
@@ -66,7 +78,8 @@ class Tally {
     if (b === label) this.orig++;
   }
   result(runtime: OriginalRuntime, original: string[]): Agreement {
-    return { runtime, original, images: this.n, top1Agreement: this.agree / this.n, maxProbDiff: this.worst, top1: { ours: this.ours / this.n, original: this.orig / this.n } };
+    return { runtime, original, images: this.n, top1Agreement: this.agree / this.n, maxProbDiff: this.worst, ...(this.rel === undefined ? {} : { maxRelErr: this.rel }),
+      top1: { ours: this.ours / this.n, original: this.orig / this.n } };
   }
 }
 

@@ -38,6 +38,7 @@ export function certificate(r: VerifyReport): string[] {
       const a = wc.agreement;
       lines.push(`    original runtime ${a.runtime}: ${a.original.join(' + ')}`,
         `    on ${a.images} images: top-1 agrees on ${pct(a.top1Agreement)}; max |p_ours - p_original| ${a.maxProbDiff.toFixed(3)}; ` +
+        (a.maxRelErr === undefined ? '' : `outputs max|ours - original| / max|original| ${a.maxRelErr.toExponential(2)}; `) +
         `Top-1 ours ${pct(a.top1.ours)}, original ${pct(a.top1.original)}`);
     } else lines.push(`    agreement not measured: ${wc.note}`);
   }
