@@ -20,9 +20,10 @@ import { det } from '../src/parity/det.js';
 import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
 import { onnxMetadataProps, readOnnx } from '../src/checkpoints/onnx.js';
 import { loadStateDict } from '../src/convert/mapping.js';
+import { unfoldBiases } from '../src/convert/match.js';
 import { embeddingLayer, featureStages } from '../src/zoo/heads.js';
 import { AdaptiveAvgPool2D, ChannelShuffle, ChannelSlice, LRN, Pool2D } from '../src/layers/index.js';
-import { concat, conv2d, flatten, input, linear, maxPool, relu, type Sym } from '../src/zoo/ops.js';
+import { batchNorm, concat, conv2d, flatten, input, linear, maxPool, relu, type Sym } from '../src/zoo/ops.js';
 import { exportOnnx, exportOnnxWithIo } from '../src/onnx/export.js';
 import { CnnZooError } from '../src/errors.js';
 import { calibrate, calibrationTensors, quantizePerChannel } from '../src/onnx/quantize.js';
@@ -74,6 +75,16 @@ function vggHead(): tf.LayersModel {
   x = maxPool(x, 'features.2', { kernel: 2, stride: 2 });
   x = linear(flatten(x, 'flatten'), 'classifier.0', 10);
   return tf.model({ inputs: inp, outputs: x, name: 'vgg_head' });
+}
+
+/** Batch norms after a conv with its own bias (VGG-BN, BN-Inception), after a conv without, and alone (DenseNet, DPN). */
+function bnHead(): tf.LayersModel {
+  const inp = input({ inputHeight: 16, inputWidth: 16 });
+  let x = relu(batchNorm(conv2d(inp, 'features.0', { filters: 8, kernel: 3, padding: 1 }), 'features.1'), 'features.2');
+  x = batchNorm(maxPool(x, 'features.3', { kernel: 2, stride: 2 }), 'features.4');
+  x = relu(batchNorm(conv2d(x, 'features.5', { filters: 6, kernel: 3, padding: 1, bias: false }), 'features.6'), 'features.7');
+  x = linear(flatten(x, 'flatten'), 'classifier.0', 10);
+  return tf.model({ inputs: inp, outputs: x, name: 'bn_head' });
 }
 
 /** Every pooling variant and the small layers no registry model has a fixture for. */
@@ -139,6 +150,33 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       }
     });
   }
+
+  it('the inference form read back into the training form: folded and lone batch norms come back as batch norms that compute the same', async () => {
+    // A conv with its own bias keeps the folded bias (its batch norm becomes the identity); a batch norm stored alone (a
+    // depthwise 1x1 scale and shift) becomes one with those; they failed with "weights have no source" (VGG-BN,
+    // BN-Inception, DenseNet, DPN, NASNet, EffNet, pre-activation ResNet exports).
+    const model = bnHead();
+    randomize(model);
+    const folded = toInference(model);
+    const x = tf.tensor4d(inputOf(model, 2).data, [2, 16, 16, 3]);
+    const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    const back = bnHead();
+    try {
+      expect(folded.layers.some((l) => l.getClassName() === 'BatchNormalization'), 'batch norms left in the inference form').to.equal(false);
+      const { stateDict } = readOnnx(await exportOnnx(folded), 'bn_head.onnx');
+      const refused = (() => { try { loadStateDict(bnHead(), unfoldBiases(bnHead(), stateDict, 'bn_head.onnx').stateDict); } catch (e) { return e; } })();
+      expect((refused as Error).message, 'without inferenceForm').to.match(/weights have no source: features\.1\/gamma/);
+      const { stateDict: unfolded, unfolded: count } = unfoldBiases(back, stateDict, 'bn_head.onnx', true);
+      expect(count, 'batch norms put back').to.equal(3);
+      expect(loadStateDict(back, unfolded)).to.deep.include({ missing: [], unused: [] });
+      const err = maxRelError(tf.tidy(() => (back.predict(x) as tf.Tensor).dataSync() as Float32Array), want);
+      console.log(`      bn_head inference form read back: ${err.toExponential(2)}`);
+      expect(err).to.be.below(1e-5);
+    } finally {
+      x.dispose();
+      for (const m of [model, folded, back]) m.dispose();
+    }
+  });
 
   it('its weights read back (readOnnx, as load(FILE) reads them) give the model again: a dense after a flattened feature map keeps its column order, float and int8', async () => {
     // cnn-zoo's graph flattens NHWC (a Transpose, then Reshape), so the dense weights' columns are in tfjs's order; the

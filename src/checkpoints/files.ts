@@ -30,6 +30,11 @@ export interface SourceWeights {
   /** Input height = width the checkpoint states, if any. */
   inputSize?: number;
   info: WeightsSourceInfo;
+  /**
+   * The arrays are a model's inference form (cnn-zoo's ONNX export of it): each batch norm folded into the conv before
+   * it, or stored alone as a per-channel scale and shift (`unfoldBiases` puts them back into the training form).
+   */
+  foldedBatchNorms?: boolean;
 }
 
 export interface ReadSourceOptions {

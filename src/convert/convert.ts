@@ -91,7 +91,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Converted
   const model = withoutInitialisation(() => spec.build(ctx)); // every weight comes from the checkpoint (strict mapping)
   try {
     const named = nameForModel(spec, model, src, opts.from, opts.layout, source);
-    const { stateDict, unfolded } = unfoldBiases(model, named.stateDict, source);
+    const { stateDict, unfolded } = unfoldBiases(model, named.stateDict, source, src.foldedBatchNorms === true);
     const mapping = loadStateDict(model, stateDict, { source });
     const pre = opts.preprocess ?? defaultPreprocess(opts.from, opts.npyLayout);
     const preprocessing = typeof pre === 'string' ? PRESETS[pre](ctx.inputHeight) : pre;

@@ -88,27 +88,52 @@ interface Node { outboundLayer: tf.layers.Layer }
 /**
  * Folded checkpoints give a conv weight and bias where our model has a bias-free conv followed by batch
  * norm: put the bias into the BN (gamma 1, beta = bias, mean 0, var = 1 - eps, so BN(x) = x + bias).
+ * `inferenceForm` (cnn-zoo's export of a model's inference form, `SourceWeights.foldedBatchNorms`): also a conv with
+ * its own bias whose batch norm is folded into it (the BN becomes the identity: gamma 1, beta 0, mean 0, var 1 - eps),
+ * and a batch norm stored alone as a per-channel scale and shift (gamma = scale, beta = shift, mean 0, var 1 - eps).
+ * Only there: elsewhere a checkpoint without a batch norm's statistics is of another architecture, and says so.
  */
-export function unfoldBiases(model: tf.LayersModel, sd: StateDict, source: string): { stateDict: StateDict; unfolded: number } {
+export function unfoldBiases(model: tf.LayersModel, sd: StateDict, source: string, inferenceForm = false): { stateDict: StateDict; unfolded: number } {
   const out: StateDict = new Map(sd);
   let unfolded = 0;
+  const unitVariance = (bn: tf.layers.Layer, n: number): void => {
+    const eps = (bn.getConfig() as { epsilon: number }).epsilon;
+    out.set(`${bn.name}.running_mean`, { shape: [n], data: new Float32Array(n) });
+    out.set(`${bn.name}.running_var`, { shape: [n], data: new Float32Array(n).fill(1 - eps) });
+    unfolded++;
+  };
   for (const layer of model.layers) {
+    if (inferenceForm && layer.getClassName() === 'BatchNormalization' && !out.has(`${layer.name}.running_mean`)) {
+      const scale = out.get(`${layer.name}.weight`), shift = out.get(`${layer.name}.bias`);
+      if (scale && shift) { // a lone batch norm: [C, 1, 1, 1] depthwise 1x1 kernel and bias
+        out.set(`${layer.name}.weight`, { shape: [scale.data.length], data: scale.data });
+        unitVariance(layer, scale.data.length);
+      }
+      continue;
+    }
     if (!CONV_LIKE.has(layer.getClassName())) continue;
     const key = `${layer.name}.bias`;
     const bias = out.get(key);
-    if (!bias || layer.weights.some((w) => w.originalName.endsWith('/bias'))) continue;
     const next = ((layer as unknown as { outboundNodes: Node[] }).outboundNodes ?? []).map((n) => n.outboundLayer);
     const bn = next.length === 1 && next[0]!.getClassName() === 'BatchNormalization' ? next[0]! : undefined;
+    if (!bias) continue;
+    if (layer.weights.some((w) => w.originalName.endsWith('/bias'))) {
+      // The conv keeps its bias (the folded one); its batch norm, folded away, becomes the identity.
+      if (inferenceForm && bn && !['weight', 'bias', 'running_mean', 'running_var'].some((k) => out.has(`${bn.name}.${k}`))) {
+        const n = bias.data.length;
+        out.set(`${bn.name}.weight`, { shape: [n], data: new Float32Array(n).fill(1) });
+        out.set(`${bn.name}.bias`, { shape: [n], data: new Float32Array(n) });
+        unitVariance(bn, n);
+      }
+      continue;
+    }
     if (!bn) throw new CnnZooError(`${source}: "${key}" is a bias, but layer "${layer.name}" has none and no batch norm follows it.`, 'WEIGHTS_MISMATCH');
     if (out.has(`${bn.name}.running_mean`)) throw new CnnZooError(`${source}: both a conv bias "${key}" and BN statistics for "${bn.name}".`, 'WEIGHTS_MISMATCH');
-    const eps = (bn.getConfig() as { epsilon: number }).epsilon;
     const n = bias.data.length;
     out.delete(key);
     out.set(`${bn.name}.weight`, { shape: [n], data: new Float32Array(n).fill(1) });
     out.set(`${bn.name}.bias`, bias);
-    out.set(`${bn.name}.running_mean`, { shape: [n], data: new Float32Array(n) });
-    out.set(`${bn.name}.running_var`, { shape: [n], data: new Float32Array(n).fill(1 - eps) });
-    unfolded++;
+    unitVariance(bn, n);
   }
   return { stateDict: out, unfolded };
 }

@@ -270,7 +270,7 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
       opts.onStatus?.(`${name} is cnn-zoo's ONNX export of ${spec.name} (${exported.numClasses} classes); reading its weights (${dtype})`);
       const origin = `${exported.source.origin ?? `${exported.source.format} weights`}, through cnn-zoo's ONNX export ${name} (${exportedAs} weights)`;
       const converted = await convertCheckpoint({
-        arch: spec.name, from: 'onnx', inputs: [name], source: { ...arrays, info: { format, files, origin } }, dtype, origin,
+        arch: spec.name, from: 'onnx', inputs: [name], source: { ...arrays, info: { format, files, origin }, foldedBatchNorms: true }, dtype, origin,
         inputSize: exported.inputSize, numClasses: exported.numClasses, preprocess: exported.preprocessing, licence: exported.licence,
       });
       // The weights are those the export was made from (rounded to its storage): their source, through the file.
@@ -290,6 +290,7 @@ async function identify(arch: string, path: string, opts: LocalOptions) {
  * Bump when reading a checkpoint file changes what it converts to, so conversions cached by an older reader are not
  * reused (the folder's name carries it). 2: a dense layer reading an NHWC-flattened feature map in an ONNX file
  * (cnn-zoo's own export of VGG or AlexNet) keeps its column order; version 1 reordered it as PyTorch's NCHW flatten.
+ * (cnn-zoo's exports whose batch norms do not all fold into a conv were refused before, so none is cached.)
  */
 const FILE_CONVERSION = 2;
 
