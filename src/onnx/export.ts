@@ -6,8 +6,9 @@
  * gives [N, 3, H, W] instead), transposed once to NCHW, PyTorch's layout, inside the graph; every conv runs NCHW
  * with OIHW kernels. The batch axis is dynamic (`N`). Outputs: `logits` [N, classes] (or `features` when the
  * model ends in a feature map), then one output per requested layer, named `features/<layer>` (`embedding` for the
- * classifier's pooled input, what `embed()` returns), in the input's layout. `metadata_props` hold the model's `userDefinedMetadata.cnnZoo` as JSON under `cnnZoo` (preprocessing,
- * labels, class offset, source, licence) and the inputs/outputs with their layouts under `cnnZoo.io`.
+ * classifier's pooled input, what `embed()` returns), in the input's layout. `metadata_props` hold the model's
+ * `userDefinedMetadata.cnnZoo` as JSON under `cnnZoo` (preprocessing, labels, class offset, source, licence) and the
+ * inputs/outputs with their layouts under `cnnZoo.io`.
  *
  * Layouts: tfjs conv kernels [kh, kw, in, out] -> [out, in, kh, kw]; depthwise [kh, kw, C, m] -> [C*m, 1, kh, kw];
  * grouped [kh, kw, in/g, out] -> [out, in/g, kh, kw]; Flatten/Reshape of a feature map go through NHWC order,
@@ -486,8 +487,8 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   if (inShape.length !== 4 || inShape.slice(1).some((d) => d == null)) {
     throw new CnnZooError(`exportOnnx: input shape [${inShape}] is not [batch, height, width, channels] with fixed sizes; build the model with an inputSize.`, 'BAD_OPTION');
   }
-  const embedding = embeddingLayer(model, featureStages(model));
-  const extraLayers = options.outputs === 'features' ? [...featureStages(model).map((s) => s.layer), ...(embedding ? [embedding] : [])] : [...(options.outputs ?? [])];
+  const stages = featureStages(model), embedding = embeddingLayer(model, stages);
+  const extraLayers = options.outputs === 'features' ? [...stages.map((s) => s.layer), ...(embedding ? [embedding] : [])] : [...(options.outputs ?? [])];
   for (const l of extraLayers) {
     if (!model.layers.some((m) => m.name === l)) {
       throw new CnnZooError(`exportOnnx: no layer "${l}" in ${model.name} for an extra output; pass layer names of model.layers (or 'features').`, 'BAD_OPTION');
