@@ -207,6 +207,27 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
     }
   });
 
+  it('an adaptive average pool with uneven bins reads back as no weights of its own (its bins multiply from the left)', async () => {
+    // Its [w, ow] bins multiplied from the right read as a dense layer's weight: "has 14 weighted layers but model
+    // "vgg13_bn" has 13" for VGG at 64 px (a 2x2 map pooled to 7x7).
+    const model = layerZoo();
+    randomize(model);
+    const { data, shape } = inputOf(model, 2);
+    const x = tf.tensor(data, shape);
+    const back = layerZoo();
+    try {
+      const r = readOnnx(await exportOnnx(model), 'layer_zoo.onnx');
+      expect([r.naming, [...r.stateDict.keys()].filter((k) => /adaptive/.test(k))]).to.deep.equal(['names', []]);
+      expect(loadStateDict(back, r.stateDict)).to.deep.include({ missing: [], unused: [] });
+      const err = tf.tidy(() => maxRelError((back.predict(x) as tf.Tensor).dataSync() as Float32Array, (model.predict(x) as tf.Tensor).dataSync() as Float32Array));
+      expect(err).to.be.below(1e-6);
+    } finally {
+      x.dispose();
+      model.dispose();
+      back.dispose();
+    }
+  });
+
   it('extra outputs at the feature stages equal the tfjs layer outputs (NHWC), both forms', async () => {
     const training = create('mobilenet_v2', { inputSize: 64 });
     randomize(training);

@@ -339,11 +339,13 @@ const adaptiveAvgPool: LayerExport = (c) => {
   if (h === oh && w === ow) return c.g.node('Identity', [c.x], c.name);
   if (oh === 1 && ow === 1) return c.g.node('GlobalAveragePool', [c.x], c.name);
   if (h % oh === 0 && w % ow === 0) return c.g.pool('avg', c.x, c.name, [h / oh, w / ow], [h / oh, w / ow], [0, 0, 0, 0], true);
-  const binsW = adaptiveBins(w, ow), binsWT = new Float32Array(w * ow);
-  for (let i = 0; i < ow; i++) for (let j = 0; j < w; j++) binsWT[j * ow + i] = binsW[i * w + j]!;
-  // [oh, h] x [N, C, h, w] -> [N, C, oh, w]; then x [w, ow] -> [N, C, oh, ow]
+  // [oh, h] x [N, C, h, w] -> [N, C, oh, w]; transposed, [ow, w] x [N, C, w, oh] -> [N, C, ow, oh]; transposed back. The
+  // bins come first in both products: an activation times a constant reads as a dense layer to a checkpoint reader.
+  const swap = [ints('perm', [0, 1, 3, 2])];
   const rows = c.g.node('MatMul', [c.g.constant(`${c.name}.rows`, adaptiveBins(h, oh), [oh, h]), c.x], `${c.name}.rows`);
-  return c.g.node('MatMul', [rows, c.g.constant(`${c.name}.cols`, binsWT, [w, ow])], c.name);
+  const t = c.g.node('Transpose', [rows], `${c.name}.rows.t`, swap);
+  const cols = c.g.node('MatMul', [c.g.constant(`${c.name}.cols`, adaptiveBins(w, ow), [ow, w]), t], `${c.name}.cols`);
+  return c.g.node('Transpose', [cols], c.name, swap);
 };
 
 /** Export of each supported layer class (tfjs built-ins and cnn-zoo's custom layers). */
