@@ -14,6 +14,7 @@ import * as ort from 'onnxruntime-node';
 import protobuf from 'protobufjs';
 import { useBackend } from '../src/backend.js';
 import { create } from '../src/zoo/registry.js';
+import { withoutInitialisation } from '../src/zoo/ops.js';
 import { toInference } from '../src/inference/index.js';
 import { maxRelError } from '../src/parity/run.js';
 import { det } from '../src/parity/det.js';
@@ -206,6 +207,28 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       model.dispose();
     }
   });
+
+  for (const [name, opts] of [['densenet121', { inputSize: 64 }], ['dpn68', { inputSize: 64 }], ['resnetv2_50', { inputSize: 64 }],
+    ['bninception', { inputSize: 96 }], ['nasnetamobile', { inputSize: 96, globalPool: true }]] as const) {
+    it(`${name}: its inference form exported and read back into its training form computes the same (batch norms folded, alone, after a biased conv)`, async () => {
+      const model = create(name, opts);
+      randomize(model);
+      const folded = toInference(model);
+      const back = withoutInitialisation(() => create(name, opts));
+      const { data, shape } = inputOf(model, 1);
+      const x = tf.tensor(data, shape);
+      try {
+        const { stateDict } = readOnnx(await exportOnnx(folded), `${name}.onnx`);
+        expect(loadStateDict(back, unfoldBiases(back, stateDict, `${name}.onnx`, true).stateDict)).to.deep.include({ missing: [], unused: [] });
+        const err = tf.tidy(() => maxRelError((back.predict(x) as tf.Tensor).dataSync() as Float32Array, (model.predict(x) as tf.Tensor).dataSync() as Float32Array));
+        console.log(`      ${name} read back: ${err.toExponential(2)}`);
+        expect(err).to.be.below(1e-5);
+      } finally {
+        x.dispose();
+        for (const m of [model, folded, back]) m.dispose();
+      }
+    });
+  }
 
   it('an adaptive average pool with uneven bins reads back as no weights of its own (its bins multiply from the left)', async () => {
     // Its [w, ow] bins multiplied from the right read as a dense layer's weight: "has 14 weighted layers but model
