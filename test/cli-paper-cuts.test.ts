@@ -428,7 +428,7 @@ describe('CLI paper cuts', function () {
     const r = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', SQUEEZE_PTH, '--top', '1');
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^squeezenet1_1 \(torch float32\) on onnxruntime-node/);
-    expect(readdirSync(join(cache, 'models', 'squeezenet1_1'))[0]).to.match(/^file-[0-9a-f]{16}-float32$/);
+    expect(readdirSync(join(cache, 'models', 'squeezenet1_1'))[0]).to.match(/^file-[0-9a-f]{16}-float32-v2$/);
     const random = cli('classify', GRACE_HOPPER, '--model', 'squeezenet1_1', '--weights', 'random', '--top', '1');
     expect(random.status, random.stderr).to.equal(0);
     expect(random.stdout).to.match(/^squeezenet1_1 \(random weights\)/);

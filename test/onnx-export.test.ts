@@ -58,7 +58,7 @@ async function compare(model: tf.LayersModel, outputs?: string[]): Promise<numbe
       const out = await session.run({ input: new ort.Tensor('float32', data, shape) });
       const probe = outputs ? tf.model({ inputs: model.inputs, outputs: [model.outputs[0]!, ...outputs.map((l) => model.getLayer(l).output as tf.SymbolicTensor)] }) : model;
       const ours = tf.tidy(() => ([probe.predict(tf.tensor(data, shape))].flat() as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
-      const onnx = [out.logits ?? out.features!, ...(outputs ?? []).map((l) => out[l === embeddingLayer(model, featureStages(model)) ? 'embedding' : `features/${l}`]!)];
+      const onnx = [out.logits ?? out.features!, ...(outputs ?? []).map((l) => out[`features/${l}`]!)];
       onnx.forEach((t, i) => {
         expect(t.dims[0], 'batch axis').to.equal(batch);
         worst = Math.max(worst, maxRelError(t.data as Float32Array, ours[i]!));
@@ -266,6 +266,17 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       const { io } = await exportOnnxWithIo(inference, { outputs: 'features' });
       expect(io.outputs.map((o) => o.shape)).to.deep.equal([['N', 1000], ['N', 32, 32, 96], ['N', 16, 16, 144], ['N', 8, 8, 192], ['N', 4, 4, 576], ['N', 2, 2, 1280], ['N', 1280]]);
       expect(io.outputs.at(-1)!.name).to.equal('embedding');
+      // Asked for by name; a layer asked for by its own name stays `features/<layer>` (the embedding's layer too).
+      const named = (await exportOnnxWithIo(inference, { outputs: ['embedding', embeddingLayer(inference, featureStages(inference))!] })).io;
+      expect(named.outputs.map((o) => [o.name, o.layer])).to.deep.equal([['logits', 'classifier.1'], ['embedding', 'pool'], ['features/pool', 'pool']]);
+      const squeeze = create('squeezenet1_1', { inputSize: 64 });
+      try {
+        await exportOnnx(squeeze, { outputs: ['embedding'] }).then(() => { throw new Error('exported'); }, (e: Error) => {
+          expect(e.message).to.match(/^exportOnnx: "squeezenet1_1" has no embedding layer of its own \(.*\); name the layer to output\.$/);
+        });
+      } finally {
+        squeeze.dispose();
+      }
     } finally {
       training.dispose();
       inference.dispose();

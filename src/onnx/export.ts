@@ -6,7 +6,7 @@
  * gives [N, 3, H, W] instead), transposed once to NCHW, PyTorch's layout, inside the graph; every conv runs NCHW
  * with OIHW kernels. The batch axis is dynamic (`N`). Outputs: `logits` [N, classes] (or `features` when the
  * model ends in a feature map), then one output per requested layer, named `features/<layer>` (`embedding` for the
- * classifier's pooled input, what `embed()` returns), in the input's layout. `metadata_props` hold the model's
+ * pooled features `embed()` returns, when asked for by that name), in the input's layout. `metadata_props` hold the model's
  * `userDefinedMetadata.cnnZoo` as JSON under `cnnZoo` (preprocessing, labels, class offset, source, licence) and the
  * inputs/outputs with their layouts under `cnnZoo.io`.
  *
@@ -26,10 +26,11 @@ export type OnnxLayout = 'NHWC' | 'NCHW';
 
 export interface OnnxExportOptions {
   /**
-   * Extra outputs: layer names (their outputs, e.g. feature stages; the classifier's pooled input is named
-   * `embedding`), or `'features'` for the model's feature stages (`featureStages`: the last layer at each reduction
-   * 2..32, classifier convs included; for exactly the stages `ZooModel.features()` gives, pass
-   * `zoo.stages.map((s) => s.layer)`, as `cnn-zoo export --features` does) and its embedding (`embeddingLayer`).
+   * Extra outputs: layer names (their outputs `features/<layer>`, e.g. feature stages) and `'embedding'` (the output
+   * `embedding`: the pooled features `embed()` returns, `embeddingLayer`), or `'features'` for the model's feature
+   * stages (`featureStages`: the last layer at each reduction 2..32, classifier convs included) and its embedding. For
+   * exactly the stages `ZooModel.features()` gives, pass `[...zoo.stages.map((s) => s.layer), 'embedding']`, as
+   * `cnn-zoo export --features` does.
    */
   outputs?: readonly string[] | 'features';
   /** Layout of the input and of 4-D outputs (default NHWC, as the tfjs model). */
@@ -489,13 +490,19 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   if (inShape.length !== 4 || inShape.slice(1).some((d) => d == null)) {
     throw new CnnZooError(`exportOnnx: input shape [${inShape}] is not [batch, height, width, channels] with fixed sizes; build the model with an inputSize.`, 'BAD_OPTION');
   }
+  // Extra outputs as [layer, output name]: a layer's own `features/<layer>`, the embedding (asked for by that name) `embedding`.
   const stages = featureStages(model), embedding = embeddingLayer(model, stages);
-  const extraLayers = options.outputs === 'features' ? [...stages.map((s) => s.layer), ...(embedding ? [embedding] : [])] : [...(options.outputs ?? [])];
-  for (const l of extraLayers) {
-    if (!model.layers.some((m) => m.name === l)) {
-      throw new CnnZooError(`exportOnnx: no layer "${l}" in ${model.name} for an extra output; pass layer names of model.layers (or 'features').`, 'BAD_OPTION');
+  const asked = options.outputs === 'features' ? [...stages.map((s) => s.layer), ...(embedding ? ['embedding'] : [])] : [...(options.outputs ?? [])];
+  const extras = asked.map((l): [string, string] => {
+    if (l === 'embedding' && !model.layers.some((m) => m.name === l)) {
+      if (!embedding) throw new CnnZooError(`exportOnnx: "${model.name}" has no embedding layer of its own (a dense classifier's input, or a global pool before the classifier); name the layer to output.`, 'BAD_OPTION');
+      return [embedding, 'embedding'];
     }
-  }
+    if (!model.layers.some((m) => m.name === l)) {
+      throw new CnnZooError(`exportOnnx: no layer "${l}" in ${model.name} for an extra output; pass layer names of model.layers, 'embedding' (or outputs: 'features').`, 'BAD_OPTION');
+    }
+    return [l, `features/${l}`];
+  });
 
   if (options.fp16 && options.int8) throw new CnnZooError('exportOnnx: choose fp16 or int8 weights, not both.', 'BAD_OPTION');
   if (options.int8 && (typeof options.int8.ranges !== 'object' || typeof options.int8.means !== 'object')) {
@@ -510,7 +517,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
   }
   const inputName = g.reserve(options.inputName ?? 'input');
   const mainNames = model.outputs.map((t, i) => g.reserve(i === 0 ? (hasClassifier(model) ? 'logits' : 'features') : `output_${i}`));
-  const extraNames = extraLayers.map((l) => g.reserve(l === embedding ? 'embedding' : `features/${l}`));
+  const extraNames = extras.map(([, name]) => g.reserve(name));
   const inputDims: (number | string)[] = layout === 'NHWC' ? ['N', h!, w!, ch!] : ['N', ch!, h!, w!];
   const nchwInput = layout === 'NHWC' ? g.node('Transpose', [inputName], 'input.nchw', [ints('perm', TO_NCHW)]) : inputName;
   for (const layer of model.layers) {
@@ -556,7 +563,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
     io.outputs.push({ name, layer, ...(s.length === 4 ? { layout } : {}), shape: dims });
   };
   model.outputs.forEach((t, i) => emit(t, mainNames[i]!, t.sourceLayer.name));
-  extraLayers.forEach((l, i) => emit(model.getLayer(l).output as tf.SymbolicTensor, extraNames[i]!, l));
+  extras.forEach(([l], i) => emit(model.getLayer(l).output as tf.SymbolicTensor, extraNames[i]!, l));
 
   const cnnZoo = (model.getUserDefinedMetadata() as { cnnZoo?: unknown } | undefined)?.cnnZoo;
   const metadata: Record<string, string> = {
