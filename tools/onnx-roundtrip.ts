@@ -3,8 +3,8 @@
  * random` as a user writes it (inference form, NHWC, the metadata that names the model), then `load(FILE, { runtime:
  * 'tfjs' })` as a user reads it (the reader, the key mapping, the batch norms put back into the training form), and
  * that tfjs model against onnxruntime running the file on a photo: max|tfjs - onnxruntime| / max|onnxruntime|.
- * A model whose reference head fixes its input size runs at its default size; the others at `--size` (default 64,
- * quicker) unless named NAME@SIZE. Prints one line per model and a summary; exit 1 when one fails or errs.
+ * Each runs at `--size` (default 64, quicker) unless named NAME@SIZE; a model that refuses that size (a reference
+ * head with a fixed window, a minimum size) at its default size. Prints one line per model and a summary; exit 1 when one fails or errs.
  * Usage: npx tsx tools/onnx-roundtrip.ts [NAME[@SIZE] ...] [--size 64] [--tolerance 1e-5] [--int8]
  */
 import * as tf from '@tensorflow/tfjs';
@@ -43,7 +43,7 @@ try {
       try {
         code = await exportCommand([...args, '--input-size', at ?? values.size!]);
       } catch (e) {
-        if (at !== undefined || !/does not fit a \d+x\d+ input/.test(String((e as Error).message))) throw e;
+        if (at !== undefined || !/does not fit a \d+x\d+ input|input size \d+x\d+ is invalid/.test(String((e as Error).message))) throw e;
         code = await exportCommand(args);
       }
       console.log = quiet;
