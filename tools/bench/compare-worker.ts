@@ -1,13 +1,15 @@
 /**
  * One contender of the side-by-side bench (tools/bench/compare.ts), in its own process: sets up, prints
- * `@@ready <json>`, then for each `run` line on stdin makes one call and prints `@@t <ms>` (the orchestrator
- * interleaves the processes round by round, so all of them see the same machine load).
+ * `@@ready <json>`, then for each `run` line on stdin makes one call and prints `@@t <ms> <peak RSS MB>` (the
+ * orchestrator interleaves the processes round by round, so all of them see the same machine load; the process's peak
+ * resident memory so far, so the last one is the contender's peak).
  * - zoo: cnn-zoo `load(weights[, { runtime }])` (no backend chosen: whatever `load()` picks), then `classify(image)`
  *   end to end, or (`what: 'model'`) the model alone on the preprocessed image;
  * - hf: transformers.js `pipeline('image-classification')` on a local folder (tools/bench/hf-folder.ts), end to end;
  * - ort: onnxruntime-node on an ONNX file (torchvision's own export), model alone, default session options.
  */
 import { createInterface } from 'node:readline';
+import { peakRssMb } from './common.js';
 
 export interface CompareJob {
   kind: 'zoo' | 'hf' | 'ort';
@@ -81,6 +83,7 @@ export async function compareWorkerMain(arg: string): Promise<void> {
     if (line.trim() !== 'run') break;
     const t = performance.now();
     await ready.call();
-    console.log(`@@t ${performance.now() - t}`);
+    const ms = performance.now() - t;
+    console.log(`@@t ${ms} ${peakRssMb()}`);
   }
 }

@@ -11,6 +11,7 @@
  * Weights: the real checkpoint of ../shared/weights where one converts to the model (cnn-zoo and transformers.js);
  * otherwise torchvision's default initialisation under torch.manual_seed(0), converted by cnn-zoo, on every runtime.
  * PyTorch and its ONNX export always run the seeded weights (values do not change the work done).
+ * Each process also reports its peak resident memory (a second table, and the CSV's peak_rss_mb).
  * Prints the markdown table (also written to OUT/table.md) and appends every contender to the CSV.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -63,11 +64,16 @@ class Worker {
     });
   }
 
+  /** The process's peak resident memory (MB) as its last `@@t` line gave it. */
+  peakRssMb = NaN;
+
   async run(): Promise<number> {
     this.proc.stdin.write('run\n');
     const line = await this.next(300);
     if (!line?.startsWith('@@t ')) throw new Error(`${this.name} stopped: ${this.stderr.trim().split('\n').slice(-3).join(' ')}`);
-    return Number(line.slice(4));
+    const [ms, rss] = line.slice(4).split(' ').map(Number);
+    if (rss !== undefined && Number.isFinite(rss)) this.peakRssMb = rss;
+    return ms!;
   }
 
   stop(): void {
@@ -128,9 +134,10 @@ async function zooWeights(model: string, outDir: string, pth: string | null): Pr
   return { dir, weights: 'torchvision init, seed 0' };
 }
 
-interface Row { model: string; weights: string; contender: string; detail: string; min: number; median: number; rounds: number }
+interface Row { model: string; weights: string; contender: string; detail: string; min: number; median: number; rounds: number; peakRssMb?: number }
 
 const fmt = (v: number | undefined) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+const rssCell = (r?: Row) => (r?.peakRssMb !== undefined && Number.isFinite(r.peakRssMb) ? r.peakRssMb.toFixed(0) : '-');
 
 export async function compareMain(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
@@ -206,9 +213,9 @@ export async function compareMain(argv: string[]): Promise<void> {
     for (const c of contenders) c.worker.stop();
     contenders.forEach((c, i) => {
       const s = [...times[i]!].sort((a, b) => a - b);
-      const row = { model, weights: zw.weights, contender: c.name, detail: c.detail, min: s[0]!, median: s[Math.floor(s.length / 2)]!, rounds: s.length };
+      const row = { model, weights: zw.weights, contender: c.name, detail: c.detail, min: s[0]!, median: s[Math.floor(s.length / 2)]!, rounds: s.length, peakRssMb: c.worker.peakRssMb };
       rows.push(row);
-      console.log(`  ${c.name.padEnd(40)} min ${fmt(row.min).padStart(7)} ms  median ${fmt(row.median).padStart(7)} ms  (${c.detail})`);
+      console.log(`  ${c.name.padEnd(40)} min ${fmt(row.min).padStart(7)} ms  median ${fmt(row.median).padStart(7)} ms  peak RSS ${rssCell(row)} MB  (${c.detail})`);
     });
 
     if (!values['no-browser'] && existsSync('/usr/bin/chromium')) {
@@ -243,6 +250,14 @@ export async function compareMain(argv: string[]): Promise<void> {
         `${zoo === rows.find((r) => r.model === model && r.contender === 'cnn-zoo classify') ? `${cell(alone)} | ${ratio(alone, ort)}` : '- | -'} |`);
     }
   }
+  // Memory: each Node (or Python) contender is its own process; its peak resident set over setup and the rounds.
+  const memory = ['cnn-zoo classify', 'cnn-zoo model alone', 'transformers.js', 'onnxruntime-node, torchvision export', 'PyTorch + PIL'];
+  lines.push('', 'Peak resident memory of each contender\'s process (MB: setup, the warm-up and the rounds; `process.resourceUsage().maxRSS`, ' +
+    'Python\'s `ru_maxrss`):', '', `| model (weights) | ${memory.join(' | ')} |`, `|---|${memory.map(() => '---|').join('')}`);
+  for (const model of [...new Set(rows.filter((r) => !r.contender.startsWith('Chromium: ')).map((r) => r.model))]) {
+    const of = (name: string) => rows.find((r) => r.model === model && r.contender === name);
+    lines.push(`| ${NAMES[model] ?? model} (${of('cnn-zoo classify')?.weights ?? '-'}) | ${memory.map((n) => rssCell(of(n))).join(' | ')} |`);
+  }
   const chrome = rows.filter((r) => r.contender.startsWith('Chromium: '));
   if (chrome.length) {
     lines.push('', `Chromium (${chrome[0]!.detail}), batch 1, ms min / median:`, '',
@@ -267,7 +282,7 @@ export async function compareMain(argv: string[]): Promise<void> {
     const rec: Record<string, unknown> = {
       date, label: values.label, host: m.host, cpu: m.cpu, cores: m.cores, mem_gb: m.memGb, os: m.os, node: m.node, gpu: m.gpu,
       model: r.model, batch: 1, runtime: r.contender, backend: r.detail, form: r.contender.includes('alone') || r.contender.startsWith('onnxruntime') ? 'model' : 'end to end',
-      warm_ms: r.median, runs: r.rounds, note: `interleaved; min ${r.min.toFixed(3)} ms; weights ${r.weights}`,
+      warm_ms: r.median, runs: r.rounds, peak_rss_mb: r.peakRssMb, note: `interleaved; min ${r.min.toFixed(3)} ms; weights ${r.weights}`,
     };
     return CSV_HEADER.map((h) => csvCell(rec[h])).join(',');
   });

@@ -5,10 +5,11 @@ export MODEL OUTDIR: torchvision's MODEL with its default initialisation under t
     which cnn-zoo converts) and OUTDIR/MODEL.torchvision.onnx (torch.onnx.export, opset 13, input `input` NCHW,
     output `logits`, dynamic batch).
 worker MODEL PTH IMAGE: PyTorch with PIL end to end (open, convert RGB, Resize(256), CenterCrop(224), ToTensor,
-    Normalize, model, softmax, top-5; BENCH_TORCH_THREADS threads, default 1), one call per `run` line read on stdin, answering `@@t <ms>` (`@@ready` first).
+    Normalize, model, softmax, top-5; BENCH_TORCH_THREADS threads, default 1), one call per `run` line read on stdin, answering `@@t <ms> <peak RSS MB>` (`@@ready` first).
 Usage: python3 tools/bench/torch_compare.py export|worker ..."""
 import json
 import os
+import resource
 import sys
 import time
 
@@ -52,7 +53,8 @@ def worker(model_name, pth, image):
             break
         t = time.perf_counter()
         classify()
-        print(f"@@t {(time.perf_counter() - t) * 1000}", flush=True)
+        ms = (time.perf_counter() - t) * 1000
+        print(f"@@t {ms} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}", flush=True)
 
 
 if __name__ == "__main__":
