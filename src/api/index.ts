@@ -13,7 +13,7 @@ import { HUB_KINDS, HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js'
 import { checkpointFileOf, identifyCheckpointFile, isCheckpointFile, type CheckpointIdentity } from '../pretrained/index.js';
 import { holdCheckpointReads } from '../pretrained/local.js';
 import { modelMetadata } from '../artifacts/metadata.js';
-import { toInference } from '../inference/index.js';
+import { intoInference } from '../inference/index.js';
 import { CnnZooError, checkOptionKinds, checkOptionNames, meant, shown } from '../errors.js';
 import { archOfWeights, modelAndWeights, randomMetadata } from './weights.js';
 import { checkRuntime, startRuntime, type RuntimeContext } from './runtime.js';
@@ -220,10 +220,8 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
   const meta = modelMetadata(model);
   const inference = opts.inference ?? (meta?.includeTop !== false && opts.includeTop !== false && opts.numClasses === undefined);
   if (inference) {
-    const fast = toInference(model);
-    if (meta) fast.setUserDefinedMetadata({ cnnZoo: meta });
-    model.dispose();
-    model = fast;
+    model = intoInference(model); // the training form disposed as it is folded
+    if (meta) model.setUserDefinedMetadata({ cnnZoo: meta });
   }
   return onRuntime(new ZooModel(model, spec, meta), opts, { trainingForm: !inference, source, shipped, ...(inference && onnxFile ? { onnxFile } : {}) }, choice);
 }

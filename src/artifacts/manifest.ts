@@ -46,6 +46,21 @@ export function shardUrl(path: string, modelUrl: string): string {
 const STORED_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
 /**
+ * Where each weight lies in the concatenated shards (`[offset, bytes)`, as tfjs lays them out: in manifest order, each
+ * stored in its quantized dtype when quantized). Assumes `checkWeightSpecs` passed.
+ */
+export function weightOffsets(specs: readonly tf.io.WeightsManifestEntry[]): Map<string, { spec: tf.io.WeightsManifestEntry; offset: number; bytes: number }> {
+  const at = new Map<string, { spec: tf.io.WeightsManifestEntry; offset: number; bytes: number }>();
+  let offset = 0;
+  for (const spec of specs) {
+    const bytes = spec.shape.reduce((n, d) => n * d, 1) * STORED_BYTES[spec.quantization ? spec.quantization.dtype : spec.dtype]!;
+    at.set(spec.name, { spec, offset, bytes });
+    offset += bytes;
+  }
+  return at;
+}
+
+/**
  * Weight specs that tfjs can decode from exactly `byteLength` bytes: known numeric dtypes (no strings, whose
  * lengths tfjs would read one by one), shapes of non-negative integers, and sizes adding up to the shards.
  */

@@ -11,7 +11,7 @@ import { withoutInitialisation } from '../zoo/ops.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { checkMetadata, withBuildOptions, type CnnZooMetadata } from './metadata.js';
 import { nodeFileSystem, parseModelJson, readModelJson, weightDataBuffer } from './node-fs.js';
-import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl } from './manifest.js';
+import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl, weightOffsets } from './manifest.js';
 import { isNode } from '../platform.js';
 
 /** Where converted weights come from. */
@@ -155,22 +155,35 @@ export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.Mo
   }
   const data = weightDataBuffer(artifacts.weightData);
   checkWeightSpecs(specs, data.byteLength, where);
-  const tensors = tf.io.decodeWeights(data, specs);
-  try {
-    for (const layer of model.layers) {
-      if (layer.weights.length === 0) continue;
-      const values = layer.weights.map((w) => {
-        const t = tensors[w.originalName]!;
-        if (t.shape.join() !== w.shape.join()) {
-          throw new CnnZooError(`${where}: tensor "${w.originalName}" has shape [${t.shape}] but ${model.name} needs [${w.shape}]. ` +
-            'The weights were converted for another input size, class count or architecture.', 'SHAPE_MISMATCH');
-        }
-        return t;
-      });
-      layer.setWeights(values);
+  const at = weightOffsets(specs);
+  for (const layer of model.layers) {
+    for (const w of layer.weights) {
+      const { spec } = at.get(w.originalName)!;
+      if (spec.shape.join() !== w.shape.join()) {
+        throw new CnnZooError(`${where}: tensor "${w.originalName}" has shape [${spec.shape}] but ${model.name} needs [${w.shape}]. ` +
+          'The weights were converted for another input size, class count or architecture.', 'SHAPE_MISMATCH');
+      }
     }
-  } finally {
-    tf.dispose(Object.values(tensors));
+  }
+  // A layer's tensors are made just before it takes them, so that the memory of what they replace (the shared
+  // zeros of withoutInitialisation) is reused as the layers go; on wasm, which copies a tensor's values into its
+  // heap when it is made, a float32 weight is read through a view of the shards rather than a copy of its bytes.
+  const viewable = tf.getBackend() === 'wasm';
+  const tensorOf = (name: string): tf.Tensor => {
+    const { spec, offset, bytes } = at.get(name)!;
+    if (viewable && spec.dtype === 'float32' && !spec.quantization && offset % 4 === 0) {
+      return tf.tensor(new Float32Array(data, offset, bytes / 4), spec.shape, 'float32');
+    }
+    return tf.io.decodeWeights(data.slice(offset, offset + bytes), [spec])[spec.name]!;
+  };
+  for (const layer of model.layers) {
+    if (layer.weights.length === 0) continue;
+    const values = layer.weights.map((w) => tensorOf(w.originalName));
+    try {
+      layer.setWeights(values);
+    } finally {
+      tf.dispose(values);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 /** Inference form of zoo models: batch norm folded, activations and residual adds fused (issue 9). */
-export { toInference, layerCensus, type InferenceOptions } from './transform.js';
+export { toInference, intoInference, layerCensus, type InferenceOptions } from './transform.js';
 export { createInference, foldStateDict } from './checkpoint.js';
 export { FusedConv2D, type FusedConv2DConfig, type AbsorbedLayer, type ConvPadding } from '../layers/fused-conv2d.js';
 export { FusedDense, type FusedDenseConfig } from '../layers/fused-dense.js';

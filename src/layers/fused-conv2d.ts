@@ -15,6 +15,7 @@
  * 35 of 160 ms); XNNPACK's depthwise conv is SIMD, and on WebGPU norm and activation become one dispatch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { placeholder } from './initialisation.js';
 import { applyActivation, type FusedActivation } from './activation.js';
 import { clusterSize, packKernel } from './grouped-conv2d.js';
 import { convOutputShape, explicitPad4D, type Explicit4D, type SpatialPadding } from './conv-geometry.js';
@@ -119,8 +120,8 @@ export class FusedConv2D extends tf.layers.Layer {
       if (cin % this.groups !== 0) throw new Error(`FusedConv2D "${this.name}": ${cin} input channels do not split into ${this.groups} groups.`);
       shape = [kh, kw, cin / this.groups, this.filters];
     }
-    this.kernel = this.addWeight('kernel', shape, 'float32', tf.initializers.zeros());
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+    this.kernel = this.addWeight('kernel', shape, 'float32', placeholder(tf.initializers.zeros()));
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', placeholder(tf.initializers.zeros()));
     this.built = true;
   }
 

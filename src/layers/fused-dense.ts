@@ -4,6 +4,7 @@
  * Dense leaves to a separate kernel). Weight roles `kernel` [in, out] and `bias` map like a Dense layer's.
  */
 import * as tf from '@tensorflow/tfjs';
+import { placeholder } from './initialisation.js';
 import type { FusedActivation } from './activation.js';
 import type { AbsorbedLayer } from './fused-conv2d.js';
 
@@ -42,8 +43,8 @@ export class FusedDense extends tf.layers.Layer {
     const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const features = s[s.length - 1];
     if (features == null) throw new Error(`FusedDense "${this.name}": the last input dimension must be known.`);
-    this.kernel = this.addWeight('kernel', [features, this.units], 'float32', tf.initializers.zeros());
-    if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
+    this.kernel = this.addWeight('kernel', [features, this.units], 'float32', placeholder(tf.initializers.zeros()));
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', placeholder(tf.initializers.zeros()));
     this.built = true;
   }
 

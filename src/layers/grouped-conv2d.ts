@@ -14,6 +14,7 @@
  * variable instead, so gradients flow.
  */
 import * as tf from '@tensorflow/tfjs';
+import { placeholder } from './initialisation.js';
 import { convOutputShape, explicitPad4D, type SpatialPadding } from './conv-geometry.js';
 
 export interface GroupedConv2DConfig {
@@ -122,7 +123,7 @@ export class GroupedConv2D extends tf.layers.Layer {
     if (cin == null || cin % this.groups !== 0) {
       throw new Error(`GroupedConv2D "${this.name}": ${cin} input channels do not split into ${this.groups} groups.`);
     }
-    const init = tf.initializers.heNormal({});
+    const init = placeholder(tf.initializers.heNormal({}));
     this.kernel = this.addWeight('kernel', [...this.kernelSize, cin / this.groups, this.filters], 'float32', init);
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
     this.built = true;

@@ -8,6 +8,7 @@ import { GroupedConv2D } from '../layers/grouped-conv2d.js';
 import { Pool2D } from '../layers/pool2d.js';
 import { AdaptiveAvgPool2D } from '../layers/adaptive-avg-pool2d.js';
 import { BatchNorm } from '../layers/batch-norm.js';
+import { placeholder, type Initializer } from '../layers/initialisation.js';
 
 export type Sym = tf.SymbolicTensor;
 /** A number (symmetric), [h, w] (symmetric per axis), or [[top, bottom], [left, right]]. */
@@ -24,23 +25,12 @@ export function explicitPadding(p: Padding2D): [Pair, Pair] {
 
 export const channels = (x: Sym): number => x.shape[3] as number;
 
-/**
- * While set, weighted layers start from zeros instead of random draws: building a model whose weights are
- * loaded right after (parity fixtures, converted checkpoints) then skips generating millions of random numbers.
- */
-let skipInitialisation = false;
-export function withoutInitialisation<T>(build: () => T): T {
-  const before = skipInitialisation;
-  skipInitialisation = true;
-  try {
-    return build();
-  } finally {
-    skipInitialisation = before;
-  }
-}
-/** Initialiser overrides for the layers built here (none unless inside `withoutInitialisation`). */
-export const initialisers = (): { kernelInitializer?: 'zeros'; depthwiseInitializer?: 'zeros' } =>
-  (skipInitialisation ? { kernelInitializer: 'zeros', depthwiseInitializer: 'zeros' } : {});
+export { withoutInitialisation } from '../layers/initialisation.js';
+/** Initialiser overrides for the layers built here (shared zeros inside `withoutInitialisation`, else none). */
+export const initialisers = (): { kernelInitializer?: Initializer; depthwiseInitializer?: Initializer } => {
+  const init = placeholder(undefined);
+  return init ? { kernelInitializer: init, depthwiseInitializer: init } : {};
+};
 
 export interface ConvOptions {
   filters: number;
