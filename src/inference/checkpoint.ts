@@ -11,16 +11,11 @@ import type { NamedArray, StateDict } from '../arrays.js';
 import { foldTorchPair } from './fold.js';
 import { FusedConv2D } from '../layers/fused-conv2d.js';
 import { FusedDense } from '../layers/fused-dense.js';
-import { toInference, type InferenceOptions } from './transform.js';
+import { intoInference, type InferenceOptions } from './transform.js';
 
 /** Build `name` (random weights) directly in its inference form, e.g. to load a folded checkpoint into. */
 export function createInference(name: string, options: CreateOptions = {}, inference: InferenceOptions = {}): tf.LayersModel {
-  const training = create(name, options);
-  try {
-    return toInference(training, inference);
-  } finally {
-    training.dispose();
-  }
+  return intoInference(create(name, options), inference); // the training form folded in place and disposed
 }
 
 const BOOKKEEPING = /(^|\.)num_batches_tracked$/;
