@@ -9,18 +9,20 @@ export const isNode = typeof process !== 'undefined' && process.versions?.node !
 export type NodeModules = typeof import('node:fs/promises') & typeof import('node:path') & {
   createHash: typeof import('node:crypto').createHash;
   homedir: typeof import('node:os').homedir;
+  cpus: typeof import('node:os').cpus;
   fileURLToPath: typeof import('node:url').fileURLToPath;
 };
 
 let modules: Promise<NodeModules> | undefined;
 
-/** `node:fs/promises`, `node:path`, `createHash`, `homedir` and `fileURLToPath`, imported once on first use. */
+/** `node:fs/promises`, `node:path`, `createHash`, `homedir`, `cpus` and `fileURLToPath`, imported once on first use. */
 export function nodeModules(): Promise<NodeModules> {
   modules ??= (async () => ({
     ...(await import('node:fs/promises')),
     ...(await import('node:path')),
     createHash: (await import('node:crypto')).createHash,
     homedir: (await import('node:os')).homedir,
+    cpus: (await import('node:os')).cpus,
     fileURLToPath: (await import('node:url')).fileURLToPath,
   }) as NodeModules)();
   return modules;

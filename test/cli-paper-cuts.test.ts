@@ -453,19 +453,27 @@ describe('CLI paper cuts', function () {
     expect(cache).to.equal(dir);
     const model = readdirSync(join(dir, 'models', 'squeezenet1_1'))[0]!;
     const modelBytes = readdirSync(join(dir, 'models', 'squeezenet1_1', model)).reduce((n, f) => n + readFileSync(join(dir, 'models', 'squeezenet1_1', model, f)).length, 0);
+    // onnxruntime's optimized form of the export, for this machine (src/onnx/runtime.ts openCached), in the cache's onnx/.
+    const [optimized, ...others] = readdirSync(join(dir, 'onnx', 'squeezenet1_1'));
+    expect([optimized, others]).to.satisfy(([o, rest]: [string, string[]]) => /^[0-9a-f]{32}\.ort-[\w.-]+-[0-9a-f]{12}\.onnx$/.test(o) && rest.length === 0);
+    const optimizedBytes = readFileSync(join(dir, 'onnx', 'squeezenet1_1', optimized!)).length;
     expect(entries).to.deep.equal([
       { kind: 'model', arch: 'squeezenet1_1', path: `models/squeezenet1_1/${model}`, bytes: modelBytes, checkpoint: 'file:squeezenet1_1.pth', dtype: 'float32',
         written: entries[0]!.written },
+      { kind: 'optimized', arch: 'squeezenet1_1', path: `onnx/squeezenet1_1/${optimized}`, bytes: optimizedBytes },
       { kind: 'unfinished', arch: 'resnet18', path: `downloads/${r18}.part`, bytes: 7, busy: `a fetch holds downloads/${r18}.lock` },
       { kind: 'download', arch: 'vgg16', path: `downloads/${vgg}`, bytes: 4 },
     ]);
     expect(readdirSync(join(dir, 'models', 'squeezenet1_1', model))).to.include('model.onnx'); // the export beside the weights counts in their size
     const text = run('cache', 'squeezenet1_1').stdout.split('\n');
-    expect(text[0]).to.equal(`cache ${dir}: 1 entry of squeezenet1_1, ${(modelBytes / 1e6).toFixed(1)} MB`);
+    const both = (modelBytes + optimizedBytes) / 1e6;
+    expect(text[0]).to.equal(`cache ${dir}: 2 entries of squeezenet1_1, ${both.toFixed(1)} MB`);
     expect(text[3]).to.match(new RegExp(`^squeezenet1_1 +converted +file:squeezenet1_1\\.pth +float32 +${(modelBytes / 1e6).toFixed(1)} MB +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d +models/squeezenet1_1/${model}$`));
-    expect(text[4]).to.equal('Remove: cnn-zoo cache squeezenet1_1 --remove (fetched or converted again when next needed).');
-    expect(run('cache', 'squeezenet1_1', '--remove').stdout).to.equal(`removed 1 of 1 entry of squeezenet1_1 from ${dir} (${(modelBytes / 1e6).toFixed(1)} MB)\n`);
+    expect(text[4]).to.match(new RegExp(`^squeezenet1_1 +ONNX optimized \\(this machine\\) +- +- +${(optimizedBytes / 1e6).toFixed(1)} MB +- +onnx/squeezenet1_1/${optimized!.replace(/\./g, '\\.')}$`));
+    expect(text[5]).to.equal('Remove: cnn-zoo cache squeezenet1_1 --remove (fetched, converted or exported again when next needed).');
+    expect(run('cache', 'squeezenet1_1', '--remove').stdout).to.equal(`removed 2 of 2 entries of squeezenet1_1 from ${dir} (${both.toFixed(1)} MB)\n`);
     expect(readdirSync(join(dir, 'models', 'squeezenet1_1'))).to.deep.equal([]);
+    expect(readdirSync(join(dir, 'onnx', 'squeezenet1_1'))).to.deep.equal([]);
     expect(run('cache', 'all', '--remove').stdout).to.equal(`removed 1 of 2 entries from ${dir} (0.0 MB)\n  kept downloads/${r18}.part: a fetch holds downloads/${r18}.lock\n`);
     expect(readdirSync(join(dir, 'downloads')).sort()).to.deep.equal([`${r18}.lock`, `${r18}.part`]);
     const bare = run('cache', '--remove');

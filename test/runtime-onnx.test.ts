@@ -6,14 +6,14 @@
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
 import { load, ZooModel } from '../src/index.js';
 import { startRuntime } from '../src/api/runtime.js';
-import { hideOnnxRuntimeForTests, onnxMetadata, runtimeCounts } from '../src/onnx/runtime.js';
+import { hideOnnxRuntimeForTests, onnxFileMetadata, onnxMetadata, runtimeCounts } from '../src/onnx/runtime.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { findByFixture, maxRelError, runParity, top5Agree } from '../src/parity/run.js';
 import { toInference } from '../src/inference/index.js';
@@ -23,6 +23,7 @@ import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const PHOTOS = [join(ROOT, 'examples', 'images', 'grace_hopper.jpg'), join(SHARED, 'images', 'parrot.jpg')];
 const afterRelease = () => new Promise((r) => setImmediate(r));
+const ORT_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Fixture input rows NCHW -> NHWC. */
 function nhwc(fx: Fixture): Float32Array {
@@ -187,16 +188,43 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   before(async () => { await useBackend('wasm'); });
 
-  it('the shipped model: in the cache directory, exported once for two loads', async () => {
+  it('the shipped model: in the cache directory, exported once for two loads; the second opens onnxruntime\'s optimized form, same numbers to the bit', async () => {
     const cacheDir = temp();
-    const exports = runtimeCounts().exports;
+    const before = runtimeCounts();
     const a = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
     const b = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
+    const [pa, pb] = [await a.classify(PHOTOS), await b.classify(PHOTOS)];
     a.dispose(); b.dispose();
-    expect(runtimeCounts().exports - exports, 'exports').to.equal(1);
-    const files = readdirSync(join(cacheDir, 'onnx', 'tf_mobilenet_v2_100'));
-    expect(files).to.have.length(1);
+    const after = runtimeCounts();
+    expect([after.exports - before.exports, after.optimizedWrites - before.optimizedWrites, after.optimizedOpens - before.optimizedOpens],
+      'exports, optimized forms written, opened').to.deep.equal([1, 1, 1]);
+    expect(pb).to.deep.equal(pa);
+    const dir = join(cacheDir, 'onnx', 'tf_mobilenet_v2_100');
+    const files = readdirSync(dir).sort();
+    expect(files).to.have.length(2);
     expect(files[0]).to.match(/^[0-9a-f]{32}\.onnx$/);
+    expect(files[1]).to.equal(files[0]!.replace(/\.onnx$/, `.ort-${ORT_VERSION}-`) + files[1]!.slice(-17));
+    expect(files[1]).to.match(/-[0-9a-f]{12}\.onnx$/);
+    // The optimized form keeps the export's metadata (its key, checked before it is opened), read without its graph.
+    const exported = onnxMetadata(readFileSync(join(dir, files[0]!)));
+    expect(await onnxFileMetadata(join(dir, files[1]!))).to.deep.equal(exported);
+    expect(await onnxFileMetadata(join(dir, files[0]!))).to.deep.equal(exported);
+    expect(exported['cnnZoo.key']).to.match(/^[0-9a-f]{64}$/);
+
+    // Not onnxruntime's optimized form of this export (another file's bytes, or cut short): written again, never run.
+    const optimized = join(dir, files[1]!);
+    const whole = readFileSync(optimized);
+    for (const bad of [Buffer.from('not an onnx file'), whole.subarray(0, whole.length >> 1)]) {
+      writeFileSync(optimized, bad);
+      expect(await onnxFileMetadata(optimized)).to.deep.equal({});
+      const mid = runtimeCounts();
+      const c = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
+      expect(await c.classify(PHOTOS)).to.deep.equal(pa);
+      c.dispose();
+      const end = runtimeCounts();
+      expect([end.exports - mid.exports, end.optimizedWrites - mid.optimizedWrites, end.optimizedOpens - mid.optimizedOpens]).to.deep.equal([0, 1, 0]);
+      expect(await onnxFileMetadata(optimized), 'written again').to.deep.equal(exported);
+    }
   });
 
   it('a cache that cannot be written (a read-only home): runs from memory, says so, and gives the same classes', async () => {
@@ -238,7 +266,9 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
     expect(runtimeCounts().exports - exports, 'one export for two loads').to.equal(1);
     const key = onnxMetadata(readFileSync(join(dir, 'model.onnx')))['cnnZoo.key'];
     expect(key).to.match(/^[0-9a-f]{64}$/);
-    expect(existsSync(join(cacheDir, 'onnx')), 'nothing in the cache').to.equal(false);
+    // The cache holds onnxruntime's optimized form for this machine, not the export.
+    expect(readdirSync(join(cacheDir, 'onnx', 'squeezenet1_1')), 'in the cache').to.have.length(1).and.satisfy(
+      (names: string[]) => names.every((n) => n.startsWith(key!.slice(0, 32) + '.ort-')));
 
     await save(1); // other weights, same folder
     const c = await load(dir, { hub: { cacheDir } });

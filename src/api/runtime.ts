@@ -10,12 +10,14 @@
  * The export is cached (Node): `model.onnx` beside the weights' `model.json` when that folder is writable, else in
  * the cache directory (`onnx/<arch>/<key>.onnx`); the shipped model's always in the cache directory; random weights
  * are exported in memory. The key (export version, topology, weight bytes) is checked before a file is reused.
+ * onnxruntime's optimized form of a cached export is kept in the cache directory too, for this machine (src/onnx/runtime.ts
+ * `openCached`): the next session opens it without optimizing the graph again.
  * Weights given as cnn-zoo's own ONNX export run as that file (its int8 or float16 weights), not an export of it.
  */
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
 import type { WeightsSource } from '../artifacts/read.js';
-import { ORT_PACKAGE, OnnxSession, importOnnxRuntime, missingRuntimeError, type RuntimeName } from '../onnx/runtime.js';
+import { ORT_PACKAGE, OnnxSession, importOnnxRuntime, missingRuntimeError, type OnnxCacheFiles, type RuntimeName } from '../onnx/runtime.js';
 import { cacheRoot, onnxCachePath } from '../pretrained/cache.js';
 import type { OnnxIo } from '../onnx/export.js';
 import type { ZooModel } from './zoo-model.js';
@@ -87,14 +89,18 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${from}` };
 }
 
-/** `model.onnx` beside the weights' model.json when they are a local folder (not the shipped one), and the cache's file. */
-async function cacheFiles(arch: string, key: string, ctx: RuntimeContext): Promise<{ file: string; fallback?: string }> {
+/**
+ * `model.onnx` beside the weights' model.json when they are a local folder (not the shipped one), and the cache's file;
+ * onnxruntime's optimized form in the cache.
+ */
+async function cacheFiles(arch: string, key: string, ctx: RuntimeContext): Promise<OnnxCacheFiles> {
   const cached = await onnxCachePath(await cacheRoot(ctx.cacheDir), arch, key.slice(0, 32));
   const { join, dirname, stat, fileURLToPath } = await nodeModules();
   const src = ctx.source;
-  if (ctx.shipped || typeof src !== 'string' || /^https?:/i.test(src)) return { file: cached };
+  // onnxruntime's optimized form (for this machine) is kept in the cache directory whatever keeps the export.
+  if (ctx.shipped || typeof src !== 'string' || /^https?:/i.test(src)) return { file: cached, optimized: cached };
   let dir = src.startsWith('file:') ? fileURLToPath(src) : src;
   if (dir.endsWith('.json')) dir = dirname(dir);
-  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) return { file: cached };
-  return { file: join(dir, 'model.onnx'), fallback: cached };
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) return { file: cached, optimized: cached };
+  return { file: join(dir, 'model.onnx'), fallback: cached, optimized: cached };
 }

@@ -46,8 +46,11 @@ export interface OrtModule {
 const NODE_SESSION = { extra: { session: { force_spinning_stop: '1' } } };
 
 /** Counts for tests (work is bounded by what is counted, never by time). */
-const counts = { exports: 0, sessions: 0, open: 0 };
-/** Exports made, sessions created and sessions still open in this process. */
+const counts = { exports: 0, sessions: 0, open: 0, optimizedWrites: 0, optimizedOpens: 0 };
+/**
+ * Exports made, sessions created and sessions still open in this process; onnxruntime's optimized forms of cached
+ * exports written and opened (`openCached`).
+ */
 export function runtimeCounts(): Readonly<typeof counts> { return { ...counts }; }
 
 let ortModule: Promise<OrtModule | null> | undefined;
@@ -163,6 +166,11 @@ export interface OnnxCacheFiles {
   file: string;
   /** Used when `file` is not writable (e.g. the cache directory). */
   fallback?: string;
+  /**
+   * Where onnxruntime's optimized form of the export is kept (in the cache directory; `openCached` puts onnxruntime's
+   * version and the CPU into the name before `.onnx`); none: optimized by each session.
+   */
+  optimized?: string;
 }
 
 /** A model output as plain data. */
@@ -197,14 +205,18 @@ export class OnnxSession {
     return names.every((n): n is string => n !== undefined) ? names : undefined;
   }
 
-  /** A session of `model` exported with `options`, from `cache` when given (written there on first use). */
+  /**
+   * A session of `model` exported with `options`, from `cache` when given (written there on first use, and
+   * onnxruntime's optimized form of it beside, `openCached`).
+   */
   static async create(ort: OrtModule, model: tf.LayersModel, options: OnnxExportOptions = {},
     cache?: (key: string) => Promise<OnnxCacheFiles>): Promise<OnnxSession> {
     const sessionOptions = isNode ? NODE_SESSION : { executionProviders: webProviders() };
     if (cache && isNode) {
       const key = await exportKey(model);
-      const kept = await cachedExport(model, options, key, await cache(key));
-      if ('path' in kept) return new OnnxSession(ort, await ort.InferenceSession.create(kept.path, sessionOptions), kept.path);
+      const files = await cache(key);
+      const kept = await cachedExport(model, options, key, files);
+      if ('path' in kept) return new OnnxSession(ort, await openCached(ort, kept.path, key, files.optimized), kept.path);
       // Nowhere to keep it (a read-only home, as in serverless functions and locked-down containers): run it from memory.
       return new OnnxSession(ort, await ort.InferenceSession.create(kept.bytes, sessionOptions), `memory (${kept.unwritable})`);
     }
@@ -281,12 +293,8 @@ function webProviders(): string[] {
  * written, the export's bytes, and why (the model then runs from memory, exported again by each process).
  */
 async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, key: string, cache: OnnxCacheFiles): Promise<{ path: string } | { bytes: Uint8Array; unwritable: string }> {
-  const { readFile, writeFile, rename, mkdir, rm, dirname } = await nodeModules();
-  const holds = async (p: string): Promise<boolean> => {
-    const bytes = await readFile(p).catch(() => undefined);
-    return bytes !== undefined && onnxMetadata(bytes)['cnnZoo.key'] === key;
-  };
-  for (const p of [cache.file, cache.fallback]) if (p && await holds(p)) return { path: p };
+  const { writeFile, rename, mkdir, rm, dirname } = await nodeModules();
+  for (const p of [cache.file, cache.fallback]) if (p && await holdsKey(p, key)) return { path: p };
   const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION, 'cnnZoo.key': key } });
   counts.exports++;
   let lastError: unknown;
@@ -307,6 +315,110 @@ async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, k
   }
   const code = (lastError as NodeJS.ErrnoException).code ?? 'not writable';
   return { bytes, unwritable: `cannot write ${[cache.file, cache.fallback].filter(Boolean).join(' or ')}: ${code}; set CNN_ZOO_CACHE to a writable folder to keep it` };
+}
+
+/** Whether ONNX file `path` is there and has `key` as its `cnnZoo.key` (read from its top-level fields only). */
+async function holdsKey(path: string, key: string): Promise<boolean> {
+  return (await onnxFileMetadata(path))['cnnZoo.key'] === key;
+}
+
+/**
+ * `metadata_props` of ONNX file `path` ({} when it cannot be read or is not one), reading only the top-level fields'
+ * headers and the metadata entries: a model's graph (all of its weights) is skipped, not read.
+ */
+export async function onnxFileMetadata(path: string): Promise<Record<string, string>> {
+  const { open } = await nodeModules();
+  const file = await open(path, 'r').catch(() => undefined);
+  if (!file) return {};
+  try {
+    const size = (await file.stat()).size;
+    const head = new Uint8Array(22);
+    const entries: Uint8Array[] = [];
+    let pos = 0;
+    while (pos < size) {
+      const { bytesRead } = await file.read(head, 0, head.length, pos);
+      let i = 0;
+      const varint = (): number => {
+        let v = 0, mul = 1;
+        for (;;) {
+          if (i >= bytesRead) throw new Error('truncated');
+          const x = head[i++]!;
+          v += (x & 0x7f) * mul;
+          if (x < 0x80) return v;
+          mul *= 128;
+        }
+      };
+      const tag = varint(), wire = tag & 7;
+      let end: number;
+      if (wire === 0) { varint(); end = pos + i; }
+      else if (wire === 1) end = pos + i + 8;
+      else if (wire === 5) end = pos + i + 4;
+      else if (wire === 2) { const len = varint(); end = pos + i + len; }
+      else return {};
+      if (end > size) return {};
+      if (tag === (14 << 3 | 2)) {
+        const entry = new Uint8Array(end - pos);
+        await file.read(entry, 0, entry.length, pos);
+        entries.push(entry);
+      }
+      pos = end;
+    }
+    const all = new Uint8Array(entries.reduce((n, e) => n + e.length, 0));
+    let at = 0;
+    for (const e of entries) { all.set(e, at); at += e.length; }
+    return onnxMetadata(all);
+  } catch {
+    return {};
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Node: a session of cached export `path` (whose `cnnZoo.key` is `key`), through onnxruntime's optimized form of it
+ * kept at `optimized` for this machine. Each session optimizes the graph it is given (fusions, and convolutions in
+ * the NCHWc layout of this CPU's vector width), which is most of opening one: ResNet-50 1.2 s, of which the optimized
+ * form saved once takes 0.7 s, holding 140 MB less at its peak (docs/PERFORMANCE.md, "Opening a session"). The
+ * form is hardware-specific (onnxruntime says so when it writes one), so its name carries onnxruntime's version and a
+ * hash of the CPU (model and feature flags); it keeps the export's `cnnZoo.key`, checked before it is opened. It is
+ * written through a temporary file and a rename; where it cannot be written, or fails to open, the export is optimized
+ * by its session as before. The two compute the same numbers, to the bit (test/runtime-onnx.test.ts).
+ */
+async function openCached(ort: OrtModule, path: string, key: string, optimized?: string): Promise<OrtSession> {
+  const ver = ort.env?.versions?.common;
+  if (!optimized || !ver) return ort.InferenceSession.create(path, NODE_SESSION);
+  const { rename, mkdir, rm, dirname } = await nodeModules();
+  const saved = optimized.replace(/\.onnx$/, '') + `.ort-${ver.replace(/[^\w.-]/g, '_')}-${await cpuTag()}.onnx`;
+  if (await holdsKey(saved, key)) {
+    try {
+      const s = await ort.InferenceSession.create(saved, { ...NODE_SESSION, graphOptimizationLevel: 'disabled' });
+      counts.optimizedOpens++;
+      return s;
+    } catch { /* written by a build that differs after all: written again below */ }
+  }
+  const tmp = `${saved}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await mkdir(dirname(saved), { recursive: true });
+    // logSeverityLevel 3: onnxruntime warns on stderr that the form it writes is for this machine (it is kept so).
+    const s = await ort.InferenceSession.create(path, { ...NODE_SESSION, optimizedModelFilePath: tmp, logSeverityLevel: 3 });
+    await rename(tmp, saved).then(() => { counts.optimizedWrites++; }, () => rm(tmp, { force: true }).catch(() => undefined));
+    return s;
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    return ort.InferenceSession.create(path, NODE_SESSION); // the cache cannot be written: optimized by this session
+  }
+}
+
+let cpu: Promise<string> | undefined;
+/** A short hash of this machine's CPU as onnxruntime's kernels see it: platform, architecture, model, feature flags. */
+function cpuTag(): Promise<string> {
+  cpu ??= (async () => {
+    const { createHash, readFile, cpus } = await nodeModules();
+    const flags = process.platform === 'linux'
+      ? ((await readFile('/proc/cpuinfo', 'utf8').catch(() => '')).match(/^(flags|Features)\s*:.*$/m)?.[0] ?? '') : '';
+    return createHash('sha256').update([process.platform, process.arch, cpus()[0]?.model ?? '', flags].join('\n')).digest('hex').slice(0, 12);
+  })();
+  return cpu;
 }
 
 /** Softmax of each row of `logits` [n, k] (float64 sums, as tf.softmax's float32 result to rounding). */

@@ -2,7 +2,7 @@
  * The Node cache of downloads and converted models: `$CNN_ZOO_CACHE` or `~/.cache/cnn-zoo`, holding
  * `downloads/<file>` (verified checkpoints, kept on request) and `models/<arch>/<publisher>-<tag>-<dtype>/`
  * (tfjs artifacts + fetch.json), `models/<arch>/file-<sha256>-<dtype>-v<n>/` (a checkpoint file converted), `onnx/<arch>/`
- * (ONNX exports); `cacheContents` lists them, `removeFromCache` deletes them. Every write goes to a temporary name
+ * (ONNX exports `<key>.onnx`, and onnxruntime's optimized forms of them for this machine, `<key>.ort-<version>-<cpu>.onnx`); `cacheContents` lists them, `removeFromCache` deletes them. Every write goes to a temporary name
  * inside the cache and is renamed into place, and every path is checked to stay inside the cache.
  */
 import { CnnZooError, refuseTildePath } from '../errors.js';
@@ -118,10 +118,11 @@ export async function remove(p: string): Promise<void> {
 export interface CacheEntry {
   /**
    * `model`: converted tfjs artifacts (with their `fetch.json`; an ONNX export beside them counts in its size);
-   * `onnx`: an ONNX export kept in the cache; `download`: a kept checkpoint file; `unfinished`: a download (`.part`)
-   * or a conversion (`.tmp-*`) that did not finish, or is still being written.
+   * `onnx`: an ONNX export kept in the cache; `optimized`: onnxruntime's optimized form of an export, for this machine;
+   * `download`: a kept checkpoint file; `unfinished`: a download (`.part`) or a conversion (`.tmp-*`) that did not
+   * finish, or is still being written.
    */
-  kind: 'model' | 'onnx' | 'download' | 'unfinished';
+  kind: 'model' | 'onnx' | 'optimized' | 'download' | 'unfinished';
   /** The architecture (a download's: that of its published checkpoint); undefined when unknown. */
   arch?: string;
   /** Relative to the cache root, `/`-separated. */
@@ -168,7 +169,7 @@ export async function cacheContents(root: string): Promise<CacheEntry[]> {
     for (const name of await list(join(root, 'onnx', arch))) {
       const file = join(root, 'onnx', arch, name);
       const done = name.endsWith('.onnx');
-      entries.push({ kind: done ? 'onnx' : 'unfinished', arch, path: `onnx/${arch}/${name}`, bytes: await size(file),
+      entries.push({ kind: !done ? 'unfinished' : /\.ort-[^/]*\.onnx$/.test(name) ? 'optimized' : 'onnx', arch, path: `onnx/${arch}/${name}`, bytes: await size(file),
         ...(!done && await recent(file) ? { busy: 'an export may still be writing it' } : {}) });
     }
   }

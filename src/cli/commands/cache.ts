@@ -10,13 +10,16 @@ import { table } from '../format.js';
 
 export const usage = 'cnn-zoo cache [NAME|all] [--remove] [--cache DIR] [--json]\n' +
   '  What the cache ($CNN_ZOO_CACHE, else ~/.cache/cnn-zoo; or --cache DIR) holds: weights converted by fetch, classify\n' +
-  '  and load (their checkpoint, dtype and size), ONNX exports, kept downloads, and what an interrupted run left. NAME:\n' +
-  '  that model\'s entries only. --remove deletes the entries of NAME, or of all (what a running fetch or conversion\n' +
-  '  is writing is kept); they are fetched or converted again when next needed.';
+  '  and load (their checkpoint, dtype and size), ONNX exports and onnxruntime\'s optimized forms of them for this\n' +
+  '  machine, kept downloads, and what an interrupted run left. NAME: that model\'s entries only. --remove deletes the\n' +
+  '  entries of NAME, or of all (what a running fetch or conversion is writing is kept); they are fetched, converted or\n' +
+  '  exported again when next needed.';
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
-const WHAT: Record<CacheEntry['kind'], string> = { model: 'converted', onnx: 'ONNX export', download: 'download', unfinished: 'unfinished' };
+const WHAT: Record<CacheEntry['kind'], string> = {
+  model: 'converted', onnx: 'ONNX export', optimized: 'ONNX optimized (this machine)', download: 'download', unfinished: 'unfinished',
+};
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { remove: { type: 'boolean' }, cache: { type: 'string' }, json: { type: 'boolean' } }, usage);
@@ -46,6 +49,6 @@ export async function run(argv: string[]): Promise<number> {
   console.log(table(['model', 'kind', 'checkpoint', 'dtype', 'size', 'written', 'path'], entries.map((e) => [
     e.arch ?? '-', WHAT[e.kind], e.checkpoint ?? '-', e.dtype ?? '-', mb(e.bytes), e.written?.slice(0, 16).replace('T', ' ') ?? '-',
     e.busy ? `${e.path} (${e.busy})` : e.path])));
-  console.log(`Remove: cnn-zoo cache ${arch ?? 'NAME|all'} --remove (fetched or converted again when next needed).`);
+  console.log(`Remove: cnn-zoo cache ${arch ?? 'NAME|all'} --remove (fetched, converted or exported again when next needed).`);
   return 0;
 }
