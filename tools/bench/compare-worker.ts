@@ -41,11 +41,11 @@ async function setup(job: CompareJob): Promise<{ call: Call; info: Record<string
     if (job.what === 'model') {
       const x = await zoo.preprocess(job.image);
       if (zoo.runtime !== 'tfjs') {
-        // The model alone on the runtime classify() uses: a session of the same export, as src/onnx/runtime.ts opens it.
-        const { OnnxSession, importOnnxRuntime } = await import('../../src/onnx/runtime.js');
-        const session = await OnnxSession.create((await importOnnxRuntime())!, zoo.model);
-        const data = (await x.data()) as Float32Array, shape = x.shape;
-        return { info, call: async () => { await session.run(data, shape); } };
+        // The model alone on the runtime classify() uses: its own session (a second one would count twice in memory).
+        const { runOnRuntime } = await import('../../src/api/zoo-model.js');
+        const data = (await x.data()) as Float32Array;
+        x.dispose();
+        return { info, call: async () => { await runOnRuntime(zoo, data, 1); } };
       }
       return { info, call: async () => { const y = zoo.model.predict(x) as import('@tensorflow/tfjs').Tensor; await y.data(); y.dispose(); } };
     }
