@@ -120,20 +120,22 @@ export async function exportKey(model: tf.LayersModel): Promise<string> {
   return h.digest('hex');
 }
 
+/** The protobuf varint at `b[p.i]` (before `end`), moving `p.i` past it; throws when it runs past `end`. */
+function varint(b: Uint8Array, p: { i: number }, end = b.length): number {
+  let v = 0, mul = 1;
+  for (;;) {
+    if (p.i >= end) throw new Error('truncated');
+    const x = b[p.i++]!;
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) return v;
+    mul *= 128;
+  }
+}
+
 /** `metadata_props` of an ONNX file (ModelProto field 14), read from the top-level fields only. */
 export function onnxMetadata(bytes: Uint8Array): Record<string, string> {
   const out: Record<string, string> = {};
   const dec = new TextDecoder();
-  const varint = (b: Uint8Array, p: { i: number }): number => {
-    let v = 0, mul = 1;
-    for (;;) {
-      const x = b[p.i++];
-      if (x === undefined) throw new Error('truncated');
-      v += (x & 0x7f) * mul;
-      if (x < 0x80) return v;
-      mul *= 128;
-    }
-  };
   const fields = (b: Uint8Array, each: (field: number, body: Uint8Array) => void): void => {
     const p = { i: 0 };
     while (p.i < b.length) {
@@ -337,23 +339,13 @@ export async function onnxFileMetadata(path: string): Promise<Record<string, str
     let pos = 0;
     while (pos < size) {
       const { bytesRead } = await file.read(head, 0, head.length, pos);
-      let i = 0;
-      const varint = (): number => {
-        let v = 0, mul = 1;
-        for (;;) {
-          if (i >= bytesRead) throw new Error('truncated');
-          const x = head[i++]!;
-          v += (x & 0x7f) * mul;
-          if (x < 0x80) return v;
-          mul *= 128;
-        }
-      };
-      const tag = varint(), wire = tag & 7;
+      const p = { i: 0 };
+      const tag = varint(head, p, bytesRead), wire = tag & 7;
       let end: number;
-      if (wire === 0) { varint(); end = pos + i; }
-      else if (wire === 1) end = pos + i + 8;
-      else if (wire === 5) end = pos + i + 4;
-      else if (wire === 2) { const len = varint(); end = pos + i + len; }
+      if (wire === 0) { varint(head, p, bytesRead); end = pos + p.i; }
+      else if (wire === 1) end = pos + p.i + 8;
+      else if (wire === 5) end = pos + p.i + 4;
+      else if (wire === 2) { const len = varint(head, p, bytesRead); end = pos + p.i + len; }
       else return {};
       if (end > size) return {};
       if (tag === (14 << 3 | 2)) {
