@@ -18,7 +18,7 @@ import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { findByFixture, maxRelError, runParity, top5Agree } from '../src/parity/run.js';
 import { toInference } from '../src/inference/index.js';
 import { CnnZooError } from '../src/errors.js';
-import { embeddingModel } from '../src/zoo/heads.js';
+import { embeddingLayer, embeddingModel } from '../src/zoo/heads.js';
 import { fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const PHOTOS = [join(ROOT, 'examples', 'images', 'grace_hopper.jpg'), join(SHARED, 'images', 'parrot.jpg')];
@@ -43,9 +43,11 @@ function preLogits(name: string): Float32Array | undefined {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-type Forward = (chunk: { data: Float32Array; n: number }, model: tf.LayersModel) => Promise<{ data: Float32Array; shape: number[] }[]>;
+type Forward = (chunk: { data: Float32Array; n: number }, model: tf.LayersModel, stored?: readonly string[]) => Promise<{ data: Float32Array; shape: number[] }[]>;
 /** The one path classify/embed/features take through a model's runtime (ZooModel's private `forward`). */
 const forward = (zoo: ZooModel): Forward => (zoo as unknown as { forward: Forward }).forward.bind(zoo);
+/** The session classify() runs on onnxruntime (ZooModel's private `ort.main`). */
+const mainSession = (zoo: ZooModel) => (zoo as unknown as { ort: { main: { outputsOf(layers: readonly string[]): string[] | undefined } } }).ort.main;
 
 describe('runtime: onnxruntime (onnxruntime-node) agrees with tfjs and with the parity fixtures', function () {
   before(async () => { await useBackend('wasm'); });
@@ -80,8 +82,12 @@ describe('runtime: onnxruntime (onnxruntime-node) agrees with tfjs and with the 
               const second = await forward(zoo)({ data: x.slice(one), n: 1 }, zoo.model);
               expect(maxRelError(second[0]!.data, fx.logits.subarray(k)), `${runtime}: batch of 1`).to.be.below(fx.tolerance);
               if (pre) {
-                const embed = embeddingModel(zoo.model, zoo.stages); // what embed() runs
-                const [e] = await forward(zoo)({ data: x, n }, embed);
+                // What embed() runs: on onnxruntime the main session's embedding output (its graph outputs it beside
+                // the logits), on tfjs an embedding model.
+                const layer = embeddingLayer(zoo.model, zoo.stages);
+                const stored = runtime === 'onnxruntime' && layer ? mainSession(zoo).outputsOf([layer]) : undefined;
+                expect(stored === undefined, `${runtime}: embed() runs an embedding model`).to.equal(runtime === 'tfjs' || layer === undefined);
+                const [e] = stored ? await forward(zoo)({ data: x, n }, zoo.model, stored) : await forward(zoo)({ data: x, n }, embeddingModel(zoo.model, zoo.stages));
                 const eErr = maxRelError(e!.data, pre);
                 report.push(`embed ${eErr.toExponential(2)}`);
                 expect(eErr, `${runtime}: embedding vs pre_logits`).to.be.below(fx.tolerance);
@@ -127,14 +133,18 @@ describe('runtime: classify, embed, features on photos, by load()', function () 
     expect(tf.memory().numTensors, 'tfjs tensors left').to.equal(tensors);
   });
 
-  it('dispose() releases every session of the model (main, embedding, features)', async () => {
+  it('embed() runs the main session (its graph outputs the embedding); dispose() releases every session of the model (main, features)', async () => {
     const m = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime' });
+    const before = runtimeCounts();
     await m.embed(PHOTOS[0]!);
+    const after = runtimeCounts();
+    expect([after.sessions - before.sessions, after.exports - before.exports], 'sessions and exports made by embed()').to.deep.equal([0, 0]);
     await m.features(PHOTOS[0]!, { stages: [0] });
+    expect(runtimeCounts().sessions - after.sessions, 'sessions made by features()').to.equal(1);
     const open = runtimeCounts().open;
     m.dispose();
     await afterRelease();
-    expect(runtimeCounts().open, 'sessions still open').to.equal(open - 3);
+    expect(runtimeCounts().open, 'sessions still open').to.equal(open - 2);
     let err: unknown;
     try { await m.classify(PHOTOS[0]!); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(Error);

@@ -9,9 +9,10 @@
  *
  * The export is cached (Node): `model.onnx` beside the weights' `model.json` when that folder is writable, else in
  * the cache directory (`onnx/<arch>/<key>.onnx`); the shipped model's always in the cache directory; random weights
- * are exported in memory. The key (export version, topology, weight bytes) is checked before a file is reused.
- * onnxruntime's optimized form of a cached export is kept in the cache directory too, for this machine (src/onnx/runtime.ts
- * `openCached`): the next session opens it without optimizing the graph again.
+ * are exported in memory. The key (export version, extra outputs, topology, weight bytes) is checked before a file
+ * is reused. onnxruntime's optimized form of a cached export is kept in the cache directory too, for this machine
+ * (src/onnx/runtime.ts `openCached`): the next session opens it without optimizing the graph again. A classifier's
+ * export outputs its embedding beside its logits (`mainOutputs`): `embed()` runs the main session.
  * Weights given as cnn-zoo's own ONNX export run as that file (its int8 or float16 weights), not an export of it.
  */
 import { CnnZooError } from '../errors.js';
@@ -21,6 +22,7 @@ import { ORT_PACKAGE, OnnxSession, importOnnxRuntime, missingRuntimeError, type 
 import { cacheRoot, onnxCachePath } from '../pretrained/cache.js';
 import type { OnnxIo } from '../onnx/export.js';
 import type { ZooModel } from './zoo-model.js';
+import { embeddingLayer, outputsPooledFeatures } from '../zoo/heads.js';
 
 export const RUNTIMES: readonly RuntimeName[] = ['auto', 'onnxruntime', 'tfjs'];
 
@@ -76,7 +78,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   let main: OnnxSession;
   try {
     main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io)
-      : await OnnxSession.create(ort, zoo.model, {}, ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
+      : await OnnxSession.create(ort, zoo.model, mainOutputs(zoo), ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
   } catch (e) {
     // 'auto' keeps tfjs for a model the export does not cover (a custom layer of the user's).
     if (want === 'auto' && e instanceof CnnZooError && e.code === 'UNSUPPORTED_LAYER') return { runtime: 'tfjs', detail: e.message };
@@ -87,6 +89,15 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   const version = ort.env?.versions?.common;
   const from = ctx.onnxFile && isNode ? `the file itself, ${ctx.onnxFile.as} weights` : main.source.startsWith('memory') ? `exported in ${main.source}` : `exported to ${main.source}`;
   return { runtime: 'onnxruntime', detail: `${ORT_PACKAGE}${version ? ` ${version}` : ''}, ${isNode ? 'CPU' : 'wasm/WebGPU'}, ${from}` };
+}
+
+/**
+ * The main graph's extra output: a classifier's embedding (what `embed()` returns, computed on the way to its logits
+ * anyway), so that `embed()` runs the session `classify()` does rather than a second one holding the weights again.
+ */
+function mainOutputs(zoo: ZooModel): { outputs?: string[] } {
+  const layer = outputsPooledFeatures(zoo.model) ? undefined : embeddingLayer(zoo.model, zoo.stages);
+  return layer === undefined ? {} : { outputs: [layer] };
 }
 
 /**

@@ -318,7 +318,8 @@ export class ZooModel {
   async embed(input: ImageInput | readonly ImageInput[], opts: { batchSize?: number } = {}): Promise<number[][]> {
     return this.inFlight('embed', async () => {
       checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
-      // An ONNX export run as stored that outputs the embedding (`--features`) gives it; else an embedding model.
+      // The main session's graph gives it where it outputs it (load()'s export of a classifier, a `--features` file run
+      // as stored); else an embedding model.
       const layer = embeddingLayer(this.model, this.stages);
       const stored = layer === undefined ? undefined : this.ort?.main.outputsOf([layer]);
       if (!stored) this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);

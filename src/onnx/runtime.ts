@@ -4,13 +4,13 @@
  * first use. Inputs and outputs are plain typed arrays (NHWC, as the tfjs model): nothing here makes tfjs tensors.
  *
  * A session is created from a cached file (Node: `file`, written once, atomically, with its `key` in
- * `metadata_props`) or from the export in memory. The key of a model is a hash of the export version, the model's
- * topology and every weight's bytes, so another model or other weights never reuse a file.
+ * `metadata_props`) or from the export in memory. The key of a model is a hash of the export version, its extra
+ * outputs, the model's topology and every weight's bytes, so another model or other weights never reuse a file.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
-import { exportOnnx, type OnnxExportOptions, type OnnxIo } from './export.js';
+import { exportOnnxWithIo, type OnnxExportOptions, type OnnxIo } from './export.js';
 import { transpose } from '../arrays.js';
 
 /** Which runtime `load()` runs a model on: `'auto'` picks the fastest installed (docs/PERFORMANCE.md). */
@@ -20,7 +20,7 @@ export type RuntimeName = 'onnxruntime' | 'tfjs' | 'auto';
  * Bump when the export of the same weights changes, so cached files of older exports are not reused.
  * Written to `metadata_props` as `cnnZoo.export`.
  */
-export const ONNX_EXPORT_VERSION = '1';
+export const ONNX_EXPORT_VERSION = '2'; // 2: a classifier's main graph outputs its embedding beside its logits
 
 /** The onnxruntime package of this platform. */
 export const ORT_PACKAGE: 'onnxruntime-node' | 'onnxruntime-web' = isNode ? 'onnxruntime-node' : 'onnxruntime-web';
@@ -105,11 +105,14 @@ export function missingRuntimeError(where: string): CnnZooError {
     `${how} (or use runtime: 'tfjs', or 'auto' to take it when present).`, 'NO_RUNTIME');
 }
 
-/** A hex hash of the export version, the model's topology and its weights (what decides the exported file). */
-export async function exportKey(model: tf.LayersModel): Promise<string> {
+/**
+ * A hex hash of the export version, the extra outputs asked for, the model's topology and its weights (what decides
+ * the exported file).
+ */
+export async function exportKey(model: tf.LayersModel, outputs?: OnnxExportOptions['outputs']): Promise<string> {
   const { createHash } = await nodeModules();
   const h = createHash('sha256');
-  h.update(`cnn-zoo onnx export ${ONNX_EXPORT_VERSION}\n`);
+  h.update(`cnn-zoo onnx export ${ONNX_EXPORT_VERSION}${outputs === undefined ? '' : ` outputs ${JSON.stringify(outputs)}`}\n`);
   h.update(JSON.stringify(model.toJSON(null, false)));
   // By position: tfjs suffixes weight names per instance (kernel_1, kernel_3), the topology names the layers.
   for (const [i, w] of model.weights.entries()) {
@@ -183,7 +186,9 @@ export class OnnxSession {
   private released = false;
   /**
    * `io`: the graph's input and outputs as its export described them, for a file run as stored (it may be NCHW and
-   * have feature-map outputs beside its logits); sessions of an export made here are NHWC with the model's outputs.
+   * have feature-map outputs beside its logits) and an export made here with extra outputs (a classifier's
+   * embedding); a run fetches the outputs it names, else the first. Without `io`, a session of an export made here
+   * (NHWC, the model's outputs) gives all of its outputs.
    */
   private constructor(private readonly ort: OrtModule, private readonly session: OrtSession, readonly source: string, private readonly io?: OnnxIo) {
     counts.sessions++;
@@ -214,19 +219,21 @@ export class OnnxSession {
   static async create(ort: OrtModule, model: tf.LayersModel, options: OnnxExportOptions = {},
     cache?: (key: string) => Promise<OnnxCacheFiles>): Promise<OnnxSession> {
     const sessionOptions = isNode ? NODE_SESSION : { executionProviders: webProviders() };
+    // With extra outputs the session knows its graph's (`io`): a call fetches what it names, else the model's output.
+    const ioOf = (io: OnnxIo | undefined) => (options.outputs === undefined ? undefined : io);
     if (cache && isNode) {
-      const key = await exportKey(model);
+      const key = await exportKey(model, options.outputs);
       const files = await cache(key);
       const kept = await cachedExport(model, options, key, files);
-      if ('path' in kept) return new OnnxSession(ort, await openCached(ort, kept.path, key, files.optimized), kept.path);
+      if ('path' in kept) return new OnnxSession(ort, await openCached(ort, kept.path, key, files.optimized), kept.path, ioOf(kept.io));
       // Nowhere to keep it (a read-only home, as in serverless functions and locked-down containers): run it from memory.
-      return new OnnxSession(ort, await ort.InferenceSession.create(kept.bytes, sessionOptions), `memory (${kept.unwritable})`);
+      return new OnnxSession(ort, await ort.InferenceSession.create(kept.bytes, sessionOptions), `memory (${kept.unwritable})`, ioOf(kept.io));
     }
-    const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION } });
+    const { bytes, io } = await exportOnnxWithIo(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION } });
     counts.exports++;
     const slow = isNode ? undefined : setTimeout(() => { const w = threadsWarning(ort); if (w) console.warn(w); }, SLOW_SESSION_S * 1000);
     try {
-      return new OnnxSession(ort, await ort.InferenceSession.create(bytes, sessionOptions), 'memory');
+      return new OnnxSession(ort, await ort.InferenceSession.create(bytes, sessionOptions), 'memory', ioOf(io));
     } finally {
       clearTimeout(slow);
     }
@@ -241,7 +248,7 @@ export class OnnxSession {
     const nchw = this.io?.input.layout === 'NCHW';
     const input = nchw ? new this.ort.Tensor('float32', transpose(data, shape, [0, 3, 1, 2]), [shape[0]!, shape[3]!, shape[1]!, shape[2]!])
       : new this.ort.Tensor('float32', data, shape);
-    const fetch = outputs ?? (this.io ? ['logits'] : undefined);
+    const fetch = outputs ?? (this.io ? [this.io.outputs[0]!.name] : undefined);
     const out = fetch ? await this.session.run({ input }, fetch) : await this.session.run({ input });
     return (fetch ?? this.session.outputNames).map((name) => {
       const t = out[name]!;
@@ -294,10 +301,14 @@ function webProviders(): string[] {
  * `cache.fallback` when `cache.file` cannot be written) through a temporary file and a rename. When neither can be
  * written, the export's bytes, and why (the model then runs from memory, exported again by each process).
  */
-async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, key: string, cache: OnnxCacheFiles): Promise<{ path: string } | { bytes: Uint8Array; unwritable: string }> {
+async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, key: string, cache: OnnxCacheFiles):
+  Promise<({ path: string } | { bytes: Uint8Array; unwritable: string }) & { io?: OnnxIo }> {
   const { writeFile, rename, mkdir, rm, dirname } = await nodeModules();
-  for (const p of [cache.file, cache.fallback]) if (p && await holdsKey(p, key)) return { path: p };
-  const bytes = await exportOnnx(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION, 'cnnZoo.key': key } });
+  for (const p of [cache.file, cache.fallback]) {
+    const meta = p ? await onnxFileMetadata(p) : {};
+    if (p && meta['cnnZoo.key'] === key) return { path: p, io: ioOfMetadata(meta) };
+  }
+  const { bytes, io } = await exportOnnxWithIo(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION, 'cnnZoo.key': key } });
   counts.exports++;
   let lastError: unknown;
   for (const p of [cache.file, cache.fallback]) {
@@ -307,7 +318,7 @@ async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, k
       await mkdir(dirname(p), { recursive: true });
       await writeFile(tmp, bytes);
       await rename(tmp, p);
-      return { path: p };
+      return { path: p, io };
     } catch (e) {
       lastError = e;
       await rm(tmp, { force: true }).catch(() => undefined);
@@ -316,7 +327,16 @@ async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, k
     }
   }
   const code = (lastError as NodeJS.ErrnoException).code ?? 'not writable';
-  return { bytes, unwritable: `cannot write ${[cache.file, cache.fallback].filter(Boolean).join(' or ')}: ${code}; set CNN_ZOO_CACHE to a writable folder to keep it` };
+  return { bytes, io, unwritable: `cannot write ${[cache.file, cache.fallback].filter(Boolean).join(' or ')}: ${code}; set CNN_ZOO_CACHE to a writable folder to keep it` };
+}
+
+/** The graph's inputs and outputs that an export wrote in its `metadata_props` (`cnnZoo.io`). */
+function ioOfMetadata(meta: Record<string, string>): OnnxIo | undefined {
+  try {
+    return meta['cnnZoo.io'] ? JSON.parse(meta['cnnZoo.io']) as OnnxIo : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether ONNX file `path` is there and has `key` as its `cnnZoo.key` (read from its top-level fields only). */
