@@ -399,7 +399,7 @@ export async function onnxFileMetadata(path: string): Promise<Record<string, str
 async function openCached(ort: OrtModule, path: string, key: string, optimized?: string): Promise<OrtSession> {
   const ver = ort.env?.versions?.common;
   if (!optimized || !ver) return ort.InferenceSession.create(path, NODE_SESSION);
-  const { rename, mkdir, rm, dirname } = await nodeModules();
+  const { rename, mkdir, rm, dirname, access, constants } = await nodeModules();
   const saved = optimized.replace(/\.onnx$/, '') + `.ort-${ver.replace(/[^\w.-]/g, '_')}-${await cpuTag()}.onnx`;
   if (await holdsKey(saved, key)) {
     try {
@@ -408,9 +408,12 @@ async function openCached(ort: OrtModule, path: string, key: string, optimized?:
       return s;
     } catch { /* written by a build that differs after all: written again below */ }
   }
+  // A folder that cannot be written (a read-only cache holding the export) is not handed to onnxruntime: its write
+  // would fail after the graph is optimized, and the session be made twice on every load.
+  const writable = await mkdir(dirname(saved), { recursive: true }).then(() => access(dirname(saved), constants.W_OK)).then(() => true, () => false);
+  if (!writable) return ort.InferenceSession.create(path, NODE_SESSION);
   const tmp = `${saved}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    await mkdir(dirname(saved), { recursive: true });
     // logSeverityLevel 3: onnxruntime warns on stderr that the form it writes is for this machine (it is kept so).
     const s = await ort.InferenceSession.create(path, { ...NODE_SESSION, optimizedModelFilePath: tmp, logSeverityLevel: 3 });
     await rename(tmp, saved).then(() => { counts.optimizedWrites++; }, () => rm(tmp, { force: true }).catch(() => undefined));
