@@ -305,8 +305,8 @@ async function cachedExport(model: tf.LayersModel, options: OnnxExportOptions, k
   Promise<({ path: string } | { bytes: Uint8Array; unwritable: string }) & { io?: OnnxIo }> {
   const { writeFile, rename, mkdir, rm, dirname } = await nodeModules();
   for (const p of [cache.file, cache.fallback]) {
-    const meta = p ? await onnxFileMetadata(p) : {};
-    if (p && meta['cnnZoo.key'] === key) return { path: p, io: ioOfMetadata(meta) };
+    const meta = p ? await keyedMetadata(p, key) : undefined;
+    if (p && meta) return { path: p, io: ioOfMetadata(meta) };
   }
   const { bytes, io } = await exportOnnxWithIo(model, { ...options, metadata: { 'cnnZoo.export': ONNX_EXPORT_VERSION, 'cnnZoo.key': key } });
   counts.exports++;
@@ -339,9 +339,10 @@ function ioOfMetadata(meta: Record<string, string>): OnnxIo | undefined {
   }
 }
 
-/** Whether ONNX file `path` is there and has `key` as its `cnnZoo.key` (read from its top-level fields only). */
-async function holdsKey(path: string, key: string): Promise<boolean> {
-  return (await onnxFileMetadata(path))['cnnZoo.key'] === key;
+/** The metadata of ONNX file `path` when it is there and has `key` as its `cnnZoo.key` (read from its top-level fields only). */
+async function keyedMetadata(path: string, key: string): Promise<Record<string, string> | undefined> {
+  const meta = await onnxFileMetadata(path);
+  return meta['cnnZoo.key'] === key ? meta : undefined;
 }
 
 /**
@@ -401,7 +402,7 @@ async function openCached(ort: OrtModule, path: string, key: string, optimized?:
   if (!optimized || !ver) return ort.InferenceSession.create(path, NODE_SESSION);
   const { rename, mkdir, rm, dirname, access, constants } = await nodeModules();
   const saved = optimized.replace(/\.onnx$/, '') + `.ort-${ver.replace(/[^\w.-]/g, '_')}-${await cpuTag()}.onnx`;
-  if (await holdsKey(saved, key)) {
+  if (await keyedMetadata(saved, key)) {
     try {
       const s = await ort.InferenceSession.create(saved, { ...NODE_SESSION, graphOptimizationLevel: 'disabled' });
       counts.optimizedOpens++;
