@@ -86,9 +86,14 @@ const oneLine = (message: string): string =>
 
 type Sharp = typeof import('sharp').default;
 let sharpModule: Promise<Sharp> | undefined;
-/** sharp is Node-only: imported by a computed name so browser bundlers do not try to include it. */
+/**
+ * sharp is Node-only, loaded on first use through `require()`: an ESM import of this CommonJS package would have Node
+ * lex its source for export names first (tools/build-node.mjs says why that matters), and a computed name keeps
+ * browser bundlers from trying to include it.
+ */
 const SHARP = 'sharp';
-const loadSharp = (): Promise<Sharp> => (sharpModule ??= (import(/* @vite-ignore */ SHARP) as Promise<typeof import('sharp')>).then((m) => m.default));
+const loadSharp = (): Promise<Sharp> =>
+  (sharpModule ??= import('node:module').then((m) => m.createRequire(import.meta.url)(SHARP) as Sharp));
 
 /** PIL's `cmyk2rgb` (no colour management): channel = (255 - K) - round(C * (255 - K) / 255). */
 function cmykToRgb(cmyk: Uint8Array): Uint8Array {
