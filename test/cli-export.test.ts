@@ -15,7 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { useBackend } from '../src/backend.js';
 import { load } from '../src/api/index.js';
 import { maxRelError } from '../src/parity/run.js';
-import { onnxMetadata } from '../src/onnx/runtime.js';
+import { onnxMetadata } from '../src/checkpoints/onnx-metadata.js';
 import { CLI, ROOT, SHARED } from './helpers/shared.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, 'export', ...args], { encoding: 'utf8', cwd: ROOT });

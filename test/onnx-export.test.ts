@@ -19,7 +19,8 @@ import { toInference } from '../src/inference/index.js';
 import { maxRelError } from '../src/parity/run.js';
 import { det } from '../src/parity/det.js';
 import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
-import { onnxMetadataProps, readOnnx } from '../src/checkpoints/onnx.js';
+import { readOnnx } from '../src/checkpoints/onnx.js';
+import { onnxMetadata } from '../src/checkpoints/onnx-metadata.js';
 import { loadStateDict } from '../src/convert/mapping.js';
 import type { StateDict } from '../src/arrays.js';
 import { unfoldBiases } from '../src/convert/match.js';
@@ -313,7 +314,7 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       const bytes = await exportOnnx(model, { metadata: { note: 'test' } });
       const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
       const decoded = root.lookupType('onnx.ModelProto').toObject(root.lookupType('onnx.ModelProto').decode(bytes)) as { graph: { input: { name: string }[] } };
-      const props = onnxMetadataProps(bytes);
+      const props = onnxMetadata(bytes);
       expect(JSON.parse(props.cnnZoo!)).to.deep.equal(cnnZoo);
       expect(props.note).to.equal('test');
       const io = JSON.parse(props['cnnZoo.io']!) as { input: { layout: string; shape: unknown[] } };

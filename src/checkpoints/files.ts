@@ -7,7 +7,6 @@ import type { PresetName } from '../image/presets.js';
 import { nodeModules } from '../platform.js';
 import { corrupt } from './bytes.js';
 import { tfjsStateDict } from './tfjs.js';
-import { readCaffeBlobs, readCaffemodel, readPrototxt } from './caffe.js';
 import { nodeFileSystem } from '../artifacts/node-fs.js';
 import { checkShardPath } from '../artifacts/manifest.js';
 import { transpose } from '../arrays.js';
@@ -143,6 +142,7 @@ async function readCaffe(paths: string[]): Promise<{ stateDict: StateDict; input
     }
     return undefined;
   })());
+  const { readCaffeBlobs, readCaffemodel, readPrototxt } = await import('./caffe.js');
   const net = protoPath ? readPrototxt(new TextDecoder().decode(await readBytes(protoPath)), protoPath) : undefined;
   if (model) return { stateDict: readCaffemodel(await readBytes(model), model), inputSize: net?.inputSize };
   if (!net || !protoPath) throw new CnnZooError(`Caffe weights need a .caffemodel, or a folder with deploy.prototxt and per-blob weights (got ${paths.join(', ')}).`, 'MISSING_FILE');

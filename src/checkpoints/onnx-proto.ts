@@ -75,8 +75,4 @@ message ModelProto {
   repeated OperatorSetIdProto opset_import = 8;
   repeated StringStringEntryProto metadata_props = 14;
 }
-/** ModelProto's metadata alone: decoding it skips the graph's bytes. */
-message ModelMetadataProto {
-  repeated StringStringEntryProto metadata_props = 14;
-}
 `;

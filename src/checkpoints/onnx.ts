@@ -32,22 +32,6 @@ export interface OnnxWeights {
 }
 
 
-let metadataType: protobuf.Type | undefined;
-
-/**
- * An ONNX model's `metadata_props` (key -> value), read without decoding its graph; empty for bytes that are no ONNX
- * model. `cnn-zoo export` (exportOnnx) writes the model's cnn-zoo metadata under `cnnZoo`.
- */
-export function onnxMetadataProps(bytes: Uint8Array): Record<string, string> {
-  metadataType ??= protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelMetadataProto');
-  try {
-    const m = metadataType.toObject(metadataType.decode(bytes), { arrays: true, defaults: true }) as { metadataProps: { key: string; value: string }[] };
-    return Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
-  } catch {
-    return {};
-  }
-}
-
 /** Read an `.onnx` model's weights. */
 export function readOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxWeights {
   modelType ??= protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelProto');

@@ -1,20 +1,14 @@
 /**
  * The one switch over checkpoint formats: one file's bytes as PyTorch-layout arrays. Works without a file system
  * (browsers); folder inputs (npy folders, Caffe per-blob folders, tfjs artifacts, multi-file TFLite) are assembled
- * in files.ts (Node only) from these readers.
+ * in files.ts (Node only) from these readers. Each reader (and the parser library it needs: protobufjs, flatbuffers,
+ * fflate) is imported when its format is first read, not when cnn-zoo is.
  */
 import { CnnZooError } from '../errors.js';
 import { corrupt } from './bytes.js';
-import { readCaffemodel } from './caffe.js';
-import { readKerasH5 } from './h5.js';
-import { readOnnx } from './onnx.js';
-import { readSafetensors } from './safetensors.js';
 import type { StateDict } from '../arrays.js';
-import { readTflite, tfliteStateDict } from './tflite.js';
-import { readTorch } from './torch.js';
 import { getSpec, resolveOptions } from '../zoo/registry.js';
 import { withoutInitialisation } from '../zoo/ops.js';
-import { darknetStateDict } from './darknet.js';
 
 /** Every format cnn-zoo reads (`npy` and `tfjs` are folders; `darknet` needs the architecture for its shapes). */
 export const CHECKPOINT_FORMATS = ['torch', 'safetensors', 'keras', 'tflite', 'onnx', 'caffe', 'npy', 'tfjs', 'darknet'] as const;
@@ -44,14 +38,18 @@ async function readUnchecked(format: CheckpointFormat, bytes: Uint8Array, name: 
       if (!opts.arch) throw new CnnZooError(`${name}: a Darknet .weights file carries no shapes; the architecture is needed to read it.`, 'BAD_ARGS');
       const spec = getSpec(opts.arch);
       const model = withoutInitialisation(() => spec.build(resolveOptions(spec, { inputSize: opts.inputSize })));
+      const { darknetStateDict } = await import('./darknet.js');
       try { return { stateDict: darknetStateDict(bytes, model, name), naming: 'names' }; } finally { model.dispose(); }
     }
-    case 'torch': return { stateDict: readTorch(bytes, name), naming: 'names' };
-    case 'safetensors': return { stateDict: readSafetensors(bytes, name), naming: 'names' };
-    case 'keras': return { ...(await readKerasH5(bytes, name)), naming: 'names' };
-    case 'onnx': return readOnnx(bytes, name);
-    case 'caffe': return { stateDict: readCaffemodel(bytes, name), naming: 'names' };
-    case 'tflite': return { ...tfliteStateDict(readTflite(bytes, name), name), naming: 'names' };
+    case 'torch': return { stateDict: (await import('./torch.js')).readTorch(bytes, name), naming: 'names' };
+    case 'safetensors': return { stateDict: (await import('./safetensors.js')).readSafetensors(bytes, name), naming: 'names' };
+    case 'keras': return { ...(await (await import('./h5.js')).readKerasH5(bytes, name)), naming: 'names' };
+    case 'onnx': return (await import('./onnx.js')).readOnnx(bytes, name);
+    case 'caffe': return { stateDict: (await import('./caffe.js')).readCaffemodel(bytes, name), naming: 'names' };
+    case 'tflite': {
+      const { readTflite, tfliteStateDict } = await import('./tflite.js');
+      return { ...tfliteStateDict(readTflite(bytes, name), name), naming: 'names' };
+    }
     case 'npy': case 'tfjs':
       throw new CnnZooError(`${name}: ${format} weights are a folder of files; read them with readSource('${format}', [folder]) (CLI: cnn-zoo convert --from ${format} FOLDER).`, 'BAD_ARGS');
     default:

@@ -19,8 +19,8 @@ import { digestBytes, type HashAlgorithm } from './hash.js';
 import { checkpointId, PUBLISHED } from './table.js';
 import type { PublishedCheckpoint } from './types.js';
 import { readCheckpoint } from '../checkpoints/read.js';
-import { onnxMetadataProps } from '../checkpoints/onnx.js';
 import { corrupt } from '../checkpoints/bytes.js';
+import { onnxMetadata } from '../checkpoints/onnx-metadata.js';
 import { checkMetadata, type CnnZooMetadata } from '../artifacts/metadata.js';
 import type { OnnxIo } from '../onnx/export.js';
 import { EXTENSIONS, sniffCheckpointFormat } from '../checkpoints/sniff.js';
@@ -213,7 +213,7 @@ function exportedModel(raw: Uint8Array, path: string): { meta: CnnZooMetadata; a
   } catch {
     return undefined;
   }
-  const props = onnxMetadataProps(raw);
+  const props = onnxMetadata(raw);
   if (props.cnnZoo === undefined) return undefined;
   const where = `${path} (its metadata_props "cnnZoo")`;
   let value: unknown;
