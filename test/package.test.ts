@@ -59,6 +59,32 @@ describe('packed package', function () {
     expect(res.n).to.be.greaterThan(10);
   });
 
+  it('imports without Node lexing a CommonJS package or loading a checkpoint parser, and shares one tfjs with the app', () => {
+    // Node's ESM loader lexes a CommonJS file's whole source for export names (tfjs: 6 MB, 150-200 ms a process);
+    // tools/build-node.mjs has dist/ require() them. A load hook lists what the ESM loader loads from node_modules.
+    writeFileSync(join(dir, 'hook.mjs'), `export async function load(url, context, next) {
+      const r = await next(url, context);
+      if (url.includes('/node_modules/')) process.stderr.write('ESM-LOADED ' + r.format + ' ' + url.replace(/.*\\/node_modules\\//, '') + '\\n');
+      return r;
+    }\n`);
+    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hook.mjs', import.meta.url);\n");
+    writeFileSync(join(dir, 'just-import.mjs'), "import { create } from 'cnn-zoo';\ncreate('squeezenet1_1', { inputSize: 96 }).dispose();\n");
+    const r = spawnSync('node', ['--import', './register.mjs', 'just-import.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('ESM-LOADED '));
+    expect(loaded.filter((l) => l.startsWith('ESM-LOADED commonjs')), 'CommonJS packages imported through ESM').to.deep.equal([]);
+    expect(loaded.filter((l) => /(protobufjs|flatbuffers|fflate)\//.test(l)), 'checkpoint parsers loaded by the import').to.deep.equal([]);
+    // The app's own `import * as tf` gets the tfjs cnn-zoo built the model with: its classes and its engine.
+    writeFileSync(join(dir, 'share.mjs'), `import * as tf from '@tensorflow/tfjs';
+      import { create } from 'cnn-zoo';
+      const before = tf.memory().numTensors;
+      const m = create('squeezenet1_1', { inputSize: 96 });
+      console.log(JSON.stringify({ layersModel: m instanceof tf.LayersModel, made: tf.memory().numTensors - before, weights: m.weights.length }));`);
+    const share = JSON.parse(run('node', ['share.mjs'], dir).trim().split('\n').pop()!) as { layersModel: boolean; made: number; weights: number };
+    expect(share.layersModel).to.equal(true);
+    expect(share.made).to.equal(share.weights);
+  });
+
   it('compiles a fresh strict TypeScript project against the tarball (README "TypeScript") and runs it', () => {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     // Every entry point, so every one of cnn-zoo's declaration files is in the program.
