@@ -20,7 +20,7 @@ import { maxRelError } from '../src/parity/run.js';
 import { det } from '../src/parity/det.js';
 import { ONNX_PROTO } from '../src/checkpoints/onnx-proto.js';
 import { readOnnx } from '../src/checkpoints/onnx.js';
-import { onnxMetadata } from '../src/checkpoints/onnx-metadata.js';
+import { onnxFileMetadata, onnxMetadata } from '../src/checkpoints/onnx-metadata.js';
 import { loadStateDict } from '../src/convert/mapping.js';
 import type { StateDict } from '../src/arrays.js';
 import { unfoldBiases } from '../src/convert/match.js';
@@ -30,7 +30,7 @@ import { batchNorm, concat, conv2d, flatten, input, linear, maxPool, relu, type 
 import { exportOnnx, exportOnnxWithIo } from '../src/onnx/export.js';
 import { CnnZooError } from '../src/errors.js';
 import { calibrate, calibrationTensors, quantizePerChannel } from '../src/onnx/quantize.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -320,6 +320,15 @@ describe('ONNX export: onnxruntime computes cnn-zoo\'s outputs', () => {
       const io = JSON.parse(props['cnnZoo.io']!) as { input: { layout: string; shape: unknown[] } };
       expect(io.input).to.deep.include({ layout: 'NHWC', shape: ['N', 64, 64, 3] });
       expect(decoded.graph.input.map((i) => i.name)).to.deep.equal(['input']);
+      // Cut short anywhere, from the bytes or the file (whose graph is skipped unread): nothing, not part of it.
+      const file = join(mkdtempSync(join(tmpdir(), 'cnn-zoo-meta-')), 'cut.onnx');
+      for (const keep of [bytes.length - 1, bytes.length - 40, Math.floor(bytes.length / 2), 3]) {
+        expect(onnxMetadata(bytes.subarray(0, keep)), `${keep} of ${bytes.length} bytes`).to.deep.equal({});
+        writeFileSync(file, bytes.subarray(0, keep));
+        expect(await onnxFileMetadata(file), `a file of ${keep} bytes`).to.deep.equal({});
+      }
+      writeFileSync(file, bytes);
+      expect(await onnxFileMetadata(file)).to.deep.equal(props);
     } finally {
       model.dispose();
     }

@@ -18,7 +18,7 @@ function varint(b: Uint8Array, p: { i: number }, end = b.length): number {
   }
 }
 
-/** `metadata_props` of an ONNX file (ModelProto field 14), read from the top-level fields only. */
+/** `metadata_props` of an ONNX file's bytes (ModelProto field 14), read from the top-level fields only; {} when cut short. */
 export function onnxMetadata(bytes: Uint8Array): Record<string, string> {
   const out: Record<string, string> = {};
   const dec = new TextDecoder();
@@ -31,6 +31,7 @@ export function onnxMetadata(bytes: Uint8Array): Record<string, string> {
       if (wire === 5) { p.i += 4; continue; }
       if (wire !== 2) throw new Error(`wire type ${wire}`);
       const len = varint(b, p);
+      if (p.i + len > b.length) throw new Error('truncated');
       each(field, b.subarray(p.i, p.i + len));
       p.i += len;
     }
