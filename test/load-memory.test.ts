@@ -15,6 +15,7 @@ import { load, useBackend } from '../src/index.js';
 import { getSpec, resolveOptions } from '../src/zoo/registry.js';
 import { withoutInitialisation } from '../src/zoo/ops.js';
 import { intoInference, toInference } from '../src/inference/index.js';
+import { nodeFileSystem } from '../src/artifacts/node-fs.js';
 import { ROOT } from './helpers/shared.js';
 
 const bytesOf = (m: tf.LayersModel): number => m.weights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b as number), 1) * 4, 0);
@@ -52,6 +53,29 @@ describe('loading: memory held on the backend (bytes and tensors)', function () 
     const before = tf.memory();
     const m = await load(dir, { runtime: 'tfjs' });
     expect(new Set(dataIds(m.model)).size).to.equal(m.model.weights.length);
+    expect(tf.memory().numBytes - before.numBytes).to.equal(bytesOf(m.model));
+    m.dispose();
+    expect(tf.memory().numTensors).to.equal(before.numTensors);
+    expect(tf.memory().numBytes).to.equal(before.numBytes);
+  });
+
+  it('uint8 weights (the shipped MobileNet v2) are dequantized into wasm\'s heap as tfjs\'s decodeWeights does, to the bit, holding nothing else', async () => {
+    const before = tf.memory();
+    const m = await load('tf_mobilenet_v2_100', { runtime: 'tfjs', inference: false });
+    const artifacts = await nodeFileSystem(join(ROOT, 'models', 'tf_mobilenet_v2_100')).load!();
+    const specs = artifacts.weightSpecs!;
+    const quantized = new Set(specs.filter((s) => s.quantization?.dtype === 'uint8').map((s) => s.name));
+    expect(quantized.size).to.equal(53);
+    const reference = tf.io.decodeWeights(artifacts.weightData!, specs);
+    let compared = 0;
+    for (const w of m.model.weights) {
+      if (!quantized.has(w.originalName)) continue;
+      const [got, want] = [w.read().dataSync() as Float32Array, reference[w.originalName]!.dataSync() as Float32Array];
+      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength)), w.originalName).to.equal(true);
+      compared++;
+    }
+    expect(compared).to.equal(quantized.size);
+    tf.dispose(Object.values(reference));
     expect(tf.memory().numBytes - before.numBytes).to.equal(bytesOf(m.model));
     m.dispose();
     expect(tf.memory().numTensors).to.equal(before.numTensors);
