@@ -13,7 +13,7 @@ import { checkMetadata, withBuildOptions, type CnnZooMetadata } from './metadata
 import { nodeFileSystem, parseModelJson, readModelJson, weightDataBuffer } from './node-fs.js';
 import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl, weightOffsets } from './manifest.js';
 import { isNode } from '../platform.js';
-import type { WasmHeapBackend } from '../kernels/wasm-copy.js';
+import { heapTensor } from '../kernels/wasm-copy.js';
 
 /** Where converted weights come from. */
 export type WeightsSource = string | URL | Readonly<Record<string, ArrayBuffer | Uint8Array>> | tf.io.IOHandler;
@@ -171,22 +171,19 @@ export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.Mo
   // heap when it is made, a float32 weight is read through a view of the shards rather than a copy of its bytes,
   // and a uint8/uint16 one is dequantized straight into the heap (tfjs's decodeWeights makes a float32 copy in
   // JavaScript first: the shipped MobileNet v2's 14 MB of fresh pages).
-  const heap = tf.getBackend() === 'wasm' ? tf.backend() as unknown as WasmHeapBackend : undefined;
+  const wasm = tf.getBackend() === 'wasm';
   const tensorOf = (name: string): tf.Tensor => {
     const { spec, offset, bytes } = at.get(name)!;
-    if (heap && spec.dtype === 'float32' && !spec.quantization && offset % 4 === 0) {
+    if (wasm && spec.dtype === 'float32' && !spec.quantization && offset % 4 === 0) {
       return tf.tensor(new Float32Array(data, offset, bytes / 4), spec.shape, 'float32');
     }
     const q = spec.quantization;
-    if (heap && spec.dtype === 'float32' && q && q.scale !== undefined && q.min !== undefined &&
+    if (wasm && spec.dtype === 'float32' && q && q.scale !== undefined && q.min !== undefined &&
       (q.dtype === 'uint8' || (q.dtype === 'uint16' && offset % 2 === 0))) {
       const n = tf.util.sizeFromShape(spec.shape);
       const codes = q.dtype === 'uint8' ? new Uint8Array(data, offset, n) : new Uint16Array(data, offset, n);
-      const info = heap.makeOutput(spec.shape, 'float32');
-      const out = heap.typedArrayFromHeap(info);
       const { scale, min } = q;
-      for (let i = 0; i < n; i++) out[i] = codes[i]! * scale + min; // tfjs's decodeWeights, to the bit
-      return tf.engine().makeTensorFromTensorInfo(info);
+      return heapTensor(spec.shape, (out) => { for (let i = 0; i < n; i++) out[i] = codes[i]! * scale + min; })!; // decodeWeights', to the bit
     }
     return tf.io.decodeWeights(data.slice(offset, offset + bytes), [spec])[spec.name]!;
   };

@@ -10,6 +10,8 @@
  * (slice-runs.ts). wasm's SplitV calls that Slice once per part, so it copied its whole input once per part:
  * a grouped convolution's channel split into 32 groups (DPN, ResNeXt, ShuffleNet v1) made 32 full copies.
  *
+ * Also `heapTensor`: a tensor made and filled in the heap (loaded weights dequantized, the zeros weights start from).
+ *
  * Transpose by tiles (`copyTranspose`, src/arrays.ts) where wasm's own loop has no locality: both axes the transpose crosses at
  * least TILED_MIN long (a [K, C] matrix of a 1x1 convolution's filter gradient, a filter's in/out swap in dx);
  * wasm's own, a C++ loop, is faster for the rest (a short axis, or runs of the innermost axis).
@@ -22,6 +24,18 @@ import { copyTranspose, crossedAxes, reduceTranspose } from '../arrays.js';
 export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * A float32 tensor of `shape` made in wasm's heap and filled there by `fill` (given a view of its elements), when the
+ * backend is wasm; undefined on any other. `tf.tensor(values)` would fill a JavaScript array first, then copy it in.
+ */
+export function heapTensor(shape: readonly number[], fill: (out: Float32Array) => void): tf.Tensor | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as WasmHeapBackend;
+  const info = backend.makeOutput([...shape], 'float32');
+  fill(backend.typedArrayFromHeap(info) as Float32Array); // after makeOutput: allocating may grow the heap
+  return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 /** `x[begin : begin + size]` (already parsed) into a new wasm tensor. */

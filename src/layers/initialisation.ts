@@ -8,6 +8,7 @@
  * - inside `buildFrom(values, ...)` (the inference form's fused layers), the weights a layer adds are those values.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapTensor } from '../kernels/wasm-copy.js';
 
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
@@ -24,7 +25,8 @@ class SharedZeros extends ZerosClass {
     const key = `${dtype}:${shape.join(',')}`;
     let zeros = this.pool.get(key);
     if (!zeros) {
-      zeros = tf.zeros(shape as number[], dtype);
+      // On wasm made in its heap (`tf.zeros` fills a JavaScript array, then copies it in: pages touched twice).
+      zeros = (dtype === 'float32' ? heapTensor(shape as number[], (out) => out.fill(0)) : undefined) ?? tf.zeros(shape as number[], dtype);
       this.pool.set(key, zeros);
     }
     return zeros.clone(); // the same data, one more reference
