@@ -96,7 +96,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
  * anyway), so that `embed()` runs the session `classify()` does rather than a second one holding the weights again.
  */
 function mainOutputs(zoo: ZooModel): { outputs?: string[] } {
-  const layer = outputsPooledFeatures(zoo.model) ? undefined : embeddingLayer(zoo.model, zoo.stages);
+  const layer = outputsPooledFeatures(zoo.model) ? undefined : embeddingLayer(zoo.model, () => zoo.stages);
   return layer === undefined ? {} : { outputs: [layer] };
 }
 

@@ -320,9 +320,9 @@ export class ZooModel {
       checkOptionNames(`${this.name}.embed()`, opts, ['batchSize']);
       // The main session's graph gives it where it outputs it (load()'s export of a classifier, a `--features` file run
       // as stored); else an embedding model.
-      const layer = embeddingLayer(this.model, this.stages);
+      const layer = embeddingLayer(this.model, () => this.stages);
       const stored = layer === undefined ? undefined : this.ort?.main.outputsOf([layer]);
-      if (!stored) this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, this.stages);
+      if (!stored) this.embedCache ??= outputsPooledFeatures(this.model) ? this.model : embeddingModel(this.model, () => this.stages);
       return this.runRows(input, this.embedCache ?? this.model, opts.batchSize ?? DEFAULT_BATCH, ([e]) => {
         const k = e!.shape[1]!;
         return Array.from({ length: e!.shape[0]! }, (_, r) => Array.from(e!.data.subarray(r * k, (r + 1) * k)));

@@ -491,7 +491,7 @@ export async function exportOnnxWithIo(model: tf.LayersModel, options: OnnxExpor
     throw new CnnZooError(`exportOnnx: input shape [${inShape}] is not [batch, height, width, channels] with fixed sizes; build the model with an inputSize.`, 'BAD_OPTION');
   }
   // Extra outputs as [layer, output name]: a layer's own `features/<layer>`, the embedding (asked for by that name) `embedding`.
-  const stages = featureStages(model), embedding = embeddingLayer(model, stages);
+  const stages = featureStages(model), embedding = embeddingLayer(model, () => stages);
   const asked = options.outputs === 'features' ? [...stages.map((s) => s.layer), ...(embedding ? ['embedding'] : [])] : [...(options.outputs ?? [])];
   const extras = asked.map((l): [string, string] => {
     if (l === 'embedding' && !model.layers.some((m) => m.name === l)) {

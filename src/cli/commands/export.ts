@@ -81,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       layout: values.nchw ? 'NCHW' : 'NHWC',
       ...(int8 ? { int8 } : {}),
       ...(values.fp16 ? { fp16: true } : {}),
-      ...(values.features ? { outputs: [...model.stages.map((s) => s.layer), ...(embeddingLayer(model.model, model.stages) ? ['embedding'] : [])] } : {}),
+      ...(values.features ? { outputs: [...model.stages.map((s) => s.layer), ...(embeddingLayer(model.model, () => model.stages) ? ['embedding'] : [])] } : {}),
     });
     refuseTildePath('write the ONNX file to', out);
     await mkdir(dirname(out), { recursive: true });
