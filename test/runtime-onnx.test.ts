@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
 import { load, ZooModel } from '../src/index.js';
+import type { FeatureMap } from '../src/api/zoo-model.js';
 import { startRuntime } from '../src/api/runtime.js';
 import { hideOnnxRuntimeForTests, runtimeCounts } from '../src/onnx/runtime.js';
 import { onnxFileMetadata, onnxMetadata } from '../src/checkpoints/onnx-metadata.js';
@@ -236,6 +237,26 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
       expect([end.exports - mid.exports, end.optimizedWrites - mid.optimizedWrites, end.optimizedOpens - mid.optimizedOpens]).to.deep.equal([0, 1, 0]);
       expect(await onnxFileMetadata(optimized), 'written again').to.deep.equal(exported);
     }
+  });
+
+  it('features(): its export is kept in the cache directory (not its optimized form) and the next load opens it, same maps to the bit', async () => {
+    const cacheDir = temp();
+    const maps: FeatureMap[][] = [];
+    const before = runtimeCounts();
+    for (const round of [0, 1]) {
+      const m = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
+      const mid = runtimeCounts();
+      maps.push(await m.features(PHOTOS[0]!, { stages: [1, 3] }));
+      const end = runtimeCounts();
+      expect([end.exports - mid.exports, end.sessions - mid.sessions, end.optimizedWrites - mid.optimizedWrites, end.optimizedOpens - mid.optimizedOpens],
+        `features() of load ${round + 1}: exports, sessions, optimized forms written, opened`).to.deep.equal([1 - round, 1, 0, 0]);
+      m.dispose();
+    }
+    expect(runtimeCounts().exports - before.exports, 'exports in all: the main graph and the features model, once each').to.equal(2);
+    const files = readdirSync(join(cacheDir, 'onnx', 'tf_mobilenet_v2_100'));
+    expect(files.filter((f) => /^[0-9a-f]{32}\.onnx$/.test(f)), 'exports').to.have.length(2);
+    expect(files.filter((f) => f.includes('.ort-')), 'optimized forms (the main graph\'s)').to.have.length(1);
+    maps[1]!.forEach((f, i) => expect(Buffer.from(f.data.buffer).equals(Buffer.from(maps[0]![i]!.data.buffer)), f.layer).to.equal(true));
   });
 
   it('a cache that cannot be written (a read-only home): runs from memory, says so, and gives the same classes', async () => {

@@ -12,7 +12,8 @@
  * are exported in memory. The key (export version, extra outputs, topology, weight bytes) is checked before a file
  * is reused. onnxruntime's optimized form of a cached export is kept in the cache directory too, for this machine
  * (src/onnx/runtime.ts `openCached`): the next session opens it without optimizing the graph again. A classifier's
- * export outputs its embedding beside its logits (`mainOutputs`): `embed()` runs the main session.
+ * export outputs its embedding beside its logits (`mainOutputs`): `embed()` runs the main session. The features
+ * models of `features()` are exported to the cache directory too, without an optimized form (`featuresCacheFiles`).
  * Weights given as cnn-zoo's own ONNX export run as that file (its int8 or float16 weights), not an export of it.
  */
 import { CnnZooError } from '../errors.js';
@@ -84,7 +85,8 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
     if (want === 'auto' && e instanceof CnnZooError && e.code === 'UNSUPPORTED_LAYER') return { runtime: 'tfjs', detail: e.message };
     throw e;
   }
-  zoo.useOnnxRuntime({ name: ORT_PACKAGE, main, open: (m) => OnnxSession.create(ort, m) });
+  const featuresCache = ctx.source === null ? undefined : (key: string) => featuresCacheFiles(zoo.card.name, key, ctx);
+  zoo.useOnnxRuntime({ name: ORT_PACKAGE, main, open: (m) => OnnxSession.create(ort, m, {}, featuresCache) });
   if (ctx.onnxFile && isNode) runsExport.set(zoo, ctx.onnxFile.as);
   const version = ort.env?.versions?.common;
   const from = ctx.onnxFile && isNode ? `the file itself, ${ctx.onnxFile.as} weights` : main.source.startsWith('memory') ? `exported in ${main.source}` : `exported to ${main.source}`;
@@ -98,6 +100,14 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
 function mainOutputs(zoo: ZooModel): { outputs?: string[] } {
   const layer = outputsPooledFeatures(zoo.model) ? undefined : embeddingLayer(zoo.model, () => zoo.stages);
   return layer === undefined ? {} : { outputs: [layer] };
+}
+
+/**
+ * Where the export of a features model (`features()`) is kept: the cache directory. Its optimized form is not kept:
+ * opened from one, ResNet-50's feature maps took 107-115 ms a call instead of 55-63 (docs/PERFORMANCE.md).
+ */
+async function featuresCacheFiles(arch: string, key: string, ctx: RuntimeContext): Promise<OnnxCacheFiles> {
+  return { file: await onnxCachePath(await cacheRoot(ctx.cacheDir), arch, key.slice(0, 32)) };
 }
 
 /**
