@@ -178,12 +178,13 @@ export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.Mo
       return tf.tensor(new Float32Array(data, offset, bytes / 4), spec.shape, 'float32');
     }
     const q = spec.quantization;
-    if (wasm && spec.dtype === 'float32' && q && q.scale !== undefined && q.min !== undefined &&
+    if (spec.dtype === 'float32' && q && q.scale !== undefined && q.min !== undefined &&
       (q.dtype === 'uint8' || (q.dtype === 'uint16' && offset % 2 === 0))) {
       const n = tf.util.sizeFromShape(spec.shape);
       const codes = q.dtype === 'uint8' ? new Uint8Array(data, offset, n) : new Uint16Array(data, offset, n);
       const { scale, min } = q;
-      return heapTensor(spec.shape, (out) => { for (let i = 0; i < n; i++) out[i] = codes[i]! * scale + min; })!; // decodeWeights', to the bit
+      const made = heapTensor(spec.shape, (out) => { for (let i = 0; i < n; i++) out[i] = codes[i]! * scale + min; }); // decodeWeights', to the bit
+      if (made) return made;
     }
     return tf.io.decodeWeights(data.slice(offset, offset + bytes), [spec])[spec.name]!;
   };
