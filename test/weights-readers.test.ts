@@ -11,6 +11,8 @@ import { CnnZooError } from '../src/errors.js';
 import { loadFixture } from '../src/parity/fixture.js';
 import { runParity } from '../src/parity/run.js';
 import { readTorch } from '../src/checkpoints/torch.js';
+import { unpickle } from '../src/checkpoints/pickle.js';
+import { ByteReader } from '../src/checkpoints/bytes.js';
 import { readSafetensors } from '../src/checkpoints/safetensors.js';
 import { readNpy, writeNpy } from '../src/checkpoints/npy.js';
 import { readTflite, dequantize, tfliteStateDict } from '../src/checkpoints/tflite.js';
@@ -81,6 +83,16 @@ describe('weights: PyTorch and safetensors checkpoints reproduce their fixtures'
     expectRefused(() => readTorch(evil, 'evil.pth'), 'evil.pth', /global os\.system/);
   });
 
+  it('reads protocol-0 pickle text as Python writes it: Latin-1 bytes and raw-unicode-escape, on every Node', () => {
+    // pickle.dumps(['\x85\xe9 caf\xe9', '\u0100\\ \n\U0001F600'], 0) from Python 3: bytes 0x80-0x9f are Latin-1 code points
+    // (TextDecoder('latin1') is windows-1252 from Node 22 on), other characters \u and \U escapes.
+    const bytes = Buffer.concat([Buffer.from('(lp0\nV', 'latin1'), Buffer.from([0x85, 0xe9]), Buffer.from(' caf\xe9\np1\naV\\u0100\\u005c \\u000a\\U0001f600\np2\na.', 'latin1')]);
+    const opts = { globals: new Map(), refuse: (m: string, n: string) => { throw new Error(`${m}.${n}`); }, source: 'x.pkl' };
+    expect(unpickle(new ByteReader(bytes, 'x.pkl'), opts)).to.deep.equal(['\x85\xe9 caf\xe9', '\u0100\\ \n\u{1F600}']);
+    const beyond = Buffer.from('V\\U00110000\n.', 'latin1');
+    expectRefused(() => unpickle(new ByteReader(beyond, 'x.pkl'), opts), 'x.pkl', /UNICODE escape/);
+  });
+
   it('refuses truncated and foreign files with the file name', () => {
     const zip = bytes(join(CK, 'squeezenet1_1.pth'));
     expectRefused(() => readTorch(zip.subarray(0, zip.length - 100), 'cut.pth'), 'cut.pth', /truncated|corrupt/);
@@ -106,8 +118,8 @@ describe('weights: npy, TFLite, ONNX, Keras h5 and caffemodel readers', () => {
     expect(back.shape).to.deep.equal(a.shape);
     expect(Array.from(back.data)).to.deep.equal(Array.from(a.data));
     const f = writeNpy({ shape: [2, 3], data: Float32Array.from([1, 4, 2, 5, 3, 6]) });
-    const text = new TextDecoder('latin1').decode(f).replace("'fortran_order': False", "'fortran_order': True ");
-    expect(Array.from(readNpy(Uint8Array.from(text, (c) => c.charCodeAt(0))).data)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    const text = Buffer.from(f).toString('latin1').replace("'fortran_order': False", "'fortran_order': True "); // byte = code point
+    expect(Array.from(readNpy(Buffer.from(text, 'latin1')).data)).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expectRefused(() => readNpy(f.subarray(0, f.length - 1), 'cut.npy'), 'cut.npy', /needs 24 bytes/);
     expectRefused(() => readNpy(bytes(join(SHARED, 'images', 'owl.jpg')), 'owl.jpg'), 'owl.jpg', /not a \.npy file/);
   });

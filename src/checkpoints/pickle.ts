@@ -9,7 +9,7 @@
  * repeated would). The unpickler never recurses, and values are built without recursion too; callers must not
  * recurse into them either (a pickle can nest lists millions deep, or make them cyclic).
  */
-import { ByteReader, corrupt } from './bytes.js';
+import { ByteReader, corrupt, latin1 } from './bytes.js';
 
 /** What an allow-listed global does when called (REDUCE / NEWOBJ). */
 export type PyCallable = (args: unknown[]) => unknown;
@@ -58,7 +58,7 @@ function decodeLong(bytes: Uint8Array): number | bigint {
     digits[2 * i] = HEX_DIGITS[x >> 4]!;
     digits[2 * i + 1] = HEX_DIGITS[x & 15]!;
   }
-  let v = BigInt(`0x${new TextDecoder('latin1').decode(digits)}`);
+  let v = BigInt(`0x${new TextDecoder().decode(digits)}`);
   if (bytes[bytes.length - 1]! & 0x80) v -= 1n << BigInt(bytes.length * 8);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -131,7 +131,9 @@ export function unpickle(reader: ByteReader, opts: UnpickleOptions): unknown {
   };
   /** INST / OBJ: a class called with the items above the mark. */
   const instantiate = (cls: unknown, args: unknown[]): void => push(call(cls, args));
-  const textLine = (): string => new TextDecoder('latin1').decode(reader.until(0x0a, 'pickle text argument'));
+  // Latin-1 by code point (raw-unicode-escape writes characters below 256 as one byte each): TextDecoder('latin1') is
+  // windows-1252 from Node 22 on (the WHATWG label), which maps 0x80-0x9f elsewhere.
+  const textLine = (): string => latin1(reader.until(0x0a, 'pickle text argument'));
 
   for (;;) {
     const at = reader.pos;
@@ -169,7 +171,12 @@ export function unpickle(reader: ByteReader, opts: UnpickleOptions): unknown {
       case 0x58: push(reader.utf8(reader.u32('BINUNICODE size'), 'BINUNICODE')); break;
       case 0x8c: push(reader.utf8(reader.u8('SHORT_BINUNICODE size'), 'SHORT_BINUNICODE')); break;
       case 0x8d: push(reader.utf8(reader.u64('BINUNICODE8 size'), 'BINUNICODE8')); break;
-      case 0x56: push(textLine()); break; // UNICODE (raw-unicode-escape; plain ASCII in practice)
+      // UNICODE: raw-unicode-escape (characters below 256 as their byte, others and \\ \n \r \0 \x1a as \uXXXX or \UXXXXXXXX).
+      case 0x56: push(textLine().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u?: string, w?: string) => {
+        const c = Number.parseInt(u ?? w!, 16);
+        if (c > 0x10ffff) throw bad(`UNICODE escape \\U${w}`);
+        return String.fromCodePoint(c);
+      })); break;
       case 0x54: push(reader.latin1(reader.u32('BINSTRING size'), 'BINSTRING')); break;
       case 0x55: push(reader.latin1(reader.u8('SHORT_BINSTRING size'), 'SHORT_BINSTRING')); break;
       case 0x53: push(textLine().replace(/^'(.*)'$|^"(.*)"$/, '$1$2')); break; // STRING
