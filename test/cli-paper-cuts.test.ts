@@ -453,10 +453,13 @@ describe('CLI paper cuts', function () {
     expect(cache).to.equal(dir);
     const model = readdirSync(join(dir, 'models', 'squeezenet1_1'))[0]!;
     const modelBytes = readdirSync(join(dir, 'models', 'squeezenet1_1', model)).reduce((n, f) => n + readFileSync(join(dir, 'models', 'squeezenet1_1', model, f)).length, 0);
-    // onnxruntime's optimized form of the export, for this machine (src/onnx/runtime.ts openCached), in the cache's onnx/.
+    // onnxruntime's optimized form of the export, for this machine (src/onnx/runtime.ts openCached), in the cache's onnx/:
+    // a folder of the graph and its weights, counted together.
     const [optimized, ...others] = readdirSync(join(dir, 'onnx', 'squeezenet1_1'));
-    expect([optimized, others]).to.satisfy(([o, rest]: [string, string[]]) => /^[0-9a-f]{32}\.ort-[\w.-]+-[0-9a-f]{12}\.onnx$/.test(o) && rest.length === 0);
-    const optimizedBytes = readFileSync(join(dir, 'onnx', 'squeezenet1_1', optimized!)).length;
+    expect([optimized, others]).to.satisfy(([o, rest]: [string, string[]]) => /^[0-9a-f]{32}\.ort-[\w.-]+-[0-9a-f]{12}$/.test(o) && rest.length === 0);
+    const optimizedDir = join(dir, 'onnx', 'squeezenet1_1', optimized!);
+    expect(readdirSync(optimizedDir).sort()).to.deep.equal(['model.onnx', 'model.onnx.data']);
+    const optimizedBytes = readdirSync(optimizedDir).reduce((n, f) => n + readFileSync(join(optimizedDir, f)).length, 0);
     expect(entries).to.deep.equal([
       { kind: 'model', arch: 'squeezenet1_1', path: `models/squeezenet1_1/${model}`, bytes: modelBytes, checkpoint: 'file:squeezenet1_1.pth', dtype: 'float32',
         written: entries[0]!.written },

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -215,27 +215,42 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
     const files = readdirSync(dir).sort();
     expect(files).to.have.length(2);
     expect(files[0]).to.match(/^[0-9a-f]{32}\.onnx$/);
-    expect(files[1]).to.equal(files[0]!.replace(/\.onnx$/, `.ort-${ORT_VERSION}-`) + files[1]!.slice(-17));
-    expect(files[1]).to.match(/-[0-9a-f]{12}\.onnx$/);
-    // The optimized form keeps the export's metadata (its key, checked before it is opened), read without its graph.
+    expect(files[1]).to.equal(files[0]!.replace(/\.onnx$/, `.ort-${ORT_VERSION}-`) + files[1]!.slice(-12));
+    expect(files[1]).to.match(/-[0-9a-f]{12}$/);
+    // The optimized form is a folder: its graph keeps the export's metadata (its key, checked before it is opened, read
+    // without the graph) and its weights are external data beside it (opened without parsing them as protobuf).
+    const folder = join(dir, files[1]!);
+    const [graph, weights] = [join(folder, 'model.onnx'), join(folder, 'model.onnx.data')];
+    expect(readdirSync(folder).sort()).to.deep.equal(['model.onnx', 'model.onnx.data']);
     const exported = onnxMetadata(readFileSync(join(dir, files[0]!)));
-    expect(await onnxFileMetadata(join(dir, files[1]!))).to.deep.equal(exported);
+    expect(await onnxFileMetadata(graph)).to.deep.equal(exported);
     expect(await onnxFileMetadata(join(dir, files[0]!))).to.deep.equal(exported);
     expect(exported['cnnZoo.key']).to.match(/^[0-9a-f]{64}$/);
+    const [exportBytes, graphBytes, weightBytes] = [join(dir, files[0]!), graph, weights].map((f) => statSync(f).size);
+    expect(graphBytes, 'the graph without its weights').to.be.below(exportBytes! / 20);
+    expect(weightBytes, 'the weights (float32, some reordered for this CPU)').to.be.above(exportBytes! * 0.9);
 
-    // Not onnxruntime's optimized form of this export (another file's bytes, or cut short): written again, never run.
-    const optimized = join(dir, files[1]!);
-    const whole = readFileSync(optimized);
-    for (const bad of [Buffer.from('not an onnx file'), whole.subarray(0, whole.length >> 1)]) {
-      writeFileSync(optimized, bad);
-      expect(await onnxFileMetadata(optimized)).to.deep.equal({});
+    // Not onnxruntime's optimized form of this export (another file's bytes, cut short, its weights cut short or
+    // missing): written again, never run.
+    const [wholeGraph, wholeWeights] = [readFileSync(graph), readFileSync(weights)];
+    const spoil: [string, () => void][] = [
+      ['a graph of other bytes', () => writeFileSync(graph, 'not an onnx file')],
+      ['the graph cut short', () => writeFileSync(graph, wholeGraph.subarray(0, wholeGraph.length >> 1))],
+      ['its weights cut short', () => writeFileSync(weights, wholeWeights.subarray(0, wholeWeights.length >> 1))],
+      ['its weights missing', () => rmSync(weights)],
+    ];
+    for (const [what, bad] of spoil) {
+      bad();
       const mid = runtimeCounts();
       const c = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
-      expect(await c.classify(PHOTOS)).to.deep.equal(pa);
+      expect(await c.classify(PHOTOS), what).to.deep.equal(pa);
       c.dispose();
       const end = runtimeCounts();
-      expect([end.exports - mid.exports, end.optimizedWrites - mid.optimizedWrites, end.optimizedOpens - mid.optimizedOpens]).to.deep.equal([0, 1, 0]);
-      expect(await onnxFileMetadata(optimized), 'written again').to.deep.equal(exported);
+      expect([end.exports - mid.exports, end.optimizedWrites - mid.optimizedWrites, end.optimizedOpens - mid.optimizedOpens], what).to.deep.equal([0, 1, 0]);
+      expect(await onnxFileMetadata(graph), `${what}: written again`).to.deep.equal(exported);
+      // (the graph's bytes differ from one write to the next, its weights do not)
+      expect(readFileSync(weights).equals(wholeWeights), `${what}: the same weights again`).to.equal(true);
+      expect(readdirSync(dir).sort(), `${what}: no temporary folder left`).to.deep.equal(files);
     }
   });
 

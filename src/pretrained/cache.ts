@@ -2,7 +2,7 @@
  * The Node cache of downloads and converted models: `$CNN_ZOO_CACHE` or `~/.cache/cnn-zoo`, holding
  * `downloads/<file>` (verified checkpoints, kept on request) and `models/<arch>/<publisher>-<tag>-<dtype>/`
  * (tfjs artifacts + fetch.json), `models/<arch>/file-<sha256>-<dtype>-v<n>/` (a checkpoint file converted), `onnx/<arch>/`
- * (ONNX exports `<key>.onnx`, and onnxruntime's optimized forms of them for this machine, `<key>.ort-<version>-<cpu>.onnx`); `cacheContents` lists them, `removeFromCache` deletes them. Every write goes to a temporary name
+ * (ONNX exports `<key>.onnx`, and onnxruntime's optimized forms of them for this machine, folders `<key>.ort-<version>-<cpu>/`); `cacheContents` lists them, `removeFromCache` deletes them. Every write goes to a temporary name
  * inside the cache and is renamed into place, and every path is checked to stay inside the cache.
  */
 import { CnnZooError, refuseTildePath } from '../errors.js';
@@ -168,8 +168,9 @@ export async function cacheContents(root: string): Promise<CacheEntry[]> {
   for (const arch of await list(join(root, 'onnx'))) {
     for (const name of await list(join(root, 'onnx', arch))) {
       const file = join(root, 'onnx', arch, name);
-      const done = name.endsWith('.onnx');
-      entries.push({ kind: !done ? 'unfinished' : /\.ort-[^/]*\.onnx$/.test(name) ? 'optimized' : 'onnx', arch, path: `onnx/${arch}/${name}`, bytes: await size(file),
+      // An optimized form is a folder `<key>.ort-<version>-<cpu>` (earlier builds wrote a file `<key>.ort-<version>-<cpu>.onnx`).
+      const done = !name.includes('.tmp-') && (name.endsWith('.onnx') || /\.ort-[^/]*$/.test(name));
+      entries.push({ kind: !done ? 'unfinished' : /\.ort-/.test(name) ? 'optimized' : 'onnx', arch, path: `onnx/${arch}/${name}`, bytes: await size(file),
         ...(!done && await recent(file) ? { busy: 'an export may still be writing it' } : {}) });
     }
   }
