@@ -14,7 +14,8 @@ import { useBackend } from '../src/backend.js';
 import { load, ZooModel } from '../src/index.js';
 import type { FeatureMap } from '../src/api/zoo-model.js';
 import { startRuntime } from '../src/api/runtime.js';
-import { hideOnnxRuntimeForTests, runtimeCounts } from '../src/onnx/runtime.js';
+import { exportKey, hideOnnxRuntimeForTests, runtimeCounts } from '../src/onnx/runtime.js';
+import { heapBytes } from '../src/kernels/wasm-copy.js';
 import { onnxFileMetadata, onnxMetadata } from '../src/checkpoints/onnx-metadata.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { findByFixture, maxRelError, runParity, top5Agree } from '../src/parity/run.js';
@@ -252,6 +253,28 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
       expect(readFileSync(weights).equals(wholeWeights), `${what}: the same weights again`).to.equal(true);
       expect(readdirSync(dir).sort(), `${what}: no temporary folder left`).to.deep.equal(files);
     }
+  });
+
+  it('the export key reads weights in place on wasm (heapBytes): the same bytes, and the same key as from copies (cpu)', async () => {
+    const keys: string[] = [];
+    try {
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await useBackend(backend);
+        const m = await load('tf_mobilenet_v2_100', { runtime: 'tfjs', inference: false });
+        try {
+          const w = m.model.weights.map((x) => x.read());
+          const views = w.map((t) => heapBytes(t));
+          if (backend === 'cpu') expect(views.every((v) => v === undefined), 'no heap on cpu').to.equal(true);
+          else for (const [i, v] of views.entries()) expect(Buffer.from(v!).equals(Buffer.from((await w[i]!.data()).buffer)), m.model.weights[i]!.name).to.equal(true);
+          keys.push(await exportKey(m.model));
+        } finally {
+          m.dispose();
+        }
+      }
+    } finally {
+      await useBackend('wasm');
+    }
+    expect(keys[0]).to.match(/^[0-9a-f]{64}$/).and.equal(keys[1]);
   });
 
   it('features(): its export is kept in the cache directory (not its optimized form) and the next load opens it, same maps to the bit', async () => {

@@ -185,11 +185,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
       if (file && id) {
         spec = getSpec(id.arch);
         ({ model, source, onnxFile } = await withFileWeights(spec, file, opts, id));
-      } else {
-        const read = await readArtifacts(name, { cache: opts.cache });
-        spec = getSpec(read.meta.arch);
-        model = buildFromArtifacts(spec, read, opts);
-      }
+      } else ({ spec, model } = await fromArtifacts(name, opts));
     } finally {
       release();
     }
@@ -224,6 +220,16 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
     if (meta) model.setUserDefinedMetadata({ cnnZoo: meta });
   }
   return onRuntime(new ZooModel(model, spec, meta), opts, { trainingForm: !inference, source, shipped, ...(inference && onnxFile ? { onnxFile } : {}) }, choice);
+}
+
+/**
+ * The architecture that converted weights at `place` name, built with them. In a function of its own so that the weights'
+ * bytes as read (ResNet-50: 98 MB) are garbage once it returns, not held by load()'s frame while the session opens.
+ */
+async function fromArtifacts(place: string, opts: LoadModelOptions): Promise<{ spec: ModelSpec; model: tf.LayersModel }> {
+  const read = await readArtifacts(place, { cache: opts.cache });
+  const spec = getSpec(read.meta.arch);
+  return { spec, model: buildFromArtifacts(spec, read, opts) };
 }
 
 /**

@@ -13,6 +13,7 @@ import { isNode, nodeModules } from '../platform.js';
 import { exportOnnxWithIo, type OnnxExportOptions, type OnnxIo } from './export.js';
 import { transpose } from '../arrays.js';
 import { onnxFileMetadata } from '../checkpoints/onnx-metadata.js';
+import { heapBytes } from '../kernels/wasm-copy.js';
 
 /** Which runtime `load()` runs a model on: `'auto'` picks the fastest installed (docs/PERFORMANCE.md). */
 export type RuntimeName = 'onnxruntime' | 'tfjs' | 'auto';
@@ -117,9 +118,14 @@ export async function exportKey(model: tf.LayersModel, outputs?: OnnxExportOptio
   h.update(JSON.stringify(model.toJSON(null, false)));
   // By position: tfjs suffixes weight names per instance (kernel_1, kernel_3), the topology names the layers.
   for (const [i, w] of model.weights.entries()) {
-    const v = await w.read().data();
     h.update(`\n${i} [${w.shape}] ${w.dtype}\n`);
-    h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    const t = w.read();
+    const inHeap = heapBytes(t); // read in place on wasm, not copied out
+    if (inHeap) h.update(inHeap);
+    else {
+      const v = await t.data();
+      h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
   }
   return h.digest('hex');
 }
