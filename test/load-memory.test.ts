@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, useBackend } from '../src/index.js';
@@ -16,6 +16,8 @@ import { getSpec, resolveOptions } from '../src/zoo/registry.js';
 import { withoutInitialisation } from '../src/zoo/ops.js';
 import { intoInference, toInference } from '../src/inference/index.js';
 import { nodeFileSystem } from '../src/artifacts/node-fs.js';
+import { buildFromArtifacts, readArtifacts } from '../src/artifacts/read.js';
+import { CnnZooError } from '../src/errors.js';
 import { ROOT } from './helpers/shared.js';
 
 const bytesOf = (m: tf.LayersModel): number => m.weights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b as number), 1) * 4, 0);
@@ -80,6 +82,33 @@ describe('loading: memory held on the backend (bytes and tensors)', function () 
     m.dispose();
     expect(tf.memory().numTensors).to.equal(before.numTensors);
     expect(tf.memory().numBytes).to.equal(before.numBytes);
+  });
+
+  it('a folder on wasm: each weight read from the shards into its tensor in the heap, equal to reading the shards whole; the files closed after', async () => {
+    // Shards of an odd size, so that weights cross shard ends; and the shipped model's uint8 weights.
+    const small = join(dir, '..', 'odd-shards');
+    const m = await load(dir, { runtime: 'tfjs', inference: false });
+    await m.model.save(nodeFileSystem(small, { shardBytes: 99_991 }));
+    m.dispose();
+    for (const place of [small, join(ROOT, 'models', 'tf_mobilenet_v2_100')]) {
+      const [byShards, whole] = [await readArtifacts(place, { shardReader: true }), await readArtifacts(place)];
+      expect([byShards.shards !== undefined, byShards.artifacts.weightData, whole.shards], place).to.deep.equal([true, undefined, undefined]);
+      const spec = getSpec(whole.meta.arch);
+      const [a, b] = [buildFromArtifacts(spec, byShards), buildFromArtifacts(spec, whole)];
+      expect(() => byShards.shards!.readInto(0, new Uint8Array(4)), 'closed').to.throw(CnnZooError, /after they were closed/);
+      expect(a.weights.length).to.be.above(50);
+      for (const [i, w] of a.weights.entries()) {
+        const [x, y] = [w.read().dataSync() as Float32Array, b.weights[i]!.read().dataSync() as Float32Array];
+        expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), w.name).to.equal(true);
+      }
+      a.dispose(); b.dispose();
+    }
+    // A shard cut short after it was checked: named, not read past.
+    const read = await readArtifacts(small, { shardReader: true });
+    const shard = join(small, 'group1-shard3of' + (readdirSync(small).length - 1) + '.bin');
+    truncateSync(shard, 10);
+    expect(() => buildFromArtifacts(getSpec('resnet18'), read)).to.throw(CnnZooError, new RegExp(`Weight shard "${shard.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" named by .* cannot be read \\(it changed while being read`));
+    expect(() => read.shards!.readInto(0, new Uint8Array(4)), 'closed after the failure too').to.throw(CnnZooError, /after they were closed/);
   });
 
   it('intoInference(model) gives what toInference(model) gives and disposes the training form', async () => {

@@ -227,8 +227,14 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
  * bytes as read (ResNet-50: 98 MB) are garbage once it returns, not held by load()'s frame while the session opens.
  */
 async function fromArtifacts(place: string, opts: LoadModelOptions): Promise<{ spec: ModelSpec; model: tf.LayersModel }> {
-  const read = await readArtifacts(place, { cache: opts.cache });
-  const spec = getSpec(read.meta.arch);
+  const read = await readArtifacts(place, { cache: opts.cache, shardReader: true });
+  let spec: ModelSpec;
+  try {
+    spec = getSpec(read.meta.arch);
+  } catch (e) {
+    read.shards?.close();
+    throw e;
+  }
   return { spec, model: buildFromArtifacts(spec, read, opts) };
 }
 

@@ -92,7 +92,7 @@ export async function modelAndWeights(model: ModelSpec | string, opts: WeightsOp
     } else await checkMisspeltSelector(spec, weights);
   }
   const where = weights;
-  const read = await readArtifacts(weights, { cache: opts.cache }).catch((e: unknown) => {
+  const read = await readArtifacts(weights, { cache: opts.cache, shardReader: true }).catch((e: unknown) => {
     const unreadable = shipped && ['MISSING_FILE', 'WEIGHTS_UNREACHABLE', undefined].includes((e as { code?: string }).code);
     throw unreadable ? shippedWeightsUnreadable(spec.name, String(where), e) : e;
   });

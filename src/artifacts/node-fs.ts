@@ -69,37 +69,61 @@ export async function readModelJson(path: string): Promise<{ json: tf.io.ModelJS
   return { json: parseModelJson(text, file), file };
 }
 
+/** The shard files a manifest names, beside model.json `file`: checked to stay in its folder and to be regular files. */
+async function shardFiles(manifest: tf.io.WeightsManifestConfig, file: string): Promise<{ path: string; size: number }[]> {
+  const { realpath, stat } = await import('node:fs/promises');
+  const { dirname, join, sep } = await import('node:path');
+  const dir = dirname(file);
+  const shards: { path: string; size: number }[] = [];
+  const realDir = await realpath(dir);
+  for (const group of manifest) {
+    for (const p of group.paths) {
+      const shard = join(dir, checkShardPath(p, file));
+      try {
+        // Symbolic links may not lead out of the model's directory either, and shards are regular files.
+        const real = await realpath(shard);
+        if (!real.startsWith(realDir + sep)) throw new CnnZooError(`${file}: weight shard "${p}" links to ${real}, outside ${realDir}. Copy the shard into the model's directory.`, 'UNSAFE_PATH');
+        const info = await stat(real);
+        if (!info.isFile()) throw new CnnZooError(`${file}: weight shard "${p}" is not a regular file.`, 'UNSAFE_PATH');
+        shards.push({ path: real, size: info.size });
+      } catch (e) {
+        if (e instanceof CnnZooError) throw e;
+        throw unreadableShard(shard, file, e);
+      }
+    }
+  }
+  return shards;
+}
+
+const unreadableShard = (shard: string, file: string, e: unknown) => new CnnZooError(`Weight shard "${shard}" named by ${file} cannot be read ` +
+  `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Copy every file of the model directory.`, 'MISSING_FILE');
+const changedShard = (shard: string, file: string, got: number, size: number) =>
+  unreadableShard(shard, file, new Error(`it changed while being read: ${got} of ${size} bytes`));
+
+/**
+ * The weight shards of a model.json, read when asked, synchronously, into a buffer of the caller's: on wasm each
+ * weight is read straight into its tensor's memory in the heap (`heapTensor`), where reading all shards into one
+ * JavaScript buffer first touched every page of the weights twice (ResNet-50: 98 MB read, then copied in).
+ */
+export interface ShardReader {
+  /** The shards' total size. */
+  readonly byteLength: number;
+  /** Fill `into` with the bytes at `offset` of the shards taken end to end. */
+  readInto(offset: number, into: Uint8Array): void;
+  /** Close the files (idempotent). */
+  close(): void;
+}
+
 class NodeFileSystem implements tf.io.IOHandler {
   constructor(private readonly path: string, private readonly opts: NodeFsOptions) {}
 
   async load(): Promise<tf.io.ModelArtifacts> {
-    const { open, realpath, stat } = await import('node:fs/promises');
-    const { dirname, join, sep } = await import('node:path');
+    const { open } = await import('node:fs/promises');
     const { json, file } = await readModelJson(this.path);
-    const dir = dirname(file);
     return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
       // The shards, checked, then read into one buffer of their total size: reading each into its own array and
       // concatenating them copied the weights twice more (VGG-16: 528 MiB, each copy into fresh memory).
-      const shards: { path: string; size: number }[] = [];
-      const realDir = await realpath(dir);
-      const unreadable = (shard: string, e: unknown) => new CnnZooError(`Weight shard "${shard}" named by ${file} cannot be read ` +
-        `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Copy every file of the model directory.`, 'MISSING_FILE');
-      for (const group of manifest) {
-        for (const p of group.paths) {
-          const shard = join(dir, checkShardPath(p, file));
-          try {
-            // Symbolic links may not lead out of the model's directory either, and shards are regular files.
-            const real = await realpath(shard);
-            if (!real.startsWith(realDir + sep)) throw new CnnZooError(`${file}: weight shard "${p}" links to ${real}, outside ${realDir}. Copy the shard into the model's directory.`, 'UNSAFE_PATH');
-            const info = await stat(real);
-            if (!info.isFile()) throw new CnnZooError(`${file}: weight shard "${p}" is not a regular file.`, 'UNSAFE_PATH');
-            shards.push({ path: real, size: info.size });
-          } catch (e) {
-            if (e instanceof CnnZooError) throw e;
-            throw unreadable(shard, e);
-          }
-        }
-      }
+      const shards = await shardFiles(manifest, file);
       const data = new Uint8Array(shards.reduce((n, s) => n + s.size, 0));
       let at = 0;
       for (const s of shards) {
@@ -112,13 +136,55 @@ class NodeFileSystem implements tf.io.IOHandler {
             await fh.close();
           }
         } catch (e) {
-          throw unreadable(s.path, e);
+          throw unreadableShard(s.path, file, e);
         }
-        if (got !== s.size) throw unreadable(s.path, new Error(`it changed while being read: ${got} of ${s.size} bytes`));
+        if (got !== s.size) throw changedShard(s.path, file, got, s.size);
         at += s.size;
       }
       return [manifest.flatMap((g) => g.weights), data.buffer];
     });
+  }
+
+  /** The artifacts without their weight data, and the shards (checked, opened) to read it from: close them when done. */
+  async loadShardReader(): Promise<{ artifacts: tf.io.ModelArtifacts; shards: ShardReader }> {
+    const { openSync, readSync, closeSync } = await import('node:fs');
+    const { json, file } = await readModelJson(this.path);
+    let files: { path: string; size: number }[] = [];
+    const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+      files = await shardFiles(manifest, file);
+      return [manifest.flatMap((g) => g.weights), new ArrayBuffer(0)];
+    });
+    delete artifacts.weightData;
+    const fds: number[] = [];
+    const close = () => { for (const fd of fds.splice(0)) closeSync(fd); };
+    try {
+      for (const s of files) fds.push(openSync(s.path, 'r'));
+    } catch (e) {
+      close();
+      throw unreadableShard(files[fds.length]!.path, file, e);
+    }
+    const starts: number[] = [];
+    let byteLength = 0;
+    for (const s of files) { starts.push(byteLength); byteLength += s.size; }
+    const readInto = (offset: number, into: Uint8Array): void => {
+      let i = 0;
+      while (i + 1 < starts.length && starts[i + 1]! <= offset) i++;
+      for (let done = 0; done < into.length; i++) {
+        const s = files[i];
+        if (!s || fds.length === 0) throw new CnnZooError(`${file}: weights read past the shards' ${byteLength} bytes (or after they were closed).`, 'BAD_ARTIFACT');
+        const from = offset + done - starts[i]!;
+        const want = Math.min(into.length - done, s.size - from);
+        let got = 0;
+        try {
+          for (let n = -1; got < want && n !== 0; got += n) n = readSync(fds[i]!, into, done + got, want - got, from + got);
+        } catch (e) {
+          throw unreadableShard(s.path, file, e);
+        }
+        if (got !== want) throw changedShard(s.path, file, from + got, s.size);
+        done += want;
+      }
+    };
+    return { artifacts, shards: { byteLength, readInto, close } };
   }
 
   async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
@@ -181,6 +247,9 @@ async function shardsNamedBy(file: string): Promise<string[]> {
     return [];
   }
 }
+
+/** Whether `handler` is `nodeFileSystem`'s (which reads its shards on demand with `loadShardReader`). */
+export function isNodeFileSystem(handler: tf.io.IOHandler): handler is NodeFileSystem { return handler instanceof NodeFileSystem; }
 
 /** An IOHandler reading/writing `path` (a directory, or the path of model.json). */
 export function nodeFileSystem(path: string, opts: NodeFsOptions = {}): tf.io.IOHandler {

@@ -10,7 +10,7 @@ import { getSpec, resolveOptions } from '../zoo/registry.js';
 import { withoutInitialisation } from '../zoo/ops.js';
 import type { CreateOptions, ModelSpec } from '../zoo/types.js';
 import { checkMetadata, withBuildOptions, type CnnZooMetadata } from './metadata.js';
-import { nodeFileSystem, parseModelJson, readModelJson, weightDataBuffer } from './node-fs.js';
+import { isNodeFileSystem, nodeFileSystem, parseModelJson, readModelJson, weightDataBuffer, type ShardReader } from './node-fs.js';
 import { checkBuildMetadata, checkShardPath, checkWeightSpecs, shardUrl, weightOffsets } from './manifest.js';
 import { isNode } from '../platform.js';
 import { heapTensor } from '../kernels/wasm-copy.js';
@@ -144,8 +144,11 @@ async function loadArtifacts(handler: tf.io.IOHandler, where: string, cache?: { 
   return artifacts;
 }
 
-/** Fill `model`'s weights from artifacts by (layer name, role), naming file and tensor on any mismatch. */
-export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts, where: string): void {
+/**
+ * Fill `model`'s weights from artifacts by (layer name, role), naming file and tensor on any mismatch; their weight
+ * data, or (`shards`) the shards to read it from.
+ */
+export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts, where: string, shards?: ShardReader): void {
   const specs = artifacts.weightSpecs ?? [];
   const byName = new Map(specs.map((s) => [s.name, s]));
   const missing: string[] = [];
@@ -155,8 +158,15 @@ export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.Mo
       'Were these weights converted for another architecture?', 'WEIGHTS_MISMATCH');
   }
   const data = weightDataBuffer(artifacts.weightData);
-  checkWeightSpecs(specs, data.byteLength, where);
+  checkWeightSpecs(specs, shards?.byteLength ?? data.byteLength, where);
   const at = weightOffsets(specs);
+  /** A weight's bytes, in a buffer of their own. */
+  const bytesAt = (offset: number, bytes: number): ArrayBuffer => {
+    if (!shards) return data.slice(offset, offset + bytes);
+    const b = new Uint8Array(bytes);
+    shards.readInto(offset, b);
+    return b.buffer;
+  };
   for (const layer of model.layers) {
     for (const w of layer.weights) {
       const { spec } = at.get(w.originalName)!;
@@ -170,23 +180,26 @@ export function assignArtifactWeights(model: tf.LayersModel, artifacts: tf.io.Mo
   // zeros of withoutInitialisation) is reused as the layers go; on wasm, which copies a tensor's values into its
   // heap when it is made, a float32 weight is read through a view of the shards rather than a copy of its bytes,
   // and a uint8/uint16 one is dequantized straight into the heap (tfjs's decodeWeights makes a float32 copy in
-  // JavaScript first: the shipped MobileNet v2's 14 MB of fresh pages).
+  // JavaScript first: the shipped MobileNet v2's 14 MB of fresh pages); read from `shards`, a float32 weight goes
+  // from the file straight into its tensor's memory in the heap.
   const wasm = tf.getBackend() === 'wasm';
   const tensorOf = (name: string): tf.Tensor => {
     const { spec, offset, bytes } = at.get(name)!;
     if (wasm && spec.dtype === 'float32' && !spec.quantization && offset % 4 === 0) {
-      return tf.tensor(new Float32Array(data, offset, bytes / 4), spec.shape, 'float32');
+      const read = shards && heapTensor(spec.shape, (out) => shards.readInto(offset, new Uint8Array(out.buffer, out.byteOffset, bytes)));
+      return read || tf.tensor(new Float32Array(data, offset, bytes / 4), spec.shape, 'float32');
     }
     const q = spec.quantization;
     if (spec.dtype === 'float32' && q && q.scale !== undefined && q.min !== undefined &&
       (q.dtype === 'uint8' || (q.dtype === 'uint16' && offset % 2 === 0))) {
       const n = tf.util.sizeFromShape(spec.shape);
-      const codes = q.dtype === 'uint8' ? new Uint8Array(data, offset, n) : new Uint16Array(data, offset, n);
+      const [buffer, start] = shards ? [bytesAt(offset, n * (q.dtype === 'uint8' ? 1 : 2)), 0] : [data, offset];
+      const codes = q.dtype === 'uint8' ? new Uint8Array(buffer, start, n) : new Uint16Array(buffer, start, n);
       const { scale, min } = q;
       const made = heapTensor(spec.shape, (out) => { for (let i = 0; i < n; i++) out[i] = codes[i]! * scale + min; }); // decodeWeights', to the bit
       if (made) return made;
     }
-    return tf.io.decodeWeights(data.slice(offset, offset + bytes), [spec])[spec.name]!;
+    return tf.io.decodeWeights(bytesAt(offset, bytes), [spec])[spec.name]!;
   };
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
@@ -205,11 +218,26 @@ export interface ReadArtifacts {
   meta: CnnZooMetadata;
   /** The source, for messages. */
   where: string;
+  /** Where the weight data is read from when `artifacts` has none (`readArtifacts(..., { shardReader: true })`). */
+  shards?: ShardReader;
 }
 
-/** Read converted artifacts (through the IndexedDB cache in browsers when asked) and check their metadata. */
-export async function readArtifacts(weights: WeightsSource, opts: { cache?: { indexedDB: string } } = {}): Promise<ReadArtifacts> {
+/**
+ * Read converted artifacts (through the IndexedDB cache in browsers when asked) and check their metadata. With
+ * `shardReader` and a folder in Node on wasm, the weight data is left in the shards, opened, for `buildFromArtifacts`
+ * to read into the model's tensors (and close).
+ */
+export async function readArtifacts(weights: WeightsSource, opts: { cache?: { indexedDB: string }; shardReader?: boolean } = {}): Promise<ReadArtifacts> {
   const { handler, where } = await weightsHandler(weights);
+  if (opts.shardReader && isNodeFileSystem(handler) && tf.getBackend() === 'wasm') {
+    const { artifacts, shards } = await handler.loadShardReader();
+    try {
+      return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where), where, shards };
+    } catch (e) {
+      shards.close();
+      throw e;
+    }
+  }
   const artifacts = await loadArtifacts(handler, where, opts.cache);
   return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where), where };
 }
@@ -228,12 +256,21 @@ export async function readArtifactsMetadata(weights: WeightsSource): Promise<{ m
  * Build `spec` as the artifacts' metadata says (input size, classes) and fill it from them. The metadata must
  * describe the same architecture and fit the weights before anything is built. `inputSize` builds it at another
  * (square) size, as timm and Keras allow for pretrained weights: the preprocessing crops that size (its crop fraction
- * kept), and a head that pools a fixed window says which sizes fit (or `globalPool`).
+ * kept), and a head that pools a fixed window says which sizes fit (or `globalPool`). Shards read on demand (`read.shards`)
+ * are closed when it returns.
  */
 export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
   opts: Pick<CreateOptions, 'includeTop' | 'pooling' | 'inputSize' | 'globalPool'> = {}): tf.LayersModel {
-  const { artifacts, where } = read;
-  checkBuildMetadata(read.meta, artifacts.weightSpecs ?? [], weightDataBuffer(artifacts.weightData).byteLength, where);
+  try {
+    return buildFilled(spec, read, opts);
+  } finally {
+    read.shards?.close();
+  }
+}
+
+function buildFilled(spec: ModelSpec, read: ReadArtifacts, opts: Pick<CreateOptions, 'includeTop' | 'pooling' | 'inputSize' | 'globalPool'>): tf.LayersModel {
+  const { artifacts, where, shards } = read;
+  checkBuildMetadata(read.meta, artifacts.weightSpecs ?? [], shards?.byteLength ?? weightDataBuffer(artifacts.weightData).byteLength, where);
   if (getSpec(read.meta.arch).name !== spec.name) {
     throw new CnnZooError(`${where} holds weights for "${read.meta.arch}", not "${spec.name}". Load them as "${read.meta.arch}" (or give only the weights).`, 'WEIGHTS_MISMATCH');
   }
@@ -252,7 +289,7 @@ export function buildFromArtifacts(spec: ModelSpec, read: ReadArtifacts,
   const ctx = resolveOptions(spec, { inputSize, numClasses: meta.numClasses, includeTop, pooling, globalPool });
   const model = withoutInitialisation(() => spec.build(ctx)); // every weight is assigned below (or the load fails)
   try {
-    assignArtifactWeights(model, artifacts, where);
+    assignArtifactWeights(model, artifacts, where, shards);
   } catch (e) {
     model.dispose();
     throw e;
