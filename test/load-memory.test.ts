@@ -17,6 +17,7 @@ import { withoutInitialisation } from '../src/zoo/ops.js';
 import { intoInference, toInference } from '../src/inference/index.js';
 import { nodeFileSystem } from '../src/artifacts/node-fs.js';
 import { buildFromArtifacts, readArtifacts } from '../src/artifacts/read.js';
+import { heapZeroFills, heapZeros } from '../src/kernels/wasm-copy.js';
 import { CnnZooError } from '../src/errors.js';
 import { ROOT } from './helpers/shared.js';
 
@@ -49,6 +50,27 @@ describe('loading: memory held on the backend (bytes and tensors)', function () 
     model.dispose();
     expect(tf.memory().numTensors).to.equal(before.numTensors);
     expect(tf.memory().numBytes).to.equal(before.numBytes);
+  });
+
+  it('zeros made in the heap are all zero, written only where the heap held memory before it grew for them', () => {
+    const backend = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array }; typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+    const allZero = (t: tf.Tensor): boolean => backend.typedArrayFromHeap(t).every((v) => v === 0);
+    // Memory in use before: garbage written, freed, then zeros of the same size (malloc hands the same block back).
+    const junk = tf.fill([1 << 20], 7);
+    junk.dispose();
+    let filled = heapZeroFills.bytes;
+    const reused = heapZeros([1 << 20])!;
+    expect([allZero(reused), heapZeroFills.bytes - filled]).to.deep.equal([true, 4 << 20]);
+    reused.dispose();
+    // 64 MB: where the heap grows for them, the fresh part is not written (and zero all the same).
+    const heapBefore = backend.wasm.HEAPU8.buffer.byteLength;
+    filled = heapZeroFills.bytes;
+    const big = heapZeros([16 << 20])!;
+    const view = backend.typedArrayFromHeap(big);
+    const below = Math.min(view.byteLength, Math.max(0, heapBefore - view.byteOffset));
+    expect([allZero(big), heapZeroFills.bytes - filled]).to.deep.equal([true, Math.ceil(below / 4) * 4]);
+    if (backend.wasm.HEAPU8.buffer.byteLength > heapBefore) expect(below, 'grown for it: the fresh part left untouched').to.be.below(view.byteLength);
+    big.dispose();
   });
 
   it('load(dir) gives every weight its own data and holds nothing else; dispose() frees it all', async () => {

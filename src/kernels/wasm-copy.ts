@@ -10,8 +10,9 @@
  * (slice-runs.ts). wasm's SplitV calls that Slice once per part, so it copied its whole input once per part:
  * a grouped convolution's channel split into 32 groups (DPN, ResNeXt, ShuffleNet v1) made 32 full copies.
  *
- * Also `heapTensor`: a tensor made and filled in the heap (loaded weights dequantized, the zeros weights start from), and
- * `heapBytes`: a tensor's bytes read in place (hashing weights).
+ * Also `heapTensor`: a tensor made and filled in the heap (loaded weights dequantized or read from their shards),
+ * `heapZeros` (the zeros weights start from, fresh memory left untouched), and `heapBytes`: a tensor's bytes read in
+ * place (hashing weights).
  *
  * Transpose by tiles (`copyTranspose`, src/arrays.ts) where wasm's own loop has no locality: both axes the transpose crosses at
  * least TILED_MIN long (a [K, C] matrix of a 1x1 convolution's filter gradient, a filter's in/out swap in dx);
@@ -36,6 +37,27 @@ export function heapTensor(shape: readonly number[], fill: (out: Float32Array) =
   const backend = tf.backend() as unknown as WasmHeapBackend;
   const info = backend.makeOutput([...shape], 'float32');
   fill(backend.typedArrayFromHeap(info) as Float32Array); // after makeOutput: allocating may grow the heap
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/** Bytes `heapZeros` wrote (for tests: the part of its allocations the heap held before it grew for them). */
+export const heapZeroFills = { bytes: 0 };
+
+/**
+ * A float32 tensor of zeros of `shape` made in wasm's heap, when the backend is wasm; undefined on any other. Memory
+ * the heap grows by is zero already (WebAssembly's `memory.grow`) and the OS maps its pages only when touched, so
+ * only the part of the allocation that lies in the heap as it was before is written: the zeros a model to be filled
+ * starts from (`withoutInitialisation`) are mostly fresh memory, never touched (VGG-16's classifier kernels: 494 MB).
+ */
+export function heapZeros(shape: readonly number[]): tf.Tensor | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as WasmHeapBackend & { wasm: { HEAPU8: Uint8Array } };
+  const heapBefore = backend.wasm.HEAPU8.buffer.byteLength;
+  const info = backend.makeOutput([...shape], 'float32');
+  const out = backend.typedArrayFromHeap(info) as Float32Array;
+  const used = Math.min(out.length, Math.max(0, Math.ceil((heapBefore - out.byteOffset) / 4)));
+  out.fill(0, 0, used);
+  heapZeroFills.bytes += used * 4;
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 

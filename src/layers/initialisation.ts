@@ -8,7 +8,7 @@
  * - inside `buildFrom(values, ...)` (the inference form's fused layers), the weights a layer adds are those values.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapTensor } from '../kernels/wasm-copy.js';
+import { heapZeros } from '../kernels/wasm-copy.js';
 
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
@@ -25,8 +25,9 @@ class SharedZeros extends ZerosClass {
     const key = `${dtype}:${shape.join(',')}`;
     let zeros = this.pool.get(key);
     if (!zeros) {
-      // On wasm made in its heap (`tf.zeros` fills a JavaScript array, then copies it in: pages touched twice).
-      zeros = (dtype === 'float32' ? heapTensor(shape as number[], (out) => out.fill(0)) : undefined) ?? tf.zeros(shape as number[], dtype);
+      // On wasm made in its heap (`tf.zeros` fills a JavaScript array, then copies it in: pages touched twice), where
+      // the part the heap grew by for it is left untouched (zero already).
+      zeros = (dtype === 'float32' ? heapZeros(shape as number[]) : undefined) ?? tf.zeros(shape as number[], dtype);
       this.pool.set(key, zeros);
     }
     return zeros.clone(); // the same data, one more reference
