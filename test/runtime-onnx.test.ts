@@ -253,6 +253,13 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
       expect(readFileSync(weights).equals(wholeWeights), `${what}: the same weights again`).to.equal(true);
       expect(readdirSync(dir).sort(), `${what}: no temporary folder left`).to.deep.equal(files);
     }
+    // The form earlier versions wrote (one file: the folder's name and .onnx) goes when the folder is written.
+    writeFileSync(`${folder}.onnx`, wholeGraph);
+    rmSync(folder, { recursive: true });
+    const e = await load('tf_mobilenet_v2_100', { runtime: 'onnxruntime', hub: { cacheDir } });
+    expect(await e.classify(PHOTOS)).to.deep.equal(pa);
+    e.dispose();
+    expect(readdirSync(dir).sort(), 'the folder again, the old file gone').to.deep.equal(files);
   });
 
   it('the export key reads weights in place on wasm (heapBytes): the same bytes, and the same key as from copies (cpu)', async () => {

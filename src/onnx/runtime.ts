@@ -354,9 +354,11 @@ async function openCached(ort: OrtModule, path: string, key: string, optimized?:
     return ort.InferenceSession.create(path, NODE_SESSION); // the cache cannot be written: optimized by this session
   }
   // What stood there did not open (or was not this export's): replaced (a session that has it open keeps its files).
-  // Where that fails (another process holding it, on Windows) it stays, and the next load writes it again.
+  // Where that fails (another process holding it, on Windows) it stays, and the next load writes it again. The form
+  // earlier versions wrote (one file, `<saved>.onnx`) goes too.
   await rm(saved, { recursive: true, force: true }).then(() => rename(tmp, saved)).then(() => { counts.optimizedWrites++; },
     () => rm(tmp, { recursive: true, force: true }).catch(() => undefined));
+  await rm(`${saved}.onnx`, { force: true }).catch(() => undefined);
   return session;
 }
 
