@@ -262,10 +262,10 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
     expect(readdirSync(dir).sort(), 'the folder again, the old file gone').to.deep.equal(files);
   });
 
-  it('sessions of exports made here (float) skip prepacking; a file run as stored (perhaps int8) keeps it; both stop spinning after a run', () => {
+  it('sessions of float32 graphs (exports made here, float32 files) skip prepacking; int8/float16 files keep it; all stop spinning after a run', () => {
     // Prepacking float weights bought nothing at batch 1-32 and cost VGG-16 1.7 s a session; int8 kernels need it.
-    expect(nodeSessionOptions('export').extra.session).to.deep.equal({ force_spinning_stop: '1', disable_prepacking: '1' });
-    expect(nodeSessionOptions('stored').extra.session).to.deep.equal({ force_spinning_stop: '1' });
+    expect(nodeSessionOptions(true).extra.session).to.deep.equal({ force_spinning_stop: '1', disable_prepacking: '1' });
+    expect(nodeSessionOptions(false).extra.session).to.deep.equal({ force_spinning_stop: '1' });
   });
 
   it('the export key reads weights in place on wasm (heapBytes): the same bytes, and the same key as from copies (cpu)', async () => {

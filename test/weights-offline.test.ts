@@ -21,6 +21,7 @@ import { modelWithWeights } from '../src/api/weights.js';
 import { useBackend } from '../src/backend.js';
 import { CnnZooError } from '../src/errors.js';
 import { nodeModules } from '../src/platform.js';
+import { digestBytes } from '../src/pretrained/hash.js';
 import { modelMetadata } from '../src/artifacts/metadata.js';
 import { loadFixture, type Fixture } from '../src/parity/fixture.js';
 import { maxRelError, nchwToNhwc } from '../src/parity/run.js';
@@ -67,6 +68,15 @@ describe('weights without internet', function () {
   let fx: Fixture;
   const published = resolveCheckpoint('squeezenet1_1');
   const fresh = () => mkdtempSync(join(tmp, 'cache-'));
+
+  it('digests of bytes (what recognises a checkpoint file): the standard vectors, and of a view its bytes only', async () => {
+    const abc = new TextEncoder().encode('abc');
+    expect(await digestBytes(abc, 'sha256')).to.equal('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await digestBytes(abc, 'sha1')).to.equal('a9993e364706816aba3e25717850c26c9cd0d89d');
+    const whole = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 255);
+    const view = whole.subarray(1000, 5000);
+    expect(await digestBytes(view, 'sha256')).to.equal(createHash('sha256').update(view).digest('hex'));
+  });
 
   before(async () => {
     await useBackend('wasm');

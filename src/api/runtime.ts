@@ -78,7 +78,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   }
   let main: OnnxSession;
   try {
-    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io)
+    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io, ctx.onnxFile.as === 'float32')
       : await OnnxSession.create(ort, zoo.model, mainOutputs(zoo), ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
   } catch (e) {
     // 'auto' keeps tfjs for a model the export does not cover (a custom layer of the user's).

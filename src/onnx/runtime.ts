@@ -48,17 +48,17 @@ export interface OrtModule {
 const NODE_SESSION = { extra: { session: { force_spinning_stop: '1' } } };
 
 /**
- * Node, a session of an export made here (float32): as `NODE_SESSION`, without prepacking. onnxruntime copies the
- * weights of its Gemm/MatMul (and some Conv) kernels into their packed layout on every open, which for a float model
- * buys nothing measurable at batch 1 to 32 and costs VGG-16 1.7 s and 200 MB per open, ResNet-50 30 ms; its int8
- * kernels do need it (an int8 MobileNet v2 2.2 -> 6.4 ms a run without), so a file run as stored, which may be int8,
- * keeps it (docs/PERFORMANCE.md, "Prepacking").
+ * Node, a session of a graph with float32 weights (every export made here, and a float32 file run as stored): as
+ * `NODE_SESSION`, without prepacking. onnxruntime copies the weights of its Gemm/MatMul (and some Conv) kernels into
+ * their packed layout on every open, which for a float model buys nothing measurable at batch 1 to 32 and costs VGG-16
+ * 1.7 s and 200 MB per open, ResNet-50 30 ms; its int8 kernels do need it (an int8 MobileNet v2 2.2 -> 6.4 ms a run
+ * without), so a file with other weights keeps it (docs/PERFORMANCE.md, "Prepacking").
  */
-const EXPORT_SESSION = { extra: { session: { ...NODE_SESSION.extra.session, disable_prepacking: '1' } } };
+const FLOAT32_SESSION = { extra: { session: { ...NODE_SESSION.extra.session, disable_prepacking: '1' } } };
 
-/** The session options of a file run as stored (`'stored'`) or of an export made here (`'export'`), in Node. */
-export function nodeSessionOptions(of: 'stored' | 'export'): { extra: { session: Record<string, string> } } {
-  return of === 'stored' ? NODE_SESSION : EXPORT_SESSION;
+/** The session options in Node of a graph whose weights are float32, or may not be (int8, float16: prepacked). */
+export function nodeSessionOptions(float32Weights: boolean): { extra: { session: Record<string, string> } } {
+  return float32Weights ? FLOAT32_SESSION : NODE_SESSION;
 }
 
 /** Counts for tests (work is bounded by what is counted, never by time). */
@@ -176,10 +176,10 @@ export class OnnxSession {
 
   /**
    * A session of an ONNX file as it is (cnn-zoo's export given as weights: its int8 or fp16 weights run as such), whose
-   * graph `io` describes. Node.
+   * graph `io` describes; `float32Weights` when its export says so. Node.
    */
-  static async open(ort: OrtModule, file: string, io?: OnnxIo): Promise<OnnxSession> {
-    return new OnnxSession(ort, await ort.InferenceSession.create(file, NODE_SESSION), file, io);
+  static async open(ort: OrtModule, file: string, io?: OnnxIo, float32Weights = false): Promise<OnnxSession> {
+    return new OnnxSession(ort, await ort.InferenceSession.create(file, nodeSessionOptions(float32Weights)), file, io);
   }
 
   /**
@@ -197,7 +197,7 @@ export class OnnxSession {
    */
   static async create(ort: OrtModule, model: tf.LayersModel, options: OnnxExportOptions = {},
     cache?: (key: string) => Promise<OnnxCacheFiles>): Promise<OnnxSession> {
-    const sessionOptions = isNode ? EXPORT_SESSION : { executionProviders: webProviders() };
+    const sessionOptions = isNode ? FLOAT32_SESSION : { executionProviders: webProviders() };
     // With extra outputs the session knows its graph's (`io`): a call fetches what it names, else the model's output.
     const ioOf = (io: OnnxIo | undefined) => (options.outputs === undefined ? undefined : io);
     if (cache && isNode) {
@@ -342,12 +342,12 @@ const OPTIMIZED_WEIGHTS = 'model.onnx.data';
  */
 async function openCached(ort: OrtModule, path: string, key: string, optimized?: string): Promise<OrtSession> {
   const ver = ort.env?.versions?.common;
-  if (!optimized || !ver) return ort.InferenceSession.create(path, EXPORT_SESSION);
+  if (!optimized || !ver) return ort.InferenceSession.create(path, FLOAT32_SESSION);
   const { rename, mkdir, rm, dirname, join, access, constants } = await nodeModules();
   const saved = optimized.replace(/\.onnx$/, '') + `.ort-${ver.replace(/[^\w.-]/g, '_')}-${await cpuTag()}`;
   if (await keyedMetadata(join(saved, OPTIMIZED_GRAPH), key)) {
     try {
-      const s = await ort.InferenceSession.create(join(saved, OPTIMIZED_GRAPH), { ...EXPORT_SESSION, graphOptimizationLevel: 'disabled' });
+      const s = await ort.InferenceSession.create(join(saved, OPTIMIZED_GRAPH), { ...FLOAT32_SESSION, graphOptimizationLevel: 'disabled' });
       counts.optimizedOpens++;
       return s;
     } catch { /* its weights missing or cut short, or written by a build that differs after all: written again below */ }
@@ -355,17 +355,17 @@ async function openCached(ort: OrtModule, path: string, key: string, optimized?:
   // A folder that cannot be written (a read-only cache holding the export) is not handed to onnxruntime: its write
   // would fail after the graph is optimized, and the session be made twice on every load.
   const writable = await mkdir(dirname(saved), { recursive: true }).then(() => access(dirname(saved), constants.W_OK)).then(() => true, () => false);
-  if (!writable) return ort.InferenceSession.create(path, EXPORT_SESSION);
+  if (!writable) return ort.InferenceSession.create(path, FLOAT32_SESSION);
   const tmp = `${saved}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let session: OrtSession;
   try {
     await mkdir(tmp);
     // logSeverityLevel 3: onnxruntime warns on stderr that the form it writes is for this machine (it is kept so).
     session = await ort.InferenceSession.create(path, { optimizedModelFilePath: join(tmp, OPTIMIZED_GRAPH), logSeverityLevel: 3,
-      extra: { session: { ...EXPORT_SESSION.extra.session, optimized_model_external_initializers_file_name: OPTIMIZED_WEIGHTS } } });
+      extra: { session: { ...FLOAT32_SESSION.extra.session, optimized_model_external_initializers_file_name: OPTIMIZED_WEIGHTS } } });
   } catch {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    return ort.InferenceSession.create(path, EXPORT_SESSION); // the cache cannot be written: optimized by this session
+    return ort.InferenceSession.create(path, FLOAT32_SESSION); // the cache cannot be written: optimized by this session
   }
   // What stood there did not open (or was not this export's): replaced (a session that has it open keeps its files).
   // Where that fails (another process holding it, on Windows) it stays, and the next load writes it again. The form
