@@ -6,12 +6,13 @@
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { useBackend } from '../src/backend.js';
-import { load, ZooModel } from '../src/index.js';
+import { exportOnnx, load, ZooModel } from '../src/index.js';
 import type { FeatureMap } from '../src/api/zoo-model.js';
 import { startRuntime } from '../src/api/runtime.js';
 import { exportKey, hideOnnxRuntimeForTests, nodeSessionOptions, runtimeCounts } from '../src/onnx/runtime.js';
@@ -266,6 +267,39 @@ describe('runtime: the exported model is cached once and reused, keyed by its we
     // Prepacking float weights bought nothing at batch 1-32 and cost VGG-16 1.7 s a session; int8 kernels need it.
     expect(nodeSessionOptions(true).extra.session).to.deep.equal({ force_spinning_stop: '1', disable_prepacking: '1' });
     expect(nodeSessionOptions(false).extra.session).to.deep.equal({ force_spinning_stop: '1' });
+  });
+
+  it('a float32 ONNX file given as weights: its optimized form kept in the cache, named by its sha256, opened by the next load, same numbers to the bit; a float16 file none', async () => {
+    const dir = temp();
+    const cacheDir = join(dir, 'cache');
+    const m = await load('tf_mobilenet_v2_100', { runtime: 'tfjs' });
+    const folded = toInference(m.model);
+    folded.setUserDefinedMetadata(m.model.getUserDefinedMetadata()!);
+    const files = { float32: join(dir, 'm.onnx'), float16: join(dir, 'm-fp16.onnx') };
+    writeFileSync(files.float32, await exportOnnx(folded));
+    writeFileSync(files.float16, await exportOnnx(folded, { fp16: true }));
+    folded.dispose();
+    m.dispose();
+    const forms = () => (existsSync(join(cacheDir, 'onnx', 'tf_mobilenet_v2_100')) ? readdirSync(join(cacheDir, 'onnx', 'tf_mobilenet_v2_100')) : []).filter((f) => f.includes('.ort-'));
+    const results = [];
+    for (const round of [0, 1]) {
+      const before = runtimeCounts();
+      const f = await load(files.float32, { hub: { cacheDir } });
+      results.push(await f.classify(PHOTOS));
+      f.dispose();
+      const after = runtimeCounts();
+      expect([after.exports - before.exports, after.optimizedWrites - before.optimizedWrites, after.optimizedOpens - before.optimizedOpens],
+        `load ${round + 1}: exports, optimized forms written, opened`).to.deep.equal([0, 1 - round, round]);
+    }
+    expect(results[1]).to.deep.equal(results[0]);
+    const sha = createHash('sha256').update(readFileSync(files.float32)).digest('hex');
+    expect(forms()).to.have.length(1);
+    expect(forms()[0]).to.match(new RegExp(`^${sha.slice(0, 32)}\\.ort-${ORT_VERSION.replace(/\./g, '\\.')}-[0-9a-f]{12}$`));
+    const before = runtimeCounts();
+    const h = await load(files.float16, { hub: { cacheDir } });
+    await h.classify(PHOTOS[0]!);
+    h.dispose();
+    expect([runtimeCounts().exports - before.exports, runtimeCounts().optimizedWrites - before.optimizedWrites, forms().length], 'float16: exports, optimized forms written, kept').to.deep.equal([0, 0, 1]);
   });
 
   it('the export key reads weights in place on wasm (heapBytes): the same bytes, and the same key as from copies (cpu)', async () => {

@@ -262,7 +262,7 @@ function runsAsExported(id: CheckpointIdentity, file: string, model: tf.LayersMo
   if ((['includeTop', 'pooling', 'numClasses', 'globalPool'] as const).some((k) => opts[k] !== undefined)) return undefined;
   const [h, w, c] = model.inputs[0]!.shape.slice(1);
   const want = (io.input.layout === 'NCHW' ? [c, h, w] : [h, w, c]).join();
-  return io.input.shape.slice(1).join() === want ? { path: file, as: id.exportedAs, io } : undefined;
+  return io.input.shape.slice(1).join() === want ? { path: file, as: id.exportedAs, io, sha256: id.sha256 } : undefined;
 }
 
 /** `zoo` put on its runtime (src/api/runtime.ts), with the one line that says what runs when load() chose it. */

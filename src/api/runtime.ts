@@ -14,7 +14,8 @@
  * (src/onnx/runtime.ts `openCached`): the next session opens it without optimizing the graph again. A classifier's
  * export outputs its embedding beside its logits (`mainOutputs`): `embed()` runs the main session. The features
  * models of `features()` are exported to the cache directory too, without an optimized form (`featuresCacheFiles`).
- * Weights given as cnn-zoo's own ONNX export run as that file (its int8 or float16 weights), not an export of it.
+ * Weights given as cnn-zoo's own ONNX export run as that file (its int8 or float16 weights), not an export of it; the
+ * optimized form of a float32 one is kept in the cache directory, named by the file's sha256.
  */
 import { CnnZooError } from '../errors.js';
 import { isNode, nodeModules } from '../platform.js';
@@ -44,7 +45,7 @@ export interface RuntimeContext {
    * model's size; NHWC or NCHW, feature maps beside them): onnxruntime runs the file itself, its int8 or float16 weights
    * as stored, instead of an export.
    */
-  onnxFile?: { path: string; as: string; io: OnnxIo };
+  onnxFile?: { path: string; as: string; io: OnnxIo; sha256: string };
 }
 
 /** The storage of cnn-zoo's ONNX export that onnxruntime runs as stored for a model ('int8 QDQ', ...): the CLI's header says it. */
@@ -78,7 +79,8 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   }
   let main: OnnxSession;
   try {
-    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io, ctx.onnxFile.as === 'float32')
+    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io, ctx.onnxFile.as === 'float32'
+      ? { float32Weights: true, optimized: await onnxCachePath(await cacheRoot(ctx.cacheDir), zoo.card.name, ctx.onnxFile.sha256.slice(0, 32)) } : {})
       : await OnnxSession.create(ort, zoo.model, mainOutputs(zoo), ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
   } catch (e) {
     // 'auto' keeps tfjs for a model the export does not cover (a custom layer of the user's).

@@ -56,8 +56,10 @@ const NODE_SESSION = { extra: { session: { force_spinning_stop: '1' } } };
  */
 const FLOAT32_SESSION = { extra: { session: { ...NODE_SESSION.extra.session, disable_prepacking: '1' } } };
 
+type SessionOptions = { extra: { session: Record<string, string> } };
+
 /** The session options in Node of a graph whose weights are float32, or may not be (int8, float16: prepacked). */
-export function nodeSessionOptions(float32Weights: boolean): { extra: { session: Record<string, string> } } {
+export function nodeSessionOptions(float32Weights: boolean): SessionOptions {
   return float32Weights ? FLOAT32_SESSION : NODE_SESSION;
 }
 
@@ -176,10 +178,13 @@ export class OnnxSession {
 
   /**
    * A session of an ONNX file as it is (cnn-zoo's export given as weights: its int8 or fp16 weights run as such), whose
-   * graph `io` describes; `float32Weights` when its export says so. Node.
+   * graph `io` describes. Node. `float32Weights` when its export says so; `optimized`: where onnxruntime's optimized
+   * form of it is kept (`openCached`), named by what identifies the file's bytes (its sha256).
    */
-  static async open(ort: OrtModule, file: string, io?: OnnxIo, float32Weights = false): Promise<OnnxSession> {
-    return new OnnxSession(ort, await ort.InferenceSession.create(file, nodeSessionOptions(float32Weights)), file, io);
+  static async open(ort: OrtModule, file: string, io?: OnnxIo, opts: { float32Weights?: boolean; optimized?: string } = {}): Promise<OnnxSession> {
+    const options = nodeSessionOptions(opts.float32Weights === true);
+    const session = opts.optimized ? await openCached(ort, file, opts.optimized, options) : await ort.InferenceSession.create(file, options);
+    return new OnnxSession(ort, session, file, io);
   }
 
   /**
@@ -204,7 +209,7 @@ export class OnnxSession {
       const key = await exportKey(model, options.outputs);
       const files = await cache(key);
       const kept = await cachedExport(model, options, key, files);
-      if ('path' in kept) return new OnnxSession(ort, await openCached(ort, kept.path, key, files.optimized), kept.path, ioOf(kept.io));
+      if ('path' in kept) return new OnnxSession(ort, await openCached(ort, kept.path, files.optimized, FLOAT32_SESSION, key), kept.path, ioOf(kept.io));
       // Nowhere to keep it (a read-only home, as in serverless functions and locked-down containers): run it from memory.
       return new OnnxSession(ort, await ort.InferenceSession.create(kept.bytes, sessionOptions), `memory (${kept.unwritable})`, ioOf(kept.io));
     }
@@ -329,25 +334,27 @@ const OPTIMIZED_GRAPH = 'model.onnx';
 const OPTIMIZED_WEIGHTS = 'model.onnx.data';
 
 /**
- * Node: a session of cached export `path` (whose `cnnZoo.key` is `key`), through onnxruntime's optimized form of it
- * kept at `optimized` for this machine. Each session optimizes the graph it is given (fusions, and convolutions in
+ * Node: a session of cached export `path` (whose `cnnZoo.key` is `key`), or of a file run as stored (no `key`:
+ * `optimized` is named by the file's sha256, so the folder's name says whose form it is), with session `options`,
+ * through onnxruntime's optimized form of it kept at `optimized` for this machine. Each session optimizes the graph it is given (fusions, and convolutions in
  * the NCHWc layout of this CPU's vector width), which is most of opening one: ResNet-50 1.2 s, of which the optimized
  * form saved once takes 0.7 s, holding 140 MB less at its peak (docs/PERFORMANCE.md, "Opening a session"). The
  * form is hardware-specific (onnxruntime says so when it writes one), so its name carries onnxruntime's version and a
  * hash of the CPU (model and feature flags). It is a folder: the graph, which keeps the export's `cnnZoo.key` (checked
- * before it is opened), and its weights beside it as external data, which onnxruntime reads without parsing them as
+ * before it is opened, where there is a key), and its weights beside it as external data, which onnxruntime reads without parsing them as
  * protobuf (ResNet-50's optimized form opens in 0.06 s instead of 0.7 s). It is written into a temporary folder
  * renamed into place; where it cannot be written, or fails to open, the export is optimized by its session as before.
  * The two compute the same numbers, to the bit (test/runtime-onnx.test.ts).
  */
-async function openCached(ort: OrtModule, path: string, key: string, optimized?: string): Promise<OrtSession> {
+async function openCached(ort: OrtModule, path: string, optimized: string | undefined, options: SessionOptions, key?: string): Promise<OrtSession> {
   const ver = ort.env?.versions?.common;
-  if (!optimized || !ver) return ort.InferenceSession.create(path, FLOAT32_SESSION);
+  if (!optimized || !ver) return ort.InferenceSession.create(path, options);
   const { rename, mkdir, rm, dirname, join, access, constants } = await nodeModules();
   const saved = optimized.replace(/\.onnx$/, '') + `.ort-${ver.replace(/[^\w.-]/g, '_')}-${await cpuTag()}`;
-  if (await keyedMetadata(join(saved, OPTIMIZED_GRAPH), key)) {
+  const graph = join(saved, OPTIMIZED_GRAPH);
+  if (key === undefined ? await access(graph).then(() => true, () => false) : await keyedMetadata(graph, key)) {
     try {
-      const s = await ort.InferenceSession.create(join(saved, OPTIMIZED_GRAPH), { ...FLOAT32_SESSION, graphOptimizationLevel: 'disabled' });
+      const s = await ort.InferenceSession.create(graph, { ...options, graphOptimizationLevel: 'disabled' });
       counts.optimizedOpens++;
       return s;
     } catch { /* its weights missing or cut short, or written by a build that differs after all: written again below */ }
@@ -355,17 +362,17 @@ async function openCached(ort: OrtModule, path: string, key: string, optimized?:
   // A folder that cannot be written (a read-only cache holding the export) is not handed to onnxruntime: its write
   // would fail after the graph is optimized, and the session be made twice on every load.
   const writable = await mkdir(dirname(saved), { recursive: true }).then(() => access(dirname(saved), constants.W_OK)).then(() => true, () => false);
-  if (!writable) return ort.InferenceSession.create(path, FLOAT32_SESSION);
+  if (!writable) return ort.InferenceSession.create(path, options);
   const tmp = `${saved}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let session: OrtSession;
   try {
     await mkdir(tmp);
     // logSeverityLevel 3: onnxruntime warns on stderr that the form it writes is for this machine (it is kept so).
     session = await ort.InferenceSession.create(path, { optimizedModelFilePath: join(tmp, OPTIMIZED_GRAPH), logSeverityLevel: 3,
-      extra: { session: { ...FLOAT32_SESSION.extra.session, optimized_model_external_initializers_file_name: OPTIMIZED_WEIGHTS } } });
+      extra: { session: { ...options.extra.session, optimized_model_external_initializers_file_name: OPTIMIZED_WEIGHTS } } });
   } catch {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    return ort.InferenceSession.create(path, FLOAT32_SESSION); // the cache cannot be written: optimized by this session
+    return ort.InferenceSession.create(path, options); // the cache cannot be written: optimized by this session
   }
   // What stood there did not open (or was not this export's): replaced (a session that has it open keeps its files).
   // Where that fails (another process holding it, on Windows) it stays, and the next load writes it again. The form

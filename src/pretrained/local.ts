@@ -189,6 +189,8 @@ export interface CheckpointIdentity {
   exportedAs?: 'float32' | 'float16' | 'int8 QDQ';
   /** Its graph's input and outputs (`metadata_props` "cnnZoo.io"), when it says. */
   exportedIo?: OnnxIo;
+  /** The file's sha256 (hex), what recognised it. */
+  sha256: string;
 }
 
 /**
@@ -197,10 +199,10 @@ export interface CheckpointIdentity {
  */
 export async function identifyCheckpointFile(path: string, table?: readonly PublishedCheckpoint[]): Promise<CheckpointIdentity | undefined> {
   const raw = await readFileBytes(path);
-  const published = (await publishedWithHash(raw, table)).matches[0];
-  if (published) return { arch: published.arch, published };
+  const { sha256, matches: [published] } = await publishedWithHash(raw, table);
+  if (published) return { arch: published.arch, published, sha256 };
   const exported = exportedModel(raw, path);
-  return exported ? { arch: exported.meta.arch, exported: exported.meta, exportedAs: exported.as, ...(exported.io ? { exportedIo: exported.io } : {}) } : undefined;
+  return exported ? { arch: exported.meta.arch, exported: exported.meta, exportedAs: exported.as, ...(exported.io ? { exportedIo: exported.io } : {}), sha256 } : undefined;
 }
 
 /**
