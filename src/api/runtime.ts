@@ -79,8 +79,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   }
   let main: OnnxSession;
   try {
-    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io, ctx.onnxFile.as === 'float32'
-      ? { float32Weights: true, optimized: await onnxCachePath(await cacheRoot(ctx.cacheDir), zoo.card.name, ctx.onnxFile.sha256.slice(0, 32)) } : {})
+    main = ctx.onnxFile && isNode ? await OnnxSession.open(ort, ctx.onnxFile.path, ctx.onnxFile.io, await storedFileOptions(zoo.card.name, ctx.onnxFile, ctx))
       : await OnnxSession.create(ort, zoo.model, mainOutputs(zoo), ctx.source === null ? undefined : (key) => cacheFiles(zoo.card.name, key, ctx));
   } catch (e) {
     // 'auto' keeps tfjs for a model the export does not cover (a custom layer of the user's).
@@ -102,6 +101,15 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
 function mainOutputs(zoo: ZooModel): { outputs?: string[] } {
   const layer = outputsPooledFeatures(zoo.model) ? undefined : embeddingLayer(zoo.model, () => zoo.stages);
   return layer === undefined ? {} : { outputs: [layer] };
+}
+
+/**
+ * How a file run as stored is opened: a float32 one without prepacking, through its optimized form kept in the cache
+ * directory named by the file's sha256; int8 and float16 ones as they are.
+ */
+async function storedFileOptions(arch: string, file: NonNullable<RuntimeContext['onnxFile']>, ctx: RuntimeContext) {
+  if (file.as !== 'float32') return {};
+  return { float32Weights: true, optimized: await onnxCachePath(await cacheRoot(ctx.cacheDir), arch, file.sha256.slice(0, 32)) };
 }
 
 /**

@@ -336,13 +336,14 @@ const OPTIMIZED_WEIGHTS = 'model.onnx.data';
 /**
  * Node: a session of cached export `path` (whose `cnnZoo.key` is `key`), or of a file run as stored (no `key`:
  * `optimized` is named by the file's sha256, so the folder's name says whose form it is), with session `options`,
- * through onnxruntime's optimized form of it kept at `optimized` for this machine. Each session optimizes the graph it is given (fusions, and convolutions in
- * the NCHWc layout of this CPU's vector width), which is most of opening one: ResNet-50 1.2 s, of which the optimized
- * form saved once takes 0.7 s, holding 140 MB less at its peak (docs/PERFORMANCE.md, "Opening a session"). The
- * form is hardware-specific (onnxruntime says so when it writes one), so its name carries onnxruntime's version and a
- * hash of the CPU (model and feature flags). It is a folder: the graph, which keeps the export's `cnnZoo.key` (checked
- * before it is opened, where there is a key), and its weights beside it as external data, which onnxruntime reads without parsing them as
- * protobuf (ResNet-50's optimized form opens in 0.06 s instead of 0.7 s). It is written into a temporary folder
+ * through onnxruntime's optimized form of it kept at `optimized` for this machine. Each session optimizes the graph it
+ * is given (fusions, and convolutions in the NCHWc layout of this CPU's vector width), which is most of opening one:
+ * ResNet-50 1.2 s, of which the optimized form saved once takes 0.7 s, holding 140 MB less at its peak
+ * (docs/PERFORMANCE.md, "Opening a session"). The form is hardware-specific (onnxruntime says so when it writes one),
+ * so its name carries onnxruntime's version and a hash of the CPU (model and feature flags). It is a folder: the
+ * graph, which keeps the export's `cnnZoo.key` (checked before it is opened, where there is a key), and its weights
+ * beside it as external data, which onnxruntime reads without parsing them as protobuf (ResNet-50's optimized form
+ * opens in 0.06 s instead of 0.7 s). It is written into a temporary folder
  * renamed into place; where it cannot be written, or fails to open, the export is optimized by its session as before.
  * The two compute the same numbers, to the bit (test/runtime-onnx.test.ts).
  */
