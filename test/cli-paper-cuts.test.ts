@@ -481,6 +481,11 @@ describe('CLI paper cuts', function () {
     expect(readdirSync(join(dir, 'downloads')).sort()).to.deep.equal([`${r18}.lock`, `${r18}.part`]);
     const bare = run('cache', '--remove');
     expect([bare.status, bare.stderr.split('\n')[0]]).to.deep.equal([1, 'cnn-zoo: --remove needs what to remove: a model name, or all.']);
+    for (const verb of ['clear', 'rm', 'purge']) { // other tools' cache verbs name the option, not an unknown model
+      const r = run('cache', verb);
+      expect([r.status, r.stderr.split('\n')[0]]).to.deep.equal([1,
+        `cnn-zoo: cache takes a model name or all, not "${verb}": \`cnn-zoo cache\` lists everything, \`cnn-zoo cache all --remove\` (or NAME --remove) removes.`]);
+    }
   });
 
   it('classify --mirror DIR reads the published file from the folder (and its hash is checked)', () => {

@@ -15,6 +15,9 @@ export const usage = 'cnn-zoo cache [NAME|all] [--remove] [--cache DIR] [--json]
   '  entries of NAME, or of all (what a running fetch or conversion is writing is kept); they are fetched, converted or\n' +
   '  exported again when next needed.';
 
+/** Words other tools' cache commands take (`npm cache clean`, `pip cache purge`): here they are options, not models. */
+const VERBS = new Set(['rm', 'remove', 'clear', 'clean', 'delete', 'del', 'purge', 'prune', 'ls', 'list', 'show']);
+
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 const WHAT: Record<CacheEntry['kind'], string> = {
@@ -26,6 +29,10 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new CnnZooError(`cache takes one model name (or all).\nUsage: ${usage}`, 'BAD_ARGS');
   const wanted = positionals[0];
   if (values.remove && wanted === undefined) throw new CnnZooError(`--remove needs what to remove: a model name, or all.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (wanted !== undefined && VERBS.has(wanted)) {
+    throw new CnnZooError(`cache takes a model name or all, not "${wanted}": \`cnn-zoo cache\` lists everything, \`cnn-zoo cache all --remove\` ` +
+      `(or NAME --remove) removes.\nUsage: ${usage}`, 'BAD_ARGS');
+  }
   const arch = wanted === undefined || wanted === 'all' ? undefined : getSpec(wanted).name;
   const root = await cacheRoot(values.cache);
   const entries = (await cacheContents(root)).filter((e) => arch === undefined || e.arch === arch);
