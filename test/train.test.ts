@@ -13,7 +13,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { checkGradients, CnnZooError, load, useBackend, type FitProgress, type ZooModel } from '../src/index.js';
+import { checkGradients, CnnZooError, load, useBackend, type FitHistory, type FitProgress, type ZooModel } from '../src/index.js';
+import { runtimeCounts } from '../src/onnx/runtime.js';
+import { ONNX_FEATURES_MIN } from '../src/train/extract.js';
 import type { CnnZooMetadata } from '../src/artifacts/metadata.js';
 import { archOfWeights } from '../src/api/weights.js';
 import { featureLayerNames } from '../src/zoo/heads.js';
@@ -68,7 +70,7 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
     console.log(`      ${h.trainExamples} examples, held-out ${h.validationAccuracy} (${h.validationImages}), losses ${h.epochs.map((e) => e.loss.toFixed(3)).join(' ')}, ` +
       `${h.seconds.features.toFixed(1)} s features, ${h.seconds.head.toFixed(1)} s head`);
-    expect(h).to.include({ trainImages: 9, trainExamples: 18, validationImages: 3, backend: 'wasm' });
+    expect(h).to.include({ trainImages: 9, trainExamples: 18, validationImages: 3, backend: 'wasm', featuresRuntime: 'tfjs' }); // 21 images: too few to export
     expect(h.classes).to.deep.equal(['beetle', 'dog', 'fish']);
     expect(h.epochs.map((e) => `${e.phase}${e.epoch}`)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8].map((e) => `head${e}`));
     // Features: one event before, then per batch until every training example (9 x 2) and held-out image (3) is done.
@@ -96,6 +98,33 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(meta.training!.base).to.include({ arch: BASE, weights: 'shipped' });
     expect(meta.training!.base.source!.files.length).to.be.greaterThan(0);
     expect(meta.training!.fit).to.include({ epochs: 8, augment: 1, validationSplit: 0.25, fineTune: 0, trainImages: 9, validationImages: 3, backend: 'wasm' });
+  });
+
+  it(`fit() computes the frozen features on onnxruntime-node from ${ONNX_FEATURES_MIN} images (one export, its session released), the head's history as on tfjs; runtime: 'tfjs' keeps them on tfjs`, async () => {
+    const opts = { epochs: 4, augment: 3, validationSplit: 0.25 }; // 9 x 4 training examples + 3 held out = 39 images
+    const histories = [];
+    for (const runtime of ['auto', 'tfjs'] as const) {
+      const c = await load(BASE, { classes: ['beetle', 'dog', 'fish'], runtime });
+      try {
+        const before = runtimeCounts(), tensors = tf.memory().numTensors;
+        const h = await c.fit(data, opts);
+        expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
+        const after = runtimeCounts();
+        const onnx = runtime === 'auto';
+        expect([h.featuresRuntime, after.exports - before.exports, after.sessions - before.sessions, after.open], runtime)
+          .to.deep.equal([onnx ? 'onnxruntime-node' : 'tfjs', onnx ? 1 : 0, onnx ? 1 : 0, before.open]);
+        expect(c.metadata!.training!.fit!.featuresRuntime).to.equal(onnx ? 'onnxruntime-node' : undefined);
+        expect(h.epochs.at(-1)!.loss).to.be.below(h.epochs[0]!.loss);
+        histories.push(h);
+      } finally {
+        c.dispose();
+      }
+    }
+    // The same features up to float rounding (export parity: test/onnx-export.test.ts), so the same head training.
+    const [onOnnx, onTfjs] = histories as [FitHistory, FitHistory];
+    expect(onOnnx.epochs.map((e) => e.phase)).to.deep.equal(onTfjs.epochs.map((e) => e.phase));
+    onOnnx.epochs.forEach((e, i) => expect(e.loss, `loss of head epoch ${i + 1}`).to.be.closeTo(onTfjs.epochs[i]!.loss, 1e-3 * onTfjs.epochs[i]!.loss));
+    expect([onOnnx.trainExamples, onOnnx.validationImages]).to.deep.equal([36, 3]);
   });
 
   it('load(dir), load(base, { weights: dir }) and cnn-zoo classify --weights dir predict the same, with the class names', async () => {
@@ -245,13 +274,16 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       try { await c.fit(messy, { epochs: 1, augment: 1, validationSplit: 0 }); } catch (e) { stop = e; }
       expect((stop as Error).message).to.match(/broken\.jpg: not a readable image .*Re-save or remove the file\. To leave unreadable images out of the training instead \(listed in history\.skipped\), pass skipUnreadable: true\.$/);
       expect(tf.memory().numTensors, 'tensors left by the stopped fit()').to.equal(tensors);
-      // Stopped in a later batch (its first batch's features made): nothing left either.
+      // Stopped in a later batch (its first batch's features made), on onnxruntime (13 x 3 images): nothing left either,
+      // its session released.
       const late = makeFolder(join(tmp, 'late'), CLASSES);
       writeFileSync(join(late, 'fish', 'truncated.jpg'), readFileSync(join(SOURCE, `${CLASSES.fish![0]}.JPEG`)).subarray(0, 600));
       stop = undefined;
-      try { await c.fit(late, { epochs: 1, augment: 1, validationSplit: 0 }); } catch (e) { stop = e; }
+      const counts = runtimeCounts();
+      try { await c.fit(late, { epochs: 1, augment: 2, validationSplit: 0 }); } catch (e) { stop = e; }
       expect((stop as Error).message).to.match(/truncated\.jpg: [\s\S]*pass skipUnreadable: true\.$/);
       expect(tf.memory().numTensors, 'tensors left by fit() stopped in its second batch').to.equal(tensors);
+      expect([runtimeCounts().sessions - counts.sessions, runtimeCounts().open], 'its onnxruntime session, released').to.deep.equal([1, counts.open]);
       const h = await c.fit(messy, { epochs: 1, augment: 1, validationSplit: 0, skipUnreadable: true });
       expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
       expect([h.trainImages, h.trainExamples]).to.deep.equal([12, 24]);

@@ -85,7 +85,8 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
   });
   const k = classes.length;
   const accuracy = h.headValidationAccuracy ?? NaN;
-  log(`${k} classes (${classes.join(', ')}): ${h.trainImages} training and ${h.validationImages} held-out images; backbone ${arch} on ${h.backend}`);
+  log(`${k} classes (${classes.join(', ')}): ${h.trainImages} training and ${h.validationImages} held-out images; backbone ${arch} on ${h.backend}` +
+    `${h.featuresRuntime === 'tfjs' ? '' : ` (its frozen features on ${h.featuresRuntime}, ${h.seconds.features.toFixed(1)} s)`}`);
   for (const skipped of h.skipped) log(`left out: ${skipped.error}`);
   log(`held-out accuracy: ${(100 * accuracy).toFixed(1)}% (${Math.round(accuracy * h.validationImages)}/${h.validationImages}; chance ${(100 / k).toFixed(1)}%)`);
   if (o.fineTune) log(`fine-tuned ${o.fineTune} backbone layers + head: held-out accuracy ${(100 * h.validationAccuracy!).toFixed(1)}%, ${h.seconds.fineTune.toFixed(1)} s`);

@@ -52,6 +52,10 @@ export interface RuntimeContext {
 const runsExport = new WeakMap<ZooModel, string>();
 export function exportRunAsStored(zoo: ZooModel): string | undefined { return zoo.runtime === 'tfjs' ? undefined : runsExport.get(zoo); }
 
+/** Models that load() was told to run on tfjs (runtime: 'tfjs', or a tfjs backend given): fit() computes their features on tfjs too. */
+const pinnedToTfjs = new WeakSet<ZooModel>();
+export function runsOnTfjsOnly(zoo: ZooModel): boolean { return pinnedToTfjs.has(zoo); }
+
 /** What the model runs on, for the one line load() prints. */
 export interface RuntimeResult { runtime: 'onnxruntime' | 'tfjs'; detail: string }
 
@@ -66,6 +70,7 @@ export async function startRuntime(zoo: ZooModel, ctx: RuntimeContext): Promise<
   const where = `load("${zoo.name}")`;
   const want = ctx.runtime ?? 'auto';
   checkRuntime(want, where);
+  if (want === 'tfjs' || (want === 'auto' && ctx.backend)) pinnedToTfjs.add(zoo);
   if (want === 'tfjs') return { runtime: 'tfjs', detail: 'asked for' };
   if (want === 'auto') {
     if (ctx.trainingForm) return { runtime: 'tfjs', detail: 'the training form runs on tfjs' };

@@ -80,6 +80,8 @@ export interface EpochStats {
 export interface FitHistory {
   classes: string[];
   backend: string;
+  /** What computed the frozen backbone's features: onnxruntime-node where it is installed (Node, tfjs on wasm or cpu), else tfjs. */
+  featuresRuntime: 'onnxruntime-node' | 'tfjs';
   trainImages: number;
   /** Training examples of the head: each training image and its augmented copies. */
   trainExamples: number;
@@ -102,6 +104,8 @@ export interface TrainingContext {
   featureLayers: ReadonlySet<string>;
   classes: readonly string[];
   preprocess(images: readonly ImageInput[]): Promise<tf.Tensor4D>;
+  /** 'tfjs' when load() was told runtime: 'tfjs' or given a tfjs backend: the frozen features are computed by tfjs too. */
+  featuresRuntime: 'auto' | 'tfjs';
 }
 
 export type Trainer = (ctx: TrainingContext, data: TrainingData, opts: FitOptions) => Promise<{ history: FitHistory; settings: NonNullable<TrainingInfo['fit']> }>;

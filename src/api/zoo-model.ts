@@ -18,6 +18,7 @@ import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type 
 import { saveHandler } from '../artifacts/read.js';
 import { saveConverted } from '../artifacts/save.js';
 import { OnnxSession, softmaxRows, type OrtOutput } from '../onnx/runtime.js';
+import { runsOnTfjsOnly } from './runtime.js';
 
 /** The onnxruntime a model runs on: its sessions are made on demand (main graph, embedding, feature stages). */
 export interface OnnxRuntimeState {
@@ -190,7 +191,7 @@ export class ZooModel {
       this.fitting = true;
       const { history, settings } = await registeredTrainer()({
         name: this.name, model: this.model, featureLayers: featureLayerNames(this.spec, size), classes: labels,
-        preprocess: (images) => this.preprocess(images),
+        preprocess: (images) => this.preprocess(images), featuresRuntime: runsOnTfjsOnly(this) ? 'tfjs' : 'auto',
       }, data, opts).finally(() => { this.fitting = false; });
       const training = this.meta!.training ?? { base: { arch: this.spec.name, weights: 'unknown' } };
       this.meta = { ...this.meta!, training: { ...training, fit: settings } };

@@ -72,6 +72,8 @@ export interface TrainingInfo {
     /** Held-out accuracy after the last phase (null without held-out images). */
     validationAccuracy: number | null;
     backend: string;
+    /** onnxruntime-node when it computed the frozen features (tfjs otherwise: absent). */
+    featuresRuntime?: 'onnxruntime-node';
   };
 }
 

@@ -16,6 +16,7 @@ import { augment } from './augment.js';
 import { labelledImages, splitPerClass, type LabelledImage } from './data.js';
 import { Random } from './random.js';
 import { batchGradients } from './step.js';
+import { featureRunner } from './extract.js';
 
 /** Kernels the backward pass of a CNN backbone needs. */
 export const GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] as const;
@@ -232,20 +233,20 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
           progress({ phase: 'features', done, total });
           continue;
         }
-        for (let c = 0; c <= copies; c++) {
-          const out = tf.tidy(() => {
+        try {
+          for (let c = 0; c <= copies; c++) {
             const input = c === 0 ? x : augment(x, rng);
-            const f = split.extractor.predict(input);
-            return Array.isArray(f) ? f : [f];
-          });
-          parts.push(out);
-          y.push(...batch.map((b) => b.label));
-          done += size;
-          // A read per batch keeps the work in step with the progress shown.
-          await out[0]!.data();
-          progress({ phase: 'features', done, total });
+            const out = await features.run(input).finally(() => { if (input !== x) input.dispose(); });
+            parts.push(out);
+            y.push(...batch.map((b) => b.label));
+            done += size;
+            // A read per batch keeps the work in step with the progress shown.
+            await out[0]!.data();
+            progress({ phase: 'features', done, total });
+          }
+        } finally {
+          x.dispose();
         }
-        x.dispose();
       }
     } catch (e) {
       tf.dispose(parts.flat()); // an unreadable image stops the run: nothing extracted before it stays
@@ -256,15 +257,22 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
     tf.dispose(parts.flat());
     return { x, y, kept: keptAll };
   };
-  const trainSet = await extract(train, s.augment, 'training');
-  train = trainSet.kept;
-  const unread = ctx.classes.filter((_, label) => !train.some((t) => t.label === label));
-  if (unread.length) {
-    tf.dispose(trainSet.x);
-    throw new CnnZooError(`${where}: no training image of ${unread.join(', ')} could be read (${skipped.length} unreadable: ` +
-      `${skipped.slice(0, 3).map((k) => k.error).join(' ')}${skipped.length > 3 ? ' ...' : ''}).`, 'BAD_DATASET');
+  // onnxruntime-node computes them where it is installed (src/train/extract.ts); the rest of fit() runs on tfjs.
+  const features = await featureRunner(split.extractor, { allowOnnx: ctx.featuresRuntime !== 'tfjs', images: total, backend });
+  let trainSet: Awaited<ReturnType<typeof extract>>, testSet: Awaited<ReturnType<typeof extract>> | undefined;
+  try {
+    trainSet = await extract(train, s.augment, 'training');
+    train = trainSet.kept;
+    const unread = ctx.classes.filter((_, label) => !train.some((t) => t.label === label));
+    if (unread.length) {
+      tf.dispose(trainSet.x);
+      throw new CnnZooError(`${where}: no training image of ${unread.join(', ')} could be read (${skipped.length} unreadable: ` +
+        `${skipped.slice(0, 3).map((k) => k.error).join(' ')}${skipped.length > 3 ? ' ...' : ''}).`, 'BAD_DATASET');
+    }
+    testSet = test.length ? await extract(test, 0, 'held-out').catch((e: unknown) => { tf.dispose(trainSet.x); throw e; }) : undefined;
+  } finally {
+    features.release();
   }
-  const testSet = test.length ? await extract(test, 0, 'held-out').catch((e: unknown) => { tf.dispose(trainSet.x); throw e; }) : undefined;
   if (testSet) test = testSet.kept;
   const testLabels = testSet && tf.tensor1d(testSet.y, 'int32');
   const featureSeconds = (performance.now() - t0) / 1000;
@@ -370,10 +378,11 @@ export async function fit(ctx: TrainingContext, data: TrainingData, opts: FitOpt
   const fineTuneSeconds = s.fineTune > 0 ? (performance.now() - t0) / 1000 : 0;
 
   const history: FitHistory = {
-    classes: [...ctx.classes], backend, trainImages: train.length, trainExamples: m, validationImages: test.length, skipped, epochs,
+    classes: [...ctx.classes], backend, featuresRuntime: features.runtime, trainImages: train.length, trainExamples: m, validationImages: test.length, skipped, epochs,
     headValidationAccuracy, validationAccuracy,
     seconds: { features: featureSeconds, head: headSeconds, fineTune: fineTuneSeconds, total: (performance.now() - started) / 1000 },
   };
   const validationData = opts.validationData === undefined ? {} : { validationData: typeof opts.validationData === 'string' ? opts.validationData : 'images' };
-  return { history, settings: { ...s, ...validationData, trainImages: train.length, validationImages: test.length, ...(skipped.length ? { skippedImages: skipped.length } : {}), validationAccuracy, backend } };
+  return { history, settings: { ...s, ...validationData, trainImages: train.length, validationImages: test.length, ...(skipped.length ? { skippedImages: skipped.length } : {}), validationAccuracy, backend,
+    ...(features.runtime === 'tfjs' ? {} : { featuresRuntime: features.runtime }) } };
 }

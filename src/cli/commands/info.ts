@@ -37,7 +37,7 @@ function weightsLines(where: string, m: CnnZooMetadata, exportedAs?: string): st
       lines.push(`  training:    ${f.trainImages} images (${f.validationImages} held out${f.validationData ? ` in ${f.validationData}` : ''}${f.validationAccuracy === null ? '' : `: ${(100 * f.validationAccuracy).toFixed(1)}% right`}` +
         `${f.skippedImages ? `; ${f.skippedImages} unreadable left out` : ''}), ` +
         `head ${f.epochs} epochs at ${f.learningRate}${f.fineTune ? `, last ${f.fineTune} layers fine-tuned ${f.fineTuneEpochs} epochs at ${f.fineTuneLearningRate}` : ''}, ` +
-        `augment ${f.augment}, batch ${f.batchSize}, seed ${f.seed}, on ${f.backend}`);
+        `augment ${f.augment}, batch ${f.batchSize}, seed ${f.seed}, on ${f.backend}${f.featuresRuntime ? ` (features on ${f.featuresRuntime})` : ''}`);
     }
   }
   return lines;

@@ -91,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const b of bars.values()) b.finish();
     const { seconds: s } = history;
     console.log(`${history.trainImages} training images (${history.trainExamples} examples with augmented copies), ${history.validationImages} held out; ` +
-      `features ${s.features.toFixed(1)} s, head ${s.head.toFixed(1)} s${s.fineTune ? `, fine-tuning ${s.fineTune.toFixed(1)} s` : ''}`);
+      `features ${s.features.toFixed(1)} s${history.featuresRuntime === 'tfjs' ? '' : ` (${history.featuresRuntime})`}, head ${s.head.toFixed(1)} s${s.fineTune ? `, fine-tuning ${s.fineTune.toFixed(1)} s` : ''}`);
     if (history.skipped.length) {
       console.log(`left out ${history.skipped.length} unreadable image${history.skipped.length > 1 ? 's' : ''} (--skip-unreadable; remove or re-save them):`);
       for (const k of history.skipped.slice(0, 10)) console.log(`  ${k.error}`);
