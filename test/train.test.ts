@@ -100,30 +100,42 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
     expect(meta.training!.fit).to.include({ epochs: 8, augment: 1, validationSplit: 0.25, fineTune: 0, trainImages: 9, validationImages: 3, backend: 'wasm' });
   });
 
-  it(`fit() computes the frozen features on onnxruntime-node from ${ONNX_FEATURES_MIN} images (one export, its session released), the head's history as on tfjs; runtime: 'tfjs' keeps them on tfjs`, async () => {
-    const opts = { epochs: 4, augment: 3, validationSplit: 0.25 }; // 9 x 4 training examples + 3 held out = 39 images
-    const histories = [];
+  it(`fit() computes the frozen features on onnxruntime-node from ${ONNX_FEATURES_MIN} images, and while fine-tuning the layers before the fine-tuned ones; the history as on tfjs; runtime: 'tfjs' keeps them on tfjs`, async () => {
+    // 9 x 4 training examples + 3 held out = 39 features; fine-tuning 3 epochs of 9 training and 3 held-out images = 36.
+    const opts = { epochs: 4, augment: 3, validationSplit: 0.25, fineTune: 6, fineTuneEpochs: 3 };
+    const backbone = featureLayerNames(getSpec(BASE), 224);
+    const histories: FitHistory[] = [], changes: string[][] = [];
+    let expected: string[] = [];
     for (const runtime of ['auto', 'tfjs'] as const) {
       const c = await load(BASE, { classes: ['beetle', 'dog', 'fish'], runtime });
       try {
+        const was = new Map(await Promise.all(c.model.weights.map(async (w) => [w.originalName, await w.read().data()] as const)));
         const before = runtimeCounts(), tensors = tf.memory().numTensors;
         const h = await c.fit(data, opts);
         expect(tf.memory().numTensors, 'tensors left by fit()').to.equal(tensors);
         const after = runtimeCounts();
         const onnx = runtime === 'auto';
+        // Two exports (the features' extractor, then the layers before the fine-tuned ones), each session released.
         expect([h.featuresRuntime, after.exports - before.exports, after.sessions - before.sessions, after.open], runtime)
-          .to.deep.equal([onnx ? 'onnxruntime-node' : 'tfjs', onnx ? 1 : 0, onnx ? 1 : 0, before.open]);
+          .to.deep.equal([onnx ? 'onnxruntime-node' : 'tfjs', onnx ? 2 : 0, onnx ? 2 : 0, before.open]);
         expect(c.metadata!.training!.fit!.featuresRuntime).to.equal(onnx ? 'onnxruntime-node' : undefined);
-        expect(h.epochs.at(-1)!.loss).to.be.below(h.epochs[0]!.loss);
+        expect(h.epochs.map((e) => `${e.phase}${e.epoch}`)).to.deep.equal(['head1', 'head2', 'head3', 'head4', 'fine-tune1', 'fine-tune2', 'fine-tune3']);
+        const layers = c.model.layers.filter((l) => l.weights.length > 0);
+        expected = [...layers.filter((l) => backbone.has(l.name)).slice(-6), ...layers.filter((l) => !backbone.has(l.name))]
+          .flatMap((l) => l.trainableWeights.map((w) => w.originalName)).sort();
+        const changed: string[] = [];
+        for (const w of c.model.weights) if ((await w.read().data()).some((v, i) => v !== was.get(w.originalName)![i])) changed.push(w.originalName);
+        changes.push(changed.sort());
         histories.push(h);
       } finally {
         c.dispose();
       }
     }
-    // The same features up to float rounding (export parity: test/onnx-export.test.ts), so the same head training.
+    // Exactly the head and the last 6 backbone layers with weights trained, either way.
+    expect(changes).to.deep.equal([expected, expected]);
+    // The same features up to float rounding (export parity: test/onnx-export.test.ts), so the same training.
     const [onOnnx, onTfjs] = histories as [FitHistory, FitHistory];
-    expect(onOnnx.epochs.map((e) => e.phase)).to.deep.equal(onTfjs.epochs.map((e) => e.phase));
-    onOnnx.epochs.forEach((e, i) => expect(e.loss, `loss of head epoch ${i + 1}`).to.be.closeTo(onTfjs.epochs[i]!.loss, 1e-3 * onTfjs.epochs[i]!.loss));
+    onOnnx.epochs.forEach((e, i) => expect(e.loss, `loss of ${e.phase} epoch ${e.epoch}`).to.be.closeTo(onTfjs.epochs[i]!.loss, 1e-3 * onTfjs.epochs[i]!.loss));
     expect([onOnnx.trainExamples, onOnnx.validationImages]).to.deep.equal([36, 3]);
   });
 

@@ -1,9 +1,9 @@
 /**
- * What computes the frozen backbone's features in `fit()`: tfjs (`extractor.predict` on the backend in use), or in
- * Node, where onnxruntime-node is installed and tfjs runs on wasm or cpu, onnxruntime on an export of the extractor
- * (5.8-6x faster on MobileNet v2 and ResNet-50 here, docs/PERFORMANCE.md "Features on onnxruntime"). The features
- * are the same function of the image either way (float rounding apart: max 1.8e-5 of MobileNet v2's values up to 5.4);
- * the head, fine-tuning and held-out accuracy after fine-tuning stay on tfjs, whose model is the one trained.
+ * What computes the frozen part of a model in `fit()` (the backbone's features; while fine-tuning, the layers before
+ * the fine-tuned ones): tfjs (`extractor.predict` on the backend in use), or in Node, where onnxruntime-node is
+ * installed and tfjs runs on wasm or cpu, onnxruntime on an export of that part (5.8-6x faster on MobileNet v2 and
+ * ResNet-50 here, docs/PERFORMANCE.md "Features on onnxruntime"). Its outputs are the same function of the image
+ * either way (float rounding apart: max 1.8e-5 of MobileNet v2's features up to 5.4); what trains runs on tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CnnZooError } from '../errors.js';
