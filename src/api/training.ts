@@ -80,7 +80,10 @@ export interface EpochStats {
 export interface FitHistory {
   classes: string[];
   backend: string;
-  /** What computed the frozen backbone's features: onnxruntime-node where it is installed (Node, tfjs on wasm or cpu), else tfjs. */
+  /**
+   * What computed the frozen backbone's features (and, fine-tuning, the outputs of the layers before the fine-tuned
+   * ones): onnxruntime-node where it is installed (Node, tfjs on wasm or cpu, 32 images or more), else tfjs.
+   */
   featuresRuntime: 'onnxruntime-node' | 'tfjs';
   trainImages: number;
   /** Training examples of the head: each training image and its augmented copies. */
