@@ -17,6 +17,7 @@ import { toRgbImages } from '../src/api/inputs.js';
 import { resolveCheckpoint } from '../src/pretrained/index.js';
 import { cliWording } from '../src/cli/wording.js';
 import { missingRuntimeError } from '../src/onnx/runtime.js';
+import { checkGradients } from '../src/train/fit.js';
 import { CLI, fixturePath, ROOT, SHARED } from './helpers/shared.js';
 
 const GRACE_HOPPER = join(SHARED, 'images', 'grace_hopper.bmp');
@@ -30,7 +31,7 @@ describe('CLI paper cuts', function () {
   const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args],
     { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ZOO_CACHE: cache, CNN_ZOO_MIRROR: '' } });
   /** Error output must be CLI syntax: no API option spelling. */
-  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit|runtime: |globalPool/);
+  const cliSyntax = (text: string) => expect(text).not.to.match(/weights: (null|'|")|load\(|\{ weights|inputSize|validationSplit|runtime: |globalPool|fineTune|\.fit\(\)/);
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'cnn-zoo-cli-'));
@@ -343,6 +344,14 @@ describe('CLI paper cuts', function () {
     expect(train.status).to.equal(1);
     expect(train.stderr).to.include('one to hold out; or --validation-split 0)');
     cliSyntax(train.stderr);
+    const deep = cli('train', lonely, '--model', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--validation-split', '0',
+      '--fine-tune', '500', '--out', join(tmp, 'never'));
+    expect([deep.status, deep.stderr.trim().split('\n').at(-1)]).to.deep.equal([1, 'cnn-zoo: --fine-tune 500 is more than the 25 backbone layers with weights of squeezenet1_1.']);
+    let gradientsError = ''; // a backend without convolution gradients (none here: every Node backend has them)
+    try { checkGradients('no-such-backend'); } catch (e) { gradientsError = (e as Error).message; }
+    const noGradients = cliWording(gradientsError);
+    expect(noGradients).to.include('Fine-tuning (--fine-tune) trains convolutions').and.include('Train the head only (leave out --fine-tune)');
+    cliSyntax(noGradients);
     expect(cli('info', 'inception_v3', '--input-size', '40').stderr).to.include('pass --input-size 75 or larger');
     // Sizes too large and a --global-pool that does not apply: flags, not inputSize / globalPool.
     expect(cli('info', 'inception_v3', '--input-size', '5000').stderr).to.include('pass --input-size 4096 or smaller (its default is 299)');
