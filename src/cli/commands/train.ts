@@ -13,7 +13,8 @@ export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|ran
   '[--backend wasm|cpu|webgpu|tensorflow] [--threads 1] [--json]\n' +
   '  DATA: one sub-folder of images per class (DATA/cat/*.jpg, DATA/dog/*.jpg, ...; images in a class\'s sub-folders count);\n' +
   '  what is not used (stray files, folders without images, non-images) is listed. The head trains on the frozen\n' +
-  '  backbone\'s features (extracted once); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
+  '  backbone\'s features (extracted once; on onnxruntime-node where it is installed, with the layers before the\n' +
+  '  fine-tuned ones); --fine-tune N then also trains the last N backbone layers end to end (on\n' +
   '  wasm through cnn-zoo\'s gradient kernels, or cpu, tensorflow, webgpu). --threads: wasm\'s threads (ResNet fine-tuning\n' +
   '  is 1.5x faster on 2 than on 1). --input-size: train (and later classify) at that square size instead of the\n' +
   '  weights\' (smaller is faster). --validation-data DIR: measure held-out accuracy on the images of DIR (sub-folders\n' +
