@@ -223,6 +223,9 @@ describe('public API', () => {
       // An empty list reached tfjs ("At least one output should be requested.").
       expect(await refused(() => m.features(img, { stages: [] }))).to.match(/features\(\): stages must be an array of stage indices \(0\.\.4; leave it out for all\), got an empty one\./);
       expect(await m.classify(img, { topK: 2000 })).to.have.length(1000);
+      // An empty list said "No images given." without the model or the fix.
+      const none = 'tf_mobilenet_v2_100: no images given (an empty list); pass an image or a list of one or more.';
+      for (const call of [() => m.classify([]), () => m.embed([]), () => m.features([]), () => m.preprocess([])]) expect(await refused(call)).to.equal(none);
     });
 
     it('without its classifier (includeTop: false), classify() refuses and embed() gives the pooled features', async () => {

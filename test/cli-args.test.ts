@@ -18,7 +18,10 @@ describe('CLI model arguments', function () {
     expect(r.stdout).to.match(/model tf_mobilenet_v2_100 \(weights: embedded\)/).and.match(/\(4 of 4 images evaluated, 0 failed/);
     const bad = cli('eval', 'tf_mobilenet_v2_100', 'resnet50', '--data', 'x');
     expect(bad.status).to.equal(1);
-    expect(bad.stderr).to.match(/eval needs a model and --data/);
+    expect(bad.stderr).to.match(/^cnn-zoo: eval evaluates one model, got tf_mobilenet_v2_100, resnet50: run one eval per model\.\nUsage: cnn-zoo eval /);
+    // A model and no --data said "eval needs a model and --data".
+    expect(cli('eval', 'squeezenet1_1').stderr).to.match(/^cnn-zoo: eval needs --data DIR, the labelled images to evaluate squeezenet1_1 on\.\nUsage: /);
+    expect(cli('eval', '--data', 'x').stderr).to.match(/^cnn-zoo: eval needs a model: NAME, --model NAME, or --weights DIR of converted weights\.\nUsage: /);
     // A --data folder or --labels file that is not there is named before the model loads (its weights not read yet).
     const missing = cli('eval', 'squeezenet1_1', '--weights', '/no/such/weights', '--data', '/no/such/data');
     expect([missing.status, missing.stderr]).to.deep.equal([1, 'cnn-zoo: Dataset folder /no/such/data does not exist or is not a folder.\n']);

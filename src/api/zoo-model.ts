@@ -50,6 +50,10 @@ export interface ClassifyOptions {
 const DEFAULT_BATCH = 8;
 const CLASSIFY_OPTIONS = ['topK', 'batchSize'] as const satisfies readonly (keyof ClassifyOptions)[];
 
+/** An empty list of images (or a batch tensor of none) given to classify, embed, features or preprocess. */
+const noImages = (model: string): CnnZooError =>
+  new CnnZooError(`${model}: no images given (an empty list); pass an image or a list of one or more.`, 'BAD_INPUT');
+
 
 /**
  * The model's outputs on `n` preprocessed images (NHWC `data`) on its runtime: `evaluate(zooModel, dataset)` measures
@@ -242,7 +246,7 @@ export class ZooModel {
         `crops squares: run model.model.predict() on [N, ${h}, ${w}, 3] tensors preprocessed your way, or build the model with one inputSize.`, 'NON_SQUARE_INPUT');
     }
     const images = await toPixelBuffers(input, this.preprocessing, first);
-    if (images.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
+    if (images.length === 0) throw noImages(this.name);
     return { data: preprocessBatch(images, this.preprocessing), n: images.length };
   }
 
@@ -275,7 +279,7 @@ export class ZooModel {
       throw new CnnZooError(`${this.name}: batchSize must be a positive integer (images per forward pass), got ${shown(batchSize)}.`, 'BAD_OPTION');
     }
     const items = Array.isArray(input) ? (input as readonly ImageInput[]) : [input as ImageInput];
-    if (items.length === 0) throw new CnnZooError('No images given.', 'BAD_INPUT');
+    if (items.length === 0) throw noImages(this.name);
     const rows: T[] = [];
     const prepare = (k: number) => {
       const p = Array.isArray(input) ? this.inputArray(items.slice(k, k + batchSize), k) : this.inputArray(input as ImageInput);

@@ -59,8 +59,13 @@ export async function run(argv: string[]): Promise<number> {
   if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new CnnZooError(`--runtime must be tfjs, onnxruntime or auto, got "${runtime}".`, 'BAD_ARGS');
   if (runtime !== 'tfjs' && values.backend) throw new CnnZooError(`--backend is tfjs's; --runtime ${runtime} runs on onnxruntime. Give one of them.\nUsage: ${usage}`, 'BAD_ARGS');
   const { name, data, weightsFlag, backend, random, model, zoo, storedAs } = await withCheckpointReadsHeld(async () => {
-    const { name, weights: weightsFlag } = positionals.length > (values.model ? 0 : 1) ? {} : await modelAndWeightsArgs(values.model ?? positionals[0], values.weights);
-    if (!name || !values.data) throw new CnnZooError(`eval needs a model and --data.\nUsage: ${usage}`, 'BAD_ARGS');
+    if (positionals.length > (values.model ? 0 : 1)) {
+      const given = [...(values.model ? [`--model ${values.model}`] : []), ...positionals].join(', ');
+      throw new CnnZooError(`eval evaluates one model, got ${given}: run one eval per model.\nUsage: ${usage}`, 'BAD_ARGS');
+    }
+    const { name, weights: weightsFlag } = await modelAndWeightsArgs(values.model ?? positionals[0], values.weights);
+    if (!name) throw new CnnZooError(`eval needs a model: NAME, --model NAME, or --weights DIR of converted weights.\nUsage: ${usage}`, 'BAD_ARGS');
+    if (!values.data) throw new CnnZooError(`eval needs --data DIR, the labelled images to evaluate ${name} on.\nUsage: ${usage}`, 'BAD_ARGS');
     await checkDatasetPaths(values.data, values.labels);
     const backend = await selectBackend(values.backend ?? 'wasm');
     // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
