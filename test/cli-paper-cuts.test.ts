@@ -508,6 +508,16 @@ describe('CLI paper cuts', function () {
     expect(r.stderr).not.to.match(/Unknown option|not an http/);
   });
 
+  it('train and report name each argument that is missing (train said "train needs DATA, --model and --out" for any of them)', () => {
+    const first = (r: { stderr: string }) => r.stderr.split('\n')[0];
+    expect(first(cli('train', tmp, '--model', 'squeezenet1_1'))).to.equal('cnn-zoo: train is missing --out DIR.');
+    expect(first(cli('train', '--out', join(tmp, 'never')))).to.equal('cnn-zoo: train is missing DATA (a folder with one sub-folder of images per class), --model NAME.');
+    expect(first(cli('train', tmp, tmp, '--model', 'squeezenet1_1', '--out', join(tmp, 'never'))))
+      .to.equal(`cnn-zoo: train takes one DATA folder (one sub-folder of images per class), got ${tmp}, ${tmp}.`);
+    expect(first(cli('report', '--out', join(tmp, 'never')))).to.equal('cnn-zoo: report is missing the RESULTS.json files (from cnn-zoo bench --json or eval --json).');
+    expect(first(cli('report', join(tmp, 'results.json')))).to.equal('cnn-zoo: report is missing --out DIR.');
+  });
+
   it('convert names what is missing, reads --from from a file\'s first bytes, and refuses one they contradict; --backend lists the backends that run in Node', () => {
     const r = cli('convert', '--arch', 'squeezenet1_1', SQUEEZE_PTH);
     expect(r.status).to.equal(1);

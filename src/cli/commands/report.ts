@@ -15,7 +15,8 @@ export const usage = 'cnn-zoo report RESULTS.json... --out DIR [--title TEXT]\n'
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { out: { type: 'string' }, title: { type: 'string', default: 'cnn-zoo benchmark' } }, usage);
-  if (positionals.length === 0 || !values.out) throw new CnnZooError(`report needs result files and --out.\nUsage: ${usage}`, 'BAD_ARGS');
+  const missing = [positionals.length === 0 && 'the RESULTS.json files (from cnn-zoo bench --json or eval --json)', !values.out && '--out DIR'].filter(Boolean);
+  if (missing.length > 0 || !values.out) throw new CnnZooError(`report is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
   const results: AnyResult[] = [];
   for (const p of positionals) {
     let json: unknown;

@@ -31,7 +31,11 @@ export async function run(argv: string[]): Promise<number> {
     'learning-rate': { type: 'string' }, 'fine-tune-learning-rate': { type: 'string' },
   }, usage);
   const name = archName(values);
-  if (positionals.length !== 1 || !name || !values.out) throw new CnnZooError(`train needs DATA, --model and --out.\nUsage: ${usage}`, 'BAD_ARGS');
+  if (positionals.length > 1) {
+    throw new CnnZooError(`train takes one DATA folder (one sub-folder of images per class), got ${positionals.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
+  }
+  const missing = [positionals.length === 0 && 'DATA (a folder with one sub-folder of images per class)', !name && '--model NAME', !values.out && '--out DIR'].filter(Boolean);
+  if (missing.length > 0 || !name || !values.out) throw new CnnZooError(`train is missing ${missing.join(', ')}.\nUsage: ${usage}`, 'BAD_ARGS');
   const num = (flag: string, v: string | undefined, integer = true): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
