@@ -524,6 +524,10 @@ describe('pretrained weights at another input size (inputSize with weights)', ()
     expect(rect.message).to.equal('tf_mobilenet_v2_100: with pretrained weights, inputSize is one number (the preprocessing crops a square), ' +
       'got [192,160]. For other shapes, pass images already at that size to model.model.predict().');
     expect((await refusal(() => load('tf_mobilenet_v2_100', { inputSize: '224' as never }))).message).to.include('got "224" (a string).');
+    // Random weights or create(): a string was read as its characters ("input size 1x2 is invalid" for '128').
+    for (const call of [() => load('squeezenet1_1', { weights: null, inputSize: '128' as never }), async () => create('squeezenet1_1', { inputSize: [128] as never })]) {
+      expect((await refusal(call)).message).to.match(/^squeezenet1_1: inputSize must be a number of pixels \(224\) or \[height, width\] in pixels, got ("128" \(a string\)|an array of 1)\.$/);
+    }
     expect((await refusal(() => load('tf_mobilenet_v2_100', { numClasses: 10 }))).message).to.match(/^tf_mobilenet_v2_100: numClasses comes from the weights; for a new head with your classes, load\(name, \{ classes \}\)/);
     // A classifier saved from tf_mobilenet_v1_025 (TF-slim's head pools a fixed window: up to 256 px) at 288 px.
     const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-size-'));

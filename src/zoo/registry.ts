@@ -59,8 +59,12 @@ export function toCard(spec: ModelSpec): ModelCard {
 
 /** Resolve `CreateOptions` against a spec's defaults, validating each. */
 export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): BuildContext {
-  const size = opts.inputSize ?? spec.inputSize;
-  const [h, w] = typeof size === 'number' ? [size, size] : [size[0], size[1]];
+  const size: unknown = opts.inputSize ?? spec.inputSize;
+  // A string ("128", from a query string or an environment variable) was read as the sides "1" and "2".
+  if (typeof size !== 'number' && !(Array.isArray(size) && size.length === 2 && size.every((v) => typeof v === 'number'))) {
+    throw new CnnZooError(`${spec.name}: inputSize must be a number of pixels (${spec.inputSize}) or [height, width] in pixels, got ${shown(size)}.`, 'BAD_INPUT_SIZE');
+  }
+  const [h, w] = typeof size === 'number' ? [size, size] : [size[0] as number, size[1] as number];
   for (const v of [h, w]) {
     if (!Number.isInteger(v) || v < spec.minInputSize) {
       throw new CnnZooError(`${spec.name}: input size ${h}x${w} is invalid; it needs integer sides of at least ` +
