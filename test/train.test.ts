@@ -247,6 +247,28 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       expect([h.trainImages, h.validationImages]).to.deep.equal([12, 4]);
       expect(h.validationAccuracy).to.be.a('number');
       expect(c.metadata!.training!.fit).to.deep.include({ validationSplit: 0, validationData: val, validationImages: 4 });
+      // The same images as lists of { image, label }: labels are the model's class names (or their indices).
+      const listed = (dir: string) => readdirSync(dir).sort().flatMap((cls) => readdirSync(join(dir, cls)).sort().map((f) => ({ image: join(dir, cls, f), label: cls })));
+      const fresh = await load(BASE, { classes: Object.keys(CLASSES) });
+      try {
+        const valList = listed(val).map(({ image, label }) => ({ image, label: Object.keys(CLASSES).indexOf(label) }));
+        const fromList = await fresh.fit(listed(data), { epochs: 2, augment: 0, validationData: valList });
+        expect([fromList.trainImages, fromList.validationImages, fromList.validationAccuracy]).to.deep.equal([12, 4, h.validationAccuracy]);
+        fromList.epochs.forEach((e, i) => expect(e.loss).to.be.closeTo(h.epochs[i]!.loss, 1e-6 * h.epochs[i]!.loss));
+        for (const [list, why] of [
+          [[{ image: PARROT, label: 'cat' }], /^the training data: item 0 has label "cat" \(a string\), which is not one of the model's classes \("beetle", "dog", "fish", or their indices 0\.\.2\)\.$/],
+          [[{ image: PARROT, label: 3 }], /^the training data: item 0 has label 3, which is not one of the model's classes/],
+          [[PARROT], /^the training data: item 0 is ".*parrot\.jpg" \(a string\), not \{ image, label \}\.$/],
+          [[{ image: PARROT, label: 'dog' }], /^Class "beetle" has 0 image\(s\); each class needs at least 2/],
+        ] as const) {
+          let err: unknown;
+          try { await fresh.fit(list as never, { epochs: 1 }); } catch (e) { err = e; }
+          expect(err, JSON.stringify(list)).to.be.instanceOf(CnnZooError);
+          expect((err as Error).message).to.match(why);
+        }
+      } finally {
+        fresh.dispose();
+      }
       // Validation images may leave a class out: accuracy over the others.
       const some = await c.fit(data, { epochs: 1, augment: 0, validationData: { classes: ['fish', 'dog'], items: [{ image: PARROT, label: 1 }] } });
       expect([some.trainImages, some.validationImages]).to.deep.equal([12, 1]);

@@ -288,5 +288,5 @@ async function onRuntime(zoo: ZooModel, opts: LoadModelOptions, ctx: Pick<Runtim
 }
 
 export { ZooModel };
-export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './training.js';
+export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData, TrainingImage } from './training.js';
 export type { Card, WeightsInfo } from './cards.js';

@@ -21,8 +21,17 @@ export interface LabelledImages {
   items: readonly { image: ImageInput; label: number }[];
 }
 
-/** What `fit()` trains on: a folder with one sub-folder of images per class (Node), or labelled images. */
-export type TrainingData = string | LabelledImages;
+/** An image labelled with the name of one of the model's classes (or its index in `model.labels`). */
+export interface TrainingImage {
+  image: ImageInput;
+  label: string | number;
+}
+
+/**
+ * What `fit()` trains on: a folder with one sub-folder of images per class (Node), labelled images as a list
+ * (labels are the model's class names), or `{ classes, items }` (labels index `classes`).
+ */
+export type TrainingData = string | readonly TrainingImage[] | LabelledImages;
 
 /** Progress of `fit()`: features extracted (images), head epochs, fine-tuning steps (images; held-out accuracy at each epoch's end). */
 export type FitProgress =
@@ -43,7 +52,7 @@ export interface FitOptions {
   validationSplit?: number;
   /**
    * Images to measure accuracy on instead of a split (Keras' `validation_data`): a folder with a sub-folder per class
-   * (e.g. `data/val` beside `data/train`), or `{ classes, items }`. Every image of the training data then trains.
+   * (e.g. `data/val` beside `data/train`), a list of `{ image, label }`, or `{ classes, items }`. Every image of the training data then trains.
    */
   validationData?: TrainingData;
   /**

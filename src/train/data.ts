@@ -45,7 +45,7 @@ export interface UnusedEntry {
  * folders without images, files that are not images (HEIC photos apart, which no decoder here reads).
  */
 export async function readImageFolder(dir: string, role: Role = 'data'): Promise<LabelledImages & { items: { image: string; label: number }[]; unused: UnusedEntry[] }> {
-  if (!isNode) throw new CnnZooError(`"${dir}": folders are read in Node; in a browser pass { classes, items } with images.`, 'BAD_DATASET');
+  if (!isNode) throw new CnnZooError(`"${dir}": folders are read in Node; in a browser pass labelled images: [{ image, label }] (label: one of the model's classes).`, 'BAD_DATASET');
   const fs = await import('node:fs');
   const { join } = await nodeModules();
   const isDir = (p: string) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
@@ -99,10 +99,11 @@ function split(names: readonly string[]): { train: string; held?: string } {
 
 /** Training (or validation) data as labelled images whose labels index `classes` (the model's), checked against them. */
 export async function labelledImages(data: TrainingData, classes: readonly string[], role: Role = 'data'): Promise<LabelledImage[]> {
-  const set = typeof data === 'string' ? await readImageFolder(data, role) : data;
   const words = ROLES[role];
+  const set = typeof data === 'string' ? await readImageFolder(data, role) : Array.isArray(data) ? byClassName(data, classes, words.where) : data as LabelledImages;
   if (typeof set !== 'object' || set === null || !Array.isArray(set.classes) || !Array.isArray(set.items)) {
-    throw new CnnZooError(`${words.name} must be a folder (one sub-folder per class) or { classes: string[], items: [{ image, label }] }.`, 'BAD_DATASET');
+    throw new CnnZooError(`${words.name} must be a folder (one sub-folder per class), a list of { image, label } (label: one of the model's ` +
+      `classes), or { classes: string[], items: [{ image, label }] } (label: an index into classes); got ${shown(set)}.`, 'BAD_DATASET');
   }
   const where = typeof data === 'string' ? data : words.where;
   const extra = set.classes.filter((c) => !classes.includes(c));
@@ -122,6 +123,24 @@ export async function labelledImages(data: TrainingData, classes: readonly strin
     }
     return { image: it.image, label: remap[it.label]! };
   });
+}
+
+/**
+ * A list of `{ image, label }` whose labels name the model's `classes` (or index them) as `{ classes, items }`; a
+ * label that is neither is named with the classes.
+ */
+function byClassName(list: readonly unknown[], classes: readonly string[], where: string): LabelledImages {
+  const items = list.map((it, i) => {
+    const { image, label } = (typeof it === 'object' && it !== null ? it : {}) as { image?: ImageInput; label?: unknown };
+    if (image === undefined) throw new CnnZooError(`${where}: item ${i} is ${shown(it)}, not { image, label }.`, 'BAD_DATASET');
+    const index = typeof label === 'string' ? classes.indexOf(label) : Number.isInteger(label) && (label as number) < classes.length ? label as number : -1;
+    if (index < 0) {
+      throw new CnnZooError(`${where}: item ${i} has label ${shown(label)}, which is not one of the model's classes ` +
+        `(${classes.map((c) => JSON.stringify(c)).join(', ')}, or their indices 0..${classes.length - 1}).`, 'BAD_DATASET');
+    }
+    return { image, label: index };
+  });
+  return { classes, items };
 }
 
 /**
