@@ -324,6 +324,18 @@ describe('CLI paper cuts', function () {
     writeFileSync(join(weights, 'model.json'), '{}');
     expect(cli('classify', weights).stderr.trim()).to.equal(`cnn-zoo: ${weights}: a folder without image files (JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF). ` +
       `Pass image files, URLs or folders of images; it holds converted weights (model.json): cnn-zoo classify IMAGE... --weights ${weights}.`);
+    // Images one level down (a dataset's DIR/images, class folders): the folders to pass are named.
+    const dataset = join(tmp, 'dataset');
+    mkdirSync(join(dataset, 'images'), { recursive: true });
+    copyFileSync(GRACE_HOPPER, join(dataset, 'images', 'g.bmp'));
+    writeFileSync(join(dataset, 'labels.txt'), 'g.bmp 652\n');
+    expect(cli('classify', dataset).stderr.trim()).to.equal(`cnn-zoo: ${dataset}: a folder without image files (JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF). ` +
+      `Pass image files, URLs or folders of images; its sub-folders hold images, and classify reads only the folders it is given: cnn-zoo classify ${join(dataset, 'images')}.`);
+    for (const c of ['a', 'b', 'c']) {
+      mkdirSync(join(dataset, c));
+      copyFileSync(GRACE_HOPPER, join(dataset, c, 'g.bmp'));
+    }
+    expect(cli('classify', dataset).stderr.trim()).to.match(new RegExp(`cnn-zoo classify ${join(dataset, '\\*').replace(/[/\\]/g, '.')} \\(its 4 folders\\)\\.$`));
     // No image there at all (a mistyped name): said before a model loads, so no model line (VGG-16 took 19 s to say it).
     const typo = join(tmp, 'grace_hoper.jpg');
     const none = cli('classify', typo, '--model', 'vgg16', '--weights', 'random');

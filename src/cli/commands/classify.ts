@@ -73,8 +73,15 @@ export async function run(argv: string[]): Promise<number> {
       failed++;
       // Converted weights given as the image (`cnn-zoo classify ./my-classifier`): say where they go.
       const weights = await stat(join(path, 'model.json')).then(() => true, () => false);
+      // Images one level down (a dataset's DIR/images, class folders): name the folders to pass, as it reads no deeper.
+      const below: string[] = [];
+      for (const d of weights ? [] : (await readdir(path, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort()) {
+        if ((await folderImages(join(path, d)))?.length) below.push(join(path, d));
+      }
+      const shownBelow = below.length > 3 ? `${join(path, '*')} (its ${below.length} folders)` : below.join(' ');
       console.error(`cnn-zoo: ${path}: a folder without image files (${IMAGE_FORMATS}). Pass image files, URLs or folders of images` +
-        (weights ? `; it holds converted weights (model.json): cnn-zoo classify IMAGE... --weights ${path}.` : '.'));
+        (weights ? `; it holds converted weights (model.json): cnn-zoo classify IMAGE... --weights ${path}.`
+          : below.length ? `; its sub-folders hold images, and classify reads only the folders it is given: cnn-zoo classify ${shownBelow}.` : '.'));
     }
   }
   // When no image can be read (a mistyped name, empty folders), that is said before a model loads (VGG-16: 19 s to
