@@ -335,7 +335,7 @@ describe('CLI paper cuts', function () {
       mkdirSync(join(dataset, c));
       copyFileSync(GRACE_HOPPER, join(dataset, c, 'g.bmp'));
     }
-    expect(cli('classify', dataset).stderr.trim()).to.match(new RegExp(`cnn-zoo classify ${join(dataset, '\\*').replace(/[/\\]/g, '.')} \\(its 4 folders\\)\\.$`));
+    expect(cli('classify', dataset).stderr.trim().endsWith(`: cnn-zoo classify ${join(dataset, '*')} (its 4 folders).`)).to.equal(true);
     // No image there at all (a mistyped name): said before a model loads, so no model line (VGG-16 took 19 s to say it).
     const typo = join(tmp, 'grace_hoper.jpg');
     const none = cli('classify', typo, '--model', 'vgg16', '--weights', 'random');
