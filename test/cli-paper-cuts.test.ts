@@ -210,7 +210,11 @@ describe('CLI paper cuts', function () {
     // A checkpoint file that is not a published one does not name its model (info said: not valid JSON).
     expect(cli('info', SQUEEZE_PTH).stderr.trim()).to.equal(`cnn-zoo: ${SQUEEZE_PTH} is a checkpoint file that is not a published checkpoint ` +
       `cnn-zoo knows (by its sha256), so it does not name its model; info reads converted weights: cnn-zoo convert --arch NAME ${SQUEEZE_PTH} --out DIR, then cnn-zoo info DIR.`);
+    // A file in no checkpoint format (README.md as weights) is said to be none (it was "a checkpoint file that is not a published checkpoint").
+    const readme = join(ROOT, 'README.md');
+    expect(cli('info', readme).stderr.trim()).to.match(new RegExp(`^cnn-zoo: ${readme.replace(/[/\\.]/g, '.')}: cannot tell which checkpoint format this is \\(no known magic number or extension\\)\\. Formats read: `));
     const { load } = await import('../src/index.js');
+    expect((await load(readme).catch((e: Error) => e) as Error).message).to.match(/^".*README\.md": cannot tell which checkpoint format this is/);
     for (const call of [() => load(GRACE_HOPPER), () => load('resnet18', { weights: 'https://example.com/photos/cat.JPG?size=2' })]) {
       let e: unknown;
       try { await call(); } catch (x) { e = x; }

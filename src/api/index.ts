@@ -10,7 +10,7 @@ import { countFlops, countParams } from '../zoo/count.js';
 import { announce, ensureBackend, noteUnchosenBackend, useBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { buildFromArtifacts, readArtifacts, type WeightsSource } from '../artifacts/read.js';
 import { HUB_KINDS, HUB_OPTIONS, type HubOptions } from '../pretrained/fetch.js';
-import { checkpointFileOf, identifyCheckpointFile, isCheckpointFile, type CheckpointIdentity } from '../pretrained/index.js';
+import { checkpointFileOf, identifyCheckpointFile, isCheckpointFile, unnamedCheckpoint, type CheckpointIdentity } from '../pretrained/index.js';
 import { holdCheckpointReads } from '../pretrained/local.js';
 import { modelMetadata } from '../artifacts/metadata.js';
 import { intoInference } from '../inference/index.js';
@@ -177,8 +177,7 @@ export async function load(name: string, opts: LoadModelOptions = {}): Promise<Z
       // A checkpoint file names its architecture only when it is a published one (by its hash) or cnn-zoo's ONNX export.
       const id = file ? await identifyCheckpointFile(file) : undefined;
       if (file && !id) {
-        throw new CnnZooError(`"${name}" is a checkpoint file that is not a published checkpoint cnn-zoo knows, so its architecture ` +
-          `is unknown: name it, load(NAME, { weights: "${name}" }).`, 'NEEDS_ARCH');
+        throw await unnamedCheckpoint(file, `its architecture is unknown: name it, load(NAME, { weights: "${name}" }).`, `"${name}"`);
       }
       // A new head on them (a trained classifier given new classes): the weights name the architecture it goes on.
       if (opts.classes !== undefined) return await load(id?.arch ?? (await archOfWeights(name)).name, { ...opts, weights: file ?? name });

@@ -12,7 +12,7 @@ export { PUBLISHED, UNPUBLISHED, checkpointsFor, resolveCheckpoint, isWeightsSel
 export { PUBLISHERS, type PublishedCheckpoint, type Publisher, type ExpectedHash, type HubFormat, type CheckpointBuild, type Unpublished } from './types.js';
 export { fetchWeights, type HubOptions, type FetchResult, type FetchRecord } from './fetch.js';
 export { fetchWeightsBrowser } from './browser.js';
-export { checkpointFileOf, checkpointInMemory, convertCheckpointFile, importCheckpoint, isCheckpointFile, isCheckpointUrl, identifyCheckpointFile, withCheckpointReadsHeld, type CheckpointIdentity, type LocalCheckpoint, type LocalOptions } from './local.js';
+export { checkpointFileOf, checkpointInMemory, convertCheckpointFile, fileHead, importCheckpoint, isCheckpointFile, isCheckpointUrl, identifyCheckpointFile, unnamedCheckpoint, withCheckpointReadsHeld, type CheckpointIdentity, type LocalCheckpoint, type LocalOptions } from './local.js';
 export type { DownloadProgress } from './download.js';
 export { cacheContents, cacheRoot, removeFromCache, type CacheEntry } from './cache.js';
 

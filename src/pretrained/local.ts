@@ -96,6 +96,29 @@ export async function isCheckpointFile(weights: string): Promise<boolean> {
   return (await (await nodeModules()).stat(weights).catch(() => undefined))?.isFile() ?? false;
 }
 
+/** The first 16 bytes of `path` (empty for a folder or a file that cannot be read: what reads it next names those). */
+export async function fileHead(path: string): Promise<Uint8Array> {
+  const file = await (await nodeModules()).open(path, 'r').catch(() => null);
+  if (!file) return new Uint8Array(0);
+  try {
+    const b = new Uint8Array(16);
+    const { bytesRead } = await file.read(b, 0, 16, 0).catch(() => ({ bytesRead: 0 }));
+    return b.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The error for checkpoint file `path` (named `shownAs`: what the user gave) that `identifyCheckpointFile` does not name
+ * a model of: `so` says what then (the fix). A file in no checkpoint format at all (README.md given as weights) is
+ * said to be none instead.
+ */
+export async function unnamedCheckpoint(path: string, so: string, shownAs = path): Promise<CnnZooError> {
+  sniffCheckpointFormat(await fileHead(path), shownAs);
+  return new CnnZooError(`${shownAs} is a checkpoint file that is not a published checkpoint cnn-zoo knows (by its sha256), so ${so}`, 'NEEDS_ARCH');
+}
+
 /** Digests already taken, by the bytes they are of (a file read once under `holdCheckpointReads` is hashed once). */
 const digests = new WeakMap<Uint8Array, Map<HashAlgorithm, Promise<string>>>();
 

@@ -2,13 +2,13 @@
  * `cnn-zoo convert --arch NAME --from FORMAT CHECKPOINT... --out DIR [--dtype float32|float16|uint8]
  * [--reference INPUT.npy OUTPUT.npy | --reference TEST_DATA_SET_DIR]`: a checkpoint -> tfjs artifacts with metadata.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CnnZooError } from '../../errors.js';
 import { quantizationError, saveConverted } from '../../artifacts/save.js';
 import { WEIGHT_DTYPES, type WeightDtype } from '../../artifacts/metadata.js';
 import { convertCheckpoint } from '../../convert/convert.js';
-import { checkpointId, convertCheckpointFile, identifyCheckpointFile, isCheckpointFile } from '../../pretrained/index.js';
+import { checkpointId, convertCheckpointFile, fileHead, identifyCheckpointFile, isCheckpointFile } from '../../pretrained/index.js';
 import { holdCheckpointReads } from '../../pretrained/local.js';
 import { nodeFileSystem } from '../../artifacts/node-fs.js';
 import { modelWithWeights } from '../../api/weights.js';
@@ -40,18 +40,6 @@ async function referencePairs(args: string[]): Promise<[string, string][]> {
   return pairs;
 }
 
-/** The first 16 bytes of `path` (empty for a folder or a file that cannot be read: the conversion names those). */
-async function firstBytes(path: string): Promise<Uint8Array> {
-  const file = await open(path, 'r').catch(() => null);
-  if (!file) return new Uint8Array(0);
-  try {
-    const b = new Uint8Array(16);
-    const { bytesRead } = await file.read(b, 0, 16, 0).catch(() => ({ bytesRead: 0 }));
-    return b.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   const release = holdCheckpointReads(); // a single file is read (and hashed) once: to name its model, then to convert it
@@ -92,7 +80,7 @@ async function convert(argv: string[], releaseReads: () => void): Promise<number
   const arch = archName(values) ?? id?.arch;
   // One checkpoint file whose first bytes name its format (PyTorch, safetensors, Keras .h5, TFLite) needs no --from,
   // and a --from that they contradict is a mistake (it said "not a valid ONNX protobuf" of a .pth).
-  const magic = positionals.length === 1 ? await firstBytes(positionals[0]!).then(formatByMagic) : undefined;
+  const magic = positionals.length === 1 ? await fileHead(positionals[0]!).then(formatByMagic) : undefined;
   if (values.from && magic && values.from !== magic && (SOURCE_FORMATS as readonly string[]).includes(values.from)) {
     throw new CnnZooError(`${positionals[0]} is a ${magic} checkpoint by its first bytes, not ${values.from}: --from ${magic} (or leave --from out).`, 'BAD_ARGS');
   }

@@ -7,7 +7,7 @@ import { info, isWeightsPlace } from '../../api/index.js';
 import { readArtifactsMetadata } from '../../artifacts/read.js';
 import type { CnnZooMetadata } from '../../artifacts/metadata.js';
 import { CnnZooError } from '../../errors.js';
-import { checkpointFileOf, checkpointId, identifyCheckpointFile } from '../../pretrained/index.js';
+import { checkpointFileOf, checkpointId, identifyCheckpointFile, unnamedCheckpoint } from '../../pretrained/index.js';
 import { parse, SIZE_FLAGS, sizeOptions } from '../args.js';
 
 export const usage = 'cnn-zoo info NAME|DIR|URL|FILE [--input-size N [--global-pool]] [--json]\n' +
@@ -54,8 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   const id = file ? await identifyCheckpointFile(file) : undefined;
   const published = id?.published;
   if (file && !id) {
-    throw new CnnZooError(`${target} is a checkpoint file that is not a published checkpoint cnn-zoo knows (by its sha256), so it does not ` +
-      `name its model; info reads converted weights: cnn-zoo convert --arch NAME ${target} --out DIR, then cnn-zoo info DIR.`, 'NEEDS_ARCH');
+    throw await unnamedCheckpoint(target, `it does not name its model; info reads converted weights: cnn-zoo convert --arch NAME ${target} --out DIR, then cnn-zoo info DIR.`);
   }
   // cnn-zoo's ONNX export carries the metadata of the model it was exported from.
   const weights = id?.exported ? { where: target, meta: id.exported }
