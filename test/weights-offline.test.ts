@@ -451,9 +451,15 @@ describe('weights without internet', function () {
     const zoo = await load('squeezenet1_1', { weights: 'imagenet', hub: { mirror: pathToFileURL(mirrorDir).href, cacheDir: fresh(), sha256 } });
     expect(zoo.preprocessing).to.deep.equal(published.preprocessing);
     zoo.dispose();
+    mkdirSync(join(tmp, 'empty'));
     const missing = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: join(tmp, 'empty'), cacheDir: fresh(), sha256 }));
     expect(missing.code).to.equal('MIRROR_MISSING');
     expect(missing.message).to.include(join(tmp, 'empty')).and.include(published.file);
+    // A mirror folder that is not there (a typo) said that it lacked the file.
+    for (const [where, what] of [[join(tmp, 'no-such-mirror'), 'does not exist'], [join(mirrorDir, published.file), 'is a file, not a folder']]) {
+      const absent = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: where, cacheDir: fresh(), sha256 }));
+      expect([absent.code, absent.message]).to.deep.equal(['MIRROR_MISSING', `The mirror folder "${where}" ${what}.`]);
+    }
     const bad = await rejection(fetchWeights('squeezenet1_1', 'imagenet', { mirror: 'ftp://example.org/x', cacheDir: fresh(), sha256 }));
     expect(bad.message).to.include('neither an http(s) URL nor a file:// URL nor a folder');
   });

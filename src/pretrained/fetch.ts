@@ -77,9 +77,11 @@ export async function mirrorBase(mirror: string): Promise<string> {
   }
   const { pathToFileURL } = await import('node:url');
   const { resolve, stat } = await nodeModules();
-  // `~/mirror` (quoted, or from code) is a folder named ~ in the working folder: say so rather than that it lacks the file.
-  if (tildeHint(mirror) && !(await stat(resolve(mirror)).then(() => true, () => false))) {
-    throw new CnnZooError(`The mirror folder "${mirror}" does not exist${tildeHint(mirror)}.`, 'MIRROR_MISSING');
+  // A folder that is not there is said as such, not as one that lacks the file (`~/mirror`, quoted or from code, is a
+  // folder named ~ in the working folder: the hint says so).
+  const st = await stat(resolve(mirror)).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    throw new CnnZooError(`The mirror folder "${mirror}" ${st ? 'is a file, not a folder' : 'does not exist'}${tildeHint(mirror)}.`, 'MIRROR_MISSING');
   }
   return pathToFileURL(resolve(mirror)).href;
 }
