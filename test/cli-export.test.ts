@@ -152,6 +152,11 @@ describe('cnn-zoo export', () => {
       const picked = await calibrationImages(dir, 6);
       expect(picked.map((p) => p.slice(dir.length + 1))).to.deep.equal(['cat/00.jpg', 'cat/20.jpg', 'dog/00.jpg', 'dog/20.jpg', 'fish/00.jpg', 'fish/20.jpg']);
       expect(await calibrationImages(dir, 500)).to.have.length(120);
+      // It said `--calibrate "DIR": ENOENT; give a folder of images.`
+      for (const [where, what] of [[join(dir, 'no-such'), 'does not exist'], [join(dir, 'notes.txt'), 'is a file, not a folder']]) {
+        const e = await calibrationImages(where, 6).then(() => undefined, (x: Error) => x);
+        expect(e?.message).to.equal(`--calibrate "${where}" ${what}; give a folder of images like the model will see.`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,6 @@ export const usage = 'cnn-zoo export (NAME | --weights DIR) [--weights DIR|URL|i
 
 const CALIBRATION_BATCH = 8;
 
-/** Image files under `dir` (recursive), sorted, at most `count`. */
 /**
  * `count` image files of `dir` (and its sub-folders), evenly spaced over their sorted paths: a training folder of class
  * sub-folders calibrates on every class (the first `count` paths were all of its first class).
@@ -35,7 +34,9 @@ export async function calibrationImages(dir: string, count: number): Promise<str
   try {
     entries = await readdir(dir, { recursive: true });
   } catch (e) {
-    throw new CnnZooError(`--calibrate "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give a folder of images.`, 'BAD_ARGS');
+    const code = (e as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is a file, not a folder' : `cannot be read (${code ?? (e as Error).message})`;
+    throw new CnnZooError(`--calibrate "${dir}" ${what}; give a folder of images like the model will see.`, 'BAD_ARGS');
   }
   const all = entries.filter((f) => IMAGE_FILE.test(f)).sort();
   const n = Math.min(count, all.length);
