@@ -8,7 +8,7 @@
  * decoded by the browser (`createImageBitmap`), not by sharp; strings are fetched as URLs.
  */
 export { list, info, load, create, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
-export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './api/index.js';
+export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData, TrainingImage } from './api/index.js';
 // Training (fit() on labelled images; folders are Node-only): importing it registers ZooModel.fit()'s trainer.
 export { checkGradients } from './train/index.js';
 export type { ClassPrediction } from './api/predictions.js';

@@ -6,7 +6,7 @@
  */
 // Models
 export { list, info, load, create, ZooModel, type ListOptions, type LoadModelOptions } from './api/index.js';
-export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData } from './api/index.js';
+export type { FitHistory, FitOptions, FitProgress, EpochStats, LabelledImages, TrainingData, TrainingImage } from './api/index.js';
 // Training: importing it registers ZooModel.fit()'s trainer.
 export { checkGradients } from './train/index.js';
 export type { ClassPrediction } from './api/predictions.js';
