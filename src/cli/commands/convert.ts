@@ -40,7 +40,6 @@ async function referencePairs(args: string[]): Promise<[string, string][]> {
   return pairs;
 }
 
-
 export async function run(argv: string[]): Promise<number> {
   const release = holdCheckpointReads(); // a single file is read (and hashed) once: to name its model, then to convert it
   try {
