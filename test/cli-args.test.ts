@@ -22,6 +22,13 @@ describe('CLI model arguments', function () {
     // A model and no --data said "eval needs a model and --data".
     expect(cli('eval', 'squeezenet1_1').stderr).to.match(/^cnn-zoo: eval needs --data DIR, the labelled images to evaluate squeezenet1_1 on\.\nUsage: /);
     expect(cli('eval', '--data', 'x').stderr).to.match(/^cnn-zoo: eval needs a model: NAME, --model NAME, or --weights DIR of converted weights\.\nUsage: /);
+    // --weights FILE alone that is no published checkpoint: said so for each command that reads it (it was "eval needs a
+    // model", "export needs one model name, got 0").
+    const pth = join(SHARED, 'fixtures', 'checkpoints', 'squeezenet1_1.pth');
+    for (const args of [['eval', '--data', 'x'], ['export', '--out', 'never.onnx'], ['verify']]) {
+      expect(cli(...args, '--weights', pth).stderr, args[0]).to.equal(`cnn-zoo: ${pth} is a checkpoint file that is not a published checkpoint ` +
+        `cnn-zoo knows (by its sha256), so its architecture is unknown: name the model with it (NAME --weights ${pth}).\n`);
+    }
     // A --data folder or --labels file that is not there is named before the model loads (its weights not read yet).
     const missing = cli('eval', 'squeezenet1_1', '--weights', '/no/such/weights', '--data', '/no/such/data');
     expect([missing.status, missing.stderr]).to.deep.equal([1, 'cnn-zoo: Dataset folder /no/such/data does not exist or is not a folder.\n']);

@@ -75,15 +75,19 @@ export function sizeOptions(values: { 'input-size'?: string; 'global-pool'?: boo
 /**
  * The registry model that `--weights` names when they are converted weights (a folder from `cnn-zoo convert` or
  * `train`, or its URL: their metadata says), a published checkpoint file (its hash) or cnn-zoo's ONNX export (its
- * metadata), so the model name may be left out. Undefined for weights names (imagenet, random, publisher:tag), other
- * checkpoint files and no `--weights`; a folder that is not there says so.
+ * metadata), so the model name may be left out. Undefined for weights names (imagenet, random, publisher:tag) and no
+ * `--weights`; a folder that is not there, and a checkpoint file that names no model, say so.
  */
 async function archOfWeightsFlag(weights: string | undefined): Promise<string | undefined> {
-  const [{ isWeightsSelector, identifyCheckpointFile }, { archOfWeights }] = await Promise.all([import('../pretrained/index.js'), import('../api/weights.js')]);
+  const [{ isWeightsSelector, identifyCheckpointFile, unnamedCheckpoint }, { archOfWeights }] = await Promise.all([import('../pretrained/index.js'), import('../api/weights.js')]);
   if (weights === undefined || weights === 'random' || isWeightsSelector(weights)) return undefined;
   const folder = /^https?:\/\//i.test(weights) || await stat(weights).then((s) => !s.isFile(), () => true);
-  // A checkpoint file names its model when it is a published one (by its hash) or cnn-zoo's ONNX export.
-  return folder ? (await archOfWeights(weights)).name : (await identifyCheckpointFile(weights))?.arch;
+  if (folder) return (await archOfWeights(weights)).name;
+  // A checkpoint file names its model when it is a published one (by its hash) or cnn-zoo's ONNX export; another
+  // says so (it was "eval needs a model" or "export needs one model name"), and a file that is no checkpoint says that.
+  const arch = (await identifyCheckpointFile(weights))?.arch;
+  if (!arch) throw await unnamedCheckpoint(weights, `its architecture is unknown: name the model with it (NAME --weights ${weights}).`);
+  return arch;
 }
 
 /**
