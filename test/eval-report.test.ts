@@ -184,7 +184,7 @@ describe('profiling and reports', () => {
       expect(parseResults(JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')), 'x').length).to.equal(2);
       writeFileSync(join(dir, 'bad.json'), '{"hello": 1}');
       await expectReject(reportCommand([join(dir, 'bad.json'), '--out', dir]), /not a cnn-zoo bench or eval result/);
-      await expectReject(reportCommand(['--out', dir]), /needs result files/);
+      await expectReject(reportCommand(['--out', dir]), /^report is missing the RESULTS\.json files \(from cnn-zoo bench --json or eval --json\)\./);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
