@@ -125,7 +125,10 @@ describe('CLI paper cuts', function () {
     const file = join(tmp, 'a-file');
     writeFileSync(file, '');
     for (const [args, line] of [
-      [['export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', join(file, 'x.onnx')], `cannot mkdir ${file} (EEXIST: a file is there, not a folder).`],
+      // Checked before the work too (they failed when writing: bench's results after all its runs).
+      [['export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', join(file, 'x.onnx')], `Cannot write the ONNX file to ${join(file, 'x.onnx')}: ${file} is a file, not a folder.`],
+      [['bench', 'squeezenet1_1', '--json', join(file, 'b.json')], `Cannot write the results to ${join(file, 'b.json')}: ${file} is a file, not a folder.`],
+      [['bench', 'squeezenet1_1', '--json', tmp], `--json ${tmp} is a folder: give the name of the file to write the results to.`],
       [['convert', '--arch', 'squeezenet1_1', '--from', 'torch', SQUEEZE_PTH, '--out', join(file, 'sub')],
         `Cannot save the model to ${join(file, 'sub')}: ${file} is a file, not a folder. Choose a folder you can write.`],
       // Checked before the work (training took minutes, then the save failed).
@@ -134,12 +137,13 @@ describe('CLI paper cuts', function () {
       [['convert', '--arch', 'squeezenet1_1', '--from', 'torch', SQUEEZE_PTH, '--out', file],
         `--out ${file} is a file: give a folder (new or existing) for model.json and its weight shards.`],
       [['eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '1', '--json', join(file, 'e.json')],
-        `cannot open ${join(file, 'e.json')} (ENOTDIR: a part of the path is a file, not a folder).`],
+        `Cannot write the results to ${join(file, 'e.json')}: ${file} is a file, not a folder.`],
     ] as const) {
       const r = cli(...args);
       expect(r.status, args[0]).to.equal(1);
       expect(r.stderr.trim().split('\n').pop(), args[0]).to.equal(`cnn-zoo: ${line}`);
       expect(r.stderr, args[0]).to.not.match(/\n {4}at /);
+      if (['export', 'bench', 'eval'].includes(args[0])) expect(r.stdout, args[0]).to.equal(''); // before any work
     }
     const { load } = await import('../src/api/index.js');
     const clf = await load('squeezenet1_1', { weights: null, classes: ['a', 'b'], inputSize: 64 });

@@ -1,6 +1,6 @@
 /** Small argument helpers shared by the CLI commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { CnnZooError, meant, refuseTildePath } from '../errors.js';
@@ -110,15 +110,38 @@ export async function modelAndWeightsArgs(name: string | undefined, weights: str
  */
 export async function checkOutFolder(out: string): Promise<void> {
   refuseTildePath('save the model to', out);
-  // The nearest part of the path that exists must be a folder.
-  let at = resolve(out);
+  const { at, there } = await nearestExisting(resolve(out));
+  if (!there || there.isDirectory()) return;
+  throw new CnnZooError(at === resolve(out)
+    ? `--out ${out} is a file: give a folder (new or existing) for model.json and its weight shards.`
+    : `Cannot save the model to ${out}: ${at} is a file, not a folder. Choose a folder you can write.`, 'BAD_ARGS');
+}
+
+/** The nearest part of `path` (itself, else a folder above it) that exists, and what it is. */
+async function nearestExisting(path: string): Promise<{ at: string; there?: Awaited<ReturnType<typeof stat>> }> {
+  let at = path;
   let there = await stat(at).catch(() => undefined);
   while (!there && dirname(at) !== at) {
     at = dirname(at);
     there = await stat(at).catch(() => undefined);
   }
-  if (!there || there.isDirectory()) return;
-  throw new CnnZooError(at === resolve(out)
-    ? `--out ${out} is a file: give a folder (new or existing) for model.json and its weight shards.`
-    : `Cannot save the model to ${out}: ${at} is a file, not a folder. Choose a folder you can write.`, 'BAD_ARGS');
+  return { at, there };
+}
+
+/**
+ * A file that a command writes when its work is done (`bench --json`, `eval --json`, `export --out`: `what`), checked before
+ * the work: a folder in its place, a file in place of one of its folders, or a `~` that no shell expanded failed only
+ * after minutes of work. Folders that are not there yet are made when it is written (`writeOutFile`).
+ */
+export async function checkOutFile(flag: string, out: string, what: string): Promise<void> {
+  refuseTildePath(`write ${what} to`, out);
+  const { at, there } = await nearestExisting(resolve(out));
+  if (there?.isDirectory() && at === resolve(out)) throw new CnnZooError(`${flag} ${out} is a folder: give the name of the file to write ${what} to.`, 'BAD_ARGS');
+  if (there && !there.isDirectory() && at !== resolve(out)) throw new CnnZooError(`Cannot write ${what} to ${out}: ${at} is a file, not a folder.`, 'BAD_ARGS');
+}
+
+/** Write a command's output file (checked by `checkOutFile`), making the folders it goes in. */
+export async function writeOutFile(out: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, data);
 }

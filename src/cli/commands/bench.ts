@@ -3,14 +3,13 @@
  * cold and warm latency, throughput and peak memory per batch size, accuracy density and the best model under
  * a budget. `--json FILE` keeps the results for `cnn-zoo report`.
  */
-import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { selectBackend } from '../backend.js';
 import { DEFAULT_BATCH_SIZES, profileModel, profileOnnxRuntime, type ProfileResult } from '../../eval/profile.js';
 import { ORT_PACKAGE, importOnnxRuntime, missingRuntimeError } from '../../onnx/runtime.js';
 import { batch1, bestUnderBudget, mergeResults } from '../../eval/results.js';
 import { create, getSpec, listSpecs } from '../../zoo/registry.js';
-import { parse, positiveInt } from '../args.js';
+import { checkOutFile, parse, positiveInt, writeOutFile } from '../args.js';
 import { formatCount, table } from '../format.js';
 
 export const usage = 'cnn-zoo bench (NAME... | --models a,b|all) [--backend wasm,cpu,webgpu,tensorflow] [--runtime tfjs,onnxruntime] [--batch 1,8,32] ' +
@@ -32,6 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   if ((values.models === undefined) === (positionals.length === 0)) {
     throw new CnnZooError(`bench needs model names: cnn-zoo bench NAME... or --models a,b|all${positionals.length ? ', not both' : ''}.\nUsage: ${usage}`, 'BAD_ARGS');
   }
+  if (values.json) await checkOutFile('--json', values.json, 'the results');
   const wanted = values.models?.split(',') ?? positionals;
   const names = wanted.length === 1 && wanted[0] === 'all' ? listSpecs().map((s) => s.name) : wanted.map((s) => getSpec(s.trim()).name);
   const batchSizes = values.batch ? values.batch.split(',').map(Number) : [...DEFAULT_BATCH_SIZES];
@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       p.model ? `${p.model} (${p.backend})` : 'none', p.top1 === undefined ? '-' : p.top1.toFixed(2), p.measuredFps === undefined ? '-' : p.measuredFps.toFixed(1), p.peakMB === undefined ? '-' : p.peakMB.toFixed(0)])));
   }
   if (values.json) {
-    await writeFile(values.json, JSON.stringify(results, null, 1));
+    await writeOutFile(values.json, JSON.stringify(results, null, 1));
     console.log(`\nwrote ${values.json}`);
   }
   return 0;

@@ -1,5 +1,4 @@
 /** `cnn-zoo eval --model NAME [--weights imagenet|FILE|DIR|random] --data DIR`: Top-1/Top-5, per-class accuracy and images/s on a labelled folder. */
-import { writeFile } from 'node:fs/promises';
 import { CnnZooError } from '../../errors.js';
 import { selectBackend } from '../backend.js';
 import { checkDatasetPaths, openDataset, summarizeProblems } from '../../eval/dataset.js';
@@ -15,7 +14,7 @@ import { SHIPPED } from '../../artifacts/shipped.js';
 import { modelMetadata } from '../../artifacts/metadata.js';
 import { getSpec } from '../../zoo/registry.js';
 import { progressBar } from '../../eval/progress.js';
-import { modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
+import { checkOutFile, modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions, writeOutFile } from '../args.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weights imagenet|FILE|DIR|random] --data DIR [--labels FILE] [--limit N] [--batch N] ' +
@@ -67,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!name) throw new CnnZooError(`eval needs a model: NAME, --model NAME, or --weights DIR of converted weights.\nUsage: ${usage}`, 'BAD_ARGS');
     if (!values.data) throw new CnnZooError(`eval needs --data DIR, the labelled images to evaluate ${name} on.\nUsage: ${usage}`, 'BAD_ARGS');
     await checkDatasetPaths(values.data, values.labels);
+    if (values.json) await checkOutFile('--json', values.json, 'the results');
     const backend = await selectBackend(values.backend ?? 'wasm');
     // The weights rule of load(), except that a model with no weights anywhere runs with random ones (a smoke test).
     const spec = getSpec(name);
@@ -114,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     `(${r.evaluated} of ${r.images} images evaluated, ${r.failed.length} failed; mean per-class top-1 ${r.meanClassTop1.toFixed(2)}%)  ` +
     `${r.imagesPerSec.toFixed(1)} images/s, ${r.seconds.toFixed(1)} s`);
   if (values.json) {
-    await writeFile(values.json, JSON.stringify(r, null, 1));
+    await writeOutFile(values.json, JSON.stringify(r, null, 1));
     console.log(`wrote ${values.json}`);
   }
   return 0;

@@ -7,18 +7,18 @@
  * `--fp16`: conv/dense weights stored as float16 (half the file, e.g. for WebGPU downloads), cast to float32 in the graph.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { useBackend, type BackendName } from '../../backend.js';
 import { load } from '../../api/index.js';
 import { withCheckpointReadsHeld } from '../../pretrained/local.js';
-import { CnnZooError, refuseTildePath } from '../../errors.js';
+import { CnnZooError } from '../../errors.js';
 import { IMAGE_FILE, IMAGE_FORMATS } from '../../image/files.js';
 import { exportOnnxWithIo } from '../../onnx/export.js';
 import { calibrate } from '../../onnx/quantize.js';
 import { embeddingLayer } from '../../zoo/heads.js';
 import type { ZooModel } from '../../api/zoo-model.js';
-import { cliWeights, modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions } from '../args.js';
+import { checkOutFile, cliWeights, modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions, writeOutFile } from '../args.js';
 
 export const usage = 'cnn-zoo export (NAME | --weights DIR) [--weights DIR|URL|imagenet|PUBLISHER[:TAG]|random] --out FILE.onnx [--training-form] ' +
   '[--features] [--nchw] [--input-size N [--global-pool]] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
@@ -65,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!name) throw new CnnZooError(`export needs one model name (or --weights DIR of converted weights), got ${positionals.length}.\nUsage: ${usage}`, 'BAD_ARGS');
     if (!values.out) throw new CnnZooError(`export needs --out FILE.onnx.\nUsage: ${usage}`, 'BAD_ARGS');
     if (!values.out.endsWith('.onnx')) throw new CnnZooError(`--out "${values.out}" should end in .onnx.`, 'BAD_ARGS');
+    await checkOutFile('--out', values.out, 'the ONNX file');
     if (Boolean(values.int8) !== (values.calibrate !== undefined)) {
       throw new CnnZooError(`${values.int8 ? '--int8 needs --calibrate IMAGE_DIR' : '--calibrate needs --int8'} (static int8 calibrates activation ranges on images).\nUsage: ${usage}`, 'BAD_ARGS');
     }
@@ -84,9 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.fp16 ? { fp16: true } : {}),
       ...(values.features ? { outputs: [...model.stages.map((s) => s.layer), ...(embeddingLayer(model.model, () => model.stages) ? ['embedding'] : [])] } : {}),
     });
-    refuseTildePath('write the ONNX file to', out);
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, bytes);
+    await writeOutFile(out, bytes);
     const form = (values['training-form'] ? 'training form' : 'inference form') + (int8 ? `, int8 calibrated on ${images.length} images` : '') + (values.fp16 ? ', float16 weights' : '');
     if (values.json) console.log(JSON.stringify({ out: out, bytes: bytes.byteLength, model: model.name, form, ...io }, null, 2));
     else {
