@@ -564,6 +564,10 @@ describe('CLI paper cuts', function () {
     const lines = r.stdout.split('\n');
     expect(lines[1]).to.match(/^fixture \(input HxW\)\s+max_rel_err\s+tolerance\s+result/);
     expect(lines[2]).to.match(/^squeezenet1_1 224x224\s+\S+\s+\S+\s+PASS/);
+    // A model name said: Cannot read fixture "squeezenet1_1": ENOENT.
+    const named = cli('parity', 'squeezenet1_1');
+    expect([named.status, named.stdout.split('\n')[2]]).to.deep.equal([1,
+      'squeezenet1_1  ERROR  squeezenet1_1 is a model name; parity takes fixture files (FIXTURE.json.gz). cnn-zoo verify squeezenet1_1 runs that model\'s fixtures.']);
   });
 
   it('every command has --help with its usage; classify\'s names --weights imagenet; `help CMD` is `CMD --help`', async () => {
