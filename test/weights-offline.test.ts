@@ -349,7 +349,10 @@ describe('weights without internet', function () {
     // eval, verify and export --weights FILE name its model too (they said: needs a model name).
     const { modelAndWeightsArgs } = await import('../src/cli/args.js');
     expect(await modelAndWeightsArgs(undefined, int8)).to.deep.equal({ name: 'tf_mobilenet_v2_100', weights: int8 });
-    expect(await modelAndWeightsArgs(undefined, SQUEEZE_PTH)).to.deep.equal({ name: undefined, weights: SQUEEZE_PTH }); // unpublished here
+    // A file that names no model (unpublished here) says so, and how to name it (it was left to "needs a model").
+    const unnamed = await rejection(modelAndWeightsArgs(undefined, SQUEEZE_PTH));
+    expect([unnamed.code, unnamed.message]).to.deep.equal(['NEEDS_ARCH', `${SQUEEZE_PTH} is a checkpoint file that is not a published checkpoint ` +
+      `cnn-zoo knows (by its sha256), so its architecture is unknown: name the model with it (NAME --weights ${SQUEEZE_PTH}).`]);
     // cnn-zoo verify --weights FILE: the file on onnxruntime against its weights read into tfjs, on images of its classes.
     const images = join(dir, 'pets');
     for (const [i, c] of ['cat', 'dog', 'bird'].entries()) {
