@@ -5,7 +5,8 @@
  * streamed without a length), a server that stops sending. Each is a CnnZooError naming the URL and what to check.
  * A `Blob` or `File` (what browsers' file inputs give; Node has both) is the image file it holds, named by its name.
  * A pixel tensor is raw 0..255 RGB, int or float: one scaled to 0..1 or normalized, with NaNs, 16-bit samples, or its
- * channels elsewhere than last is refused with the fix, never classified as something else.
+ * channels elsewhere than last is refused with the fix, never classified as something else; so are raw pixels given as
+ * bytes, or as `{ data, width, height }` whose data is of another length or type.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
@@ -236,5 +237,34 @@ describe('pixel tensors', function () {
       tf.dispose([scaled, normalized, withNaN, sixteen, channelsFirst, secondScaled, gray]);
     }
     expect(tf.memory().numTensors).to.equal(before);
+  });
+
+  it('raw pixels given as bytes, or as { data, width, height } of the wrong length or type, say how to pass them', async () => {
+    const rgb = await decodeImage(PHOTO);
+    const { width: w, height: h } = rgb;
+    // Raw pixel bytes were decoded as a file, and the error named only the formats; an object of the wrong size fell
+    // through to "not an image here".
+    const raw = await failure(model.classify(rgb.data));
+    expect(raw.code).to.equal('BAD_IMAGE');
+    expect(raw.message).to.match(new RegExp(`^image \\(${w * h * 3} bytes\\): not a readable image .* These bytes do not start as an image file does: ` +
+      'if they are raw pixels, pass them with their size, as an RgbImage \\{ data, width, height \\} \\(RGB, 3 bytes a pixel\\) or a tensor, ' +
+      'tf\\.tensor3d\\(data, \\[height, width, 3\\]\\)\\.$'));
+    expect((await failure(model.classify(Buffer.from('no image')))).message).to.include('These bytes do not start as an image file does');
+    // A truncated JPEG starts as one: the hint would mislead.
+    expect((await failure(model.classify(readFileSync(PHOTO).subarray(0, 100)))).message).not.to.include('raw pixels');
+    expect(await model.classify({ width: w, height: h, data: rgb.data })).to.deep.equal(await model.classify(PHOTO));
+    const cases: [unknown, string][] = [
+      [{ width: w, height: h + 1, data: rgb.data }, `Image [1] is ${w}x${h + 1} but holds ${w * h * 3} bytes of pixels: an RgbImage holds width x height x 3 ` +
+        `(${w * (h + 1) * 3}), ImageData width x height x 4 (${w * (h + 1) * 4}). Check its width and height.`],
+      [{ width: w, height: h, data: new Uint8ClampedArray(rgb.data) }, 'Image [1] holds RGB pixels in a Uint8ClampedArray; an RgbImage\'s data is a ' +
+        'Uint8Array: pass { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }.'],
+      [{ width: 2, height: 2, data: new Float32Array(12) }, 'Image [1] has its pixels in a Float32Array; pixels are bytes (a Uint8Array, 0..255: an ' +
+        'RgbImage { data, width, height }), or pass a [H, W, 3] tensor of them.'],
+    ];
+    for (const [input, message] of cases) {
+      const e = await failure(model.classify([PHOTO, input as never]));
+      expect([e.code, e.message]).to.deep.equal(['BAD_INPUT', message]);
+      expect((await failure(model.preprocess([PHOTO, input as never]))).message).to.equal(message);
+    }
   });
 });

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CnnZooError, shown } from '../errors.js';
 import type { CropFor, PixelBuffer } from '../image/resize-crop.js';
 import type { RgbImage } from '../image/types.js';
+import { hasImageSignature } from '../image/files.js';
 
 /** Browser pixel sources (structural, so Node type-checks without the DOM at run time). */
 export type PixelSource = Parameters<typeof tf.browser.fromPixels>[0];
@@ -44,6 +45,45 @@ async function imageFile(x: ImageInput, index?: number): Promise<{ file: string 
   if (typeof Blob === 'undefined' || !(x instanceof Blob)) return undefined;
   const fileName = (x as { name?: unknown }).name;
   return { file: new Uint8Array(await x.arrayBuffer()), name: typeof fileName === 'string' && fileName ? fileName : `${place} (a Blob of ${x.size} bytes)` };
+}
+
+/**
+ * Decodes an image file; bytes that fail and do not start as an image file does are perhaps raw pixels, which the
+ * error says how to pass (with their size).
+ */
+async function decodedFile<T>(image: { file: string | Uint8Array; name: string }, decode: () => Promise<T>): Promise<T> {
+  try {
+    return await decode();
+  } catch (e) {
+    if (!(e instanceof CnnZooError && e.code === 'BAD_IMAGE') || typeof image.file === 'string' || hasImageSignature(image.file)) throw e;
+    throw new CnnZooError(`${e.message} These bytes do not start as an image file does: if they are raw pixels, pass them with their ` +
+      'size, as an RgbImage { data, width, height } (RGB, 3 bytes a pixel) or a tensor, tf.tensor3d(data, [height, width, 3]).', 'BAD_IMAGE');
+  }
+}
+
+/**
+ * An object with a width, a height and typed-array data that is neither an RgbImage nor ImageData-like (data of another
+ * length or type): what is wrong with it, which tf.browser.fromPixels and the canvas would not say.
+ */
+function pixelObjectProblem(x: unknown, index?: number): CnnZooError | undefined {
+  const o = x as { width?: unknown; height?: unknown; data?: unknown } | null;
+  if (typeof o !== 'object' || o === null || typeof o.width !== 'number' || typeof o.height !== 'number' || !ArrayBuffer.isView(o.data)) return undefined;
+  const [w, h, data] = [o.width, o.height, o.data as ArrayBufferView & { length?: number }];
+  const n = data.length ?? data.byteLength;
+  const kind = data.constructor.name;
+  if (data instanceof Uint8Array && n === w * h * 3) return undefined;
+  if ((data instanceof Uint8Array || data instanceof Uint8ClampedArray) && n === w * h * 4) return undefined;
+  const what = placed('Image', index);
+  if (data instanceof Uint8ClampedArray && n === w * h * 3) {
+    return new CnnZooError(`${what} holds RGB pixels in a Uint8ClampedArray; an RgbImage's data is a Uint8Array: ` +
+      'pass { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }.', 'BAD_INPUT');
+  }
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    return new CnnZooError(`${what} has its pixels in a ${kind}; pixels are bytes (a Uint8Array, 0..255: an RgbImage ` +
+      '{ data, width, height }), or pass a [H, W, 3] tensor of them.', 'BAD_INPUT');
+  }
+  return new CnnZooError(`${what} is ${w}x${h} but holds ${n} bytes of pixels: an RgbImage holds width x height x 3 (${w * h * 3}), ` +
+    `ImageData width x height x 4 (${w * h * 4}). Check its width and height.`, 'BAD_INPUT');
 }
 
 const isRgbImage = (x: unknown): x is RgbImage =>
@@ -118,8 +158,10 @@ export async function toRgbImages(input: ImageInput | readonly ImageInput[], ind
   const image = await imageFile(x, index);
   if (image) {
     const { decodeImage } = await import('../image/decode.js');
-    return [await decodeImage(image.file, { name: image.name })];
+    return [await decodedFile(image, () => decodeImage(image.file, { name: image.name }))];
   }
+  const problem = pixelObjectProblem(x, index);
+  if (problem) throw problem;
   if (isRgbImage(x)) return [x];
   if (x instanceof tf.Tensor) {
     if (x.rank === 4) {
@@ -157,8 +199,10 @@ export async function toPixelBuffers(input: ImageInput | readonly ImageInput[], 
   const image = await imageFile(x, index);
   if (image) {
     const { decodePixels } = await import('../image/decode.js'); // image/browser-decode.ts in the browser bundle
-    return [await decodePixels(image.file, { name: image.name }, crop)];
+    return [await decodedFile(image, () => decodePixels(image.file, { name: image.name }, crop))];
   }
+  const problem = pixelObjectProblem(x, index);
+  if (problem) throw problem;
   if (typeof x === 'object' && x !== null && !isRgbImage(x) && !(x instanceof tf.Tensor)) {
     const { isImageDataLike, sourcePixels } = await import('../image/browser-decode.js');
     const canvas = typeof OffscreenCanvas !== 'undefined' || typeof document !== 'undefined';

@@ -8,6 +8,16 @@ export const HEIC_FILE = /\.hei[cf]$/i;
 /** The same formats, as messages name them. */
 export const IMAGE_FORMATS = 'JPEG, PNG, BMP, WebP, GIF, TIFF, AVIF';
 
+/**
+ * Whether `bytes` start as an image file of a format the decoders know does (its signature); raw pixels given as bytes
+ * do not, nor do most files that are no image.
+ */
+export function hasImageSignature(bytes: Uint8Array): boolean {
+  const ascii = (from: number, to: number): string => String.fromCharCode(...bytes.subarray(from, to));
+  return (bytes[0] === 0xff && bytes[1] === 0xd8) || ascii(0, 4) === '\x89PNG' || ascii(0, 4) === 'GIF8' || ascii(0, 2) === 'BM' ||
+    (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') || ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*' || ascii(4, 8) === 'ftyp';
+}
+
 /** The few synchronous calls of Node's `fs` that `filesBelow` makes (passed in: this module also runs in browsers). */
 export interface FolderFs {
   readdirSync(path: string): string[];
