@@ -109,8 +109,6 @@ function cmykToRgb(cmyk: Uint8Array): Uint8Array {
   return out;
 }
 
-
-
 /**
  * Grey or colour (not CMYK) image bytes -> 8-bit RGB in one libvips pipeline. `ignoreIcc`: PIL (torchvision's
  * loader) does not apply embedded colour profiles, so neither do we (sharp would convert e.g. a phone's Display P3
