@@ -48,6 +48,9 @@ describe('registry', () => {
     const f = create('squeezenet1_0', { includeTop: false });
     expect(f.outputs[0]!.shape).to.deep.equal([null, 13, 13, 512]);
     f.dispose();
+    // With the classifier kept, pooling did nothing (Keras ignores it): a model with 1000 outputs where features were meant.
+    expect(() => create('vgg11', { pooling: 'avg' })).to.throw(CnnZooError, 'vgg11: pooling "avg" (a string) applies to the features of a model ' +
+      'without its classifier; pass includeTop: false with it (pooled features, as embed() gives), or leave out pooling (the classifier pools its own way).');
   });
 
   it('gives a clear error for a wrong input shape', () => {

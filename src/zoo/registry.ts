@@ -87,6 +87,11 @@ export function resolveOptions(spec: ModelSpec, opts: CreateOptions = {}): Build
   if (typeof includeTop !== 'boolean') {
     throw new CnnZooError(`${spec.name}: includeTop must be true or false, got ${shown(includeTop)}.`, 'BAD_OPTION');
   }
+  // Keras ignores pooling with the classifier kept; here it would be a silent no-op where features were meant.
+  if (pooling !== null && includeTop) {
+    throw new CnnZooError(`${spec.name}: pooling ${shown(pooling)} applies to the features of a model without its classifier; pass ` +
+      'includeTop: false with it (pooled features, as embed() gives), or leave out pooling (the classifier pools its own way).', 'BAD_OPTION');
+  }
   const globalPool = opts.globalPool ?? false;
   if (typeof globalPool !== 'boolean') {
     throw new CnnZooError(`${spec.name}: globalPool must be true or false, got ${shown(globalPool)}.`, 'BAD_OPTION');

@@ -25,7 +25,7 @@ export interface CreateOptions {
   numClasses?: number;
   /** Keep the classifier (default true). Without it the model ends at its last feature map. */
   includeTop?: boolean;
-  /** With `includeTop: false`, pool the last feature map globally. */
+  /** With `includeTop: false`, pool the last feature map globally (refused with the classifier kept). */
   pooling?: Pooling | null;
   /**
    * Replace the reference's fixed-window pooling head (models whose card has `fixedPoolHead`, e.g. ShuffleNet
