@@ -580,6 +580,15 @@ describe('CLI paper cuts', function () {
     expect(r.status).to.equal(0);
     expect(r.stdout).to.match(/^Usage: cnn-zoo classify IMAGE/).and.include('--weights imagenet').and.include('--mirror');
     expect(cli('help', 'fetch').stdout).to.match(/^Usage: cnn-zoo fetch NAME/);
+    // Each flag of these commands' usage line is explained below it (export --help was the usage line alone), but for
+    // the ones every command shares.
+    const shared = new Set(['--backend', '--model', '--models', '--out', '--input-size', '--global-pool', '--batch']);
+    for (const name of ['export', 'fetch', 'convert', 'verify', 'bench', 'train']) {
+      const { usage } = await import(`../src/cli/commands/${name}.js`) as { usage: string };
+      const [line, ...rest] = usage.split('\n');
+      const unexplained = [...new Set(line!.match(/--[a-z0-9-]+/g))].filter((f) => !shared.has(f) && !rest.join('\n').includes(f));
+      expect(unexplained, `cnn-zoo ${name} --help`).to.deep.equal([]);
+    }
   });
 
   it('fetch --list agrees with the model cards and points to docs that ship in the package', () => {

@@ -16,7 +16,9 @@ export const usage = 'cnn-zoo bench (NAME... | --models a,b|all) [--backend wasm
   '[--runs N] [--max-seconds S] [--layers] [--json FILE]\n' +
   '  Random weights (timing does not depend on them). Batch sizes default to 1,2,4,8,16,32,64.\n' +
   '  --runtime: tfjs (default, on each --backend) and/or onnxruntime (the inference form exported to ONNX on\n' +
-  '  onnxruntime-node, as load() runs it when installed; memory is measured on tfjs only).';
+  '  onnxruntime-node, as load() runs it when installed; memory is measured on tfjs only). --runs N: warm calls per\n' +
+  '  batch size (default 10, at least 3), within --max-seconds S per batch size (default 10). --layers: a per-layer\n' +
+  '  table (shape, params, FLOPs). --json FILE: the results as JSON, for cnn-zoo report.';
 
 const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : (bytes / 1e6).toFixed(1));
 const BENCH_RUNTIMES = ['tfjs', 'onnxruntime'] as const;

@@ -27,7 +27,15 @@ export const usage = 'cnn-zoo convert --arch NAME (or --model) --from ' + SOURCE
   '  --from may be left out for one PyTorch, safetensors, Keras .h5 or TFLite file: its first bytes say which.\n' +
   '  One published checkpoint file (recognised by its sha256) needs neither --from nor --arch: it is converted with its\n' +
   '  publisher\'s preprocessing, build options and licence, as cnn-zoo fetch converts it; so does an ONNX file that\n' +
-  '  cnn-zoo export wrote, with the classes, preprocessing and licence it carries.';
+  '  cnn-zoo export wrote, with the classes, preprocessing and licence it carries.\n' +
+  '  --out DIR: tfjs artifacts (model.json, shards) with the metadata load(DIR) and classify --weights DIR read.\n' +
+  '  --dtype: weights stored as float16 or uint8 (smaller, rounded; the deviation is printed). --layout NAME: the\n' +
+  '  checkpoint\'s key naming where a model has more than one (MobileNet v2: timm); else keys match by name or order.\n' +
+  '  --input-size, --num-classes: the build of the weights, when not the model\'s defaults. --preprocess: the\n' +
+  '  preprocessing the weights were trained with (tf: [-1, 1], torch: ImageNet mean/std, caffe: BGR minus mean).\n' +
+  '  --npy-layout: the axis order of conv kernels in .npy files (default oihw). --licence, --origin: recorded in the\n' +
+  '  metadata. --reference INPUT.npy OUTPUT.npy (or an ONNX test_data_set folder): the converted model\'s output on\n' +
+  '  INPUT against OUTPUT from the original framework: its relative error and whether the top-1 class agrees.';
 
 /** Reference pairs: two .npy files, or a test_data_set folder of `N/input_0.npy` + `N/output_0.npy`. */
 async function referencePairs(args: string[]): Promise<[string, string][]> {

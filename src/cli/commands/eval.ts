@@ -33,7 +33,8 @@ export const usage = 'cnn-zoo eval (--model NAME | NAME | --weights DIR) [--weig
   '  or resampling than the weights\' own preprocessing (the report says which ran).\n' +
   '  --runtime: auto (default, as classify: onnxruntime-node when it is installed, else tfjs; --backend alone means tfjs\n' +
   '  on it); onnxruntime evaluates what classify runs there: the model exported to ONNX, or an ONNX file from cnn-zoo\n' +
-  '  export as stored (its int8 weights); tfjs: on --backend (wasm unless given).';
+  '  export as stored (its int8 weights); tfjs: on --backend (wasm unless given). --batch N: images per call.\n' +
+  '  --per-class: Top-1/Top-5 of each class too. --json FILE: the results as JSON, for cnn-zoo report.';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {

@@ -21,7 +21,16 @@ import type { ZooModel } from '../../api/zoo-model.js';
 import { checkOutFile, cliWeights, modelAndWeightsArgs, parse, positiveInt, SIZE_FLAGS, sizeOptions, writeOutFile } from '../args.js';
 
 export const usage = 'cnn-zoo export (NAME | --weights DIR) [--weights DIR|URL|imagenet|PUBLISHER[:TAG]|random] --out FILE.onnx [--training-form] ' +
-  '[--features] [--nchw] [--input-size N [--global-pool]] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]';
+  '[--features] [--nchw] [--input-size N [--global-pool]] [--fp16 | --int8 --calibrate IMAGE_DIR [--calibration-images 64]] [--backend wasm|cpu|webgpu|tensorflow] [--json]\n' +
+  '  The model with its weights (as classify --weights takes them; a folder from cnn-zoo train or convert names its model)\n' +
+  '  as one ONNX file: the inference form (batch norm folded), input NHWC float32 pixels after the model\'s preprocessing,\n' +
+  '  a dynamic batch axis, the preprocessing, labels, source and licence in metadata_props. Then: cnn-zoo classify IMAGE\n' +
+  '  --weights FILE.onnx, or any ONNX runtime. --training-form: the graph of the trainable model (batch norm as its own\n' +
+  '  nodes). --features: the feature stages (features/LAYER) and the embedding as outputs too, as features() and embed()\n' +
+  '  give them. --nchw: input and 4-D outputs in NCHW, as PyTorch exports them. --fp16: conv and dense weights stored as\n' +
+  '  float16 (half the file), cast to float32 in the graph. --int8 --calibrate IMAGE_DIR: static int8 (QDQ, per-channel\n' +
+  '  weights), activation ranges calibrated on --calibration-images images spread over IMAGE_DIR (sub-folders too).\n' +
+  '  --json: the file\'s inputs and outputs as JSON.';
 
 const CALIBRATION_BATCH = 8;
 

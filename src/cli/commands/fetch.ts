@@ -14,7 +14,15 @@ import { selectBackend } from '../backend.js';
 import { table } from '../format.js';
 
 export const usage = 'cnn-zoo fetch NAME [--source imagenet|PUBLISHER|PUBLISHER:TAG] [--dtype float32|float16|uint8] [--mirror URL|DIR] ' +
-  '[--cache DIR] [--sha256 HEX] [--trust-unpinned] [--keep-download] [--timeout SECONDS] [--backend wasm|cpu]   |   cnn-zoo fetch --list [NAME]';
+  '[--cache DIR] [--sha256 HEX] [--trust-unpinned] [--keep-download] [--timeout SECONDS] [--backend wasm|cpu]   |   cnn-zoo fetch --list [NAME]\n' +
+  '  Downloads a published checkpoint once, checks its hash, converts it and keeps it in the cache (--cache DIR, else\n' +
+  '  $CNN_ZOO_CACHE or ~/.cache/cnn-zoo); then classify, eval and load() use it offline. --list [NAME]: the published\n' +
+  '  checkpoints (of NAME), with their sources, hashes, licences and accuracies. --source: which one (imagenet: the\n' +
+  '  model\'s default). --mirror URL|DIR: fetch the same file from a mirror or a folder holding it (offline).\n' +
+  '  --dtype: store the weights as float16 or uint8 (smaller, rounded). --sha256 HEX: the hash the file must have instead\n' +
+  '  of the published one (a mirror\'s other bytes), or where the publisher gives none; --trust-unpinned accepts such a\n' +
+  '  file unchecked. --keep-download: keep the original file in the cache\'s downloads folder. --timeout: seconds\n' +
+  '  without data before a download gives up (30).';
 
 const accuracy = (c: PublishedCheckpoint): string => c.accuracy ? `${c.accuracy.top1}${c.accuracy.top5 !== undefined ? ` / ${c.accuracy.top5}` : ''}` : '-';
 const verification = (c: PublishedCheckpoint): string => {

@@ -20,6 +20,11 @@ export const usage = 'cnn-zoo train DATA --model NAME --out DIR [--weights W|ran
   '  weights\' (smaller is faster). --validation-data DIR: measure held-out accuracy on the images of DIR (sub-folders\n' +
   '  named as DATA\'s, e.g. data/val beside data/train) instead of holding out a split of DATA. --skip-unreadable:\n' +
   '  leave out images that cannot be decoded (listed at the end) instead of stopping at the first.\n' +
+  '  --epochs: the head\'s epochs (Adam at --learning-rate, batches of --batch); --fine-tune-epochs: then the\n' +
+  '  fine-tuning\'s (--fine-tune-learning-rate, batches of 8 unless --batch). --augment K: K randomly cropped and flipped\n' +
+  '  copies of each training image besides itself. --validation-split: the fraction of each class held out to measure\n' +
+  '  accuracy. --seed: the split, augmentation, shuffles and dropout, so that a run repeats. --out DIR: the classifier (tfjs\n' +
+  '  artifacts whose metadata names the classes, the base weights and these settings). --json: the report as JSON.\n' +
   '  Then: cnn-zoo classify IMAGE --weights DIR';
 
 export async function run(argv: string[]): Promise<number> {

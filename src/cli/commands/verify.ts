@@ -16,7 +16,10 @@ export const usage = 'cnn-zoo verify (NAME | --weights DIR) [--weights DIR|FILE]
   '  agreement of converted weights with their original runtime (ONNX: onnxruntime-node; TFLite: the interpreter in\n' +
   '  headless Chromium) on labelled images (default ../shared/imagenet/val-subset); an ONNX file from cnn-zoo export\n' +
   '  against onnxruntime running it (--images DIR: sub-folders named as its classes). --json prints the report as JSON\n' +
-  '  (--out FILE writes it there).';
+  '  (--out FILE writes it there). --sizes: only the fixtures at these sizes. --fixtures: the folders of FIXTURE.json.gz\n' +
+  '  files. --original: the original checkpoint file(s) of --weights (default: found by name and sha256 beside them or in\n' +
+  '  ../shared/weights). --limit N: the agreement on the first N images. --runtime onnxruntime: the fixtures run on the\n' +
+  '  model exported to ONNX.';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
