@@ -614,4 +614,30 @@ describe('CLI paper cuts', function () {
     try { await toRgbImages(new Uint8Array([1, 2, 3, 4])); } catch (e) { err = e; }
     expect((err as Error).message).to.match(/^image \(4 bytes\): /);
   });
+
+  it('a tfjs model that cnn-zoo did not write says what it is and how to use its weights (was "no cnn-zoo metadata")', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { load, nodeFileSystem } = await import('../src/index.js');
+    const layersDir = join(tmp, 'layers-model'), graphDir = join(tmp, 'graph-model');
+    for (const d of [layersDir, graphDir]) mkdirSync(d);
+    const net = tf.sequential({ name: 'my_net', layers: [tf.layers.dense({ inputShape: [4], units: 2 })] });
+    await net.save(nodeFileSystem(layersDir));
+    net.dispose();
+    writeFileSync(join(graphDir, 'model.json'), JSON.stringify({ format: 'graph-model', generatedBy: '2.15.0', convertedBy: 'TensorFlow.js Converter v4.17.0',
+      modelTopology: { node: [] }, weightsManifest: [] }));
+    const layers = `${layersDir}: a tfjs layers model ("my_net") that cnn-zoo did not write: no cnn-zoo metadata (userDefinedMetadata.cnnZoo) names its ` +
+      'architecture and preprocessing. To use its weights in a zoo model: `cnn-zoo convert --arch NAME --from tfjs MODEL.json --out DIR` (its layers matched by name or order)';
+    const graph = (fix: string) => `${graphDir}: a tfjs graph model (tensorflowjs_converter's output of a SavedModel or frozen graph), which has no layers to ` +
+      `build a zoo model from and no cnn-zoo metadata (userDefinedMetadata.cnnZoo): ${fix}convert the original checkpoint (Keras .h5, TFLite, ONNX, PyTorch, ...) ` +
+      'with `cnn-zoo convert --arch NAME CHECKPOINT --out DIR`.';
+    const refused = async (p: Promise<unknown>) => p.then(() => 'loaded', (e: Error) => e.message);
+    expect(await refused(load(layersDir))).to.equal(`${layers}; to run it as it is, tf.loadLayersModel.`);
+    expect(await refused(load('resnet18', { weights: join(layersDir, 'model.json') }))).to.equal(`${join(layersDir, 'model.json')}${layers.slice(layersDir.length)}; to run it as it is, tf.loadLayersModel.`);
+    expect(await refused(load(graphDir))).to.equal(graph('run it with tf.loadGraphModel, or '));
+    // The CLI says the same without the code.
+    const classify = cli('classify', GRACE_HOPPER, '--weights', layersDir);
+    expect([classify.status, classify.stderr.trim().split('\n').at(-1)]).to.deep.equal([1, `cnn-zoo: ${layers}.`]);
+    const info = cli('info', graphDir);
+    expect([info.status, info.stderr.trim().split('\n').at(-1)]).to.deep.equal([1, `cnn-zoo: ${graph('')}`]);
+  });
 });

@@ -97,11 +97,25 @@ export function withBuildOptions(meta: CnnZooMetadata, built: BuildContext): Cnn
   };
 }
 
-/** Validate metadata read from an artifact. */
-export function checkMetadata(value: unknown, where: string): CnnZooMetadata {
+/** What model.json says of the model beside its metadata: enough to tell a tfjs model that cnn-zoo did not write. */
+interface ArtifactKind { format?: string; modelTopology?: unknown }
+
+/** Validate metadata read from an artifact; `artifacts` (its model.json) names what it is when it has none. */
+export function checkMetadata(value: unknown, where: string, artifacts?: ArtifactKind): CnnZooMetadata {
   const m = (value as { cnnZoo?: CnnZooMetadata } | undefined)?.cnnZoo;
   if (!m || m.format !== 'cnn-zoo-weights/1' || typeof m.arch !== 'string' || !m.preprocessing) {
-    throw new CnnZooError(`${where}: no cnn-zoo metadata (userDefinedMetadata.cnnZoo); convert the checkpoint with \`cnn-zoo convert\`.`, 'BAD_ARTIFACT');
+    type Named = { config?: { name?: unknown } };
+    const topology = artifacts?.modelTopology as (Named & { node?: unknown; model_config?: Named }) | undefined;
+    const graph = artifacts?.format === 'graph-model' || (topology !== undefined && 'node' in topology);
+    const name = (topology?.model_config ?? topology)?.config?.name; // Keras' model.json, or tfjs' own
+    const what = graph
+      ? 'a tfjs graph model (tensorflowjs_converter\'s output of a SavedModel or frozen graph), which has no layers to build a zoo model ' +
+        'from and no cnn-zoo metadata (userDefinedMetadata.cnnZoo): run it with tf.loadGraphModel, or convert the original checkpoint ' +
+        '(Keras .h5, TFLite, ONNX, PyTorch, ...) with `cnn-zoo convert --arch NAME CHECKPOINT --out DIR`.'
+      : `${artifacts ? `a tfjs layers model${typeof name === 'string' ? ` ("${name}")` : ''} that cnn-zoo did not write: ` : ''}no cnn-zoo ` +
+        'metadata (userDefinedMetadata.cnnZoo) names its architecture and preprocessing. To use its weights in a zoo model: `cnn-zoo ' +
+        'convert --arch NAME --from tfjs MODEL.json --out DIR` (its layers matched by name or order); to run it as it is, tf.loadLayersModel.';
+    throw new CnnZooError(`${where}: ${what}`, 'BAD_ARTIFACT');
   }
   return m;
 }

@@ -232,14 +232,14 @@ export async function readArtifacts(weights: WeightsSource, opts: { cache?: { in
   if (opts.shardReader && isNodeFileSystem(handler) && tf.getBackend() === 'wasm') {
     const { artifacts, shards } = await handler.loadShardReader();
     try {
-      return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where), where, shards };
+      return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where, artifacts), where, shards };
     } catch (e) {
       shards.close();
       throw e;
     }
   }
   const artifacts = await loadArtifacts(handler, where, opts.cache);
-  return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where), where };
+  return { artifacts, meta: checkMetadata(artifacts.userDefinedMetadata, where, artifacts), where };
 }
 
 /**
@@ -249,7 +249,8 @@ export async function readArtifacts(weights: WeightsSource, opts: { cache?: { in
 export async function readArtifactsMetadata(weights: WeightsSource): Promise<{ meta: CnnZooMetadata; where: string }> {
   const { modelJson, where } = await weightsHandler(weights);
   if (!modelJson) return readArtifacts(weights);
-  return { meta: checkMetadata((await modelJson()).userDefinedMetadata, where), where };
+  const json = await modelJson();
+  return { meta: checkMetadata(json.userDefinedMetadata, where, json), where };
 }
 
 /**

@@ -36,6 +36,9 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/, or if you trust it decode it with decodeImage\(file, \{ maxPixels \}\) and pass the pixels it returns\./g, '.'],
   [/Load them as "([^"]+)" \(or give only the weights\)\./g, 'Use --model $1 (or leave the model out: the weights name it).'],
   [/\(from save\(\) or cnn-zoo convert\)/g, '(from cnn-zoo train or cnn-zoo convert)'],
+  // A tfjs model that cnn-zoo did not write: running it as it is is a matter for code.
+  [/; to run it as it is, tf\.loadLayersModel\./g, '.'],
+  [/: run it with tf\.loadGraphModel, or convert /g, ': convert '],
   [/, 'imagenet', or null for random ones; an image goes to model\.classify\(image\)\./g, ', imagenet or random; images go after the command: cnn-zoo classify IMAGE... --weights W.'],
   [/\(a folder with model\.json, from save\(\) or cnn-zoo convert\)/g, '(a folder with model.json, from cnn-zoo train or cnn-zoo convert)'],
   [/Give the full path \(path\.join\(os\.homedir\(\), \.\.\.\)\)\./g, 'Give the full path, or ~ unquoted at the start of an argument.'],
