@@ -30,7 +30,9 @@ class Retryable extends Error {
   constructor(message: string, readonly connecting = false) { super(message); }
 }
 
-const HINT = 'Check the network connection, or download through a mirror you can reach (--mirror URL or CNN_ZOO_MIRROR).';
+/** What to do when a download fails, in both syntaxes (the CLI's wording keeps the flags, src/cli/wording.ts). */
+const HINT = 'Check the network connection, or download through a mirror you can reach (--mirror URL / load(name, { hub: { mirror: URL } }), ' +
+  'or CNN_ZOO_MIRROR), or use the checkpoint file if you have it (--weights FILE / load(name, { weights: FILE })).';
 
 async function attempt(url: string, part: string, file: string, opts: DownloadOptions): Promise<void> {
   const { stat, open, unlink } = await import('node:fs/promises');
@@ -111,7 +113,7 @@ async function copyToPart(url: string, part: string, file: string, opts: Downloa
   if (!st?.isFile()) {
     throw new CnnZooError(`The mirror folder ${dirname(path)} has no file ${file}${st ? ' (it is not a file)' : ''}. Put the ` +
       'checkpoint there under exactly that name (the publisher\'s file name, see `cnn-zoo fetch --list`), or use the file directly ' +
-      'with --weights FILE.', 'MIRROR_MISSING');
+      'with --weights FILE / load(name, { weights: FILE }).', 'MIRROR_MISSING');
   }
   await copyFile(path, part);
   opts.onProgress?.({ file, received: st.size, total: st.size });

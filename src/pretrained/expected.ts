@@ -29,9 +29,11 @@ async function hubSha256(repo: string, path: string, revision: string, endpoint:
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
     throw new CnnZooError(`Cannot reach the Hugging Face Hub to look up the sha256 of ${repo}/${path} (${cause}). ` +
-      'Check the network, or pass the sha256 yourself (--sha256) and download through --mirror.', 'NETWORK');
+      'Check the network, or pass the sha256 yourself and download through a mirror: --sha256 HEX --mirror URL / ' +
+      'load(name, { hub: { sha256: HEX, mirror: URL } }).', 'NETWORK');
   }
-  if (!res.ok) throw new CnnZooError(`The Hugging Face Hub answered ${res.status} for ${url}; cannot verify ${repo}/${path}. Pass --sha256 to verify it yourself.`, 'HTTP_ERROR');
+  if (!res.ok) throw new CnnZooError(`The Hugging Face Hub answered ${res.status} for ${url}; cannot verify ${repo}/${path}. Pass the sha256 to verify it ` +
+    'yourself: --sha256 HEX / load(name, { hub: { sha256: HEX } }).', 'HTTP_ERROR');
   const list = await res.json() as { path?: string; size?: number; lfs?: { oid?: string; size?: number } }[];
   const hit = Array.isArray(list) ? list.find((f) => f.path === path) : undefined;
   const oid = hit?.lfs?.oid;
