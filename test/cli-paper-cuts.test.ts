@@ -370,7 +370,8 @@ describe('CLI paper cuts', function () {
     let gradientsError = ''; // a backend without convolution gradients (none here: every Node backend has them)
     try { checkGradients('no-such-backend'); } catch (e) { gradientsError = (e as Error).message; }
     const noGradients = cliWording(gradientsError);
-    expect(noGradients).to.include('Fine-tuning (--fine-tune) trains convolutions').and.include('Train the head only (leave out --fine-tune)');
+    expect(noGradients).to.include('Fine-tuning (--fine-tune) trains convolutions').and.include('Train the head only (leave out --fine-tune)')
+      .and.include('or fine-tune on another backend (--backend NAME): wasm');
     cliSyntax(noGradients);
     expect(cli('info', 'inception_v3', '--input-size', '40').stderr).to.include('pass --input-size 75 or larger');
     // Sizes too large and a --global-pool that does not apply: flags, not inputSize / globalPool.

@@ -112,11 +112,11 @@ describe('evaluation', () => {
   it('refuses a folder with nothing to evaluate instead of reporting 0% (the parent of the data, as users mistype it)', async () => {
     // ../shared/imagenet holds the val ground truth but its images sit in sub-folders.
     await rejects(openDataset(join(SHARED, 'imagenet')),
-      /No images to evaluate in .*imagenet \(ILSVRC2012_val_labels.txt labels 50000 images\)\. Sub-folders with images or labels: one-per-class, val-subset; did you mean --data .*one-per-class\?/);
+      /No images to evaluate in .*imagenet \(ILSVRC2012_val_labels.txt labels 50000 images\)\. Sub-folders with images or labels: one-per-class, val-subset; did you mean --data .*one-per-class \/ openDataset\(".*one-per-class"\)\?/);
     const empty = mkdtempSync(join(tmpdir(), 'cnn-zoo-empty-'));
     try {
       mkdirSync(join(empty, 'n01443537'));
-      await rejects(openDataset(empty), /No images to evaluate in .*Point --data at the folder that holds the image files/);
+      await rejects(openDataset(empty), /No images to evaluate in .*Point --data \/ openDataset\(dir\) at the folder that holds the image files/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

@@ -177,7 +177,7 @@ async function readSourceUnchecked(format: SourceFormat, paths: string[], opts: 
     case 'tflite': return { ...(await readTfliteFiles(paths)), naming: 'names', info };
     default: break;
   }
-  if (paths.length !== 1) throw new CnnZooError(`--from ${format} takes one file, got ${paths.length}.`, 'BAD_ARGS');
+  if (paths.length !== 1) throw new CnnZooError(`--from ${format} / { from: '${format}' } takes one file, got ${paths.length}.`, 'BAD_ARGS');
   return { ...(await readCheckpoint(format, await readBytes(paths[0]!), src)), info };
 }
 

@@ -4,8 +4,9 @@
  * One table, applied in order.
  */
 const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
-  // "--flag / { option }" and "--flag / load(...)" pairs: keep the flag.
-  [/ \/ (?:\{[^{}]*\}|load\([^()]*\))/g, ''],
+  // "--flag / { option }" and "--flag / load(...)" (or another call) pairs: keep the flag.
+  [/ \/ (?:\{[^{}]*\}|[\w.]+\([^()]*\))/g, ''],
+  [/ \(useBackend\(NAME\)\)/g, ' (--backend NAME)'],
   // "(CLI: --x; more)" -> "(more)"; "(CLI: --x)" -> "" (the API wording around it is translated below).
   [/\(CLI: [^;()]*; /g, '('],
   [/ ?\(CLI: [^;()]*\)/g, ''],

@@ -157,7 +157,7 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
     const known = subdirs.filter((d) => classes.some((c) => c.wnid === d));
     if (known.length > 0) return requireImages(classFolders(root, name, subdirs, classes, own), dir);
     const hint = atRoot.some((f) => VAL_FILE.test(f))
-      ? `It holds ImageNet val images: pass the ground truth with --labels ${VAL_LABELS} (or put that file beside them).`
+      ? `It holds ImageNet val images: pass the ground truth with --labels ${VAL_LABELS} / { labels: '${VAL_LABELS}' } (or put that file beside them).`
       : own ? ownClassesHint(classes)
         : 'Add a labels.txt ("file index [wnid]" per line), or use one sub-folder per class named by wnid.';
     throw new CnnZooError(`No labels found for ${dir}. ${hint}`, 'BAD_DATASET');
@@ -210,8 +210,9 @@ function requireImages(ds: ImageDataset, dir: string, what = ''): ImageDataset {
   const holdsData = (d: string) => listImages(d).length > 0 || listImages(join(d, 'images')).length > 0 || existsSync(join(d, 'labels.txt'));
   const withImages = readdirSync(ds.root).filter((d) => statSync(join(ds.root, d)).isDirectory() && holdsData(join(ds.root, d))).sort();
   const hint = withImages.length > 0
-    ? ` Sub-folders with images or labels: ${withImages.slice(0, 5).join(', ')}; did you mean --data ${join(dir, withImages[0]!)}?`
-    : ' Point --data at the folder that holds the image files.';
+    ? ` Sub-folders with images or labels: ${withImages.slice(0, 5).join(', ')}; did you mean --data ${join(dir, withImages[0]!)} / ` +
+      `openDataset(${JSON.stringify(join(dir, withImages[0]!))})?`
+    : ' Point --data / openDataset(dir) at the folder that holds the image files.';
   throw new CnnZooError(`No images to evaluate in ${dir}${what}.${hint}`, 'BAD_DATASET');
 }
 

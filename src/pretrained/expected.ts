@@ -50,7 +50,7 @@ export async function expectedHash(c: PublishedCheckpoint, opts: ExpectedOptions
   if (h && 'hubLfs' in h) {
     if (opts.mirror) {
       throw new CnnZooError(`${id(c)} comes from the Hugging Face Hub, whose sha256 cnn-zoo looks up there; through a mirror pass the ` +
-        `file's sha256 with --sha256 (shown at https://huggingface.co/${h.hubLfs.repo}/blob/${h.hubLfs.revision}/${h.hubLfs.path}).`, 'NO_HASH');
+        `file's sha256 with --sha256 HEX / load(name, { hub: { sha256: HEX } }) (shown at https://huggingface.co/${h.hubLfs.repo}/blob/${h.hubLfs.revision}/${h.hubLfs.path}).`, 'NO_HASH');
     }
     const endpoint = opts.hfEndpoint ?? (typeof process !== 'undefined' ? process.env.HF_ENDPOINT : undefined) ?? 'https://huggingface.co';
     const { sha256 } = await hubSha256(h.hubLfs.repo, h.hubLfs.path, h.hubLfs.revision, endpoint, opts.fetch ?? fetch);

@@ -26,8 +26,9 @@ export function checkGradients(backend: string = tf.getBackend()): void {
   const missing = GRADIENT_KERNELS.filter((k) => !tf.getKernel(k, backend));
   if (missing.length) {
     throw new CnnZooError(`Fine-tuning (fineTune, --fine-tune) trains convolutions, but the ${backend} backend has no ${missing.join(', ')} ` +
-      `kernel${missing.length > 1 ? 's' : ''}. Train the head only (fineTune 0, or leave out --fine-tune), or fine-tune on --backend wasm ` +
-      '(cnn-zoo registers its gradient kernels), cpu (slow), tensorflow (npm install @tensorflow/tfjs-node), or in a browser on webgl or webgpu.', 'NO_GRADIENTS');
+      `kernel${missing.length > 1 ? 's' : ''}. Train the head only (fineTune 0, or leave out --fine-tune), or fine-tune on another backend ` +
+      '(useBackend(NAME)): wasm (cnn-zoo registers its gradient kernels), cpu (slow), tensorflow (npm install @tensorflow/tfjs-node), or in a ' +
+      'browser webgl or webgpu.', 'NO_GRADIENTS');
   }
 }
 
