@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { create, getSpec, CnnZooError, countParams, countFlops, predictChecked, useBackend } from '../src/index.js';
 import { listSpecs } from '../src/zoo/index.js';
 import { withoutInitialisation } from '../src/zoo/ops.js';
+import { featureLayerNames, featureStages } from '../src/zoo/heads.js';
+import { toInference } from '../src/inference/index.js';
 
 describe('registry', () => {
   before(async () => { await useBackend('cpu'); });
@@ -51,6 +53,31 @@ describe('registry', () => {
     // With the classifier kept, pooling did nothing (Keras ignores it): a model with 1000 outputs where features were meant.
     expect(() => create('vgg11', { pooling: 'avg' })).to.throw(CnnZooError, 'vgg11: pooling "avg" (a string) applies to the features of a model ' +
       'without its classifier; pass includeTop: false with it (pooled features, as embed() gives), or leave out pooling (the classifier pools its own way).');
+  });
+
+  it('feature stages are block outputs, the same in the training and inference forms: no padding layer, no SE gate', () => {
+    // The training form's stages were the ZeroPadding2D before each strided conv (tf_mobilenet_v2_100 /2: 113x113, so
+    // features() of a classifier from load(base, { classes }) gave padded maps), ResNet's were the first conv of the next
+    // block (layer2.0.conv1: 128 channels at /4, not layer1's 256), and SE nets had a 1x1 "stage" at /256 (a gate).
+    const want: Record<string, string> = {
+      tf_mobilenet_v2_100: '/2 112x112x96, /4 56x56x144, /8 28x28x192, /16 14x14x576, /32 7x7x1280',
+      resnet50: '/2 112x112x64, /4 56x56x256, /8 28x28x512, /16 14x14x1024, /32 7x7x2048',
+      legacy_seresnet18: '/2 112x112x64, /4 56x56x64, /8 28x28x128, /16 14x14x256, /32 7x7x512',
+      darknet53: '/2 128x128x64, /4 64x64x128, /8 32x32x256, /16 16x16x512, /32 8x8x1024',
+    };
+    for (const [name, stages] of Object.entries(want)) {
+      const training = withoutInitialisation(() => create(name));
+      const inference = toInference(training);
+      const names = featureLayerNames(getSpec(name), training.inputs[0]!.shape[1] as number);
+      const shown = (m: tf.LayersModel) => featureStages(m, names).map((st) => {
+        const layer = m.getLayer(st.layer);
+        expect(layer.getClassName(), `${name} ${st.layer}`).not.to.equal('ZeroPadding2D');
+        return `/${st.reduction} ${(layer.outputShape as number[]).slice(1).join('x')}`;
+      }).join(', ');
+      expect([shown(training), shown(inference)], name).to.deep.equal([stages, stages]);
+      training.dispose();
+      inference.dispose();
+    }
   });
 
   it('gives a clear error for a wrong input shape', () => {

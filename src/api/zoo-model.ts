@@ -225,7 +225,7 @@ export class ZooModel {
     });
   }
 
-  /** Feature stages: for each reduction (2, 4, 8, 16, 32), the last layer at that resolution. */
+  /** Feature stages: for each reduction (2, 4, 8, 16, 32), the layer whose output is the network's map there (a block's output, `featureStages`). */
   get stages(): FeatureStage[] {
     this.stagesCache ??= featureStages(this.model, this.spec && featureLayerNames(this.spec, this.model.inputs[0]!.shape[1] as number));
     return this.stagesCache;

@@ -28,7 +28,7 @@ export interface OnnxExportOptions {
   /**
    * Extra outputs: layer names (their outputs `features/<layer>`, e.g. feature stages) and `'embedding'` (the output
    * `embedding`: the pooled features `embed()` returns, `embeddingLayer`), or `'features'` for the model's feature
-   * stages (`featureStages`: the last layer at each reduction 2..32, classifier convs included) and its embedding. For
+   * stages (`featureStages`: a block's output at each reduction 2..32, classifier convs included) and its embedding. For
    * exactly the stages `ZooModel.features()` gives, pass `[...zoo.stages.map((s) => s.layer), 'embedding']`, as
    * `cnn-zoo export --features` does.
    */

@@ -45,23 +45,53 @@ export const noClassifier = (where: string, fix: string): CnnZooError =>
 
 const is4D = (s: tf.Shape | tf.Shape[]): s is tf.Shape => !Array.isArray(s[0]) && s.length === 4;
 
+/** Layers that only pad or crop their input for the next layer: their output is no feature map of its own. */
+const GEOMETRY = new Set(['ZeroPadding2D', 'Cropping2D']);
+
+/**
+ * The layers of `model` that every path from its input to its output passes through (a block's output, not a branch
+ * inside the next block, such as the first conv of a ResNet block beside its downsampling shortcut): in topological
+ * order, those that no connection jumps over.
+ */
+function cutPoints(model: tf.LayersModel): Set<string> {
+  const index = new Map(model.layers.map((l, i) => [l.name, i]));
+  const reach = new Array<number>(model.layers.length).fill(-1); // per layer: the furthest layer an earlier one feeds
+  for (const [i, layer] of model.layers.entries()) {
+    for (const node of layer.inboundNodes) {
+      for (const from of node.inboundLayers) {
+        const j = index.get(from.name);
+        if (j !== undefined && j < i - 1) for (let k = j + 1; k < i; k++) reach[k] = Math.max(reach[k]!, i);
+      }
+    }
+  }
+  return new Set(model.layers.filter((_, i) => reach[i] === -1).map((l) => l.name));
+}
+
 /**
  * Feature stages of `model`: for each power-of-two reduction of the input, the last layer (in topological order)
- * whose 4D output has that resolution. `featureLayers` restricts the search to the feature extractor (the layer
- * names of the same architecture built with `includeTop: false`), so conv classifiers are not mistaken for stages.
+ * whose 4D output has that resolution and that every path passes through (`cutPoints`: a block's output, as timm's
+ * `features_only` taps ResNet's layer1..layer4), else the last layer at that resolution; never a layer that only pads
+ * or crops for the next one, nor a map coarser than the last (an SE block's 1x1 gate). The training and inference forms give the same stages. `featureLayers` restricts the
+ * search to the feature extractor (the layer names of the same architecture built with `includeTop: false`), so conv
+ * classifiers are not mistaken for stages.
  */
 export function featureStages(model: tf.LayersModel, featureLayers?: ReadonlySet<string>): FeatureStage[] {
   const inH = model.inputs[0]!.shape[1] as number;
-  const byReduction = new Map<number, FeatureStage>();
+  const cuts = cutPoints(model);
+  const last = new Map<number, FeatureStage>(), lastCut = new Map<number, FeatureStage>();
+  let final = 0; // the reduction of the last feature map: a coarser one is a gate (an SE block's 1x1 map), not a stage
   for (const layer of model.layers) {
     if (featureLayers && !featureLayers.has(layer.name)) continue;
     const out = layer.outputShape;
-    if (!is4D(out) || out[1] == null || layer.getClassName() === 'InputLayer') continue;
+    if (!is4D(out) || out[1] == null || layer.getClassName() === 'InputLayer' || GEOMETRY.has(layer.getClassName())) continue;
     const reduction = 2 ** Math.round(Math.log2(inH / out[1]));
     if (reduction < 2) continue;
-    byReduction.set(reduction, { layer: layer.name, channels: out[3] as number, reduction });
+    const stage = { layer: layer.name, channels: out[3] as number, reduction };
+    last.set(reduction, stage);
+    if (cuts.has(layer.name)) lastCut.set(reduction, stage);
+    final = reduction;
   }
-  return [...byReduction.values()].sort((a, b) => a.reduction - b.reduction);
+  return [...last.keys()].filter((r) => r <= final).map((r) => lastCut.get(r) ?? last.get(r)!).sort((a, b) => a.reduction - b.reduction);
 }
 
 /**
