@@ -82,5 +82,10 @@ describe('image preprocessing (vs torchvision/PIL reference)', () => {
     expect(() => preprocess(img, { ...IMAGENET_DEFAULT, std: [1, 0, 1] })).to.throw(CnnZooError, /std must not contain 0/);
     expect(() => preprocess(img, { ...IMAGENET_DEFAULT, interpolation: 'lanczos' as 'bilinear' })).to.throw(CnnZooError, /interpolation/);
     expect(() => preprocess({ width: 4, height: 4, data: new Uint8Array(10) }, IMAGENET_DEFAULT)).to.throw(CnnZooError, /48 bytes|width \* height \* 3/);
+    // A missing config or image crashed inside ("Cannot read properties of undefined (reading 'size')").
+    expect(() => preprocess(img, 'torch' as never)).to.throw(CnnZooError, 'preprocess(image, config): config is a PreprocessConfig ' +
+      '({ size, cropFraction, interpolation, scale, mean, std, channelOrder }; a model\'s is model.preprocessing), got "torch" (a string).');
+    expect(() => preprocess(undefined as never, IMAGENET_DEFAULT)).to.throw(CnnZooError, 'preprocess: expected an RgbImage ({ width, height, data }), ' +
+      'got undefined. Decode images with decodeImage().');
   });
 });

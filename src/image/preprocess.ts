@@ -17,6 +17,10 @@ export { IMAGENET_DEFAULT } from './presets.js';
 
 /** Validates a config, throwing `CnnZooError` naming the bad field. */
 export function checkPreprocessConfig(cfg: PreprocessConfig): void {
+  if (typeof cfg !== 'object' || cfg === null) {
+    throw new CnnZooError(`preprocess(image, config): config is a PreprocessConfig ({ size, cropFraction, interpolation, scale, mean, std, ` +
+      `channelOrder }; a model's is model.preprocessing), got ${shown(cfg)}.`, 'BAD_PREPROCESS_CONFIG');
+  }
   const bad = (field: string, why: string): never => {
     throw new CnnZooError(`PreprocessConfig.${field} ${why}.`, 'BAD_PREPROCESS_CONFIG');
   };
@@ -74,6 +78,9 @@ export function normalize(img: RgbImage, cfg: PreprocessConfig): Float32Array {
 
 /** Checks an RgbImage (or RGBA pixel buffer) and returns it as the preprocessing's pixel buffer. */
 function checkImage(img: RgbImage | PixelBuffer): PixelBuffer {
+  if (typeof img !== 'object' || img === null) {
+    throw new CnnZooError(`preprocess: expected an RgbImage ({ width, height, data }), got ${shown(img)}. Decode images with decodeImage().`, 'BAD_IMAGE');
+  }
   const channels = 'channels' in img && img.channels === 4 ? 4 : 3;
   const win = 'window' in img ? img.window : undefined;
   const inside = !win || ([win.left, win.top, win.width, win.height].every(Number.isInteger) && win.left >= 0 && win.top >= 0 &&
