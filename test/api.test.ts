@@ -41,7 +41,7 @@ describe('public API', () => {
     expect(info('squeezenet1_1', { numClasses: 10 }).counted.params).to.equal(1235496 - 513 * 990);
     expect(() => info('squeezenet2')).to.throw(CnnZooError, /Closest names: squeezenet/);
     expect(() => info('resnet18', { size: 3 } as never)).to.throw(CnnZooError, /^info\("resnet18"\): unknown option "size"\. Did you mean inputSize\?/);
-    expect(() => info(5 as never)).to.throw(CnnZooError, /^A model is named by a string such as "resnet50", got 5. Run `cnn-zoo list`/);
+    expect(() => info(5 as never)).to.throw(CnnZooError, /^A model is named by a string such as "resnet50", got 5. All \d+ models: `cnn-zoo list` \/ list\(\)\./);
     // A saved model's folder (cnn-zoo info DIR reads it): it said Unknown model, closest names alexnet, ...
     expect(() => info('./pet-classifier')).to.throw(CnnZooError,
       /^info\("\.\/pet-classifier"\) counts a model of the registry by its name; for weights in a folder or at a URL, const m = await load\("\.\/pet-classifier"\) has them in m\.card and m\.metadata/);

@@ -42,13 +42,13 @@ export const familyNames = (): string[] => FAMILIES.filter((f) => f.models.lengt
 /** The spec named `name` (or an alias of it); throws with the closest names when unknown. */
 export function getSpec(name: string): ModelSpec {
   if (typeof name !== 'string') {
-    throw new CnnZooError(`A model is named by a string such as "resnet50", got ${shown(name)}. Run \`cnn-zoo list\` for all ${BY_NAME.size} models.`, 'UNKNOWN_MODEL');
+    throw new CnnZooError(`A model is named by a string such as "resnet50", got ${shown(name)}. All ${BY_NAME.size} models: \`cnn-zoo list\` / list().`, 'UNKNOWN_MODEL');
   }
   const spec = BY_NAME.get(name) ?? BY_NAME.get(ALIASES.get(name) ?? '');
   if (spec) return spec;
   const names = [...BY_NAME.keys(), ...ALIASES.keys()];
   throw new CnnZooError(`Unknown model "${name}". Closest names: ${closest(name, names).join(', ')}. ` +
-    `Run \`cnn-zoo list\` for all ${BY_NAME.size} models.`, 'UNKNOWN_MODEL');
+    `All ${BY_NAME.size} models: \`cnn-zoo list\` / list().`, 'UNKNOWN_MODEL');
 }
 
 /** The plain card (no builder) of a spec. */
