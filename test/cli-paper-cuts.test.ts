@@ -442,6 +442,8 @@ describe('CLI paper cuts', function () {
     const e = cli('eval', '--weights', join(tmp, 'nested-out'), '--data', data, '--per-class');
     expect(e.status, e.stderr).to.equal(0);
     expect(e.stdout).to.include('dataset nested-classes (class-folders): 6 images, 0 problems');
+    // The per-class table names the classifier's classes once (its "wnid" column repeated each name).
+    expect(e.stdout).to.match(/^class +name +images +top-1 % +top-5 %$/m).and.match(/^0 +bird +\d+ /m);
     // A folder holding the class folders one level down is one class, and the error names the folder to give.
     const wrapped = join(tmp, 'wrapped');
     for (const c of ['cat', 'dog']) {

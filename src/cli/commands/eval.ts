@@ -106,8 +106,10 @@ export async function run(argv: string[]): Promise<number> {
   (zoo ?? model).dispose();
   console.log(`preprocess: ${JSON.stringify(r.preprocess)}, class offset ${r.classOffset}`);
   if (values['per-class']) {
-    console.log(table(['class', 'wnid', 'name', 'images', 'top-1 %', 'top-5 %'],
-      r.perClass.map((c) => [String(c.label), c.wnid ?? '', c.name ?? '', String(c.images), c.top1.toFixed(1), c.top5.toFixed(1)])));
+    // A classifier's own classes have names only (their "wnid" is the name): one column for them.
+    const wnids = r.perClass.some((c) => c.wnid !== undefined && c.wnid !== c.name);
+    console.log(table(['class', ...(wnids ? ['wnid'] : []), 'name', 'images', 'top-1 %', 'top-5 %'],
+      r.perClass.map((c) => [String(c.label), ...(wnids ? [c.wnid ?? ''] : []), c.name ?? '', String(c.images), c.top1.toFixed(1), c.top5.toFixed(1)])));
   }
   for (const f of r.failed.slice(0, 10)) console.log(`  failed: ${f.file}: ${f.error}`);
   if (r.failed.length > 10) console.log(`  ... ${r.failed.length - 10} more failed images`);
