@@ -12,7 +12,7 @@ import { cardOf } from './cards.js';
 import { warmUp } from '../inference/warmup.js';
 import { classNames, predictions, type ClassNames, type ClassPrediction } from './predictions.js';
 import { checkInputShape } from '../zoo/input-check.js';
-import { embeddingLayer, embeddingModel, featureLayerNames, featureStages, hasClassifier, noClassifier, outputsPooledFeatures } from '../zoo/heads.js';
+import { embeddingLayer, embeddingModel, featureLayerNames, featureLayerReductions, featureStages, hasClassifier, noClassifier, outputsPooledFeatures } from '../zoo/heads.js';
 import { toPixelBuffers, type ImageInput } from './inputs.js';
 import { FIT_OPTIONS, registeredTrainer, type FitHistory, type FitOptions, type TrainingData } from './training.js';
 import { saveHandler } from '../artifacts/read.js';
@@ -227,7 +227,8 @@ export class ZooModel {
 
   /** Feature stages: for each reduction (2, 4, 8, 16, 32), the layer whose output is the network's map there (a block's output, `featureStages`). */
   get stages(): FeatureStage[] {
-    this.stagesCache ??= featureStages(this.model, this.spec && featureLayerNames(this.spec, this.model.inputs[0]!.shape[1] as number));
+    this.stagesCache ??= featureStages(this.model, this.spec && featureLayerNames(this.spec, this.model.inputs[0]!.shape[1] as number),
+      this.spec && featureLayerReductions(this.spec));
     return this.stagesCache;
   }
 

@@ -8,22 +8,45 @@ import type { FeatureStage, ModelSpec } from './types.js';
 import { resolveOptions } from './registry.js';
 import { withoutInitialisation } from './ops.js';
 
-const featureNames = new Map<string, ReadonlySet<string>>();
+interface Backbone { names: ReadonlySet<string>; reductions: ReadonlyMap<string, number> }
+const backbones = new Map<string, Backbone>();
+
+/** `spec` built without its classifier at `size` (once per model and size): its layer names and each 4D layer's reduction. */
+function backbone(spec: ModelSpec, size: number): Backbone {
+  const key = `${spec.name}@${size}`;
+  let b = backbones.get(key);
+  if (!b) {
+    // A build initialises every weight (0.9 s for ResNet-50, 3 s for NASNet-A Large here): built without.
+    const m = withoutInitialisation(() => spec.build(resolveOptions(spec, { inputSize: size, includeTop: false })));
+    b = { names: new Set(m.layers.map((l) => l.name)), reductions: new Map(m.layers.flatMap((l) => {
+      const r = reductionOf(l, size);
+      return r === undefined ? [] : [[l.name, r] as const];
+    })) };
+    m.dispose();
+    backbones.set(key, b);
+  }
+  return b;
+}
+
+/** The layer names of `spec` built without its classifier (its feature extractor, the backbone), at `size`. */
+export function featureLayerNames(spec: ModelSpec, size: number): ReadonlySet<string> {
+  return backbone(spec, size).names;
+}
 
 /**
- * The layer names of `spec` built without its classifier (its feature extractor, the backbone), at `size`. Built once
- * per model and size (a build initialises every weight: 0.9 s for ResNet-50, 3 s for NASNet-A Large, here).
+ * Each backbone layer's reduction of the input, measured where it is unambiguous: at the model's own input size. At a
+ * small one the nearest power of two misnames maps (Inception v3 at 75 px: its 3x3 map at /16 came out as /32, its
+ * 1x1 at /32 as /64; MobileNet v2 at 40 px: the 3x3 and 2x2 maps both as /16).
  */
-export function featureLayerNames(spec: ModelSpec, size: number): ReadonlySet<string> {
-  const key = `${spec.name}@${size}`;
-  let names = featureNames.get(key);
-  if (!names) {
-    const m = withoutInitialisation(() => spec.build(resolveOptions(spec, { inputSize: size, includeTop: false })));
-    names = new Set(m.layers.map((l) => l.name));
-    m.dispose();
-    featureNames.set(key, names);
-  }
-  return names;
+export function featureLayerReductions(spec: ModelSpec): ReadonlyMap<string, number> {
+  return backbone(spec, spec.inputSize).reductions;
+}
+
+/** The power of two nearest to how many times `layer`'s 4D output is smaller than the input (`inH` rows). */
+function reductionOf(layer: tf.layers.Layer, inH: number): number | undefined {
+  const out = layer.outputShape;
+  if (!is4D(out) || out[1] == null || layer.getClassName() === 'InputLayer') return undefined;
+  return 2 ** Math.round(Math.log2(inH / out[1]));
 }
 
 /**
@@ -73,20 +96,21 @@ function cutPoints(model: tf.LayersModel): Set<string> {
  * `features_only` taps ResNet's layer1..layer4), else the last layer at that resolution; never a layer that only pads
  * or crops for the next one, nor a map coarser than the last (an SE block's 1x1 gate). The training and inference forms give the same stages. `featureLayers` restricts the
  * search to the feature extractor (the layer names of the same architecture built with `includeTop: false`), so conv
- * classifiers are not mistaken for stages.
+ * classifiers are not mistaken for stages; `reductions` (`featureLayerReductions`) names each layer's reduction where
+ * the input size makes its shape ambiguous.
  */
-export function featureStages(model: tf.LayersModel, featureLayers?: ReadonlySet<string>): FeatureStage[] {
+export function featureStages(model: tf.LayersModel, featureLayers?: ReadonlySet<string>, reductions?: ReadonlyMap<string, number>): FeatureStage[] {
   const inH = model.inputs[0]!.shape[1] as number;
   const cuts = cutPoints(model);
   const last = new Map<number, FeatureStage>(), lastCut = new Map<number, FeatureStage>();
   let final = 0; // the reduction of the last feature map: a coarser one is a gate (an SE block's 1x1 map), not a stage
   for (const layer of model.layers) {
     if (featureLayers && !featureLayers.has(layer.name)) continue;
-    const out = layer.outputShape;
-    if (!is4D(out) || out[1] == null || layer.getClassName() === 'InputLayer' || GEOMETRY.has(layer.getClassName())) continue;
-    const reduction = 2 ** Math.round(Math.log2(inH / out[1]));
+    const shapeReduction = reductionOf(layer, inH);
+    if (shapeReduction === undefined || GEOMETRY.has(layer.getClassName())) continue;
+    const reduction = reductions?.get(layer.name) ?? shapeReduction;
     if (reduction < 2) continue;
-    const stage = { layer: layer.name, channels: out[3] as number, reduction };
+    const stage = { layer: layer.name, channels: (layer.outputShape as number[])[3]!, reduction };
     last.set(reduction, stage);
     if (cuts.has(layer.name)) lastCut.set(reduction, stage);
     final = reduction;
