@@ -353,6 +353,38 @@ describe('public API', () => {
     }
   });
 
+  it('save(URL) uploads model.json and the weights by POST, as tfjs does; a refused upload or an empty dest says so', async () => {
+    // save('http://...') made a folder named "http:" in the working folder.
+    const { createServer } = await import('node:http');
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(`${req.method} ${req.url} ${Buffer.concat(chunks).toString('latin1')}`);
+        res.writeHead(req.url === '/upload' ? 200 : 500).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const m = await load('squeezenet1_1', { weights: null, inference: false, inputSize: 64, numClasses: 3 });
+    try {
+      await m.save(`${url}/upload`);
+      expect(bodies).to.have.length(1);
+      expect(bodies[0]).to.match(/^POST \/upload /).and.include('name="model.json"').and.include('"cnnZoo"').and.include('name="model.weights.bin"');
+      const refused = await m.save(`${url}/full`).then(() => undefined, (e: CnnZooError) => e);
+      expect(refused?.code).to.equal('CANNOT_WRITE');
+      expect(refused?.message).to.match(new RegExp(`^Cannot upload the model to ${url}/full \\(.*500.*\\)\\. save\\(URL\\) POSTs model\\.json and its weights there`));
+      const empty = await m.save('').then(() => undefined, (e: CnnZooError) => e);
+      expect(empty?.message).to.equal('save(dest): dest is empty; give a folder path (Node), "indexeddb://NAME" or "downloads://NAME" (browsers), ' +
+        'or an http(s) URL to upload the model to.');
+      expect(readdirSync(process.cwd())).not.to.include('http:');
+    } finally {
+      m.dispose();
+      server.close();
+    }
+  });
+
   it('save() over an earlier model leaves none of its shards; two NAME.json in one folder keep their own shards', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cnn-zoo-resave-'));
     try {

@@ -207,8 +207,9 @@ export class ZooModel {
   /**
    * Save the model (training form) as tfjs artifacts with its metadata (classes as labels, preprocessing, and for
    * a trained classifier its base checkpoint and training settings): a folder (Node), `indexeddb://NAME` or
-   * `downloads://NAME` (browsers), or an IOHandler. `load(dir)`, `load(arch, { weights: dir })`, `cnn-zoo classify
-   * --weights dir` and, in a browser, `load('indexeddb://NAME')` read it back.
+   * `downloads://NAME` (browsers), an http(s) URL to upload it to (a POST, as `tf.LayersModel.save(url)`), or an
+   * IOHandler. `load(dir)`, `load(arch, { weights: dir })`, `cnn-zoo classify --weights dir` and, in a browser,
+   * `load('indexeddb://NAME')` read it back.
    */
   async save(dest: string | tf.io.IOHandler): Promise<void> {
     return this.inFlight('save', async () => {
@@ -219,7 +220,7 @@ export class ZooModel {
       }
       if (typeof dest !== 'string' && typeof (dest as tf.io.IOHandler | null)?.save !== 'function') {
         throw new CnnZooError(`${this.name}.save(dest): dest is a folder path (Node), "indexeddb://NAME" or "downloads://NAME" (browsers), ` +
-          `or a tf.io.IOHandler with save(); got ${shown(dest)}.`, 'BAD_ARGS');
+          `an http(s) URL to upload to, or a tf.io.IOHandler with save(); got ${shown(dest)}.`, 'BAD_ARGS');
       }
       await saveConverted(this.model, await saveHandler(dest), { ...this.meta, dtype: 'float32' });
     });

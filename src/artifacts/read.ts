@@ -64,11 +64,30 @@ async function localPath(text: string): Promise<string> {
 
 /**
  * Where `save(dest)` writes: an IOHandler as given; `indexeddb://`, `localstorage://` and `downloads://` URLs
- * through tfjs's own handlers (browsers); in Node a folder path (or `file://` URL).
+ * through tfjs's own handlers (browsers); an http(s) URL by a POST of model.json and the weights (tfjs's `tf.io.http`,
+ * as `tf.LayersModel.save(url)` does); in Node a folder path (or `file://` URL).
  */
 export async function saveHandler(dest: string | tf.io.IOHandler): Promise<tf.io.IOHandler> {
   if (typeof dest !== 'string') return dest;
+  if (dest.trim() === '') {
+    throw new CnnZooError('save(dest): dest is empty; give a folder path (Node), "indexeddb://NAME" or "downloads://NAME" (browsers), ' +
+      'or an http(s) URL to upload the model to.', 'BAD_ARGS');
+  }
   if (STORAGE_URL.test(dest)) return storageHandler(dest, true);
+  // It made a folder named "http:" in the working folder.
+  if (/^https?:\/\//i.test(dest)) {
+    const http = tf.io.http(dest);
+    return {
+      save: async (artifacts) => {
+        try {
+          return await http.save!(artifacts);
+        } catch (e) {
+          throw new CnnZooError(`Cannot upload the model to ${dest} (${(e as Error).message}). save(URL) POSTs model.json and its weights ` +
+            'there as a multipart form (tf.io.http); check the URL and that the server takes the upload, or save to a folder.', 'CANNOT_WRITE');
+        }
+      },
+    };
+  }
   if (!isNode) {
     throw new CnnZooError(`save("${dest}"): a browser saves to "indexeddb://NAME" (then load("indexeddb://NAME")), ` +
       '"downloads://NAME" (files the user downloads), or an IOHandler.', 'BAD_ARGS');
