@@ -90,7 +90,7 @@ export async function saveHandler(dest: string | tf.io.IOHandler): Promise<tf.io
   }
   if (!isNode) {
     throw new CnnZooError(`save("${dest}"): a browser saves to "indexeddb://NAME" (then load("indexeddb://NAME")), ` +
-      '"downloads://NAME" (files the user downloads), or an IOHandler.', 'BAD_ARGS');
+      '"downloads://NAME" (files the user downloads), an http(s) URL to upload to, or an IOHandler.', 'BAD_ARGS');
   }
   return nodeFileSystem(await localPath(dest));
 }
