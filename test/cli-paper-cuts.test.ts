@@ -138,6 +138,11 @@ describe('CLI paper cuts', function () {
         `--out ${file} is a file: give a folder (new or existing) for model.json and its weight shards.`],
       [['eval', 'tf_mobilenet_v2_100', '--data', join(SHARED, 'imagenet', 'val-subset'), '--limit', '1', '--json', join(file, 'e.json')],
         `Cannot write the results to ${join(file, 'e.json')}: ${file} is a file, not a folder.`],
+      // A URL made a folder named "http:" (or "file:") in the working folder, and train said "saved to http://...".
+      [['train', join(SHARED, 'imagenet', 'no-such-data'), '--model', 'squeezenet1_1', '--out', 'http://127.0.0.1:9/clf'],
+        '--out takes a path on this machine for the model (a folder), got the URL http://127.0.0.1:9/clf: write it here, then upload it.'],
+      [['export', 'squeezenet1_1', '--weights', 'random', '--input-size', '64', '--out', pathToFileURL(join(tmp, 'x.onnx')).href],
+        `--out takes a path on this machine for the ONNX file, got the URL ${pathToFileURL(join(tmp, 'x.onnx')).href}: give the path, ${join(tmp, 'x.onnx')}.`],
     ] as const) {
       const r = cli(...args);
       expect(r.status, args[0]).to.equal(1);
@@ -145,6 +150,7 @@ describe('CLI paper cuts', function () {
       expect(r.stderr, args[0]).to.not.match(/\n {4}at /);
       if (['export', 'bench', 'eval'].includes(args[0])) expect(r.stdout, args[0]).to.equal(''); // before any work
     }
+    expect(readdirSync(ROOT).filter((f) => f.endsWith(':'))).to.deep.equal([]);
     const { load } = await import('../src/api/index.js');
     const clf = await load('squeezenet1_1', { weights: null, classes: ['a', 'b'], inputSize: 64 });
     try {

@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CnnZooError, meant, refuseTildePath } from '../errors.js';
 
 /** Node's parser messages, said plainly: an unknown flag gets the closest known one ("did you mean"). */
@@ -108,7 +109,17 @@ export async function modelAndWeightsArgs(name: string | undefined, weights: str
  * `--out DIR` of a command that saves a model (train, convert), checked before the work: a file there, or `~` that
  * no shell expanded, failed only when the model was saved, after minutes of training.
  */
+/** An output path that is a URL (`--out http://...`, `file://...`): Node made a folder named "http:" in the working folder. */
+function refuseUrl(flag: string, out: string, what: string): void {
+  if (!/^[a-z][a-z0-9+.-]+:\/\//i.test(out)) return;
+  let path: string | undefined;
+  try { path = /^file:/i.test(out) ? fileURLToPath(out) : undefined; } catch { /* not a path on this system */ }
+  throw new CnnZooError(`${flag} takes a path on this machine for ${what}, got the URL ${out}: ` +
+    `${path ? `give the path, ${path}` : 'write it here, then upload it'}.`, 'BAD_ARGS');
+}
+
 export async function checkOutFolder(out: string): Promise<void> {
+  refuseUrl('--out', out, 'the model (a folder)');
   refuseTildePath('save the model to', out);
   const { at, there } = await nearestExisting(resolve(out));
   if (!there || there.isDirectory()) return;
@@ -134,6 +145,7 @@ async function nearestExisting(path: string): Promise<{ at: string; there?: Awai
  * after minutes of work. Folders that are not there yet are made when it is written (`writeOutFile`).
  */
 export async function checkOutFile(flag: string, out: string, what: string): Promise<void> {
+  refuseUrl(flag, out, what);
   refuseTildePath(`write ${what} to`, out);
   const { at, there } = await nearestExisting(resolve(out));
   if (there?.isDirectory() && at === resolve(out)) throw new CnnZooError(`${flag} ${out} is a folder: give the name of the file to write ${what} to.`, 'BAD_ARGS');
