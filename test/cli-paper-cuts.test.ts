@@ -181,6 +181,11 @@ describe('CLI paper cuts', function () {
     const cacheFlag = inHome('cache', '--cache', '~/models');
     expect(cacheFlag.stderr.trim()).to.equal('cnn-zoo: Cannot use as the cache (--cache) "~/models": ~ is your home folder only in a shell, ' +
       'and Node would make a folder named "~" in the working folder. Give the full path, or ~ unquoted at the start of an argument.');
+    // A URL as the cache made a folder named "http:" in the working folder; an empty CNN_ZOO_CACHE made the working folder the cache.
+    expect(inHome('cache', '--cache', 'https://example.org/models').stderr.trim()).to.equal('cnn-zoo: The cache (--cache) is a folder on this ' +
+      'machine, got the URL https://example.org/models; downloads come from a mirror (--mirror URL).');
+    const unset = spawnSync(process.execPath, [...CLI, 'cache'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, HOME: home, CNN_ZOO_CACHE: '' } });
+    expect(unset.stdout).to.match(new RegExp(`^cache ${join(home, '.cache', 'cnn-zoo').replace(/[.]/g, '\\.')}: `));
 
     const { load } = await import('../src/index.js');
     const refused = async (call: () => Promise<unknown>): Promise<{ code?: string; message: string }> => {

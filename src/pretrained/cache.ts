@@ -20,8 +20,14 @@ export const safeName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/
 /** The cache root: `cacheDir`, else `$CNN_ZOO_CACHE`, else `~/.cache/cnn-zoo`. */
 export async function cacheRoot(cacheDir?: string): Promise<string> {
   const { resolve, join, homedir } = await node();
-  const given = cacheDir ?? process.env.CNN_ZOO_CACHE;
-  if (given !== undefined) refuseTildePath(`use as the cache (${cacheDir !== undefined ? 'cacheDir' : 'CNN_ZOO_CACHE'})`, given);
+  // An empty CNN_ZOO_CACHE is unset (it made the working folder the cache).
+  const given = cacheDir ?? (process.env.CNN_ZOO_CACHE || undefined);
+  const named = cacheDir !== undefined ? 'cacheDir' : 'CNN_ZOO_CACHE';
+  if (given !== undefined) refuseTildePath(`use as the cache (${named})`, given);
+  if (given !== undefined && /^[a-z][a-z0-9+.-]+:\/\//i.test(given)) {
+    throw new CnnZooError(`The cache (${named}) is a folder on this machine, got the URL ${given}; downloads come from a mirror ` +
+      '(--mirror URL / load(name, { hub: { mirror: URL } })).', 'BAD_PATH');
+  }
   return resolve(given ?? join(homedir(), '.cache', 'cnn-zoo'));
 }
 
