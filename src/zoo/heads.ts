@@ -94,10 +94,10 @@ function cutPoints(model: tf.LayersModel): Set<string> {
  * Feature stages of `model`: for each power-of-two reduction of the input, the last layer (in topological order)
  * whose 4D output has that resolution and that every path passes through (`cutPoints`: a block's output, as timm's
  * `features_only` taps ResNet's layer1..layer4), else the last layer at that resolution; never a layer that only pads
- * or crops for the next one, nor a map coarser than the last (an SE block's 1x1 gate). The training and inference forms give the same stages. `featureLayers` restricts the
- * search to the feature extractor (the layer names of the same architecture built with `includeTop: false`), so conv
- * classifiers are not mistaken for stages; `reductions` (`featureLayerReductions`) names each layer's reduction where
- * the input size makes its shape ambiguous.
+ * or crops for the next one, nor a map coarser than the last (an SE block's 1x1 gate). The training and inference
+ * forms give the same stages. `featureLayers` restricts the search to the feature extractor (the layer names of the
+ * same architecture built with `includeTop: false`), so conv classifiers are not mistaken for stages; `reductions`
+ * (`featureLayerReductions`) names each layer's reduction where the input size makes its shape ambiguous.
  */
 export function featureStages(model: tf.LayersModel, featureLayers?: ReadonlySet<string>, reductions?: ReadonlyMap<string, number>): FeatureStage[] {
   const inH = model.inputs[0]!.shape[1] as number;
