@@ -382,7 +382,7 @@ describe('training: a fine-tuned model is a zoo model (wasm; head only, but --fi
       [() => clf.fit(data, { epochs: '2' as never }), /^.*\.fit\(\): epochs must be an integer of at least 1, got "2" \(a string\)\.$/],
       // It failed after the features with "opts.onProgress is not a function".
       [() => clf.fit(data, { onProgress: 'log' as never }), /^.*\.fit\(\): onProgress must be a function, got "log" \(a string\)\.$/],
-      [() => clf.save(5 as never), /\.save\(dest\): dest is a folder path \(Node\), "indexeddb:\/\/NAME" or "downloads:\/\/NAME" \(browsers\), or a tf\.io\.IOHandler with save\(\); got 5\.$/],
+      [() => clf.save(5 as never), /\.save\(dest\): dest is a folder path \(Node\), "indexeddb:\/\/NAME" or "downloads:\/\/NAME" \(browsers\), an http\(s\) URL to upload to, or a tf\.io\.IOHandler with save\(\); got 5\.$/],
       [() => clf.save('indexeddb://clf'), /^"indexeddb:\/\/clf": tfjs has no save handler for this URL in Node, which has no IndexedDB, localStorage or downloads: pass a folder path\.$/],
       [() => load('indexeddb://clf'), /^"indexeddb:\/\/clf": tfjs has no load handler for this URL in Node/],
       [() => clf.fit({ classes: ['beetle', 'dog', 'fish'], items: [{ image: PARROT, label: 'dog' as never }] }, { epochs: 1 }),
